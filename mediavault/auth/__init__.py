@@ -1,0 +1,1 @@
+"""Authentication: password hashing, JWTs, principals and auth providers."""

@@ -1,0 +1,48 @@
+"""The router guard that authenticates every vault route unless it is marked public.
+
+Routes are protected by default: a handler opts out with ``opt={"public": True}`` (register, login,
+refresh, health, public share links). The principal found is stored in the ASGI scope and handed to
+handlers by the ``mediavault_principal`` dependency.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
+from litestar.types import Guard
+
+from mediavault.auth.providers import Principal
+from mediavault.errors import Unauthorized
+from mediavault.runtime import VaultRuntime
+
+__all__ = ("PRINCIPAL_SCOPE_KEY", "make_guard", "provide_principal")
+
+PRINCIPAL_SCOPE_KEY = "mediavault.principal"
+
+
+def make_guard(runtime: VaultRuntime) -> Guard:
+    """The guard of one vault: runs its auth providers in order; the first that answers decides.
+
+    Raises:
+        Unauthorized: no provider recognised a credential, or one found a bad credential.
+    """
+
+    async def authenticate(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        if handler.opt.get("public"):
+            return
+        async with runtime.session() as session:
+            for provider in runtime.auth_providers:
+                principal = await provider.authenticate(connection, session)
+                if principal is not None:
+                    connection.scope[PRINCIPAL_SCOPE_KEY] = principal  # type: ignore[literal-required]
+                    return
+        raise Unauthorized()
+
+    return authenticate
+
+
+def provide_principal(request: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    """Dependency ``mediavault_principal``: the authenticated principal of this request."""
+    return request.scope[PRINCIPAL_SCOPE_KEY]  # type: ignore[typeddict-item,no-any-return]

@@ -1,0 +1,90 @@
+"""Auth providers: where a request's :class:`Principal` comes from.
+
+A provider looks at a request and answers ``None`` (its kind of credential is absent: ask the next
+provider), a :class:`Principal`, or raises :class:`~mediavault.errors.Unauthorized` (its credential is
+present but bad). The vault's router guard runs the providers of its instance in order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mediavault.auth.tokens import TokenService
+from mediavault.db.models import TokenFamily, User
+from mediavault.errors import Unauthorized
+
+__all__ = ("AuthProvider", "BearerTokenProvider", "Principal")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is making a request.
+
+    Attributes:
+        user_id: the vault user acted for.
+        role: that user's role (``"user"`` or ``"admin"``).
+        method: how they authenticated (``"jwt"``, ``"api_key"``, or a provider's own name).
+        family_id: the token family (login) of a JWT principal, else ``None``.
+        token_id: the ``jti`` of the access token, else ``None``.
+    """
+
+    user_id: uuid.UUID
+    role: str
+    method: str
+    family_id: uuid.UUID | None = None
+    token_id: uuid.UUID | None = None
+
+
+class AuthProvider(ABC):
+    """A source of principals. Implement :meth:`authenticate`."""
+
+    @abstractmethod
+    async def authenticate(
+        self, connection: ASGIConnection[Any, Any, Any, Any], session: AsyncSession
+    ) -> Principal | None:
+        """Return the principal of ``connection``, ``None`` when this provider's credential is absent.
+
+        Raises:
+            Unauthorized: the credential is present but invalid, expired or revoked.
+        """
+
+
+def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header (RFC 6750 §2.1), or ``None``."""
+    header = connection.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Authorization header must be 'Bearer <token>'")
+    return token.strip()
+
+
+class BearerTokenProvider(AuthProvider):
+    """The built-in provider: a vault access JWT whose token family (login) is still alive."""
+
+    def __init__(self, tokens: TokenService) -> None:
+        self._tokens = tokens
+
+    async def authenticate(
+        self, connection: ASGIConnection[Any, Any, Any, Any], session: AsyncSession
+    ) -> Principal | None:
+        token = bearer_token(connection)
+        if token is None:
+            return None
+        claims = self._tokens.verify(token, "access")
+        role = await session.scalar(
+            select(User.role)
+            .join(TokenFamily, TokenFamily.user_id == User.id)
+            .where(TokenFamily.id == claims.fam, TokenFamily.user_id == claims.sub, TokenFamily.revoked_at.is_(None))
+        )
+        if role is None:
+            raise Unauthorized("Token has been revoked")
+        return Principal(user_id=claims.sub, role=role, method="jwt", family_id=claims.fam, token_id=claims.jti)

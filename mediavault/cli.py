@@ -1,0 +1,96 @@
+"""Command line: ``mediavault serve|migrate`` and ``litestar mediavault migrate`` for host apps."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import click
+
+__all__ = ("litestar_group", "main")
+
+
+@click.group()
+@click.version_option(package_name="mediavault")
+def main() -> None:
+    """Media Vault: a media vault API server."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", default=8080, show_default=True, type=int, help="TCP port.")
+@click.option(
+    "--data-dir",
+    default="./mediavault-data",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the default SQLite database, media files and secret key live.",
+)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Worker processes.")
+def serve(host: str, port: int, data_dir: Path, workers: int) -> None:
+    """Run the reference server (settings from MEDIAVAULT_* environment variables)."""
+    import uvicorn
+
+    from mediavault.server import load_config
+
+    os.environ["MEDIAVAULT_DATA_DIR"] = str(data_dir.resolve())
+    config = load_config()
+    if config.auto_migrate:
+        _migrate(config)  # once, before any worker starts
+    os.environ["MEDIAVAULT_AUTO_MIGRATE"] = "false"
+    uvicorn.run(
+        "mediavault.server:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=False,
+        server_header=False,
+        log_level="info",
+        timeout_graceful_shutdown=10,
+    )
+
+
+@main.command("migrate")
+@click.option("--data-dir", default="./mediavault-data", show_default=True, type=click.Path(path_type=Path))
+def migrate_command(data_dir: Path) -> None:
+    """Apply the vault's database migrations (settings from MEDIAVAULT_* variables)."""
+    from mediavault.server import load_config
+
+    _migrate(load_config(data_dir))
+    click.echo("migrations applied")
+
+
+def _migrate(config: object) -> None:
+    from mediavault.runtime import VaultRuntime
+
+    runtime = VaultRuntime(config)  # type: ignore[arg-type]
+
+    async def run() -> None:
+        try:
+            await runtime.migrate()
+        finally:
+            await runtime.dispose()
+
+    asyncio.run(run())
+
+
+@click.group("mediavault")
+def litestar_group() -> None:
+    """Media Vault commands for the host app (``litestar mediavault ...``)."""
+
+
+@litestar_group.command("migrate")
+@click.pass_context
+def litestar_migrate(ctx: click.Context) -> None:
+    """Apply the migrations of every MediaVault plugin of the app."""
+    from mediavault.plugin import MediaVault
+
+    app = ctx.obj.app
+    vaults = [p for p in app.plugins if isinstance(p, MediaVault)]
+    for vault in vaults:
+        _migrate(vault.config)
+        click.echo(f"migrations applied for the vault at {vault.config.path_prefix or '/'}")
+    if not vaults:
+        raise click.ClickException("this app has no MediaVault plugin")

@@ -1,0 +1,202 @@
+"""Configuration of one Media Vault instance.
+
+:class:`MediaVaultConfig` holds every setting named in the HTTP contract (``API-CONTRACT.md``,
+"Operations") plus a few operational knobs. It is checked when built: a bad value raises
+:class:`ValueError` naming the field. :meth:`MediaVaultConfig.from_env` builds one from
+``MEDIAVAULT_<FIELD>`` environment variables for the reference server.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, get_type_hints
+
+__all__ = ("DEFAULT_RETRY_SCHEDULE", "MediaVaultConfig", "WebhookEndpoint")
+
+DEFAULT_RETRY_SCHEDULE: tuple[int, ...] = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
+"""Seconds between webhook attempts: the Standard Webhooks example schedule."""
+
+
+@dataclass(frozen=True)
+class WebhookEndpoint:
+    """A host-level webhook endpoint that receives every event it subscribes to."""
+
+    url: str
+    """Absolute ``http(s)`` URL the deliveries are POSTed to."""
+    secret: str
+    """Signing secret, ``whsec_<base64>`` (Standard Webhooks)."""
+    events: tuple[str, ...] = ()
+    """Event names to deliver; empty means every event."""
+
+
+@dataclass
+class MediaVaultConfig:
+    """Settings of one :class:`~mediavault.MediaVault` instance.
+
+    Every field is a constructor argument; the reference server reads each from
+    ``MEDIAVAULT_<FIELD>`` (see :meth:`from_env`).
+
+    Raises:
+        ValueError: a field is out of range or malformed (the message names it).
+
+    Examples:
+        >>> cfg = MediaVaultConfig(secret_key="x" * 32, database_url="sqlite+aiosqlite:///vault.db")
+        >>> cfg.path_prefix
+        '/api/v1'
+    """
+
+    secret_key: str = ""
+    """Key that signs JWTs (HS256). At least 32 characters; required. Keep it secret and identical in every
+    process of one deployment."""
+    path_prefix: str = "/api/v1"
+    """Where the vault's routes are mounted, e.g. ``/api/v1`` (no trailing slash)."""
+    database_url: str = "sqlite+aiosqlite:///mediavault.db"
+    """SQLAlchemy async URL: ``sqlite+aiosqlite:///path.db`` or ``postgresql+asyncpg://...``."""
+    storage_url: str = "file://./mediavault-media"
+    """fsspec URL of the media byte store: ``file:///srv/media``, ``memory://vault``, ``s3://bucket/prefix``."""
+    redis_url: str | None = None
+    """Optional Redis URL for shared rate-limit counters, the realtime broker and the token denylist."""
+    access_token_ttl: int = 3600
+    """Lifetime of access tokens, in seconds (``exp - iat``)."""
+    refresh_token_ttl: int = 30 * 24 * 3600
+    """Lifetime of refresh tokens, in seconds."""
+    max_upload_size: int = 1024**3
+    """Largest accepted file, in bytes (default 1 GiB). Larger uploads get 413."""
+    max_json_body_size: int = 1024 * 1024
+    """Largest accepted JSON request body, in bytes (default 1 MiB)."""
+    allow_registration: bool = True
+    """Whether ``POST /auth/register`` is open (otherwise it answers 403)."""
+    rate_limit_anonymous: int = 60
+    """Requests per minute for anonymous callers, per client address."""
+    rate_limit_authenticated: int = 1000
+    """Requests per minute for a signed-in user."""
+    rate_limit_api_key: int = 5000
+    """Requests per minute for one API key."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or CIDR networks of reverse proxies whose ``X-Forwarded-For`` is believed."""
+    cors_allow_origins: tuple[str, ...] = ()
+    """Origins allowed by CORS (none by default)."""
+    allow_private_webhook_targets: bool = False
+    """Allow webhook URLs that resolve to loopback/private/link-local addresses (tests, intranets)."""
+    webhook_retry_schedule: tuple[int, ...] = DEFAULT_RETRY_SCHEDULE
+    """Seconds to wait before each retry; N entries mean up to N+1 attempts, the first immediate."""
+    webhook_timeout: float = 15.0
+    """Seconds one webhook attempt may take."""
+    webhooks: tuple[WebhookEndpoint, ...] = ()
+    """Host-level webhook endpoints that receive every (subscribed) event."""
+    jwt_algorithm: str = "HS256"
+    """JWT signing algorithm; the only one accepted when verifying (RFC 8725 §3.1). HS256/HS384/HS512."""
+    jwt_issuer: str = "mediavault"
+    """``iss`` claim written and required."""
+    jwt_audience: str = "mediavault"
+    """``aud`` claim written and required."""
+    argon2_time_cost: int = 3
+    """Argon2id passes (RFC 9106 §4, second recommended option: t=3)."""
+    argon2_memory_cost: int = 64 * 1024
+    """Argon2id memory in KiB (RFC 9106 §4: 64 MiB)."""
+    argon2_parallelism: int = 4
+    """Argon2id lanes (RFC 9106 §4: p=4)."""
+    password_hash_concurrency: int = 2
+    """How many Argon2id hashes may run at once (each holds ``argon2_memory_cost`` KiB)."""
+    auto_migrate: bool = True
+    """Apply the vault's Alembic migrations when the app starts. Turn off when deploys run
+    ``litestar mediavault migrate`` (or ``mediavault migrate``) themselves."""
+    plugins: tuple[object, ...] = ()
+    """Extra pluggy plugins (modules or objects with ``@hookimpl`` functions) for this instance only,
+    in addition to those installed through the ``mediavault`` entry-point group."""
+    load_entry_points: bool = True
+    """Whether to load plugins registered under the ``mediavault`` entry-point group."""
+
+    def __post_init__(self) -> None:
+        self.trusted_proxies = tuple(self.trusted_proxies)
+        self.cors_allow_origins = tuple(self.cors_allow_origins)
+        self.webhook_retry_schedule = tuple(int(s) for s in self.webhook_retry_schedule)
+        self.webhooks = tuple(w if isinstance(w, WebhookEndpoint) else _endpoint(w) for w in self.webhooks)
+        self.plugins = tuple(self.plugins)
+        self.path_prefix = "/" + self.path_prefix.strip("/") if self.path_prefix.strip("/") else ""
+        _check(len(self.secret_key) >= 32, "secret_key", "must be at least 32 characters")
+        _check(self.jwt_algorithm in {"HS256", "HS384", "HS512"}, "jwt_algorithm", "must be HS256, HS384 or HS512")
+        _check("://" in self.database_url, "database_url", "must be a SQLAlchemy URL")
+        _check(bool(self.storage_url), "storage_url", "must not be empty")
+        for name in (
+            "access_token_ttl",
+            "refresh_token_ttl",
+            "max_upload_size",
+            "max_json_body_size",
+            "rate_limit_anonymous",
+            "rate_limit_authenticated",
+            "rate_limit_api_key",
+            "argon2_time_cost",
+            "argon2_parallelism",
+            "password_hash_concurrency",
+        ):
+            _check(getattr(self, name) > 0, name, "must be positive")
+        _check(self.argon2_memory_cost >= 8 * self.argon2_parallelism, "argon2_memory_cost", "must be >= 8 * p")
+        _check(self.webhook_timeout > 0, "webhook_timeout", "must be positive")
+        _check(all(s >= 0 for s in self.webhook_retry_schedule), "webhook_retry_schedule", "must be >= 0")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"trusted_proxies: {proxy!r} is not an address or network") from exc
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **defaults: Any) -> MediaVaultConfig:
+        """Build a config from ``MEDIAVAULT_<FIELD>`` variables, over ``defaults``.
+
+        Booleans accept ``true/false/1/0/yes/no``; lists accept comma-separated values or JSON;
+        ``MEDIAVAULT_WEBHOOKS`` is a JSON list of ``{"url", "secret", "events"}`` objects.
+
+        Raises:
+            ValueError: a variable cannot be converted (the message names it).
+        """
+        environ = os.environ if environ is None else environ
+        hints = get_type_hints(cls)
+        values: dict[str, Any] = dict(defaults)
+        for f in dataclasses.fields(cls):
+            raw = environ.get(f"MEDIAVAULT_{f.name.upper()}")
+            if raw is None or f.name == "plugins":
+                continue
+            try:
+                values[f.name] = _convert(raw, hints[f.name])
+            except ValueError as exc:
+                raise ValueError(f"MEDIAVAULT_{f.name.upper()}: {exc}") from exc
+        return cls(**values)
+
+
+def _check(ok: bool, name: str, message: str) -> None:
+    if not ok:
+        raise ValueError(f"{name}: {message}")
+
+
+def _endpoint(raw: Any) -> WebhookEndpoint:
+    if not isinstance(raw, Mapping) or "url" not in raw or "secret" not in raw:
+        raise ValueError("webhooks: each entry needs 'url' and 'secret'")
+    return WebhookEndpoint(url=str(raw["url"]), secret=str(raw["secret"]), events=tuple(raw.get("events") or ()))
+
+
+def _convert(raw: str, hint: Any) -> Any:
+    text = str(hint)
+    if hint is bool:
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise ValueError(f"{raw!r} is not a boolean")
+    if hint is int:
+        return int(raw)
+    if hint is float:
+        return float(raw)
+    if text.startswith("tuple"):
+        stripped = raw.strip()
+        items: Sequence[Any] = (
+            json.loads(stripped) if stripped.startswith("[") else [s.strip() for s in stripped.split(",") if s.strip()]
+        )
+        return tuple(items)
+    return raw

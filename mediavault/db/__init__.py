@@ -1,0 +1,1 @@
+"""Persistence: models, engine set-up and migrations of the vault's own tables."""

@@ -1,0 +1,116 @@
+"""Registration, login, refresh-token rotation with reuse detection, logout."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from advanced_alchemy.exceptions import DuplicateKeyError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mediavault.auth.providers import Principal
+from mediavault.db.models import RefreshToken, TokenFamily, User, utcnow
+from mediavault.db.repositories import RefreshTokenRepository, TokenFamilyRepository, UserRepository
+from mediavault.domain.auth.schemas import LoginIn, RegisterIn, TokenPair
+from mediavault.errors import Conflict, Forbidden, Unauthorized
+from mediavault.runtime import VaultRuntime
+
+__all__ = ("AuthService",)
+
+_BAD_LOGIN = "Invalid email or password"
+
+
+class AuthService:
+    """Account and token life cycle for one request's session."""
+
+    def __init__(self, session: AsyncSession, runtime: VaultRuntime) -> None:
+        self.session = session
+        self.runtime = runtime
+        self.users = UserRepository(session=session)
+        self.families = TokenFamilyRepository(session=session)
+        self.refresh_tokens = RefreshTokenRepository(session=session)
+
+    async def register(self, data: RegisterIn) -> User:
+        """Create an account and emit ``user.registered``.
+
+        Raises:
+            Forbidden: registration is turned off.
+            Conflict: the email is taken.
+        """
+        if not self.runtime.config.allow_registration:
+            raise Forbidden("Registration is disabled")
+        email = data.email.strip().lower()
+        if await self.users.exists(email=email):
+            raise Conflict("Email is already registered")
+        password_hash = await self.runtime.passwords.hash(data.password)
+        user = User(email=email, display_name=data.display_name, password_hash=password_hash)
+        try:
+            await self.users.add(user)
+        except (DuplicateKeyError, IntegrityError) as exc:
+            raise Conflict("Email is already registered") from exc
+        self.runtime.events.publish(
+            self.session, "user.registered", {"id": str(user.id), "user_id": str(user.id)}, user_id=user.id
+        )
+        await self.session.commit()
+        return user
+
+    async def login(self, data: LoginIn) -> TokenPair:
+        """Check credentials and open a new token family.
+
+        Raises:
+            Unauthorized: unknown email or wrong password (the same error for both).
+        """
+        passwords = self.runtime.passwords
+        user = await self.users.get_one_or_none(email=data.username.strip().lower())
+        if user is None:
+            await passwords.verify_dummy(data.password)
+            raise Unauthorized(_BAD_LOGIN)
+        if not await passwords.verify(user.password_hash, data.password):
+            raise Unauthorized(_BAD_LOGIN)
+        if passwords.needs_rehash(user.password_hash):
+            user.password_hash = await passwords.hash(data.password)
+        family = TokenFamily(id=uuid.uuid4(), user_id=user.id, expires_at=utcnow())
+        self.session.add(family)
+        await self.session.flush()  # the family row must exist before its first refresh token
+        pair = self._issue(user.id, family)
+        await self.session.commit()
+        return pair
+
+    async def refresh(self, token: str) -> TokenPair:
+        """Spend ``token`` and return a new pair of the same family.
+
+        A refresh token presented a second time means it leaked: the whole family is revoked.
+
+        Raises:
+            Unauthorized: invalid, expired, revoked or already spent token.
+        """
+        claims = self.runtime.tokens.verify(token, "refresh")
+        row = await self.refresh_tokens.get_one_or_none(id=claims.jti, family_id=claims.fam)
+        family = await self.families.get_one_or_none(id=claims.fam, user_id=claims.sub)
+        if row is None or family is None or family.revoked_at is not None:
+            raise Unauthorized("Refresh token has been revoked")
+        if not await self.refresh_tokens.spend(row.id):
+            await self.families.revoke([family.id])
+            await self.session.commit()
+            raise Unauthorized("Refresh token was already used; the session has been revoked")
+        pair = self._issue(claims.sub, family)
+        await self.session.commit()
+        return pair
+
+    async def logout(self, principal: Principal) -> None:
+        """Revoke the caller's token family: its access and refresh tokens stop working now."""
+        if principal.family_id is not None:
+            await self.families.revoke([principal.family_id])
+            await self.session.commit()
+
+    def _issue(self, user_id: uuid.UUID, family: TokenFamily) -> TokenPair:
+        tokens = self.runtime.tokens
+        refresh_id = uuid.uuid4()
+        family.expires_at = utcnow() + dt.timedelta(seconds=tokens.ttl["refresh"])
+        self.session.add(RefreshToken(id=refresh_id, family_id=family.id, expires_at=family.expires_at))
+        return TokenPair(
+            token=tokens.issue("access", user_id=user_id, family_id=family.id, jti=uuid.uuid4()),
+            expires_in=tokens.ttl["access"],
+            refresh_token=tokens.issue("refresh", user_id=user_id, family_id=family.id, jti=refresh_id),
+            refresh_expires_in=tokens.ttl["refresh"],
+        )

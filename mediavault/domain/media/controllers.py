@@ -1,0 +1,124 @@
+"""``/media``: upload, list, get, content, update, delete."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, delete, get, patch, post, route
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from mediavault.auth.providers import Principal
+from mediavault.domain.media.schemas import MediaKind, MediaOut, MediaSort, MediaUpdate
+from mediavault.domain.media.services import MediaService
+from mediavault.errors import PayloadTooLarge
+from mediavault.http.body import RequestBody
+from mediavault.http.content import content_response
+from mediavault.http.envelope import Envelope, envelope, paginated
+
+__all__ = ("MediaController", "PageParam", "PerPageParam")
+
+PageParam = Annotated[int, Parameter(ge=1, description="1-based page number")]
+PerPageParam = Annotated[int, Parameter(ge=1, le=100, description="Items per page, 1-100")]
+
+
+class MediaController(Controller):
+    """The caller's media."""
+
+    path = "/media"
+    tags = ["media"]
+
+    @post("/upload", status_code=HTTP_201_CREATED, request_max_body_size=None)
+    async def upload(
+        self, request: Request[Any, Any, Any], mediavault_principal: Principal, mediavault_media_service: MediaService
+    ) -> Response[Envelope[MediaOut]]:
+        """Upload one file as ``multipart/form-data``: part ``file`` (required), optional ``title``,
+        ``description``, ``tags`` (comma-separated). Streamed to storage; over ``max_upload_size`` → 413."""
+        body = RequestBody(request.receive)
+        try:
+            media = await mediavault_media_service.upload(
+                mediavault_principal,
+                content_type=request.headers.get("content-type"),
+                content_length=request.headers.get("content-length"),
+                body=aiter(body),
+            )
+        except PayloadTooLarge:
+            await body.drain()
+            raise
+        return envelope(request, MediaOut.of(media, mediavault_media_service.prefix), HTTP_201_CREATED)
+
+    @get("/")
+    async def list_media(
+        self,
+        request: Request[Any, Any, Any],
+        mediavault_principal: Principal,
+        mediavault_media_service: MediaService,
+        page: PageParam = 1,
+        per_page: PerPageParam = 20,
+        sort: MediaSort = "-created_at",
+        type: MediaKind | None = None,
+        tag: str | None = None,
+        q: str | None = None,
+    ) -> Response[Envelope[list[MediaOut]]]:
+        """The caller's media, paginated, filtered by ``type``, ``tag``, ``q`` and sorted by ``sort``."""
+        items, total = await mediavault_media_service.list(
+            mediavault_principal, page=page, per_page=per_page, sort=sort, kind=type, tag=tag, q=q
+        )
+        prefix = mediavault_media_service.prefix
+        return paginated(
+            request, [MediaOut.of(m, prefix) for m in items], total=total, page=page, per_page=per_page, path="/media"
+        )
+
+    @get("/{media_id:str}")
+    async def get_media(
+        self,
+        request: Request[Any, Any, Any],
+        media_id: str,
+        mediavault_principal: Principal,
+        mediavault_media_service: MediaService,
+    ) -> Response[Envelope[MediaOut]]:
+        """One media item of the caller (someone else's → 404)."""
+        media = await mediavault_media_service.get(mediavault_principal, media_id)
+        return envelope(request, MediaOut.of(media, mediavault_media_service.prefix))
+
+    @route("/{media_id:str}/content", http_method=["GET", "HEAD"])
+    async def get_content(
+        self,
+        request: Request[Any, Any, Any],
+        media_id: str,
+        mediavault_principal: Principal,
+        mediavault_media_service: MediaService,
+    ) -> Response[bytes]:
+        """The stored bytes, with ETag, Last-Modified, single ``Range`` (206/416) and ``If-None-Match`` (304)."""
+        media = await mediavault_media_service.get(mediavault_principal, media_id)
+        return content_response(
+            method=request.method,
+            headers=request.headers,
+            storage=mediavault_media_service.runtime.storage,
+            key=media.storage_key,
+            size=media.size,
+            checksum_sha256=media.checksum_sha256,
+            content_type=media.content_type,
+            filename=media.filename,
+            last_modified=media.created_at,
+        )
+
+    @patch("/{media_id:str}")
+    async def update_media(
+        self,
+        request: Request[Any, Any, Any],
+        media_id: str,
+        data: MediaUpdate,
+        mediavault_principal: Principal,
+        mediavault_media_service: MediaService,
+    ) -> Response[Envelope[MediaOut]]:
+        """Change ``title``, ``description`` or ``tags``; any other field → 400."""
+        media = await mediavault_media_service.update(mediavault_principal, media_id, data)
+        return envelope(request, MediaOut.of(media, mediavault_media_service.prefix))
+
+    @delete("/{media_id:str}", status_code=HTTP_204_NO_CONTENT)
+    async def delete_media(
+        self, media_id: str, mediavault_principal: Principal, mediavault_media_service: MediaService
+    ) -> None:
+        """Delete the media and its stored bytes."""
+        await mediavault_media_service.delete(mediavault_principal, media_id)

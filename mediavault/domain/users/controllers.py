@@ -1,0 +1,40 @@
+"""``/users/me``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, patch
+
+from mediavault.auth.providers import Principal
+from mediavault.domain.users.schemas import UserOut, UserUpdate
+from mediavault.domain.users.services import UserService
+from mediavault.http.envelope import Envelope, envelope
+
+__all__ = ("UserController",)
+
+
+class UserController(Controller):
+    """The caller's own account."""
+
+    path = "/users"
+    tags = ["users"]
+
+    @get("/me")
+    async def get_me(
+        self, request: Request[Any, Any, Any], mediavault_principal: Principal, mediavault_user_service: UserService
+    ) -> Response[Envelope[UserOut]]:
+        """The caller's profile."""
+        return envelope(request, UserOut.of(await mediavault_user_service.me(mediavault_principal)))
+
+    @patch("/me")
+    async def update_me(
+        self,
+        request: Request[Any, Any, Any],
+        data: UserUpdate,
+        mediavault_principal: Principal,
+        mediavault_user_service: UserService,
+    ) -> Response[Envelope[UserOut]]:
+        """Change ``display_name``, ``email``, or ``password`` (with ``current_password``). Other fields → 400."""
+        user = await mediavault_user_service.update(mediavault_principal, data)
+        return envelope(request, UserOut.of(user))

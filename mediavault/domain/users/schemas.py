@@ -1,0 +1,50 @@
+"""Wire shapes of users (msgspec)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import msgspec
+
+from mediavault.db.models import User
+
+__all__ = ("Email", "Password", "UserOut", "UserUpdate")
+
+Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+"""An email address (``local@domain.tld``); stored lower-cased."""
+Password = Annotated[str, msgspec.Meta(min_length=8, max_length=1024)]
+"""A password: 8-1024 characters."""
+DisplayName = Annotated[str, msgspec.Meta(max_length=200)]
+
+
+class UserOut(msgspec.Struct):
+    """A user as the API shows it (never the password hash)."""
+
+    id: str
+    email: str
+    display_name: str | None
+    role: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        """Build from a :class:`~mediavault.db.models.User` row."""
+        return cls(
+            id=str(user.id),
+            email=user.email,
+            display_name=user.display_name,
+            role=user.role,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+        )
+
+
+class UserUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """``PATCH /users/me``: only these fields; any other (``role``, ``id``...) is a 400 naming it."""
+
+    display_name: DisplayName | msgspec.UnsetType | None = msgspec.UNSET
+    email: Email | msgspec.UnsetType = msgspec.UNSET
+    password: Password | msgspec.UnsetType = msgspec.UNSET
+    current_password: str | msgspec.UnsetType = msgspec.UNSET

@@ -1,0 +1,68 @@
+"""The caller's own account."""
+
+from __future__ import annotations
+
+import msgspec
+from advanced_alchemy.exceptions import DuplicateKeyError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mediavault.auth.providers import Principal
+from mediavault.db.models import User
+from mediavault.db.repositories import TokenFamilyRepository, UserRepository
+from mediavault.domain.users.schemas import UserUpdate
+from mediavault.errors import Conflict, Unauthorized, ValidationError
+from mediavault.runtime import VaultRuntime
+
+__all__ = ("UserService",)
+
+
+class UserService:
+    """Read and change the principal's own user."""
+
+    def __init__(self, session: AsyncSession, runtime: VaultRuntime) -> None:
+        self.session = session
+        self.runtime = runtime
+        self.users = UserRepository(session=session)
+
+    async def me(self, principal: Principal) -> User:
+        """The principal's user.
+
+        Raises:
+            Unauthorized: the user was deleted after the token was issued.
+        """
+        user = await self.users.get_one_or_none(id=principal.user_id)
+        if user is None:
+            raise Unauthorized("User no longer exists")
+        return user
+
+    async def update(self, principal: Principal, data: UserUpdate) -> User:
+        """Apply ``data``. A new password needs ``current_password``; changing it ends every other login.
+
+        Raises:
+            ValidationError: ``current_password`` missing or wrong, or given without ``password``.
+            Conflict: the new email is taken.
+        """
+        user = await self.me(principal)
+        if data.current_password is not msgspec.UNSET and data.password is msgspec.UNSET:
+            raise ValidationError.for_field("password", "is required together with current_password")
+        if data.password is not msgspec.UNSET:
+            if data.current_password is msgspec.UNSET:
+                raise ValidationError.for_field("current_password", "is required to change the password")
+            if not await self.runtime.passwords.verify(user.password_hash, data.current_password):
+                raise ValidationError.for_field("current_password", "is incorrect")
+            user.password_hash = await self.runtime.passwords.hash(data.password)
+            await TokenFamilyRepository(session=self.session).revoke_all_for_user(user.id, keep=principal.family_id)
+        if data.email is not msgspec.UNSET:
+            email = data.email.strip().lower()
+            if email != user.email:
+                if await self.users.exists(email=email):
+                    raise Conflict("Email is already registered")
+                user.email = email
+        if data.display_name is not msgspec.UNSET:
+            user.display_name = data.display_name
+        try:
+            await self.session.flush()
+        except (DuplicateKeyError, IntegrityError) as exc:  # pragma: no cover - concurrent email change
+            raise Conflict("Email is already registered") from exc
+        await self.session.commit()
+        return user

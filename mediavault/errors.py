@@ -1,0 +1,130 @@
+"""Domain errors and the contract's error codes.
+
+Every error the vault raises on purpose is a :class:`VaultError`; the HTTP layer
+(:mod:`mediavault.http.errors`) turns each into the contract's error envelope::
+
+    VaultError (status, code, message, details)
+    ├── ValidationError        400 validation_error
+    ├── Unauthorized           401 unauthorized
+    ├── Forbidden              403 forbidden
+    ├── NotFound               404 not_found
+    ├── Conflict               409 conflict
+    ├── PayloadTooLarge        413 payload_too_large
+    ├── UnsupportedMediaType   415 unsupported_media_type
+    └── RangeNotSatisfiable    416 range_not_satisfiable
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import ClassVar
+
+__all__ = (
+    "Conflict",
+    "ErrorDetail",
+    "Forbidden",
+    "NotFound",
+    "PayloadTooLarge",
+    "RangeNotSatisfiable",
+    "Unauthorized",
+    "UnsupportedMediaType",
+    "ValidationError",
+    "VaultError",
+)
+
+ErrorDetail = Mapping[str, str]
+"""One ``{"field": ..., "message": ...}`` entry of ``error.details``."""
+
+
+class VaultError(Exception):
+    """Base of every error that maps to a contract error code.
+
+    Args:
+        message: Human-readable text for ``error.message``.
+        details: ``error.details`` entries, each ``{"field": str, "message": str}``.
+        headers: Extra response headers (e.g. ``Content-Range`` on a 416).
+    """
+
+    status_code: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+    default_message: ClassVar[str] = "Internal server error"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        details: Sequence[ErrorDetail] = (),
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.message = message or self.default_message
+        self.details = [dict(d) for d in details]
+        self.headers = dict(headers or {})
+        super().__init__(self.message)
+
+
+class ValidationError(VaultError):
+    """Input that breaks the contract's rules (400 ``validation_error``)."""
+
+    status_code = 400
+    code = "validation_error"
+    default_message = "Invalid input data"
+
+    @classmethod
+    def for_field(cls, field: str, message: str) -> ValidationError:
+        """Build an error naming one offending ``field``."""
+        return cls(f"Invalid input data: {field}: {message}", [{"field": field, "message": message}])
+
+
+class Unauthorized(VaultError):
+    """Missing, invalid, expired or revoked credentials (401 ``unauthorized``)."""
+
+    status_code = 401
+    code = "unauthorized"
+    default_message = "Invalid or missing authentication"
+
+
+class Forbidden(VaultError):
+    """Authenticated but not allowed (403 ``forbidden``)."""
+
+    status_code = 403
+    code = "forbidden"
+    default_message = "Insufficient permissions"
+
+
+class NotFound(VaultError):
+    """Unknown resource, or one the caller may not see (404 ``not_found``)."""
+
+    status_code = 404
+    code = "not_found"
+    default_message = "Resource not found"
+
+
+class Conflict(VaultError):
+    """A uniqueness rule would break, e.g. a taken email (409 ``conflict``)."""
+
+    status_code = 409
+    code = "conflict"
+    default_message = "Resource already exists"
+
+
+class PayloadTooLarge(VaultError):
+    """Request body over the configured limit (413 ``payload_too_large``)."""
+
+    status_code = 413
+    code = "payload_too_large"
+    default_message = "Request body too large"
+
+
+class UnsupportedMediaType(VaultError):
+    """Request body of a type the endpoint does not take (415 ``unsupported_media_type``)."""
+
+    status_code = 415
+    code = "unsupported_media_type"
+    default_message = "Unsupported media type"
+
+
+class RangeNotSatisfiable(VaultError):
+    """A ``Range`` no byte of the representation satisfies (416, RFC 9110 §15.5.17)."""
+
+    status_code = 416
+    code = "range_not_satisfiable"
+    default_message = "Requested range not satisfiable"

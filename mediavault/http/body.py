@@ -1,0 +1,56 @@
+"""A request body read straight from the ASGI ``receive`` channel, for streamed uploads."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import anyio
+from litestar.exceptions import ClientException
+from litestar.types import Receive
+
+__all__ = ("RequestBody",)
+
+
+class RequestBody:
+    """Async iterator over the chunks of a request body (``http.request`` messages).
+
+    Unlike ``Request.stream()`` it can be resumed after the consumer stopped early, which
+    :meth:`drain` uses to read the rest of a rejected body before the error response is sent.
+
+    Raises:
+        ClientException: the client disconnected mid-body (while iterating).
+    """
+
+    def __init__(self, receive: Receive) -> None:
+        self._receive = receive
+        self.finished = False
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._chunks()
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        while not self.finished:
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                self.finished = True
+                raise ClientException("Client disconnected")
+            self.finished = not message.get("more_body", False)
+            if body := message.get("body", b""):
+                yield body
+
+    async def drain(self, *, max_bytes: int = 1024**3, max_seconds: float = 30.0) -> None:
+        """Read and discard what is left of a rejected body, so the error response reaches the client.
+
+        A server that answers 413 and closes while the client is still sending makes most clients see
+        a connection reset instead of the answer (nginx's ``lingering_close`` exists for the same
+        reason). Stops after ``max_bytes`` or ``max_seconds``; a disconnect ends it quietly.
+        """
+        seen = 0
+        with anyio.move_on_after(max_seconds):
+            try:
+                async for chunk in self:
+                    seen += len(chunk)
+                    if seen >= max_bytes:
+                        return
+            except ClientException:
+                return

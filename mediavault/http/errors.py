@@ -1,0 +1,161 @@
+"""Turn every exception into the contract's error envelope.
+
+:func:`exception_handlers` serves the vault's own router. :func:`app_level_handlers` covers what
+only reaches the application (unknown routes, wrong methods): under the vault's prefix they answer
+with the envelope, elsewhere they defer to the host's own handler or Litestar's default, so the host
+app's error format is left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from advanced_alchemy.exceptions import DuplicateKeyError, IntegrityError, NotFoundError, RepositoryError
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions.responses import create_exception_response
+from litestar.types import ExceptionHandlersMap
+
+from mediavault.errors import VaultError
+from mediavault.http.envelope import ErrorBody, ErrorDetailOut, ErrorEnvelope, ErrorMeta, request_id, utc_timestamp
+
+__all__ = ("app_level_handlers", "error_response", "exception_handlers")
+
+logger = logging.getLogger("mediavault")
+
+_CODES = {
+    400: "validation_error",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    416: "range_not_satisfiable",
+    429: "rate_limited",
+}
+_MESSAGES = {
+    401: "Invalid or missing authentication",
+    403: "Insufficient permissions",
+    404: "Resource not found",
+    405: "Method not allowed",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    429: "Too many requests",
+}
+_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
+_PASS_HEADERS = {"allow", "retry-after", "content-range", "www-authenticate"}
+
+
+def error_response(
+    request: Request[Any, Any, Any],
+    status_code: int,
+    code: str,
+    message: str,
+    details: list[dict[str, str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response[ErrorEnvelope]:
+    """Build an error envelope response (``details`` entries are ``{"field", "message"}``)."""
+    body = ErrorEnvelope(
+        error=ErrorBody(
+            code=code,
+            message=message,
+            details=[ErrorDetailOut(field=d["field"], message=d["message"]) for d in details or ()],
+        ),
+        meta=ErrorMeta(timestamp=utc_timestamp(), request_id=request_id(request.scope)),
+    )
+    return Response(body, status_code=status_code, headers=dict(headers or {}))
+
+
+def _validation_details(exc: ValidationException) -> list[dict[str, str]]:
+    details = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if not isinstance(item, dict):
+            continue
+        message = str(item.get("message", "invalid"))
+        field = str(item.get("key") or "body")
+        if unknown := _UNKNOWN_FIELD.search(message):
+            field, message = unknown.group(1), "unknown or read-only field"
+        elif field == "data" and item.get("source") == "body":
+            field = "body"
+            if message == "'data'":
+                message = "a JSON body is required"
+        details.append({"field": field, "message": message})
+    return details
+
+
+def _handle_vault_error(request: Request[Any, Any, Any], exc: VaultError) -> Response[ErrorEnvelope]:
+    return error_response(request, exc.status_code, exc.code, exc.message, exc.details, exc.headers)
+
+
+def _handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorEnvelope]:
+    status = exc.status_code
+    if status >= 500:
+        return _handle_unexpected(request, exc)
+    headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() in _PASS_HEADERS}
+    if isinstance(exc, ValidationException) or status == 400:
+        details = _validation_details(exc) if isinstance(exc, ValidationException) else []
+        detail = exc.detail if not exc.detail.startswith("Validation failed") else "Invalid input data"
+        if details:
+            detail = "Invalid input data: " + "; ".join(f"{d['field']}: {d['message']}" for d in details)
+        return error_response(request, 400, "validation_error", detail, details, headers)
+    code = _CODES.get(status, "validation_error")
+    return error_response(request, status, code, _MESSAGES.get(status, exc.detail), None, headers)
+
+
+def _handle_repository_error(request: Request[Any, Any, Any], exc: RepositoryError) -> Response[ErrorEnvelope]:
+    if isinstance(exc, NotFoundError):
+        return error_response(request, 404, "not_found", "Resource not found")
+    if isinstance(exc, DuplicateKeyError | IntegrityError):
+        return error_response(request, 409, "conflict", "Resource conflicts with an existing one")
+    return _handle_unexpected(request, exc)
+
+
+def _handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorEnvelope]:
+    logger.exception(
+        "unhandled error on %s %s (request %s)",
+        request.method,
+        request.url.path,
+        request_id(request.scope),
+        exc_info=exc,
+    )
+    return error_response(request, 500, "internal_error", "Internal server error")
+
+
+def exception_handlers() -> ExceptionHandlersMap:
+    """Handlers for the vault's router: every exception becomes an error envelope."""
+    return {
+        VaultError: _handle_vault_error,
+        HTTPException: _handle_http_exception,
+        RepositoryError: _handle_repository_error,
+        Exception: _handle_unexpected,
+    }
+
+
+def app_level_handlers(path_prefixes: tuple[str, ...], existing: ExceptionHandlersMap) -> ExceptionHandlersMap:
+    """App-level handlers for unknown routes (404) and wrong methods (405).
+
+    Requests whose path lies under one of ``path_prefixes`` get the envelope; others go to the
+    host's handler that was registered before (``existing``), or to Litestar's default response.
+    """
+
+    def lookup(exc: Exception) -> Callable[[Request[Any, Any, Any], Exception], Response[Any]] | None:
+        if isinstance(exc, HTTPException) and exc.status_code in existing:
+            return existing[exc.status_code]
+        return next((existing[cls] for cls in type(exc).__mro__ if cls in existing), None)
+
+    def handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        path = request.scope["path"]
+        if any(path == p or path.startswith(p + "/") for p in path_prefixes):
+            if isinstance(exc, HTTPException):
+                return _handle_http_exception(request, exc)
+            return _handle_unexpected(request, exc)
+        previous = lookup(exc)
+        return previous(request, exc) if previous is not None else create_exception_response(request, exc)
+
+    # Status-code keys take precedence over exception classes in Litestar's lookup.
+    return {404: handler, 405: handler}

@@ -1,0 +1,111 @@
+"""The Litestar plugin: ``Litestar(plugins=[MediaVault(MediaVaultConfig(...))])``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from litestar import Router
+from litestar.di import Provide
+from litestar.plugins import CLIPlugin, InitPlugin
+from litestar.types import Message, Scope
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mediavault.auth.guard import make_guard, provide_principal
+from mediavault.config import MediaVaultConfig
+from mediavault.domain.auth.controllers import AuthController
+from mediavault.domain.auth.services import AuthService
+from mediavault.domain.media.controllers import MediaController
+from mediavault.domain.media.services import MediaService
+from mediavault.domain.system import SystemController
+from mediavault.domain.users.controllers import UserController
+from mediavault.domain.users.services import UserService
+from mediavault.http.envelope import REQUEST_ID_HEADER, request_id
+from mediavault.http.errors import app_level_handlers, exception_handlers
+from mediavault.runtime import VaultRuntime
+
+if TYPE_CHECKING:
+    from click import Group
+    from litestar.config.app import AppConfig
+
+__all__ = ("MediaVault",)
+
+CONTROLLERS = (AuthController, UserController, MediaController, SystemController)
+
+
+class MediaVault(InitPlugin, CLIPlugin):
+    """Mount a complete media vault API into a Litestar app.
+
+    ``on_app_init`` only adds to the host's configuration: one :class:`~litestar.Router` at
+    ``config.path_prefix`` (the vault's routes, guard, dependencies and exception handlers, all keyed
+    ``mediavault_*``), a lifespan hook (migrations, engine disposal), app-level 404/405 handlers that
+    answer with the vault's envelope only under its prefix, and an ``X-Request-ID`` header on the
+    vault's responses. Several instances (with different prefixes) can live in one app.
+
+    Args:
+        config: the instance's settings.
+
+    Examples:
+        >>> from litestar import Litestar
+        >>> app = Litestar(plugins=[MediaVault(MediaVaultConfig(secret_key="s" * 32))])
+    """
+
+    def __init__(self, config: MediaVaultConfig) -> None:
+        self.config = config
+        self.runtime = VaultRuntime(config)
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        """Add the vault to ``app_config`` (never replacing what the host set)."""
+        app_config.route_handlers.append(self._router())
+        app_config.lifespan.append(self.runtime.lifespan)
+        app_config.exception_handlers = {
+            **app_config.exception_handlers,
+            **app_level_handlers((self.config.path_prefix,), app_config.exception_handlers),
+        }
+        app_config.before_send.append(self._add_request_id)
+        return app_config
+
+    def on_cli_init(self, cli: Group) -> None:
+        """Add ``litestar mediavault ...`` (e.g. ``litestar mediavault migrate``)."""
+        from mediavault.cli import litestar_group
+
+        cli.add_command(litestar_group)
+
+    def _router(self) -> Router:
+        runtime = self.runtime
+
+        async def provide_session() -> Any:
+            async for session in runtime.provide_session():
+                yield session
+
+        def service(cls: type[Any]) -> Provide:
+            def build(mediavault_db_session: AsyncSession) -> Any:
+                return cls(mediavault_db_session, runtime)
+
+            return Provide(build, sync_to_thread=False)
+
+        return Router(
+            path=self.config.path_prefix or "/",
+            route_handlers=list(CONTROLLERS),
+            guards=[make_guard(runtime)],
+            dependencies={
+                "mediavault_runtime": Provide(lambda: runtime, sync_to_thread=False, use_cache=True),
+                "mediavault_db_session": Provide(provide_session),
+                "mediavault_principal": Provide(provide_principal, sync_to_thread=False),
+                "mediavault_auth_service": service(AuthService),
+                "mediavault_user_service": service(UserService),
+                "mediavault_media_service": service(MediaService),
+            },
+            exception_handlers=exception_handlers(),
+            request_max_body_size=self.config.max_json_body_size,
+        )
+
+    async def _add_request_id(self, message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        prefix = self.config.path_prefix
+        path = scope["path"]
+        if prefix and path != prefix and not path.startswith(prefix + "/"):
+            return
+        headers = message.setdefault("headers", [])  # type: ignore[typeddict-item]
+        if not any(k.lower() == REQUEST_ID_HEADER.encode() for k, _ in headers):
+            headers.append((REQUEST_ID_HEADER.encode(), request_id(scope).encode("latin-1")))

@@ -1,0 +1,102 @@
+"""The live parts of one vault instance: engine, sessions, storage, auth and events.
+
+Built once per :class:`~mediavault.MediaVault` (never module-level), so two vaults can share a
+process. The plugin manager is asked once, here; services receive what it answered.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from mediavault._builtins import token_service
+from mediavault._plugins import get_plugin_manager
+from mediavault.auth.passwords import PasswordHasher
+from mediavault.auth.providers import AuthProvider
+from mediavault.config import MediaVaultConfig
+from mediavault.db.engine import create_engine, migrate
+from mediavault.events import EventPublisher
+from mediavault.storage.base import StorageBackend
+
+__all__ = ("VaultRuntime",)
+
+logger = logging.getLogger("mediavault")
+
+
+class VaultRuntime:
+    """Everything one vault instance needs at run time.
+
+    Attributes:
+        config: the instance's configuration.
+        storage: the byte store chosen by the ``mediavault_storage_backend`` hook.
+        auth_providers: principal sources from ``mediavault_auth_providers``, plugins' first.
+        tokens: JWT issuer/verifier.
+        passwords: Argon2id hasher.
+        events: the outbox publisher.
+    """
+
+    def __init__(self, config: MediaVaultConfig) -> None:
+        self.config = config
+        self.plugin_manager = get_plugin_manager(config)
+        hook = self.plugin_manager.hook
+        storage = hook.mediavault_storage_backend(config=config)
+        if storage is None:
+            raise ValueError(f"storage_url: no storage backend handles {config.storage_url!r}")
+        self.storage: StorageBackend = storage
+        self.auth_providers: list[AuthProvider] = [
+            p for group in hook.mediavault_auth_providers(config=config) for p in group
+        ]
+        self.tokens = token_service(config)
+        self.passwords = PasswordHasher(
+            time_cost=config.argon2_time_cost,
+            memory_cost=config.argon2_memory_cost,
+            parallelism=config.argon2_parallelism,
+            concurrency=config.password_hash_concurrency,
+        )
+        self.events = EventPublisher()
+        self._engine: AsyncEngine | None = None
+        self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The database engine (created on first use)."""
+        if self._engine is None:
+            self._engine = create_engine(self.config.database_url)
+            self._sessionmaker = async_sessionmaker(self._engine, expire_on_commit=False)
+        return self._engine
+
+    def session(self) -> AsyncSession:
+        """A new database session (use as ``async with runtime.session() as s``)."""
+        _ = self.engine
+        assert self._sessionmaker is not None
+        return self._sessionmaker()
+
+    async def provide_session(self) -> AsyncIterator[AsyncSession]:
+        """Litestar dependency: one session per request, closed (rolled back if uncommitted) afterwards."""
+        async with self.session() as session:
+            yield session
+
+    async def migrate(self) -> None:
+        """Apply the vault's migrations to the configured database."""
+        await migrate(self.engine)
+
+    @asynccontextmanager
+    async def lifespan(self, _app: Any = None) -> AsyncIterator[None]:
+        """App lifespan: migrate when ``auto_migrate``, dispose of the engine at shutdown."""
+        if self.config.auto_migrate:
+            await self.migrate()
+        try:
+            yield
+        finally:
+            await self.dispose()
+
+    async def dispose(self) -> None:
+        """Close every pooled database connection."""
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
+            self._sessionmaker = None

@@ -1,0 +1,71 @@
+"""The reference server: a Litestar app that is only a Media Vault, configured from the environment.
+
+``mediavault serve`` runs :func:`create_app` under uvicorn. With nothing set it keeps everything under
+the data directory (``MEDIAVAULT_DATA_DIR``, default ``./mediavault-data``): the SQLite database
+``mediavault.db``, the media bytes in ``media/``, and a generated ``secret_key`` file reused across
+restarts (so tokens survive them).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+
+from mediavault.config import MediaVaultConfig
+from mediavault.http.envelope import VERSION
+from mediavault.plugin import MediaVault
+
+__all__ = ("DEFAULT_DATA_DIR", "create_app", "load_config")
+
+DEFAULT_DATA_DIR = "./mediavault-data"
+
+
+def _secret_key(data_dir: Path) -> str:
+    """The key stored in ``<data_dir>/secret_key``, created (mode 0600) on first use."""
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def load_config(data_dir: str | os.PathLike[str] | None = None, **overrides: object) -> MediaVaultConfig:
+    """Build the server's config: ``MEDIAVAULT_*`` variables over data-dir defaults.
+
+    Args:
+        data_dir: where the default database, media and secret key live
+            (default ``$MEDIAVAULT_DATA_DIR`` or ``./mediavault-data``).
+        overrides: fields that win over the environment (e.g. ``auto_migrate=False``).
+    """
+    root = Path(data_dir or os.environ.get("MEDIAVAULT_DATA_DIR") or DEFAULT_DATA_DIR).expanduser().resolve()
+    defaults: dict[str, object] = {
+        "database_url": f"sqlite+aiosqlite:///{root / 'mediavault.db'}",
+        "storage_url": (root / "media").as_uri(),
+    }
+    if not os.environ.get("MEDIAVAULT_SECRET_KEY"):
+        defaults["secret_key"] = _secret_key(root)
+    config = MediaVaultConfig.from_env(**defaults)
+    for name, value in overrides.items():
+        setattr(config, name, value)
+    return config
+
+
+def create_app(config: MediaVaultConfig | None = None) -> Litestar:
+    """The reference server app (also the uvicorn factory ``mediavault.server:create_app``)."""
+    config = config or load_config(auto_migrate=os.environ.get("MEDIAVAULT_AUTO_MIGRATE", "true") != "false")
+    return Litestar(
+        plugins=[MediaVault(config)],
+        openapi_config=OpenAPIConfig(title="Media Vault", version=VERSION, path=f"{config.path_prefix}/docs"),
+        logging_config=LoggingConfig(
+            root={"level": logging.getLevelName(logging.INFO), "handlers": ["queue_listener"]},
+            log_exceptions="never",
+        ),
+    )

@@ -1,0 +1,71 @@
+"""The storage backend interface: where media bytes live.
+
+A :class:`StorageBackend` stores opaque byte objects under server-generated keys
+(``"media/<owner id>/<uuid>"``; never user input). Every method is async; backends whose
+underlying library blocks (local disk, s3fs's sync calls) run that work in a worker
+thread so the event loop never blocks.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from typing import IO
+
+__all__ = ("StorageBackend", "StorageWriter")
+
+
+class StorageWriter(ABC):
+    """An object being written. Bytes become visible under the key only after :meth:`close`.
+
+    Callers must finish with exactly one of :meth:`close` (keep) or :meth:`abort`
+    (discard everything written, leaving nothing behind).
+    """
+
+    key: str
+
+    @abstractmethod
+    async def write(self, data: bytes) -> None:
+        """Append ``data`` (any length, may be empty)."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Flush and commit the object."""
+
+    @abstractmethod
+    async def abort(self) -> None:
+        """Discard the object; never raises for an object that was never created."""
+
+
+class StorageBackend(ABC):
+    """Byte storage for media. One instance per :class:`~mediavault.MediaVault`."""
+
+    @abstractmethod
+    async def open_writer(self, key: str) -> StorageWriter:
+        """Start writing a new object at ``key`` (overwrites nothing the caller did not create)."""
+
+    @abstractmethod
+    def read(
+        self, key: str, start: int = 0, end: int | None = None, chunk_size: int = 256 * 1024
+    ) -> AsyncIterator[bytes]:
+        """Stream bytes ``[start, end)`` of the object (``end=None``: to the end).
+
+        Raises:
+            FileNotFoundError: no object at ``key``.
+        """
+
+    @abstractmethod
+    def open_sync(self, key: str) -> IO[bytes]:
+        """Open the object for blocking, seekable reads. Only call from a worker thread."""
+
+    @abstractmethod
+    async def delete(self, key: str) -> None:
+        """Remove the object; a missing object is not an error."""
+
+    @abstractmethod
+    async def exists(self, key: str) -> bool:
+        """Whether an object is stored at ``key``."""
+
+    @abstractmethod
+    async def check(self) -> None:
+        """Health probe: raise if the backend cannot be used (``GET /health``)."""
