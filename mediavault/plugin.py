@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from litestar import Router
 from litestar.di import Provide
 from litestar.plugins import CLIPlugin, InitPlugin
 from litestar.types import Message, Scope
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault.auth.guard import make_guard, provide_principal
 from mediavault.config import MediaVaultConfig
@@ -73,15 +73,12 @@ class MediaVault(InitPlugin, CLIPlugin):
     def _router(self) -> Router:
         runtime = self.runtime
 
-        async def provide_session() -> Any:
-            async for session in runtime.provide_session():
-                yield session
-
         def service(cls: type[Any]) -> Provide:
-            def build(mediavault_db_session: AsyncSession) -> Any:
-                return cls(mediavault_db_session, runtime)
+            async def build() -> AsyncIterator[Any]:
+                async with runtime.session() as session:  # one session per request, closed after the handler
+                    yield cls(session, runtime)
 
-            return Provide(build, sync_to_thread=False)
+            return Provide(build)
 
         return Router(
             path=self.config.path_prefix or "/",
@@ -89,7 +86,6 @@ class MediaVault(InitPlugin, CLIPlugin):
             guards=[make_guard(runtime)],
             dependencies={
                 "mediavault_runtime": Provide(lambda: runtime, sync_to_thread=False, use_cache=True),
-                "mediavault_db_session": Provide(provide_session),
                 "mediavault_principal": Provide(provide_principal, sync_to_thread=False),
                 "mediavault_auth_service": service(AuthService),
                 "mediavault_user_service": service(UserService),

@@ -75,11 +75,6 @@ class VaultRuntime:
         assert self._sessionmaker is not None
         return self._sessionmaker()
 
-    async def provide_session(self) -> AsyncIterator[AsyncSession]:
-        """Litestar dependency: one session per request, closed (rolled back if uncommitted) afterwards."""
-        async with self.session() as session:
-            yield session
-
     async def migrate(self) -> None:
         """Apply the vault's migrations to the configured database."""
         await migrate(self.engine)

@@ -10,8 +10,8 @@ from litestar import Controller, Request, Response, get
 from litestar.exceptions import NotFoundException
 from sqlalchemy import text
 
+from mediavault.domain.deps import RuntimeDep
 from mediavault.http.envelope import Envelope, envelope
-from mediavault.runtime import VaultRuntime
 
 __all__ = ("Health", "SystemController")
 
@@ -32,7 +32,7 @@ class SystemController(Controller):
 
     @get("/health", opt={"public": True, "rate_limit_exempt": True})
     async def health(
-        self, request: Request[Any, Any, Any], mediavault_runtime: VaultRuntime
+        self, request: Request[Any, Any, Any], mediavault_runtime: RuntimeDep
     ) -> Response[Envelope[Health]]:
         """200 when the database and storage answer, 503 otherwise."""
         checks = {"database": "ok", "storage": "ok"}
@@ -51,7 +51,7 @@ class SystemController(Controller):
         return envelope(request, Health(status="ok" if healthy else "degraded", checks=checks), 200 if healthy else 503)
 
     @get("/schema/openapi.json", opt={"public": True}, include_in_schema=False, media_type="application/json")
-    async def openapi(self, request: Request[Any, Any, Any], mediavault_runtime: VaultRuntime) -> dict[str, Any]:
+    async def openapi(self, request: Request[Any, Any, Any], mediavault_runtime: RuntimeDep) -> dict[str, Any]:
         """The OpenAPI 3.1 document of the vault's routes (Litestar's, limited to this mount)."""
         if request.app.openapi_config is None:
             raise NotFoundException()

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, post
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from mediavault.auth.providers import Principal
 from mediavault.domain.auth.schemas import LoginIn, RefreshIn, RegisterIn, TokenPair
-from mediavault.domain.auth.services import AuthService
+from mediavault.domain.deps import AuthServiceDep, CurrentPrincipal
 from mediavault.domain.users.schemas import UserOut
 from mediavault.http.envelope import Envelope, envelope
 
@@ -24,7 +24,7 @@ class AuthController(Controller):
 
     @post("/register", opt={"public": True}, status_code=HTTP_201_CREATED)
     async def register(
-        self, request: Request[Any, Any, Any], data: RegisterIn, mediavault_auth_service: AuthService
+        self, request: Request[Any, Any, Any], data: JSONBody[RegisterIn], mediavault_auth_service: AuthServiceDep
     ) -> Response[Envelope[UserOut]]:
         """Create an account (201). Duplicate email → 409; registration disabled → 403."""
         user = await mediavault_auth_service.register(data)
@@ -32,19 +32,19 @@ class AuthController(Controller):
 
     @post("/login", opt={"public": True}, status_code=HTTP_200_OK)
     async def login(
-        self, request: Request[Any, Any, Any], data: LoginIn, mediavault_auth_service: AuthService
+        self, request: Request[Any, Any, Any], data: JSONBody[LoginIn], mediavault_auth_service: AuthServiceDep
     ) -> Response[Envelope[TokenPair]]:
         """Exchange email (``username``) and password for an access and a refresh token."""
         return envelope(request, await mediavault_auth_service.login(data))
 
     @post("/refresh", opt={"public": True}, status_code=HTTP_200_OK)
     async def refresh(
-        self, request: Request[Any, Any, Any], data: RefreshIn, mediavault_auth_service: AuthService
+        self, request: Request[Any, Any, Any], data: JSONBody[RefreshIn], mediavault_auth_service: AuthServiceDep
     ) -> Response[Envelope[TokenPair]]:
         """Rotate a refresh token; a spent one presented again revokes its whole family (401)."""
         return envelope(request, await mediavault_auth_service.refresh(data.refresh_token))
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT)
-    async def logout(self, mediavault_principal: Principal, mediavault_auth_service: AuthService) -> None:
+    async def logout(self, mediavault_principal: CurrentPrincipal, mediavault_auth_service: AuthServiceDep) -> None:
         """Revoke the caller's access token and its refresh family at once."""
         await mediavault_auth_service.logout(mediavault_principal)

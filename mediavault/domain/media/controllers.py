@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post, route
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from mediavault.auth.providers import Principal
+from mediavault.domain.deps import CurrentPrincipal, MediaServiceDep
 from mediavault.domain.media.schemas import MediaKind, MediaOut, MediaSort, MediaUpdate
-from mediavault.domain.media.services import MediaService
 from mediavault.errors import PayloadTooLarge
 from mediavault.http.body import RequestBody
 from mediavault.http.content import content_response
@@ -18,8 +17,8 @@ from mediavault.http.envelope import Envelope, envelope, paginated
 
 __all__ = ("MediaController", "PageParam", "PerPageParam")
 
-PageParam = Annotated[int, Parameter(ge=1, description="1-based page number")]
-PerPageParam = Annotated[int, Parameter(ge=1, le=100, description="Items per page, 1-100")]
+PageParam = Annotated[int, QueryParameter(ge=1, description="1-based page number")]
+PerPageParam = Annotated[int, QueryParameter(ge=1, le=100, description="Items per page, 1-100")]
 
 
 class MediaController(Controller):
@@ -30,7 +29,10 @@ class MediaController(Controller):
 
     @post("/upload", status_code=HTTP_201_CREATED, request_max_body_size=None)
     async def upload(
-        self, request: Request[Any, Any, Any], mediavault_principal: Principal, mediavault_media_service: MediaService
+        self,
+        request: Request[Any, Any, Any],
+        mediavault_principal: CurrentPrincipal,
+        mediavault_media_service: MediaServiceDep,
     ) -> Response[Envelope[MediaOut]]:
         """Upload one file as ``multipart/form-data``: part ``file`` (required), optional ``title``,
         ``description``, ``tags`` (comma-separated). Streamed to storage; over ``max_upload_size`` → 413."""
@@ -51,14 +53,14 @@ class MediaController(Controller):
     async def list_media(
         self,
         request: Request[Any, Any, Any],
-        mediavault_principal: Principal,
-        mediavault_media_service: MediaService,
+        mediavault_principal: CurrentPrincipal,
+        mediavault_media_service: MediaServiceDep,
         page: PageParam = 1,
         per_page: PerPageParam = 20,
-        sort: MediaSort = "-created_at",
-        type: MediaKind | None = None,
-        tag: str | None = None,
-        q: str | None = None,
+        sort: FromQuery[MediaSort] = "-created_at",
+        type: FromQuery[MediaKind | None] = None,
+        tag: FromQuery[str | None] = None,
+        q: FromQuery[str | None] = None,
     ) -> Response[Envelope[list[MediaOut]]]:
         """The caller's media, paginated, filtered by ``type``, ``tag``, ``q`` and sorted by ``sort``."""
         items, total = await mediavault_media_service.list(
@@ -73,9 +75,9 @@ class MediaController(Controller):
     async def get_media(
         self,
         request: Request[Any, Any, Any],
-        media_id: str,
-        mediavault_principal: Principal,
-        mediavault_media_service: MediaService,
+        media_id: FromPath[str],
+        mediavault_principal: CurrentPrincipal,
+        mediavault_media_service: MediaServiceDep,
     ) -> Response[Envelope[MediaOut]]:
         """One media item of the caller (someone else's → 404)."""
         media = await mediavault_media_service.get(mediavault_principal, media_id)
@@ -85,9 +87,9 @@ class MediaController(Controller):
     async def get_content(
         self,
         request: Request[Any, Any, Any],
-        media_id: str,
-        mediavault_principal: Principal,
-        mediavault_media_service: MediaService,
+        media_id: FromPath[str],
+        mediavault_principal: CurrentPrincipal,
+        mediavault_media_service: MediaServiceDep,
     ) -> Response[bytes]:
         """The stored bytes, with ETag, Last-Modified, single ``Range`` (206/416) and ``If-None-Match`` (304)."""
         media = await mediavault_media_service.get(mediavault_principal, media_id)
@@ -107,10 +109,10 @@ class MediaController(Controller):
     async def update_media(
         self,
         request: Request[Any, Any, Any],
-        media_id: str,
-        data: MediaUpdate,
-        mediavault_principal: Principal,
-        mediavault_media_service: MediaService,
+        media_id: FromPath[str],
+        data: JSONBody[MediaUpdate],
+        mediavault_principal: CurrentPrincipal,
+        mediavault_media_service: MediaServiceDep,
     ) -> Response[Envelope[MediaOut]]:
         """Change ``title``, ``description`` or ``tags``; any other field → 400."""
         media = await mediavault_media_service.update(mediavault_principal, media_id, data)
@@ -118,7 +120,10 @@ class MediaController(Controller):
 
     @delete("/{media_id:str}", status_code=HTTP_204_NO_CONTENT)
     async def delete_media(
-        self, media_id: str, mediavault_principal: Principal, mediavault_media_service: MediaService
+        self,
+        media_id: FromPath[str],
+        mediavault_principal: CurrentPrincipal,
+        mediavault_media_service: MediaServiceDep,
     ) -> None:
         """Delete the media and its stored bytes."""
         await mediavault_media_service.delete(mediavault_principal, media_id)

@@ -70,7 +70,8 @@ class MediaService:
         failure nothing is kept: no row, no bytes.
 
         Raises:
-            PayloadTooLarge, UnsupportedMediaType, ValidationError: see :func:`~mediavault.http.multipart.receive_upload`.
+            PayloadTooLarge, UnsupportedMediaType, ValidationError: as
+                :func:`~mediavault.http.multipart.receive_upload` raises them.
         """
         storage = self.runtime.storage
         key = f"media/{principal.user_id}/{uuid.uuid4().hex}"

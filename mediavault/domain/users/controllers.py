@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, patch
+from litestar.params import JSONBody
 
-from mediavault.auth.providers import Principal
+from mediavault.domain.deps import CurrentPrincipal, UserServiceDep
 from mediavault.domain.users.schemas import UserOut, UserUpdate
-from mediavault.domain.users.services import UserService
 from mediavault.http.envelope import Envelope, envelope
 
 __all__ = ("UserController",)
@@ -22,7 +22,10 @@ class UserController(Controller):
 
     @get("/me")
     async def get_me(
-        self, request: Request[Any, Any, Any], mediavault_principal: Principal, mediavault_user_service: UserService
+        self,
+        request: Request[Any, Any, Any],
+        mediavault_principal: CurrentPrincipal,
+        mediavault_user_service: UserServiceDep,
     ) -> Response[Envelope[UserOut]]:
         """The caller's profile."""
         return envelope(request, UserOut.of(await mediavault_user_service.me(mediavault_principal)))
@@ -31,9 +34,9 @@ class UserController(Controller):
     async def update_me(
         self,
         request: Request[Any, Any, Any],
-        data: UserUpdate,
-        mediavault_principal: Principal,
-        mediavault_user_service: UserService,
+        data: JSONBody[UserUpdate],
+        mediavault_principal: CurrentPrincipal,
+        mediavault_user_service: UserServiceDep,
     ) -> Response[Envelope[UserOut]]:
         """Change ``display_name``, ``email``, or ``password`` (with ``current_password``). Other fields → 400."""
         user = await mediavault_user_service.update(mediavault_principal, data)

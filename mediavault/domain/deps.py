@@ -1,0 +1,24 @@
+"""Typed names of the router's dependencies (the keys are set in :class:`~mediavault.MediaVault`)."""
+
+from __future__ import annotations
+
+from litestar.di import NamedDependency
+
+from mediavault.auth.providers import Principal
+from mediavault.domain.auth.services import AuthService
+from mediavault.domain.media.services import MediaService
+from mediavault.domain.users.services import UserService
+from mediavault.runtime import VaultRuntime
+
+__all__ = ("AuthServiceDep", "CurrentPrincipal", "MediaServiceDep", "RuntimeDep", "UserServiceDep")
+
+CurrentPrincipal = NamedDependency[Principal]
+"""``mediavault_principal``: who is calling (set by the router guard)."""
+RuntimeDep = NamedDependency[VaultRuntime]
+"""``mediavault_runtime``: the vault instance's live parts."""
+AuthServiceDep = NamedDependency[AuthService]
+"""``mediavault_auth_service``."""
+UserServiceDep = NamedDependency[UserService]
+"""``mediavault_user_service``."""
+MediaServiceDep = NamedDependency[MediaService]
+"""``mediavault_media_service``."""

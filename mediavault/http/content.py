@@ -1,0 +1,238 @@
+"""Serving stored media bytes safely: conditional requests, single byte ranges, download headers.
+
+:func:`content_response` builds the response for ``GET``/``HEAD`` of a media object's bytes (``/media/{id}/content``
+and the share endpoints). The bytes are streamed from the :class:`~mediavault.storage.base.StorageBackend`, never
+loaded whole into memory.
+
+Security headers on every content response:
+
+* ``X-Content-Type-Options: nosniff``: the browser uses our (sniffed and stored) ``Content-Type`` only.
+* ``Content-Security-Policy: default-src 'none'; sandbox``: even if a document is rendered, it runs no script,
+  loads nothing and gets an opaque origin.
+* ``Content-Disposition``: ``inline`` only for passive types (:func:`is_passive_type`), ``attachment`` for
+  everything else (HTML, SVG, XML, JavaScript, unknown ...).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from datetime import datetime
+from urllib.parse import quote
+
+from litestar import Response
+from litestar.response import Stream
+
+from mediavault.http.ranges import etag_for, http_date, if_range_allows, is_not_modified, parse_range
+from mediavault.storage.base import StorageBackend
+
+__all__ = (
+    "CONTENT_SECURITY_POLICY",
+    "content_disposition",
+    "content_response",
+    "is_passive_type",
+    "sanitize_filename",
+)
+
+CONTENT_SECURITY_POLICY = "default-src 'none'; sandbox"
+"""``Content-Security-Policy`` sent with every content response."""
+
+CACHE_CONTROL = "private, no-cache"
+"""Per-user content: shared caches must not store it, private caches must revalidate (ETag) before reuse."""
+
+_PASSIVE_EXACT = frozenset({"application/pdf", "text/plain"})
+_PASSIVE_PREFIXES = ("image/", "video/", "audio/")
+_FALLBACK_NAME = "download"
+_MAX_FILENAME_CHARS = 255
+# RFC 8187 §3.2.1 attr-char, minus ALPHA / DIGIT which quote() never escapes.
+_ATTR_CHAR_SAFE = "!#$&+-.^_`|~"
+
+
+def _base_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def is_passive_type(content_type: str) -> bool:
+    """Whether a media type is safe to render ``inline`` (it cannot run script in the browser).
+
+    Passive: ``image/*`` (except SVG or any XML-based image), ``video/*``, ``audio/*``, ``application/pdf`` and
+    ``text/plain``. Everything else, notably ``text/html``, ``image/svg+xml``, ``*/xml``, ``*+xml``,
+    ``application/xhtml+xml``, JavaScript and unknown types, is active and served as ``attachment``.
+
+    Args:
+        content_type: A ``Content-Type`` value; parameters (``; charset=...``) are ignored, case-insensitive.
+    """
+    base = _base_type(content_type)
+    if base in _PASSIVE_EXACT:
+        return True
+    if not base.startswith(_PASSIVE_PREFIXES):
+        return False
+    subtype = base.split("/", 1)[1]
+    return bool(subtype) and "xml" not in subtype and "svg" not in subtype
+
+
+def sanitize_filename(filename: str) -> str:
+    """Make a user-supplied filename safe for a ``Content-Disposition`` header.
+
+    Removes control characters (C0, DEL, C1; so CR/LF cannot split headers), replaces ``"``, ``\\`` and ``/``
+    with ``_``, trims whitespace and leading dots, and caps the length at 255 characters (keeping a short
+    extension). An empty result becomes ``"download"``.
+
+    Args:
+        filename: The stored original filename (any Unicode).
+
+    Returns:
+        The sanitised Unicode filename.
+    """
+    name = unicodedata.normalize("NFC", filename)
+    name = "".join(c for c in name if unicodedata.category(c) != "Cc")
+    name = name.replace('"', "_").replace("\\", "_").replace("/", "_")
+    name = name.strip().lstrip(".").strip()
+    if len(name) > _MAX_FILENAME_CHARS:
+        stem, dot, ext = name.rpartition(".")
+        if dot and stem and len(ext) <= 16:
+            name = stem[: _MAX_FILENAME_CHARS - len(ext) - 1] + "." + ext
+        else:
+            name = name[:_MAX_FILENAME_CHARS]
+    return name or _FALLBACK_NAME
+
+
+def _ascii_fallback(name: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", name)
+    out = []
+    for c in decomposed:
+        if unicodedata.combining(c):
+            continue
+        # Printable ASCII except '"', '\' and '%' (RFC 6266 appendix D: some agents percent-decode filename=).
+        out.append(c if 0x20 <= ord(c) < 0x7F and c not in '"\\%' else "_")
+    return "".join(out).strip() or _FALLBACK_NAME
+
+
+def content_disposition(filename: str, *, inline: bool) -> str:
+    """Build a ``Content-Disposition`` value carrying the filename in both forms (RFC 6266 §4.3, RFC 8187).
+
+    ``filename="<ascii>"`` is an ASCII-only fallback for old agents (non-ASCII characters transliterated or
+    replaced by ``_``); ``filename*=UTF-8''<percent-encoded>`` carries the exact sanitised name and takes
+    precedence in agents that support it.
+
+    Args:
+        filename: The original filename (sanitised here with :func:`sanitize_filename`).
+        inline: ``inline`` disposition when ``True``, ``attachment`` otherwise.
+
+    Returns:
+        e.g. ``inline; filename="cafe.jpg"; filename*=UTF-8''caf%C3%A9.jpg``.
+    """
+    name = sanitize_filename(filename)
+    fallback = _ascii_fallback(name)
+    encoded = quote(name, safe=_ATTR_CHAR_SAFE, encoding="utf-8")
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    """Field value of ``name`` (lower-case), repeated lines joined with ``", "`` (RFC 9110 §5.3)."""
+    getall = getattr(headers, "getall", None)
+    if callable(getall):
+        values = list(getall(name, []))
+    else:
+        values = [v for k, v in headers.items() if k.lower() == name]
+    return ", ".join(values) if values else None
+
+
+def _safe_content_type(content_type: str) -> str:
+    if not content_type or any(ord(c) < 0x20 or ord(c) >= 0x7F for c in content_type):
+        return "application/octet-stream"
+    return content_type
+
+
+def content_response(
+    *,
+    method: str,
+    headers: Mapping[str, str],
+    storage: StorageBackend,
+    key: str,
+    size: int,
+    checksum_sha256: str,
+    content_type: str,
+    filename: str,
+    last_modified: datetime,
+) -> Response:
+    """Build the response serving a stored object's bytes, honouring conditional and range requests.
+
+    Outcomes (evaluation order of RFC 9110 §13.2.2):
+
+    * ``304 Not Modified`` when ``If-None-Match`` matches (weak comparison, §13.1.2) or, with no
+      ``If-None-Match``, when ``If-Modified-Since`` is not before the modification time (§13.1.3). No body; sends
+      ``ETag``, ``Last-Modified`` and ``Cache-Control`` (§15.4.5).
+    * ``206 Partial Content`` for a ``GET`` with one satisfiable byte range (§14.2, §15.3.7) whose ``If-Range``
+      (if any) matches (§13.1.5): ``Content-Range: bytes <first>-<last>/<size>`` and that many bytes.
+    * ``200 OK`` otherwise: the whole representation. Multiple ranges, unknown units, malformed ranges and
+      non-matching ``If-Range`` all fall back to this.
+    * ``HEAD``: the ``200`` headers (including ``Content-Length``) and no body; ``Range`` is ignored for
+      ``HEAD`` (§14.2: range handling is defined for ``GET`` only).
+
+    Every ``200``/``206`` carries ``Content-Type`` (as stored, without an added charset), ``Content-Length``,
+    ``ETag``, ``Last-Modified``, ``Accept-Ranges: bytes``, ``Cache-Control: private, no-cache``,
+    ``X-Content-Type-Options: nosniff``, ``Content-Security-Policy: default-src 'none'; sandbox`` and
+    ``Content-Disposition`` (``inline`` only for :func:`is_passive_type` types).
+
+    Args:
+        method: Request method, ``"GET"`` or ``"HEAD"``.
+        headers: Request headers; lookups must be case-insensitive (e.g. Litestar's ``request.headers``).
+        storage: Where the bytes live.
+        key: Storage key of the object.
+        size: Object length in bytes.
+        checksum_sha256: Hex SHA-256 of the bytes (the strong ``ETag``).
+        content_type: Stored media type.
+        filename: Original filename, for ``Content-Disposition``.
+        last_modified: Modification time (aware, or naive UTC); sent with one-second resolution.
+
+    Returns:
+        A Litestar response; return it from the route handler. The body, if any, is a stream from
+        ``storage.read`` in chunks; a storage error while streaming aborts the connection.
+
+    Raises:
+        RangeNotSatisfiable: a ``GET`` with a valid single range that selects no byte; ``error.headers`` holds
+            ``Content-Range: bytes */<size>`` for the ``416`` response (§15.5.17).
+        ValueError: invalid ``key`` or ``checksum_sha256``.
+    """
+    method = method.upper()
+    etag = etag_for(checksum_sha256)
+    validators = {
+        "ETag": etag,
+        "Last-Modified": http_date(last_modified),
+        "Cache-Control": CACHE_CONTROL,
+    }
+
+    if is_not_modified(
+        method, _header(headers, "if-none-match"), _header(headers, "if-modified-since"), etag, last_modified
+    ):
+        return Response(content=b"", status_code=304, headers=validators)
+
+    byte_range: tuple[int, int] | None = None
+    range_header = _header(headers, "range")
+    if (
+        method == "GET"
+        and range_header is not None
+        and if_range_allows(_header(headers, "if-range"), etag, last_modified)
+    ):
+        byte_range = parse_range(range_header, size)
+
+    response_headers = {
+        "Content-Type": _safe_content_type(content_type),
+        **validators,
+        "Accept-Ranges": "bytes",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+        "Content-Disposition": content_disposition(filename, inline=is_passive_type(content_type)),
+    }
+    if byte_range is None:
+        status, start, end = 200, 0, size
+    else:
+        status, (start, end) = 206, byte_range
+        response_headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    response_headers["Content-Length"] = str(end - start)
+
+    if method == "HEAD":
+        return Response(content=b"", status_code=status, headers=response_headers)
+    return Stream(storage.read(key, start, end), status_code=status, headers=response_headers)
