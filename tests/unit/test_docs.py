@@ -1,0 +1,27 @@
+"""The docs must keep up with the code: every config field and every hookspec is documented."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from pathlib import Path
+
+from mediavault import hookspecs
+from mediavault.config import MediaVaultConfig
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def test_every_config_field_is_in_the_configuration_reference() -> None:
+    text = (DOCS / "configuration.md").read_text()
+    missing = [f.name for f in dataclasses.fields(MediaVaultConfig) if f"| `{f.name}`" not in text]
+    assert missing == []
+
+
+def test_every_hookspec_is_documented_with_its_arguments() -> None:
+    text = (DOCS / "hooks.md").read_text()
+    specs = [name for name, fn in vars(hookspecs).items() if name.startswith("mediavault_") and callable(fn)]
+    assert specs, "no hookspecs found"
+    for name in specs:
+        args = ", ".join(inspect.signature(getattr(hookspecs, name)).parameters)
+        assert f"## `{name}({args})`" in text, name
