@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post, route
+from litestar.openapi.spec import OpenAPIMediaType, Operation, Schema
+from litestar.openapi.spec import RequestBody as OpenAPIRequestBody
+from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -17,6 +21,32 @@ from mediavault.http.envelope import Envelope, envelope, paginated
 
 __all__ = ("MediaController", "PageParam", "PerPageParam")
 
+
+@dataclass
+class UploadOperation(Operation):
+    """OpenAPI for ``POST /media/upload``: the body is read as a stream, so describe it by hand."""
+
+    def __post_init__(self) -> None:
+        text = Schema(type=OpenAPIType.STRING)
+        self.request_body = OpenAPIRequestBody(
+            required=True,
+            content={
+                "multipart/form-data": OpenAPIMediaType(
+                    schema=Schema(
+                        type=OpenAPIType.OBJECT,
+                        required=["file"],
+                        properties={
+                            "file": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY),
+                            "title": text,
+                            "description": text,
+                            "tags": Schema(type=OpenAPIType.STRING, description="Comma-separated tags"),
+                        },
+                    )
+                )
+            },
+        )
+
+
 PageParam = Annotated[int, QueryParameter(ge=1, description="1-based page number")]
 PerPageParam = Annotated[int, QueryParameter(ge=1, le=100, description="Items per page, 1-100")]
 
@@ -27,7 +57,7 @@ class MediaController(Controller):
     path = "/media"
     tags = ["media"]
 
-    @post("/upload", status_code=HTTP_201_CREATED, request_max_body_size=None)
+    @post("/upload", status_code=HTTP_201_CREATED, request_max_body_size=None, operation_class=UploadOperation)
     async def upload(
         self,
         request: Request[Any, Any, Any],
