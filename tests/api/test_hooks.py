@@ -1,0 +1,84 @@
+"""Every hookspec works end to end through a real app (one test per hook at least)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar
+from litestar.connection import ASGIConnection
+from litestar.testing import TestClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mediavault import AuthProvider, MediaVault, MediaVaultConfig, Principal, StorageBackend, hookimpl
+from mediavault.db.models import User
+from mediavault.storage.fsspec import FsspecStorage
+from tests.conftest import PREFIX, Account, make_config
+from tests.files import make_png
+
+
+class CountingStorage(FsspecStorage):
+    """A real fsspec backend that also records which keys were written."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.opened: list[str] = []
+
+    async def open_writer(self, key: str) -> Any:
+        self.opened.append(key)
+        return await super().open_writer(key)
+
+
+class StoragePlugin:
+    def __init__(self) -> None:
+        self.backend: CountingStorage | None = None
+
+    @hookimpl
+    def mediavault_storage_backend(self, config: MediaVaultConfig) -> StorageBackend | None:
+        if not config.storage_url.startswith("counting+"):
+            return None
+        self.backend = CountingStorage(config.storage_url.removeprefix("counting+"))
+        return self.backend
+
+
+def test_storage_backend_hook_replaces_the_builtin(tmp_path: Path) -> None:
+    plugin = StoragePlugin()
+    config = make_config(tmp_path, storage_url="counting+memory://hooks-test", plugins=(plugin,))
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
+        alice = Account(client, "alice@example.com")
+        png = make_png()
+        media = alice.upload(png, "p.png")
+        assert plugin.backend is not None and len(plugin.backend.opened) == 1
+        assert plugin.backend.opened[0].startswith(f"media/{alice.id}/")
+        assert client.get(media["content_url"], headers=alice.headers).content == png
+    assert not (tmp_path / "media").exists()  # the built-in local backend was never used
+
+
+class RemoteUserProvider(AuthProvider):
+    async def authenticate(
+        self, connection: ASGIConnection[Any, Any, Any, Any], session: AsyncSession
+    ) -> Principal | None:
+        email = connection.headers.get("x-remote-user")
+        if not email:
+            return None
+        user = await session.scalar(select(User).where(User.email == email))
+        return None if user is None else Principal(user_id=user.id, role=user.role, method="remote_user")
+
+
+class AuthPlugin:
+    @hookimpl
+    def mediavault_auth_providers(self, config: MediaVaultConfig) -> list[AuthProvider]:
+        return [RemoteUserProvider()]
+
+
+def test_auth_provider_hook_adds_a_principal_source(tmp_path: Path) -> None:
+    config = make_config(tmp_path, plugins=(AuthPlugin(),))
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
+        alice = Account(client, "alice@example.com")
+        me = client.get(f"{PREFIX}/users/me", headers={"X-Remote-User": "alice@example.com"})
+        assert me.status_code == 200 and me.json()["data"]["id"] == alice.id
+        # the built-in Bearer provider still works next to it
+        assert client.get(f"{PREFIX}/users/me", headers=alice.headers).status_code == 200
+        # an unknown remote user falls through to "no credentials"
+        assert client.get(f"{PREFIX}/users/me", headers={"X-Remote-User": "eve@example.com"}).status_code == 401
