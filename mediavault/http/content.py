@@ -132,10 +132,7 @@ def content_disposition(filename: str, *, inline: bool) -> str:
 def _header(headers: Mapping[str, str], name: str) -> str | None:
     """Field value of ``name`` (lower-case), repeated lines joined with ``", "`` (RFC 9110 §5.3)."""
     getall = getattr(headers, "getall", None)
-    if callable(getall):
-        values = list(getall(name, []))
-    else:
-        values = [v for k, v in headers.items() if k.lower() == name]
+    values = list(getall(name, [])) if callable(getall) else [v for k, v in headers.items() if k.lower() == name]
     return ", ".join(values) if values else None
 
 

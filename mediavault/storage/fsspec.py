@@ -17,6 +17,7 @@ stores (S3, GCS, ...) the object only appears when the upload completes on close
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import uuid
@@ -147,15 +148,11 @@ class FsspecWriter(StorageWriter):
     def _discard_sync(self) -> None:
         file, self._file = self._file, None
         if file is not None:
-            try:
+            with contextlib.suppress(Exception):  # best effort: the file is being thrown away
                 file.close()
-            except Exception:  # noqa: S110 - best effort, the file is being thrown away
-                pass
         # Only what this writer created goes: the hidden temporary file, or the target when written directly.
-        try:
+        with contextlib.suppress(FileNotFoundError):
             self._storage.fs.rm_file(self._write_path)
-        except FileNotFoundError:
-            pass
 
     async def abort(self) -> None:
         """Discard everything written; nothing remains under the key. Never raises for a missing file."""
@@ -299,10 +296,8 @@ class FsspecStorage(StorageBackend):
         return self._open_read_sync(self.path_for(key))
 
     def _delete_sync(self, path: str) -> None:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             self.fs.rm_file(path)
-        except FileNotFoundError:
-            pass
 
     async def delete(self, key: str) -> None:
         """Remove the object at ``key``; a missing object is not an error.
