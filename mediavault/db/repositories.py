@@ -101,6 +101,8 @@ class MediaRepository(SQLAlchemyAsyncRepository[Media]):
 
     async def page(self, stmt: Select[tuple[Media]], *, sort: str, offset: int, limit: int) -> tuple[list[Media], int]:
         """One page of ``stmt`` ordered by ``sort`` (a :data:`MEDIA_SORTS` key), and the total count."""
-        total = await self.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        total = int(await self.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
+        if offset >= total:  # past the end: no query (a huge page number would overflow the database's integer)
+            return [], total
         rows = await self.session.scalars(stmt.order_by(*MEDIA_SORTS[sort]).offset(offset).limit(limit))
-        return list(rows), int(total or 0)
+        return list(rows), total
