@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 
 import click
+from litestar import Litestar
+from litestar.cli._utils import LitestarGroup
 
 __all__ = ("litestar_group", "main")
 
@@ -76,18 +78,18 @@ def _migrate(config: object) -> None:
     asyncio.run(run())
 
 
-@click.group("mediavault")
+# LitestarGroup injects ``app`` into its commands, loading the app itself when the CLI only holds the lazy loader
+# in ``ctx.obj`` (reading ``ctx.obj.app`` directly breaks on a second in-process invocation of the CLI).
+@click.group("mediavault", cls=LitestarGroup)
 def litestar_group() -> None:
     """Media Vault commands for the host app (``litestar mediavault ...``)."""
 
 
 @litestar_group.command("migrate")
-@click.pass_context
-def litestar_migrate(ctx: click.Context) -> None:
+def litestar_migrate(app: Litestar) -> None:
     """Apply the migrations of every MediaVault plugin of the app."""
     from mediavault.plugin import MediaVault
 
-    app = ctx.obj.app
     vaults = [p for p in app.plugins if isinstance(p, MediaVault)]
     for vault in vaults:
         _migrate(vault.config)
