@@ -1,0 +1,52 @@
+"""Assertions on the contract's envelope, shared by the API tests."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+
+from mediavault.http.envelope import VERSION
+
+RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def success(response: httpx.Response, status: int = 200) -> Any:
+    """Check a success envelope with ``status`` and return its ``data``."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert body["success"] is True
+    assert set(body) == {"success", "data", "meta"}
+    meta = body["meta"]
+    assert RFC3339_UTC.match(meta["timestamp"]), meta
+    assert meta["version"] == VERSION
+    assert meta["request_id"] == response.headers["x-request-id"]
+    assert REQUEST_ID.match(meta["request_id"])
+    return body["data"]
+
+
+def error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """Check an error envelope with ``status`` and ``code``; return ``error``."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"success", "error", "meta"}, body
+    assert body["success"] is False
+    err = body["error"]
+    assert set(err) == {"code", "message", "details"}
+    assert err["code"] == code, err
+    assert isinstance(err["message"], str) and err["message"]
+    assert all(set(d) == {"field", "message"} for d in err["details"])
+    assert set(body["meta"]) == {"timestamp", "request_id"}
+    assert RFC3339_UTC.match(body["meta"]["timestamp"])
+    assert body["meta"]["request_id"] == response.headers["x-request-id"]
+    assert "Traceback" not in response.text
+    return err
+
+
+def fields(err: dict[str, Any]) -> set[str]:
+    """The field names of an error's ``details``."""
+    return {d["field"] for d in err["details"]}
