@@ -26,6 +26,20 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _insert_time(other: str) -> Any:
+    """INSERT default of a timestamp column: the value already chosen for column ``other`` of the same row, else now.
+
+    ``created_at`` and ``updated_at`` thus get the very same instant on insert, whichever SQLAlchemy computes first
+    (two separate ``utcnow()`` calls made a new row's ``updated_at`` a few microseconds *before* its ``created_at``).
+    """
+
+    def default(context: Any) -> dt.datetime:
+        chosen = context.get_current_parameters().get(other)
+        return chosen if isinstance(chosen, dt.datetime) else utcnow()
+
+    return default
+
+
 class Base(CommonTableAttributes, AsyncAttrs, DeclarativeBase):
     """Declarative base of every vault model, on the vault's own registry."""
 
@@ -33,13 +47,15 @@ class Base(CommonTableAttributes, AsyncAttrs, DeclarativeBase):
     __abstract__ = True
 
     id: Mapped[UUID] = mapped_column(GUID, primary_key=True, default=uuid4)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True), default=_insert_time("updated_at"))
 
 
 class Timestamped:
-    """``updated_at`` kept current on every ORM update."""
+    """``updated_at`` kept current on every ORM update; equal to ``created_at`` on insert."""
 
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTimeUTC(timezone=True), default=_insert_time("created_at"), onupdate=utcnow
+    )
 
 
 metadata = Base.metadata
