@@ -14,7 +14,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from mediavault import MediaVault
-from tests.api._checks import error, fields, success
+from tests.api._checks import RFC3339_UTC, error, fields, success
 from tests.conftest import PREFIX, Account, make_config
 from tests.files import make_jpeg, make_pdf, make_png
 
@@ -90,6 +90,7 @@ def test_upload_real_files(
     assert media["owner_id"] == alice.id
     assert media["tags"] == [] and media["title"] is None and media["description"] is None
     assert media["content_url"] == f"{PREFIX}/media/{media['id']}/content"
+    assert RFC3339_UTC.match(media["created_at"]) and media["updated_at"] == media["created_at"]
     stored = _files(tmp_path / "media")
     assert len(stored) == 1 and stored[0].read_bytes() == content
     assert success(alice.client.get(f"{PREFIX}/media/{media['id']}", headers=alice.headers)) == media

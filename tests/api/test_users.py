@@ -35,6 +35,7 @@ def test_get_me(client: TestClient[Litestar], alice: Account) -> None:
     assert me["display_name"] is None
     for key in ("created_at", "updated_at"):
         assert RFC3339_UTC.match(me[key]), me[key]
+    assert me["updated_at"] == me["created_at"]  # a new account has not been edited (and is not older than itself)
 
 
 def test_me_is_per_user(client: TestClient[Litestar], alice: Account, bob: Account) -> None:
@@ -47,6 +48,13 @@ def test_patch_display_name(client: TestClient[Litestar], alice: Account) -> Non
     assert updated["display_name"] == "Alice A."
     assert _me(client, alice)["display_name"] == "Alice A."
     assert success(_patch(client, alice, {"display_name": None}))["display_name"] is None
+
+
+def test_patch_moves_updated_at(client: TestClient[Litestar], alice: Account) -> None:
+    before = _me(client, alice)
+    after = success(_patch(client, alice, {"display_name": "Later"}))
+    assert after["created_at"] == before["created_at"]
+    assert after["updated_at"] > before["updated_at"]
 
 
 def test_patch_empty_body_changes_nothing(client: TestClient[Litestar], alice: Account) -> None:
@@ -103,6 +111,14 @@ def test_password_change(client: TestClient[Litestar], alice: Account) -> None:
         401,
         "unauthorized",
     )
+
+
+def test_password_change_ends_other_refresh_families(client: TestClient[Litestar], alice: Account) -> None:
+    other_login = success(_login(client, alice.email, alice.password))
+    success(_patch(client, alice, {"password": "a brand new password", "current_password": alice.password}))
+    stale = client.post(f"{PREFIX}/auth/refresh", json={"refresh_token": other_login["refresh_token"]})
+    error(stale, 401, "unauthorized")
+    success(client.post(f"{PREFIX}/auth/refresh", json={"refresh_token": alice.tokens["refresh_token"]}))
 
 
 @pytest.mark.parametrize(
