@@ -16,7 +16,7 @@ Security headers on every content response:
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from urllib.parse import quote
 
@@ -142,7 +142,7 @@ def _safe_content_type(content_type: str) -> str:
     return content_type
 
 
-def content_response(
+async def content_response(
     *,
     method: str,
     headers: Mapping[str, str],
@@ -186,7 +186,9 @@ def content_response(
 
     Returns:
         A Litestar response; return it from the route handler. The body, if any, is a stream from
-        ``storage.read`` in chunks; a storage error while streaming aborts the connection.
+        ``storage.read`` in chunks. The first chunk is read before the response starts, so a missing
+        object is an exception (a 500 envelope), not a connection cut after a 200; a storage error later
+        in the stream aborts the connection.
 
     Raises:
         RangeNotSatisfiable: a ``GET`` with a valid single range that selects no byte; ``error.headers`` holds
@@ -232,4 +234,23 @@ def content_response(
 
     if method == "HEAD":
         return Response(content=b"", status_code=status, headers=response_headers)
-    return Stream(storage.read(key, start, end), status_code=status, headers=response_headers)
+    return Stream(await _primed(storage.read(key, start, end)), status_code=status, headers=response_headers)
+
+
+async def _primed(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """Read the first chunk of ``chunks`` now (surfacing a missing object before any header is sent)."""
+    try:
+        first = await anext(chunks)
+    except StopAsyncIteration:
+        first = b""
+
+    async def stream() -> AsyncIterator[bytes]:
+        try:
+            if first:
+                yield first
+            async for chunk in chunks:
+                yield chunk
+        finally:
+            await chunks.aclose()  # type: ignore[attr-defined]
+
+    return stream()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -202,3 +203,14 @@ def test_content_disposition_filename_is_safe(shared_alice: Account) -> None:
     assert "\r" not in disposition and "\n" not in disposition
     assert "x-evil" not in {k.lower() for k in _get(shared_alice, media).headers}
     assert "filename*=UTF-8''" in disposition
+
+
+def test_missing_bytes_answer_with_an_error_envelope_not_a_cut_stream(tmp_path: Path, alice: Account) -> None:
+    media = alice.upload(make_png(), "gone.png")
+    stored = [p for p in (tmp_path / "media").rglob("*") if p.is_file()]
+    assert len(stored) == 1
+    stored[0].unlink()
+    response = alice.client.get(media["content_url"], headers=alice.headers)
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "internal_error"
+    assert "media/" not in response.text  # no internal path leaks

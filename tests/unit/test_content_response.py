@@ -72,7 +72,7 @@ def meta() -> Iterator[type[Meta]]:
 def app(storage: FsspecStorage, meta: type[Meta]) -> Litestar:
     @route("/f", http_method=["GET", "HEAD"])
     async def serve(request: Request) -> Response:
-        return content_response(
+        return await content_response(
             method=request.method,
             headers=request.headers,
             storage=storage,
@@ -293,16 +293,18 @@ def test_if_none_match_repeated_lines(app: Litestar) -> None:
 
 
 def _call(storage: FsspecStorage, *, method: str = "GET", size: int = len(DATA), **headers: str) -> Response:
-    return content_response(
-        method=method,
-        headers={k.replace("_", "-").lower(): v for k, v in headers.items()},
-        storage=storage,
-        key=KEY,
-        size=size,
-        checksum_sha256=SHA,
-        content_type="image/png",
-        filename="photo.png",
-        last_modified=LAST_MODIFIED,
+    return asyncio.run(
+        content_response(
+            method=method,
+            headers={k.replace("_", "-").lower(): v for k, v in headers.items()},
+            storage=storage,
+            key=KEY,
+            size=size,
+            checksum_sha256=SHA,
+            content_type="image/png",
+            filename="photo.png",
+            last_modified=LAST_MODIFIED,
+        )
     )
 
 
@@ -324,32 +326,53 @@ def test_unsatisfiable_with_stale_if_range_is_200(storage: FsspecStorage) -> Non
 
 
 def test_plain_dict_headers_any_case(storage: FsspecStorage) -> None:
-    resp = content_response(
-        method="GET",
-        headers={"Range": "bytes=0-1"},
-        storage=storage,
-        key=KEY,
-        size=len(DATA),
-        checksum_sha256=SHA,
-        content_type="image/png",
-        filename="x.png",
-        last_modified=LAST_MODIFIED,
+    resp = asyncio.run(
+        content_response(
+            method="GET",
+            headers={"Range": "bytes=0-1"},
+            storage=storage,
+            key=KEY,
+            size=len(DATA),
+            checksum_sha256=SHA,
+            content_type="image/png",
+            filename="x.png",
+            last_modified=LAST_MODIFIED,
+        )
     )
     assert resp.status_code == 206
 
 
 def test_invalid_key_raises_before_streaming(storage: FsspecStorage) -> None:
     with pytest.raises(ValueError):
-        content_response(
-            method="GET",
-            headers={},
-            storage=storage,
-            key="../etc/passwd",
-            size=1,
-            checksum_sha256=SHA,
-            content_type="image/png",
-            filename="x.png",
-            last_modified=LAST_MODIFIED,
+        asyncio.run(
+            content_response(
+                method="GET",
+                headers={},
+                storage=storage,
+                key="../etc/passwd",
+                size=1,
+                checksum_sha256=SHA,
+                content_type="image/png",
+                filename="x.png",
+                last_modified=LAST_MODIFIED,
+            )
+        )
+
+
+def test_missing_object_fails_before_the_response_starts(storage: FsspecStorage) -> None:
+    with pytest.raises(FileNotFoundError):
+        asyncio.run(
+            content_response(
+                method="GET",
+                headers={},
+                storage=storage,
+                key="media/nobody/missing",
+                size=10,
+                checksum_sha256=SHA,
+                content_type="image/png",
+                filename="x.png",
+                last_modified=LAST_MODIFIED,
+            )
         )
 
 

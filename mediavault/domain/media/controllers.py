@@ -123,7 +123,7 @@ class MediaController(Controller):
     ) -> Response[bytes]:
         """The stored bytes, with ETag, Last-Modified, single ``Range`` (206/416) and ``If-None-Match`` (304)."""
         media = await mediavault_media_service.get(mediavault_principal, media_id)
-        return content_response(
+        return await content_response(
             method=request.method,
             headers=request.headers,
             storage=mediavault_media_service.runtime.storage,
