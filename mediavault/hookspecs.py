@@ -14,8 +14,11 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
     from mediavault.auth.providers import AuthProvider
     from mediavault.config import MediaVaultConfig
+    from mediavault.events import Event
     from mediavault.storage.base import StorageBackend
 
 __all__ = ("PROJECT_NAME", "hookimpl", "hookspec")
@@ -64,4 +67,27 @@ def mediavault_auth_providers(config: MediaVaultConfig) -> list[AuthProvider]:
             @hookimpl
             def mediavault_auth_providers(config):
                 return [HeaderProvider("X-Remote-User")]
+    """
+
+
+@hookspec
+def mediavault_on_event(event: Event) -> Awaitable[None] | None:
+    """Be told about every committed event (``media.uploaded``, ``user.registered``...).
+
+    Called on the event loop after the transaction that raised the event committed, never for a
+    rolled-back change. Return ``None`` or an awaitable (it is awaited). Errors are logged and do not
+    affect the request. For durable, retried delivery use webhooks: this hook is at-most-once and
+    in-process.
+
+    Args:
+        event: the :class:`~mediavault.events.Event` (``id``, ``name``, ``data``, ``user_id``,
+            ``created_at``, ``payload``).
+
+    Examples:
+        .. code-block:: python
+
+            @hookimpl
+            async def mediavault_on_event(event):
+                if event.name == "media.uploaded":
+                    await search_index.add(event.data["id"])
     """

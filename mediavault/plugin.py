@@ -30,6 +30,14 @@ if TYPE_CHECKING:
 __all__ = ("MediaVault",)
 
 CONTROLLERS = (AuthController, UserController, MediaController, SystemController)
+"""Every controller mounted under the vault's router. A new area adds its controller here..."""
+SERVICES: dict[str, type[Any]] = {
+    "mediavault_auth_service": AuthService,
+    "mediavault_user_service": UserService,
+    "mediavault_media_service": MediaService,
+}
+"""...and its service here: a per-request dependency built as ``Service(session, runtime)`` (typed names
+for handlers live in :mod:`mediavault.domain.deps`)."""
 
 
 class MediaVault(InitPlugin, CLIPlugin):
@@ -87,9 +95,7 @@ class MediaVault(InitPlugin, CLIPlugin):
             dependencies={
                 "mediavault_runtime": Provide(lambda: runtime, sync_to_thread=False, use_cache=True),
                 "mediavault_principal": Provide(provide_principal, sync_to_thread=False),
-                "mediavault_auth_service": service(AuthService),
-                "mediavault_user_service": service(UserService),
-                "mediavault_media_service": service(MediaService),
+                **{key: service(cls) for key, cls in SERVICES.items()},
             },
             exception_handlers=exception_handlers(),
             request_max_body_size=self.config.max_json_body_size,

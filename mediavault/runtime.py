@@ -6,12 +6,14 @@ process. The plugin manager is asked once, here; services receive what it answer
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from mediavault._builtins import token_service
 from mediavault._plugins import get_plugin_manager
@@ -19,7 +21,7 @@ from mediavault.auth.passwords import PasswordHasher
 from mediavault.auth.providers import AuthProvider
 from mediavault.config import MediaVaultConfig
 from mediavault.db.engine import create_engine, migrate
-from mediavault.events import EventPublisher
+from mediavault.events import Event, EventPublisher
 from mediavault.storage.base import StorageBackend
 
 __all__ = ("VaultRuntime",)
@@ -58,15 +60,26 @@ class VaultRuntime:
             concurrency=config.password_hash_concurrency,
         )
         self.events = EventPublisher()
+        self.events.subscribe(self._notify_plugins)
         self._engine: AsyncEngine | None = None
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
+
+    async def _notify_plugins(self, event: Event) -> None:
+        for result in self.plugin_manager.hook.mediavault_on_event(event=event):
+            if inspect.isawaitable(result):
+                await result
 
     @property
     def engine(self) -> AsyncEngine:
         """The database engine (created on first use)."""
         if self._engine is None:
             self._engine = create_engine(self.config.database_url)
-            self._sessionmaker = async_sessionmaker(self._engine, expire_on_commit=False)
+            # A Session subclass of this instance's own, so commit listeners never see a host's sessions.
+            session_class = type("MediaVaultSession", (Session,), {})
+            self.events.attach(session_class)
+            self._sessionmaker = async_sessionmaker(
+                self._engine, expire_on_commit=False, sync_session_class=session_class
+            )
         return self._engine
 
     def session(self) -> AsyncSession:
@@ -87,6 +100,7 @@ class VaultRuntime:
         try:
             yield
         finally:
+            await self.events.drain()
             await self.dispose()
 
     async def dispose(self) -> None:

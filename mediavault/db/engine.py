@@ -58,8 +58,12 @@ def _alembic_config(connection: Connection | None = None) -> AlembicConfig:
     return cfg
 
 
-async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
-    """Upgrade the vault's tables to ``revision`` (default: the newest)."""
+async def migrate(engine: AsyncEngine, revision: str = "heads") -> None:
+    """Upgrade the vault's tables to ``revision`` (default: every head).
+
+    Each feature area adds its own migration branch off the initial schema (``down_revision = "0001"``),
+    so areas developed side by side never fight over one chain; ``heads`` applies them all.
+    """
 
     def upgrade(connection: Connection) -> None:
         command.upgrade(_alembic_config(connection), revision)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault import AuthProvider, MediaVault, MediaVaultConfig, Principal, StorageBackend, hookimpl
 from mediavault.db.models import User
+from mediavault.events import Event
 from mediavault.storage.fsspec import FsspecStorage
 from tests.conftest import PREFIX, Account, make_config
 from tests.files import make_png
@@ -82,3 +83,29 @@ def test_auth_provider_hook_adds_a_principal_source(tmp_path: Path) -> None:
         assert client.get(f"{PREFIX}/users/me", headers=alice.headers).status_code == 200
         # an unknown remote user falls through to "no credentials"
         assert client.get(f"{PREFIX}/users/me", headers={"X-Remote-User": "eve@example.com"}).status_code == 401
+
+
+class EventPlugin:
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, dict[str, Any]]] = []
+
+    @hookimpl
+    async def mediavault_on_event(self, event: Event) -> None:
+        self.seen.append((event.name, event.payload))
+
+
+def test_on_event_hook_sees_committed_events_only(tmp_path: Path) -> None:
+    plugin = EventPlugin()
+    config = make_config(tmp_path, plugins=(plugin,), max_upload_size=100)
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
+        alice = Account(client, "alice@example.com")
+        media = alice.upload(b"hello world", "a.txt")
+        too_big = client.post(f"{PREFIX}/media/upload", headers=alice.headers, files={"file": ("b.txt", b"x" * 500)})
+        assert too_big.status_code == 413
+        assert client.delete(f"{PREFIX}/media/{media['id']}", headers=alice.headers).status_code == 204
+    # the lifespan drained every dispatch before the client closed
+    assert [name for name, _ in plugin.seen] == ["user.registered", "media.uploaded", "media.deleted"]
+    uploaded = plugin.seen[1][1]
+    assert uploaded["event"] == "media.uploaded" and uploaded["data"]["id"] == media["id"]
+    assert uploaded["data"]["user_id"] == alice.id and uploaded["data"]["type"] == "document"
+    assert set(uploaded) == {"id", "event", "data", "timestamp"}
