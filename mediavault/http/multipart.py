@@ -52,9 +52,8 @@ FRAMING_ALLOWANCE = 64 * 1024
 HEAD_SIZE = 8192
 """How many leading file bytes :attr:`UploadedFile.head` keeps for content sniffing."""
 
-_WRITE_BATCH = 1024 * 1024
-"""File data is hashed (in a worker thread) and handed to the writer in pieces of at least this many bytes
-(except the last)."""
+_WRITE_BATCH = 64 * 1024
+"""File data is handed to the writer in pieces of at least this many bytes (except the last)."""
 
 
 @dataclass
@@ -300,6 +299,7 @@ class _Receiver:
                 raise PayloadTooLarge(f"File larger than the {self.max_size} byte limit")
             piece = data if start == 0 and end == len(data) else data[start:end]
             self.size += length
+            self.sha256.update(piece)
             if len(self.head) < HEAD_SIZE:
                 self.head += piece[: HEAD_SIZE - len(self.head)]
             if not self.pending and length >= _WRITE_BATCH:
@@ -316,9 +316,6 @@ class _Receiver:
 
     async def _write(self, data: bytes) -> None:
         assert self.writer is not None
-        # hashlib releases the GIL on large buffers: hashing a batch in a worker thread lets the event
-        # loop keep receiving the body meanwhile (inline, SHA-256 was the upload's largest on-loop cost).
-        await anyio.to_thread.run_sync(self.sha256.update, data)
         await self.writer.write(data)
 
     async def _flush(self) -> None:
