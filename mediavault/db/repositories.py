@@ -72,10 +72,6 @@ class MediaRepository(SQLAlchemyAsyncRepository[Media]):
 
     model_type = Media
 
-    async def get_owned(self, owner_id: uuid.UUID, media_id: uuid.UUID) -> Media | None:
-        """The media ``media_id`` if ``owner_id`` owns it, else ``None``."""
-        return await self.session.scalar(select(Media).where(Media.id == media_id, Media.owner_id == owner_id))
-
     @staticmethod
     def filtered(
         owner_id: uuid.UUID, *, kind: str | None = None, tag: str | None = None, q: str | None = None

@@ -15,27 +15,16 @@ from mediavault.db.models import Media, MediaTag, utcnow
 from mediavault.db.repositories import MediaRepository
 from mediavault.domain.media.schemas import MediaUpdate
 from mediavault.domain.media.sniff import image_dimensions, media_kind, safe_filename, sniff_content_type
-from mediavault.errors import NotFound, ValidationError
+from mediavault.domain.ownership import get_owned
+from mediavault.errors import ValidationError
 from mediavault.http.multipart import receive_upload
 from mediavault.runtime import VaultRuntime
 
-__all__ = ("MediaService", "parse_id", "parse_tags")
+__all__ = ("MediaService", "parse_tags")
 
 logger = logging.getLogger("mediavault")
 MAX_TAGS = 50
 MAX_TAG_LENGTH = 100
-
-
-def parse_id(raw: str) -> uuid.UUID:
-    """A path id as a UUID; anything malformed is a 404 (ids are opaque to clients).
-
-    Raises:
-        NotFound: ``raw`` is not a UUID.
-    """
-    try:
-        return uuid.UUID(raw)
-    except ValueError as exc:
-        raise NotFound() from exc
 
 
 def parse_tags(values: Iterable[str], field: str = "tags") -> list[str]:
@@ -127,10 +116,7 @@ class MediaService:
         Raises:
             NotFound: unknown, malformed, or someone else's id (existence is not revealed).
         """
-        media = await self.media.get_owned(principal.user_id, parse_id(media_id))
-        if media is None:
-            raise NotFound("Media not found")
-        return media
+        return await get_owned(self.session, Media, principal, media_id, what="Media")
 
     async def list(
         self,
