@@ -22,6 +22,7 @@ so nothing is left behind in storage, and the error is re-raised.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -30,6 +31,7 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import anyio
+import anyio.to_thread
 from python_multipart import MultipartParser
 from python_multipart.exceptions import FormParserError
 
@@ -52,7 +54,9 @@ FRAMING_ALLOWANCE = 64 * 1024
 HEAD_SIZE = 8192
 """How many leading file bytes :attr:`UploadedFile.head` keeps for content sniffing."""
 
-_WRITE_BATCH = 64 * 1024
+_WRITE_BATCH = 1024 * 1024
+# Batches queued between the parser (event loop) and the hash-and-write pipeline (worker threads).
+_PIPELINE_DEPTH = 3
 """File data is handed to the writer in pieces of at least this many bytes (except the last)."""
 
 
@@ -232,6 +236,11 @@ class _Receiver:
         self.head = bytearray()
         self.pending: list[bytes] = []
         self.pending_len = 0
+        # Hash-and-write pipeline: SHA-256 and the storage write run in worker threads (both release
+        # the GIL) while the event loop keeps receiving and parsing the next batch.
+        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=_PIPELINE_DEPTH)
+        self.pipeline: asyncio.Task[None] | None = None
+        self.failure: BaseException | None = None
 
     async def process(self, events: list[tuple[Any, ...]]) -> None:
         for event in events:
@@ -283,6 +292,7 @@ class _Receiver:
             self.filename = filename
             self.client_content_type = self.headers.get("content-type") or None
             self.writer = await self.open_writer()
+            self.pipeline = asyncio.get_running_loop().create_task(self._hash_and_write(self.writer))
         elif is_file:
             raise ValidationError.for_field(name, "unexpected file part")
         else:
@@ -299,7 +309,6 @@ class _Receiver:
                 raise PayloadTooLarge(f"File larger than the {self.max_size} byte limit")
             piece = data if start == 0 and end == len(data) else data[start:end]
             self.size += length
-            self.sha256.update(piece)
             if len(self.head) < HEAD_SIZE:
                 self.head += piece[: HEAD_SIZE - len(self.head)]
             if not self.pending and length >= _WRITE_BATCH:
@@ -315,8 +324,38 @@ class _Receiver:
             self.field_buf += data[start:end]
 
     async def _write(self, data: bytes) -> None:
-        assert self.writer is not None
-        await self.writer.write(data)
+        if self.failure is not None:
+            raise self.failure
+        await self.queue.put(data)
+
+    async def _hash_and_write(self, writer: StorageWriter) -> None:
+        """Consume batches until the ``None`` sentinel; after a failure keep draining so the parser never blocks."""
+        while (batch := await self.queue.get()) is not None:
+            if self.failure is None:
+                try:
+                    await anyio.to_thread.run_sync(self.sha256.update, batch)
+                    await writer.write(batch)
+                except Exception as exc:
+                    self.failure = exc
+
+    async def finish_file(self) -> None:
+        """Wait until every batch is hashed and written.
+
+        Raises:
+            Exception: whatever the storage write raised.
+        """
+        if self.pipeline is not None:
+            await self.queue.put(None)
+            await self.pipeline
+        if self.failure is not None:
+            raise self.failure
+
+    async def cancel_pipeline(self) -> None:
+        """Stop the pipeline (the upload failed); never raises."""
+        if self.pipeline is not None and not self.pipeline.done():
+            self.pipeline.cancel()
+            with anyio.CancelScope(shield=True):
+                await asyncio.gather(self.pipeline, return_exceptions=True)
 
     async def _flush(self) -> None:
         if self.pending:
@@ -466,9 +505,11 @@ async def receive_upload(
             raise ValidationError.for_field(file_field, "is required")
         if receiver.size == 0:
             raise ValidationError.for_field(file_field, "must not be empty")
+        await receiver.finish_file()
         await receiver.writer.close()
         committed = True
     except BaseException:
+        await receiver.cancel_pipeline()
         if receiver.writer is not None and not committed:
             await _abort_quietly(receiver.writer)
         raise

@@ -101,15 +101,19 @@ class FsspecWriter(StorageWriter):
         """
         if self._state != "open":
             raise RuntimeError(f"writer for {self.key!r} is {self._state}")
-        self._buffer += data
-        if len(self._buffer) >= WRITE_BATCH_SIZE:
+        if not self._buffer and len(data) >= WRITE_BATCH_SIZE:
+            batch = data  # a full batch already: write it as is, without copying
+        else:
+            self._buffer += data
+            if len(self._buffer) < WRITE_BATCH_SIZE:
+                return
             batch = bytes(self._buffer)
             self._buffer.clear()
-            try:
-                await _run(self._file.write, batch)  # type: ignore[union-attr]
-            except BaseException:
-                self._state = "failed"
-                raise
+        try:
+            await _run(self._file.write, batch)  # type: ignore[union-attr]
+        except BaseException:
+            self._state = "failed"
+            raise
 
     def _commit_sync(self, tail: bytes) -> None:
         assert self._file is not None
