@@ -307,12 +307,12 @@ class _Receiver:
         if self.kind == "file":
             if self.size + length > self.max_size:
                 raise PayloadTooLarge(f"File larger than the {self.max_size} byte limit")
-            piece = data if start == 0 and end == len(data) else data[start:end]
+            piece = data if start == 0 and end == len(data) else memoryview(data)[start:end]  # no copy
             self.size += length
             if len(self.head) < HEAD_SIZE:
                 self.head += piece[: HEAD_SIZE - len(self.head)]
             if not self.pending and length >= _WRITE_BATCH:
-                await self._write(piece)
+                await self._write(bytes(piece))
             else:
                 self.pending.append(piece)
                 self.pending_len += length
@@ -359,7 +359,7 @@ class _Receiver:
 
     async def _flush(self) -> None:
         if self.pending:
-            data = self.pending[0] if len(self.pending) == 1 else b"".join(self.pending)
+            data = b"".join(self.pending)  # the one copy; a lone bytes piece is returned as is
             self.pending = []
             self.pending_len = 0
             await self._write(data)
