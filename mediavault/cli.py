@@ -1,4 +1,4 @@
-"""Command line: ``mediavault serve|migrate`` and ``litestar mediavault migrate`` for host apps."""
+"""Command line: ``mediavault serve|migrate|worker`` and ``litestar mediavault migrate`` for host apps."""
 
 from __future__ import annotations
 
@@ -64,6 +64,41 @@ def migrate_command(data_dir: Path) -> None:
     click.echo("migrations applied")
 
 
+@main.command("worker")
+@click.option("--data-dir", default="./mediavault-data", show_default=True, type=click.Path(path_type=Path))
+def worker_command(data_dir: Path) -> None:
+    """Run only the webhook delivery worker (settings from MEDIAVAULT_* variables), until SIGINT/SIGTERM.
+
+    For deployments that keep delivery out of the web processes: run those with
+    MEDIAVAULT_WEBHOOK_WORKER=false and one or more of these beside them (they share the work safely).
+    """
+    from mediavault.server import load_config
+
+    config = load_config(data_dir)
+    if config.auto_migrate:
+        _migrate(config)
+    asyncio.run(_run_worker(config))
+
+
+async def _run_worker(config: object) -> None:
+    import signal
+
+    from mediavault.runtime import VaultRuntime
+
+    runtime = VaultRuntime(config)  # type: ignore[arg-type]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await runtime.webhooks.start()
+        click.echo("webhook worker running (Ctrl+C to stop)")
+        await stop.wait()
+    finally:
+        await runtime.webhooks.stop()
+        await runtime.dispose()
+
+
 def _migrate(config: object) -> None:
     from mediavault.runtime import VaultRuntime
 
@@ -82,7 +117,7 @@ def _migrate(config: object) -> None:
 # in ``ctx.obj`` (reading ``ctx.obj.app`` directly breaks on a second in-process invocation of the CLI).
 @click.group("mediavault", cls=LitestarGroup)
 def litestar_group() -> None:
-    """Media Vault commands for the host app (``litestar mediavault ...``)."""
+    """Media Vault commands for the host app, e.g. 'litestar mediavault migrate'."""
 
 
 @litestar_group.command("migrate")

@@ -14,8 +14,13 @@ from mediavault.auth.guard import make_guard, provide_principal
 from mediavault.config import MediaVaultConfig
 from mediavault.domain.auth.controllers import AuthController
 from mediavault.domain.auth.services import AuthService
+from mediavault.domain.collections.controllers import CollectionController
+from mediavault.domain.collections.services import CollectionService
 from mediavault.domain.media.controllers import MediaController
 from mediavault.domain.media.services import MediaService
+from mediavault.domain.search.controllers import SearchController
+from mediavault.domain.shares.controllers import PublicShareController, ShareController
+from mediavault.domain.shares.services import ShareService
 from mediavault.domain.system import SystemController
 from mediavault.domain.users.controllers import UserController
 from mediavault.domain.users.services import UserService
@@ -29,12 +34,23 @@ if TYPE_CHECKING:
 
 __all__ = ("MediaVault",)
 
-CONTROLLERS = (AuthController, UserController, MediaController, SystemController)
+CONTROLLERS = (
+    AuthController,
+    UserController,
+    MediaController,
+    SystemController,
+    CollectionController,
+    ShareController,
+    PublicShareController,
+    SearchController,
+)
 """Every controller mounted under the vault's router. A new area adds its controller here..."""
 SERVICES: dict[str, type[Any]] = {
     "mediavault_auth_service": AuthService,
     "mediavault_user_service": UserService,
     "mediavault_media_service": MediaService,
+    "mediavault_collection_service": CollectionService,
+    "mediavault_share_service": ShareService,
 }
 """...and its service here: a per-request dependency built as ``Service(session, runtime)`` (typed names
 for handlers live in :mod:`mediavault.domain.deps`)."""

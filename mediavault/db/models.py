@@ -14,11 +14,23 @@ from uuid import UUID, uuid4
 
 from advanced_alchemy.base import CommonTableAttributes, create_registry
 from advanced_alchemy.types import GUID, DateTimeUTC, JsonB
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-__all__ = ("Base", "Media", "MediaTag", "OutboxEvent", "RefreshToken", "TokenFamily", "User", "metadata")
+__all__ = (
+    "Base",
+    "Collection",
+    "Media",
+    "MediaTag",
+    "OutboxEvent",
+    "RefreshToken",
+    "Share",
+    "TokenFamily",
+    "User",
+    "collection_media",
+    "metadata",
+)
 
 
 def utcnow() -> dt.datetime:
@@ -103,9 +115,10 @@ class Media(Timestamped, Base):
 
     __tablename__ = "mediavault_media"
     __table_args__ = (
-        Index("ix_mediavault_media_owner_created", "owner_id", "created_at"),
-        Index("ix_mediavault_media_owner_filename", "owner_id", "filename"),
-        Index("ix_mediavault_media_owner_size", "owner_id", "size"),
+        # Covering the ORDER BY of every sort (id breaks ties), so a page is found in the index alone.
+        Index("ix_mediavault_media_owner_created_id", "owner_id", "created_at", "id"),
+        Index("ix_mediavault_media_owner_filename_id", "owner_id", "filename", "id"),
+        Index("ix_mediavault_media_owner_size_id", "owner_id", "size", "id"),
     )
 
     owner_id: Mapped[UUID] = mapped_column(GUID, ForeignKey("mediavault_user.id", ondelete="CASCADE"))
@@ -120,6 +133,9 @@ class Media(Timestamped, Base):
     height: Mapped[int | None] = mapped_column(Integer, default=None)
     title: Mapped[str | None] = mapped_column(Text, default=None)
     description: Mapped[str | None] = mapped_column(Text, default=None)
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """Filename, title, description and tags as lower-case words (:func:`mediavault.db.search.search_document`),
+    kept current by the media service; the full-text index (SQLite FTS5 / PostgreSQL ``tsvector``) is built on it."""
     tag_rows: Mapped[list[MediaTag]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="MediaTag.position"
     )
@@ -153,3 +169,53 @@ class OutboxEvent(Base):
     user_id: Mapped[UUID | None] = mapped_column(GUID, default=None, index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JsonB)
     dispatched_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None, index=True)
+
+
+class Collection(Timestamped, Base):
+    """A named set of its owner's media. Deleting it leaves the media alone."""
+
+    __tablename__ = "mediavault_collection"
+    __table_args__ = (Index("ix_mediavault_collection_owner_created_id", "owner_id", "created_at", "id"),)
+
+    owner_id: Mapped[UUID] = mapped_column(GUID, ForeignKey("mediavault_user.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+collection_media = Table(
+    "mediavault_collection_media",
+    metadata,
+    Column("collection_id", GUID, ForeignKey("mediavault_collection.id", ondelete="CASCADE"), primary_key=True),
+    Column("media_id", GUID, ForeignKey("mediavault_media.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column("added_at", DateTimeUTC(timezone=True), nullable=False, default=utcnow),
+)
+"""Membership of media in collections: one row per pair (composite primary key, so adding twice is a no-op).
+
+Both foreign keys cascade in the database: deleting a media or a collection removes its memberships, so a
+collection's ``media_count`` (a ``COUNT`` over this table) is always right."""
+
+
+class Share(Base):
+    """A public link to one media or one collection.
+
+    Only the SHA-256 of the link's token is stored (``token_hash``), so a copy of the database holds no usable
+    link. Both targets cascade: deleting the media or collection deletes the share, which kills the link.
+    """
+
+    __tablename__ = "mediavault_share"
+    __table_args__ = (
+        CheckConstraint("(media_id IS NULL) <> (collection_id IS NULL)", name="one_target"),
+        Index("ix_mediavault_share_owner_created_id", "owner_id", "created_at", "id"),
+    )
+
+    owner_id: Mapped[UUID] = mapped_column(GUID, ForeignKey("mediavault_user.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    media_id: Mapped[UUID | None] = mapped_column(
+        GUID, ForeignKey("mediavault_media.id", ondelete="CASCADE"), default=None, index=True
+    )
+    collection_id: Mapped[UUID | None] = mapped_column(
+        GUID, ForeignKey("mediavault_collection.id", ondelete="CASCADE"), default=None, index=True
+    )
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
+    allow_download: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -4,13 +4,37 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import ColumnElement, Select, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from mediavault.db.models import Media, MediaTag, RefreshToken, TokenFamily, User, utcnow
+from mediavault.db.models import (
+    Collection,
+    Media,
+    MediaTag,
+    RefreshToken,
+    Share,
+    TokenFamily,
+    User,
+    collection_media,
+    utcnow,
+)
+from mediavault.db.search import match_clause
 
-__all__ = ("MEDIA_SORTS", "MediaRepository", "RefreshTokenRepository", "TokenFamilyRepository", "UserRepository")
+__all__ = (
+    "MEDIA_SORTS",
+    "CollectionRepository",
+    "MediaRepository",
+    "RefreshTokenRepository",
+    "ShareRepository",
+    "TokenFamilyRepository",
+    "UserRepository",
+)
+
+R = TypeVar("R")
 
 
 class UserRepository(SQLAlchemyAsyncRepository[User]):
@@ -67,38 +91,160 @@ MEDIA_SORTS: dict[str, tuple[ColumnElement[object], ...]] = {
 """``sort`` values of ``GET /media`` and their ORDER BY (id breaks ties so pages are stable)."""
 
 
+async def _page(
+    session: Any, stmt: Select[tuple[R]], key: Any, order: tuple[ColumnElement[object], ...], offset: int, limit: int
+) -> tuple[list[R], int]:
+    """One page of ``stmt`` in ``order`` and the total, by a deferred join.
+
+    The page's keys are picked first with ``SELECT key ... ORDER BY ... LIMIT/OFFSET``, which an index on
+    ``(owner_id, <sort column>, id)`` answers without touching the table; only those rows are then loaded.
+    Deep pages thus cost an index walk, not ``offset`` full-row reads. ``key`` is the primary-key column.
+    """
+    keys = stmt.with_only_columns(key).order_by(None)
+    total = int(await session.scalar(select(func.count()).select_from(keys.subquery())) or 0)
+    if offset >= total:  # past the end: no query (a huge page number would overflow the database's integer)
+        return [], total
+    page_keys = keys.order_by(*order).offset(offset).limit(limit)
+    entity = stmt.column_descriptions[0]["entity"]
+    rows = await session.scalars(select(entity).where(key.in_(page_keys)).order_by(*order))
+    return list(rows), total
+
+
 class MediaRepository(SQLAlchemyAsyncRepository[Media]):
     """Media rows, always scoped to an owner."""
 
     model_type = Media
 
-    @staticmethod
     def filtered(
-        owner_id: uuid.UUID, *, kind: str | None = None, tag: str | None = None, q: str | None = None
+        self,
+        owner_id: uuid.UUID,
+        *,
+        kind: str | None = None,
+        tag: str | None = None,
+        q: str | None = None,
+        search: str | None = None,
+        collection_id: uuid.UUID | None = None,
     ) -> Select[tuple[Media]]:
-        """SELECT of ``owner_id``'s media matching the filters (``q``: case-insensitive substring of
-        filename, title or description; ``tag``: exact, case-insensitive)."""
+        """SELECT of ``owner_id``'s media matching the filters.
+
+        Args:
+            kind: exact ``type``.
+            tag: exact tag, case-insensitive.
+            q: case-insensitive substring of filename, title or description (``LIKE``, wildcards escaped).
+            search: full-text query over filename, title, description and tags (:mod:`mediavault.db.search`);
+                text without any word falls back to the ``q`` substring filter.
+            collection_id: only members of this collection.
+        """
         stmt = select(Media).where(Media.owner_id == owner_id)
+        if collection_id is not None:
+            stmt = stmt.where(
+                Media.id.in_(
+                    select(collection_media.c.media_id).where(collection_media.c.collection_id == collection_id)
+                )
+            )
         if kind:
             stmt = stmt.where(Media.kind == kind)
         if tag:
             stmt = stmt.where(Media.id.in_(select(MediaTag.media_id).where(MediaTag.tag == tag.strip().lower())))
+        if search:
+            clause = match_clause(self.session.bind.dialect.name, search)
+            stmt = stmt.where(clause if clause is not None else self._substring(search))
         if q:
-            needle = q.lower()
-            stmt = stmt.where(
-                or_(
-                    *(
-                        func.lower(col).contains(needle, autoescape=True)
-                        for col in (Media.filename, Media.title, Media.description)
-                    )
-                )
-            )
+            stmt = stmt.where(self._substring(q))
         return stmt
+
+    @staticmethod
+    def _substring(q: str) -> ColumnElement[bool]:
+        needle = q.lower()
+        return or_(
+            *(
+                func.lower(col).contains(needle, autoescape=True)
+                for col in (Media.filename, Media.title, Media.description)
+            )
+        )
 
     async def page(self, stmt: Select[tuple[Media]], *, sort: str, offset: int, limit: int) -> tuple[list[Media], int]:
         """One page of ``stmt`` ordered by ``sort`` (a :data:`MEDIA_SORTS` key), and the total count."""
-        total = int(await self.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
-        if offset >= total:  # past the end: no query (a huge page number would overflow the database's integer)
-            return [], total
-        rows = await self.session.scalars(stmt.order_by(*MEDIA_SORTS[sort]).offset(offset).limit(limit))
-        return list(rows), total
+        return await _page(self.session, stmt, Media.id, MEDIA_SORTS[sort], offset, limit)
+
+
+_NEWEST_COLLECTIONS = (Collection.created_at.desc(), Collection.id.desc())
+_NEWEST_SHARES = (Share.created_at.desc(), Share.id.desc())
+
+
+class CollectionRepository(SQLAlchemyAsyncRepository[Collection]):
+    """Collections and their memberships."""
+
+    model_type = Collection
+
+    async def page_for(self, owner_id: uuid.UUID, *, offset: int, limit: int) -> tuple[list[Collection], int]:
+        """One page of ``owner_id``'s collections, newest first, and the total."""
+        stmt = select(Collection).where(Collection.owner_id == owner_id)
+        return await _page(self.session, stmt, Collection.id, _NEWEST_COLLECTIONS, offset, limit)
+
+    async def media_counts(self, collection_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """``{collection id: number of member media}`` for ``collection_ids`` (0 for empty ones)."""
+        counts = dict.fromkeys(collection_ids, 0)
+        if collection_ids:
+            rows = await self.session.execute(
+                select(collection_media.c.collection_id, func.count())
+                .where(collection_media.c.collection_id.in_(collection_ids))
+                .group_by(collection_media.c.collection_id)
+            )
+            counts.update({cid: int(n) for cid, n in rows.tuples()})
+        return counts
+
+    async def add_media(self, collection_id: uuid.UUID, media_ids: Sequence[uuid.UUID]) -> None:
+        """Make ``media_ids`` members (those already in are left as they are; race-safe on the primary key)."""
+        if not media_ids:
+            return
+        dialect = self.session.bind.dialect.name
+        now = utcnow()
+        values = [{"collection_id": collection_id, "media_id": m, "added_at": now} for m in media_ids]
+        if dialect in ("sqlite", "postgresql"):
+            upsert = (sqlite_insert if dialect == "sqlite" else pg_insert)(collection_media)
+            await self.session.execute(upsert.on_conflict_do_nothing(), values)
+            return
+        present = set(
+            await self.session.scalars(
+                select(collection_media.c.media_id).where(
+                    collection_media.c.collection_id == collection_id, collection_media.c.media_id.in_(media_ids)
+                )
+            )
+        )
+        missing = [v for v in values if v["media_id"] not in present]
+        if missing:
+            await self.session.execute(insert(collection_media), missing)
+
+    async def remove_media(self, collection_id: uuid.UUID, media_id: uuid.UUID) -> bool:
+        """Remove one membership; ``False`` if the media was not a member."""
+        result = await self.session.execute(
+            delete(collection_media).where(
+                collection_media.c.collection_id == collection_id, collection_media.c.media_id == media_id
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def has_media(self, collection_id: uuid.UUID, media_id: uuid.UUID) -> bool:
+        """Whether ``media_id`` is a member of ``collection_id``."""
+        found = await self.session.scalar(
+            select(collection_media.c.media_id).where(
+                collection_media.c.collection_id == collection_id, collection_media.c.media_id == media_id
+            )
+        )
+        return found is not None
+
+
+class ShareRepository(SQLAlchemyAsyncRepository[Share]):
+    """Share links."""
+
+    model_type = Share
+
+    async def page_for(self, owner_id: uuid.UUID, *, offset: int, limit: int) -> tuple[list[Share], int]:
+        """One page of ``owner_id``'s shares, newest first, and the total."""
+        stmt = select(Share).where(Share.owner_id == owner_id)
+        return await _page(self.session, stmt, Share.id, _NEWEST_SHARES, offset, limit)
+
+    async def by_token_hash(self, token_hash: str) -> Share | None:
+        """The share whose token hashes to ``token_hash`` (hex SHA-256), if any."""
+        return await self.session.scalar(select(Share).where(Share.token_hash == token_hash))

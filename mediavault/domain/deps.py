@@ -6,11 +6,21 @@ from litestar.di import NamedDependency
 
 from mediavault.auth.providers import Principal
 from mediavault.domain.auth.services import AuthService
+from mediavault.domain.collections.services import CollectionService
 from mediavault.domain.media.services import MediaService
+from mediavault.domain.shares.services import ShareService
 from mediavault.domain.users.services import UserService
 from mediavault.runtime import VaultRuntime
 
-__all__ = ("AuthServiceDep", "CurrentPrincipal", "MediaServiceDep", "RuntimeDep", "UserServiceDep")
+__all__ = (
+    "AuthServiceDep",
+    "CollectionServiceDep",
+    "CurrentPrincipal",
+    "MediaServiceDep",
+    "RuntimeDep",
+    "ShareServiceDep",
+    "UserServiceDep",
+)
 
 CurrentPrincipal = NamedDependency[Principal]
 """``mediavault_principal``: who is calling (set by the router guard)."""
@@ -22,3 +32,7 @@ UserServiceDep = NamedDependency[UserService]
 """``mediavault_user_service``."""
 MediaServiceDep = NamedDependency[MediaService]
 """``mediavault_media_service``."""
+CollectionServiceDep = NamedDependency[CollectionService]
+"""``mediavault_collection_service``."""
+ShareServiceDep = NamedDependency[ShareService]
+"""``mediavault_share_service``."""

@@ -8,6 +8,7 @@ to remember its own ``if owner_id != ...`` check.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Mapped
 from mediavault.auth.providers import Principal
 from mediavault.errors import NotFound
 
-__all__ = ("Owned", "get_owned", "parse_id")
+__all__ = ("Owned", "get_owned", "get_owned_ids", "parse_id")
 
 
 class Owned(Protocol):
@@ -57,3 +58,23 @@ async def get_owned(session: AsyncSession, model: type[M], principal: Principal,
     if row is None:
         raise NotFound(f"{what} not found")
     return row
+
+
+async def get_owned_ids(
+    session: AsyncSession, model: type[M], principal: Principal, raw_ids: Sequence[str], *, what: str
+) -> list[uuid.UUID]:
+    """The ids in ``raw_ids`` (duplicates dropped, order kept) if ``principal`` owns every one of them.
+
+    The all-or-nothing counterpart of :func:`get_owned` for ids that come in a body (e.g. the media of
+    ``POST /collections/{id}/media``).
+
+    Raises:
+        NotFound: any id is malformed, unknown or someone else's; nothing is said about which.
+    """
+    ids = list(dict.fromkeys(parse_id(raw) for raw in raw_ids))
+    if not ids:
+        return ids
+    found = set(await session.scalars(select(model.id).where(model.id.in_(ids), model.owner_id == principal.user_id)))
+    if len(found) != len(ids):
+        raise NotFound(f"{what} not found")
+    return ids

@@ -147,8 +147,15 @@ def envelope(request: Request[Any, Any, Any], data: T, status_code: int = 200) -
 
 
 def paginated(
-    request: Request[Any, Any, Any], items: list[T], *, total: int, page: int, per_page: int, path: str
-) -> Response[Envelope[list[T]]]:
+    request: Request[Any, Any, Any],
+    items: list[T],
+    *,
+    total: int,
+    page: int,
+    per_page: int,
+    path: str,
+    data: Any = None,
+) -> Response[Envelope[Any]]:
     """Wrap one page of ``items`` with ``meta.pagination``.
 
     Args:
@@ -156,6 +163,8 @@ def paginated(
         total: rows on all pages together.
         path: the endpoint path relative to the mount prefix (e.g. ``/media``); links are built from it
             and keep every other query parameter of the request.
+        data: the envelope's ``data`` when it is not ``items`` itself but an object holding them (e.g. a
+            collection share link: ``{"type", "collection", "media": items}``).
     """
     total_pages = (total + per_page - 1) // per_page
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in {"page", "per_page"}]
@@ -174,4 +183,4 @@ def paginated(
             prev=link(min(page - 1, total_pages)) if page > 1 and total_pages > 0 else None,
         ),
     )
-    return Response(Envelope(data=items, meta=_meta(request, pagination)))
+    return Response(Envelope(data=items if data is None else data, meta=_meta(request, pagination)))

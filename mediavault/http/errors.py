@@ -48,6 +48,8 @@ _MESSAGES = {
     429: "Too many requests",
 }
 _UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
+_MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
+_MISSING_PARAMETER = re.compile(r"Missing required (?:query|header|cookie|path) parameter '([^']+)'")
 _PASS_HEADERS = {"allow", "retry-after", "content-range", "www-authenticate"}
 
 
@@ -80,6 +82,8 @@ def _validation_details(exc: ValidationException) -> list[dict[str, str]]:
         field = str(item.get("key") or "body")
         if unknown := _UNKNOWN_FIELD.search(message):
             field, message = unknown.group(1), "unknown or read-only field"
+        elif missing := _MISSING_FIELD.search(message):
+            field, message = missing.group(1), "required"
         elif field == "data" and item.get("source") == "body":
             field = "body"
             if message == "'data'":
@@ -99,6 +103,8 @@ def _handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) 
     headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() in _PASS_HEADERS}
     if isinstance(exc, ValidationException) or status == 400:
         details = _validation_details(exc) if isinstance(exc, ValidationException) else []
+        if not details and (missing := _MISSING_PARAMETER.search(exc.detail)):
+            details = [{"field": missing.group(1), "message": "required"}]
         detail = exc.detail if not exc.detail.startswith("Validation failed") else "Invalid input data"
         if details:
             detail = "Invalid input data: " + "; ".join(f"{d['field']}: {d['message']}" for d in details)

@@ -447,7 +447,7 @@ async def receive_upload(
     total_limit = max_size + FRAMING_ALLOWANCE
     declared = _declared_length(content_length)
     if declared is not None and declared > total_limit:
-        raise PayloadTooLarge(f"Request body of {declared} bytes exceeds the {total_limit} byte limit")
+        raise PayloadTooLarge(f"Upload of {declared} bytes exceeds the {max_size} byte file limit")
 
     events: list[tuple[Any, ...]] = []
     append = events.append
@@ -485,7 +485,7 @@ async def receive_upload(
                 chunk = bytes(chunk)
             received += len(chunk)
             if received > total_limit:
-                raise PayloadTooLarge(f"Request body exceeds the {total_limit} byte limit")
+                raise PayloadTooLarge(f"Upload exceeds the {max_size} byte file limit")
             try:
                 parser.write(chunk)
             except FormParserError:

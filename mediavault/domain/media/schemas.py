@@ -41,8 +41,12 @@ class MediaOut(msgspec.Struct):
     content_url: str
 
     @classmethod
-    def of(cls, media: Media, prefix: str) -> MediaOut:
-        """Build from a row; ``prefix`` is the vault's mount path (for ``content_url``)."""
+    def of(cls, media: Media, prefix: str, *, content_url: str | None = None) -> MediaOut:
+        """Build from a row; ``prefix`` is the vault's mount path (for ``content_url``).
+
+        ``content_url`` replaces the owner's ``<prefix>/media/{id}/content`` (a share link serves the bytes
+        under its own URL).
+        """
         return cls(
             id=str(media.id),
             filename=media.filename,
@@ -58,7 +62,7 @@ class MediaOut(msgspec.Struct):
             owner_id=str(media.owner_id),
             created_at=media.created_at,
             updated_at=media.updated_at,
-            content_url=f"{prefix}/media/{media.id}/content",
+            content_url=content_url or f"{prefix}/media/{media.id}/content",
         )
 
 

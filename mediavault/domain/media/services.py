@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mediavault.auth.providers import Principal
 from mediavault.db.models import Media, MediaTag, utcnow
 from mediavault.db.repositories import MediaRepository
+from mediavault.db.search import search_document
 from mediavault.domain.media.schemas import MediaUpdate
 from mediavault.domain.media.sniff import image_dimensions, media_kind, safe_filename, sniff_content_type
 from mediavault.domain.ownership import get_owned
@@ -97,6 +98,7 @@ class MediaService:
                 description=fields.get("description") or None,
                 tag_rows=[MediaTag(tag=t, position=i) for i, t in enumerate(tags)],
             )
+            media.search_text = search_document(media.filename, media.title, media.description, tags)
             self.session.add(media)
             self.runtime.events.publish(self.session, "media.uploaded", self._event_data(media), user_id=media.owner_id)
             await self.session.commit()
@@ -128,13 +130,18 @@ class MediaService:
         kind: str | None = None,
         tag: str | None = None,
         q: str | None = None,
+        search: str | None = None,
     ) -> tuple[list[Media], int]:
-        """One page of the principal's media and the total matching."""
-        stmt = self.media.filtered(principal.user_id, kind=kind, tag=tag, q=q)
+        """One page of the principal's media and the total matching.
+
+        ``q`` is a substring filter (``GET /media``); ``search`` a full-text query over filename, title,
+        description and tags (``GET /search``, see :mod:`mediavault.db.search`).
+        """
+        stmt = self.media.filtered(principal.user_id, kind=kind, tag=tag, q=q, search=search)
         return await self.media.page(stmt, sort=sort, offset=(page - 1) * per_page, limit=per_page)
 
     async def update(self, principal: Principal, media_id: str, data: MediaUpdate) -> Media:
-        """Change title, description or tags; emits ``media.updated``.
+        """Change title, description or tags (and the search index with them); emits ``media.updated``.
 
         Raises:
             NotFound: as :meth:`get`.
@@ -146,6 +153,7 @@ class MediaService:
             media.description = data.description
         if data.tags is not msgspec.UNSET:
             media.tag_rows = [MediaTag(tag=t, position=i) for i, t in enumerate(parse_tags(data.tags))]
+        media.search_text = search_document(media.filename, media.title, media.description, media.tags)
         media.updated_at = utcnow()
         self.runtime.events.publish(self.session, "media.updated", self._event_data(media), user_id=media.owner_id)
         await self.session.commit()

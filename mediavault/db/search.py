@@ -1,0 +1,80 @@
+"""Full-text search over media: the indexed document and the per-engine match clause.
+
+What is indexed is one column, ``mediavault_media.search_text``: the words of the filename, title,
+description and tags, lower-cased and separated by single spaces (:func:`search_document`). The media
+service writes it on upload and update; the database indexes it:
+
+* **SQLite**: an FTS5 external-content table ``mediavault_media_fts(search_text)`` over
+  ``mediavault_media`` (``content_rowid = rowid``), kept in sync by ``AFTER INSERT/UPDATE/DELETE``
+  triggers (migration ``0002``). A batch rebuild of ``mediavault_media`` must recreate the triggers and
+  run ``INSERT INTO mediavault_media_fts(mediavault_media_fts) VALUES ('rebuild')``.
+* **PostgreSQL**: a GIN index on ``to_tsvector('simple', search_text)``; queries use the same expression.
+* **anything else**: ``LIKE`` on ``search_text`` (no index).
+
+Query text is data: it is cut into the same words as the document (:func:`words`), each word becomes a
+quoted prefix term (``"holi"*`` in FTS5, ``'holi':*`` in a ``tsquery``), and the whole expression is sent
+as a bound parameter. Words only hold letters and digits, so no user input can reach the FTS5 or
+``tsquery`` syntax, let alone SQL. All words must match (AND); each matches any word starting with it, so
+``holi pho`` finds "Holiday photos.jpg". Matching is case-insensitive on every engine.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sqlalchemy import ColumnElement, and_, func, literal_column, select, table
+
+from mediavault.db.models import Media
+
+__all__ = ("FTS_TABLE", "MAX_TERMS", "match_clause", "search_document", "words")
+
+FTS_TABLE = "mediavault_media_fts"
+"""The SQLite FTS5 table indexing ``mediavault_media.search_text``."""
+MAX_TERMS = 16
+"""Words of a query beyond this many are ignored (bounds the work of one search)."""
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def words(text: str | None) -> list[str]:
+    """The lower-cased words (runs of Unicode letters and digits) of ``text``; punctuation and ``_`` separate."""
+    return _WORD.findall(text.lower()) if text else []
+
+
+def search_document(filename: str, title: str | None, description: str | None, tags: Iterable[str]) -> str:
+    """The ``search_text`` of a media item: the words of its filename, title, description and tags.
+
+    Example: ``search_document("Holiday_2024.JPG", "Beach", None, ["sea-side"])`` is
+    ``"holiday 2024 jpg beach sea side"``.
+    """
+    parts = [filename, title, description, *tags]
+    return " ".join(w for part in parts for w in words(part))
+
+
+def match_clause(dialect: str, q: str) -> ColumnElement[bool] | None:
+    """A WHERE clause on :class:`~mediavault.db.models.Media` matching every word of ``q`` (as a word prefix).
+
+    Args:
+        dialect: the engine's dialect name (``"sqlite"``, ``"postgresql"``, ...).
+        q: the user's query text, any characters.
+
+    Returns:
+        The clause, or ``None`` when ``q`` holds no word at all (e.g. only punctuation); the caller then
+        falls back to a plain substring filter.
+    """
+    terms = words(q)[:MAX_TERMS]
+    if not terms:
+        return None
+    if dialect == "sqlite":
+        fts = table(FTS_TABLE, literal_column("rowid"))
+        expression = " ".join(f'"{t}"*' for t in terms)  # terms are [^\W_]+: no quote can occur in them
+        matching = (
+            select(literal_column("rowid")).select_from(fts).where(literal_column(FTS_TABLE).op("MATCH")(expression))
+        )
+        return literal_column("mediavault_media.rowid").in_(matching)
+    if dialect == "postgresql":
+        simple = literal_column("'simple'")
+        query = " & ".join(f"'{t}':*" for t in terms)
+        return func.to_tsvector(simple, Media.search_text).op("@@")(func.to_tsquery(simple, query))
+    return and_(*(Media.search_text.contains(t, autoescape=True) for t in terms))

@@ -1,0 +1,140 @@
+"""``/shares`` (the owner's links) and ``/s/{token}`` (the public side, no authentication)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, delete, get, post, route
+from litestar.params import FromPath, HeaderParameter, JSONBody
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from mediavault.domain.collections.schemas import CollectionOut
+from mediavault.domain.deps import CurrentPrincipal, ShareServiceDep
+from mediavault.domain.media.controllers import PageParam, PerPageParam
+from mediavault.domain.media.schemas import MediaOut
+from mediavault.domain.shares.schemas import PublicCollection, PublicMedia, ShareCreate, ShareOut
+from mediavault.domain.shares.services import SharedCollection
+from mediavault.http.content import content_response
+from mediavault.http.envelope import Envelope, envelope, paginated
+
+__all__ = ("PublicShareController", "ShareController")
+
+SharePassword = Annotated[
+    str | None,
+    HeaderParameter(name="X-Share-Password", description="The link's password, when it was created with one"),
+]
+
+
+class ShareController(Controller):
+    """The caller's share links."""
+
+    path = "/shares"
+    tags = ["sharing"]
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def create_share(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[ShareCreate],
+        mediavault_principal: CurrentPrincipal,
+        mediavault_share_service: ShareServiceDep,
+    ) -> Response[Envelope[ShareOut]]:
+        """Create a link to ``media_id`` or ``collection_id`` (201). ``token``/``url`` are shown only here."""
+        share, token = await mediavault_share_service.create(mediavault_principal, data)
+        return envelope(request, ShareOut.of(share, mediavault_share_service.prefix, token), HTTP_201_CREATED)
+
+    @get("/")
+    async def list_shares(
+        self,
+        request: Request[Any, Any, Any],
+        mediavault_principal: CurrentPrincipal,
+        mediavault_share_service: ShareServiceDep,
+        page: PageParam = 1,
+        per_page: PerPageParam = 20,
+    ) -> Response[Envelope[list[ShareOut]]]:
+        """The caller's links, newest first, paginated (``token`` and ``url`` are ``null``: only hashes are kept)."""
+        rows, total = await mediavault_share_service.list(mediavault_principal, page=page, per_page=per_page)
+        prefix = mediavault_share_service.prefix
+        items = [ShareOut.of(s, prefix) for s in rows]
+        return paginated(request, items, total=total, page=page, per_page=per_page, path="/shares")
+
+    @delete("/{share_id:str}", status_code=HTTP_204_NO_CONTENT)
+    async def delete_share(
+        self, share_id: FromPath[str], mediavault_principal: CurrentPrincipal, mediavault_share_service: ShareServiceDep
+    ) -> None:
+        """Delete a link; it stops working at once."""
+        await mediavault_share_service.delete(mediavault_principal, share_id)
+
+
+class PublicShareController(Controller):
+    """Opening share links: no authentication, the token is the capability."""
+
+    path = "/s"
+    tags = ["sharing"]
+    opt = {"public": True}
+
+    @get("/{token:str}", opt={"public": True})
+    async def open_share(
+        self,
+        request: Request[Any, Any, Any],
+        token: FromPath[str],
+        mediavault_share_service: ShareServiceDep,
+        x_share_password: SharePassword = None,
+        page: PageParam = 1,
+        per_page: PerPageParam = 20,
+    ) -> Response[Envelope[PublicMedia | PublicCollection]]:
+        """A media link: ``{"type": "media", "media"}``. A collection link: ``{"type": "collection", "collection",
+        "media": [...]}`` with ``meta.pagination`` for the media (newest first). Expired/deleted → 404; missing or
+        wrong ``X-Share-Password`` → 401."""
+        service = mediavault_share_service
+        shared = await service.view(token, x_share_password, page=page, per_page=per_page)
+        base = f"{service.prefix}/s/{token}"
+        if not isinstance(shared, SharedCollection):
+            return envelope(
+                request, PublicMedia(media=MediaOut.of(shared, service.prefix, content_url=f"{base}/content"))
+            )
+        items = [MediaOut.of(m, service.prefix, content_url=f"{base}/media/{m.id}/content") for m in shared.media]
+        data = PublicCollection(collection=CollectionOut.of(shared.collection, shared.media_count), media=items)
+        return paginated(
+            request, items, total=shared.total, page=page, per_page=per_page, path=f"/s/{token}", data=data
+        )
+
+    @route("/{token:str}/content", http_method=["GET", "HEAD"], opt={"public": True})
+    async def share_content(
+        self,
+        request: Request[Any, Any, Any],
+        token: FromPath[str],
+        mediavault_share_service: ShareServiceDep,
+        x_share_password: SharePassword = None,
+    ) -> Response[bytes]:
+        """The bytes of a media link, with the download rules of ``/media/{id}/content``. ``allow_download``
+        false → 403."""
+        media = await mediavault_share_service.download(token, x_share_password)
+        return await self._bytes(request, mediavault_share_service, media)
+
+    @route("/{token:str}/media/{media_id:str}/content", http_method=["GET", "HEAD"], opt={"public": True})
+    async def share_member_content(
+        self,
+        request: Request[Any, Any, Any],
+        token: FromPath[str],
+        media_id: FromPath[str],
+        mediavault_share_service: ShareServiceDep,
+        x_share_password: SharePassword = None,
+    ) -> Response[bytes]:
+        """The bytes of one member of a collection link (a non-member → 404), same rules as above."""
+        media = await mediavault_share_service.download(token, x_share_password, media_id)
+        return await self._bytes(request, mediavault_share_service, media)
+
+    @staticmethod
+    async def _bytes(request: Request[Any, Any, Any], service: Any, media: Any) -> Response[bytes]:
+        return await content_response(
+            method=request.method,
+            headers=request.headers,
+            storage=service.runtime.storage,
+            key=media.storage_key,
+            size=media.size,
+            checksum_sha256=media.checksum_sha256,
+            content_type=media.content_type,
+            filename=media.filename,
+            last_modified=media.created_at,
+        )

@@ -1,0 +1,185 @@
+"""Share links: public, unguessable URLs to one media or one collection of the principal.
+
+A link's token is ``secrets.token_urlsafe(32)`` (256 bits); the database keeps only its SHA-256
+(:func:`token_hash`), so a leaked database holds no working link, and a link is looked up by that hash.
+Optional passwords are hashed with the vault's Argon2id hasher and checked by argon2 in constant time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mediavault.auth.providers import Principal
+from mediavault.db.models import Collection, Media, Share, utcnow
+from mediavault.db.repositories import CollectionRepository, MediaRepository, ShareRepository
+from mediavault.domain.ownership import get_owned, parse_id
+from mediavault.domain.shares.schemas import ShareCreate
+from mediavault.errors import Forbidden, NotFound, Unauthorized, ValidationError
+from mediavault.http.envelope import utc_timestamp
+from mediavault.runtime import VaultRuntime
+
+__all__ = ("SharedCollection", "ShareService", "token_hash")
+
+_GONE = "Share link not found"
+
+
+def token_hash(token: str) -> str:
+    """Hex SHA-256 of a share token: what the database stores and looks links up by."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True)
+class SharedCollection:
+    """What a collection link shows: the collection, its member count and one page of its media."""
+
+    collection: Collection
+    media_count: int
+    media: list[Media]
+    total: int
+
+
+class ShareService:
+    """Share links: the owner's side (create, list, delete) and the public side (open, view, download)."""
+
+    def __init__(self, session: AsyncSession, runtime: VaultRuntime) -> None:
+        self.session = session
+        self.runtime = runtime
+        self.shares = ShareRepository(session=session)
+        self.collections = CollectionRepository(session=session)
+        self.media = MediaRepository(session=session)
+        self.prefix = runtime.config.path_prefix
+
+    async def create(self, principal: Principal, data: ShareCreate) -> tuple[Share, str]:
+        """Create a link to one of the principal's media or collections; emits ``share.created``.
+
+        Returns:
+            The share and its token (shown to the owner this once).
+
+        Raises:
+            ValidationError: not exactly one of ``media_id`` / ``collection_id``.
+            NotFound: the target is unknown, malformed or someone else's.
+        """
+        if (data.media_id is None) == (data.collection_id is None):
+            message = "give exactly one of media_id and collection_id"
+            raise ValidationError(
+                f"Invalid input data: {message}",
+                [{"field": "media_id", "message": message}, {"field": "collection_id", "message": message}],
+            )
+        share = Share(owner_id=principal.user_id, allow_download=data.allow_download)
+        if data.media_id is not None:
+            share.media_id = (await get_owned(self.session, Media, principal, data.media_id, what="Media")).id
+        else:
+            assert data.collection_id is not None
+            collection = await get_owned(self.session, Collection, principal, data.collection_id, what="Collection")
+            share.collection_id = collection.id
+        token = secrets.token_urlsafe(32)
+        share.token_hash = token_hash(token)
+        if data.expires_in is not None:
+            share.expires_at = utcnow() + dt.timedelta(seconds=data.expires_in)
+        if data.password is not None:
+            share.password_hash = await self.runtime.passwords.hash(data.password)
+        self.session.add(share)
+        await self.session.flush()
+        self.runtime.events.publish(self.session, "share.created", self._event_data(share), user_id=principal.user_id)
+        await self.session.commit()
+        return share, token
+
+    async def list(self, principal: Principal, *, page: int, per_page: int) -> tuple[list[Share], int]:
+        """One page of the principal's links (newest first, expired ones included) and the total."""
+        return await self.shares.page_for(principal.user_id, offset=(page - 1) * per_page, limit=per_page)
+
+    async def delete(self, principal: Principal, share_id: str) -> None:
+        """Delete a link; it stops working at once.
+
+        Raises:
+            NotFound: unknown, malformed, or someone else's id.
+        """
+        share = await get_owned(self.session, Share, principal, share_id, what="Share")
+        await self.session.delete(share)
+        await self.session.commit()
+
+    async def open(self, token: str, password: str | None) -> Share:
+        """The live share of ``token``, once its password (if any) is right.
+
+        Raises:
+            NotFound: no such link, or it expired, was deleted, or its media/collection was deleted.
+            Unauthorized: the link has a password and ``password`` is missing or wrong.
+        """
+        share = await self.shares.by_token_hash(token_hash(token))
+        if share is None or (share.expires_at is not None and share.expires_at <= utcnow()):
+            raise NotFound(_GONE)
+        if share.password_hash is not None:
+            if not password:
+                raise Unauthorized("This share link needs a password in the X-Share-Password header")
+            if not await self.runtime.passwords.verify(share.password_hash, password):
+                raise Unauthorized("Wrong share link password")
+        return share
+
+    async def view(self, token: str, password: str | None, *, page: int, per_page: int) -> Media | SharedCollection:
+        """What ``GET /s/{token}`` shows: the media, or the collection with one page of its media (newest first).
+
+        Raises:
+            NotFound, Unauthorized: as :meth:`open`.
+        """
+        share = await self.open(token, password)
+        if share.media_id is not None:
+            return await self._media_of(share, share.media_id)
+        collection = await self.session.scalar(
+            select(Collection).where(Collection.id == share.collection_id, Collection.owner_id == share.owner_id)
+        )
+        if collection is None:
+            raise NotFound(_GONE)
+        count = (await self.collections.media_counts([collection.id]))[collection.id]
+        stmt = self.media.filtered(share.owner_id, collection_id=collection.id)
+        items, total = await self.media.page(stmt, sort="-created_at", offset=(page - 1) * per_page, limit=per_page)
+        return SharedCollection(collection=collection, media_count=count, media=items, total=total)
+
+    async def download(self, token: str, password: str | None, media_id: str | None = None) -> Media:
+        """The media whose bytes a content link may serve.
+
+        Args:
+            media_id: ``None`` for a media link (``/s/{token}/content``); for a collection link
+                (``/s/{token}/media/{media_id}/content``) the member to serve.
+
+        Raises:
+            NotFound, Unauthorized: as :meth:`open`; also a media link asked for a member, a collection link
+                asked for none, or a media that is not (or no longer) in the collection.
+            Forbidden: the link was made with ``allow_download`` false.
+        """
+        share = await self.open(token, password)
+        if not share.allow_download:
+            raise Forbidden("Downloads are disabled for this share link")
+        if media_id is None:
+            if share.media_id is None:
+                raise NotFound(_GONE)
+            return await self._media_of(share, share.media_id)
+        if share.collection_id is None:
+            raise NotFound("Media not found")
+        member = parse_id(media_id)
+        if not await self.collections.has_media(share.collection_id, member):
+            raise NotFound("Media not found")
+        return await self._media_of(share, member)
+
+    async def _media_of(self, share: Share, media_id: object) -> Media:
+        media = await self.session.scalar(select(Media).where(Media.id == media_id, Media.owner_id == share.owner_id))
+        if media is None:
+            raise NotFound("Media not found")
+        return media
+
+    @staticmethod
+    def _event_data(share: Share) -> dict[str, object]:
+        return {
+            "id": str(share.id),
+            "user_id": str(share.owner_id),
+            "media_id": str(share.media_id) if share.media_id else None,
+            "collection_id": str(share.collection_id) if share.collection_id else None,
+            "expires_at": utc_timestamp(share.expires_at) if share.expires_at else None,
+            "allow_download": share.allow_download,
+            "has_password": share.password_hash is not None,
+        }
