@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mediavault.auth.api_keys import ApiKeyProvider
 from mediavault.auth.providers import AuthProvider, BearerTokenProvider
 from mediavault.auth.tokens import TokenService
 from mediavault.config import MediaVaultConfig
@@ -30,5 +31,5 @@ def mediavault_storage_backend(config: MediaVaultConfig) -> StorageBackend:
 
 @hookimpl(trylast=True)
 def mediavault_auth_providers(config: MediaVaultConfig) -> list[AuthProvider]:
-    """``Authorization: Bearer <access JWT>``."""
-    return [BearerTokenProvider(token_service(config))]
+    """``Authorization: Bearer <access JWT>``, then ``X-API-Key: mvk_...``."""
+    return [BearerTokenProvider(token_service(config)), ApiKeyProvider()]

@@ -47,10 +47,16 @@ def serve(host: str, port: int, data_dir: Path, workers: int) -> None:
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=False,
+        proxy_headers=False,  # X-Forwarded-For is read by the vault itself, from trusted_proxies only
         server_header=False,
         log_level="info",
         timeout_graceful_shutdown=10,
+        timeout_keep_alive=5,  # idle keep-alive connections are closed after 5 s
+        h11_max_incomplete_event_size=16 * 1024,  # request line + headers at most 16 KiB
+        ws="websockets",
+        ws_max_size=64 * 1024,  # realtime client messages are tiny; larger frames close the socket (1009)
+        ws_ping_interval=20.0,  # dead realtime peers are detected within ~40 s
+        ws_ping_timeout=20.0,
     )
 
 

@@ -80,7 +80,30 @@ class MediaVaultConfig:
     trusted_proxies: tuple[str, ...] = ()
     """Addresses or CIDR networks of reverse proxies whose ``X-Forwarded-For`` is believed."""
     cors_allow_origins: tuple[str, ...] = ()
-    """Origins allowed by CORS (none by default)."""
+    """Origins allowed by CORS (none by default), e.g. ``https://app.example.com``; ``*`` allows any origin.
+    Applied through Litestar's ``CORSConfig`` unless the host app configured CORS itself."""
+    redis_key_prefix: str = "mediavault"
+    """Prefix of every Redis key and pub/sub channel the vault uses. Processes of one deployment share it;
+    unrelated deployments (or test runs) sharing one Redis must each use their own."""
+    rate_limit_enabled: bool = True
+    """Whether the vault counts requests against the ``rate_limit_*`` budgets (off: e.g. behind a gateway that
+    already limits, or to measure the limiter's cost)."""
+    rate_limit_period: int = 60
+    """Length, in seconds, of the window the ``rate_limit_*`` budgets apply to (60: requests per minute)."""
+    rate_limit_login_per_address: int = 10
+    """``POST /auth/login`` attempts per period from one client address (against password guessing)."""
+    rate_limit_login_per_account: int = 5
+    """``POST /auth/login`` attempts per period for one account (email), from anywhere."""
+    realtime_path: str = "/realtime"
+    """Path of the realtime WebSocket endpoint; outside ``path_prefix`` (the whole path, not relative to it)."""
+    realtime_auth_timeout: float = 10.0
+    """Seconds a new realtime socket has to send its ``auth`` message before it is closed with 4401."""
+    realtime_max_backlog: int = 256
+    """Events held in memory for one realtime socket that is slower than the event rate; beyond it the oldest
+    are dropped, so a slow consumer cannot grow the server's memory."""
+    realtime_recheck_interval: float = 30.0
+    """Seconds between re-checks that a realtime socket's login is still alive (revocations by logout are
+    pushed at once; this catches the rest, e.g. a deleted user)."""
     allow_private_webhook_targets: bool = False
     """Allow webhook URLs that resolve to loopback/private/link-local addresses (tests, intranets)."""
     webhook_retry_schedule: tuple[int, ...] = DEFAULT_RETRY_SCHEDULE
@@ -131,6 +154,12 @@ class MediaVaultConfig:
             "rate_limit_anonymous",
             "rate_limit_authenticated",
             "rate_limit_api_key",
+            "rate_limit_period",
+            "rate_limit_login_per_address",
+            "rate_limit_login_per_account",
+            "realtime_auth_timeout",
+            "realtime_max_backlog",
+            "realtime_recheck_interval",
             "argon2_time_cost",
             "argon2_parallelism",
             "password_hash_concurrency",
@@ -138,6 +167,8 @@ class MediaVaultConfig:
             _check(getattr(self, name) > 0, name, "must be positive")
         _check(self.argon2_memory_cost >= 8 * self.argon2_parallelism, "argon2_memory_cost", "must be >= 8 * p")
         _check(self.webhook_timeout > 0, "webhook_timeout", "must be positive")
+        _check(self.realtime_path.startswith("/"), "realtime_path", "must start with '/'")
+        _check(bool(self.redis_key_prefix), "redis_key_prefix", "must not be empty")
         _check(all(s >= 0 for s in self.webhook_retry_schedule), "webhook_retry_schedule", "must be >= 0")
         for proxy in self.trusted_proxies:
             try:

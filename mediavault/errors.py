@@ -11,7 +11,8 @@ Every error the vault raises on purpose is a :class:`VaultError`; the HTTP layer
     ├── Conflict               409 conflict
     ├── PayloadTooLarge        413 payload_too_large
     ├── UnsupportedMediaType   415 unsupported_media_type
-    └── RangeNotSatisfiable    416 range_not_satisfiable
+    ├── RangeNotSatisfiable    416 range_not_satisfiable
+    └── RateLimited            429 rate_limited (with Retry-After)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ __all__ = (
     "NotFound",
     "PayloadTooLarge",
     "RangeNotSatisfiable",
+    "RateLimited",
     "Unauthorized",
     "UnsupportedMediaType",
     "ValidationError",
@@ -128,3 +130,23 @@ class RangeNotSatisfiable(VaultError):
     status_code = 416
     code = "range_not_satisfiable"
     default_message = "Requested range not satisfiable"
+
+
+class RateLimited(VaultError):
+    """Over a rate-limit budget (429 ``rate_limited``, RFC 6585 §4).
+
+    Args:
+        retry_after: whole seconds until a request may succeed again, sent as ``Retry-After``
+            (RFC 9110 §10.2.3; at least 1).
+        headers: further headers, e.g. the ``X-RateLimit-*`` values of the exhausted budget.
+    """
+
+    status_code = 429
+    code = "rate_limited"
+    default_message = "Too many requests"
+
+    def __init__(
+        self, message: str | None = None, *, retry_after: int, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message, headers={**(headers or {}), "Retry-After": str(max(1, int(retry_after)))})
+        self.retry_after = max(1, int(retry_after))

@@ -6,12 +6,15 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from litestar import Router
+from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.plugins import CLIPlugin, InitPlugin
 from litestar.types import Message, Scope
 
 from mediavault.auth.guard import make_guard, provide_principal
 from mediavault.config import MediaVaultConfig
+from mediavault.domain.api_keys.controllers import ApiKeyController
+from mediavault.domain.api_keys.services import ApiKeyService
 from mediavault.domain.auth.controllers import AuthController
 from mediavault.domain.auth.services import AuthService
 from mediavault.domain.collections.controllers import CollectionController
@@ -26,6 +29,9 @@ from mediavault.domain.users.controllers import UserController
 from mediavault.domain.users.services import UserService
 from mediavault.http.envelope import REQUEST_ID_HEADER, request_id
 from mediavault.http.errors import app_level_handlers, exception_handlers
+from mediavault.http.ratelimit import RateLimitMiddleware
+from mediavault.http.security import UnknownRouteController, security_headers_for
+from mediavault.realtime import realtime_handler
 from mediavault.runtime import VaultRuntime
 
 if TYPE_CHECKING:
@@ -39,6 +45,8 @@ CONTROLLERS = (
     UserController,
     MediaController,
     SystemController,
+    ApiKeyController,
+    UnknownRouteController,
     CollectionController,
     ShareController,
     PublicShareController,
@@ -49,6 +57,7 @@ SERVICES: dict[str, type[Any]] = {
     "mediavault_auth_service": AuthService,
     "mediavault_user_service": UserService,
     "mediavault_media_service": MediaService,
+    "mediavault_api_key_service": ApiKeyService,
     "mediavault_collection_service": CollectionService,
     "mediavault_share_service": ShareService,
 }
@@ -60,10 +69,12 @@ class MediaVault(InitPlugin, CLIPlugin):
     """Mount a complete media vault API into a Litestar app.
 
     ``on_app_init`` only adds to the host's configuration: one :class:`~litestar.Router` at
-    ``config.path_prefix`` (the vault's routes, guard, dependencies and exception handlers, all keyed
-    ``mediavault_*``), a lifespan hook (migrations, engine disposal), app-level 404/405 handlers that
-    answer with the vault's envelope only under its prefix, and an ``X-Request-ID`` header on the
-    vault's responses. Several instances (with different prefixes) can live in one app.
+    ``config.path_prefix`` (the vault's routes, guard, rate limiter, dependencies and exception handlers,
+    all keyed ``mediavault_*``), the realtime WebSocket route at ``config.realtime_path``, lifespan hooks
+    (migrations, engine disposal, the vault's own realtime broker and rate-limit store), app-level 404/405
+    handlers that answer with the vault's envelope only under its prefix, ``X-Request-ID`` and security
+    headers on the vault's responses, and a ``CORSConfig`` from ``cors_allow_origins`` unless the host set
+    its own. Several instances (with different prefixes and realtime paths) can live in one app.
 
     Args:
         config: the instance's settings.
@@ -80,13 +91,52 @@ class MediaVault(InitPlugin, CLIPlugin):
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         """Add the vault to ``app_config`` (never replacing what the host set)."""
         app_config.route_handlers.append(self._router())
+        app_config.route_handlers.append(realtime_handler(self.runtime))
         app_config.lifespan.append(self.runtime.lifespan)
+        app_config.lifespan.append(self.runtime.realtime)
+        app_config.lifespan.append(self.runtime.limiter)
+        if self.config.cors_allow_origins and app_config.cors_config is None:
+            app_config.cors_config = self._cors_config()
         app_config.exception_handlers = {
             **app_config.exception_handlers,
             **app_level_handlers((self.config.path_prefix,), app_config.exception_handlers),
         }
         app_config.before_send.append(self._add_request_id)
         return app_config
+
+    def _cors_config(self) -> CORSConfig:
+        """CORS for ``cors_allow_origins``: the vault's methods and request headers, and its response headers
+        exposed to scripts (request id, rate limits, download metadata). No credentials: the vault authenticates
+        with headers, never cookies."""
+        return CORSConfig(
+            allow_origins=list(self.config.cors_allow_origins),
+            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "X-API-Key",
+                "X-Request-ID",
+                "X-Share-Password",
+                "Range",
+                "If-None-Match",
+                "If-Modified-Since",
+                "If-Range",
+            ],
+            expose_headers=[
+                "X-Request-ID",
+                "X-RateLimit-Limit",
+                "X-RateLimit-Remaining",
+                "X-RateLimit-Reset",
+                "Retry-After",
+                "ETag",
+                "Last-Modified",
+                "Content-Range",
+                "Content-Disposition",
+                "Accept-Ranges",
+            ],
+            allow_credentials=False,
+            max_age=600,
+        )
 
     def on_cli_init(self, cli: Group) -> None:
         """Add ``litestar mediavault ...`` (e.g. ``litestar mediavault migrate``)."""
@@ -115,6 +165,7 @@ class MediaVault(InitPlugin, CLIPlugin):
             },
             exception_handlers=exception_handlers(),
             request_max_body_size=self.config.max_json_body_size,
+            middleware=[RateLimitMiddleware(runtime)] if self.config.rate_limit_enabled else [],
         )
 
     async def _add_request_id(self, message: Message, scope: Scope) -> None:
@@ -127,3 +178,4 @@ class MediaVault(InitPlugin, CLIPlugin):
         headers = message.setdefault("headers", [])  # type: ignore[typeddict-item]
         if not any(k.lower() == REQUEST_ID_HEADER.encode() for k, _ in headers):
             headers.append((REQUEST_ID_HEADER.encode(), request_id(scope).encode("latin-1")))
+        headers.extend(security_headers_for(headers))

@@ -22,6 +22,8 @@ from mediavault.auth.providers import AuthProvider
 from mediavault.config import MediaVaultConfig
 from mediavault.db.engine import create_engine, migrate
 from mediavault.events import Event, EventPublisher
+from mediavault.http.ratelimit import RateLimiter
+from mediavault.realtime.hub import RealtimeHub
 from mediavault.storage.base import StorageBackend
 
 __all__ = ("VaultRuntime",)
@@ -39,6 +41,8 @@ class VaultRuntime:
         tokens: JWT issuer/verifier.
         passwords: Argon2id hasher.
         events: the outbox publisher.
+        limiter: the rate-limit budgets (memory, or Redis when ``redis_url`` is set).
+        realtime: the realtime broker (its lifespan is run by the app; fed by ``events``).
     """
 
     def __init__(self, config: MediaVaultConfig) -> None:
@@ -61,6 +65,9 @@ class VaultRuntime:
         )
         self.events = EventPublisher()
         self.events.subscribe(self._notify_plugins)
+        self.limiter = RateLimiter(config)
+        self.realtime = RealtimeHub(config)
+        self.events.subscribe(self.realtime.on_event)
         self._engine: AsyncEngine | None = None
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
 

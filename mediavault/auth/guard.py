@@ -17,30 +17,54 @@ from mediavault.auth.providers import Principal
 from mediavault.errors import Unauthorized
 from mediavault.runtime import VaultRuntime
 
-__all__ = ("PRINCIPAL_SCOPE_KEY", "make_guard", "provide_principal")
+__all__ = ("PRINCIPAL_SCOPE_KEY", "authenticate", "make_guard", "provide_principal")
 
 PRINCIPAL_SCOPE_KEY = "mediavault.principal"
 
 
+async def authenticate(
+    runtime: VaultRuntime, connection: ASGIConnection[Any, Any, Any, Any], *, quiet: bool = False
+) -> Principal | None:
+    """Run the vault's auth providers in order; the first that answers decides.
+
+    Args:
+        quiet: answer ``None`` instead of raising when a credential is present but bad (the rate limiter
+            uses this to pick a tier; the guard then rejects the request).
+
+    Returns:
+        The principal, or ``None`` when no provider recognised a credential.
+
+    Raises:
+        Unauthorized: a provider found a bad credential (unless ``quiet``).
+    """
+    try:
+        async with runtime.session() as session:
+            for provider in runtime.auth_providers:
+                principal = await provider.authenticate(connection, session)
+                if principal is not None:
+                    return principal
+    except Unauthorized:
+        if not quiet:
+            raise
+    return None
+
+
 def make_guard(runtime: VaultRuntime) -> Guard:
-    """The guard of one vault: runs its auth providers in order; the first that answers decides.
+    """The guard of one vault: the principal found by the rate limiter, else :func:`authenticate`.
 
     Raises:
         Unauthorized: no provider recognised a credential, or one found a bad credential.
     """
 
-    async def authenticate(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-        if handler.opt.get("public"):
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        if handler.opt.get("public") or PRINCIPAL_SCOPE_KEY in connection.scope:
             return
-        async with runtime.session() as session:
-            for provider in runtime.auth_providers:
-                principal = await provider.authenticate(connection, session)
-                if principal is not None:
-                    connection.scope[PRINCIPAL_SCOPE_KEY] = principal  # type: ignore[literal-required]
-                    return
-        raise Unauthorized()
+        principal = await authenticate(runtime, connection)
+        if principal is None:
+            raise Unauthorized()
+        connection.scope[PRINCIPAL_SCOPE_KEY] = principal  # type: ignore[literal-required]
 
-    return authenticate
+    return guard
 
 
 def provide_principal(request: ASGIConnection[Any, Any, Any, Any]) -> Principal:

@@ -16,7 +16,7 @@ from litestar.connection import ASGIConnection
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mediavault.auth.tokens import TokenService
+from mediavault.auth.tokens import TokenClaims, TokenService
 from mediavault.db.models import TokenFamily, User
 from mediavault.errors import Unauthorized
 
@@ -33,6 +33,8 @@ class Principal:
         method: how they authenticated (``"jwt"``, ``"api_key"``, or a provider's own name).
         family_id: the token family (login) of a JWT principal, else ``None``.
         token_id: the ``jti`` of the access token, else ``None``.
+        api_key_id: the API key used (method ``"api_key"``), else ``None``; such principals spend the
+            API-key rate-limit tier.
     """
 
     user_id: uuid.UUID
@@ -40,6 +42,7 @@ class Principal:
     method: str
     family_id: uuid.UUID | None = None
     token_id: uuid.UUID | None = None
+    api_key_id: uuid.UUID | None = None
 
 
 class AuthProvider(ABC):
@@ -79,7 +82,14 @@ class BearerTokenProvider(AuthProvider):
         token = bearer_token(connection)
         if token is None:
             return None
-        claims = self._tokens.verify(token, "access")
+        return await self.principal_for(self._tokens.verify(token, "access"), session)
+
+    async def principal_for(self, claims: TokenClaims, session: AsyncSession) -> Principal:
+        """The principal of verified access-token ``claims`` whose family (login) is still alive.
+
+        Raises:
+            Unauthorized: the family was revoked (logout, refresh-token reuse) or the user is gone.
+        """
         role = await session.scalar(
             select(User.role)
             .join(TokenFamily, TokenFamily.user_id == User.id)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = (
+    "ApiKey",
     "Base",
     "Collection",
     "Media",
@@ -219,3 +220,20 @@ class Share(Base):
     expires_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
     allow_download: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ApiKey(Base):
+    """A long-lived credential of a user, sent as ``X-API-Key``.
+
+    Only the SHA-256 of the key is stored (``key_hash``, hex): keys are 256-bit random strings, so a fast
+    hash cannot be brute-forced and lets every request be checked with one indexed lookup (a slow password
+    hash like Argon2 only pays off for low-entropy secrets). ``prefix`` (the first characters, e.g.
+    ``mvk_AbCd1234``) is kept in clear so a user can tell keys apart. Deleting the row revokes the key.
+    """
+
+    __tablename__ = "mediavault_api_key"
+
+    owner_id: Mapped[UUID] = mapped_column(GUID, ForeignKey("mediavault_user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from mediavault.db.models import (
+    ApiKey,
     Collection,
     Media,
     MediaTag,
@@ -26,6 +27,7 @@ from mediavault.db.search import match_clause
 
 __all__ = (
     "MEDIA_SORTS",
+    "ApiKeyRepository",
     "CollectionRepository",
     "MediaRepository",
     "RefreshTokenRepository",
@@ -248,3 +250,23 @@ class ShareRepository(SQLAlchemyAsyncRepository[Share]):
     async def by_token_hash(self, token_hash: str) -> Share | None:
         """The share whose token hashes to ``token_hash`` (hex SHA-256), if any."""
         return await self.session.scalar(select(Share).where(Share.token_hash == token_hash))
+
+
+class ApiKeyRepository(SQLAlchemyAsyncRepository[ApiKey]):
+    """API keys, always scoped to an owner (lookups by hash excepted: that is how a key authenticates)."""
+
+    model_type = ApiKey
+
+    async def page_for(self, owner_id: uuid.UUID, *, offset: int, limit: int) -> tuple[list[ApiKey], int]:
+        """One page of ``owner_id``'s keys, newest first, and the total."""
+        total = int(await self.session.scalar(select(func.count()).where(ApiKey.owner_id == owner_id)) or 0)
+        if offset >= total:
+            return [], total
+        rows = await self.session.scalars(
+            select(ApiKey)
+            .where(ApiKey.owner_id == owner_id)
+            .order_by(ApiKey.created_at.desc(), ApiKey.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return list(rows), total

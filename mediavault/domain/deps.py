@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar.di import NamedDependency
 
 from mediavault.auth.providers import Principal
+from mediavault.domain.api_keys.services import ApiKeyService
 from mediavault.domain.auth.services import AuthService
 from mediavault.domain.collections.services import CollectionService
 from mediavault.domain.media.services import MediaService
@@ -13,6 +14,7 @@ from mediavault.domain.users.services import UserService
 from mediavault.runtime import VaultRuntime
 
 __all__ = (
+    "ApiKeyServiceDep",
     "AuthServiceDep",
     "CollectionServiceDep",
     "CurrentPrincipal",
@@ -36,3 +38,5 @@ CollectionServiceDep = NamedDependency[CollectionService]
 """``mediavault_collection_service``."""
 ShareServiceDep = NamedDependency[ShareService]
 """``mediavault_share_service``."""
+ApiKeyServiceDep = NamedDependency[ApiKeyService]
+"""``mediavault_api_key_service``."""

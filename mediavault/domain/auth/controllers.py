@@ -9,9 +9,10 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from mediavault.domain.auth.schemas import LoginIn, RefreshIn, RegisterIn, TokenPair
-from mediavault.domain.deps import AuthServiceDep, CurrentPrincipal
+from mediavault.domain.deps import AuthServiceDep, CurrentPrincipal, RuntimeDep
 from mediavault.domain.users.schemas import UserOut
 from mediavault.http.envelope import Envelope, envelope
+from mediavault.http.ratelimit import client_address
 
 __all__ = ("AuthController",)
 
@@ -32,10 +33,16 @@ class AuthController(Controller):
 
     @post("/login", opt={"public": True}, status_code=HTTP_200_OK)
     async def login(
-        self, request: Request[Any, Any, Any], data: JSONBody[LoginIn], mediavault_auth_service: AuthServiceDep
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[LoginIn],
+        mediavault_auth_service: AuthServiceDep,
+        mediavault_runtime: RuntimeDep,
     ) -> Response[Envelope[TokenPair]]:
-        """Exchange email (``username``) and password for an access and a refresh token."""
-        return envelope(request, await mediavault_auth_service.login(data))
+        """Exchange email (``username``) and password for an access and a refresh token. Attempts are limited
+        per client address and per account (``rate_limit_login_per_*``; over → 429 with ``Retry-After``)."""
+        address = client_address(request.scope, mediavault_runtime.limiter.trusted)
+        return envelope(request, await mediavault_auth_service.login(data, client_address=address))
 
     @post("/refresh", opt={"public": True}, status_code=HTTP_200_OK)
     async def refresh(

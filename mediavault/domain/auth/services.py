@@ -54,12 +54,17 @@ class AuthService:
         await self.session.commit()
         return user
 
-    async def login(self, data: LoginIn) -> TokenPair:
+    async def login(self, data: LoginIn, *, client_address: str = "unknown") -> TokenPair:
         """Check credentials and open a new token family.
 
+        Every attempt first spends the login budgets of ``client_address`` and of the account, before any
+        password hash is computed (each costs ``argon2_memory_cost`` KiB and ~130 ms).
+
         Raises:
+            RateLimited: too many attempts from this address or for this account.
             Unauthorized: unknown email or wrong password (the same error for both).
         """
+        await self.runtime.limiter.check_login(client_address, data.username)
         passwords = self.runtime.passwords
         user = await self.users.get_one_or_none(email=data.username.strip().lower())
         if user is None:
@@ -92,6 +97,7 @@ class AuthService:
         if not await self.refresh_tokens.spend(row.id):
             await self.families.revoke([family.id])
             await self.session.commit()
+            self.runtime.realtime.logins_revoked(family.user_id)
             raise Unauthorized("Refresh token was already used; the session has been revoked")
         pair = self._issue(claims.sub, family)
         await self.session.commit()
@@ -102,6 +108,7 @@ class AuthService:
         if principal.family_id is not None:
             await self.families.revoke([principal.family_id])
             await self.session.commit()
+            self.runtime.realtime.logins_revoked(principal.user_id)  # its realtime sockets close at once
 
     def _issue(self, user_id: uuid.UUID, family: TokenFamily) -> TokenPair:
         tokens = self.runtime.tokens

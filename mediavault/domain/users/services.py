@@ -65,4 +65,6 @@ class UserService:
         except (DuplicateKeyError, IntegrityError) as exc:  # pragma: no cover - concurrent email change
             raise Conflict("Email is already registered") from exc
         await self.session.commit()
+        if data.password is not msgspec.UNSET:
+            self.runtime.realtime.logins_revoked(user.id)  # the other logins' realtime sockets close
         return user

@@ -1,0 +1,1 @@
+"""API keys of the caller: ``/users/me/api-keys``."""

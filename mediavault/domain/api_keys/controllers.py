@@ -1,0 +1,66 @@
+"""``/users/me/api-keys``: create (key shown once), list, revoke."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from mediavault.domain.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
+from mediavault.domain.deps import ApiKeyServiceDep, CurrentPrincipal
+from mediavault.domain.media.controllers import PageParam, PerPageParam
+from mediavault.http.envelope import Envelope, envelope, paginated
+
+__all__ = ("ApiKeyController",)
+
+
+class ApiKeyController(Controller):
+    """The caller's API keys (managed with a login token; an API key gets 403 here)."""
+
+    path = "/users/me/api-keys"
+    tags = ["api keys"]
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def create_api_key(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[ApiKeyCreate],
+        mediavault_principal: CurrentPrincipal,
+        mediavault_api_key_service: ApiKeyServiceDep,
+    ) -> Response[Envelope[ApiKeyCreated]]:
+        """Create a key (201). ``key`` (``mvk_...``) is in this answer only; the vault stores its SHA-256."""
+        row, key = await mediavault_api_key_service.create(mediavault_principal, data.name)
+        out = ApiKeyCreated(id=str(row.id), name=row.name, prefix=row.prefix, created_at=row.created_at, key=key)
+        return envelope(request, out, HTTP_201_CREATED)
+
+    @get("/")
+    async def list_api_keys(
+        self,
+        request: Request[Any, Any, Any],
+        mediavault_principal: CurrentPrincipal,
+        mediavault_api_key_service: ApiKeyServiceDep,
+        page: PageParam = 1,
+        per_page: PerPageParam = 20,
+    ) -> Response[Envelope[list[ApiKeyOut]]]:
+        """The caller's keys, newest first, paginated; never the keys themselves."""
+        rows, total = await mediavault_api_key_service.list(mediavault_principal, page=page, per_page=per_page)
+        return paginated(
+            request,
+            [ApiKeyOut.of(r) for r in rows],
+            total=total,
+            page=page,
+            per_page=per_page,
+            path="/users/me/api-keys",
+        )
+
+    @delete("/{key_id:str}", status_code=HTTP_204_NO_CONTENT)
+    async def revoke_api_key(
+        self,
+        key_id: FromPath[str],
+        mediavault_principal: CurrentPrincipal,
+        mediavault_api_key_service: ApiKeyServiceDep,
+    ) -> None:
+        """Revoke a key at once (204); unknown or someone else's → 404."""
+        await mediavault_api_key_service.revoke(mediavault_principal, key_id)

@@ -1,0 +1,75 @@
+"""Create, list and revoke the principal's API keys."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mediavault.auth.api_keys import generate_api_key
+from mediavault.auth.providers import Principal
+from mediavault.db.models import ApiKey
+from mediavault.db.repositories import ApiKeyRepository
+from mediavault.domain.ownership import get_owned
+from mediavault.errors import Conflict, Forbidden
+from mediavault.runtime import VaultRuntime
+
+__all__ = ("MAX_API_KEYS", "ApiKeyService")
+
+MAX_API_KEYS = 100
+"""Keys one user may hold at once."""
+
+
+class ApiKeyService:
+    """API keys of the principal, for one request's session.
+
+    Keys are managed with a login (JWT) only: an API key cannot mint, list or revoke keys, so a leaked key
+    cannot be used to create a longer-lived foothold (as with GitHub's personal access tokens).
+    """
+
+    def __init__(self, session: AsyncSession, runtime: VaultRuntime) -> None:
+        self.session = session
+        self.runtime = runtime
+        self.keys = ApiKeyRepository(session=session)
+
+    @staticmethod
+    def _require_login(principal: Principal) -> None:
+        if principal.method == "api_key":
+            raise Forbidden("API keys cannot manage API keys; use a login token")
+
+    async def create(self, principal: Principal, name: str) -> tuple[ApiKey, str]:
+        """Make a key for the principal.
+
+        Returns:
+            The stored row and the key in clear (to show once).
+
+        Raises:
+            Forbidden: the caller authenticated with an API key.
+            Conflict: the user already holds :data:`MAX_API_KEYS` keys.
+        """
+        self._require_login(principal)
+        if await self.keys.count(owner_id=principal.user_id) >= MAX_API_KEYS:
+            raise Conflict(f"A user may hold at most {MAX_API_KEYS} API keys; delete one first")
+        key, prefix, key_hash = generate_api_key()
+        row = await self.keys.add(ApiKey(owner_id=principal.user_id, name=name, prefix=prefix, key_hash=key_hash))
+        await self.session.commit()
+        return row, key
+
+    async def list(self, principal: Principal, *, page: int, per_page: int) -> tuple[list[ApiKey], int]:
+        """One page of the principal's keys (newest first) and the total.
+
+        Raises:
+            Forbidden: the caller authenticated with an API key.
+        """
+        self._require_login(principal)
+        return await self.keys.page_for(principal.user_id, offset=(page - 1) * per_page, limit=per_page)
+
+    async def revoke(self, principal: Principal, key_id: str) -> None:
+        """Delete a key of the principal: requests carrying it fail with 401 from now on.
+
+        Raises:
+            Forbidden: the caller authenticated with an API key.
+            NotFound: unknown id, malformed id, or someone else's key.
+        """
+        self._require_login(principal)
+        row = await get_owned(self.session, ApiKey, principal, key_id, what="API key")
+        await self.session.delete(row)
+        await self.session.commit()

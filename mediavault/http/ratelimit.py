@@ -1,0 +1,278 @@
+"""Tiered rate limiting with the ``limits`` library (sliding window counter).
+
+Every request to a vault route counts against one budget per period (``rate_limit_period`` seconds, 60 by
+default), chosen per request:
+
+============  ======================================  ================================
+tier          identified by                           budget (config field)
+============  ======================================  ================================
+``api_key``   the API key (``X-API-Key``)             ``rate_limit_api_key`` (5000)
+``user``      the authenticated user                  ``rate_limit_authenticated`` (1000)
+``address``   the client address (no valid credential) ``rate_limit_anonymous`` (60)
+============  ======================================  ================================
+
+Counters live in process memory by default and in Redis when ``redis_url`` is set, so every process of a
+deployment spends the same budget (atomic Lua scripts in Redis; Litestar's own limiter keeps per-process
+counters, which let ~20 % extra requests through across two workers). The sliding window counter weighs the
+previous fixed window's count by its overlap with the sliding one: O(1) memory and two Redis keys per client,
+exact enough for abuse protection (RFC 6585 §4 leaves the algorithm to the server).
+
+Every vault response carries ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset`` (Unix
+time, seconds, when the budget next grows); over the budget the answer is 429 ``rate_limited`` with
+``Retry-After`` (seconds, RFC 9110 §10.2.3) before any handler runs. ``POST /auth/login`` also spends two
+stricter budgets (per address and per account) against password guessing (:meth:`RateLimiter.check_login`).
+
+The client address is the TCP peer, unless the peer is one of ``trusted_proxies``: then ``X-Forwarded-For``
+is read from the right, skipping trusted proxies, and the first other address is the client (a client can
+prepend anything to that header, so only what trusted hops appended is believed).
+
+If the counter store fails (Redis down), requests are let through and a warning is logged at most once a
+minute: the limiter protects capacity, it must not become the outage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from limits import RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+
+from mediavault.errors import RateLimited
+
+if TYPE_CHECKING:
+    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+    from mediavault.config import MediaVaultConfig
+    from mediavault.runtime import VaultRuntime
+
+__all__ = ("EXEMPT_OPT_KEY", "Budget", "RateLimitMiddleware", "RateLimiter", "client_address")
+
+logger = logging.getLogger("mediavault")
+
+EXEMPT_OPT_KEY = "rate_limit_exempt"
+"""Route ``opt`` key of handlers that never count (``GET /health``)."""
+
+_IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The state of one budget after a request was counted.
+
+    Attributes:
+        allowed: whether the request fits in the budget.
+        limit: requests per period.
+        remaining: requests left in the current window (0 when exhausted).
+        reset: Unix time (seconds) when the budget next grows.
+    """
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset: int
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """``X-RateLimit-Limit``, ``X-RateLimit-Remaining``, ``X-RateLimit-Reset``."""
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset),
+        }
+
+    @property
+    def retry_after(self) -> int:
+        """Whole seconds until :attr:`reset` (at least 1)."""
+        return max(1, self.reset - int(time.time()))
+
+
+def _networks(proxies: tuple[str, ...]) -> tuple[_IPNetwork, ...]:
+    return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
+
+
+def _is_trusted(address: str, networks: tuple[_IPNetwork, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def client_address(scope: Scope, trusted: tuple[_IPNetwork, ...]) -> str:
+    """The client's address: the TCP peer, or what trusted proxies said in ``X-Forwarded-For``.
+
+    Args:
+        scope: an ASGI HTTP or WebSocket scope.
+        trusted: networks of reverse proxies whose ``X-Forwarded-For`` is believed.
+
+    Returns:
+        An IP address as text (``"unknown"`` when the server gave no peer, e.g. a Unix socket).
+    """
+    client = scope.get("client")
+    peer = client[0] if client else "unknown"
+    if not trusted or not _is_trusted(peer, trusted):
+        return peer
+    hops = [
+        hop.strip()
+        for name, value in scope.get("headers", ())
+        if name == b"x-forwarded-for"
+        for hop in value.decode("latin-1").split(",")
+    ]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, trusted):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer  # a malformed hop appended by a trusted proxy: fall back to the proxy itself
+    return hops[0] if hops else peer
+
+
+class RateLimiter:
+    """The budgets of one vault instance.
+
+    Args:
+        config: ``redis_url``, ``redis_key_prefix``, ``path_prefix``, ``rate_limit_*`` and ``trusted_proxies``
+            are read.
+    """
+
+    def __init__(self, config: MediaVaultConfig) -> None:
+        self.enabled = config.rate_limit_enabled
+        self.trusted = _networks(config.trusted_proxies)
+        self._period = config.rate_limit_period
+        self._namespace = config.path_prefix or "/"
+        self._limits = {
+            "api_key": config.rate_limit_api_key,
+            "user": config.rate_limit_authenticated,
+            "address": config.rate_limit_anonymous,
+            "login_address": config.rate_limit_login_per_address,
+            "login_account": config.rate_limit_login_per_account,
+        }
+        self.storage: Storage
+        if config.redis_url:
+            self.storage = RedisStorage(
+                "async+" + config.redis_url,
+                implementation="redispy",
+                key_prefix=f"{config.redis_key_prefix}:ratelimit",
+                wrap_exceptions=True,
+            )
+        else:
+            self.storage = MemoryStorage()
+        self._strategy = SlidingWindowCounterRateLimiter(self.storage)
+        self._last_failure_log = 0.0
+
+    async def hit(self, tier: str, identity: str) -> Budget | None:
+        """Count one request of ``identity`` against ``tier``'s budget.
+
+        Args:
+            tier: ``api_key``, ``user``, ``address``, ``login_address`` or ``login_account``.
+            identity: who is counted (a key id, user id, address, or account hash).
+
+        Returns:
+            The budget after counting, or ``None`` when the counter store failed (the request is let through).
+        """
+        limit = self._limits[tier]
+        item = RateLimitItemPerSecond(limit, self._period)
+        try:
+            allowed = await self._strategy.hit(item, self._namespace, tier, identity)
+            stats = await self._strategy.get_window_stats(item, self._namespace, tier, identity)
+        except Exception:
+            now = time.monotonic()
+            if now - self._last_failure_log > 60:
+                self._last_failure_log = now
+                logger.warning("rate limiter storage failed; letting requests through", exc_info=True)
+            return None
+        return Budget(
+            allowed=allowed, limit=limit, remaining=max(0, stats.remaining), reset=math.ceil(stats.reset_time)
+        )
+
+    async def check_login(self, address: str, email: str) -> None:
+        """Spend one login attempt from ``address`` for the account ``email``.
+
+        The account is identified by the SHA-256 of its normalised email, so no address is stored in clear.
+
+        Raises:
+            RateLimited: either budget is exhausted (the ``X-RateLimit-*`` headers describe that budget).
+        """
+        if not self.enabled:
+            return
+        account = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+        for tier, identity in (("login_address", address), ("login_account", account)):
+            budget = await self.hit(tier, identity)
+            if budget is not None and not budget.allowed:
+                raise RateLimited(
+                    "Too many login attempts; try again later", retry_after=budget.retry_after, headers=budget.headers
+                )
+
+    async def __aenter__(self) -> RateLimiter:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Release the counter store's connections (Redis)."""
+        client: Any = getattr(getattr(self.storage, "bridge", None), "storage", None)
+        aclose = getattr(client, "aclose", None)
+        if aclose is not None:
+            try:
+                await aclose()
+            except Exception:  # pragma: no cover - shutting down anyway
+                logger.debug("closing the rate limiter's Redis client failed", exc_info=True)
+
+
+class RateLimitMiddleware(ASGIMiddleware):
+    """Router middleware: pick the tier, count the request, add the headers, or answer 429.
+
+    The request's credential is resolved here once (the vault's auth providers, in order); a valid principal
+    is left in the scope for the router guard, so authentication still costs one lookup per request. An
+    invalid credential counts as anonymous here and is rejected by the guard afterwards.
+    """
+
+    scopes = (ScopeType.HTTP,)
+    exclude_opt_key = EXEMPT_OPT_KEY
+
+    def __init__(self, runtime: VaultRuntime) -> None:
+        self.runtime = runtime
+
+    def __deepcopy__(self, _memo: dict[int, Any]) -> RateLimitMiddleware:
+        return self  # Litestar deep-copies routers on registration; the runtime is shared, never copied
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        from mediavault.auth.guard import PRINCIPAL_SCOPE_KEY, authenticate
+
+        limiter = self.runtime.limiter
+        principal = await authenticate(self.runtime, ASGIConnection(scope, receive=receive, send=send), quiet=True)
+        if principal is not None:
+            scope[PRINCIPAL_SCOPE_KEY] = principal  # type: ignore[literal-required]
+            if principal.api_key_id is not None:
+                tier, identity = "api_key", str(principal.api_key_id)
+            else:
+                tier, identity = "user", str(principal.user_id)
+        else:
+            tier, identity = "address", client_address(scope, limiter.trusted)
+        budget = await limiter.hit(tier, identity)
+        if budget is None:
+            await next_app(scope, receive, send)
+            return
+        if not budget.allowed:
+            raise RateLimited(retry_after=budget.retry_after, headers=budget.headers)
+        extra = [(k.lower().encode(), v.encode()) for k, v in budget.headers.items()]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.setdefault("headers", [])  # type: ignore[typeddict-item]
+                present = {k.lower() for k, _ in headers}
+                headers.extend((k, v) for k, v in extra if k not in present)
+            await send(message)
+
+        await next_app(scope, receive, send_with_headers)
