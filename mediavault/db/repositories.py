@@ -10,6 +10,8 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import ColumnElement, Select, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
 
 from mediavault.db.models import (
     ApiKey,
@@ -23,7 +25,7 @@ from mediavault.db.models import (
     collection_media,
     utcnow,
 )
-from mediavault.db.search import match_clause
+from mediavault.db.search import match_clause, owner_clause
 
 __all__ = (
     "MEDIA_SORTS",
@@ -93,6 +95,16 @@ MEDIA_SORTS: dict[str, tuple[ColumnElement[object], ...]] = {
 """``sort`` values of ``GET /media`` and their ORDER BY (id breaks ties so pages are stable)."""
 
 
+def _reversed(order: tuple[ColumnElement[object], ...]) -> tuple[ColumnElement[object], ...]:
+    """``order`` with every ``ASC`` turned ``DESC`` and back."""
+    flipped = []
+    for item in order:
+        element = item.element if isinstance(item, UnaryExpression) else item  # type: ignore[attr-defined]
+        descending = isinstance(item, UnaryExpression) and item.modifier is operators.desc_op
+        flipped.append(element.asc() if descending else element.desc())  # type: ignore[union-attr]
+    return tuple(flipped)
+
+
 async def _page(
     session: Any, stmt: Select[tuple[R]], key: Any, order: tuple[ColumnElement[object], ...], offset: int, limit: int
 ) -> tuple[list[R], int]:
@@ -100,13 +112,20 @@ async def _page(
 
     The page's keys are picked first with ``SELECT key ... ORDER BY ... LIMIT/OFFSET``, which an index on
     ``(owner_id, <sort column>, id)`` answers without touching the table; only those rows are then loaded.
-    Deep pages thus cost an index walk, not ``offset`` full-row reads. ``key`` is the primary-key column.
+    A page in the second half is picked walking from the other end (reversed order, offset counted from the
+    end, which the total tells exactly), so the last page costs what the first does and no page walks more
+    than half the index. ``key`` is the primary-key column.
     """
-    keys = stmt.with_only_columns(key).order_by(None)
-    total = int(await session.scalar(select(func.count()).select_from(keys.subquery())) or 0)
+    counted = stmt.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+    total = int(await session.scalar(counted) or 0)
     if offset >= total:  # past the end: no query (a huge page number would overflow the database's integer)
         return [], total
-    page_keys = keys.order_by(*order).offset(offset).limit(limit)
+    keys = stmt.with_only_columns(key).order_by(None)
+    if offset > total // 2:
+        size = min(limit, total - offset)
+        page_keys = keys.order_by(*_reversed(order)).offset(total - offset - size).limit(size)
+    else:
+        page_keys = keys.order_by(*order).offset(offset).limit(limit)
     entity = stmt.column_descriptions[0]["entity"]
     rows = await session.scalars(select(entity).where(key.in_(page_keys)).order_by(*order))
     return list(rows), total
@@ -137,7 +156,9 @@ class MediaRepository(SQLAlchemyAsyncRepository[Media]):
                 text without any word falls back to the ``q`` substring filter.
             collection_id: only members of this collection.
         """
-        stmt = select(Media).where(Media.owner_id == owner_id)
+        dialect = self.session.bind.dialect.name
+        match = match_clause(dialect, search) if search else None
+        stmt = select(Media).where(owner_clause(dialect, owner_id, searching=match is not None))
         if collection_id is not None:
             stmt = stmt.where(
                 Media.id.in_(
@@ -149,8 +170,7 @@ class MediaRepository(SQLAlchemyAsyncRepository[Media]):
         if tag:
             stmt = stmt.where(Media.id.in_(select(MediaTag.media_id).where(MediaTag.tag == tag.strip().lower())))
         if search:
-            clause = match_clause(self.session.bind.dialect.name, search)
-            stmt = stmt.where(clause if clause is not None else self._substring(search))
+            stmt = stmt.where(match if match is not None else self._substring(search))
         if q:
             stmt = stmt.where(self._substring(q))
         return stmt

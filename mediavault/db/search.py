@@ -21,13 +21,15 @@ as a bound parameter. Words only hold letters and digits, so no user input can r
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, and_, func, literal_column, select, table
+from advanced_alchemy.types import GUID
+from sqlalchemy import ColumnElement, and_, func, literal_column, select, table, type_coerce
 
 from mediavault.db.models import Media
 
-__all__ = ("FTS_TABLE", "MAX_TERMS", "match_clause", "search_document", "words")
+__all__ = ("FTS_TABLE", "MAX_TERMS", "match_clause", "owner_clause", "search_document", "words")
 
 FTS_TABLE = "mediavault_media_fts"
 """The SQLite FTS5 table indexing ``mediavault_media.search_text``."""
@@ -78,3 +80,16 @@ def match_clause(dialect: str, q: str) -> ColumnElement[bool] | None:
         query = " & ".join(f"'{t}':*" for t in terms)
         return func.to_tsvector(simple, Media.search_text).op("@@")(func.to_tsquery(simple, query))
     return and_(*(Media.search_text.contains(t, autoescape=True) for t in terms))
+
+
+def owner_clause(dialect: str, owner_id: uuid.UUID, *, searching: bool) -> ColumnElement[bool]:
+    """``mediavault_media.owner_id = :owner_id``, written so the query is driven by the full-text hits.
+
+    On SQLite with a full-text match the column is written ``+owner_id`` (SQLite's documented way to keep
+    the planner from using an index): without table statistics the planner otherwise walks all of the
+    owner's index entries and probes each against the hits (about 40 ms for 100,000 media), where looking
+    up the few hundred hits by rowid takes a few milliseconds. Elsewhere: the plain comparison.
+    """
+    if searching and dialect == "sqlite":
+        return type_coerce(literal_column("+mediavault_media.owner_id"), GUID()) == owner_id
+    return Media.owner_id == owner_id

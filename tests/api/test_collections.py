@@ -291,3 +291,27 @@ def test_events_in_outbox(client: TestClient[Litestar], alice: Account, tmp_path
         body = json.loads(payload)
         assert body["data"] == {"id": collection["id"], "user_id": alice.id, "name": "Evented"}
         assert set(body) == {"id", "event", "data", "timestamp"}
+
+
+@pytest.fixture(scope="module")
+def seven(shared_alice: Account) -> str:
+    """A collection of 7 media with repeated sizes (so the id tie-breaker decides some places)."""
+    sizes = [3, 1, 4, 1, 5, 9, 2]
+    ids = [shared_alice.upload(make_png(w, 2), f"{'gcadbfe'[i]}.png")["id"] for i, w in enumerate(sizes)]
+    collection = _create(shared_alice, "pages")
+    success(_add(shared_alice, collection["id"], ids))
+    return str(collection["id"])
+
+
+@pytest.mark.parametrize("sort", ["created_at", "-created_at", "filename", "-filename", "size", "-size"])
+def test_pages_in_the_second_half_match_the_full_order(shared_alice: Account, seven: str, sort: str) -> None:
+    """Pages past the middle are picked walking the index from the other end; they must be the same rows."""
+    full = [m["id"] for m in _members(shared_alice, seven, sort=sort, per_page=100)[0]]
+    assert len(full) == 7
+    for per_page in (1, 2, 3):
+        paged = []
+        for page in range(1, 8):
+            items, pagination = _members(shared_alice, seven, sort=sort, per_page=per_page, page=page)
+            assert pagination["total"] == 7
+            paged += [m["id"] for m in items]
+        assert paged == full, (sort, per_page)
