@@ -9,6 +9,7 @@ from mediavault.config import MediaVaultConfig
 from mediavault.hookspecs import hookimpl
 from mediavault.storage.base import StorageBackend
 from mediavault.storage.fsspec import FsspecStorage
+from mediavault.webhooks.transport import HttpTransport, WebhookTransport
 
 
 def token_service(config: MediaVaultConfig) -> TokenService:
@@ -33,3 +34,9 @@ def mediavault_storage_backend(config: MediaVaultConfig) -> StorageBackend:
 def mediavault_auth_providers(config: MediaVaultConfig) -> list[AuthProvider]:
     """``Authorization: Bearer <access JWT>``, then ``X-API-Key: mvk_...``."""
     return [BearerTokenProvider(token_service(config)), ApiKeyProvider()]
+
+
+@hookimpl(trylast=True)
+def mediavault_webhook_transports(config: MediaVaultConfig) -> list[WebhookTransport]:
+    """``POST`` to ``http(s)`` URLs with httpx (no redirects followed, ``webhook_timeout`` per attempt)."""
+    return [HttpTransport()]

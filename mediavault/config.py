@@ -106,12 +106,22 @@ class MediaVaultConfig:
     pushed at once; this catches the rest, e.g. a deleted user)."""
     allow_private_webhook_targets: bool = False
     """Allow webhook URLs that resolve to loopback/private/link-local addresses (tests, intranets)."""
-    webhook_retry_schedule: tuple[int, ...] = DEFAULT_RETRY_SCHEDULE
-    """Seconds to wait before each retry; N entries mean up to N+1 attempts, the first immediate."""
+    webhook_retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
+    """Seconds to wait before each retry; N entries mean up to N+1 attempts, the first immediate. Each wait
+    gets ±20 % jitter and is lengthened to a receiver's ``Retry-After``."""
     webhook_timeout: float = 15.0
     """Seconds one webhook attempt may take."""
     webhooks: tuple[WebhookEndpoint, ...] = ()
     """Host-level webhook endpoints that receive every (subscribed) event."""
+    webhook_failure_limit: int = 5
+    """Disable a webhook endpoint after this many deliveries in a row failed every attempt (any success resets
+    the count); the endpoint's ``disabled_reason`` says why. A 410 Gone answer disables it at once."""
+    webhook_worker: bool = True
+    """Run the webhook delivery worker inside the app (its lifespan). Turn off in web processes when
+    ``mediavault worker`` runs on its own."""
+    webhook_poll_interval: float = 1.0
+    """Seconds between the delivery worker's looks for work raised by other processes (events committed in
+    its own process wake it at once)."""
     jwt_algorithm: str = "HS256"
     """JWT signing algorithm; the only one accepted when verifying (RFC 8725 §3.1). HS256/HS384/HS512."""
     jwt_issuer: str = "mediavault"
@@ -138,7 +148,7 @@ class MediaVaultConfig:
     def __post_init__(self) -> None:
         self.trusted_proxies = tuple(self.trusted_proxies)
         self.cors_allow_origins = tuple(self.cors_allow_origins)
-        self.webhook_retry_schedule = tuple(int(s) for s in self.webhook_retry_schedule)
+        self.webhook_retry_schedule = tuple(float(s) for s in self.webhook_retry_schedule)
         self.webhooks = tuple(w if isinstance(w, WebhookEndpoint) else _endpoint(w) for w in self.webhooks)
         self.plugins = tuple(self.plugins)
         self.path_prefix = "/" + self.path_prefix.strip("/") if self.path_prefix.strip("/") else ""
@@ -167,6 +177,8 @@ class MediaVaultConfig:
             _check(getattr(self, name) > 0, name, "must be positive")
         _check(self.argon2_memory_cost >= 8 * self.argon2_parallelism, "argon2_memory_cost", "must be >= 8 * p")
         _check(self.webhook_timeout > 0, "webhook_timeout", "must be positive")
+        _check(self.webhook_failure_limit > 0, "webhook_failure_limit", "must be positive")
+        _check(self.webhook_poll_interval > 0, "webhook_poll_interval", "must be positive")
         _check(self.realtime_path.startswith("/"), "realtime_path", "must start with '/'")
         _check(bool(self.redis_key_prefix), "redis_key_prefix", "must not be empty")
         _check(all(s >= 0 for s in self.webhook_retry_schedule), "webhook_retry_schedule", "must be >= 0")

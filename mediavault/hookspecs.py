@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from mediavault.config import MediaVaultConfig
     from mediavault.events import Event
     from mediavault.storage.base import StorageBackend
+    from mediavault.webhooks.transport import WebhookTransport
 
 __all__ = ("PROJECT_NAME", "hookimpl", "hookspec")
 
@@ -90,4 +91,35 @@ def mediavault_on_event(event: Event) -> Awaitable[None] | None:
             async def mediavault_on_event(event):
                 if event.name == "media.uploaded":
                     await search_index.add(event.data["id"])
+    """
+
+
+@hookspec
+def mediavault_webhook_transports(config: MediaVaultConfig) -> list[WebhookTransport]:
+    """Return extra :class:`~mediavault.webhooks.WebhookTransport` objects: how deliveries leave (a queue,
+    a broker, an HTTP client through a proxy).
+
+    For each attempt the first transport whose ``handles(url)`` is true sends it; plugins' transports
+    come before the built-in one (``trylast``), which ``POST``s ``http(s)`` URLs with httpx. Messages
+    arrive already signed (Standard Webhooks headers); the transport answers an HTTP-like status (2xx
+    success, 410 disables the endpoint, anything else is retried) or raises ``TransportError``.
+    A user may register a non-``http(s)`` URL only if a transport handles it and its ``check_url``
+    accepts it.
+
+    Args:
+        config: the vault's configuration.
+
+    Examples:
+        .. code-block:: python
+
+            class QueueTransport(WebhookTransport):
+                schemes = ("queue",)
+
+                async def send(self, message):
+                    await queue.put(message.body, headers=dict(message.headers))
+                    return TransportResponse(202)
+
+            @hookimpl
+            def mediavault_webhook_transports(config):
+                return [QueueTransport()]
     """

@@ -27,6 +27,8 @@ from mediavault.domain.shares.services import ShareService
 from mediavault.domain.system import SystemController
 from mediavault.domain.users.controllers import UserController
 from mediavault.domain.users.services import UserService
+from mediavault.domain.webhooks.controllers import WebhookController
+from mediavault.domain.webhooks.services import WebhookService
 from mediavault.http.envelope import REQUEST_ID_HEADER, request_id
 from mediavault.http.errors import app_level_handlers, exception_handlers
 from mediavault.http.ratelimit import RateLimitMiddleware
@@ -51,6 +53,7 @@ CONTROLLERS = (
     ShareController,
     PublicShareController,
     SearchController,
+    WebhookController,
 )
 """Every controller mounted under the vault's router. A new area adds its controller here..."""
 SERVICES: dict[str, type[Any]] = {
@@ -60,6 +63,7 @@ SERVICES: dict[str, type[Any]] = {
     "mediavault_api_key_service": ApiKeyService,
     "mediavault_collection_service": CollectionService,
     "mediavault_share_service": ShareService,
+    "mediavault_webhook_service": WebhookService,
 }
 """...and its service here: a per-request dependency built as ``Service(session, runtime)`` (typed names
 for handlers live in :mod:`mediavault.domain.deps`)."""

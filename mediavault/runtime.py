@@ -25,6 +25,8 @@ from mediavault.events import Event, EventPublisher
 from mediavault.http.ratelimit import RateLimiter
 from mediavault.realtime.hub import RealtimeHub
 from mediavault.storage.base import StorageBackend
+from mediavault.webhooks.transport import WebhookTransport
+from mediavault.webhooks.worker import WebhookWorker
 
 __all__ = ("VaultRuntime",)
 
@@ -43,6 +45,8 @@ class VaultRuntime:
         events: the outbox publisher.
         limiter: the rate-limit budgets (memory, or Redis when ``redis_url`` is set).
         realtime: the realtime broker (its lifespan is run by the app; fed by ``events``).
+        webhook_transports: how webhook deliveries leave, from ``mediavault_webhook_transports``, plugins' first.
+        webhooks: the webhook delivery worker (run in the lifespan when ``webhook_worker``).
     """
 
     def __init__(self, config: MediaVaultConfig) -> None:
@@ -68,6 +72,11 @@ class VaultRuntime:
         self.limiter = RateLimiter(config)
         self.realtime = RealtimeHub(config)
         self.events.subscribe(self.realtime.on_event)
+        self.webhook_transports: list[WebhookTransport] = [
+            t for group in hook.mediavault_webhook_transports(config=config) for t in group
+        ]
+        self.webhooks = WebhookWorker(self)
+        self.events.subscribe(self.webhooks.notify)
         self._engine: AsyncEngine | None = None
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
 
@@ -101,13 +110,17 @@ class VaultRuntime:
 
     @asynccontextmanager
     async def lifespan(self, _app: Any = None) -> AsyncIterator[None]:
-        """App lifespan: migrate when ``auto_migrate``, dispose of the engine at shutdown."""
+        """App lifespan: migrate when ``auto_migrate``, start the webhook worker when ``webhook_worker``; at
+        shutdown stop the worker and dispose of the engine."""
         if self.config.auto_migrate:
             await self.migrate()
+        if self.config.webhook_worker:
+            await self.webhooks.start()
         try:
             yield
         finally:
             await self.events.drain()
+            await self.webhooks.stop()
             await self.dispose()
 
     async def dispose(self) -> None:

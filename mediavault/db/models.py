@@ -29,6 +29,8 @@ __all__ = (
     "Share",
     "TokenFamily",
     "User",
+    "Webhook",
+    "WebhookDelivery",
     "collection_media",
     "metadata",
 )
@@ -220,6 +222,69 @@ class Share(Base):
     expires_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
     allow_download: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Webhook(Timestamped, Base):
+    """A webhook endpoint: a user's (``owner_id``) or a host-level one from the config (``config_key``).
+
+    A user's endpoint receives the events about that user's own resources; a host-level endpoint (no
+    owner, kept in step with ``MediaVaultConfig.webhooks`` at start-up) receives every event. Both
+    filter on ``events`` (empty: every event). ``secret`` (``whsec_<base64>``) signs deliveries, so it
+    is stored as is; the API shows it once, at creation.
+    """
+
+    __tablename__ = "mediavault_webhook"
+    __table_args__ = (Index("ix_mediavault_webhook_owner_created", "owner_id", "created_at"),)
+
+    owner_id: Mapped[UUID | None] = mapped_column(
+        GUID, ForeignKey("mediavault_user.id", ondelete="CASCADE"), default=None
+    )
+    config_key: Mapped[str | None] = mapped_column(String(64), default=None, unique=True)
+    """SHA-256 (hex) of a host-level endpoint's URL; ``None`` for a user's endpoint."""
+    url: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    events: Mapped[list[str]] = mapped_column(JsonB, default=list)
+    secret: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    """Why the endpoint was disabled (410 Gone, too many failed deliveries, its owner), shown to the owner."""
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    """Deliveries in a row that failed every attempt (any success resets it); at
+    ``webhook_failure_limit`` the endpoint is disabled."""
+
+
+class WebhookDelivery(Base):
+    """One attempt to deliver one event to one endpoint (the delivery log is these rows, newest first).
+
+    An attempt is ``pending`` until it is made at ``next_attempt_at``; a worker claims it by setting
+    ``claim_token`` and a lease (``claimed_until``), sends it, and records ``succeeded`` or ``failed``
+    with the response status, duration and error. A failed attempt with retries left schedules the next
+    one as a new ``pending`` row (``attempt + 1``) and keeps its time in ``next_attempt_at``. The unique
+    ``(webhook_id, event_id, attempt)`` makes a second fan-out or retry of the same attempt impossible.
+    """
+
+    __tablename__ = "mediavault_webhook_delivery"
+    __table_args__ = (
+        Index("ux_mediavault_webhook_delivery_attempt", "webhook_id", "event_id", "attempt", unique=True),
+        Index("ix_mediavault_webhook_delivery_due", "status", "next_attempt_at"),
+        Index("ix_mediavault_webhook_delivery_log", "webhook_id", "created_at"),
+    )
+
+    webhook_id: Mapped[UUID] = mapped_column(GUID, ForeignKey("mediavault_webhook.id", ondelete="CASCADE"))
+    event_id: Mapped[UUID] = mapped_column(
+        GUID, ForeignKey("mediavault_outbox_event.id", ondelete="CASCADE"), index=True
+    )
+    event: Mapped[str] = mapped_column(String(100))
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    claim_token: Mapped[UUID | None] = mapped_column(GUID, default=None)
+    attempted_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    response_status: Mapped[int | None] = mapped_column(Integer, default=None)
+    duration_ms: Mapped[int | None] = mapped_column(Integer, default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class ApiKey(Base):

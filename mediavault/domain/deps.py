@@ -11,6 +11,7 @@ from mediavault.domain.collections.services import CollectionService
 from mediavault.domain.media.services import MediaService
 from mediavault.domain.shares.services import ShareService
 from mediavault.domain.users.services import UserService
+from mediavault.domain.webhooks.services import WebhookService
 from mediavault.runtime import VaultRuntime
 
 __all__ = (
@@ -22,6 +23,7 @@ __all__ = (
     "RuntimeDep",
     "ShareServiceDep",
     "UserServiceDep",
+    "WebhookServiceDep",
 )
 
 CurrentPrincipal = NamedDependency[Principal]
@@ -34,9 +36,11 @@ UserServiceDep = NamedDependency[UserService]
 """``mediavault_user_service``."""
 MediaServiceDep = NamedDependency[MediaService]
 """``mediavault_media_service``."""
+ApiKeyServiceDep = NamedDependency[ApiKeyService]
+"""``mediavault_api_key_service``."""
 CollectionServiceDep = NamedDependency[CollectionService]
 """``mediavault_collection_service``."""
 ShareServiceDep = NamedDependency[ShareService]
 """``mediavault_share_service``."""
-ApiKeyServiceDep = NamedDependency[ApiKeyService]
-"""``mediavault_api_key_service``."""
+WebhookServiceDep = NamedDependency[WebhookService]
+"""``mediavault_webhook_service``."""

@@ -1,0 +1,433 @@
+"""The webhook delivery worker: outbox → attempts → signed requests, retried until they succeed.
+
+One :class:`WebhookWorker` per vault instance runs in the app's lifespan (``webhook_worker=True``, the
+default) or alone under ``mediavault worker``. Its loop:
+
+1. **fan-out**: outbox events not yet dispatched become a first attempt per matching endpoint (at
+   start this catches up with everything raised while no worker ran);
+2. **claim** due attempts (lease, see :mod:`mediavault.db.webhooks`) up to its concurrency, and send
+   each one in its own task: SSRF check (users' endpoints), Standard Webhooks signature, transport;
+3. **record** the attempt (status, response status, duration, a short excerpt of an error answer) and,
+   on failure, schedule the next one after ``webhook_retry_schedule[n - 1]`` seconds ±20 % jitter, or
+   later if the receiver sent ``Retry-After``;
+4. sleep until woken by a committed event (``runtime.events``), a finished attempt, the next due
+   attempt, or ``webhook_poll_interval`` (events raised by other processes).
+
+Outcomes: 2xx succeeds; 410 Gone disables the endpoint; 3xx (redirects are never followed), other
+statuses, timeouts and connection errors are retried. After ``webhook_failure_limit`` deliveries in a
+row that failed every attempt the endpoint is disabled; its ``disabled_reason`` tells the owner why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import email.utils
+import hashlib
+import logging
+import random
+import time
+import uuid
+from typing import TYPE_CHECKING
+
+import msgspec
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from mediavault.db.models import Webhook, WebhookDelivery, utcnow
+from mediavault.db.webhooks import ClaimedDelivery, DeliveryRepository, WebhookRepository
+from mediavault.events import EVENT_NAMES, Event
+from mediavault.http.envelope import VERSION
+from mediavault.webhooks.guard import TargetRefused, check_target
+from mediavault.webhooks.signing import check_secret, signed_headers
+from mediavault.webhooks.transport import (
+    TransportError,
+    TransportResponse,
+    TransportTimeout,
+    WebhookMessage,
+    WebhookTransport,
+)
+
+if TYPE_CHECKING:
+    from mediavault.runtime import VaultRuntime
+
+__all__ = ("WebhookWorker", "config_key")
+
+logger = logging.getLogger("mediavault.webhooks")
+
+MAX_ERROR_CHARS = 300
+"""Longest ``error`` kept in the delivery log (a receiver's answer is never shown beyond this excerpt)."""
+MAX_EXCERPT_CHARS = 200
+MAX_RETRY_AFTER = 86_400.0
+"""A ``Retry-After`` longer than a day is capped to a day."""
+JITTER = 0.2
+
+
+def config_key(url: str) -> str:
+    """The key of a host-level endpoint: SHA-256 (hex) of its URL."""
+    return hashlib.sha256(url.encode()).hexdigest()
+
+
+def retry_after_seconds(value: str | None, now: dt.datetime | None = None) -> float | None:
+    """``Retry-After`` (RFC 9110 §10.2.3: delay-seconds or an HTTP-date) in seconds, capped to a day."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return min(max((when - (now or utcnow())).total_seconds(), 0.0), MAX_RETRY_AFTER)
+
+
+def _excerpt(body: bytes) -> str:
+    text = body.decode("utf-8", errors="replace")
+    text = "".join(c if c.isprintable() else " " for c in text).strip()
+    return text[:MAX_EXCERPT_CHARS] + ("…" if len(text) > MAX_EXCERPT_CHARS else "")
+
+
+class _Outcome(msgspec.Struct):
+    status: str  # succeeded | failed
+    response_status: int | None = None
+    error: str | None = None
+    retry_after: float | None = None
+    gone: bool = False
+
+
+class WebhookWorker:
+    """Delivers the webhooks of one vault instance.
+
+    Args:
+        runtime: the vault's live parts (config, sessions, transports).
+        concurrency: attempts in flight at once.
+        batch: events fanned out / attempts claimed per query.
+
+    Raises:
+        ValueError: a host-level endpoint of ``config.webhooks`` is invalid (secret, event names, or no
+            transport for its URL).
+    """
+
+    def __init__(self, runtime: VaultRuntime, *, concurrency: int = 32, batch: int = 100) -> None:
+        self.runtime = runtime
+        self.config = runtime.config
+        self.transports: list[WebhookTransport] = runtime.webhook_transports
+        self.concurrency = concurrency
+        self.batch = batch
+        self.lease = self.config.webhook_timeout * 2 + 5
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._inflight: dict[asyncio.Task[None], ClaimedDelivery] = {}
+        self._stopping = False
+        for endpoint in self.config.webhooks:
+            try:
+                check_secret(endpoint.secret)
+            except ValueError as exc:
+                raise ValueError(f"webhooks: {endpoint.url}: {exc}") from exc
+            unknown = sorted(set(endpoint.events) - EVENT_NAMES)
+            if unknown:
+                raise ValueError(f"webhooks: {endpoint.url}: unknown events {', '.join(unknown)}")
+            if self.transport_for(endpoint.url) is None:
+                raise ValueError(f"webhooks: {endpoint.url}: no transport handles this URL")
+        if len({config_key(e.url) for e in self.config.webhooks}) != len(self.config.webhooks):
+            raise ValueError("webhooks: each URL may appear once")
+
+    # ------------------------------------------------------------------ targets
+
+    def transport_for(self, url: str) -> WebhookTransport | None:
+        """The first transport (plugins' before the built-in HTTP one) that handles ``url``."""
+        return next((t for t in self.transports if t.handles(url)), None)
+
+    async def check_url(self, url: str) -> None:
+        """Check a URL a user wants to register (creation and update).
+
+        Raises:
+            TargetRefused: no transport handles it, or the SSRF guard / the transport refuses it.
+        """
+        transport = self.transport_for(url)
+        if transport is None:
+            raise TargetRefused("only http and https URLs are allowed")
+        try:
+            transport.check_url(url)
+        except ValueError as exc:
+            raise TargetRefused(str(exc)) from exc
+        if _is_http(url):
+            await check_target(url, allow_private=self.config.allow_private_webhook_targets)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def notify(self, _event: Event | None = None) -> None:
+        """Wake the loop (an event was committed; subscribed to ``runtime.events``)."""
+        if self._wake is not None:
+            self._wake.set()
+
+    @property
+    def running(self) -> bool:
+        """Whether the loop is running."""
+        return self._task is not None and not self._task.done()
+
+    async def start(self) -> None:
+        """Synchronise the host-level endpoints and start the loop on the running event loop."""
+        await self.sync_config_endpoints()
+        self._stopping = False
+        self._wake = asyncio.Event()
+        self._task = asyncio.create_task(self._run(), name="mediavault-webhook-worker")
+
+    async def stop(self) -> None:
+        """Stop the loop; attempts in flight are cancelled and their leases given back (they will be
+        made again, with the same ``webhook-id``). Closes the transports."""
+        self._stopping = True
+        tasks = [t for t in (self._task, *self._inflight) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        abandoned = [c.claim_token for c in self._inflight.values()]
+        self._inflight.clear()
+        self._task = None
+        if abandoned:
+            with contextlib.suppress(Exception):
+                async with self.runtime.session() as session:
+                    await DeliveryRepository(session=session).release(abandoned)
+                    await session.commit()
+        for transport in self.transports:
+            with contextlib.suppress(Exception):
+                await transport.aclose()
+
+    async def sync_config_endpoints(self) -> None:
+        """Make the host-level endpoint rows match ``config.webhooks``: add new ones, update and
+        re-enable listed ones, disable those no longer listed (their history stays)."""
+        wanted = {config_key(e.url): e for e in self.config.webhooks}
+        for _ in range(3):  # two processes starting together may race on the unique config_key
+            try:
+                async with self.runtime.session() as session:
+                    repo, deliveries = WebhookRepository(session=session), DeliveryRepository(session=session)
+                    existing = {w.config_key: w for w in await repo.host_level()}
+                    for key, endpoint in wanted.items():
+                        row = existing.get(key)
+                        if row is None:
+                            session.add(
+                                Webhook(
+                                    config_key=key, url=endpoint.url, secret=endpoint.secret, events=list(endpoint.events)
+                                )
+                            )
+                            continue
+                        row.url, row.secret, row.events = endpoint.url, endpoint.secret, list(endpoint.events)
+                        if not row.active:
+                            row.active, row.disabled_reason, row.disabled_at = True, None, None
+                            row.consecutive_failures = 0
+                    for key, row in existing.items():
+                        if key not in wanted and row.active:
+                            await self._disable(deliveries, row, "removed from the host configuration")
+                    await session.commit()
+                return
+            except IntegrityError:
+                await asyncio.sleep(0.05)
+        raise RuntimeError("could not synchronise the host-level webhook endpoints")
+
+    # ------------------------------------------------------------------ the loop
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        while not self._stopping:
+            self._wake.clear()
+            timeout = self.config.webhook_poll_interval
+            try:
+                await self.fan_out()
+                await self._claim_and_spawn()
+                timeout = await self._sleep_time()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("webhook worker: loop iteration failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
+
+    async def fan_out(self) -> int:
+        """Turn every undispatched outbox event into first attempts; the number of attempts created."""
+        created = 0
+        while True:
+            async with self.runtime.session() as session:
+                taken, made = await DeliveryRepository(session=session).fan_out(limit=self.batch)
+                await session.commit()
+            created += made
+            if taken < self.batch:
+                return created
+
+    async def _claim_and_spawn(self) -> None:
+        while not self._stopping:
+            free = self.concurrency - len(self._inflight)
+            if free <= 0:
+                return
+            want = min(free, self.batch)
+            async with self.runtime.session() as session:
+                claimed = await DeliveryRepository(session=session).claim_due(limit=want, lease=self.lease)
+                await session.commit()
+            for item in claimed:
+                task = asyncio.create_task(self._deliver(item))
+                self._inflight[task] = item
+                task.add_done_callback(self._done)
+            if len(claimed) < want:
+                return
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled():
+            self._inflight.pop(task, None)
+        self.notify()
+
+    async def _sleep_time(self) -> float:
+        poll = self.config.webhook_poll_interval
+        if len(self._inflight) >= self.concurrency:
+            return poll  # a finishing attempt wakes the loop
+        async with self.runtime.session() as session:
+            due = await DeliveryRepository(session=session).next_due()
+        if due is None:
+            return poll
+        return min(max((due - utcnow()).total_seconds(), 0.005), poll)
+
+    # ------------------------------------------------------------------ one attempt
+
+    async def _deliver(self, claimed: ClaimedDelivery) -> None:
+        started = utcnow()
+        clock = time.perf_counter()
+        outcome = await self._attempt(claimed)
+        duration_ms = round((time.perf_counter() - clock) * 1000)
+        for attempt in range(5):
+            try:
+                await self._record(claimed, outcome, started, duration_ms)
+                return
+            except OperationalError:  # e.g. SQLite busy beyond its timeout: try again, the lease still holds
+                logger.warning("webhook worker: could not record attempt %s, retrying", claimed.id, exc_info=True)
+                await asyncio.sleep(0.1 * 2**attempt)
+        logger.error("webhook worker: attempt %s could not be recorded; it will be made again", claimed.id)
+
+    async def _attempt(self, claimed: ClaimedDelivery) -> _Outcome:
+        timeout = self.config.webhook_timeout
+        transport = self.transport_for(claimed.url)
+        if transport is None:
+            return _Outcome("failed", error="no transport handles this URL")
+        connect_to = None
+        body = msgspec.json.encode(claimed.payload)
+        try:
+            async with asyncio.timeout(timeout):
+                if claimed.owner_id is not None and _is_http(claimed.url):  # host-level endpoints are trusted
+                    target = await check_target(claimed.url, allow_private=self.config.allow_private_webhook_targets)
+                    connect_to = target.address
+            headers = {
+                "content-type": "application/json",
+                "user-agent": f"mediavault-webhooks/{VERSION}",
+                **signed_headers(claimed.secret, str(claimed.event_id), body),
+            }
+            message = WebhookMessage(
+                url=claimed.url,
+                body=body,
+                headers=headers,
+                event_id=str(claimed.event_id),
+                event=claimed.event,
+                attempt=claimed.attempt,
+                timeout=timeout,
+                connect_to=connect_to,
+            )
+            async with asyncio.timeout(timeout + 1):  # a plugin transport that ignores message.timeout
+                response = await transport.send(message)
+        except TargetRefused as exc:
+            return _Outcome("failed", error=f"refused: {exc}")
+        except TimeoutError:
+            return _Outcome("failed", error=f"timed out after {timeout:g} s")
+        except TransportTimeout as exc:
+            return _Outcome("failed", error=f"timed out: {exc}")
+        except TransportError as exc:
+            return _Outcome("failed", error=str(exc)[:MAX_ERROR_CHARS] or type(exc).__name__)
+        except Exception as exc:  # a broken plugin transport must not kill the worker
+            logger.exception("webhook transport %r failed", transport)
+            return _Outcome("failed", error=f"transport error: {type(exc).__name__}")
+        return self._judge(response)
+
+    @staticmethod
+    def _judge(response: TransportResponse) -> _Outcome:
+        status = response.status_code
+        if 200 <= status < 300:
+            return _Outcome("succeeded", response_status=status)
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        error = f"HTTP {status}"
+        if 300 <= status < 400:
+            error += f": redirect to {headers.get('location', '?')[:100]} not followed"
+        elif status == 410:
+            error += ": Gone, the endpoint was disabled"
+        if excerpt := _excerpt(response.body_excerpt):
+            error += f": {excerpt}"
+        return _Outcome(
+            "failed",
+            response_status=status,
+            error=error[:MAX_ERROR_CHARS],
+            retry_after=retry_after_seconds(headers.get("retry-after")),
+            gone=status == 410,
+        )
+
+    async def _record(self, claimed: ClaimedDelivery, outcome: _Outcome, started: dt.datetime, duration: int) -> None:
+        schedule = self.config.webhook_retry_schedule
+        async with self.runtime.session() as session:
+            deliveries = DeliveryRepository(session=session)
+            webhook = await session.get(Webhook, claimed.webhook_id)
+            if webhook is None:
+                return  # deleted meanwhile (its attempts went with it)
+            retry_at = None
+            if outcome.status == "failed" and not outcome.gone and webhook.active and claimed.attempt <= len(schedule):
+                delay = schedule[claimed.attempt - 1] * random.uniform(1 - JITTER, 1 + JITTER)  # noqa: S311
+                retry_at = utcnow() + dt.timedelta(seconds=max(delay, outcome.retry_after or 0.0))
+            recorded = await deliveries.finish(
+                claimed,
+                status=outcome.status,
+                attempted_at=started,
+                response_status=outcome.response_status,
+                duration_ms=duration,
+                error=outcome.error,
+                next_attempt_at=retry_at,
+            )
+            if not recorded:
+                await session.rollback()
+                return
+            if outcome.status == "succeeded":
+                if webhook.consecutive_failures:
+                    webhook.consecutive_failures = 0
+            elif outcome.gone:
+                await self._disable(deliveries, webhook, "the receiver answered 410 Gone")
+            elif retry_at is not None:
+                session.add(
+                    WebhookDelivery(
+                        id=uuid.uuid4(),
+                        webhook_id=claimed.webhook_id,
+                        event_id=claimed.event_id,
+                        event=claimed.event,
+                        attempt=claimed.attempt + 1,
+                        status="pending",
+                        next_attempt_at=retry_at,
+                    )
+                )
+            elif webhook.active:  # every attempt of this delivery failed
+                webhook.consecutive_failures += 1
+                limit = self.config.webhook_failure_limit
+                if webhook.consecutive_failures >= limit:
+                    await self._disable(
+                        deliveries,
+                        webhook,
+                        f"{webhook.consecutive_failures} deliveries in a row failed every attempt "
+                        f"(last error: {outcome.error})"[:MAX_ERROR_CHARS],
+                    )
+            await session.commit()
+        if retry_at is not None and self._wake is not None:
+            asyncio.get_running_loop().call_later((retry_at - utcnow()).total_seconds(), self.notify)
+
+    async def _disable(self, deliveries: DeliveryRepository, webhook: Webhook, reason: str) -> None:
+        logger.warning("webhook %s (%s) disabled: %s", webhook.id, webhook.url, reason)
+        webhook.active = False
+        webhook.disabled_reason = reason
+        webhook.disabled_at = utcnow()
+        await deliveries.fail_pending(webhook.id, "not sent: the endpoint was disabled")
+
+
+def _is_http(url: str) -> bool:
+    return url.lower().startswith(("http://", "https://"))
