@@ -1,0 +1,72 @@
+"""Start and stop a ``mediavault serve`` process for the realtime and rate-limit benchmarks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+PREFIX = "/api/v1"
+FAST_ARGON2 = {
+    "MEDIAVAULT_ARGON2_TIME_COST": "1",
+    "MEDIAVAULT_ARGON2_MEMORY_COST": "8",
+    "MEDIAVAULT_ARGON2_PARALLELISM": "1",
+    "MEDIAVAULT_LOAD_ENTRY_POINTS": "false",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    """``mediavault serve`` on 127.0.0.1 with ``env`` over a clean ``MEDIAVAULT_*`` environment."""
+
+    def __init__(self, data_dir: Path, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        child = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAVAULT_")}
+        child.update(FAST_ARGON2)
+        child.update(env)
+        self.log_path = data_dir.parent / f"server-{self.port}.log"
+        self.log = self.log_path.open("wb")
+        cmd = [sys.executable, "-c", "from mediavault.cli import main; main()", "serve", "--port", str(self.port)]
+        self.proc = subprocess.Popen([*cmd, "--data-dir", str(data_dir)], env=child, stdout=self.log, stderr=self.log)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base}{PREFIX}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("server did not start")
+
+    def rss_mib(self) -> float:
+        """Resident memory of the server process (``VmRSS``), MiB."""
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def log_tail(self, chars: int = 3000) -> str:
+        return self.log_path.read_text(errors="replace")[-chars:]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if not self.log.closed:
+            self.log.close()
