@@ -91,9 +91,10 @@ class MediaVaultConfig:
     rate_limit_period: int = 60
     """Length, in seconds, of the window the ``rate_limit_*`` budgets apply to (60: requests per minute)."""
     rate_limit_login_per_address: int = 10
-    """``POST /auth/login`` attempts per period from one client address (against password guessing)."""
+    """Failed ``POST /auth/login`` attempts allowed per period from one client address (against password
+    guessing); successful logins spend nothing."""
     rate_limit_login_per_account: int = 5
-    """``POST /auth/login`` attempts per period for one account (email), from anywhere."""
+    """Failed ``POST /auth/login`` attempts allowed per period for one account (email), from anywhere."""
     realtime_path: str = "/realtime"
     """Path of the realtime WebSocket endpoint; outside ``path_prefix`` (the whole path, not relative to it)."""
     realtime_auth_timeout: float = 10.0

@@ -19,8 +19,8 @@ exact enough for abuse protection (RFC 6585 §4 leaves the algorithm to the serv
 
 Every vault response carries ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset`` (Unix
 time, seconds, when the budget next grows); over the budget the answer is 429 ``rate_limited`` with
-``Retry-After`` (seconds, RFC 9110 §10.2.3) before any handler runs. ``POST /auth/login`` also spends two
-stricter budgets (per address and per account) against password guessing (:meth:`RateLimiter.check_login`).
+``Retry-After`` (seconds, RFC 9110 §10.2.3) before any handler runs. Failed ``POST /auth/login`` attempts also
+spend two stricter budgets (per address and per account) against password guessing (:meth:`RateLimiter.check_login`).
 
 The client address is the TCP peer, unless the peer is one of ``trusted_proxies``: then ``X-Forwarded-For``
 is read from the right, skipping trusted proxies, and the first other address is the client (a client can
@@ -195,23 +195,45 @@ class RateLimiter:
             allowed=allowed, limit=limit, remaining=max(0, stats.remaining), reset=math.ceil(stats.reset_time)
         )
 
-    async def check_login(self, address: str, email: str) -> None:
-        """Spend one login attempt from ``address`` for the account ``email``.
+    def _login_identities(self, address: str, email: str) -> tuple[tuple[str, str], ...]:
+        # The account is identified by the SHA-256 of its normalised email: no email is stored in clear.
+        account = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+        return (("login_address", address), ("login_account", account))
 
-        The account is identified by the SHA-256 of its normalised email, so no address is stored in clear.
+    async def check_login(self, address: str, email: str) -> None:
+        """Refuse a login attempt when ``address`` or the account ``email`` used up its failed-login budget.
+
+        Only failures spend these budgets (:meth:`record_login_failure`), so people who type their password
+        right are never slowed down, while guessing costs at most ``rate_limit_login_per_*`` Argon2id
+        verifications a period (OWASP Authentication Cheat Sheet, "Protect against automated attacks").
 
         Raises:
-            RateLimited: either budget is exhausted (the ``X-RateLimit-*`` headers describe that budget).
+            RateLimited: a budget is exhausted (``Retry-After`` says when it frees up).
         """
         if not self.enabled:
             return
-        account = hashlib.sha256(email.strip().lower().encode()).hexdigest()
-        for tier, identity in (("login_address", address), ("login_account", account)):
-            budget = await self.hit(tier, identity)
-            if budget is not None and not budget.allowed:
-                raise RateLimited(
-                    "Too many login attempts; try again later", retry_after=budget.retry_after, headers=budget.headers
-                )
+        for tier, identity in self._login_identities(address, email):
+            item = RateLimitItemPerSecond(self._limits[tier], self._period)
+            try:
+                allowed = await self._strategy.test(item, self._namespace, tier, identity)
+                if allowed:
+                    continue
+                stats = await self._strategy.get_window_stats(item, self._namespace, tier, identity)
+            except Exception:
+                logger.warning("rate limiter storage failed; letting the login through", exc_info=True)
+                return
+            budget = Budget(allowed=False, limit=item.amount, remaining=0, reset=math.ceil(stats.reset_time))
+            raise RateLimited(
+                "Too many failed login attempts; try again later",
+                retry_after=budget.retry_after,
+                headers=budget.headers,
+            )
+
+    async def record_login_failure(self, address: str, email: str) -> None:
+        """Spend one failed attempt from the budgets of ``address`` and of the account ``email``."""
+        if self.enabled:
+            for tier, identity in self._login_identities(address, email):
+                await self.hit(tier, identity)
 
     async def __aenter__(self) -> RateLimiter:
         return self

@@ -137,11 +137,15 @@ def test_login_budget_per_address(tmp_path: Path) -> None:
 def test_login_budget_per_account(tmp_path: Path) -> None:
     config = make_config(tmp_path, rate_limit_login_per_address=100, rate_limit_login_per_account=2)
     with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
-        victim = account(client, "victim@example.com")  # one successful login spent
+        victim = account(client, "victim@example.com")
+        right = {"username": victim.email, "password": victim.password}
+        for _ in range(3):  # successful logins spend nothing
+            assert client.post(f"{PREFIX}/auth/login", json=right).status_code == 200
         wrong = {"username": "VICTIM@example.com", "password": "wrong password"}
-        assert client.post(f"{PREFIX}/auth/login", json=wrong).status_code == 401
-        blocked = client.post(f"{PREFIX}/auth/login", json={"username": victim.email, "password": victim.password})
+        assert [client.post(f"{PREFIX}/auth/login", json=wrong).status_code for _ in range(3)] == [401, 401, 429]
+        blocked = client.post(f"{PREFIX}/auth/login", json=right)
         assert blocked.status_code == 429  # even the right password: guessing stops for this account
+        assert blocked.json()["error"]["code"] == "rate_limited"
         assert (
             client.post(f"{PREFIX}/auth/login", json={"username": "someone@example.com", "password": "x"}).status_code
             == 401

@@ -57,20 +57,21 @@ class AuthService:
     async def login(self, data: LoginIn, *, client_address: str = "unknown") -> TokenPair:
         """Check credentials and open a new token family.
 
-        Every attempt first spends the login budgets of ``client_address`` and of the account, before any
-        password hash is computed (each costs ``argon2_memory_cost`` KiB and ~130 ms).
+        An address or account that used up its failed-login budget is refused before any password hash is
+        computed (each costs ``argon2_memory_cost`` KiB and ~130 ms); each failure spends one attempt of both.
 
         Raises:
             RateLimited: too many attempts from this address or for this account.
             Unauthorized: unknown email or wrong password (the same error for both).
         """
-        await self.runtime.limiter.check_login(client_address, data.username)
+        limiter = self.runtime.limiter
+        await limiter.check_login(client_address, data.username)
         passwords = self.runtime.passwords
         user = await self.users.get_one_or_none(email=data.username.strip().lower())
         if user is None:
             await passwords.verify_dummy(data.password)
-            raise Unauthorized(_BAD_LOGIN)
-        if not await passwords.verify(user.password_hash, data.password):
+        if user is None or not await passwords.verify(user.password_hash, data.password):
+            await limiter.record_login_failure(client_address, data.username)
             raise Unauthorized(_BAD_LOGIN)
         if passwords.needs_rehash(user.password_hash):
             user.password_hash = await passwords.hash(data.password)
