@@ -124,15 +124,24 @@ class DeliveryRepository(SQLAlchemyAsyncRepository[WebhookDelivery]):
         if not events:
             return 0, 0
         now = utcnow()
-        taken = []
-        for event_id, name, user_id in events:
-            won = await self.session.execute(
-                update(OutboxEvent)
-                .where(OutboxEvent.id == event_id, OutboxEvent.dispatched_at.is_(None))
-                .values(dispatched_at=now)
+        taken = list(events)
+        take_all = await self.session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.id.in_([e[0] for e in events]), OutboxEvent.dispatched_at.is_(None))
+            .values(dispatched_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if take_all.rowcount != len(events):  # type: ignore[attr-defined]
+            # Another process took some of them between our SELECT and UPDATE (SQLite: no row locks).
+            # Our UPDATE marked only the rest, with our ``now``: keep exactly those.
+            mine = set(
+                await self.session.scalars(
+                    select(OutboxEvent.id).where(
+                        OutboxEvent.id.in_([e[0] for e in events]), OutboxEvent.dispatched_at == now
+                    )
+                )
             )
-            if won.rowcount == 1:  # type: ignore[attr-defined]
-                taken.append((event_id, name, user_id))
+            taken = [e for e in events if e[0] in mine]
         user_ids = {user_id for _, _, user_id in taken if user_id is not None}
         endpoints = list(
             await self.session.scalars(

@@ -18,7 +18,7 @@ from standardwebhooks.webhooks import Webhook as _StandardWebhook
 
 __all__ = ("SECRET_PREFIX", "check_secret", "new_secret", "signed_headers")
 
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 SECRET_BYTES = 32
 """Random bytes in a generated secret (the spec asks for 24 to 64)."""
 

@@ -94,7 +94,7 @@ class WebhookTransport(ABC):
         """Whether this transport delivers to ``url`` (default: its scheme is in :attr:`schemes`)."""
         return urlsplit(url).scheme.lower() in self.schemes
 
-    def check_url(self, url: str) -> None:
+    def check_url(self, url: str) -> None:  # noqa: B027 - optional hook, accepts by default
         """Refuse a URL a user may not register with this transport (called at creation and update).
 
         Raises:

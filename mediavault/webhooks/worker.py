@@ -29,6 +29,7 @@ import logging
 import random
 import time
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -98,6 +99,17 @@ class _Outcome(msgspec.Struct):
     gone: bool = False
 
 
+@dataclass
+class _Result:
+    """A finished attempt waiting to be recorded (the recorder writes many in one transaction)."""
+
+    claimed: ClaimedDelivery
+    outcome: _Outcome
+    started: dt.datetime
+    duration_ms: int
+    recorded: asyncio.Future[None]
+
+
 class WebhookWorker:
     """Delivers the webhooks of one vault instance.
 
@@ -121,6 +133,9 @@ class WebhookWorker:
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._inflight: dict[asyncio.Task[None], ClaimedDelivery] = {}
+        self._results: list[_Result] = []
+        self._results_ready: asyncio.Event | None = None
+        self._recorder: asyncio.Task[None] | None = None
         self._stopping = False
         for endpoint in self.config.webhooks:
             try:
@@ -174,19 +189,25 @@ class WebhookWorker:
         await self.sync_config_endpoints()
         self._stopping = False
         self._wake = asyncio.Event()
+        self._results_ready = asyncio.Event()
+        self._recorder = asyncio.create_task(self._record_results(), name="mediavault-webhook-recorder")
         self._task = asyncio.create_task(self._run(), name="mediavault-webhook-worker")
 
     async def stop(self) -> None:
         """Stop the loop; attempts in flight are cancelled and their leases given back (they will be
         made again, with the same ``webhook-id``). Closes the transports."""
         self._stopping = True
-        tasks = [t for t in (self._task, *self._inflight) if t is not None]
+        tasks = [t for t in (self._task, self._recorder, *self._inflight) if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        finished, self._results = self._results, []
+        if finished:  # attempts made but not yet recorded: record them rather than make them again
+            with contextlib.suppress(Exception):
+                await self._record_batch(finished)
         abandoned = [c.claim_token for c in self._inflight.values()]
         self._inflight.clear()
-        self._task = None
+        self._task = self._recorder = None
         if abandoned:
             with contextlib.suppress(Exception):
                 async with self.runtime.session() as session:
@@ -204,13 +225,16 @@ class WebhookWorker:
             try:
                 async with self.runtime.session() as session:
                     repo, deliveries = WebhookRepository(session=session), DeliveryRepository(session=session)
-                    existing = {w.config_key: w for w in await repo.host_level()}
+                    existing = {str(w.config_key): w for w in await repo.host_level()}
                     for key, endpoint in wanted.items():
                         row = existing.get(key)
                         if row is None:
                             session.add(
                                 Webhook(
-                                    config_key=key, url=endpoint.url, secret=endpoint.secret, events=list(endpoint.events)
+                                    config_key=key,
+                                    url=endpoint.url,
+                                    secret=endpoint.secret,
+                                    events=list(endpoint.events),
                                 )
                             )
                             continue
@@ -218,9 +242,9 @@ class WebhookWorker:
                         if not row.active:
                             row.active, row.disabled_reason, row.disabled_at = True, None, None
                             row.consecutive_failures = 0
-                    for key, row in existing.items():
-                        if key not in wanted and row.active:
-                            await self._disable(deliveries, row, "removed from the host configuration")
+                    for key, stale in existing.items():
+                        if key not in wanted and stale.active:
+                            await self._disable(deliveries, stale, "removed from the host configuration")
                     await session.commit()
                 return
             except IntegrityError:
@@ -295,14 +319,44 @@ class WebhookWorker:
         clock = time.perf_counter()
         outcome = await self._attempt(claimed)
         duration_ms = round((time.perf_counter() - clock) * 1000)
+        result = _Result(claimed, outcome, started, duration_ms, asyncio.get_running_loop().create_future())
+        self._results.append(result)
+        assert self._results_ready is not None
+        self._results_ready.set()
+        await result.recorded  # the attempt holds its slot (and its lease) until it is recorded
+
+    async def _record_results(self) -> None:
+        """Record finished attempts in batches: one transaction for all that finished meanwhile."""
+        assert self._results_ready is not None
+        while True:
+            await self._results_ready.wait()
+            self._results_ready.clear()
+            batch, self._results = self._results, []
+            if not batch:
+                continue
+            try:
+                await self._record_batch(batch)
+            except Exception:
+                logger.exception(
+                    "webhook worker: %d attempts could not be recorded; they will be made again", len(batch)
+                )
+            for result in batch:
+                if not result.recorded.done():
+                    result.recorded.set_result(None)
+
+    async def _record_batch(self, batch: list[_Result]) -> None:
         for attempt in range(5):
             try:
-                await self._record(claimed, outcome, started, duration_ms)
-                return
-            except OperationalError:  # e.g. SQLite busy beyond its timeout: try again, the lease still holds
-                logger.warning("webhook worker: could not record attempt %s, retrying", claimed.id, exc_info=True)
+                retries = await self._record(batch)
+                break
+            except OperationalError:  # e.g. SQLite busy beyond its timeout: try again, the leases still hold
+                if attempt == 4:
+                    raise
+                logger.warning("webhook worker: could not record %d attempts, retrying", len(batch), exc_info=True)
                 await asyncio.sleep(0.1 * 2**attempt)
-        logger.error("webhook worker: attempt %s could not be recorded; it will be made again", claimed.id)
+        loop = asyncio.get_running_loop()
+        for retry_at in retries:
+            loop.call_later((retry_at - utcnow()).total_seconds(), self.notify)
 
     async def _attempt(self, claimed: ClaimedDelivery) -> _Outcome:
         timeout = self.config.webhook_timeout
@@ -367,59 +421,62 @@ class WebhookWorker:
             gone=status == 410,
         )
 
-    async def _record(self, claimed: ClaimedDelivery, outcome: _Outcome, started: dt.datetime, duration: int) -> None:
+    async def _record(self, batch: list[_Result]) -> list[dt.datetime]:
+        """Record ``batch`` in one transaction; returns when the retries it scheduled fall due."""
         schedule = self.config.webhook_retry_schedule
+        retries = []
         async with self.runtime.session() as session:
             deliveries = DeliveryRepository(session=session)
-            webhook = await session.get(Webhook, claimed.webhook_id)
-            if webhook is None:
-                return  # deleted meanwhile (its attempts went with it)
-            retry_at = None
-            if outcome.status == "failed" and not outcome.gone and webhook.active and claimed.attempt <= len(schedule):
-                delay = schedule[claimed.attempt - 1] * random.uniform(1 - JITTER, 1 + JITTER)  # noqa: S311
-                retry_at = utcnow() + dt.timedelta(seconds=max(delay, outcome.retry_after or 0.0))
-            recorded = await deliveries.finish(
-                claimed,
-                status=outcome.status,
-                attempted_at=started,
-                response_status=outcome.response_status,
-                duration_ms=duration,
-                error=outcome.error,
-                next_attempt_at=retry_at,
-            )
-            if not recorded:
-                await session.rollback()
-                return
-            if outcome.status == "succeeded":
-                if webhook.consecutive_failures:
-                    webhook.consecutive_failures = 0
-            elif outcome.gone:
-                await self._disable(deliveries, webhook, "the receiver answered 410 Gone")
-            elif retry_at is not None:
-                session.add(
-                    WebhookDelivery(
-                        id=uuid.uuid4(),
-                        webhook_id=claimed.webhook_id,
-                        event_id=claimed.event_id,
-                        event=claimed.event,
-                        attempt=claimed.attempt + 1,
-                        status="pending",
-                        next_attempt_at=retry_at,
-                    )
+            for result in batch:
+                claimed, outcome = result.claimed, result.outcome
+                webhook = await session.get(Webhook, claimed.webhook_id)
+                if webhook is None:
+                    continue  # deleted meanwhile (its attempts went with it)
+                retry_at = None
+                retries_left = webhook.active and claimed.attempt <= len(schedule)
+                if outcome.status == "failed" and not outcome.gone and retries_left:
+                    delay = schedule[claimed.attempt - 1] * random.uniform(1 - JITTER, 1 + JITTER)  # noqa: S311
+                    retry_at = utcnow() + dt.timedelta(seconds=max(delay, outcome.retry_after or 0.0))
+                recorded = await deliveries.finish(
+                    claimed,
+                    status=outcome.status,
+                    attempted_at=result.started,
+                    response_status=outcome.response_status,
+                    duration_ms=result.duration_ms,
+                    error=outcome.error,
+                    next_attempt_at=retry_at,
                 )
-            elif webhook.active:  # every attempt of this delivery failed
-                webhook.consecutive_failures += 1
-                limit = self.config.webhook_failure_limit
-                if webhook.consecutive_failures >= limit:
-                    await self._disable(
-                        deliveries,
-                        webhook,
-                        f"{webhook.consecutive_failures} deliveries in a row failed every attempt "
-                        f"(last error: {outcome.error})"[:MAX_ERROR_CHARS],
+                if not recorded:
+                    continue  # the claim was lost (lease ran out and another worker took the attempt)
+                if outcome.status == "succeeded":
+                    if webhook.consecutive_failures:
+                        webhook.consecutive_failures = 0
+                elif outcome.gone:
+                    await self._disable(deliveries, webhook, "the receiver answered 410 Gone")
+                elif retry_at is not None:
+                    session.add(
+                        WebhookDelivery(
+                            id=uuid.uuid4(),
+                            webhook_id=claimed.webhook_id,
+                            event_id=claimed.event_id,
+                            event=claimed.event,
+                            attempt=claimed.attempt + 1,
+                            status="pending",
+                            next_attempt_at=retry_at,
+                        )
                     )
+                    retries.append(retry_at)
+                elif webhook.active:  # every attempt of this delivery failed
+                    webhook.consecutive_failures += 1
+                    if webhook.consecutive_failures >= self.config.webhook_failure_limit:
+                        await self._disable(
+                            deliveries,
+                            webhook,
+                            f"{webhook.consecutive_failures} deliveries in a row failed every attempt "
+                            f"(last error: {outcome.error})"[:MAX_ERROR_CHARS],
+                        )
             await session.commit()
-        if retry_at is not None and self._wake is not None:
-            asyncio.get_running_loop().call_later((retry_at - utcnow()).total_seconds(), self.notify)
+        return retries
 
     async def _disable(self, deliveries: DeliveryRepository, webhook: Webhook, reason: str) -> None:
         logger.warning("webhook %s (%s) disabled: %s", webhook.id, webhook.url, reason)

@@ -85,7 +85,9 @@ def test_patch_and_delete(carol: Account) -> None:
     )
     assert (patched["url"], patched["events"], patched["active"]) == ("http://127.0.0.1:9/b", ["media.deleted"], False)
     assert patched["disabled_reason"] == "disabled by its owner" and patched["disabled_at"]
-    enabled = success(carol.client.patch(f"{PREFIX}/webhooks/{hook['id']}", headers=carol.headers, json={"active": True}))
+    enabled = success(
+        carol.client.patch(f"{PREFIX}/webhooks/{hook['id']}", headers=carol.headers, json={"active": True})
+    )
     assert (enabled["active"], enabled["disabled_reason"], enabled["disabled_at"]) == (True, None, None)
 
     assert carol.client.delete(f"{PREFIX}/webhooks/{hook['id']}", headers=carol.headers).status_code == 204

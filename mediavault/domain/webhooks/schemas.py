@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -83,7 +83,7 @@ class WebhookCreated(msgspec.Struct):
         return cls(**_fields(row), secret=row.secret)
 
 
-def _fields(row: Webhook) -> dict[str, object]:
+def _fields(row: Webhook) -> dict[str, Any]:
     return {
         "id": str(row.id),
         "url": row.url,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -85,8 +87,8 @@ class WebhookService:
         webhook_id: str,
         *,
         url: str | msgspec.UnsetType = msgspec.UNSET,
-        events: list[str] | msgspec.UnsetType = msgspec.UNSET,
-        description: str | None | msgspec.UnsetType = msgspec.UNSET,
+        events: builtins.list[str] | msgspec.UnsetType = msgspec.UNSET,
+        description: str | msgspec.UnsetType | None = msgspec.UNSET,
         active: bool | msgspec.UnsetType = msgspec.UNSET,
     ) -> Webhook:
         """Change ``url``, ``events``, ``description`` or ``active``.
@@ -128,7 +130,7 @@ class WebhookService:
 
     async def deliveries_page(
         self, principal: Principal, webhook_id: str, *, page: int, per_page: int
-    ) -> tuple[list[WebhookDelivery], int]:
+    ) -> tuple[builtins.list[WebhookDelivery], int]:
         """One page of the endpoint's attempts, newest first, and their total.
 
         Raises:

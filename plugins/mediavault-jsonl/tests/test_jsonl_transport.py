@@ -45,7 +45,8 @@ def test_send_appends_one_line_per_attempt(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["jsonl://../etc/passwd", "jsonl:///abs/path", "jsonl://a/b", "jsonl://", "jsonl://x?y=1", "jsonl://" + "a" * 65]
+    "url",
+    ["jsonl://../etc/passwd", "jsonl:///abs/path", "jsonl://a/b", "jsonl://", "jsonl://x?y=1", "jsonl://" + "a" * 65],
 )
 def test_unsafe_names_are_refused(tmp_path: Path, url: str) -> None:
     with pytest.raises(ValueError):
@@ -55,7 +56,9 @@ def test_unsafe_names_are_refused(tmp_path: Path, url: str) -> None:
 def test_module_is_a_plugin_for_the_entry_point(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MEDIAVAULT_JSONL_DIR", str(tmp_path))
     config = MediaVaultConfig(secret_key="k" * 32, load_entry_points=False, plugins=(mediavault_jsonl,))
-    transports = [t for group in get_plugin_manager(config).hook.mediavault_webhook_transports(config=config) for t in group]
+    transports = [
+        t for group in get_plugin_manager(config).hook.mediavault_webhook_transports(config=config) for t in group
+    ]
     assert isinstance(transports[0], JsonlTransport) and transports[0].directory == tmp_path
     assert transports[-1].handles("https://example.com/")  # the built-in HTTP transport stays last
 
@@ -76,13 +79,19 @@ def test_deliveries_through_a_vault(tmp_path: Path) -> None:
     with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
         credentials = {"email": "jay@example.com", "password": "correct horse battery"}
         assert client.post(f"{PREFIX}/auth/register", json=credentials).status_code == 201
-        login = client.post(f"{PREFIX}/auth/login", json={"username": credentials["email"], "password": credentials["password"]})
+        login = client.post(
+            f"{PREFIX}/auth/login", json={"username": credentials["email"], "password": credentials["password"]}
+        )
         auth = {"Authorization": f"Bearer {login.json()['data']['token']}"}
 
-        refused = client.post(f"{PREFIX}/webhooks", headers=auth, json={"url": "jsonl://../x", "events": ["media.uploaded"]})
+        refused = client.post(
+            f"{PREFIX}/webhooks", headers=auth, json={"url": "jsonl://../x", "events": ["media.uploaded"]}
+        )
         assert refused.status_code == 400 and refused.json()["error"]["details"][0]["field"] == "url"
 
-        created = client.post(f"{PREFIX}/webhooks", headers=auth, json={"url": "jsonl://audit", "events": ["media.uploaded"]})
+        created = client.post(
+            f"{PREFIX}/webhooks", headers=auth, json={"url": "jsonl://audit", "events": ["media.uploaded"]}
+        )
         assert created.status_code == 201, created.text
         secret = created.json()["data"]["secret"]
         upload = client.post(f"{PREFIX}/media/upload", headers=auth, files={"file": ("a.txt", b"spooled")})
