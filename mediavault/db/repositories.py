@@ -84,7 +84,7 @@ class RefreshTokenRepository(SQLAlchemyAsyncRepository[RefreshToken]):
         return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-MEDIA_SORTS: dict[str, tuple[ColumnElement[object], ...]] = {
+MEDIA_SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
     "created_at": (Media.created_at.asc(), Media.id.asc()),
     "-created_at": (Media.created_at.desc(), Media.id.desc()),
     "filename": (Media.filename.asc(), Media.id.asc()),
@@ -95,7 +95,7 @@ MEDIA_SORTS: dict[str, tuple[ColumnElement[object], ...]] = {
 """``sort`` values of ``GET /media`` and their ORDER BY (id breaks ties so pages are stable)."""
 
 
-def _reversed(order: tuple[ColumnElement[object], ...]) -> tuple[ColumnElement[object], ...]:
+def _reversed(order: tuple[ColumnElement[Any], ...]) -> tuple[ColumnElement[Any], ...]:
     """``order`` with every ``ASC`` turned ``DESC`` and back."""
     flipped = []
     for item in order:
@@ -106,7 +106,7 @@ def _reversed(order: tuple[ColumnElement[object], ...]) -> tuple[ColumnElement[o
 
 
 async def _page(
-    session: Any, stmt: Select[tuple[R]], key: Any, order: tuple[ColumnElement[object], ...], offset: int, limit: int
+    session: Any, stmt: Select[tuple[R]], key: Any, order: tuple[ColumnElement[Any], ...], offset: int, limit: int
 ) -> tuple[list[R], int]:
     """One page of ``stmt`` in ``order`` and the total, by a deferred join.
 

@@ -23,9 +23,10 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 from advanced_alchemy.types import GUID
-from sqlalchemy import ColumnElement, and_, func, literal_column, select, table, type_coerce
+from sqlalchemy import ColumnElement, Select, and_, func, literal_column, select, table, type_coerce
 
 from mediavault.db.models import Media
 
@@ -71,12 +72,12 @@ def match_clause(dialect: str, q: str) -> ColumnElement[bool] | None:
     if dialect == "sqlite":
         fts = table(FTS_TABLE, literal_column("rowid"))
         expression = " ".join(f'"{t}"*' for t in terms)  # terms are [^\W_]+: no quote can occur in them
-        matching = (
+        matching: Select[Any] = (
             select(literal_column("rowid")).select_from(fts).where(literal_column(FTS_TABLE).op("MATCH")(expression))
         )
         return literal_column("mediavault_media.rowid").in_(matching)
     if dialect == "postgresql":
-        simple = literal_column("'simple'")
+        simple: ColumnElement[Any] = literal_column("'simple'")
         query = " & ".join(f"'{t}':*" for t in terms)
         return func.to_tsvector(simple, Media.search_text).op("@@")(func.to_tsquery(simple, query))
     return and_(*(Media.search_text.contains(t, autoescape=True) for t in terms))

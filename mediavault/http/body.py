@@ -35,7 +35,8 @@ class RequestBody:
                 self.finished = True
                 raise ClientException("Client disconnected")
             self.finished = not message.get("more_body", False)
-            if body := message.get("body", b""):
+            body: bytes = message.get("body", b"")  # type: ignore[assignment]
+            if body:
                 yield body
 
     async def drain(self, *, max_bytes: int = 1024**3, max_seconds: float = 30.0) -> None:

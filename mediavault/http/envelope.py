@@ -69,7 +69,7 @@ def request_id(scope: Scope) -> str:
         text = incoming.decode("latin-1")
         cached = text if _REQUEST_ID_RE.match(text) else f"req_{uuid.uuid4().hex}"
         scope[_SCOPE_KEY] = cached  # type: ignore[literal-required]
-    return cached
+    return str(cached)
 
 
 class PaginationLinks(msgspec.Struct):

@@ -234,7 +234,7 @@ class _Receiver:
         self.size = 0
         self.sha256 = hashlib.sha256()
         self.head = bytearray()
-        self.pending: list[bytes] = []
+        self.pending: list[bytes | memoryview] = []
         self.pending_len = 0
         # Hash-and-write pipeline: SHA-256 and the storage write run in worker threads (both release
         # the GIL) while the event loop keeps receiving and parsing the next batch.

@@ -45,7 +45,7 @@ class ApiKeyController(Controller):
         per_page: PerPageParam = 20,
     ) -> Response[Envelope[list[ApiKeyOut]]]:
         """The caller's keys, newest first, paginated; never the keys themselves."""
-        rows, total = await mediavault_api_key_service.list(mediavault_principal, page=page, per_page=per_page)
+        rows, total = await mediavault_api_key_service.list_page(mediavault_principal, page=page, per_page=per_page)
         return paginated(
             request,
             [ApiKeyOut.of(r) for r in rows],

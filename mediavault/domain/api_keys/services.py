@@ -53,7 +53,7 @@ class ApiKeyService:
         await self.session.commit()
         return row, key
 
-    async def list(self, principal: Principal, *, page: int, per_page: int) -> tuple[list[ApiKey], int]:
+    async def list_page(self, principal: Principal, *, page: int, per_page: int) -> tuple[list[ApiKey], int]:
         """One page of the principal's keys (newest first) and the total.
 
         Raises:

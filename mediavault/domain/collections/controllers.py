@@ -46,7 +46,7 @@ class CollectionController(Controller):
         per_page: PerPageParam = 20,
     ) -> Response[Envelope[list[CollectionOut]]]:
         """The caller's collections, newest first, paginated."""
-        rows, total = await mediavault_collection_service.list(mediavault_principal, page=page, per_page=per_page)
+        rows, total = await mediavault_collection_service.list_page(mediavault_principal, page=page, per_page=per_page)
         items = [CollectionOut.of(c, n) for c, n in rows]
         return paginated(request, items, total=total, page=page, per_page=per_page, path="/collections")
 

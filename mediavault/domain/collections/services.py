@@ -61,7 +61,9 @@ class CollectionService:
         await self.session.commit()
         return collection, 0
 
-    async def list(self, principal: Principal, *, page: int, per_page: int) -> tuple[list[tuple[Collection, int]], int]:
+    async def list_page(
+        self, principal: Principal, *, page: int, per_page: int
+    ) -> tuple[list[tuple[Collection, int]], int]:
         """One page of the principal's collections (newest first) with their media counts, and the total."""
         rows, total = await self.collections.page_for(principal.user_id, offset=(page - 1) * per_page, limit=per_page)
         counts = await self.collections.media_counts([c.id for c in rows])

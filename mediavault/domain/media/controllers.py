@@ -93,7 +93,7 @@ class MediaController(Controller):
         q: FromQuery[str | None] = None,
     ) -> Response[Envelope[list[MediaOut]]]:
         """The caller's media, paginated, filtered by ``type``, ``tag``, ``q`` and sorted by ``sort``."""
-        items, total = await mediavault_media_service.list(
+        items, total = await mediavault_media_service.list_page(
             mediavault_principal, page=page, per_page=per_page, sort=sort, kind=type, tag=tag, q=q
         )
         prefix = mediavault_media_service.prefix

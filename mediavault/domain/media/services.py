@@ -120,7 +120,7 @@ class MediaService:
         """
         return await get_owned(self.session, Media, principal, media_id, what="Media")
 
-    async def list(
+    async def list_page(
         self,
         principal: Principal,
         *,

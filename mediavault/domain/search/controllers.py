@@ -46,7 +46,7 @@ class SearchController(Controller):
         PostgreSQL full-text search), with the filters, sort and pagination of ``GET /media``. Empty ``q`` → 400."""
         if not q.strip():
             raise ValidationError.for_field("q", "must not be empty")
-        items, total = await mediavault_media_service.list(
+        items, total = await mediavault_media_service.list_page(
             mediavault_principal, page=page, per_page=per_page, sort=sort, kind=type, tag=tag, search=q
         )
         prefix = mediavault_media_service.prefix

@@ -53,7 +53,7 @@ class ShareController(Controller):
         per_page: PerPageParam = 20,
     ) -> Response[Envelope[list[ShareOut]]]:
         """The caller's links, newest first, paginated (``token`` and ``url`` are ``null``: only hashes are kept)."""
-        rows, total = await mediavault_share_service.list(mediavault_principal, page=page, per_page=per_page)
+        rows, total = await mediavault_share_service.list_page(mediavault_principal, page=page, per_page=per_page)
         prefix = mediavault_share_service.prefix
         items = [ShareOut.of(s, prefix) for s in rows]
         return paginated(request, items, total=total, page=page, per_page=per_page, path="/shares")

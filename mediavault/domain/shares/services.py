@@ -90,7 +90,7 @@ class ShareService:
         await self.session.commit()
         return share, token
 
-    async def list(self, principal: Principal, *, page: int, per_page: int) -> tuple[list[Share], int]:
+    async def list_page(self, principal: Principal, *, page: int, per_page: int) -> tuple[list[Share], int]:
         """One page of the principal's links (newest first, expired ones included) and the total."""
         return await self.shares.page_for(principal.user_id, offset=(page - 1) * per_page, limit=per_page)
 

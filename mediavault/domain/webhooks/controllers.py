@@ -49,7 +49,7 @@ class WebhookController(Controller):
         per_page: PerPageParam = 20,
     ) -> Response[Envelope[list[WebhookOut]]]:
         """The caller's endpoints, newest first, paginated."""
-        items, total = await mediavault_webhook_service.list(mediavault_principal, page=page, per_page=per_page)
+        items, total = await mediavault_webhook_service.list_page(mediavault_principal, page=page, per_page=per_page)
         return paginated(
             request, [WebhookOut.of(w) for w in items], total=total, page=page, per_page=per_page, path="/webhooks"
         )

@@ -77,7 +77,7 @@ class WebhookService:
         """
         return await get_owned(self.session, Webhook, principal, webhook_id, what="Webhook")
 
-    async def list(self, principal: Principal, *, page: int, per_page: int) -> tuple[list[Webhook], int]:
+    async def list_page(self, principal: Principal, *, page: int, per_page: int) -> tuple[list[Webhook], int]:
         """One page of the principal's endpoints (newest first) and their total."""
         return await self.webhooks.page_for_owner(principal.user_id, offset=(page - 1) * per_page, limit=per_page)
 
