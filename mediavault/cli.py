@@ -53,7 +53,7 @@ def serve(host: str, port: int, data_dir: Path, workers: int) -> None:
         timeout_graceful_shutdown=10,
         timeout_keep_alive=5,  # idle keep-alive connections are closed after 5 s
         h11_max_incomplete_event_size=16 * 1024,  # request line + headers at most 16 KiB
-        ws="websockets",
+        ws="websockets-sansio",  # uvicorn's maintained websockets protocol (the legacy one is deprecated)
         ws_max_size=64 * 1024,  # realtime client messages are tiny; larger frames close the socket (1009)
         ws_ping_interval=20.0,  # dead realtime peers are detected within ~40 s
         ws_ping_timeout=20.0,

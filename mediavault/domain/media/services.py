@@ -188,4 +188,7 @@ class MediaService:
             "filename": media.filename,
             "content_type": media.content_type,
             "size": media.size,
+            "title": media.title,
+            "description": media.description,
+            "tags": media.tags,
         }
