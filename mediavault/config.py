@@ -57,6 +57,14 @@ class MediaVaultConfig:
     """Where the vault's routes are mounted, e.g. ``/api/v1`` (no trailing slash)."""
     database_url: str = "sqlite+aiosqlite:///mediavault.db"
     """SQLAlchemy async URL: ``sqlite+aiosqlite:///path.db`` or ``postgresql+asyncpg://...``."""
+    database_pool_size: int | None = None
+    """Database connections each process keeps open in its pool. Unset: 20 for SQLite (an idle aiosqlite
+    connection is only a parked thread, opening one costs a thread and four PRAGMAs), 5 for PostgreSQL
+    (SQLAlchemy's default: every pooled connection of every process holds a server backend). Not used by an
+    in-memory SQLite database."""
+    database_max_overflow: int | None = None
+    """Connections opened beyond ``database_pool_size`` under load, closed again when returned; requests beyond
+    both wait for a free connection. Unset: 20 for SQLite, 10 for PostgreSQL (SQLAlchemy's default)."""
     storage_url: str = "file://./mediavault-media"
     """fsspec URL of the media byte store: ``file:///srv/media``, ``memory://vault``, ``s3://bucket/prefix``."""
     redis_url: str | None = None
@@ -177,6 +185,12 @@ class MediaVaultConfig:
         ):
             _check(getattr(self, name) > 0, name, "must be positive")
         _check(self.argon2_memory_cost >= 8 * self.argon2_parallelism, "argon2_memory_cost", "must be >= 8 * p")
+        _check(self.database_pool_size is None or self.database_pool_size > 0, "database_pool_size", "must be positive")
+        _check(
+            self.database_max_overflow is None or self.database_max_overflow >= 0,
+            "database_max_overflow",
+            "must be >= 0",
+        )
         _check(self.webhook_timeout > 0, "webhook_timeout", "must be positive")
         _check(self.webhook_failure_limit > 0, "webhook_failure_limit", "must be positive")
         _check(self.webhook_poll_interval > 0, "webhook_poll_interval", "must be positive")
@@ -235,6 +249,8 @@ def _convert(raw: str, hint: Any) -> Any:
         raise ValueError(f"{raw!r} is not a boolean")
     if hint is int:
         return int(raw)
+    if text in ("int | None", "typing.Optional[int]"):
+        return None if raw.strip().lower() in ("", "none") else int(raw)
     if hint is float:
         return float(raw)
     if text.startswith("tuple"):

@@ -34,7 +34,7 @@ from mediavault.http.errors import app_level_handlers, exception_handlers
 from mediavault.http.ratelimit import RateLimitMiddleware
 from mediavault.http.security import UnknownRouteController, security_headers_for
 from mediavault.realtime import realtime_handler
-from mediavault.runtime import VaultRuntime
+from mediavault.runtime import REQUEST_SESSION_SCOPE_KEY, RequestSessionMiddleware, VaultRuntime
 
 if TYPE_CHECKING:
     from click import Group
@@ -152,8 +152,9 @@ class MediaVault(InitPlugin, CLIPlugin):
         runtime = self.runtime
 
         def service(cls: type[Any]) -> Provide:
-            async def build() -> AsyncIterator[Any]:
-                async with runtime.session() as session:  # one session per request, closed after the handler
+            async def build(scope: Scope) -> AsyncIterator[Any]:
+                # The request's session (the one the principal lookup used), closed after the handler.
+                async with scope[REQUEST_SESSION_SCOPE_KEY].take() as session:  # type: ignore[literal-required]
                     yield cls(session, runtime)
 
             return Provide(build)
@@ -169,7 +170,10 @@ class MediaVault(InitPlugin, CLIPlugin):
             },
             exception_handlers=exception_handlers(),
             request_max_body_size=self.config.max_json_body_size,
-            middleware=[RateLimitMiddleware(runtime)] if self.config.rate_limit_enabled else [],
+            middleware=[
+                RequestSessionMiddleware(runtime),
+                *([RateLimitMiddleware(runtime)] if self.config.rate_limit_enabled else []),
+            ],
         )
 
     async def _add_request_id(self, message: Message, scope: Scope) -> None:

@@ -10,8 +10,10 @@ import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -28,9 +30,15 @@ from mediavault.storage.base import StorageBackend
 from mediavault.webhooks.transport import WebhookTransport
 from mediavault.webhooks.worker import WebhookWorker
 
-__all__ = ("VaultRuntime",)
+if TYPE_CHECKING:
+    from litestar.types import ASGIApp, Receive, Scope, Send
+
+__all__ = ("REQUEST_SESSION_SCOPE_KEY", "RequestSession", "RequestSessionMiddleware", "VaultRuntime")
 
 logger = logging.getLogger("mediavault")
+
+REQUEST_SESSION_SCOPE_KEY = "mediavault.session"
+"""ASGI scope key of the request's :class:`RequestSession` (set by :class:`RequestSessionMiddleware`)."""
 
 
 class VaultRuntime:
@@ -89,7 +97,11 @@ class VaultRuntime:
     def engine(self) -> AsyncEngine:
         """The database engine (created on first use)."""
         if self._engine is None:
-            self._engine = create_engine(self.config.database_url)
+            self._engine = create_engine(
+                self.config.database_url,
+                pool_size=self.config.database_pool_size,
+                max_overflow=self.config.database_max_overflow,
+            )
             # A Session subclass of this instance's own, so commit listeners never see a host's sessions.
             session_class = type("MediaVaultSession", (Session,), {})
             self.events.attach(session_class)
@@ -129,3 +141,57 @@ class VaultRuntime:
             await self._engine.dispose()
             self._engine = None
             self._sessionmaker = None
+
+
+class RequestSession:
+    """The database session of one HTTP request, shared by the principal lookup and the request's service.
+
+    The first :meth:`get` (the rate limiter's or the guard's principal lookup) opens it; the first service
+    dependency :meth:`take` s it and closes it after the handler (Litestar's dependency clean-up, also when the
+    handler raises), so a request costs one session and one pooled connection, not two. A session no service
+    took (a 401, a 429, a failed validation) is closed by :class:`RequestSessionMiddleware` once the request is
+    done. Lives in the request's ASGI scope only: never shared between requests.
+    """
+
+    __slots__ = ("_runtime", "_session")
+
+    def __init__(self, runtime: VaultRuntime) -> None:
+        self._runtime = runtime
+        self._session: AsyncSession | None = None
+
+    def get(self) -> AsyncSession:
+        """The request's session, opened on first use; it stays here, owned by the request."""
+        if self._session is None:
+            self._session = self._runtime.session()
+        return self._session
+
+    def take(self) -> AsyncSession:
+        """The request's session (a new one if none is open), handed over: the caller closes it."""
+        session, self._session = self._session, None
+        return session if session is not None else self._runtime.session()
+
+    async def close(self) -> None:
+        """Close the session if it is still here (nobody took it)."""
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+
+class RequestSessionMiddleware(ASGIMiddleware):
+    """Router middleware (outermost): a :class:`RequestSession` in the scope, closed when the request is done."""
+
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, runtime: VaultRuntime) -> None:
+        self.runtime = runtime
+
+    def __deepcopy__(self, _memo: dict[int, Any]) -> RequestSessionMiddleware:
+        return self  # Litestar deep-copies routers on registration; the runtime is shared, never copied
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        slot = RequestSession(self.runtime)
+        scope[REQUEST_SESSION_SCOPE_KEY] = slot  # type: ignore[literal-required]
+        try:
+            await next_app(scope, receive, send)
+        finally:
+            await slot.close()

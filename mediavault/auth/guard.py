@@ -12,10 +12,11 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.types import Guard
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault.auth.providers import Principal
 from mediavault.errors import Unauthorized
-from mediavault.runtime import VaultRuntime
+from mediavault.runtime import REQUEST_SESSION_SCOPE_KEY, RequestSession, VaultRuntime
 
 __all__ = ("PRINCIPAL_SCOPE_KEY", "authenticate", "make_guard", "provide_principal")
 
@@ -37,15 +38,25 @@ async def authenticate(
     Raises:
         Unauthorized: a provider found a bad credential (unless ``quiet``).
     """
+    slot: RequestSession | None = connection.scope.get(REQUEST_SESSION_SCOPE_KEY)  # type: ignore[assignment]
     try:
+        if slot is not None:  # the vault's router: the lookup runs on the request's session (see RequestSession)
+            return await _first_principal(runtime, connection, slot.get())
         async with runtime.session() as session:
-            for provider in runtime.auth_providers:
-                principal = await provider.authenticate(connection, session)
-                if principal is not None:
-                    return principal
+            return await _first_principal(runtime, connection, session)
     except Unauthorized:
         if not quiet:
             raise
+    return None
+
+
+async def _first_principal(
+    runtime: VaultRuntime, connection: ASGIConnection[Any, Any, Any, Any], session: AsyncSession
+) -> Principal | None:
+    for provider in runtime.auth_providers:
+        principal = await provider.authenticate(connection, session)
+        if principal is not None:
+            return principal
     return None
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault.auth.tokens import TokenClaims, TokenService
@@ -70,6 +70,16 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     return token.strip()
 
 
+_users, _families = User.__table__.c, TokenFamily.__table__.c
+_LIVE_FAMILY_ROLE = (
+    select(_users.role)
+    .join(TokenFamily.__table__, _families.user_id == _users.id)
+    .where(_families.id == bindparam("family"), _families.user_id == bindparam("user"), _families.revoked_at.is_(None))
+)
+"""The role of the user of a live token family: a Core statement built once (per request only its parameters
+change, so SQLAlchemy neither rebuilds it nor recomputes its cache key, and no ORM loading is involved)."""
+
+
 class BearerTokenProvider(AuthProvider):
     """The built-in provider: a vault access JWT whose token family (login) is still alive."""
 
@@ -90,11 +100,7 @@ class BearerTokenProvider(AuthProvider):
         Raises:
             Unauthorized: the family was revoked (logout, refresh-token reuse) or the user is gone.
         """
-        role = await session.scalar(
-            select(User.role)
-            .join(TokenFamily, TokenFamily.user_id == User.id)
-            .where(TokenFamily.id == claims.fam, TokenFamily.user_id == claims.sub, TokenFamily.revoked_at.is_(None))
-        )
+        role = await session.scalar(_LIVE_FAMILY_ROLE, {"family": claims.fam, "user": claims.sub})
         if role is None:
             raise Unauthorized("Token has been revoked")
         return Principal(user_id=claims.sub, role=role, method="jwt", family_id=claims.fam, token_id=claims.jti)

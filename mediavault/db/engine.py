@@ -16,6 +16,7 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import QueuePool
 
 __all__ = ("VERSION_TABLE", "create_engine", "migrate")
 
@@ -24,20 +25,49 @@ VERSION_TABLE = "mediavault_alembic_version"
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
+POOL_DEFAULTS = {"sqlite": (20, 20), "other": (5, 10)}
+"""``(pool_size, max_overflow)`` when the config leaves them unset. SQLite: an idle pooled aiosqlite connection
+costs a parked thread and nothing else, while opening one costs a new thread, the file open and four PRAGMAs, so
+the pool keeps enough for a busy worker and overflow connections (closed again on return) stay rare.
+PostgreSQL: SQLAlchemy's own defaults, since every pooled connection of every process holds a server backend."""
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+
+def create_engine(
+    url: str, *, pool_size: int | None = None, max_overflow: int | None = None, **kwargs: Any
+) -> AsyncEngine:
     """Create the async engine for ``url`` (``sqlite+aiosqlite://...`` or ``postgresql+asyncpg://...``).
 
     For a SQLite file, its parent directory is created and every connection is set to
     ``journal_mode=WAL``, ``foreign_keys=ON``, ``busy_timeout=5000`` (ms) and ``synchronous=NORMAL``.
+
+    Args:
+        pool_size: connections the pool keeps open (default from :data:`POOL_DEFAULTS`); ignored for an
+            in-memory SQLite database, which has a single connection.
+        max_overflow: connections opened beyond ``pool_size`` under load and closed on return (default from
+            :data:`POOL_DEFAULTS`).
     """
     parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
+    sqlite = parsed.get_backend_name() == "sqlite"
+    if "poolclass" not in kwargs and issubclass(parsed.get_dialect().get_pool_class(parsed), QueuePool):
+        default_size, default_overflow = POOL_DEFAULTS["sqlite" if sqlite else "other"]
+        kwargs.setdefault("pool_size", default_size if pool_size is None else pool_size)
+        kwargs.setdefault("max_overflow", default_overflow if max_overflow is None else max_overflow)
+    if not sqlite:
         kwargs.setdefault("pool_pre_ping", True)
         return create_async_engine(url, **kwargs)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, **kwargs)
+    dialect = engine.sync_engine.dialect
+    rollback = dialect.do_rollback
+
+    def _rollback_if_in_transaction(dbapi_connection: Any) -> None:
+        # pysqlite's rollback() does nothing outside a transaction (it asks sqlite3_get_autocommit() first); asking
+        # here instead saves the aiosqlite thread round trip on every check-in of a connection that only read.
+        if dbapi_connection.driver_connection.in_transaction:
+            rollback(dbapi_connection)
+
+    dialect.do_rollback = _rollback_if_in_transaction  # type: ignore[method-assign]
 
     @event.listens_for(engine.sync_engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -37,8 +37,8 @@ class SystemController(Controller):
         """200 when the database and storage answer, 503 otherwise."""
         checks = {"database": "ok", "storage": "ok"}
         try:
-            async with mediavault_runtime.session() as session:
-                await session.execute(text("SELECT 1"))
+            async with mediavault_runtime.engine.connect() as connection:  # no ORM session needed for a ping
+                await connection.execute(text("SELECT 1"))
         except Exception:
             logger.exception("health check: database failed")
             checks["database"] = "error"

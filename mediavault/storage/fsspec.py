@@ -345,4 +345,9 @@ class FsspecStorage(StorageBackend):
             OSError: the root (or, for object stores, its bucket) is missing, not a directory, or not writable; or
                 any error the filesystem raises while checking.
         """
+        if self._local or isinstance(self.fs, MemoryFileSystem):
+            # A few metadata syscalls on a local path (or dictionary look-ups): microseconds, far cheaper than the
+            # worker-thread round trip a probe would otherwise pay each time. Object stores go over the network.
+            self._check_sync()
+            return
         await _run(self._check_sync)
