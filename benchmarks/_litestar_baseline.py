@@ -1,6 +1,6 @@
 """The request benchmark's baseline: a bare Litestar app under uvicorn with ``mediavault serve``'s settings.
 
-Run by ``benchmarks/requests.py``::
+Run by ``benchmarks/request_overhead.py``::
 
     python benchmarks/_litestar_baseline.py --port 8081 --database /tmp/baseline.db
 

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/requests.py [--seconds 5] [--connections 16] [--media 5] [--json FILE]
+    python benchmarks/request_overhead.py [--seconds 5] [--connections 16] [--media 5] [--json FILE]
 
 Starts ``mediavault serve`` (1 uvicorn worker, SQLite + local files in a temporary data dir, Argon2 made cheap,
 rate-limit budgets high enough never to answer 429), registers and logs in a user with httpx, uploads
