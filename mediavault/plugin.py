@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from litestar import Router
 from litestar.config.cors import CORSConfig
@@ -183,7 +183,7 @@ class MediaVault(InitPlugin, CLIPlugin):
         path = scope["path"]
         if prefix and path != prefix and not path.startswith(prefix + "/"):
             return
-        headers = message.setdefault("headers", [])  # type: ignore[typeddict-item]
+        headers = cast("list[tuple[bytes, bytes]]", message.setdefault("headers", []))
         if not any(k.lower() == REQUEST_ID_HEADER.encode() for k, _ in headers):
             headers.append((REQUEST_ID_HEADER.encode(), request_id(scope).encode("latin-1")))
         headers.extend(security_headers_for(headers))

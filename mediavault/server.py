@@ -12,6 +12,7 @@ import logging
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 from litestar import Litestar
 from litestar.logging import LoggingConfig
@@ -46,7 +47,7 @@ def load_config(data_dir: str | os.PathLike[str] | None = None, **overrides: obj
         overrides: fields that win over the environment (e.g. ``auto_migrate=False``).
     """
     root = Path(data_dir or os.environ.get("MEDIAVAULT_DATA_DIR") or DEFAULT_DATA_DIR).expanduser().resolve()
-    defaults: dict[str, object] = {
+    defaults: dict[str, Any] = {
         "database_url": f"sqlite+aiosqlite:///{root / 'mediavault.db'}",
         "storage_url": (root / "media").as_uri(),
     }

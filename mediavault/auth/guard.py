@@ -80,4 +80,4 @@ def make_guard(runtime: VaultRuntime) -> Guard:
 
 def provide_principal(request: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     """Dependency ``mediavault_principal``: the authenticated principal of this request."""
-    return request.scope[PRINCIPAL_SCOPE_KEY]  # type: ignore[typeddict-item,no-any-return]
+    return request.scope[PRINCIPAL_SCOPE_KEY]  # type: ignore[typeddict-item,no-any-return,literal-required]

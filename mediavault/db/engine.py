@@ -48,7 +48,8 @@ def create_engine(
     """
     parsed = make_url(url)
     sqlite = parsed.get_backend_name() == "sqlite"
-    if "poolclass" not in kwargs and issubclass(parsed.get_dialect().get_pool_class(parsed), QueuePool):
+    pool_class = parsed.get_dialect().get_pool_class(parsed)  # type: ignore[attr-defined]
+    if "poolclass" not in kwargs and issubclass(pool_class, QueuePool):
         default_size, default_overflow = POOL_DEFAULTS["sqlite" if sqlite else "other"]
         kwargs.setdefault("pool_size", default_size if pool_size is None else pool_size)
         kwargs.setdefault("max_overflow", default_overflow if max_overflow is None else max_overflow)
