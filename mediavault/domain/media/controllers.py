@@ -12,14 +12,16 @@ from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from mediavault.db.models import Media
 from mediavault.domain.deps import CurrentPrincipal, MediaServiceDep
 from mediavault.domain.media.schemas import MediaKind, MediaOut, MediaSort, MediaUpdate
 from mediavault.errors import PayloadTooLarge
 from mediavault.http.body import RequestBody
 from mediavault.http.content import content_response
 from mediavault.http.envelope import Envelope, envelope, paginated
+from mediavault.storage.base import StorageBackend
 
-__all__ = ("MediaController", "PageParam", "PerPageParam")
+__all__ = ("MediaController", "PageParam", "PerPageParam", "serve_media")
 
 
 @dataclass
@@ -45,6 +47,22 @@ class UploadOperation(Operation):
                 )
             },
         )
+
+
+async def serve_media(request: Request[Any, Any, Any], storage: StorageBackend, media: Media) -> Response[bytes]:
+    """The stored bytes of ``media`` under the download rules of :func:`~mediavault.http.content.content_response`
+    (used by the owner's ``/media/{id}/content`` and by public share links)."""
+    return await content_response(
+        method=request.method,
+        headers=request.headers,
+        storage=storage,
+        key=media.storage_key,
+        size=media.size,
+        checksum_sha256=media.checksum_sha256,
+        content_type=media.content_type,
+        filename=media.filename,
+        last_modified=media.created_at,
+    )
 
 
 PageParam = Annotated[int, QueryParameter(ge=1, description="1-based page number")]
@@ -123,17 +141,7 @@ class MediaController(Controller):
     ) -> Response[bytes]:
         """The stored bytes, with ETag, Last-Modified, single ``Range`` (206/416) and ``If-None-Match`` (304)."""
         media = await mediavault_media_service.get(mediavault_principal, media_id)
-        return await content_response(
-            method=request.method,
-            headers=request.headers,
-            storage=mediavault_media_service.runtime.storage,
-            key=media.storage_key,
-            size=media.size,
-            checksum_sha256=media.checksum_sha256,
-            content_type=media.content_type,
-            filename=media.filename,
-            last_modified=media.created_at,
-        )
+        return await serve_media(request, mediavault_media_service.runtime.storage, media)
 
     @patch("/{media_id:str}")
     async def update_media(

@@ -10,11 +10,10 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from mediavault.domain.collections.schemas import CollectionOut
 from mediavault.domain.deps import CurrentPrincipal, ShareServiceDep
-from mediavault.domain.media.controllers import PageParam, PerPageParam
+from mediavault.domain.media.controllers import PageParam, PerPageParam, serve_media
 from mediavault.domain.media.schemas import MediaOut
 from mediavault.domain.shares.schemas import PublicCollection, PublicMedia, ShareCreate, ShareOut
 from mediavault.domain.shares.services import SharedCollection
-from mediavault.http.content import content_response
 from mediavault.http.envelope import Envelope, envelope, paginated
 
 __all__ = ("PublicShareController", "ShareController")
@@ -110,7 +109,7 @@ class PublicShareController(Controller):
         """The bytes of a media link, with the download rules of ``/media/{id}/content``. ``allow_download``
         false → 403."""
         media = await mediavault_share_service.download(token, x_share_password)
-        return await self._bytes(request, mediavault_share_service, media)
+        return await serve_media(request, mediavault_share_service.runtime.storage, media)
 
     @route("/{token:str}/media/{media_id:str}/content", http_method=["GET", "HEAD"], opt={"public": True})
     async def share_member_content(
@@ -123,18 +122,4 @@ class PublicShareController(Controller):
     ) -> Response[bytes]:
         """The bytes of one member of a collection link (a non-member → 404), same rules as above."""
         media = await mediavault_share_service.download(token, x_share_password, media_id)
-        return await self._bytes(request, mediavault_share_service, media)
-
-    @staticmethod
-    async def _bytes(request: Request[Any, Any, Any], service: Any, media: Any) -> Response[bytes]:
-        return await content_response(
-            method=request.method,
-            headers=request.headers,
-            storage=service.runtime.storage,
-            key=media.storage_key,
-            size=media.size,
-            checksum_sha256=media.checksum_sha256,
-            content_type=media.content_type,
-            filename=media.filename,
-            last_modified=media.created_at,
-        )
+        return await serve_media(request, mediavault_share_service.runtime.storage, media)

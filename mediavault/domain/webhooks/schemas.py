@@ -62,19 +62,9 @@ class WebhookOut(msgspec.Struct):
         return cls(**_fields(row))
 
 
-class WebhookCreated(msgspec.Struct):
+class WebhookCreated(WebhookOut):
     """The answer to ``POST /webhooks``: the endpoint and its ``secret`` (``whsec_<base64>``), shown only here."""
 
-    id: str
-    url: str
-    events: list[str]
-    description: str | None
-    active: bool
-    disabled_reason: str | None
-    disabled_at: dt.datetime | None
-    consecutive_failures: int
-    created_at: dt.datetime
-    updated_at: dt.datetime
     secret: str
 
     @classmethod
