@@ -20,6 +20,7 @@ from mediavault.domain.auth.services import AuthService
 from mediavault.domain.collections.controllers import CollectionController
 from mediavault.domain.collections.services import CollectionService
 from mediavault.domain.media.controllers import MediaController
+from mediavault.domain.media.query import provide_media_query
 from mediavault.domain.media.services import MediaService
 from mediavault.domain.search.controllers import SearchController
 from mediavault.domain.shares.controllers import PublicShareController, ShareController
@@ -153,8 +154,8 @@ class MediaVault(InitPlugin, CLIPlugin):
 
         def service(cls: type[Any]) -> Provide:
             async def build(scope: Scope) -> AsyncIterator[Any]:
-                # The request's session (the one the principal lookup used), closed after the handler.
-                async with scope[REQUEST_SESSION_SCOPE_KEY].take() as session:  # type: ignore[literal-required]
+                # The request's session (the one the principal lookup used), closed right after the handler.
+                async with scope[REQUEST_SESSION_SCOPE_KEY].get() as session:  # type: ignore[literal-required]
                     yield cls(session, runtime)
 
             return Provide(build)
@@ -166,6 +167,7 @@ class MediaVault(InitPlugin, CLIPlugin):
             dependencies={
                 "mediavault_runtime": Provide(lambda: runtime, sync_to_thread=False, use_cache=True),
                 "mediavault_principal": Provide(provide_principal, sync_to_thread=False),
+                "mediavault_media_query": Provide(provide_media_query, sync_to_thread=False),
                 **{key: service(cls) for key, cls in SERVICES.items()},
             },
             exception_handlers=exception_handlers(),

@@ -146,11 +146,13 @@ class VaultRuntime:
 class RequestSession:
     """The database session of one HTTP request, shared by the principal lookup and the request's service.
 
-    The first :meth:`get` (the rate limiter's or the guard's principal lookup) opens it; the first service
-    dependency :meth:`take` s it and closes it after the handler (Litestar's dependency clean-up, also when the
-    handler raises), so a request costs one session and one pooled connection, not two. A session no service
-    took (a 401, a 429, a failed validation) is closed by :class:`RequestSessionMiddleware` once the request is
-    done. Lives in the request's ASGI scope only: never shared between requests.
+    The first :meth:`get` (the rate limiter's or the guard's principal lookup, or the service dependency) opens
+    it, so a request costs one session and one pooled connection, not two. The service dependency closes it
+    right after the handler (Litestar's dependency clean-up), returning the connection before a download
+    streams; :class:`RequestSessionMiddleware` closes it again when the request is done, which is a no-op
+    then, and the only close when no service ran (a 401, a 429, a failed validation) or when Litestar never
+    cleaned up the service because a sibling dependency raised. Lives in the request's ASGI scope only: never
+    shared between requests.
     """
 
     __slots__ = ("_runtime", "_session")
@@ -160,18 +162,13 @@ class RequestSession:
         self._session: AsyncSession | None = None
 
     def get(self) -> AsyncSession:
-        """The request's session, opened on first use; it stays here, owned by the request."""
+        """The request's session, opened on first use."""
         if self._session is None:
             self._session = self._runtime.session()
         return self._session
 
-    def take(self) -> AsyncSession:
-        """The request's session (a new one if none is open), handed over: the caller closes it."""
-        session, self._session = self._session, None
-        return session if session is not None else self._runtime.session()
-
     async def close(self) -> None:
-        """Close the session if it is still here (nobody took it)."""
+        """Close the session (closing an already closed one costs nothing)."""
         session, self._session = self._session, None
         if session is not None:
             await session.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import ColumnElement, Select, delete, func, insert, or_, select, update
@@ -26,6 +26,9 @@ from mediavault.db.models import (
     utcnow,
 )
 from mediavault.db.search import match_clause, owner_clause
+
+if TYPE_CHECKING:
+    from mediavault.domain.media.query import MediaQuery  # a plain query spec; no runtime import of domain code
 
 __all__ = (
     "MEDIA_SORTS",
@@ -185,9 +188,14 @@ class MediaRepository(SQLAlchemyAsyncRepository[Media]):
             )
         )
 
-    async def page(self, stmt: Select[tuple[Media]], *, sort: str, offset: int, limit: int) -> tuple[list[Media], int]:
-        """One page of ``stmt`` ordered by ``sort`` (a :data:`MEDIA_SORTS` key), and the total count."""
-        return await _page(self.session, stmt, Media.id, MEDIA_SORTS[sort], offset, limit)
+    async def page_for(
+        self, owner_id: uuid.UUID, query: MediaQuery, *, collection_id: uuid.UUID | None = None
+    ) -> tuple[list[Media], int]:
+        """One page of ``owner_id``'s media (in ``collection_id`` if given) matching ``query``, and the total."""
+        stmt = self.filtered(
+            owner_id, kind=query.kind, tag=query.tag, q=query.q, search=query.search, collection_id=collection_id
+        )
+        return await _page(self.session, stmt, Media.id, MEDIA_SORTS[query.sort], query.offset, query.per_page)
 
 
 _NEWEST_COLLECTIONS = (Collection.created_at.desc(), Collection.id.desc())

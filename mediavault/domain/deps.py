@@ -8,6 +8,7 @@ from mediavault.auth.providers import Principal
 from mediavault.domain.api_keys.services import ApiKeyService
 from mediavault.domain.auth.services import AuthService
 from mediavault.domain.collections.services import CollectionService
+from mediavault.domain.media.query import MediaQuery
 from mediavault.domain.media.services import MediaService
 from mediavault.domain.shares.services import ShareService
 from mediavault.domain.users.services import UserService
@@ -19,6 +20,7 @@ __all__ = (
     "AuthServiceDep",
     "CollectionServiceDep",
     "CurrentPrincipal",
+    "MediaQueryDep",
     "MediaServiceDep",
     "RuntimeDep",
     "ShareServiceDep",
@@ -34,6 +36,8 @@ AuthServiceDep = NamedDependency[AuthService]
 """``mediavault_auth_service``."""
 UserServiceDep = NamedDependency[UserService]
 """``mediavault_user_service``."""
+MediaQueryDep = NamedDependency[MediaQuery]
+"""``mediavault_media_query``: page, per_page, sort, type and tag of a media listing."""
 MediaServiceDep = NamedDependency[MediaService]
 """``mediavault_media_service``."""
 ApiKeyServiceDep = NamedDependency[ApiKeyService]

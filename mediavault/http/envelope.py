@@ -16,14 +16,17 @@ import datetime as dt
 import re
 import uuid
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request, Response
+from litestar.params import QueryParameter
 from litestar.types import Scope
 
 __all__ = (
+    "PageParam",
+    "PerPageParam",
     "REQUEST_ID_HEADER",
     "Envelope",
     "ErrorBody",
@@ -40,6 +43,11 @@ __all__ = (
 )
 
 T = TypeVar("T")
+
+PageParam = Annotated[int, QueryParameter(ge=1, description="1-based page number")]
+"""``page`` query parameter of list endpoints (>= 1; out of range or not an integer → 400)."""
+PerPageParam = Annotated[int, QueryParameter(ge=1, le=100, description="Items per page, 1-100")]
+"""``per_page`` query parameter of list endpoints (1-100)."""
 
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")

@@ -77,6 +77,11 @@ def test_session_is_closed_when_the_request_fails(vault: tuple[TestClient, Sessi
     sessions.reset()
     assert client.patch(f"{PREFIX}/users/me", headers=alice.headers, content=b"{not json").status_code == 400
     assert len(sessions.opened) <= 1 and sessions.checked_out == 0
+    # a sibling dependency (the shared media query) rejects its parameters while the service is being built
+    for bad in ("per_page=0", "sort=bogus", "type=nope"):
+        sessions.reset()
+        assert client.get(f"{PREFIX}/media?{bad}", headers=alice.headers).status_code == 400
+        assert len(sessions.opened) == 1 and sessions.checked_out == 0, bad
     # the guard rejects a credential the lookup found revoked
     assert client.post(f"{PREFIX}/auth/logout", headers=alice.headers).status_code == 204
     sessions.reset()

@@ -10,8 +10,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from mediavault.domain.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
 from mediavault.domain.deps import ApiKeyServiceDep, CurrentPrincipal
-from mediavault.domain.media.controllers import PageParam, PerPageParam
-from mediavault.http.envelope import Envelope, envelope, paginated
+from mediavault.http.envelope import Envelope, PageParam, PerPageParam, envelope, paginated
 
 __all__ = ("ApiKeyController",)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
@@ -9,11 +10,10 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from mediavault.domain.collections.schemas import CollectionAddMedia, CollectionCreate, CollectionOut, CollectionUpdate
-from mediavault.domain.deps import CollectionServiceDep, CurrentPrincipal
-from mediavault.domain.media.controllers import PageParam, PerPageParam
-from mediavault.domain.media.schemas import MediaKind, MediaOut, MediaSort
+from mediavault.domain.deps import CollectionServiceDep, CurrentPrincipal, MediaQueryDep
+from mediavault.domain.media.schemas import MediaOut
 from mediavault.domain.ownership import parse_id
-from mediavault.http.envelope import Envelope, envelope, paginated
+from mediavault.http.envelope import Envelope, PageParam, PerPageParam, envelope, paginated
 
 __all__ = ("CollectionController",)
 
@@ -107,24 +107,19 @@ class CollectionController(Controller):
         collection_id: FromPath[str],
         mediavault_principal: CurrentPrincipal,
         mediavault_collection_service: CollectionServiceDep,
-        page: PageParam = 1,
-        per_page: PerPageParam = 20,
-        sort: FromQuery[MediaSort] = "-created_at",
-        type: FromQuery[MediaKind | None] = None,
-        tag: FromQuery[str | None] = None,
+        mediavault_media_query: MediaQueryDep,
         q: FromQuery[str | None] = None,
     ) -> Response[Envelope[list[MediaOut]]]:
         """The collection's media with the pagination, filters and sort of ``GET /media``."""
-        items, total = await mediavault_collection_service.list_media(
-            mediavault_principal, collection_id, page=page, per_page=per_page, sort=sort, kind=type, tag=tag, q=q
-        )
+        query = replace(mediavault_media_query, q=q)
+        items, total = await mediavault_collection_service.list_media(mediavault_principal, collection_id, query)
         prefix = mediavault_collection_service.prefix
         return paginated(
             request,
             [MediaOut.of(m, prefix) for m in items],
             total=total,
-            page=page,
-            per_page=per_page,
+            page=query.page,
+            per_page=query.per_page,
             path=f"/collections/{parse_id(collection_id)}/media",
         )
 

@@ -9,6 +9,7 @@ from mediavault.auth.providers import Principal
 from mediavault.db.models import Collection, Media, utcnow
 from mediavault.db.repositories import CollectionRepository, MediaRepository
 from mediavault.domain.collections.schemas import CollectionCreate, CollectionUpdate
+from mediavault.domain.media.query import MediaQuery
 from mediavault.domain.ownership import get_owned, get_owned_ids
 from mediavault.errors import NotFound, ValidationError
 from mediavault.runtime import VaultRuntime
@@ -124,26 +125,14 @@ class CollectionService:
         collection.updated_at = utcnow()
         await self.session.commit()
 
-    async def list_media(
-        self,
-        principal: Principal,
-        collection_id: str,
-        *,
-        page: int,
-        per_page: int,
-        sort: str,
-        kind: str | None = None,
-        tag: str | None = None,
-        q: str | None = None,
-    ) -> tuple[list[Media], int]:
+    async def list_media(self, principal: Principal, collection_id: str, query: MediaQuery) -> tuple[list[Media], int]:
         """One page of the collection's media with the filters and sort of ``GET /media``, and the total.
 
         Raises:
             NotFound: as :meth:`get`.
         """
         collection = await get_owned(self.session, Collection, principal, collection_id, what="Collection")
-        stmt = self.media.filtered(principal.user_id, kind=kind, tag=tag, q=q, collection_id=collection.id)
-        return await self.media.page(stmt, sort=sort, offset=(page - 1) * per_page, limit=per_page)
+        return await self.media.page_for(principal.user_id, query, collection_id=collection.id)
 
     async def _count(self, collection: Collection) -> int:
         return (await self.collections.media_counts([collection.id]))[collection.id]

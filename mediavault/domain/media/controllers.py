@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated, Any
+from dataclasses import dataclass, replace
+from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post, route
 from litestar.openapi.spec import OpenAPIMediaType, Operation, Schema
 from litestar.openapi.spec import RequestBody as OpenAPIRequestBody
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from mediavault.db.models import Media
-from mediavault.domain.deps import CurrentPrincipal, MediaServiceDep
-from mediavault.domain.media.schemas import MediaKind, MediaOut, MediaSort, MediaUpdate
+from mediavault.domain.deps import CurrentPrincipal, MediaQueryDep, MediaServiceDep
+from mediavault.domain.media.schemas import MediaOut, MediaUpdate
 from mediavault.errors import PayloadTooLarge
 from mediavault.http.body import RequestBody
 from mediavault.http.content import content_response
 from mediavault.http.envelope import Envelope, envelope, paginated
 from mediavault.storage.base import StorageBackend
 
-__all__ = ("MediaController", "PageParam", "PerPageParam", "serve_media")
+__all__ = ("MediaController", "serve_media")
 
 
 @dataclass
@@ -65,10 +65,6 @@ async def serve_media(request: Request[Any, Any, Any], storage: StorageBackend, 
     )
 
 
-PageParam = Annotated[int, QueryParameter(ge=1, description="1-based page number")]
-PerPageParam = Annotated[int, QueryParameter(ge=1, le=100, description="Items per page, 1-100")]
-
-
 class MediaController(Controller):
     """The caller's media."""
 
@@ -103,20 +99,21 @@ class MediaController(Controller):
         request: Request[Any, Any, Any],
         mediavault_principal: CurrentPrincipal,
         mediavault_media_service: MediaServiceDep,
-        page: PageParam = 1,
-        per_page: PerPageParam = 20,
-        sort: FromQuery[MediaSort] = "-created_at",
-        type: FromQuery[MediaKind | None] = None,
-        tag: FromQuery[str | None] = None,
+        mediavault_media_query: MediaQueryDep,
         q: FromQuery[str | None] = None,
     ) -> Response[Envelope[list[MediaOut]]]:
-        """The caller's media, paginated, filtered by ``type``, ``tag``, ``q`` and sorted by ``sort``."""
-        items, total = await mediavault_media_service.list_page(
-            mediavault_principal, page=page, per_page=per_page, sort=sort, kind=type, tag=tag, q=q
-        )
+        """The caller's media, paginated (``page``, ``per_page``), filtered by ``type``, ``tag``, ``q`` (substring
+        of filename, title or description) and sorted by ``sort``."""
+        query = replace(mediavault_media_query, q=q)
+        items, total = await mediavault_media_service.list_page(mediavault_principal, query)
         prefix = mediavault_media_service.prefix
         return paginated(
-            request, [MediaOut.of(m, prefix) for m in items], total=total, page=page, per_page=per_page, path="/media"
+            request,
+            [MediaOut.of(m, prefix) for m in items],
+            total=total,
+            page=query.page,
+            per_page=query.per_page,
+            path="/media",
         )
 
     @get("/{media_id:str}")

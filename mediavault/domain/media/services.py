@@ -14,6 +14,7 @@ from mediavault.auth.providers import Principal
 from mediavault.db.models import Media, MediaTag, utcnow
 from mediavault.db.repositories import MediaRepository
 from mediavault.db.search import search_document
+from mediavault.domain.media.query import MediaQuery
 from mediavault.domain.media.schemas import MediaUpdate
 from mediavault.domain.media.sniff import image_dimensions, media_kind, safe_filename, sniff_content_type
 from mediavault.domain.ownership import get_owned
@@ -120,25 +121,13 @@ class MediaService:
         """
         return await get_owned(self.session, Media, principal, media_id, what="Media")
 
-    async def list_page(
-        self,
-        principal: Principal,
-        *,
-        page: int,
-        per_page: int,
-        sort: str,
-        kind: str | None = None,
-        tag: str | None = None,
-        q: str | None = None,
-        search: str | None = None,
-    ) -> tuple[list[Media], int]:
-        """One page of the principal's media and the total matching.
+    async def list_page(self, principal: Principal, query: MediaQuery) -> tuple[list[Media], int]:
+        """One page of the principal's media matching ``query``, and the total matching.
 
-        ``q`` is a substring filter (``GET /media``); ``search`` a full-text query over filename, title,
-        description and tags (``GET /search``, see :mod:`mediavault.db.search`).
+        ``query.q`` is a substring filter (``GET /media``); ``query.search`` a full-text query over filename,
+        title, description and tags (``GET /search``, see :mod:`mediavault.db.search`).
         """
-        stmt = self.media.filtered(principal.user_id, kind=kind, tag=tag, q=q, search=search)
-        return await self.media.page(stmt, sort=sort, offset=(page - 1) * per_page, limit=per_page)
+        return await self.media.page_for(principal.user_id, query)
 
     async def update(self, principal: Principal, media_id: str, data: MediaUpdate) -> Media:
         """Change title, description or tags (and the search index with them); emits ``media.updated``.

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
-from litestar.params import FromQuery, QueryParameter
+from litestar.params import QueryParameter
 
-from mediavault.domain.deps import CurrentPrincipal, MediaServiceDep
-from mediavault.domain.media.controllers import PageParam, PerPageParam
-from mediavault.domain.media.schemas import MediaKind, MediaOut, MediaSort
+from mediavault.domain.deps import CurrentPrincipal, MediaQueryDep, MediaServiceDep
+from mediavault.domain.media.schemas import MediaOut
 from mediavault.errors import ValidationError
 from mediavault.http.envelope import Envelope, paginated
 
@@ -35,21 +35,21 @@ class SearchController(Controller):
         request: Request[Any, Any, Any],
         mediavault_principal: CurrentPrincipal,
         mediavault_media_service: MediaServiceDep,
+        mediavault_media_query: MediaQueryDep,
         q: SearchQuery,
-        page: PageParam = 1,
-        per_page: PerPageParam = 20,
-        sort: FromQuery[MediaSort] = "-created_at",
-        type: FromQuery[MediaKind | None] = None,
-        tag: FromQuery[str | None] = None,
     ) -> Response[Envelope[list[MediaOut]]]:
         """The caller's media matching every word of ``q`` (word prefixes, case-insensitive; SQLite FTS5 or
         PostgreSQL full-text search), with the filters, sort and pagination of ``GET /media``. Empty ``q`` → 400."""
         if not q.strip():
             raise ValidationError.for_field("q", "must not be empty")
-        items, total = await mediavault_media_service.list_page(
-            mediavault_principal, page=page, per_page=per_page, sort=sort, kind=type, tag=tag, search=q
-        )
+        query = replace(mediavault_media_query, search=q)
+        items, total = await mediavault_media_service.list_page(mediavault_principal, query)
         prefix = mediavault_media_service.prefix
         return paginated(
-            request, [MediaOut.of(m, prefix) for m in items], total=total, page=page, per_page=per_page, path="/search"
+            request,
+            [MediaOut.of(m, prefix) for m in items],
+            total=total,
+            page=query.page,
+            per_page=query.per_page,
+            path="/search",
         )

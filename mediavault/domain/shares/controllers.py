@@ -10,11 +10,11 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from mediavault.domain.collections.schemas import CollectionOut
 from mediavault.domain.deps import CurrentPrincipal, ShareServiceDep
-from mediavault.domain.media.controllers import PageParam, PerPageParam, serve_media
+from mediavault.domain.media.controllers import serve_media
 from mediavault.domain.media.schemas import MediaOut
 from mediavault.domain.shares.schemas import PublicCollection, PublicMedia, ShareCreate, ShareOut
 from mediavault.domain.shares.services import SharedCollection
-from mediavault.http.envelope import Envelope, envelope, paginated
+from mediavault.http.envelope import Envelope, PageParam, PerPageParam, envelope, paginated
 
 __all__ = ("PublicShareController", "ShareController")
 

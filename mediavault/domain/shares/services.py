@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mediavault.auth.providers import Principal
 from mediavault.db.models import Collection, Media, Share, utcnow
 from mediavault.db.repositories import CollectionRepository, MediaRepository, ShareRepository
+from mediavault.domain.media.query import MediaQuery
 from mediavault.domain.ownership import get_owned, parse_id
 from mediavault.domain.shares.schemas import ShareCreate
 from mediavault.errors import Forbidden, NotFound, Unauthorized, ValidationError
@@ -136,8 +137,8 @@ class ShareService:
         if collection is None:
             raise NotFound(_GONE)
         count = (await self.collections.media_counts([collection.id]))[collection.id]
-        stmt = self.media.filtered(share.owner_id, collection_id=collection.id)
-        items, total = await self.media.page(stmt, sort="-created_at", offset=(page - 1) * per_page, limit=per_page)
+        query = MediaQuery(page=page, per_page=per_page)
+        items, total = await self.media.page_for(share.owner_id, query, collection_id=collection.id)
         return SharedCollection(collection=collection, media_count=count, media=items, total=total)
 
     async def download(self, token: str, password: str | None, media_id: str | None = None) -> Media:

@@ -9,9 +9,8 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from mediavault.domain.deps import CurrentPrincipal, WebhookServiceDep
-from mediavault.domain.media.controllers import PageParam, PerPageParam
 from mediavault.domain.webhooks.schemas import DeliveryOut, WebhookCreate, WebhookCreated, WebhookOut, WebhookUpdate
-from mediavault.http.envelope import Envelope, envelope, paginated
+from mediavault.http.envelope import Envelope, PageParam, PerPageParam, envelope, paginated
 
 __all__ = ("WebhookController",)
 
