@@ -11,6 +11,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from mediavault import MediaVault, MediaVaultConfig
+from tests.s3 import MotoS3, moto_server
 
 PREFIX = "/api/v1"
 
@@ -90,3 +91,13 @@ def alice(account_factory: Callable[[str], Account]) -> Account:
 @pytest.fixture
 def bob(account_factory: Callable[[str], Account]) -> Account:
     return account_factory("bob@example.com")
+
+
+@pytest.fixture(scope="session")
+def moto_s3() -> Iterator[MotoS3]:
+    """A real S3 API (moto's server in a child process on a free loopback port) for the whole session.
+
+    Each test takes its own bucket: ``moto_s3.create_bucket()`` or ``moto_s3.storage_url()``.
+    """
+    with moto_server() as endpoint:
+        yield endpoint
