@@ -131,6 +131,33 @@ class MediaVaultConfig:
     webhook_poll_interval: float = 1.0
     """Seconds between the delivery worker's looks for work raised by other processes (events committed in
     its own process wake it at once)."""
+    processing_worker: bool = True
+    """Run the media processing worker inside the app (its lifespan): metadata, thumbnails and the share copy of
+    each new upload (see ``docs/processing.md``). Turn off in web processes when ``mediavault worker`` runs."""
+    processing_concurrency: int = 2
+    """Media items processed at once per process; each runs its CPU-heavy work (decoding, resizing) in a worker
+    thread, so this also bounds the threads and the memory (a 24-megapixel JPEG needs ~100 MB while resized)."""
+    processing_timeout: float = 120.0
+    """Seconds a worker holds an item (its lease). A process that dies mid-item leaves it to another worker
+    after this long; an item claimed ``3`` times without finishing is marked failed."""
+    processing_poll_interval: float = 2.0
+    """Seconds between the processing worker's looks for uploads made by other processes (uploads in its own
+    process wake it at once)."""
+    thumbnail_sizes: tuple[int, ...] = (256, 1024)
+    """Thumbnail sizes in pixels (the longer side; 16-4096). ``GET /media/{id}/thumbnail?size=`` accepts exactly
+    these. Empty: no thumbnails."""
+    thumbnail_format: str = "webp"
+    """Format of the thumbnails: ``webp`` (keeps transparency) or ``jpeg``."""
+    max_image_pixels: int = 89_478_485
+    """Largest image (width x height) the processors decode, against decompression bombs; larger images get no
+    thumbnails and a recorded error (Pillow's ``Image.MAX_IMAGE_PIXELS`` default: 0.25 GiB of 24-bit pixels)."""
+    share_strip_metadata: bool = True
+    """Serve images of share links without their metadata (EXIF with GPS position and camera, XMP, text chunks):
+    the link gets a stripped copy; the owner's own downloads stay byte-exact."""
+    dedup: bool = False
+    """Store identical uploads of one user once: a new upload whose SHA-256 matches one of the same user's files
+    gets its own media item (title, tags) sharing the stored bytes; the answer says so in
+    ``X-Mediavault-Deduplicated``. The bytes go when the last item using them is deleted."""
     jwt_algorithm: str = "HS256"
     """JWT signing algorithm; the only one accepted when verifying (RFC 8725 §3.1). HS256/HS384/HS512."""
     jwt_issuer: str = "mediavault"
@@ -160,6 +187,7 @@ class MediaVaultConfig:
         self.webhook_retry_schedule = tuple(float(s) for s in self.webhook_retry_schedule)
         self.webhooks = tuple(w if isinstance(w, WebhookEndpoint) else _endpoint(w) for w in self.webhooks)
         self.plugins = tuple(self.plugins)
+        self.thumbnail_sizes = tuple(sorted({int(s) for s in self.thumbnail_sizes}))
         self.path_prefix = "/" + self.path_prefix.strip("/") if self.path_prefix.strip("/") else ""
         _check(len(self.secret_key) >= 32, "secret_key", "must be at least 32 characters")
         _check(self.jwt_algorithm in {"HS256", "HS384", "HS512"}, "jwt_algorithm", "must be HS256, HS384 or HS512")
@@ -182,6 +210,10 @@ class MediaVaultConfig:
             "argon2_time_cost",
             "argon2_parallelism",
             "password_hash_concurrency",
+            "processing_concurrency",
+            "processing_timeout",
+            "processing_poll_interval",
+            "max_image_pixels",
         ):
             _check(getattr(self, name) > 0, name, "must be positive")
         _check(self.argon2_memory_cost >= 8 * self.argon2_parallelism, "argon2_memory_cost", "must be >= 8 * p")
@@ -194,6 +226,8 @@ class MediaVaultConfig:
         _check(self.webhook_timeout > 0, "webhook_timeout", "must be positive")
         _check(self.webhook_failure_limit > 0, "webhook_failure_limit", "must be positive")
         _check(self.webhook_poll_interval > 0, "webhook_poll_interval", "must be positive")
+        _check(all(16 <= s <= 4096 for s in self.thumbnail_sizes), "thumbnail_sizes", "each must be 16-4096")
+        _check(self.thumbnail_format in {"webp", "jpeg"}, "thumbnail_format", "must be webp or jpeg")
         _check(self.realtime_path.startswith("/"), "realtime_path", "must start with '/'")
         _check(bool(self.redis_key_prefix), "redis_key_prefix", "must not be empty")
         _check(all(s >= 0 for s in self.webhook_retry_schedule), "webhook_retry_schedule", "must be >= 0")
