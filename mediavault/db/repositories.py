@@ -148,6 +148,7 @@ class MediaRepository(SQLAlchemyAsyncRepository[Media]):
         q: str | None = None,
         search: str | None = None,
         collection_id: uuid.UUID | None = None,
+        checksum_sha256: str | None = None,
     ) -> Select[tuple[Media]]:
         """SELECT of ``owner_id``'s media matching the filters.
 
@@ -158,6 +159,7 @@ class MediaRepository(SQLAlchemyAsyncRepository[Media]):
             search: full-text query over filename, title, description and tags (:mod:`mediavault.db.search`);
                 text without any word falls back to the ``q`` substring filter.
             collection_id: only members of this collection.
+            checksum_sha256: exact SHA-256 of the content (lower-case hex).
         """
         dialect = self.session.bind.dialect.name
         match = match_clause(dialect, search) if search else None
@@ -168,6 +170,8 @@ class MediaRepository(SQLAlchemyAsyncRepository[Media]):
                     select(collection_media.c.media_id).where(collection_media.c.collection_id == collection_id)
                 )
             )
+        if checksum_sha256:
+            stmt = stmt.where(Media.checksum_sha256 == checksum_sha256)
         if kind:
             stmt = stmt.where(Media.kind == kind)
         if tag:
@@ -193,7 +197,13 @@ class MediaRepository(SQLAlchemyAsyncRepository[Media]):
     ) -> tuple[list[Media], int]:
         """One page of ``owner_id``'s media (in ``collection_id`` if given) matching ``query``, and the total."""
         stmt = self.filtered(
-            owner_id, kind=query.kind, tag=query.tag, q=query.q, search=query.search, collection_id=collection_id
+            owner_id,
+            kind=query.kind,
+            tag=query.tag,
+            q=query.q,
+            search=query.search,
+            collection_id=collection_id,
+            checksum_sha256=query.checksum_sha256,
         )
         return await _page(self.session, stmt, Media.id, MEDIA_SORTS[query.sort], query.offset, query.per_page)
 

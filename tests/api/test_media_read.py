@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -267,6 +268,31 @@ def test_tag_filter(searcher: Account, mixed: dict[str, dict[str, Any]]) -> None
     assert _ids(_list(searcher, tag="work")[0]) == {mixed["pdf"]["id"]}
     assert _list(searcher, tag="sum")[0] == []  # exact tag, not substring
     assert _list(searcher, tag="nope")[0] == []
+
+
+def test_checksum_filter(searcher: Account, shared_bob: Account, mixed: dict[str, dict[str, Any]]) -> None:
+    png = mixed["png"]
+    checksum = hashlib.sha256(make_png()).hexdigest()
+    assert png["checksum_sha256"] == checksum
+    data, pagination = _list(searcher, checksum_sha256=checksum)
+    assert _ids(data) == {png["id"]} and pagination["total"] == 1
+    assert _ids(_list(searcher, checksum_sha256=checksum.upper())[0]) == {png["id"]}  # hex in any case
+    assert _list(searcher, checksum_sha256=hashlib.sha256(b"other").hexdigest())[0] == []
+    assert _list(searcher, checksum_sha256=checksum, type="document")[0] == []  # combines with the other filters
+    # exact match on the caller's own media only: the same bytes of another user are not visible
+    assert _list(shared_bob, checksum_sha256=hashlib.sha256(make_pdf()).hexdigest())[0] == []
+    link = _list(searcher, checksum_sha256=checksum, per_page=1)[1]
+    assert link["links"]["next"] is None and link["total_pages"] == 1
+
+
+@pytest.mark.parametrize("bad", ["", "abc", "g" * 64, "a" * 63, "a" * 65, " " + "a" * 64, "a" * 64 + "' OR 1=1"])
+def test_bad_checksum_filter(shared_alice: Account, bad: str) -> None:
+    err = error(
+        shared_alice.client.get(f"{PREFIX}/media", headers=shared_alice.headers, params={"checksum_sha256": bad}),
+        400,
+        "validation_error",
+    )
+    assert "checksum_sha256" in err["message"]
 
 
 @pytest.mark.parametrize(
