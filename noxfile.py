@@ -1,4 +1,4 @@
-"""Developer sessions: ``nox -s tests lint typecheck serve``."""
+"""Developer sessions: ``nox -s tests lint typecheck docs serve``."""
 
 from __future__ import annotations
 
@@ -30,6 +30,13 @@ def typecheck(session: nox.Session) -> None:
     """mypy over the package."""
     session.install(".", "mypy>=1.13")
     session.run("mypy", "mediavault")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site into ./site, failing on any warning (broken link, anchor or snippet)."""
+    session.install(".[docs]")
+    session.run("mkdocs", "build", "--strict", *session.posargs)
 
 
 @nox.session
