@@ -1,4 +1,5 @@
-"""Shared fixtures: a real vault app on a real SQLite file and real local storage per test."""
+"""Shared fixtures: a real vault app per test, on a real SQLite file and local storage (the embedded leg) or on
+its own PostgreSQL schema, Redis key prefix and S3 prefix (the full leg, ``tests/backends.py``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from mediavault import MediaVault, MediaVaultConfig
-from tests.s3 import MotoS3, moto_server
+from tests.backends import BACKENDS
+from tests.s3 import MotoS3
 
 PREFIX = "/api/v1"
 
@@ -20,16 +22,29 @@ FAST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_cost": 8, "argon2_paralleli
 
 
 def make_config(tmp_path: Path, **overrides: Any) -> MediaVaultConfig:
-    """A config on a fresh SQLite file and local storage under ``tmp_path``."""
+    """A config whose state is keyed by ``tmp_path``: on the embedded leg a SQLite file and local storage under it,
+    on the full leg its own PostgreSQL schema, Redis key prefix and S3 prefix (:class:`tests.backends.TestBackends`).
+
+    The same ``tmp_path`` gives the same state (a restart); ``overrides`` win (an explicit ``storage_url`` drops
+    the leg's ``storage_options``).
+    """
     values: dict[str, Any] = {
         "secret_key": "test-secret-key-" + "x" * 32,
-        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'vault.db'}",
-        "storage_url": (tmp_path / "media").as_uri(),
         "load_entry_points": False,
         **FAST_ARGON2,
+        **BACKENDS.values(tmp_path),
     }
+    if "storage_url" in overrides:
+        values.pop("storage_options", None)
     values.update(overrides)
     return MediaVaultConfig(**values)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _backends() -> Iterator[None]:
+    """Removes the session's databases, Redis keys and moto server at the end (``tests/backends.py``)."""
+    yield
+    BACKENDS.close()
 
 
 @pytest.fixture
@@ -94,10 +109,10 @@ def bob(account_factory: Callable[[str], Account]) -> Account:
 
 
 @pytest.fixture(scope="session")
-def moto_s3() -> Iterator[MotoS3]:
+def moto_s3() -> MotoS3:
     """A real S3 API (moto's server in a child process on a free loopback port) for the whole session.
 
-    Each test takes its own bucket: ``moto_s3.create_bucket()`` or ``moto_s3.storage_url()``.
+    The same server the full leg stores media on. Each test takes its own bucket: ``moto_s3.create_bucket()`` or
+    ``moto_s3.storage_url()``.
     """
-    with moto_server() as endpoint:
-        yield endpoint
+    return BACKENDS.s3

@@ -3,7 +3,8 @@
 :class:`VaultServer` starts the reference server on a free port with its own data dir, waits for
 ``GET /api/v1/health`` and stops it with SIGTERM (then SIGKILL after a timeout). Every server a test
 starts through the ``vault_servers`` factory is stopped on teardown, even when the test failed, so no
-process is ever left behind.
+process is ever left behind. On the full leg a server's data dir is a root of ``tests/backends.py``: its
+database, Redis key prefix and media live on the selected engines, passed as ``MEDIAVAULT_*`` variables.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from typing import Any
 
 import httpx
 import pytest
+
+from tests.backends import BACKENDS, stored_objects
+from tests.conftest import make_config
 
 PREFIX = "/api/v1"
 PASSWORD = "correct horse battery"
@@ -81,6 +85,7 @@ class VaultServer:
         self.log_path = log_dir / f"server-{self.port}.log"
         child_env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAVAULT_")}
         child_env.update(BASE_ENV)
+        child_env.update(BACKENDS.env(data_dir))
         child_env.update(env or {})
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
@@ -181,7 +186,7 @@ def register_and_login(client: httpx.Client, email: str, password: str = PASSWOR
     return {"Authorization": f"Bearer {login.json()['data']['token']}"}
 
 
-def stored_files(data_dir: Path) -> list[Path]:
-    """Every regular file under the data dir's ``media/`` folder (temporary ``.part-*`` files included)."""
-    root = data_dir / "media"
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+def stored_files(data_dir: Path) -> list[bytes]:
+    """The bytes of every object the server rooted at ``data_dir`` stored (``.part-*`` temporaries included),
+    sorted: its ``media/`` folder on the embedded leg, its S3 prefix on the full leg."""
+    return sorted(stored_objects(make_config(data_dir)).values())
