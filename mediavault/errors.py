@@ -8,11 +8,15 @@ Every error the vault raises on purpose is a :class:`VaultError`; the HTTP layer
     ├── Unauthorized           401 unauthorized
     ├── Forbidden              403 forbidden
     ├── NotFound               404 not_found
+    ├── MethodNotAllowed       405 method_not_allowed
     ├── Conflict               409 conflict
     ├── PayloadTooLarge        413 payload_too_large
     ├── UnsupportedMediaType   415 unsupported_media_type
     ├── RangeNotSatisfiable    416 range_not_satisfiable
     └── RateLimited            429 rate_limited (with Retry-After)
+
+The SDK (:mod:`mediavault.client`) raises the same classes for the error envelopes it receives, with
+``request_id`` set to the answer's ``X-Request-ID``.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ __all__ = (
     "Conflict",
     "ErrorDetail",
     "Forbidden",
+    "MethodNotAllowed",
     "NotFound",
     "PayloadTooLarge",
     "RangeNotSatisfiable",
@@ -50,6 +55,8 @@ class VaultError(Exception):
     status_code: ClassVar[int] = 500
     code: ClassVar[str] = "internal_error"
     default_message: ClassVar[str] = "Internal server error"
+    request_id: str | None = None
+    """The ``X-Request-ID`` of the answer that carried this error (set by :mod:`mediavault.client`)."""
 
     def __init__(
         self,
@@ -98,6 +105,14 @@ class NotFound(VaultError):
     status_code = 404
     code = "not_found"
     default_message = "Resource not found"
+
+
+class MethodNotAllowed(VaultError):
+    """A known path called with a method it does not take (405 ``method_not_allowed``)."""
+
+    status_code = 405
+    code = "method_not_allowed"
+    default_message = "Method not allowed"
 
 
 class Conflict(VaultError):

@@ -1,0 +1,565 @@
+"""Every endpoint of the HTTP contract (docs/api.md), described once as a function returning a :class:`Call`.
+
+:class:`~mediavault.client.Client` and :class:`~mediavault.client.AsyncClient` expose each as a method of the same
+name and arguments (blocking, or awaitable); list endpoints also get an ``iter_*`` method that walks every page.
+The docstrings here are those methods' docstrings. Every method raises the
+:class:`~mediavault.errors.VaultError` subclass of the answer's ``error.code`` (see :mod:`mediavault.client`);
+those most worth handling are listed under *Raises*.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import quote
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from mediavault.client._core import Call, Credentials, Page, data_of, no_content, page_of
+from mediavault.client._transfer import Destination, Download, Progress, Source, Upload
+from mediavault.domain.api_keys.schemas import ApiKeyCreated, ApiKeyOut
+from mediavault.domain.auth.schemas import TokenPair
+from mediavault.domain.collections.schemas import CollectionOut
+from mediavault.domain.media.schemas import MediaOut
+from mediavault.domain.shares.schemas import ShareOut
+from mediavault.domain.system import Health
+from mediavault.domain.users.schemas import UserOut
+from mediavault.domain.webhooks.schemas import DeliveryOut, WebhookCreated, WebhookOut
+from mediavault.http.envelope import Pagination
+
+__all__ = ("OpenedShare",)
+
+Sort = Literal["created_at", "-created_at", "filename", "-filename", "size", "-size"]
+Kind = Literal["image", "video", "audio", "document", "other"]
+
+
+def _id(value: str) -> str:
+    return quote(str(value), safe="")
+
+
+def _drop_unset(**fields: object) -> dict[str, object]:
+    return {k: v for k, v in fields.items() if v is not UNSET}
+
+
+# ----------------------------------------------------------------------------------------------- operations
+
+
+def health() -> Call[Health]:
+    """``GET /health`` → :class:`Health` (``status``, ``checks``: ``{"database": "ok", "storage": "ok"}``).
+
+    Raises:
+        VaultError: 503 when a check fails.
+    """
+    return Call("GET", "/health", data_of(Health), authenticated=False)
+
+
+# ----------------------------------------------------------------------------------------------- auth
+
+
+def _store(credentials: Credentials, pair: TokenPair) -> None:
+    credentials.store(pair)
+
+
+def _forget(credentials: Credentials, _result: None) -> None:
+    credentials.clear()
+
+
+def register(email: str, password: str, display_name: str | None = None) -> Call[UserOut]:
+    """``POST /auth/register`` → the new :class:`User` (it does not log in).
+
+    Args:
+        email: the account's email (its login name).
+        password: 8-1024 characters.
+        display_name: optional, up to 200 characters.
+
+    Raises:
+        Conflict: the email is taken.
+        Forbidden: registration is turned off on this server.
+        ValidationError: a malformed email or a password outside 8-1024 characters.
+    """
+    body = {"email": email, "password": password, "display_name": display_name}
+    return Call("POST", "/auth/register", data_of(UserOut), 201, json=body, authenticated=False)
+
+
+def login(email: str, password: str) -> Call[TokenPair]:
+    """``POST /auth/login`` → :class:`TokenPair`; the client keeps both tokens and refreshes the access token by
+    itself when it expires (once per expiry, shared by concurrent requests).
+
+    Raises:
+        Unauthorized: unknown email or wrong password (the same error for both).
+        RateLimited: too many failed logins for this address or account (``retry_after`` seconds).
+    """
+    body = {"username": email, "password": password}
+    return Call("POST", "/auth/login", data_of(TokenPair), json=body, authenticated=False, after=_store)
+
+
+def refresh(refresh_token: str) -> Call[TokenPair]:
+    """``POST /auth/refresh`` → a new :class:`TokenPair`, which the client keeps; ``refresh_token`` is spent.
+
+    Clients refresh by themselves; call this only to rotate tokens on purpose.
+
+    Raises:
+        Unauthorized: unknown, expired or already spent refresh token (a spent one revokes its whole login).
+    """
+    body = {"refresh_token": refresh_token}
+    return Call("POST", "/auth/refresh", data_of(TokenPair), json=body, authenticated=False, after=_store)
+
+
+def logout() -> Call[None]:
+    """``POST /auth/logout``: the access token and its refresh token stop working at once; the client forgets them.
+
+    Raises:
+        Unauthorized: not logged in with a token.
+    """
+    return Call("POST", "/auth/logout", no_content, 204, after=_forget)
+
+
+# ----------------------------------------------------------------------------------------------- users
+
+
+def me() -> Call[UserOut]:
+    """``GET /users/me`` → the caller's :class:`User`."""
+    return Call("GET", "/users/me", data_of(UserOut))
+
+
+def update_me(
+    *,
+    display_name: str | UnsetType | None = UNSET,
+    email: str | UnsetType = UNSET,
+    password: str | UnsetType = UNSET,
+    current_password: str | UnsetType = UNSET,
+) -> Call[UserOut]:
+    """``PATCH /users/me`` → the updated :class:`User`. Arguments left out are not changed; a new ``password``
+    needs ``current_password`` and ends every other login of the user.
+
+    Raises:
+        ValidationError: ``current_password`` missing or wrong (``details`` names it), or a malformed value.
+        Conflict: the new email is taken.
+    """
+    body = _drop_unset(display_name=display_name, email=email, password=password, current_password=current_password)
+    return Call("PATCH", "/users/me", data_of(UserOut), json=body)
+
+
+def create_api_key(name: str) -> Call[ApiKeyCreated]:
+    """``POST /users/me/api-keys`` → :class:`ApiKeyCreated`, whose ``key`` is shown only in this answer.
+
+    Raises:
+        Forbidden: the client itself authenticates with an API key (keys are managed with a login only).
+        Conflict: the user holds 100 keys already.
+    """
+    return Call("POST", "/users/me/api-keys", data_of(ApiKeyCreated), 201, json={"name": name})
+
+
+def list_api_keys(*, page: int = 1, per_page: int = 20) -> Call[Page[ApiKeyOut]]:
+    """``GET /users/me/api-keys`` → a :class:`Page` of :class:`ApiKey` (newest first, without the keys)."""
+    return Call("GET", "/users/me/api-keys", page_of(ApiKeyOut), params={"page": page, "per_page": per_page})
+
+
+def delete_api_key(key_id: str) -> Call[None]:
+    """``DELETE /users/me/api-keys/{id}``: requests with that key get 401 from now on.
+
+    Raises:
+        NotFound: unknown id, or someone else's key.
+    """
+    return Call("DELETE", f"/users/me/api-keys/{_id(key_id)}", no_content, 204)
+
+
+# ----------------------------------------------------------------------------------------------- media
+
+
+def upload(
+    source: Source,
+    *,
+    filename: str | None = None,
+    title: str | None = None,
+    description: str | None = None,
+    tags: list[str] | None = None,
+    progress: Progress | None = None,
+) -> Call[MediaOut]:
+    """``POST /media/upload`` → the new :class:`Media`, streaming ``source`` without reading it into memory.
+
+    Args:
+        source: a path, a binary file object, or an iterator of ``bytes`` (async iterators with ``AsyncClient``).
+            Paths and seekable files have a known size (``Content-Length``, so the server can refuse an
+            oversized file before it is sent); iterators are sent chunked.
+        filename: name to store (default: the path's base name); the content type is sniffed by the server.
+        title, description: optional text.
+        tags: optional tags (stored trimmed and lower-cased; no commas inside a tag).
+        progress: ``progress(bytes_sent, total_or_None)`` after each chunk of the file.
+
+    Raises:
+        PayloadTooLarge: the file is over the server's ``max_upload_size`` (nothing is kept).
+        ValidationError: an empty file.
+        ValueError: the file changed size while it was being sent.
+        FileNotFoundError: no such path.
+    """
+    fields = {"title": title, "description": description, "tags": ",".join(tags) if tags is not None else None}
+    body = Upload(
+        source, filename=filename, fields={k: v for k, v in fields.items() if v is not None}, progress=progress
+    )
+    return Call("POST", "/media/upload", data_of(MediaOut), 201, upload=body)
+
+
+def get_media(media_id: str) -> Call[MediaOut]:
+    """``GET /media/{id}`` → :class:`Media`.
+
+    Raises:
+        NotFound: unknown or malformed id, or someone else's media.
+    """
+    return Call("GET", f"/media/{_id(media_id)}", data_of(MediaOut))
+
+
+def list_media(
+    *,
+    page: int = 1,
+    per_page: int = 20,
+    type: Kind | None = None,
+    tag: str | None = None,
+    q: str | None = None,
+    sort: Sort | None = None,
+    checksum_sha256: str | None = None,
+) -> Call[Page[MediaOut]]:
+    """``GET /media`` → a :class:`Page` of the caller's :class:`Media`.
+
+    Args:
+        page, per_page: 1-based page, 1-100 items.
+        type: ``image``, ``video``, ``audio``, ``document`` or ``other``.
+        tag: exact tag (case-insensitive).
+        q: substring of filename, title or description (case-insensitive).
+        sort: ``created_at``, ``filename`` or ``size``, ``-`` first for descending (default ``-created_at``).
+        checksum_sha256: only media with this content (SHA-256, 64 hex digits).
+
+    Raises:
+        ValidationError: a value out of range or not in its set.
+    """
+    params = {
+        "page": page,
+        "per_page": per_page,
+        "type": type,
+        "tag": tag,
+        "q": q,
+        "sort": sort,
+        "checksum_sha256": checksum_sha256,
+    }
+    return Call("GET", "/media", page_of(MediaOut), params=params)
+
+
+def update_media(
+    media_id: str,
+    *,
+    title: str | UnsetType | None = UNSET,
+    description: str | UnsetType | None = UNSET,
+    tags: list[str] | UnsetType = UNSET,
+) -> Call[MediaOut]:
+    """``PATCH /media/{id}`` → the updated :class:`Media`; arguments left out are not changed, ``None`` clears.
+
+    Raises:
+        NotFound: as :meth:`get_media`.
+    """
+    body = _drop_unset(title=title, description=description, tags=tags)
+    return Call("PATCH", f"/media/{_id(media_id)}", data_of(MediaOut), json=body)
+
+
+def delete_media(media_id: str) -> Call[None]:
+    """``DELETE /media/{id}``: the media, its bytes and its collection memberships go.
+
+    Raises:
+        NotFound: as :meth:`get_media`.
+    """
+    return Call("DELETE", f"/media/{_id(media_id)}", no_content, 204)
+
+
+def download(media_id: str, destination: Destination, *, progress: Progress | None = None) -> Call[int]:
+    """``GET /media/{id}/content`` streamed to ``destination``; returns the number of bytes written.
+
+    Args:
+        destination: a path (written to a temporary file beside it and renamed when complete, so it never holds
+            half a file) or a binary file object.
+        progress: ``progress(bytes_received, total_or_None)`` after each chunk.
+
+    Raises:
+        NotFound: as :meth:`get_media`.
+    """
+    sink = Download(destination, progress)
+    return Call("GET", f"/media/{_id(media_id)}/content", None, download=sink)
+
+
+def search(
+    q: str,
+    *,
+    page: int = 1,
+    per_page: int = 20,
+    type: Kind | None = None,
+    tag: str | None = None,
+    sort: Sort | None = None,
+    checksum_sha256: str | None = None,
+) -> Call[Page[MediaOut]]:
+    """``GET /search`` → a :class:`Page` of the caller's :class:`Media` whose words start with every word of ``q``
+    (filename, title, description, tags); the other filters as in :meth:`list_media`.
+
+    Raises:
+        ValidationError: ``q`` empty or blank.
+    """
+    params = {
+        "q": q,
+        "page": page,
+        "per_page": per_page,
+        "type": type,
+        "tag": tag,
+        "sort": sort,
+        "checksum_sha256": checksum_sha256,
+    }
+    return Call("GET", "/search", page_of(MediaOut), params=params)
+
+
+# ----------------------------------------------------------------------------------------------- collections
+
+
+def create_collection(name: str, description: str | None = None) -> Call[CollectionOut]:
+    """``POST /collections`` → the new :class:`Collection`."""
+    body = {"name": name, "description": description}
+    return Call("POST", "/collections", data_of(CollectionOut), 201, json=body)
+
+
+def list_collections(*, page: int = 1, per_page: int = 20) -> Call[Page[CollectionOut]]:
+    """``GET /collections`` → a :class:`Page` of the caller's :class:`Collection` (newest first)."""
+    return Call("GET", "/collections", page_of(CollectionOut), params={"page": page, "per_page": per_page})
+
+
+def get_collection(collection_id: str) -> Call[CollectionOut]:
+    """``GET /collections/{id}`` → :class:`Collection`.
+
+    Raises:
+        NotFound: unknown id, or someone else's collection.
+    """
+    return Call("GET", f"/collections/{_id(collection_id)}", data_of(CollectionOut))
+
+
+def update_collection(
+    collection_id: str, *, name: str | UnsetType = UNSET, description: str | UnsetType | None = UNSET
+) -> Call[CollectionOut]:
+    """``PATCH /collections/{id}`` → the updated :class:`Collection` (``description=None`` clears it)."""
+    body = _drop_unset(name=name, description=description)
+    return Call("PATCH", f"/collections/{_id(collection_id)}", data_of(CollectionOut), json=body)
+
+
+def delete_collection(collection_id: str) -> Call[None]:
+    """``DELETE /collections/{id}``: the collection and its share links go, its media stay."""
+    return Call("DELETE", f"/collections/{_id(collection_id)}", no_content, 204)
+
+
+def add_to_collection(collection_id: str, media_ids: list[str]) -> Call[CollectionOut]:
+    """``POST /collections/{id}/media`` → the :class:`Collection`; idempotent, all or nothing (1-1000 ids).
+
+    Raises:
+        NotFound: the collection, or any of the media, is not the caller's (then nothing is added).
+    """
+    body = {"media_ids": list(media_ids)}
+    return Call("POST", f"/collections/{_id(collection_id)}/media", data_of(CollectionOut), json=body)
+
+
+def list_collection_media(
+    collection_id: str,
+    *,
+    page: int = 1,
+    per_page: int = 20,
+    type: Kind | None = None,
+    tag: str | None = None,
+    q: str | None = None,
+    sort: Sort | None = None,
+    checksum_sha256: str | None = None,
+) -> Call[Page[MediaOut]]:
+    """``GET /collections/{id}/media`` → a :class:`Page` of its :class:`Media`, with the filters of
+    :meth:`list_media`."""
+    params = {
+        "page": page,
+        "per_page": per_page,
+        "type": type,
+        "tag": tag,
+        "q": q,
+        "sort": sort,
+        "checksum_sha256": checksum_sha256,
+    }
+    return Call("GET", f"/collections/{_id(collection_id)}/media", page_of(MediaOut), params=params)
+
+
+def remove_from_collection(collection_id: str, media_id: str) -> Call[None]:
+    """``DELETE /collections/{id}/media/{media_id}`` (the media itself stays).
+
+    Raises:
+        NotFound: the media is not in the collection.
+    """
+    return Call("DELETE", f"/collections/{_id(collection_id)}/media/{_id(media_id)}", no_content, 204)
+
+
+# ----------------------------------------------------------------------------------------------- shares
+
+
+class OpenedShare(msgspec.Struct, kw_only=True):
+    """What ``GET /s/{token}`` shows anyone holding the link.
+
+    Attributes:
+        type: ``"media"`` or ``"collection"``.
+        media: the shared :class:`Media` (a media link), else ``None``.
+        collection: the shared :class:`Collection` (a collection link), else ``None``.
+        items: one page of the collection's media (empty for a media link); their ``content_url`` is the link's.
+        pagination: that page's pagination (``None`` for a media link).
+    """
+
+    type: Literal["media", "collection"]
+    media: MediaOut | None = None
+    collection: CollectionOut | None = None
+    items: list[MediaOut] = []
+    pagination: Pagination | None = None
+
+
+class _PublicShare(msgspec.Struct):
+    type: Literal["media", "collection"]
+    media: MediaOut | list[MediaOut]
+    collection: CollectionOut | None = None
+
+
+class _PublicMeta(msgspec.Struct):
+    pagination: Pagination | None = None
+
+
+class _PublicEnvelope(msgspec.Struct):
+    data: _PublicShare
+    meta: _PublicMeta
+
+
+_public = msgspec.json.Decoder(_PublicEnvelope)
+
+
+def _opened(response: object) -> OpenedShare:
+    envelope = _public.decode(response.content)  # type: ignore[attr-defined]
+    data = envelope.data
+    if isinstance(data.media, list):
+        return OpenedShare(
+            type=data.type, collection=data.collection, items=data.media, pagination=envelope.meta.pagination
+        )
+    return OpenedShare(type=data.type, media=data.media)
+
+
+def _password(password: str | None) -> dict[str, str]:
+    return {"X-Share-Password": password} if password is not None else {}
+
+
+def create_share(
+    *,
+    media_id: str | None = None,
+    collection_id: str | None = None,
+    expires_in: int | None = None,
+    password: str | None = None,
+    allow_download: bool = True,
+) -> Call[ShareOut]:
+    """``POST /shares`` → :class:`Share` with ``token`` and ``url``, shown only in this answer.
+
+    Args:
+        media_id, collection_id: exactly one, the caller's.
+        expires_in: seconds until the link dies (``None``: never).
+        password: 8-1024 characters, then required as ``X-Share-Password``.
+        allow_download: ``False`` refuses the content endpoints (403).
+
+    Raises:
+        ValidationError: both or neither target given, or a bad ``expires_in``/``password``.
+        NotFound: the target is not the caller's.
+    """
+    body = {
+        "media_id": media_id,
+        "collection_id": collection_id,
+        "expires_in": expires_in,
+        "password": password,
+        "allow_download": allow_download,
+    }
+    body = {k: v for k, v in body.items() if v is not None}
+    return Call("POST", "/shares", data_of(ShareOut), 201, json=body)
+
+
+def list_shares(*, page: int = 1, per_page: int = 20) -> Call[Page[ShareOut]]:
+    """``GET /shares`` → a :class:`Page` of the caller's :class:`Share` (newest first; ``token``/``url`` ``None``)."""
+    return Call("GET", "/shares", page_of(ShareOut), params={"page": page, "per_page": per_page})
+
+
+def delete_share(share_id: str) -> Call[None]:
+    """``DELETE /shares/{id}``: the link is dead at once."""
+    return Call("DELETE", f"/shares/{_id(share_id)}", no_content, 204)
+
+
+def open_share(token: str, *, password: str | None = None, page: int = 1, per_page: int = 20) -> Call[OpenedShare]:
+    """``GET /s/{token}`` (no account needed) → :class:`OpenedShare`.
+
+    Raises:
+        Unauthorized: the link has a password and ``password`` is missing or wrong.
+        NotFound: unknown, expired or deleted link.
+    """
+    params = {"page": page, "per_page": per_page}
+    return Call("GET", f"/s/{_id(token)}", _opened, params=params, headers=_password(password), authenticated=False)
+
+
+def download_shared(
+    token: str,
+    destination: Destination,
+    *,
+    media_id: str | None = None,
+    password: str | None = None,
+    progress: Progress | None = None,
+) -> Call[int]:
+    """The bytes behind a share link (``GET /s/{token}/content``, or ``/s/{token}/media/{media_id}/content`` for a
+    media of a collection link) streamed to ``destination`` as in :meth:`download`; returns the byte count.
+
+    Raises:
+        Unauthorized: missing or wrong ``password``.
+        Forbidden: the link was made with ``allow_download=False``.
+        NotFound: unknown, expired or deleted link, or a media not in the shared collection.
+    """
+    path = f"/s/{_id(token)}/content" if media_id is None else f"/s/{_id(token)}/media/{_id(media_id)}/content"
+    sink = Download(destination, progress)
+    return Call("GET", path, None, headers=_password(password), download=sink, authenticated=False)
+
+
+# ----------------------------------------------------------------------------------------------- webhooks
+
+
+def create_webhook(url: str, events: list[str], description: str | None = None) -> Call[WebhookCreated]:
+    """``POST /webhooks`` → :class:`WebhookCreated`, whose ``secret`` (``whsec_...``) is shown only here.
+
+    Raises:
+        ValidationError: a URL that is not http(s) or points at a private address, or an unknown event name.
+    """
+    body = {"url": url, "events": list(events), "description": description}
+    return Call("POST", "/webhooks", data_of(WebhookCreated), 201, json=body)
+
+
+def list_webhooks(*, page: int = 1, per_page: int = 20) -> Call[Page[WebhookOut]]:
+    """``GET /webhooks`` → a :class:`Page` of the caller's :class:`Webhook` (newest first)."""
+    return Call("GET", "/webhooks", page_of(WebhookOut), params={"page": page, "per_page": per_page})
+
+
+def get_webhook(webhook_id: str) -> Call[WebhookOut]:
+    """``GET /webhooks/{id}`` → :class:`Webhook`."""
+    return Call("GET", f"/webhooks/{_id(webhook_id)}", data_of(WebhookOut))
+
+
+def update_webhook(
+    webhook_id: str,
+    *,
+    url: str | UnsetType = UNSET,
+    events: list[str] | UnsetType = UNSET,
+    description: str | UnsetType | None = UNSET,
+    active: bool | UnsetType = UNSET,
+) -> Call[WebhookOut]:
+    """``PATCH /webhooks/{id}`` → the updated :class:`Webhook` (``active=True`` re-enables a disabled one)."""
+    body = _drop_unset(url=url, events=events, description=description, active=active)
+    return Call("PATCH", f"/webhooks/{_id(webhook_id)}", data_of(WebhookOut), json=body)
+
+
+def delete_webhook(webhook_id: str) -> Call[None]:
+    """``DELETE /webhooks/{id}`` (its delivery log goes with it)."""
+    return Call("DELETE", f"/webhooks/{_id(webhook_id)}", no_content, 204)
+
+
+def list_deliveries(webhook_id: str, *, page: int = 1, per_page: int = 20) -> Call[Page[DeliveryOut]]:
+    """``GET /webhooks/{id}/deliveries`` → a :class:`Page` of :class:`Delivery` attempts, newest first."""
+    params = {"page": page, "per_page": per_page}
+    return Call("GET", f"/webhooks/{_id(webhook_id)}/deliveries", page_of(DeliveryOut), params=params)

@@ -1,0 +1,176 @@
+"""The blocking client: :class:`Client`, one thin transport over :mod:`mediavault.client._endpoints`."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
+
+import httpx
+
+from mediavault.client import _endpoints as ep
+from mediavault.client._core import Call, Credentials, Page, check, request_parts
+from mediavault.client._transfer import content_length
+from mediavault.errors import VaultError
+
+__all__ = ("Client",)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _method(fn: Callable[P, Call[T]]) -> Callable[Concatenate[Client, P], T]:
+    @functools.wraps(fn)
+    def method(self: Client, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return self.send(fn(*args, **kwargs))
+
+    return method
+
+
+def _pages(fn: Callable[P, Call[Page[T]]]) -> Callable[Concatenate[Client, P], Iterator[T]]:
+    @functools.wraps(fn)
+    def method(self: Client, /, *args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
+        options = cast(dict[str, Any], kwargs)
+        number = int(options.pop("page", 1))
+        while True:
+            page = self.send(fn(*args, page=number, **options))  # type: ignore[arg-type]
+            yield from page.items
+            if page.pagination.links.next is None:
+                return
+            number += 1
+
+    method.__doc__ = f"Every item of every page, from ``page`` on (one request per page): {fn.__doc__}"
+    return method
+
+
+class Client:
+    """A blocking Media Vault client on :class:`httpx.Client` (thread-safe; use as a context manager).
+
+    Args:
+        base_url: the server, e.g. ``"http://127.0.0.1:8080"``.
+        api_key: authenticate every request with ``X-API-Key``.
+        token, refresh_token: resume a login (the access token is refreshed on its first 401).
+        prefix: the vault's mount path (``/api/v1``).
+        timeout: seconds per network operation (``httpx`` semantics; ``None`` waits forever).
+        http: an ``httpx.Client`` of your own (its ``base_url`` must end with the prefix); ``httpx_options`` are
+            passed to the one made otherwise (``verify``, ``proxy``, ``transport``...).
+
+    Every method is an endpoint of :mod:`mediavault.client._endpoints` and raises the
+    :class:`~mediavault.errors.VaultError` subclass of the error's code; network failures
+    raise :class:`httpx.TransportError`.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: str | None = None,
+        token: str | None = None,
+        refresh_token: str | None = None,
+        prefix: str = "/api/v1",
+        timeout: float | None = 30.0,
+        http: httpx.Client | None = None,
+        **httpx_options: Any,
+    ) -> None:
+        self.credentials = Credentials(api_key=api_key, token=token, refresh_token=refresh_token)
+        self._http = http or httpx.Client(base_url=base_url.rstrip("/") + prefix, timeout=timeout, **httpx_options)
+        self._refresh_lock = threading.Lock()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def send(self, call: Call[T]) -> T:
+        """Send one :class:`Call`; after a 401 on an expired access token, refresh once and send it again."""
+        if call.authenticated and self.credentials.refresh_due():
+            self._refresh(self.credentials.token)
+        sent = self.credentials.token
+        response = self._send_once(call)
+        try:
+            if self.credentials.should_refresh(call, response, sent):
+                response.close()
+                self._refresh(sent)
+                response = self._send_once(call)
+            return self._receive(call, response)
+        finally:
+            response.close()
+
+    def _send_once(self, call: Call[Any]) -> httpx.Response:
+        parts = request_parts(call, self.credentials)
+        if call.upload is not None:
+            parts["content"] = call.upload.stream()
+        return self._http.send(self._http.build_request(**parts), stream=True)
+
+    def _receive(self, call: Call[T], response: httpx.Response) -> T:
+        if call.download is not None and response.status_code == call.expect:
+            result = cast(T, call.download.save(response.iter_bytes(), content_length(response.headers)))
+        else:
+            response.read()
+            check(call, response)
+            assert call.parse is not None
+            result = call.parse(response)
+        if call.after is not None:
+            call.after(self.credentials, result)
+        return result
+
+    def _refresh(self, sent: str | None) -> None:
+        with self._refresh_lock:
+            if self.credentials.token != sent or self.credentials.refresh_token is None:
+                return  # another thread refreshed meanwhile
+            try:
+                self.send(ep.refresh(self.credentials.refresh_token))
+            except VaultError:  # refused: this login is over, log in again
+                self.credentials.clear()
+                raise
+
+    health = _method(ep.health)
+    register = _method(ep.register)
+    login = _method(ep.login)
+    refresh = _method(ep.refresh)
+    logout = _method(ep.logout)
+    me = _method(ep.me)
+    update_me = _method(ep.update_me)
+    create_api_key = _method(ep.create_api_key)
+    list_api_keys = _method(ep.list_api_keys)
+    iter_api_keys = _pages(ep.list_api_keys)
+    delete_api_key = _method(ep.delete_api_key)
+    upload = _method(ep.upload)
+    get_media = _method(ep.get_media)
+    list_media = _method(ep.list_media)
+    iter_media = _pages(ep.list_media)
+    update_media = _method(ep.update_media)
+    delete_media = _method(ep.delete_media)
+    download = _method(ep.download)
+    search = _method(ep.search)
+    iter_search = _pages(ep.search)
+    create_collection = _method(ep.create_collection)
+    list_collections = _method(ep.list_collections)
+    iter_collections = _pages(ep.list_collections)
+    get_collection = _method(ep.get_collection)
+    update_collection = _method(ep.update_collection)
+    delete_collection = _method(ep.delete_collection)
+    add_to_collection = _method(ep.add_to_collection)
+    list_collection_media = _method(ep.list_collection_media)
+    iter_collection_media = _pages(ep.list_collection_media)
+    remove_from_collection = _method(ep.remove_from_collection)
+    create_share = _method(ep.create_share)
+    list_shares = _method(ep.list_shares)
+    iter_shares = _pages(ep.list_shares)
+    delete_share = _method(ep.delete_share)
+    open_share = _method(ep.open_share)
+    download_shared = _method(ep.download_shared)
+    create_webhook = _method(ep.create_webhook)
+    list_webhooks = _method(ep.list_webhooks)
+    iter_webhooks = _pages(ep.list_webhooks)
+    get_webhook = _method(ep.get_webhook)
+    update_webhook = _method(ep.update_webhook)
+    delete_webhook = _method(ep.delete_webhook)
+    list_deliveries = _method(ep.list_deliveries)
+    iter_deliveries = _pages(ep.list_deliveries)
