@@ -283,7 +283,7 @@ class DecryptingReader(io.RawIOBase):
             index, offset = divmod(self._pos, self._chunk_size)
             chunk = self._chunk(index)
             n = min(len(view) - filled, len(chunk) - offset)
-            view[filled : filled + n] = chunk[offset : offset + n]
+            view[filled : filled + n] = memoryview(chunk)[offset : offset + n]
             filled += n
             self._pos += n
         return filled

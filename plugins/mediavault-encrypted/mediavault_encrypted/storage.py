@@ -45,11 +45,11 @@ class EncryptedWriter(StorageWriter):
     def _seal_full_chunks(self, block: bytearray) -> bytes:
         size = self._cipher.chunk_size
         view = memoryview(block)
-        sealed = bytearray()
+        sealed = []
         for offset in range(0, len(block), size):
-            sealed += self._cipher.seal(self._index, False, view[offset : offset + size])
+            sealed.append(self._cipher.seal(self._index, False, view[offset : offset + size]))
             self._index += 1
-        return bytes(sealed)
+        return b"".join(sealed)
 
     async def write(self, data: bytes) -> None:
         """Append ``data`` (any length, may be empty).
