@@ -46,3 +46,10 @@ def test_site_builds_strict_without_warnings(tmp_path: Path) -> None:
     # The performance page shows the figures of benchmarks/README.md itself (included at build time, not copied).
     performance = (site / "performance" / "index.html").read_text()
     assert "request_overhead.py" in performance and "--8&lt;--" not in performance
+
+
+def test_readme_links_point_at_files_that_exist() -> None:
+    links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", (ROOT / "README.md").read_text())
+    local = [link for link in links if "://" not in link and not link.startswith("mailto:")]
+    assert "docs/api.md" in local
+    assert [link for link in local if not (ROOT / link).exists()] == []
