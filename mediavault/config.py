@@ -67,6 +67,16 @@ class MediaVaultConfig:
     both wait for a free connection. Unset: 20 for SQLite, 10 for PostgreSQL (SQLAlchemy's default)."""
     storage_url: str = "file://./mediavault-media"
     """fsspec URL of the media byte store: ``file:///srv/media``, ``memory://vault``, ``s3://bucket/prefix``."""
+    storage_options: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
+    """Options for the fsspec filesystem of ``storage_url``; for ``s3://`` those of ``s3fs.S3FileSystem``, e.g.
+    ``{"endpoint_url": "http://minio:9000", "key": "...", "secret": "...", "client_kwargs": {"region_name":
+    "eu-west-1"}}``. From the environment as a JSON object. Unset S3 options fall back to botocore's own sources
+    (``AWS_*`` variables, ``~/.aws``, instance roles)."""
+    storage_presigned_downloads: bool = False
+    """Answer the owner's ``GET /media/{id}/content`` with a ``307`` redirect to a presigned storage URL (S3)
+    instead of streaming the bytes through the app; see docs/configuration.md for when it applies."""
+    storage_presigned_ttl: int = 300
+    """Seconds a presigned download URL stays valid (1-604800, the SigV4 limit)."""
     redis_url: str | None = None
     """Optional Redis URL for shared rate-limit counters, the realtime broker and the token denylist."""
     access_token_ttl: int = 3600
@@ -193,6 +203,9 @@ class MediaVaultConfig:
         _check(self.jwt_algorithm in {"HS256", "HS384", "HS512"}, "jwt_algorithm", "must be HS256, HS384 or HS512")
         _check("://" in self.database_url, "database_url", "must be a SQLAlchemy URL")
         _check(bool(self.storage_url), "storage_url", "must not be empty")
+        _check(isinstance(self.storage_options, Mapping), "storage_options", "must be a mapping")
+        self.storage_options = dict(self.storage_options)
+        _check(0 < self.storage_presigned_ttl <= 604_800, "storage_presigned_ttl", "must be 1-604800 seconds")
         for name in (
             "access_token_ttl",
             "refresh_token_ttl",
@@ -287,6 +300,11 @@ def _convert(raw: str, hint: Any) -> Any:
         return None if raw.strip().lower() in ("", "none") else int(raw)
     if hint is float:
         return float(raw)
+    if text.startswith("dict"):
+        value = json.loads(raw)
+        if not isinstance(value, dict):
+            raise ValueError("must be a JSON object")
+        return value
     if text.startswith("tuple"):
         stripped = raw.strip()
         items: Sequence[Any] = (

@@ -40,6 +40,12 @@ CONTENT_SECURITY_POLICY = "default-src 'none'; sandbox"
 CACHE_CONTROL = "private, no-cache"
 """Per-user content: shared caches must not store it, private caches must revalidate (ETag) before reuse."""
 
+_REDIRECT_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "Referrer-Policy": "no-referrer",
+}
 _PASSIVE_EXACT = frozenset({"application/pdf", "text/plain"})
 _PASSIVE_PREFIXES = ("image/", "video/", "audio/")
 _FALLBACK_NAME = "download"
@@ -153,6 +159,7 @@ async def content_response(
     content_type: str,
     filename: str,
     last_modified: datetime,
+    redirect_ttl: int | None = None,
 ) -> Response:
     """Build the response serving a stored object's bytes, honouring conditional and range requests.
 
@@ -167,6 +174,11 @@ async def content_response(
       non-matching ``If-Range`` all fall back to this.
     * ``HEAD``: the ``200`` headers (including ``Content-Length``) and no body; ``Range`` is ignored for
       ``HEAD`` (§14.2: range handling is defined for ``GET`` only).
+    * ``307 Temporary Redirect`` (§15.4.8) to ``storage.download_url(...)``, only when ``redirect_ttl`` is set,
+      the request is a ``GET`` not answered ``304``, the type is passive (:func:`is_passive_type`: storage cannot
+      send ``nosniff`` and the CSP sandbox that active types need) and the backend can sign URLs. The URL carries
+      the ``Content-Type``, ``Content-Disposition`` and ``Cache-Control`` above; the redirect itself is
+      ``Cache-Control: no-store`` (the URL is a bearer credential that expires).
 
     Every ``200``/``206`` carries ``Content-Type`` (as stored, without an added charset), ``Content-Length``,
     ``ETag``, ``Last-Modified``, ``Accept-Ranges: bytes``, ``Cache-Control: private, no-cache``,
@@ -183,6 +195,8 @@ async def content_response(
         content_type: Stored media type.
         filename: Original filename, for ``Content-Disposition``.
         last_modified: Modification time (aware, or naive UTC); sent with one-second resolution.
+        redirect_ttl: Seconds a presigned redirect URL stays valid; ``None`` (the default) never redirects. Pass it
+            only after the caller was authorised to read the object.
 
     Returns:
         A Litestar response; return it from the route handler. The body, if any, is a stream from
@@ -217,13 +231,26 @@ async def content_response(
     ):
         byte_range = parse_range(range_header, size)
 
+    passive = is_passive_type(content_type)
+    disposition = content_disposition(filename, inline=passive)
+    if redirect_ttl is not None and method == "GET" and passive:
+        url = await storage.download_url(
+            key,
+            expires_in=redirect_ttl,
+            content_type=_safe_content_type(content_type),
+            content_disposition=disposition,
+            cache_control=CACHE_CONTROL,
+        )
+        if url is not None:
+            return Response(content=b"", status_code=307, headers={**_REDIRECT_HEADERS, "Location": url})
+
     response_headers = {
         "Content-Type": _safe_content_type(content_type),
         **validators,
         "Accept-Ranges": "bytes",
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-        "Content-Disposition": content_disposition(filename, inline=is_passive_type(content_type)),
+        "Content-Disposition": disposition,
     }
     if byte_range is None:
         status, start, end = 200, 0, size

@@ -69,3 +69,15 @@ class StorageBackend(ABC):
     @abstractmethod
     async def check(self) -> None:
         """Health probe: raise if the backend cannot be used (``GET /health``)."""
+
+    async def download_url(
+        self, key: str, *, expires_in: int, content_type: str, content_disposition: str, cache_control: str
+    ) -> str | None:
+        """A URL from which clients can fetch the object directly, or ``None`` when the backend has none.
+
+        Used for presigned download redirects (``storage_presigned_downloads``). The URL must be valid for
+        ``expires_in`` seconds, answer a ``GET`` (and ``Range``) with the object's bytes and the given
+        ``Content-Type``, ``Content-Disposition`` and ``Cache-Control``, and grant nothing else. The default has
+        none: downloads stream through the app.
+        """
+        return None

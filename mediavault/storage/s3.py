@@ -1,0 +1,433 @@
+"""A :class:`~mediavault.storage.base.StorageBackend` on S3 or any S3-compatible object store (MinIO, Ceph RGW,
+Cloudflare R2, ...), through `s3fs <https://s3fs.readthedocs.io>`_ (``pip install 'mediavault[s3]'``).
+
+Chosen for ``storage_url=s3://bucket/prefix``. Every S3 call is one of s3fs's coroutines (aiobotocore), run on
+s3fs's own I/O event loop and awaited from the caller's loop (:meth:`S3Storage._on_loop`): no worker thread is held
+while bytes travel, and s3fs keeps its connection pool, retries (``SlowDown``, timeouts) and error translation
+(``NoSuchKey`` → :class:`FileNotFoundError`, ``AccessDenied`` → :class:`PermissionError`, other errors →
+:class:`OSError`).
+
+* **Writes** (:class:`S3Writer`) are S3 multipart uploads (``CreateMultipartUpload``, ``UploadPart``,
+  ``CompleteMultipartUpload``), cut into parts of ``part_size`` bytes (at least 5 MiB, S3's minimum for every part
+  but the last). One part is uploaded while the next one fills, so a writer holds at most about three parts in
+  memory, whatever the object's size. An object smaller than one part is sent with one ``PutObject`` on close.
+  Either way it exists only after :meth:`S3Writer.close`; :meth:`S3Writer.abort` (or a failed close) sends
+  ``AbortMultipartUpload``, so no parts are left behind.
+* **Reads** are one ``GetObject`` with a ``Range`` header for exactly the requested bytes, streamed as they arrive.
+  :meth:`S3Storage.open_sync` returns s3fs's seekable file, which fetches 1 MiB ranged blocks on demand.
+* **Presigned downloads**: :meth:`S3Storage.download_url` signs a ``GetObject`` URL (Signature Version 4) that
+  carries the response ``Content-Type``/``Content-Disposition`` (``response-content-*`` parameters).
+
+Credentials, endpoint and region come from ``MediaVaultConfig.storage_options`` (passed to
+:class:`s3fs.S3FileSystem`: ``key``, ``secret``, ``token``, ``endpoint_url``, ``client_kwargs.region_name``) or,
+where those are not given, from botocore's usual sources: ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``,
+``AWS_SESSION_TOKEN``, ``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL``, ``~/.aws``, instance roles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+from collections.abc import AsyncIterator, Coroutine
+from concurrent.futures import Future
+from typing import IO, Any
+
+import anyio
+
+try:
+    from s3fs import S3FileSystem
+except ImportError as exc:  # pragma: no cover - depends on the installation
+    raise ImportError("storage_url s3://... needs s3fs: pip install 'mediavault[s3]'") from exc
+
+from mediavault.storage.base import StorageBackend, StorageWriter
+from mediavault.storage.fsspec import validate_key
+
+__all__ = (
+    "DEFAULT_PART_SIZE",
+    "MAX_PARTS",
+    "MIN_PART_SIZE",
+    "S3Storage",
+    "S3Writer",
+    "part_size_for",
+)
+
+logger = logging.getLogger(__name__)
+
+MIN_PART_SIZE = 5 * 1024 * 1024
+"""S3's smallest allowed part of a multipart upload, except the last (5 MiB)."""
+DEFAULT_PART_SIZE = 8 * 1024 * 1024
+"""Part size used unless the largest object needs bigger parts (8 MiB)."""
+MAX_PARTS = 10_000
+"""S3's largest part number: an object has at most this many parts."""
+READ_BLOCK_SIZE = 1024 * 1024
+"""Bytes fetched per ranged ``GetObject`` by the files of :meth:`S3Storage.open_sync` (1 MiB)."""
+
+
+def part_size_for(max_object_size: int) -> int:
+    """The part size for objects of up to ``max_object_size`` bytes.
+
+    :data:`DEFAULT_PART_SIZE`, or more (rounded up to whole MiB) when ``MAX_PARTS`` parts of it would not hold
+    ``max_object_size`` (S3 allows 10,000 parts per upload): 8 MiB up to ~78 GiB.
+
+    Raises:
+        ValueError: ``max_object_size`` is not positive.
+    """
+    if max_object_size <= 0:
+        raise ValueError("max_object_size must be positive")
+    mib = 1024 * 1024
+    return max(DEFAULT_PART_SIZE, math.ceil(max_object_size / MAX_PARTS / mib) * mib)
+
+
+class S3Writer(StorageWriter):
+    """Writer returned by :meth:`S3Storage.open_writer`: one S3 multipart upload.
+
+    Bytes are buffered until a part is full; the full part is then uploaded in the background while the next one
+    fills (at most one part in flight). Memory held: at most ``3 * part_size`` plus the last ``write``'s data.
+
+    Finish with exactly one of :meth:`close` (commit) or :meth:`abort` (discard). :meth:`abort` is idempotent,
+    safe after a failed :meth:`write` or :meth:`close`, and a no-op after a successful :meth:`close`.
+    """
+
+    def __init__(self, storage: S3Storage, key: str, object_key: str) -> None:
+        self.key = key
+        self._storage = storage
+        self._object_key = object_key
+        self._buffer = bytearray()
+        self._upload_id: str | None = None
+        self._parts: list[dict[str, Any]] = []  # [{"PartNumber": n, "ETag": ...}] of finished parts
+        self._pending: tuple[int, Future[Any]] | None = None  # the part being uploaded
+        self._state = "open"  # open -> closed | aborted; "failed" after an error in write/close
+
+    def _params(self) -> dict[str, Any]:
+        return {"Bucket": self._storage.bucket, "Key": self._object_key}
+
+    async def write(self, data: bytes) -> None:
+        """Append ``data`` (any length, may be empty); uploads a part each time ``part_size`` bytes are buffered.
+
+        Raises:
+            RuntimeError: the writer is already closed, aborted or failed.
+            OSError: S3 refused a part (the writer is then ``failed``; call :meth:`abort`).
+        """
+        if self._state != "open":
+            raise RuntimeError(f"writer for {self.key!r} is {self._state}")
+        self._buffer += data
+        part_size = self._storage.part_size
+        try:
+            while len(self._buffer) >= part_size:
+                with memoryview(self._buffer) as view:
+                    part = bytes(view[:part_size])
+                del self._buffer[:part_size]
+                await self._send_part(part)
+        except BaseException:
+            self._state = "failed"
+            raise
+
+    async def _send_part(self, part: bytes) -> None:
+        """Wait for the part in flight, then start uploading ``part`` (creating the upload on the first part)."""
+        await self._finish_pending()
+        if self._upload_id is None:
+            created = await self._storage._call("create_multipart_upload", **self._params())
+            self._upload_id = str(created["UploadId"])
+        number = len(self._parts) + 1
+        coroutine = self._storage.fs._call_s3(
+            "upload_part", **self._params(), UploadId=self._upload_id, PartNumber=number, Body=part
+        )
+        self._pending = (number, self._storage._submit(coroutine))
+
+    async def _finish_pending(self) -> None:
+        if self._pending is None:
+            return
+        number, future = self._pending
+        try:
+            answer = await asyncio.wrap_future(future)
+        finally:
+            self._pending = None
+        self._parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+
+    async def _commit(self) -> None:
+        tail = bytes(self._buffer)
+        self._buffer.clear()
+        if self._upload_id is None:  # smaller than one part: a single PUT
+            await self._storage._call("put_object", **self._params(), Body=tail)
+            return
+        if tail:
+            await self._send_part(tail)  # the last part may be smaller than 5 MiB
+        await self._finish_pending()
+        await self._storage._call(
+            "complete_multipart_upload",
+            **self._params(),
+            UploadId=self._upload_id,
+            MultipartUpload={"Parts": self._parts},
+        )
+
+    async def close(self) -> None:
+        """Upload what is buffered and complete the upload: the object becomes visible under its key.
+
+        A second call after success is a no-op. On failure the multipart upload is aborted before re-raising.
+
+        Raises:
+            RuntimeError: the writer was aborted or had failed.
+            OSError: S3 refused the last part or the completion.
+        """
+        if self._state == "closed":
+            return
+        if self._state != "open":
+            raise RuntimeError(f"writer for {self.key!r} is {self._state}")
+        try:
+            with anyio.CancelScope(shield=True):
+                await self._commit()
+        except BaseException:
+            self._state = "failed"
+            with anyio.CancelScope(shield=True):
+                await self.abort()
+            raise
+        self._state = "closed"
+
+    async def abort(self) -> None:
+        """Discard everything written: waits for the part in flight, then aborts the multipart upload.
+
+        Never raises: an abort S3 refuses is logged (with the upload id) and left to the bucket's lifecycle rule
+        for incomplete multipart uploads.
+        """
+        if self._state in ("closed", "aborted"):
+            return
+        self._state = "aborted"
+        self._buffer.clear()
+        with anyio.CancelScope(shield=True):
+            if self._pending is not None:
+                # Let the part in flight land first: a part finishing after the abort could outlive it.
+                with contextlib.suppress(Exception):
+                    await self._finish_pending()
+            if self._upload_id is None:
+                return
+            try:
+                await self._storage._call("abort_multipart_upload", **self._params(), UploadId=self._upload_id)
+            except FileNotFoundError:
+                pass  # already gone
+            except Exception:
+                logger.warning(
+                    "could not abort multipart upload %s of s3://%s/%s",
+                    self._upload_id,
+                    self._storage.bucket,
+                    self._object_key,
+                    exc_info=True,
+                )
+
+
+class S3Storage(StorageBackend):
+    """Media bytes in an S3 bucket, under an optional key prefix.
+
+    Args:
+        url: ``s3://bucket`` or ``s3://bucket/prefix`` (``s3a://`` works too).
+        part_size: Multipart upload part size in bytes, at least :data:`MIN_PART_SIZE` (5 MiB); see
+            :func:`part_size_for`.
+        **storage_options: Passed to :class:`s3fs.S3FileSystem`: ``key``, ``secret``, ``token``,
+            ``endpoint_url``, ``client_kwargs={"region_name": ...}``, ``config_kwargs`` ... Presigned URLs use
+            Signature Version 4 unless ``config_kwargs.signature_version`` says otherwise.
+
+    Attributes:
+        fs: The s3fs filesystem.
+        bucket: The bucket name.
+        prefix: The key prefix without trailing ``/`` (``""`` for none).
+
+    Raises:
+        ValueError: ``url`` names no bucket, is not an S3 URL, or ``part_size`` is below 5 MiB.
+    """
+
+    def __init__(self, url: str, *, part_size: int = DEFAULT_PART_SIZE, **storage_options: Any) -> None:
+        scheme, sep, rest = url.partition("://")
+        if not sep or scheme not in ("s3", "s3a"):
+            raise ValueError(f"not an s3:// URL: {url!r}")
+        bucket, _, prefix = rest.partition("/")
+        if not bucket:
+            raise ValueError(f"storage_url must name a bucket (s3://bucket/prefix): {url!r}")
+        if part_size < MIN_PART_SIZE:
+            raise ValueError(f"part_size must be at least {MIN_PART_SIZE} bytes (S3's minimum part size)")
+        options = dict(storage_options)
+        options["config_kwargs"] = {"signature_version": "s3v4", **(options.get("config_kwargs") or {})}
+        self.url = url
+        self.fs = S3FileSystem(**options)
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.part_size = part_size
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.url!r})"
+
+    def object_key(self, key: str) -> str:
+        """The S3 object key of storage key ``key`` (the prefix joined with the validated key).
+
+        Raises:
+            ValueError: ``key`` is not a valid key (see :func:`~mediavault.storage.fsspec.validate_key`).
+        """
+        validate_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def _submit(self, coroutine: Coroutine[Any, Any, Any]) -> Future[Any]:
+        """Schedule ``coroutine`` on s3fs's event loop (its aiobotocore client lives there)."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.fs.loop)
+
+    async def _on_loop(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
+        """Run ``coroutine`` on s3fs's event loop and await its result here; cancelling the caller cancels it."""
+        return await asyncio.wrap_future(self._submit(coroutine))
+
+    async def _call(self, method: str, **params: Any) -> Any:
+        """One S3 API call (``method`` in botocore's snake_case), with s3fs's retries and error translation."""
+        return await self._on_loop(self.fs._call_s3(method, **params))
+
+    async def open_writer(self, key: str) -> S3Writer:
+        """Start writing a new object at ``key``; it becomes visible only after :meth:`S3Writer.close`.
+
+        Nothing is sent to S3 until the first part is full (or the writer is closed).
+
+        Raises:
+            ValueError: invalid key.
+        """
+        return S3Writer(self, key, self.object_key(key))
+
+    def read(
+        self, key: str, start: int = 0, end: int | None = None, chunk_size: int = 256 * 1024
+    ) -> AsyncIterator[bytes]:
+        """Stream bytes ``[start, end)`` of the object at ``key`` with one ranged ``GetObject``.
+
+        Chunks hold at most ``chunk_size`` bytes. ``end`` past the end of the object stops at the end; ``start``
+        at or past the end yields nothing. The response is closed when iteration ends, fails or stops early.
+
+        Args:
+            key: Storage key.
+            start: First byte offset, ``>= 0``.
+            end: Exclusive end offset, ``>= start``; ``None`` reads to the end.
+            chunk_size: Maximum bytes per yielded chunk, ``> 0``.
+
+        Raises:
+            ValueError: invalid key or offsets (raised immediately, before iteration).
+            FileNotFoundError: no object at ``key`` (raised on first iteration).
+            OSError: any other S3 error.
+        """
+        object_key = self.object_key(key)
+        if start < 0 or (end is not None and end < start) or chunk_size <= 0:
+            raise ValueError(f"invalid read range start={start} end={end} chunk_size={chunk_size}")
+        return self._read(object_key, start, end, chunk_size)
+
+    async def _read(self, object_key: str, start: int, end: int | None, chunk_size: int) -> AsyncIterator[bytes]:
+        if end == start:
+            return
+        params: dict[str, Any] = {"Bucket": self.bucket, "Key": object_key}
+        if start or end is not None:
+            params["Range"] = f"bytes={start}-{'' if end is None else end - 1}"  # RFC 9110 §14.1.2: inclusive
+        try:
+            answer = await self._call("get_object", **params)
+        except OSError as exc:
+            if _error_code(exc) == "InvalidRange":  # the range starts at or past the end: no bytes
+                return
+            raise
+        body = answer["Body"]
+        try:
+            while True:
+                data = await self._on_loop(_read_up_to(body, chunk_size))
+                if not data:
+                    break
+                yield data
+        finally:
+            self.fs.loop.call_soon_threadsafe(body.close)  # aiohttp objects belong to s3fs's loop
+
+    def open_sync(self, key: str) -> IO[bytes]:
+        """Open the object for blocking, seekable reads (1 MiB ranged reads on demand). Only call from a worker
+        thread.
+
+        Raises:
+            ValueError: invalid key.
+            FileNotFoundError: no object at ``key``.
+        """
+        file: IO[bytes] = self.fs.open(
+            f"{self.bucket}/{self.object_key(key)}", "rb", block_size=READ_BLOCK_SIZE, cache_type="readahead"
+        )
+        return file
+
+    async def delete(self, key: str) -> None:
+        """Remove the object at ``key`` (``DeleteObject``); a missing object is not an error.
+
+        Raises:
+            ValueError: invalid key.
+            OSError: S3 refused the deletion.
+        """
+        await self._call("delete_object", Bucket=self.bucket, Key=self.object_key(key))
+
+    async def exists(self, key: str) -> bool:
+        """Whether an object is stored at ``key`` (``HeadObject``).
+
+        Raises:
+            ValueError: invalid key.
+            OSError: S3 errors other than "not found".
+        """
+        try:
+            await self._call("head_object", Bucket=self.bucket, Key=self.object_key(key))
+        except FileNotFoundError:
+            return False
+        return True
+
+    async def check(self) -> None:
+        """Health probe: the bucket exists and the credentials may use it (``HeadBucket``).
+
+        Raises:
+            FileNotFoundError: no such bucket.
+            PermissionError: the credentials may not access it.
+            OSError: S3 is unreachable or answered another error.
+        """
+        await self._call("head_bucket", Bucket=self.bucket)
+
+    async def download_url(
+        self, key: str, *, expires_in: int, content_type: str, content_disposition: str, cache_control: str
+    ) -> str:
+        """A presigned ``GetObject`` URL (Signature Version 4) for the object at ``key``.
+
+        S3 answers it with the ``Content-Type``, ``Content-Disposition`` and ``Cache-Control`` given here (the
+        ``response-content-type``, ``response-content-disposition`` and ``response-cache-control`` parameters), and
+        honours ``Range`` on it. Signing is local: no request is made, and the object's existence is not checked.
+
+        Args:
+            key: Storage key.
+            expires_in: Seconds the URL stays valid (SigV4 allows 1 to 604800).
+            content_type: ``Content-Type`` of the answer.
+            content_disposition: ``Content-Disposition`` of the answer.
+            cache_control: ``Cache-Control`` of the answer.
+
+        Raises:
+            ValueError: invalid key.
+        """
+        path = f"{self.bucket}/{self.object_key(key)}"
+        return str(
+            await self._on_loop(
+                self.fs._url(
+                    path,
+                    expires=expires_in,
+                    ResponseContentType=content_type,
+                    ResponseContentDisposition=content_disposition,
+                    ResponseCacheControl=cache_control,
+                )
+            )
+        )
+
+
+def _error_code(exc: BaseException) -> str | None:
+    """The S3 error code (``"InvalidRange"`` ...) behind an error s3fs translated from a botocore ``ClientError``."""
+    response = getattr(exc.__cause__, "response", None)
+    return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+
+
+async def _read_up_to(body: Any, size: int) -> bytes:
+    """Read up to ``size`` bytes from an aiobotocore streaming body (fewer only at the end)."""
+    data = await body.read(size)
+    if not data or len(data) == size:
+        return bytes(data)
+    parts = [data]
+    got = len(data)
+    while got < size:
+        more = await body.read(size - got)
+        if not more:
+            break
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)
