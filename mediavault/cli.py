@@ -73,10 +73,12 @@ def migrate_command(data_dir: Path) -> None:
 @main.command("worker")
 @click.option("--data-dir", default="./mediavault-data", show_default=True, type=click.Path(path_type=Path))
 def worker_command(data_dir: Path) -> None:
-    """Run only the webhook delivery worker (settings from MEDIAVAULT_* variables), until SIGINT/SIGTERM.
+    """Run only the background workers, webhook delivery and media processing (settings from MEDIAVAULT_*
+    variables), until SIGINT/SIGTERM.
 
-    For deployments that keep delivery out of the web processes: run those with
-    MEDIAVAULT_WEBHOOK_WORKER=false and one or more of these beside them (they share the work safely).
+    For deployments that keep that work out of the web processes: run those with
+    MEDIAVAULT_WEBHOOK_WORKER=false and MEDIAVAULT_PROCESSING_WORKER=false, and one or more of these beside
+    them (they share the work safely).
     """
     from mediavault.server import load_config
 
@@ -98,9 +100,11 @@ async def _run_worker(config: object) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         await runtime.webhooks.start()
-        click.echo("webhook worker running (Ctrl+C to stop)")
+        await runtime.processing.start()
+        click.echo("webhook and media processing workers running (Ctrl+C to stop)")
         await stop.wait()
     finally:
+        await runtime.processing.stop()
         await runtime.webhooks.stop()
         await runtime.dispose()
 

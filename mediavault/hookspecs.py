@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from mediavault.auth.providers import AuthProvider
     from mediavault.config import MediaVaultConfig
     from mediavault.events import Event
+    from mediavault.processing.base import MediaProcessor
     from mediavault.storage.base import StorageBackend
     from mediavault.webhooks.transport import WebhookTransport
 
@@ -122,4 +123,36 @@ def mediavault_webhook_transports(config: MediaVaultConfig) -> list[WebhookTrans
             @hookimpl
             def mediavault_webhook_transports(config):
                 return [QueueTransport()]
+    """
+
+
+@hookspec
+def mediavault_media_processors(config: MediaVaultConfig) -> list[MediaProcessor]:
+    """Return extra :class:`~mediavault.processing.MediaProcessor` objects: work done on each new media item.
+
+    The processing worker runs every processor whose ``accepts(media)`` is true once per item, after the upload
+    committed (``processing_concurrency`` items at a time; a sync ``process`` in a worker thread). Each result is
+    recorded on the item (``GET /media/{id}/metadata``), its variants stored next to the bytes and deleted with
+    them. Plugins' processors come before the built-in ones (``trylast``: ``image``, ``thumbnails``, ``share``);
+    a processor whose ``name`` is already taken replaces the later one of that name.
+
+    Args:
+        config: the vault's configuration.
+
+    Examples:
+        .. code-block:: python
+
+            class PageCount:
+                name = "pdf"
+
+                def accepts(self, media):
+                    return media.content_type == "application/pdf"
+
+                def process(self, media):  # runs in a worker thread
+                    with media.open() as fp:
+                        return ProcessingResult(info={"pages": count_pages(fp)})
+
+            @hookimpl
+            def mediavault_media_processors(config):
+                return [PageCount()]
     """

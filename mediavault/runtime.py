@@ -25,6 +25,7 @@ from mediavault.config import MediaVaultConfig
 from mediavault.db.engine import create_engine, migrate
 from mediavault.events import Event, EventPublisher
 from mediavault.http.ratelimit import RateLimiter
+from mediavault.processing.worker import ProcessingWorker
 from mediavault.realtime.hub import RealtimeHub
 from mediavault.storage.base import StorageBackend
 from mediavault.webhooks.transport import WebhookTransport
@@ -55,6 +56,8 @@ class VaultRuntime:
         realtime: the realtime broker (its lifespan is run by the app; fed by ``events``).
         webhook_transports: how webhook deliveries leave, from ``mediavault_webhook_transports``, plugins' first.
         webhooks: the webhook delivery worker (run in the lifespan when ``webhook_worker``).
+        processing: the media processing worker, with the processors from ``mediavault_media_processors``
+            (run in the lifespan when ``processing_worker``).
     """
 
     def __init__(self, config: MediaVaultConfig) -> None:
@@ -85,6 +88,10 @@ class VaultRuntime:
         ]
         self.webhooks = WebhookWorker(self)
         self.events.subscribe(self.webhooks.notify)
+        self.processing = ProcessingWorker(
+            self, [p for group in hook.mediavault_media_processors(config=config) for p in group]
+        )
+        self.events.subscribe(self.processing.notify)
         self._engine: AsyncEngine | None = None
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
 
@@ -122,16 +129,19 @@ class VaultRuntime:
 
     @asynccontextmanager
     async def lifespan(self, _app: Any = None) -> AsyncIterator[None]:
-        """App lifespan: migrate when ``auto_migrate``, start the webhook worker when ``webhook_worker``; at
-        shutdown stop the worker and dispose of the engine."""
+        """App lifespan: migrate when ``auto_migrate``, start the webhook worker when ``webhook_worker`` and the
+        processing worker when ``processing_worker``; at shutdown stop them and dispose of the engine."""
         if self.config.auto_migrate:
             await self.migrate()
         if self.config.webhook_worker:
             await self.webhooks.start()
+        if self.config.processing_worker:
+            await self.processing.start()
         try:
             yield
         finally:
             await self.events.drain()
+            await self.processing.stop()
             await self.webhooks.stop()
             await self.dispose()
 

@@ -14,16 +14,31 @@ from uuid import UUID, uuid4
 
 from advanced_alchemy.base import CommonTableAttributes, create_registry
 from advanced_alchemy.types import GUID, DateTimeUTC, JsonB
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = (
     "ApiKey",
     "Base",
+    "Blob",
     "Collection",
     "Media",
+    "MediaProcessing",
     "MediaTag",
+    "MediaVariant",
     "OutboxEvent",
     "RefreshToken",
     "Share",
@@ -32,6 +47,7 @@ __all__ = (
     "Webhook",
     "WebhookDelivery",
     "collection_media",
+    "media_blob",
     "metadata",
 )
 
@@ -302,3 +318,72 @@ class ApiKey(Base):
     name: Mapped[str] = mapped_column(String(200))
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Blob(Base):
+    """Stored bytes shared by several media items of one owner (``dedup``): one row per ``(owner_id, checksum_sha256)``.
+
+    Media items using it are linked through :data:`media_blob`; their bytes are read at the blob's ``storage_key``.
+    The link's foreign key refuses to delete a blob still in use (``RESTRICT``), so no deletion race can leave an
+    item without its bytes, and the unique ``(owner_id, checksum_sha256)`` makes two concurrent identical uploads
+    end with one blob.
+    """
+
+    __tablename__ = "mediavault_blob"
+    __table_args__ = (UniqueConstraint("owner_id", "checksum_sha256"),)
+
+    owner_id: Mapped[UUID] = mapped_column(GUID, ForeignKey("mediavault_user.id", ondelete="CASCADE"))
+    checksum_sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    storage_key: Mapped[str] = mapped_column(String(512), unique=True)
+
+
+media_blob = Table(
+    "mediavault_media_blob",
+    metadata,
+    Column("media_id", GUID, ForeignKey("mediavault_media.id", ondelete="CASCADE"), primary_key=True),
+    Column("blob_id", GUID, ForeignKey("mediavault_blob.id", ondelete="RESTRICT"), nullable=False, index=True),
+)
+"""Which media items read their bytes from a shared :class:`Blob` (deduplicated uploads); the others own theirs."""
+
+
+class MediaProcessing(Base):
+    """Processing state and results of one media item, written in its upload's transaction (``pending``).
+
+    The processing worker claims pending rows with a lease (``claim_token``, ``claimed_until``, see
+    :mod:`mediavault.db.leases`), runs the processors and records ``done`` (or ``failed`` after
+    ``attempts`` claims without finishing). ``info`` holds each processor's public results (``{name: {...}}``),
+    ``private`` what must never leave the server (e.g. the GPS position), ``errors`` each failed processor's message.
+    """
+
+    __tablename__ = "mediavault_media_processing"
+    __table_args__ = (Index("ix_mediavault_media_processing_due", "status", "claimed_until"),)
+
+    media_id: Mapped[UUID] = mapped_column(GUID, ForeignKey("mediavault_media.id", ondelete="CASCADE"), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claim_token: Mapped[UUID | None] = mapped_column(GUID, default=None)
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    processed_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    info: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
+    private: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
+    errors: Mapped[dict[str, str]] = mapped_column(JsonB, default=dict)
+
+
+class MediaVariant(Base):
+    """A derived file of a media item (a thumbnail, the metadata-stripped share copy), stored at ``storage_key``.
+
+    ``name`` is unique per item (``thumb-256``, ``share``); the row and its bytes go with the item.
+    """
+
+    __tablename__ = "mediavault_media_variant"
+    __table_args__ = (UniqueConstraint("media_id", "name"),)
+
+    media_id: Mapped[UUID] = mapped_column(GUID, ForeignKey("mediavault_media.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(600), unique=True)
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    checksum_sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int | None] = mapped_column(Integer, default=None)
+    height: Mapped[int | None] = mapped_column(Integer, default=None)

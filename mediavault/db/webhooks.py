@@ -7,11 +7,10 @@ Two steps move an event to a receiver, each safe with any number of worker proce
    ``UPDATE ... SET dispatched_at WHERE dispatched_at IS NULL`` (only one transaction can win it), and
    the unique ``(webhook_id, event_id, attempt)`` index refuses a second copy whatever happens.
 2. **Claim** (:meth:`DeliveryRepository.claim_due`): due attempts get a ``claim_token`` and a lease
-   (``claimed_until``) before they are sent, so no other worker sends them while the lease runs. On
-   PostgreSQL the candidates are read with ``SELECT ... FOR UPDATE SKIP LOCKED`` (concurrent claimers
-   skip each other's rows instead of waiting); on SQLite, which has no row locks, one conditional
-   ``UPDATE`` whose ``WHERE`` re-checks the lease takes them (SQLite runs one writer at a time). A worker
-   that dies mid-send leaves a lease that expires, and the attempt is made again (at-least-once).
+   (``claimed_until``) before they are sent, so no other worker sends them while the lease runs
+   (:func:`mediavault.db.leases.claim`: ``SKIP LOCKED`` on PostgreSQL, a conditional ``UPDATE`` on SQLite,
+   shared with the media processing worker). A worker that dies mid-send leaves a lease that expires, and
+   the attempt is made again (at-least-once).
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import and_, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mediavault.db.leases import claim
 from mediavault.db.models import OutboxEvent, Webhook, WebhookDelivery, utcnow
 
 __all__ = ("ClaimedDelivery", "DeliveryRepository", "WebhookRepository")
@@ -186,35 +186,18 @@ class DeliveryRepository(SQLAlchemyAsyncRepository[WebhookDelivery]):
         The caller commits right away, before sending: the lease, not a held transaction, keeps the
         attempts to this worker for ``lease`` seconds.
         """
-        now = utcnow()
-        token = uuid.uuid4()
-        lease_end = now + dt.timedelta(seconds=lease)
-        candidates = (
-            select(WebhookDelivery.id)
-            .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
-            .where(self._due(now), Webhook.active.is_(True))
-            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-            .limit(limit)
+        token = await claim(
+            self.session,
+            WebhookDelivery,
+            due=self._due(utcnow()),
+            order_by=(WebhookDelivery.next_attempt_at, WebhookDelivery.id),
+            limit=limit,
+            lease=lease,
+            join=(Webhook, Webhook.id == WebhookDelivery.webhook_id),
+            only=Webhook.active.is_(True),
         )
-        if self.dialect == "postgresql":
-            ids = list(await self.session.scalars(candidates.with_for_update(skip_locked=True, of=WebhookDelivery)))
-            if not ids:
-                return []
-            await self.session.execute(
-                update(WebhookDelivery)
-                .where(WebhookDelivery.id.in_(ids))
-                .values(claim_token=token, claimed_until=lease_end)
-                .execution_options(synchronize_session=False)
-            )
-        else:
-            result = await self.session.execute(
-                update(WebhookDelivery)
-                .where(WebhookDelivery.id.in_(candidates), self._due(now))
-                .values(claim_token=token, claimed_until=lease_end)
-                .execution_options(synchronize_session=False)
-            )
-            if not result.rowcount:  # type: ignore[attr-defined]
-                return []
+        if token is None:
+            return []
         rows = await self.session.execute(
             select(WebhookDelivery, Webhook.owner_id, Webhook.url, Webhook.secret, OutboxEvent.payload)
             .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+import time
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from mediavault.http.envelope import VERSION
+
+if TYPE_CHECKING:
+    from tests.conftest import Account
 
 RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -50,3 +54,13 @@ def error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
 def fields(err: dict[str, Any]) -> set[str]:
     """The field names of an error's ``details``."""
     return {d["field"] for d in err["details"]}
+
+
+def processed(account: Account, media_id: str) -> dict[str, Any]:
+    """``GET /media/{id}/metadata`` once the worker is done with the item (polls; no timing is asserted)."""
+    for _ in range(400):
+        state = success(account.client.get(f"/api/v1/media/{media_id}/metadata", headers=account.headers))
+        if state["status"] != "pending":
+            return state
+        time.sleep(0.025)
+    raise AssertionError(f"{media_id} was not processed: {state}")

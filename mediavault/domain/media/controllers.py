@@ -12,16 +12,19 @@ from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from mediavault.db.models import Media
+from mediavault.db.models import Media, MediaVariant
 from mediavault.domain.deps import CurrentPrincipal, MediaQueryDep, MediaServiceDep
-from mediavault.domain.media.schemas import MediaOut, MediaUpdate
+from mediavault.domain.media.schemas import MediaOut, MediaProcessingOut, MediaUpdate
 from mediavault.errors import PayloadTooLarge
 from mediavault.http.body import RequestBody
 from mediavault.http.content import content_response
 from mediavault.http.envelope import Envelope, envelope, paginated
 from mediavault.storage.base import StorageBackend
 
-__all__ = ("MediaController", "serve_media")
+__all__ = ("DEDUPLICATED_HEADER", "MediaController", "serve_media")
+
+DEDUPLICATED_HEADER = "X-Mediavault-Deduplicated"
+"""Sent on ``POST /media/upload`` when ``dedup`` is on: ``true`` if the bytes were already stored (now shared)."""
 
 
 @dataclass
@@ -49,19 +52,44 @@ class UploadOperation(Operation):
         )
 
 
-async def serve_media(request: Request[Any, Any, Any], storage: StorageBackend, media: Media) -> Response[bytes]:
-    """The stored bytes of ``media`` under the download rules of :func:`~mediavault.http.content.content_response`
-    (used by the owner's ``/media/{id}/content`` and by public share links)."""
+async def serve_media(
+    request: Request[Any, Any, Any],
+    storage: StorageBackend,
+    media: Media,
+    key: str,
+    variant: MediaVariant | None = None,
+    *,
+    redirect_ttl: int | None = None,
+) -> Response[bytes]:
+    """The bytes of ``media`` stored at ``key`` (its own or, deduplicated, its blob's), or of one of its variants,
+    under the download rules of :func:`~mediavault.http.content.content_response` (used by the owner's
+    ``/media/{id}/content`` and ``/thumbnail``, and by public share links). A variant has its own ``ETag`` (its
+    checksum) and ``Content-Type``; a thumbnail's filename gets its format's extension. ``redirect_ttl`` allows a
+    presigned redirect (only the owner's ``/content`` passes it; share links always stream)."""
+    size, checksum, content_type, filename = media.size, media.checksum_sha256, media.content_type, media.filename
+    last_modified = media.created_at
+    if variant is not None:
+        key, size, checksum, content_type = (
+            variant.storage_key,
+            variant.size,
+            variant.checksum_sha256,
+            variant.content_type,
+        )
+        last_modified = variant.created_at
+        if variant.name.startswith("thumb-"):
+            stem, extension = filename.rsplit(".", 1)[0], content_type.rsplit("/", 1)[-1]
+            filename = f"{stem}-{variant.name.removeprefix('thumb-')}.{extension}"
     return await content_response(
         method=request.method,
         headers=request.headers,
         storage=storage,
-        key=media.storage_key,
-        size=media.size,
-        checksum_sha256=media.checksum_sha256,
-        content_type=media.content_type,
-        filename=media.filename,
-        last_modified=media.created_at,
+        key=key,
+        size=size,
+        checksum_sha256=checksum,
+        content_type=content_type,
+        filename=filename,
+        last_modified=last_modified,
+        redirect_ttl=redirect_ttl,
     )
 
 
@@ -82,7 +110,7 @@ class MediaController(Controller):
         ``description``, ``tags`` (comma-separated). Streamed to storage; over ``max_upload_size`` → 413."""
         body = RequestBody(request.receive)
         try:
-            media = await mediavault_media_service.upload(
+            upload = await mediavault_media_service.upload(
                 mediavault_principal,
                 content_type=request.headers.get("content-type"),
                 content_length=request.headers.get("content-length"),
@@ -91,7 +119,10 @@ class MediaController(Controller):
         except PayloadTooLarge:
             await body.drain()
             raise
-        return envelope(request, MediaOut.of(media, mediavault_media_service.prefix), HTTP_201_CREATED)
+        response = envelope(request, MediaOut.of(upload.media, mediavault_media_service.prefix), HTTP_201_CREATED)
+        if mediavault_media_service.runtime.config.dedup:
+            response.headers[DEDUPLICATED_HEADER] = "true" if upload.deduplicated else "false"
+        return response
 
     @get("/")
     async def list_media(
@@ -136,9 +167,40 @@ class MediaController(Controller):
         mediavault_principal: CurrentPrincipal,
         mediavault_media_service: MediaServiceDep,
     ) -> Response[bytes]:
-        """The stored bytes, with ETag, Last-Modified, single ``Range`` (206/416) and ``If-None-Match`` (304)."""
-        media = await mediavault_media_service.get(mediavault_principal, media_id)
-        return await serve_media(request, mediavault_media_service.runtime.storage, media)
+        """The stored bytes, with ETag, Last-Modified, single ``Range`` (206/416) and ``If-None-Match`` (304); with
+        ``storage_presigned_downloads`` on an S3 backend, a 307 to a presigned URL for passive types."""
+        service = mediavault_media_service
+        media = await service.get(mediavault_principal, media_id)
+        config = service.runtime.config
+        redirect_ttl = config.storage_presigned_ttl if config.storage_presigned_downloads else None
+        key = await service.content_key(media)
+        return await serve_media(request, service.runtime.storage, media, key, redirect_ttl=redirect_ttl)
+
+    @route("/{media_id:str}/thumbnail", http_method=["GET", "HEAD"])
+    async def get_thumbnail(
+        self,
+        request: Request[Any, Any, Any],
+        media_id: FromPath[str],
+        mediavault_principal: CurrentPrincipal,
+        mediavault_media_service: MediaServiceDep,
+        size: FromQuery[int | None] = None,
+    ) -> Response[bytes]:
+        """A thumbnail (``size``: one of the configured ``thumbnail_sizes``, default the smallest; another value →
+        400), with the download rules of ``/content``. Not made yet, failed, or not an image → 404."""
+        media, variant = await mediavault_media_service.thumbnail(mediavault_principal, media_id, size)
+        return await serve_media(request, mediavault_media_service.runtime.storage, media, variant.storage_key, variant)
+
+    @get("/{media_id:str}/metadata")
+    async def get_metadata(
+        self,
+        request: Request[Any, Any, Any],
+        media_id: FromPath[str],
+        mediavault_principal: CurrentPrincipal,
+        mediavault_media_service: MediaServiceDep,
+    ) -> Response[Envelope[MediaProcessingOut]]:
+        """Processing status, what the processors found (dimensions, orientation, capture time, camera; never the
+        GPS position), their errors and the item's variants."""
+        return envelope(request, await mediavault_media_service.processing(mediavault_principal, media_id))
 
     @patch("/{media_id:str}")
     async def update_media(

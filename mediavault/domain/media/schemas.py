@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from mediavault.db.models import Media
+from mediavault.db.models import Media, MediaProcessing, MediaVariant
 
-__all__ = ("MediaKind", "MediaOut", "MediaSort", "MediaUpdate", "Tags")
+__all__ = ("MediaKind", "MediaOut", "MediaProcessingOut", "MediaSort", "MediaUpdate", "Tags", "VariantOut")
 
 MediaKind = Literal["image", "video", "audio", "document", "other"]
 """The ``type`` of a media item, derived from its sniffed content type."""
@@ -72,3 +72,50 @@ class MediaUpdate(msgspec.Struct, forbid_unknown_fields=True):
     title: Text | msgspec.UnsetType | None = msgspec.UNSET
     description: Text | msgspec.UnsetType | None = msgspec.UNSET
     tags: Tags | msgspec.UnsetType = msgspec.UNSET
+
+
+class VariantOut(msgspec.Struct):
+    """A derived file of an item: ``url`` serves it (thumbnails; the ``share`` copy is only served by share links)."""
+
+    name: str
+    content_type: str
+    size: int
+    width: int | None
+    height: int | None
+    url: str | None
+
+    @classmethod
+    def of(cls, variant: MediaVariant, prefix: str) -> VariantOut:
+        """Build from a row; ``prefix`` is the vault's mount path."""
+        size = variant.name.removeprefix("thumb-")
+        url = f"{prefix}/media/{variant.media_id}/thumbnail?size={size}" if variant.name.startswith("thumb-") else None
+        return cls(variant.name, variant.content_type, variant.size, variant.width, variant.height, url)
+
+
+class MediaProcessingOut(msgspec.Struct):
+    """``GET /media/{id}/metadata``: processing status, each processor's public results and errors, the variants.
+
+    ``status`` is ``pending`` (not processed yet), ``done`` (``errors`` names the processors that failed) or
+    ``failed`` (the item could not be processed at all). Private results (the GPS position) are never shown.
+    """
+
+    media_id: str
+    status: Literal["pending", "done", "failed"]
+    processed_at: dt.datetime | None
+    metadata: dict[str, dict[str, object]]
+    errors: dict[str, str]
+    variants: list[VariantOut]
+
+    @classmethod
+    def of(
+        cls, media: Media, state: MediaProcessing | None, variants: list[MediaVariant], prefix: str
+    ) -> MediaProcessingOut:
+        """Build from the rows; an item without a processing row (uploaded before processing existed) is ``done``."""
+        return cls(
+            media_id=str(media.id),
+            status=state.status if state else "done",  # type: ignore[arg-type]
+            processed_at=state.processed_at if state else None,
+            metadata=dict(state.info) if state else {},
+            errors=dict(state.errors) if state else {},
+            variants=[VariantOut.of(v, prefix) for v in variants],
+        )

@@ -5,28 +5,42 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
 
 import anyio.to_thread
 import msgspec
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault.auth.providers import Principal
-from mediavault.db.models import Media, MediaTag, utcnow
+from mediavault.db.blobs import BlobGone, BlobRepository
+from mediavault.db.models import Media, MediaProcessing, MediaTag, MediaVariant, utcnow
+from mediavault.db.processing import ProcessingRepository
 from mediavault.db.repositories import MediaRepository
 from mediavault.db.search import search_document
 from mediavault.domain.media.query import MediaQuery
-from mediavault.domain.media.schemas import MediaUpdate
+from mediavault.domain.media.schemas import MediaProcessingOut, MediaUpdate
 from mediavault.domain.media.sniff import image_dimensions, media_kind, safe_filename, sniff_content_type
 from mediavault.domain.ownership import get_owned
-from mediavault.errors import ValidationError
+from mediavault.errors import NotFound, ValidationError
 from mediavault.http.multipart import receive_upload
 from mediavault.runtime import VaultRuntime
 
-__all__ = ("MediaService", "parse_tags")
+__all__ = ("MediaService", "Upload", "parse_tags")
 
 logger = logging.getLogger("mediavault")
 MAX_TAGS = 50
 MAX_TAG_LENGTH = 100
+DEDUP_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A recorded upload: the new item, and whether its bytes were already stored (``dedup``)."""
+
+    media: Media
+    deduplicated: bool
 
 
 def parse_tags(values: Iterable[str], field: str = "tags") -> list[str]:
@@ -54,11 +68,13 @@ class MediaService:
 
     async def upload(
         self, principal: Principal, *, content_type: str | None, content_length: str | None, body: AsyncIterator[bytes]
-    ) -> Media:
+    ) -> Upload:
         """Stream a multipart upload into storage and record it; emits ``media.uploaded``.
 
         The bytes are written once, straight to storage, while SHA-256 and size are computed. On any
-        failure nothing is kept: no row, no bytes.
+        failure nothing is kept: no row, no bytes. The item's processing (metadata, thumbnails) is owed from the
+        same transaction (a ``pending`` row the processing worker claims). With ``dedup`` on, an upload whose bytes
+        the owner already stored links to them and its own copy is deleted (see :mod:`mediavault.db.blobs`).
 
         Raises:
             PayloadTooLarge, UnsupportedMediaType, ValidationError: as
@@ -83,31 +99,52 @@ class MediaService:
             sniffed = sniff_content_type(file.head, file.filename)
             kind = media_kind(sniffed)
             dimensions = await anyio.to_thread.run_sync(self._dimensions, key) if kind == "image" else None
-            media = Media(
-                id=uuid.uuid4(),
-                owner_id=principal.user_id,
-                storage_key=key,
-                filename=safe_filename(file.filename),
-                original_filename=file.filename,
-                content_type=sniffed,
-                kind=kind,
-                size=file.size,
-                checksum_sha256=file.checksum_sha256,
-                width=dimensions[0] if dimensions else None,
-                height=dimensions[1] if dimensions else None,
-                title=fields.get("title") or None,
-                description=fields.get("description") or None,
-                tag_rows=[MediaTag(tag=t, position=i) for i, t in enumerate(tags)],
-            )
-            media.search_text = search_document(media.filename, media.title, media.description, tags)
-            self.session.add(media)
-            self.runtime.events.publish(self.session, "media.uploaded", self._event_data(media), user_id=media.owner_id)
-            await self.session.commit()
+            for attempt in range(DEDUP_ATTEMPTS):
+                media = Media(
+                    id=uuid.uuid4(),
+                    owner_id=principal.user_id,
+                    storage_key=key,
+                    filename=safe_filename(file.filename),
+                    original_filename=file.filename,
+                    content_type=sniffed,
+                    kind=kind,
+                    size=file.size,
+                    checksum_sha256=file.checksum_sha256,
+                    width=dimensions[0] if dimensions else None,
+                    height=dimensions[1] if dimensions else None,
+                    title=fields.get("title") or None,
+                    description=fields.get("description") or None,
+                    tag_rows=[MediaTag(tag=t, position=i) for i, t in enumerate(tags)],
+                )
+                media.search_text = search_document(media.filename, media.title, media.description, tags)
+                self.session.add(media)
+                self.session.add(MediaProcessing(media_id=media.id))
+                try:
+                    stored_at = key
+                    if self.runtime.config.dedup:
+                        await self.session.flush()
+                        stored_at = await BlobRepository(self.session).attach(
+                            media.id, media.owner_id, media.checksum_sha256, media.size, key
+                        )
+                    self.runtime.events.publish(
+                        self.session, "media.uploaded", self._event_data(media), user_id=media.owner_id
+                    )
+                    await self.session.commit()
+                    break
+                except (IntegrityError, BlobGone):  # the blob was deleted meanwhile: attach again
+                    await self.session.rollback()
+                    if attempt == DEDUP_ATTEMPTS - 1:
+                        raise
         except BaseException:
             await self.session.rollback()
             await storage.delete(key)
             raise
-        return media
+        if stored_at != key:  # the same bytes were already stored: keep those, drop ours
+            try:
+                await storage.delete(key)
+            except Exception:
+                logger.exception("could not delete duplicate bytes %s", key)
+        return Upload(media, deduplicated=stored_at != key)
 
     def _dimensions(self, key: str) -> tuple[int, int] | None:
         with self.runtime.storage.open_sync(key) as fp:
@@ -150,7 +187,8 @@ class MediaService:
         return media
 
     async def delete(self, principal: Principal, media_id: str) -> None:
-        """Delete the row (and its memberships), emit ``media.deleted``, then remove the bytes.
+        """Delete the row (its memberships, processing state and variant rows go with it), emit ``media.deleted``,
+        then remove the bytes: the variants', and the item's own unless they are a blob other items still use.
 
         The row goes first: a crash in between leaves unreferenced bytes, never a row pointing at
         missing bytes.
@@ -160,13 +198,57 @@ class MediaService:
         """
         media = await self.get(principal, media_id)
         data = self._event_data(media)
+        blobs = BlobRepository(self.session)
+        blob = await blobs.blob_of(media.id)
+        keys = list(
+            await self.session.scalars(select(MediaVariant.storage_key).where(MediaVariant.media_id == media.id))
+        )
         await self.session.delete(media)
+        if blob is None:
+            keys.append(media.storage_key)
+        elif released := await blobs.release(blob[0]):
+            keys.append(released)
         self.runtime.events.publish(self.session, "media.deleted", data, user_id=media.owner_id)
         await self.session.commit()
-        try:
-            await self.runtime.storage.delete(media.storage_key)
-        except Exception:  # the row is gone; orphaned bytes are logged, not an error for the caller
-            logger.exception("could not delete stored bytes %s", media.storage_key)
+        for key in keys:
+            try:
+                await self.runtime.storage.delete(key)
+            except Exception:  # the row is gone; orphaned bytes are logged, not an error for the caller
+                logger.exception("could not delete stored bytes %s", key)
+
+    async def processing(self, principal: Principal, media_id: str) -> MediaProcessingOut:
+        """Processing status, public results and variants of the principal's media ``media_id``.
+
+        Raises:
+            NotFound: as :meth:`get`.
+        """
+        media = await self.get(principal, media_id)
+        repo = ProcessingRepository(self.session)
+        return MediaProcessingOut.of(media, await repo.state(media.id), await repo.variants(media.id), self.prefix)
+
+    async def thumbnail(self, principal: Principal, media_id: str, size: int | None) -> tuple[Media, MediaVariant]:
+        """The ``thumb-<size>`` variant of the principal's media ``media_id`` (``size`` unset: the smallest).
+
+        Raises:
+            ValidationError: ``size`` is not one of ``config.thumbnail_sizes``.
+            NotFound: as :meth:`get`, or no such thumbnail (not an image, not processed yet, or it failed).
+        """
+        sizes = self.runtime.config.thumbnail_sizes
+        if size is not None and size not in sizes:
+            allowed = ", ".join(map(str, sizes)) or "none configured"
+            raise ValidationError.for_field("size", f"must be one of {allowed}")
+        media = await self.get(principal, media_id)
+        variant = None
+        if sizes:
+            variant = await ProcessingRepository(self.session).variant(media.id, f"thumb-{size or sizes[0]}")
+        if variant is None:
+            raise NotFound("No thumbnail of this size (yet): see GET /media/{id}/metadata")
+        return media, variant
+
+    async def content_key(self, media: Media) -> str:
+        """Where the bytes of ``media`` are stored: its own key, or its blob's when it was deduplicated."""
+        blob = await BlobRepository(self.session).blob_of(media.id)
+        return blob[1] if blob else media.storage_key
 
     @staticmethod
     def _event_data(media: Media) -> dict[str, object]:

@@ -106,10 +106,11 @@ class PublicShareController(Controller):
         mediavault_share_service: ShareServiceDep,
         x_share_password: SharePassword = None,
     ) -> Response[bytes]:
-        """The bytes of a media link, with the download rules of ``/media/{id}/content``. ``allow_download``
-        false → 403."""
-        media = await mediavault_share_service.download(token, x_share_password)
-        return await serve_media(request, mediavault_share_service.runtime.storage, media)
+        """The bytes of a media link, with the download rules of ``/media/{id}/content``; images without their
+        metadata (``share_strip_metadata``). ``allow_download`` false → 403."""
+        service = mediavault_share_service
+        media = await service.download(token, x_share_password)
+        return await serve_media(request, service.runtime.storage, media, *await service.served_file(media))
 
     @route("/{token:str}/media/{media_id:str}/content", http_method=["GET", "HEAD"], opt={"public": True})
     async def share_member_content(
@@ -121,5 +122,6 @@ class PublicShareController(Controller):
         x_share_password: SharePassword = None,
     ) -> Response[bytes]:
         """The bytes of one member of a collection link (a non-member → 404), same rules as above."""
-        media = await mediavault_share_service.download(token, x_share_password, media_id)
-        return await serve_media(request, mediavault_share_service.runtime.storage, media)
+        service = mediavault_share_service
+        media = await service.download(token, x_share_password, media_id)
+        return await serve_media(request, service.runtime.storage, media, *await service.served_file(media))

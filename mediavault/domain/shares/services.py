@@ -16,13 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault.auth.providers import Principal
-from mediavault.db.models import Collection, Media, Share, utcnow
+from mediavault.db.blobs import BlobRepository
+from mediavault.db.models import Collection, Media, MediaVariant, Share, utcnow
 from mediavault.db.repositories import CollectionRepository, MediaRepository, ShareRepository
 from mediavault.domain.media.query import MediaQuery
 from mediavault.domain.ownership import get_owned, parse_id
 from mediavault.domain.shares.schemas import ShareCreate
 from mediavault.errors import Forbidden, NotFound, Unauthorized, ValidationError
 from mediavault.http.envelope import utc_timestamp
+from mediavault.processing.base import ProcessingError
 from mediavault.runtime import VaultRuntime
 
 __all__ = ("SharedCollection", "ShareService", "token_hash")
@@ -166,6 +168,24 @@ class ShareService:
         if not await self.collections.has_media(share.collection_id, member):
             raise NotFound("Media not found")
         return await self._media_of(share, member)
+
+    async def served_file(self, media: Media) -> tuple[str, MediaVariant | None]:
+        """What a share link serves for ``media``: ``(storage key, variant)``. An image, when
+        ``share_strip_metadata`` is on, is served as its ``share`` variant (no EXIF/GPS, XMP, text chunks), made on
+        the spot if processing has not made it yet, so a link never hands out the original; anything else is
+        served as stored (``variant`` ``None``).
+
+        Raises:
+            Forbidden: the image cannot be served without its metadata (malformed, or too large to rewrite).
+        """
+        if self.runtime.config.share_strip_metadata and media.kind == "image":
+            try:
+                variant = await self.runtime.processing.share_copy(media)
+            except ProcessingError as exc:
+                raise Forbidden(f"This image cannot be shared without its metadata: {exc}") from exc
+            return variant.storage_key, variant
+        blob = await BlobRepository(self.session).blob_of(media.id)
+        return (blob[1] if blob else media.storage_key), None
 
     async def _media_of(self, share: Share, media_id: object) -> Media:
         media = await self.session.scalar(select(Media).where(Media.id == media_id, Media.owner_id == share.owner_id))

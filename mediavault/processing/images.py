@@ -1,0 +1,220 @@
+"""The built-in image processors (Pillow): metadata, thumbnails and the metadata-free copy for share links.
+
+Every one of them decodes at most ``config.max_image_pixels`` pixels (against decompression bombs: a tiny file
+that declares a huge canvas is refused before any pixel is decoded) and fails alone: a truncated or corrupt image
+keeps its upload, it just gets no thumbnails and a recorded error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import IO, Any
+
+from PIL import ExifTags, Image, ImageOps
+
+from mediavault.config import MediaVaultConfig
+from mediavault.processing.base import MediaSource, ProcessingError, ProcessingResult, Variant
+from mediavault.processing.strip import MAX_STRIP_BYTES, strip_metadata
+
+__all__ = ("ImageMetadataProcessor", "ShareCopyProcessor", "ThumbnailProcessor", "open_image")
+
+_EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
+_THUMBNAIL_FORMATS = {"webp": ("WEBP", "image/webp"), "jpeg": ("JPEG", "image/jpeg")}
+
+
+def open_image(fp: IO[bytes], max_pixels: int) -> Image.Image:
+    """Open an image lazily (only its header is read) and refuse it if it is larger than ``max_pixels``.
+
+    Raises:
+        ProcessingError: not an image Pillow can read, or over the limit (a decompression bomb).
+    """
+    try:
+        image = Image.open(fp)
+    except Image.DecompressionBombError as exc:  # over twice Pillow's own limit
+        raise ProcessingError(f"image too large: {exc}") from exc
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise ProcessingError(f"not a readable image: {exc}") from exc
+    if image.width * image.height > max_pixels:
+        image.close()
+        raise ProcessingError(f"image of {image.width}x{image.height} pixels is over the limit of {max_pixels}")
+    return image
+
+
+class ImageMetadataProcessor:
+    """``image``: dimensions, orientation, capture time and camera; the GPS position is kept private.
+
+    Public ``info``: ``format``, ``width``/``height`` (as stored), ``orientation`` (Exif 2.3 tag 0x0112, 1-8),
+    ``display_width``/``display_height`` (after orientation), ``mode``, ``has_alpha``, ``captured_at``
+    (``DateTimeOriginal``, else ``DateTime``, as written by the camera, no time zone), ``camera_make``,
+    ``camera_model`` and ``has_location``. ``private``: ``gps`` = ``{"latitude", "longitude", "altitude"}`` in
+    degrees / metres (WGS 84), never exposed by the API.
+    """
+
+    name = "image"
+
+    def __init__(self, config: MediaVaultConfig) -> None:
+        self.max_pixels = config.max_image_pixels
+
+    def accepts(self, media: MediaSource) -> bool:
+        """Images only."""
+        return media.kind == "image"
+
+    def process(self, media: MediaSource) -> ProcessingResult:
+        """Read the header and the EXIF block (no pixel is decoded)."""
+        with media.open() as fp, open_image(fp, self.max_pixels) as image:
+            exif = image.getexif()
+            details = exif.get_ifd(_EXIF_IFD)
+            orientation = exif.get(ExifTags.Base.Orientation, 1)
+            orientation = orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else 1
+            turned = orientation in (5, 6, 7, 8)
+            gps = _gps(exif.get_ifd(_GPS_IFD))
+            info = {
+                "format": image.format,
+                "width": image.width,
+                "height": image.height,
+                "orientation": orientation,
+                "display_width": image.height if turned else image.width,
+                "display_height": image.width if turned else image.height,
+                "mode": image.mode,
+                "has_alpha": image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info,
+                "captured_at": _exif_time(
+                    details.get(ExifTags.Base.DateTimeOriginal) or exif.get(ExifTags.Base.DateTime)
+                ),
+                "camera_make": _text(exif.get(ExifTags.Base.Make)),
+                "camera_model": _text(exif.get(ExifTags.Base.Model)),
+                "has_location": gps is not None,
+            }
+        return ProcessingResult(info=info, private={"gps": gps} if gps else {})
+
+
+class ThumbnailProcessor:
+    """``thumbnails``: one ``thumb-<size>`` variant per ``config.thumbnail_sizes`` (longer side at most ``size``
+    pixels, never enlarged), EXIF orientation applied, in ``config.thumbnail_format`` (WebP keeps transparency;
+    JPEG gets a white background). JPEGs are decoded with ``draft()`` (DCT scaling, up to 8x fewer pixels decoded)
+    at the smallest scale still at least the largest size; each smaller size is made from the one above it.
+    """
+
+    name = "thumbnails"
+
+    def __init__(self, config: MediaVaultConfig) -> None:
+        self.sizes = sorted(config.thumbnail_sizes, reverse=True)
+        self.format, self.content_type = _THUMBNAIL_FORMATS[config.thumbnail_format]
+        self.max_pixels = config.max_image_pixels
+
+    def accepts(self, media: MediaSource) -> bool:
+        """Images, when sizes are configured."""
+        return media.kind == "image" and bool(self.sizes)
+
+    def process(self, media: MediaSource) -> ProcessingResult:
+        """Decode, orient and resize.
+
+        Raises:
+            ProcessingError: unreadable, truncated or over ``max_image_pixels``.
+        """
+        with media.open() as fp, open_image(fp, self.max_pixels) as image:
+            if image.format == "JPEG":
+                image.draft("RGB", (self.sizes[0], self.sizes[0]))
+            try:
+                image.load()
+            except (OSError, ValueError, SyntaxError) as exc:
+                raise ProcessingError(f"could not decode the image: {exc}") from exc
+            current = self._convert(ImageOps.exif_transpose(image))
+        variants = []
+        for size in self.sizes:
+            current.thumbnail((size, size), Image.Resampling.LANCZOS)
+            out = io.BytesIO()
+            current.save(out, self.format, quality=82, **({"method": 4} if self.format == "WEBP" else {}))
+            variants.append(Variant(f"thumb-{size}", self.content_type, out.getvalue(), current.width, current.height))
+        return ProcessingResult(info={"sizes": [v.name for v in variants]}, variants=variants)
+
+    def _convert(self, image: Image.Image) -> Image.Image:
+        alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+        if self.format == "JPEG" and alpha:
+            rgba = image.convert("RGBA")
+            background = Image.new("RGB", rgba.size, (255, 255, 255))
+            background.paste(rgba, mask=rgba.getchannel("A"))
+            return background
+        wanted = "RGBA" if alpha else "RGB"
+        return image if image.mode == wanted else image.convert(wanted)
+
+
+class ShareCopyProcessor:
+    """``share``: the ``share`` variant, the image without its metadata (:func:`~mediavault.processing.strip.
+    strip_metadata`), served by share links when ``config.share_strip_metadata`` is on."""
+
+    name = "share"
+
+    def __init__(self, config: MediaVaultConfig) -> None:
+        self.enabled = config.share_strip_metadata
+        self.max_pixels = config.max_image_pixels
+
+    def accepts(self, media: MediaSource) -> bool:
+        """Images, when ``share_strip_metadata`` is on."""
+        return self.enabled and media.kind == "image"
+
+    def process(self, media: MediaSource) -> ProcessingResult:
+        """Rewrite the container without metadata.
+
+        Raises:
+            ProcessingError: larger than :data:`~mediavault.processing.strip.MAX_STRIP_BYTES`, or malformed.
+        """
+        return ProcessingResult(variants=[self.make(media)])
+
+    def make(self, media: MediaSource) -> Variant:
+        """The ``share`` variant of ``media`` (blocking; also used on a share download that comes before processing).
+
+        Raises:
+            ProcessingError: as :meth:`process`.
+        """
+        if media.size > MAX_STRIP_BYTES:
+            raise ProcessingError(f"images over {MAX_STRIP_BYTES} bytes are not stripped")
+        with media.open() as fp:
+            data = fp.read()
+        try:
+            stripped, content_type = strip_metadata(data, media.content_type, max_pixels=self.max_pixels)
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+            raise ProcessingError(f"could not remove the metadata: {exc}") from exc
+        return Variant("share", content_type, stripped)
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    if not isinstance(value, str):
+        return None
+    value = value.replace("\x00", "").strip()
+    return value[:200] or None
+
+
+def _exif_time(value: Any) -> str | None:
+    """An EXIF ``YYYY:MM:DD HH:MM:SS`` (Exif 2.3 §4.6.5) as ISO 8601 ``YYYY-MM-DDTHH:MM:SS``, else ``None``."""
+    text = _text(value)
+    if not text:
+        return None
+    try:
+        return dt.datetime.strptime(text[:19], "%Y:%m:%d %H:%M:%S").isoformat()
+    except ValueError:
+        return None
+
+
+def _degrees(value: Any, ref: Any, negative: str) -> float | None:
+    try:
+        degrees, minutes, seconds = (float(part) for part in value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    result = degrees + minutes / 60 + seconds / 3600
+    return -result if _text(ref) == negative else result
+
+
+def _gps(ifd: dict[int, Any]) -> dict[str, float | None] | None:
+    """Latitude/longitude (degrees, WGS 84; south and west negative) and altitude (metres) of a GPS IFD."""
+    latitude = _degrees(ifd.get(ExifTags.GPS.GPSLatitude), ifd.get(ExifTags.GPS.GPSLatitudeRef), "S")
+    longitude = _degrees(ifd.get(ExifTags.GPS.GPSLongitude), ifd.get(ExifTags.GPS.GPSLongitudeRef), "W")
+    if latitude is None or longitude is None:
+        return None
+    try:
+        altitude: float | None = float(ifd[ExifTags.GPS.GPSAltitude])
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        altitude = None
+    return {"latitude": round(latitude, 7), "longitude": round(longitude, 7), "altitude": altitude}

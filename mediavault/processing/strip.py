@@ -1,0 +1,171 @@
+"""Removing metadata (EXIF with GPS and camera, XMP, IPTC, comments, text chunks) from images, losslessly.
+
+:func:`strip_metadata` rewrites the container only; the compressed pixels are copied byte for byte:
+
+* **JPEG** (ISO/IEC 10918-1 markers, JFIF, Exif 2.3 APP1): keeps APP0 (JFIF), APP2 ``ICC_PROFILE``, APP14
+  (Adobe colour transform) and every coding segment; drops APP1 (Exif, XMP), the other APPn (MPF/extra images,
+  IPTC/Photoshop in APP13...), COM, and anything after EOI. The orientation survives: when the Exif said other than
+  1, a new APP1 holding only the Orientation tag (0x0112) is written, so viewers still turn the picture.
+* **PNG** (PNG spec 3rd ed. §5): drops ``eXIf``, ``tEXt``, ``iTXt``, ``zTXt``, ``tIME`` and anything after IEND.
+* **WebP** (RFC 9649 §2.7): drops the ``EXIF`` and ``XMP `` chunks, clears their flags in ``VP8X``, rewrites the
+  RIFF size. WebP keeps its orientation only in EXIF, so a rotated WebP is shared unrotated.
+* **GIF**, **BMP**: carry no EXIF; copied unchanged.
+* Anything else Pillow can decode (TIFF, ...): re-encoded as PNG without metadata, orientation applied.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+
+from PIL import Image, ImageOps
+
+__all__ = ("MAX_STRIP_BYTES", "strip_metadata")
+
+MAX_STRIP_BYTES = 256 * 1024 * 1024
+"""Largest image (bytes) stripped; it is held in memory while rewritten."""
+
+_JPEG_KEEP_APP = {0xE0, 0xEE}
+_ENTROPY_END = re.compile(rb"\xff[^\x00\xd0-\xd7]")
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_DROP = {b"eXIf", b"tEXt", b"iTXt", b"zTXt", b"tIME"}
+_WEBP_DROP = {b"EXIF", b"XMP "}
+
+
+def strip_metadata(data: bytes, content_type: str, *, max_pixels: int) -> tuple[bytes, str]:
+    """The image ``data`` without its metadata, and the media type of the result.
+
+    Args:
+        data: the whole image file.
+        content_type: its sniffed media type (``image/jpeg``, ``image/png``...).
+        max_pixels: largest width x height re-encoded (formats not rewritten in place).
+
+    Returns:
+        ``(bytes, content_type)``; ``content_type`` is ``image/png`` when the image had to be re-encoded.
+
+    Raises:
+        ValueError: the file is not a well-formed image of its type, or too large to re-encode.
+    """
+    if content_type == "image/jpeg":
+        return _strip_jpeg(data), content_type
+    if content_type in ("image/png", "image/apng"):
+        return _strip_png(data), content_type
+    if content_type == "image/webp":
+        return _strip_webp(data), content_type
+    if content_type in ("image/gif", "image/bmp"):
+        return data, content_type
+    return _reencode_png(data, max_pixels), "image/png"
+
+
+def _orientation(app1: bytes) -> int:
+    if not app1.startswith(b"Exif\x00\x00"):
+        return 1
+    try:
+        exif = Image.Exif()
+        exif.load(app1[6:])
+        value = exif.get(0x0112, 1)
+    except Exception:  # a broken Exif block: no orientation to keep
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _orientation_segment(orientation: int) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    payload = exif.tobytes()
+    return b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+
+
+def _strip_jpeg(data: bytes) -> bytes:
+    if not data.startswith(b"\xff\xd8"):
+        raise ValueError("not a JPEG file")
+    out: list[bytes] = []
+    orientation = 1
+    n, pos = len(data), 2
+    while pos + 1 < n:
+        if data[pos] != 0xFF:
+            raise ValueError(f"JPEG: no marker at byte {pos}")
+        if data[pos + 1] == 0xFF:  # fill byte
+            pos += 1
+            continue
+        marker = data[pos + 1]
+        if marker == 0xD9:  # EOI: anything after it (e.g. MPF extra images) is dropped
+            out.append(b"\xff\xd9")
+            break
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            out.append(data[pos : pos + 2])
+            pos += 2
+            continue
+        if pos + 4 > n:
+            break
+        end = pos + 2 + struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+        segment = data[pos:end]
+        if marker == 0xE1:
+            orientation = max(orientation, _orientation(segment[4:]))
+        if _jpeg_keeps(marker, segment):
+            out.append(segment)
+        pos = end
+        if marker == 0xDA:  # entropy-coded data runs to the next marker that is not a stuffed byte or RSTn
+            found = _ENTROPY_END.search(data, pos)
+            stop = found.start() if found else n
+            out.append(data[pos:stop])
+            pos = stop
+    head = [b"\xff\xd8"]
+    if out and out[0][1] == 0xE0:  # JFIF's APP0 must stay first
+        head.append(out.pop(0))
+    if orientation != 1:
+        head.append(_orientation_segment(orientation))
+    return b"".join(head + out)
+
+
+def _jpeg_keeps(marker: int, segment: bytes) -> bool:
+    if marker == 0xE2:
+        return segment[4:16] == b"ICC_PROFILE\x00"
+    if 0xE0 <= marker <= 0xEF:
+        return marker in _JPEG_KEEP_APP
+    return marker != 0xFE  # COM
+
+
+def _strip_png(data: bytes) -> bytes:
+    if not data.startswith(_PNG_SIGNATURE):
+        raise ValueError("not a PNG file")
+    out = [_PNG_SIGNATURE]
+    pos, n = len(_PNG_SIGNATURE), len(data)
+    while pos + 8 <= n:
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        end = pos + 12 + length
+        if kind not in _PNG_DROP:
+            out.append(data[pos:end])
+        pos = end
+        if kind == b"IEND":
+            break
+    return b"".join(out)
+
+
+def _strip_webp(data: bytes) -> bytes:
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
+        raise ValueError("not a WebP file")
+    chunks = []
+    pos, n = 12, min(len(data), 8 + struct.unpack("<I", data[4:8])[0])
+    while pos + 8 <= n:
+        kind, length = struct.unpack("<4sI", data[pos : pos + 8])
+        end = pos + 8 + length + (length & 1)
+        chunk = data[pos:end]
+        if kind == b"VP8X" and len(chunk) > 8:
+            chunk = chunk[:8] + bytes([chunk[8] & ~0x0C]) + chunk[9:]  # no EXIF (0x08), no XMP (0x04)
+        if kind not in _WEBP_DROP:
+            chunks.append(chunk)
+        pos = end
+    body = b"WEBP" + b"".join(chunks)
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def _reencode_png(data: bytes, max_pixels: int) -> bytes:
+    with Image.open(io.BytesIO(data)) as image:
+        if image.width * image.height > max_pixels:
+            raise ValueError(f"image of {image.width}x{image.height} pixels is over the limit of {max_pixels}")
+        upright = ImageOps.exif_transpose(image)
+        out = io.BytesIO()
+        upright.save(out, "PNG")
+    return out.getvalue()

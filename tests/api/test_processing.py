@@ -1,0 +1,278 @@
+"""Media processing with real images: metadata, thumbnails, EXIF-free share downloads, bombs and broken files."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+from PIL import Image
+
+from mediavault import MediaVault, hookimpl
+from mediavault.processing import MediaSource, ProcessingError, ProcessingResult, Variant
+from tests.api._checks import error, processed, success
+from tests.conftest import PREFIX, Account, make_config
+from tests.files import make_jpeg, make_pdf, make_photo, make_png_bomb, make_png_with_text
+
+PARIS = (48.8584, 2.2945)
+SIZES = (32, 64)
+
+
+@pytest.fixture(scope="module")
+def vault(shared_dir: Path) -> Iterator[TestClient[Litestar]]:
+    config = make_config(shared_dir, thumbnail_sizes=SIZES, rate_limit_anonymous=100_000)
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def owner(vault: TestClient[Litestar]) -> Account:
+    return Account(vault, "photographer@example.com")
+
+
+def picture(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def share_content(account: Account, media_id: str) -> Any:
+    share = success(account.client.post(f"{PREFIX}/shares", headers=account.headers, json={"media_id": media_id}), 201)
+    return account.client.get(f"{PREFIX}/s/{share['token']}/content")
+
+
+def test_photo_metadata_without_gps(owner: Account) -> None:
+    photo = make_photo(orientation=6, gps=PARIS, camera=("Canon", "EOS R5"), taken="2024:05:01 12:30:00")
+    media = owner.upload(photo, "paris.jpg")
+    state = processed(owner, media["id"])
+    assert state["status"] == "done" and state["errors"] == {}
+    assert state["metadata"]["image"] == {
+        "format": "JPEG",
+        "width": 120,
+        "height": 80,
+        "orientation": 6,
+        "display_width": 80,
+        "display_height": 120,
+        "mode": "RGB",
+        "has_alpha": False,
+        "captured_at": "2024-05-01T12:30:00",
+        "camera_make": "Canon",
+        "camera_model": "EOS R5",
+        "has_location": True,
+    }
+    raw = owner.client.get(f"{PREFIX}/media/{media['id']}/metadata", headers=owner.headers).text
+    assert "48.8" not in raw and "2.29" not in raw and "gps" not in raw.lower() and "latitude" not in raw
+    assert sorted(v["name"] for v in state["variants"]) == ["share", "thumb-32", "thumb-64"]
+
+
+def test_thumbnails_are_oriented_sized_and_cached_like_content(owner: Account) -> None:
+    media = owner.upload(make_photo(orientation=6), "turned.jpg")
+    processed(owner, media["id"])
+    url = f"{PREFIX}/media/{media['id']}/thumbnail"
+    response = owner.client.get(url, params={"size": 64}, headers=owner.headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/webp"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert 'filename="turned-64.webp"' in response.headers["content-disposition"]
+    thumb = picture(response.content)
+    assert thumb.format == "WEBP" and thumb.size == (43, 64)  # 120x80 stored, shown turned: 80x120
+    # Orientation 6: the stored left half (red) is the top once turned, the right half (blue) the bottom.
+    red, blue = thumb.convert("RGB").getpixel((21, 8)), thumb.convert("RGB").getpixel((21, 56))
+    assert red[0] > 150 > red[2] and blue[2] > 150 > blue[0]
+    assert response.headers["etag"] == f'"{hashlib.sha256(response.content).hexdigest()}"'
+    etag = response.headers["etag"]
+    assert (
+        owner.client.get(url, params={"size": 64}, headers={**owner.headers, "If-None-Match": etag}).status_code == 304
+    )
+    part = owner.client.get(url, params={"size": 64}, headers={**owner.headers, "Range": "bytes=0-9"})
+    assert part.status_code == 206 and part.content == response.content[:10]
+    smallest = owner.client.get(url, headers=owner.headers)
+    assert picture(smallest.content).size == (21, 32)
+
+
+def test_thumbnail_size_must_be_a_configured_one(owner: Account) -> None:
+    media = owner.upload(make_jpeg(), "plain.jpg")
+    processed(owner, media["id"])
+    response = owner.client.get(f"{PREFIX}/media/{media['id']}/thumbnail?size=100", headers=owner.headers)
+    assert error(response, 400, "validation_error")["details"][0]["field"] == "size"
+    assert "32, 64" in response.text
+
+
+def test_no_thumbnail_for_documents_nor_for_others(owner: Account, vault: TestClient[Litestar]) -> None:
+    pdf = owner.upload(make_pdf(), "doc.pdf")
+    assert processed(owner, pdf["id"])["variants"] == []
+    error(owner.client.get(f"{PREFIX}/media/{pdf['id']}/thumbnail", headers=owner.headers), 404, "not_found")
+    photo = owner.upload(make_jpeg(), "mine.jpg")
+    processed(owner, photo["id"])
+    stranger = Account(vault, "stranger@example.com")
+    for suffix in ("thumbnail", "metadata"):
+        error(stranger.client.get(f"{PREFIX}/media/{photo['id']}/{suffix}", headers=stranger.headers), 404, "not_found")
+
+
+def test_share_download_has_no_gps_nor_camera_and_keeps_the_orientation(owner: Account) -> None:
+    photo = make_photo(orientation=6, gps=PARIS, camera=("Canon", "EOS R5"), taken="2024:05:01 12:30:00")
+    media = owner.upload(photo, "paris.jpg")
+    processed(owner, media["id"])
+    original = owner.client.get(f"{PREFIX}/media/{media['id']}/content", headers=owner.headers)
+    assert original.content == photo  # the owner's own download is byte-exact
+    shared = share_content(owner, media["id"])
+    assert shared.status_code == 200 and shared.headers["content-type"] == "image/jpeg"
+    image = picture(shared.content)
+    exif = image.getexif()
+    assert dict(exif.get_ifd(0x8825)) == {} and dict(exif.get_ifd(0x8769)) == {}
+    assert dict(exif) == {0x0112: 6}
+    assert image.size == (120, 80) and image.format == "JPEG"
+    assert b"Canon" not in shared.content and b"GPS" not in shared.content
+    assert shared.headers["etag"] == f'"{hashlib.sha256(shared.content).hexdigest()}"' != original.headers["etag"]
+
+
+def test_png_alpha_survives_and_text_chunks_do_not(owner: Account) -> None:
+    media = owner.upload(make_png_with_text(), "alpha.png")
+    state = processed(owner, media["id"])
+    assert state["metadata"]["image"]["has_alpha"] is True
+    thumb = picture(owner.client.get(f"{PREFIX}/media/{media['id']}/thumbnail?size=32", headers=owner.headers).content)
+    assert thumb.mode == "RGBA" and thumb.size == (32, 24)
+    assert thumb.getpixel((4, 12))[3] == 255 and thumb.getpixel((28, 12))[3] == 0
+    shared = picture(share_content(owner, media["id"]).content)
+    assert shared.mode == "RGBA" and "Author" not in shared.info and "Location" not in shared.info
+
+
+def test_decompression_bomb_keeps_its_upload_and_gets_no_thumbnail(owner: Account) -> None:
+    bomb = make_png_bomb()
+    assert len(bomb) < 200
+    media = owner.upload(bomb, "bomb.png")
+    assert media["type"] == "image" and media["width"] is None  # the upload never decodes it either
+    state = processed(owner, media["id"])
+    assert state["status"] == "done"
+    assert "too large" in state["errors"]["thumbnails"] or "limit" in state["errors"]["thumbnails"]
+    assert [v["name"] for v in state["variants"]] == ["share"]
+    error(owner.client.get(f"{PREFIX}/media/{media['id']}/thumbnail", headers=owner.headers), 404, "not_found")
+    assert owner.client.get(f"{PREFIX}/media/{media['id']}/content", headers=owner.headers).content == bomb
+
+
+def test_truncated_jpeg_keeps_its_upload_and_records_the_error(owner: Account) -> None:
+    whole = make_photo(600, 400, gps=PARIS)
+    media = owner.upload(whole[: len(whole) // 2], "cut.jpg")
+    state = processed(owner, media["id"])
+    assert state["status"] == "done"
+    assert "decode" in state["errors"]["thumbnails"]
+    assert state["metadata"]["image"]["width"] == 600  # the header was still readable
+    error(owner.client.get(f"{PREFIX}/media/{media['id']}/thumbnail", headers=owner.headers), 404, "not_found")
+    shared = share_content(owner, media["id"])
+    assert shared.status_code == 200 and b"GPS" not in shared.content and b"Exif" not in shared.content
+
+
+def test_share_link_never_serves_the_original_before_processing(tmp_path: Path) -> None:
+    config = make_config(tmp_path, processing_worker=False)
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
+        owner = Account(client, "early@example.com")
+        media = owner.upload(make_photo(gps=PARIS, camera=("Nikon", "Z8")), "early.jpg")
+        state = success(client.get(f"{PREFIX}/media/{media['id']}/metadata", headers=owner.headers))
+        assert state["status"] == "pending" and state["variants"] == []
+        shared = share_content(owner, media["id"])
+        assert shared.status_code == 200
+        assert dict(picture(shared.content).getexif().get_ifd(0x8825)) == {} and b"Nikon" not in shared.content
+        again = share_content(owner, media["id"])  # the copy made on the spot is kept (same bytes, same ETag)
+        assert again.headers["etag"] == shared.headers["etag"]
+        state = success(client.get(f"{PREFIX}/media/{media['id']}/metadata", headers=owner.headers))
+        assert [v["name"] for v in state["variants"]] == ["share"]
+
+
+def test_sharing_unstripped_when_turned_off(tmp_path: Path) -> None:
+    config = make_config(tmp_path, share_strip_metadata=False)
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
+        owner = Account(client, "open@example.com")
+        photo = make_photo(gps=PARIS)
+        media = owner.upload(photo, "open.jpg")
+        assert "share" not in [v["name"] for v in processed(owner, media["id"])["variants"]]
+        assert share_content(owner, media["id"]).content == photo
+
+
+class _Plugin:
+    """A plugin with a sync and an async processor, one that fails, and one replacing the built-in thumbnails."""
+
+    class Checksum:
+        name = "checksum"
+
+        def accepts(self, media: MediaSource) -> bool:
+            return True
+
+        def process(self, media: MediaSource) -> ProcessingResult:
+            with media.open() as fp:
+                digest = hashlib.sha256(fp.read()).hexdigest()
+            return ProcessingResult(info={"matches": digest == media.checksum_sha256}, private={"secret": "hidden"})
+
+    class Greeting:
+        name = "greeting"
+
+        def accepts(self, media: MediaSource) -> bool:
+            return media.kind == "document"
+
+        async def process(self, media: MediaSource) -> ProcessingResult:
+            return ProcessingResult(info={"hello": media.filename}, variants=[Variant("note", "text/plain", b"hi")])
+
+    class Broken:
+        name = "broken"
+
+        def accepts(self, media: MediaSource) -> bool:
+            return True
+
+        def process(self, media: MediaSource) -> ProcessingResult:
+            raise ProcessingError("cannot do that")
+
+    class NoThumbnails:
+        name = "thumbnails"
+
+        def accepts(self, media: MediaSource) -> bool:
+            return False
+
+        def process(self, media: MediaSource) -> ProcessingResult:
+            raise AssertionError("never called")
+
+    @hookimpl
+    def mediavault_media_processors(self, config: object) -> list[object]:
+        return [self.Checksum(), self.Greeting(), self.Broken(), self.NoThumbnails()]
+
+
+def test_plugin_processors_run_fail_alone_and_replace_builtins(tmp_path: Path) -> None:
+    config = make_config(tmp_path, plugins=(_Plugin(),))
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
+        owner = Account(client, "plugins@example.com")
+        pdf = owner.upload(make_pdf(), "doc.pdf")
+        state = processed(owner, pdf["id"])
+        assert state["metadata"] == {"checksum": {"matches": True}, "greeting": {"hello": "doc.pdf"}}
+        assert state["errors"] == {"broken": "cannot do that"}
+        assert [(v["name"], v["size"], v["url"]) for v in state["variants"]] == [("note", 2, None)]
+        assert "hidden" not in client.get(f"{PREFIX}/media/{pdf['id']}/metadata", headers=owner.headers).text
+        photo = owner.upload(make_jpeg(), "photo.jpg")
+        state = processed(owner, photo["id"])
+        assert "image" in state["metadata"] and [v["name"] for v in state["variants"]] == ["share"]
+
+
+def test_deleting_media_deletes_its_variants(tmp_path: Path) -> None:
+    config = make_config(tmp_path, thumbnail_sizes=SIZES)
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
+        owner = Account(client, "tidy@example.com")
+        media = owner.upload(make_photo(gps=PARIS), "tidy.jpg")
+        processed(owner, media["id"])
+        storage = client.app.plugins.get(MediaVault).runtime.storage
+        keys = client.blocking_portal.call(_variant_keys, client, media["id"])
+        assert len(keys) == 3 and all(client.blocking_portal.call(storage.exists, key) for key in keys)
+        assert client.delete(f"{PREFIX}/media/{media['id']}", headers=owner.headers).status_code == 204
+        assert not any(client.blocking_portal.call(storage.exists, key) for key in keys)
+
+
+async def _variant_keys(client: TestClient[Litestar], media_id: str) -> list[str]:
+    from sqlalchemy import select
+
+    from mediavault.db.models import MediaVariant
+
+    runtime = client.app.plugins.get(MediaVault).runtime
+    async with runtime.session() as session:
+        rows = await session.scalars(select(MediaVariant.storage_key).where(MediaVariant.media_id == media_id))
+        return list(rows)
