@@ -25,3 +25,5 @@ def test_every_hookspec_is_documented_with_its_arguments() -> None:
     for name in specs:
         args = ", ".join(inspect.signature(getattr(hookspecs, name)).parameters)
         assert f"## `{name}({args})`" in text, name
+        section = text.split(f"## `{name}({args})`", 1)[1].split("\n## ", 1)[0]
+        assert "```python" in section and f"def {name}(" in section, f"{name}: no example implementing it"
