@@ -1,0 +1,438 @@
+"""The Python SDK (``mediavault.client``) against a REAL ``mediavault serve`` process: every endpoint group with the
+blocking and the asyncio client, typed errors, token refresh on 401 (2-second access tokens), streamed uploads and
+downloads with progress, page iterators."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import itertools
+import os
+import threading
+import time
+import tracemalloc
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from mediavault.client import (
+    AsyncClient,
+    Client,
+    Conflict,
+    Forbidden,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    Unauthorized,
+    ValidationError,
+)
+from mediavault.client._core import Call, no_content
+from tests.e2e.conftest import PASSWORD, ServerFactory, VaultServer
+from tests.files import make_jpeg, make_pdf, make_png
+
+TTL = 2  # seconds an access token lives on this module's server
+MAX_UPLOAD = 16 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def server(module_servers: ServerFactory) -> VaultServer:
+    return module_servers.start(
+        env={
+            "MEDIAVAULT_ACCESS_TOKEN_TTL": str(TTL),
+            "MEDIAVAULT_MAX_UPLOAD_SIZE": str(MAX_UPLOAD),
+            "MEDIAVAULT_RATE_LIMIT_ANONYMOUS": "100000",
+            "MEDIAVAULT_ALLOW_PRIVATE_WEBHOOK_TARGETS": "true",
+        }
+    )
+
+
+def _login(server: VaultServer, email: str) -> Client:
+    client = Client(server.base_url)
+    client.register(email, PASSWORD)
+    client.login(email, PASSWORD)
+    return client
+
+
+@pytest.fixture
+def vault(server: VaultServer, request: pytest.FixtureRequest) -> Iterator[Client]:
+    with _login(server, f"{request.node.name.replace('[', '-').strip(']')}@example.com") as client:
+        yield client
+
+
+def _wait_for_expiry() -> None:
+    """Wait until every access token issued so far has expired on the server (``exp`` has whole seconds)."""
+    time.sleep(TTL + 1.1)
+
+
+# ----------------------------------------------------------------------------------------------- auth & users
+
+
+def test_auth_and_users(server: VaultServer) -> None:
+    with Client(server.base_url) as vault:
+        assert vault.health().checks == {"database": "ok", "storage": "ok"}
+        user = vault.register("Auth@Example.com", PASSWORD, display_name="Ada")
+        assert (user.email, user.display_name, user.role) == ("auth@example.com", "Ada", "user")
+        with pytest.raises(Conflict) as taken:
+            vault.register("auth@example.com", PASSWORD)
+        assert taken.value.request_id and taken.value.status_code == 409
+        with pytest.raises(ValidationError) as short:
+            vault.register("other@example.com", "short")
+        assert [d["field"] for d in short.value.details] == ["password"]
+        with pytest.raises(Unauthorized):
+            vault.me()  # not logged in yet
+        with pytest.raises(Unauthorized):
+            vault.login("auth@example.com", "wrong password")
+        pair = vault.login("auth@example.com", PASSWORD)
+        assert pair.expires_in == TTL and vault.credentials.token == pair.token
+        assert vault.me().id == user.id
+        assert vault.update_me(display_name="Lovelace").display_name == "Lovelace"
+        with pytest.raises(ValidationError) as wrong:
+            vault.update_me(password="a new password", current_password="not it")
+        assert wrong.value.details == [{"field": "current_password", "message": "is incorrect"}]
+        vault.update_me(password="a new password", current_password=PASSWORD)
+        vault.logout()
+        assert vault.credentials.token is None
+        with pytest.raises(Unauthorized):
+            vault.me()
+        with pytest.raises(Unauthorized):
+            vault.login("auth@example.com", PASSWORD)  # the password changed
+        vault.login("auth@example.com", "a new password")
+        assert vault.me().display_name == "Lovelace"
+
+
+def test_api_keys(vault: Client, server: VaultServer) -> None:
+    created = [vault.create_api_key(f"key {i}") for i in range(3)]
+    assert all(k.key.startswith("mvk_") and k.prefix == k.key[:12] for k in created)
+    page = vault.list_api_keys(per_page=2)
+    assert page.pagination.total == 3 and len(page.items) == 2
+    assert [k.id for k in vault.iter_api_keys(per_page=2)] == [k.id for k in reversed(created)]
+    with Client(server.base_url, api_key=created[0].key) as keyed:
+        assert keyed.me().id == vault.me().id
+        with pytest.raises(Forbidden):
+            keyed.create_api_key("a key cannot mint keys")
+        vault.delete_api_key(created[0].id)
+        with pytest.raises(Unauthorized):
+            keyed.me()
+    with pytest.raises(NotFound):
+        vault.delete_api_key(created[0].id)
+
+
+# ----------------------------------------------------------------------------------------------- media
+
+
+def test_media_crud_pagination_and_downloads(vault: Client, tmp_path: Path) -> None:
+    png, pdf = make_png(), make_pdf()
+    path = tmp_path / "holiday photo.png"
+    path.write_bytes(png)
+    from_path = vault.upload(path, title="Holiday", tags=["Beach", "2026"])
+    assert (from_path.filename, from_path.type, from_path.size) == ("holiday photo.png", "image", len(png))
+    assert from_path.tags == ["beach", "2026"] and from_path.width == 64
+    from_file = vault.upload(io.BytesIO(pdf), filename="report.pdf", description="numbers")
+    assert from_file.content_type == "application/pdf"
+    from_iter = vault.upload(iter([b"plain ", b"text"]), filename="notes.txt")
+    assert from_iter.size == 10
+    for i in range(22):
+        vault.upload(io.BytesIO(f"file {i}".encode()), filename=f"f{i:02}.txt")
+
+    first = vault.list_media(per_page=10, sort="filename")
+    assert first.pagination.total == 25 and first.pagination.total_pages == 3 and len(first.items) == 10
+    walked = list(vault.iter_media(per_page=10, sort="filename"))
+    assert len(walked) == 25 and len({m.id for m in walked}) == 25
+    assert [m.filename for m in walked] == sorted(m.filename for m in walked)
+    assert [m.id for m in vault.iter_media(type="image")] == [from_path.id]
+    assert [m.id for m in vault.iter_media(tag="beach")] == [from_path.id]
+    by_checksum = vault.list_media(checksum_sha256=hashlib.sha256(pdf).hexdigest())
+    assert [m.id for m in by_checksum.items] == [from_file.id]
+    with pytest.raises(ValidationError) as bad:
+        vault.list_media(checksum_sha256="xyz")
+    assert "checksum_sha256" in bad.value.message
+
+    assert vault.get_media(from_file.id) == from_file
+    updated = vault.update_media(from_file.id, title="Q3", tags=["Work"])
+    assert (updated.title, updated.description, updated.tags) == ("Q3", "numbers", ["work"])
+    assert vault.update_media(from_file.id, description=None).description is None
+
+    target = tmp_path / "out" / "copy.png"
+    target.parent.mkdir()
+    assert vault.download(from_path.id, target) == len(png)
+    assert target.read_bytes() == png
+    buffer = io.BytesIO()
+    vault.download(from_file.id, buffer)
+    assert buffer.getvalue() == pdf
+
+    vault.delete_media(from_path.id)
+    with pytest.raises(NotFound):
+        vault.get_media(from_path.id)
+    with pytest.raises(NotFound):
+        vault.download(from_path.id, tmp_path / "gone.png")
+    assert not (tmp_path / "gone.png").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["holiday photo.png", "out"]  # no .part left behind
+
+
+def test_streamed_upload_and_download_of_a_large_file(vault: Client, tmp_path: Path) -> None:
+    size = 12 * 1024 * 1024 + 123
+    path = tmp_path / "big.bin"
+    with path.open("wb") as fh:
+        for _ in range(size // (1024 * 1024)):
+            fh.write(os.urandom(1024 * 1024))
+        fh.write(os.urandom(size % (1024 * 1024)))
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    sent: list[tuple[int, int | None]] = []
+    tracemalloc.start()
+    try:
+        media = vault.upload(path, progress=lambda done, total: sent.append((done, total)))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < size // 4, f"the upload held {peak} bytes of a {size}-byte file in memory"
+    assert (media.size, media.checksum_sha256) == (size, digest)
+    assert len(sent) > 10 and sent[-1] == (size, size)
+    assert all(a[0] < b[0] for a, b in itertools.pairwise(sent))
+
+    received: list[tuple[int, int | None]] = []
+    copy = tmp_path / "copy.bin"
+    assert vault.download(media.id, copy, progress=lambda done, total: received.append((done, total))) == size
+    assert received[-1] == (size, size) and len(received) > 1
+    assert hashlib.sha256(copy.read_bytes()).hexdigest() == digest
+
+
+def test_upload_errors(vault: Client, tmp_path: Path) -> None:
+    big = tmp_path / "too-big.bin"
+    with big.open("wb") as fh:
+        fh.truncate(MAX_UPLOAD + 1)
+    with pytest.raises(PayloadTooLarge):
+        vault.upload(big)
+    with pytest.raises(ValidationError):
+        vault.upload(io.BytesIO(b""), filename="empty.txt")
+    with pytest.raises(FileNotFoundError):
+        vault.upload(tmp_path / "missing.txt")
+    assert vault.list_media().pagination.total == 0
+
+
+# ------------------------------------------------------------------------------- collections, shares, search
+
+
+def test_collections_shares_and_search(vault: Client, server: VaultServer, tmp_path: Path) -> None:
+    jpeg = make_jpeg()
+    photo = vault.upload(io.BytesIO(jpeg), filename="Sunset_at_sea.jpg", title="Evening", tags=["sea"])
+    doc = vault.upload(io.BytesIO(make_pdf()), filename="minutes.pdf")
+
+    album = vault.create_collection("Trip", description="summer")
+    assert (album.name, album.media_count) == ("Trip", 0)
+    assert vault.add_to_collection(album.id, [photo.id, doc.id]).media_count == 2
+    with pytest.raises(NotFound):
+        vault.add_to_collection(album.id, [photo.id, "00000000-0000-4000-8000-000000000000"])
+    assert [m.id for m in vault.iter_collection_media(album.id, per_page=1, sort="filename")] == [photo.id, doc.id]
+    assert vault.list_collection_media(album.id, type="image").items == [photo]
+    assert vault.update_collection(album.id, name="Trip 2026", description=None).description is None
+    assert [c.id for c in vault.iter_collections()] == [album.id]
+    assert vault.get_collection(album.id).name == "Trip 2026"
+
+    assert [m.id for m in vault.iter_search("sunset sea")] == [photo.id]
+    assert vault.search("minutes").pagination.total == 1
+    with pytest.raises(ValidationError):
+        vault.search(" ")
+
+    link = vault.create_share(media_id=photo.id, password="open sesame", expires_in=3600)
+    assert link.token and link.has_password and link.url and link.url.endswith(link.token)
+    with Client(server.base_url) as anonymous:
+        with pytest.raises(Unauthorized):
+            anonymous.open_share(link.token)
+        opened = anonymous.open_share(link.token, password="open sesame")
+        assert opened.type == "media" and opened.media is not None and opened.media.id == photo.id
+        out = tmp_path / "shared.jpg"
+        anonymous.download_shared(link.token, out, password="open sesame")
+        assert out.read_bytes() == jpeg
+
+        view_only = vault.create_share(collection_id=album.id, allow_download=False)
+        assert view_only.token
+        opened = anonymous.open_share(view_only.token, per_page=1)
+        assert opened.type == "collection" and opened.collection is not None
+        assert len(opened.items) == 1 and opened.pagination is not None and opened.pagination.total == 2
+        with pytest.raises(Forbidden):
+            anonymous.download_shared(view_only.token, tmp_path / "no.jpg", media_id=photo.id)
+        assert not (tmp_path / "no.jpg").exists()
+
+        listed = vault.list_shares()
+        assert listed.pagination.total == 2 and all(s.token is None for s in listed.items)
+        assert {s.id for s in vault.iter_shares(per_page=1)} == {link.id, view_only.id}
+        vault.delete_share(link.id)
+        with pytest.raises(NotFound):
+            anonymous.open_share(link.token, password="open sesame")
+
+    vault.remove_from_collection(album.id, doc.id)
+    assert vault.get_collection(album.id).media_count == 1
+    vault.delete_collection(album.id)
+    with pytest.raises(NotFound):
+        vault.get_collection(album.id)
+    assert vault.get_media(photo.id).id == photo.id  # media stay
+
+
+def test_webhooks(vault: Client) -> None:
+    hook = vault.create_webhook("http://127.0.0.1:9/hook", ["media.uploaded"], description="local")
+    assert hook.secret.startswith("whsec_") and hook.active
+    with pytest.raises(ValidationError) as bad:
+        vault.create_webhook("ftp://example.com/", ["media.uploaded"])
+    assert bad.value.details[0]["field"] == "url"
+    vault.upload(io.BytesIO(b"an event"), filename="event.txt")
+    assert vault.get_webhook(hook.id).url == "http://127.0.0.1:9/hook"
+    paused = vault.update_webhook(hook.id, active=False, events=["media.uploaded", "media.deleted"])
+    assert not paused.active and paused.events == ["media.uploaded", "media.deleted"]
+    assert [w.id for w in vault.iter_webhooks()] == [hook.id]
+    deliveries = vault.list_deliveries(hook.id)
+    assert deliveries.pagination.total == len(list(vault.iter_deliveries(hook.id)))
+    assert all(d.event == "media.uploaded" for d in deliveries.items)
+    vault.delete_webhook(hook.id)
+    with pytest.raises(NotFound):
+        vault.list_deliveries(hook.id)
+
+
+# ----------------------------------------------------------------------------------------------- errors and tokens
+
+
+def test_typed_errors(vault: Client, server: VaultServer) -> None:
+    with pytest.raises(NotFound) as missing:
+        vault.get_media("../../etc/passwd")
+    assert missing.value.code == "not_found" and missing.value.request_id
+    with pytest.raises(ValidationError) as bad:
+        vault.list_media(per_page=1000)
+    assert bad.value.details and bad.value.details[0]["field"] == "per_page"
+    with pytest.raises(MethodNotAllowed):
+        vault.send(Call("DELETE", "/health", no_content, 204))
+    with Client(server.base_url) as anonymous:
+        anonymous.register("limited@example.com", PASSWORD)
+        with pytest.raises(RateLimited) as limited:  # the per-account budget of failed logins is 5
+            for _ in range(10):
+                with pytest.raises(Unauthorized):
+                    anonymous.login("limited@example.com", "wrong password")
+        assert 1 <= limited.value.retry_after <= 120  # sliding window: at most two periods of 60 s
+
+
+def test_expired_token_is_refreshed_once_then_retried(server: VaultServer) -> None:
+    with _login(server, "refresh@example.com") as first:
+        user = first.me()
+        stale, refresh = first.credentials.token, first.credentials.refresh_token
+    _wait_for_expiry()
+    # A client resuming from stored tokens does not know the expiry: the 401 triggers the refresh.
+    with Client(server.base_url, token=stale, refresh_token=refresh) as resumed:
+        results: list[str] = []
+        errors: list[BaseException] = []
+
+        def call() -> None:
+            try:
+                results.append(resumed.me().id)
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=call) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        # Two refreshes with the same refresh token would revoke the login and fail the other threads.
+        assert errors == [] and results == [user.id] * 8
+        assert resumed.credentials.token != stale and resumed.credentials.refresh_token != refresh
+        assert resumed.me().id == user.id
+    with Client(server.base_url) as other, pytest.raises(Unauthorized):
+        other.refresh(refresh)  # the old refresh token was spent (exactly once)
+
+
+def test_refresh_before_a_streamed_upload(server: VaultServer) -> None:
+    with _login(server, "stream-refresh@example.com") as vault:
+        _wait_for_expiry()
+        stale = vault.credentials.token
+        # An iterator cannot be sent twice: the client refreshes first, as it knows the token's expiry.
+        media = vault.upload(iter([b"sent once ", b"and never replayed"]), filename="once.txt")
+        assert media.size == 28 and vault.credentials.token != stale
+        with Client(server.base_url, token=stale, refresh_token="not-a-token") as broken:
+            with pytest.raises(Unauthorized):
+                broken.me()
+            assert broken.credentials.token is None  # the refused login is forgotten
+
+
+# ----------------------------------------------------------------------------------------------- asyncio
+
+
+async def _chunks(data: bytes, size: int) -> AsyncIterator[bytes]:
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+        await asyncio.sleep(0)
+
+
+async def _async_flow(server: VaultServer, tmp_path: Path) -> None:
+    async with AsyncClient(server.base_url) as vault:
+        assert (await vault.health()).status == "ok"
+        user = await vault.register("async@example.com", PASSWORD)
+        await vault.login("async@example.com", PASSWORD)
+        assert (await vault.update_me(display_name="Async")).display_name == "Async"
+        key = await vault.create_api_key("async key")
+        assert [k.id async for k in vault.iter_api_keys()] == [key.id]
+
+        data = os.urandom(3 * 1024 * 1024)
+        progress: list[int] = []
+        streamed = await vault.upload(
+            _chunks(data, 100_000), filename="stream.bin", progress=lambda done, _total: progress.append(done)
+        )
+        assert streamed.size == len(data) and progress[-1] == len(data) and len(progress) > 10
+        path = tmp_path / "async.png"
+        path.write_bytes(make_png())
+        from_path = await vault.upload(path, tags=["async"])
+        assert from_path.type == "image"
+        uploads = await asyncio.gather(
+            *(vault.upload(io.BytesIO(f"n{i}".encode()), filename=f"n{i}.txt") for i in range(6))
+        )
+        assert len({m.id for m in uploads}) == 6
+        assert len([m async for m in vault.iter_media(per_page=3)]) == 8
+        assert (await vault.list_media(checksum_sha256=streamed.checksum_sha256)).items == [streamed]
+        assert [m.id async for m in vault.iter_search("stream")] == [streamed.id]
+        copy = tmp_path / "stream.copy"
+        assert await vault.download(streamed.id, copy) == len(data)
+        assert copy.read_bytes() == data
+        assert (await vault.update_media(from_path.id, title="A")).title == "A"
+        assert (await vault.get_media(from_path.id)).title == "A"
+
+        album = await vault.create_collection("Async album")
+        await vault.add_to_collection(album.id, [from_path.id, streamed.id])
+        assert [m.id async for m in vault.iter_collection_media(album.id, type="image")] == [from_path.id]
+        share = await vault.create_share(collection_id=album.id, password="async pass")
+        assert share.token
+        opened = await vault.open_share(share.token, password="async pass")
+        assert opened.collection is not None and opened.collection.id == album.id
+        buffer = io.BytesIO()
+        await vault.download_shared(share.token, buffer, media_id=from_path.id, password="async pass")
+        assert buffer.getvalue() == make_png()
+        assert [s.id async for s in vault.iter_shares()] == [share.id]
+        await vault.delete_share(share.id)
+        await vault.remove_from_collection(album.id, streamed.id)
+        assert (await vault.update_collection(album.id, name="Renamed")).media_count == 1
+        assert [c.name async for c in vault.iter_collections()] == ["Renamed"]
+        await vault.delete_collection(album.id)
+
+        hook = await vault.create_webhook("http://127.0.0.1:9/async", ["media.deleted"])
+        assert (await vault.get_webhook(hook.id)).events == ["media.deleted"]
+        await vault.update_webhook(hook.id, description="async")
+        assert [w.id async for w in vault.iter_webhooks()] == [hook.id]
+        await vault.delete_media(streamed.id)
+        assert [d.event async for d in vault.iter_deliveries(hook.id)] in ([], ["media.deleted"])
+        await vault.delete_webhook(hook.id)
+        with pytest.raises(NotFound):
+            await vault.get_media(streamed.id)
+
+        # Many tasks meet an expired token at once: one refresh, every request retried and answered.
+        stale = vault.credentials.token
+        vault.credentials.expires_at = None  # behave like a client resumed from stored tokens
+        await asyncio.sleep(TTL + 1.1)
+        answers = await asyncio.gather(*(vault.me() for _ in range(8)))
+        assert {u.id for u in answers} == {user.id} and vault.credentials.token != stale
+
+        await vault.delete_api_key(key.id)
+        await vault.logout()
+        with pytest.raises(Unauthorized):
+            await vault.me()
+
+
+def test_async_client_every_endpoint_group(server: VaultServer, tmp_path: Path) -> None:
+    asyncio.run(_async_flow(server, tmp_path))
