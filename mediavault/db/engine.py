@@ -13,7 +13,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import QueuePool
@@ -24,6 +24,9 @@ VERSION_TABLE = "mediavault_alembic_version"
 """Alembic version table of the vault's migrations."""
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+
+MIGRATION_LOCK_KEY = 0x6D76_6D69_6772  # "mvmigr"
+"""PostgreSQL advisory lock key held while the vault's migrations run (a bigint; :func:`migrate`)."""
 
 POOL_DEFAULTS = {"sqlite": (20, 20), "other": (5, 10)}
 """``(pool_size, max_overflow)`` when the config leaves them unset. SQLite: an idle pooled aiosqlite connection
@@ -94,10 +97,18 @@ async def migrate(engine: AsyncEngine, revision: str = "heads") -> None:
 
     Each feature area adds its own migration branch off the initial schema (``down_revision = "0001"``),
     so areas developed side by side never fight over one chain; ``heads`` applies them all.
+
+    Safe to run from several processes at once (e.g. every app process of a deployment starting with
+    ``auto_migrate``): on PostgreSQL the transaction first takes the transaction-level advisory lock
+    :data:`MIGRATION_LOCK_KEY` (``pg_advisory_xact_lock``), so one process migrates while the others wait, then
+    find the version table at head and do nothing. The lock is released with the transaction, also when a
+    migration fails. (SQLite serialises writers by itself; ``mediavault serve`` migrates once before its workers.)
     """
 
     def upgrade(connection: Connection) -> None:
         command.upgrade(_alembic_config(connection), revision)
 
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         await conn.run_sync(upgrade)
