@@ -8,6 +8,7 @@ restarts (so tokens survive them).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -28,13 +29,27 @@ DEFAULT_DATA_DIR = "./mediavault-data"
 
 
 def _secret_key(data_dir: Path) -> str:
-    """The key stored in ``<data_dir>/secret_key``, created (mode 0600) on first use."""
+    """The key stored in ``<data_dir>/secret_key``, created (mode 0600) on first use.
+
+    Several processes may start at once on a fresh data dir (``--workers N``, or gunicorn/granian workers calling
+    :func:`create_app`): each writes a candidate key to its own temporary file and hard-links it into place
+    (``link`` fails when the name exists, POSIX), so exactly one candidate wins, nobody reads a half-written file,
+    and every process reads the same key.
+    """
     path = data_dir / "secret_key"
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(48))
+        candidate = data_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+                fh.flush()
+                os.fsync(fh.fileno())
+            with contextlib.suppress(FileExistsError):
+                os.link(candidate, path)
+        finally:
+            candidate.unlink()
     return path.read_text().strip()
 
 
