@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from pathlib import Path
 
 from sqlalchemy import text
 
 from mediavault.db.engine import VERSION_TABLE, create_engine
-from tests.pg import postgres_database
+from tests.backends import BACKENDS
 
 # Each process imports everything, says "ready" and waits for "go", so the migrations really overlap.
 _MIGRATE_ON_GO = """
@@ -36,30 +37,30 @@ async def _versions(url: str) -> list[str]:
         await engine.dispose()
 
 
-def test_processes_migrating_one_postgresql_database_at_once_all_succeed() -> None:
-    with postgres_database() as url:
-        procs = [
-            subprocess.Popen(
-                [sys.executable, "-c", _MIGRATE_ON_GO, url],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-            )
-            for _ in range(2)
-        ]
-        try:
-            for proc in procs:
-                assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"
-            for proc in procs:
-                assert proc.stdin is not None
-                proc.stdin.write(b"go\n")
-                proc.stdin.flush()
-            outputs = [proc.communicate(timeout=60)[0].decode(errors="replace") for proc in procs]
-        finally:
-            for proc in procs:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
-        assert [proc.returncode for proc in procs] == [0, 0], "\n".join(outputs)
-        versions = asyncio.run(_versions(url))
+def test_processes_migrating_one_postgresql_database_at_once_all_succeed(tmp_path: Path) -> None:
+    url = BACKENDS.postgres_url(tmp_path)  # an empty schema of its own, on both legs of the matrix
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _MIGRATE_ON_GO, url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for _ in range(2)
+    ]
+    try:
+        for proc in procs:
+            assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write(b"go\n")
+            proc.stdin.flush()
+        outputs = [proc.communicate(timeout=60)[0].decode(errors="replace") for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert [proc.returncode for proc in procs] == [0, 0], "\n".join(outputs)
+    versions = asyncio.run(_versions(url))
     assert versions and len(versions) == len(set(versions))
