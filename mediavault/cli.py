@@ -1,4 +1,5 @@
-"""Command line: ``mediavault serve|migrate|worker`` and ``litestar mediavault migrate`` for host apps."""
+"""Command line: ``mediavault serve|migrate|worker`` and ``litestar mediavault migrate`` for host apps; the commands
+for people (``login``, ``logout``, ``upload``, ``download``, ``users create``) live in :mod:`mediavault.commands`."""
 
 from __future__ import annotations
 
@@ -10,13 +11,21 @@ import click
 from litestar import Litestar
 from litestar.cli._utils import LitestarGroup
 
+from mediavault.commands.session import login_command, logout_command
+from mediavault.commands.transfer import download_command, upload_command
+from mediavault.commands.users import users_group
+
 __all__ = ("litestar_group", "main")
 
 
 @click.group()
 @click.version_option(package_name="mediavault")
 def main() -> None:
-    """Media Vault: a media vault API server."""
+    """Media Vault: run a vault server, and move files to and from one."""
+
+
+for _command in (login_command, logout_command, upload_command, download_command, users_group):
+    main.add_command(_command)
 
 
 @main.command()
@@ -31,13 +40,19 @@ def main() -> None:
 )
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Worker processes.")
 def serve(host: str, port: int, data_dir: Path, workers: int) -> None:
-    """Run the reference server (settings from MEDIAVAULT_* environment variables)."""
+    """Run the reference server (settings from MEDIAVAULT_* environment variables).
+
+    More than one worker needs MEDIAVAULT_REDIS_URL (the realtime broker and shared rate limits) and a database
+    and storage outside process memory; see docs/deployment.md.
+    """
     import uvicorn
 
-    from mediavault.server import load_config
+    from mediavault.server import load_config, multiprocess_problems
 
     os.environ["MEDIAVAULT_DATA_DIR"] = str(data_dir.resolve())
-    config = load_config()
+    config = load_config()  # creates the data dir's secret key once, before any worker reads it
+    if workers > 1 and (problems := multiprocess_problems(config)):
+        raise click.UsageError(f"--workers {workers} needs state shared by every process: " + "; ".join(problems))
     if config.auto_migrate:
         _migrate(config)  # once, before any worker starts
     os.environ["MEDIAVAULT_AUTO_MIGRATE"] = "false"

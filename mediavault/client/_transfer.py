@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import tempfile
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, BinaryIO, cast
@@ -186,8 +185,10 @@ class Download:
     def _open(self) -> tuple[IO[bytes], Path | None]:
         if isinstance(self.destination, str | os.PathLike):
             target = Path(self.destination)
-            fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-            return os.fdopen(fd, "wb"), Path(temp)
+            temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
+            # 0o666 less the umask, as for any file a program creates (mkstemp would make it 0600)
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            return os.fdopen(fd, "wb"), temp
         return self.destination, None
 
     def _finish(self, fh: IO[bytes], temp: Path | None, ok: bool) -> None:

@@ -39,11 +39,20 @@ class AuthService:
         """
         if not self.runtime.config.allow_registration:
             raise Forbidden("Registration is disabled")
+        return await self.create_user(data)
+
+    async def create_user(self, data: RegisterIn, *, role: str = "user") -> User:
+        """Create an account with ``role`` (``"user"`` or ``"admin"``) and emit ``user.registered``, whether or
+        not registration is open (``mediavault users create``, for operators).
+
+        Raises:
+            Conflict: the email is taken.
+        """
         email = data.email.strip().lower()
         if await self.users.exists(email=email):
             raise Conflict("Email is already registered")
         password_hash = await self.runtime.passwords.hash(data.password)
-        user = User(email=email, display_name=data.display_name, password_hash=password_hash)
+        user = User(email=email, display_name=data.display_name, password_hash=password_hash, role=role)
         try:
             await self.users.add(user)
         except (DuplicateKeyError, IntegrityError) as exc:

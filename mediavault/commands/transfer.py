@@ -1,0 +1,231 @@
+"""``mediavault upload`` and ``mediavault download``: files to and from a vault, with progress bars (rich).
+
+An upload is resumable at the file level: each file's SHA-256 is computed first and the file is skipped when the
+vault already holds that content (``GET /media?checksum_sha256=``), so re-running an interrupted upload sends only
+what is missing. Exit status: 0 when every file was uploaded or skipped, 1 when any failed (or nothing could start,
+e.g. not logged in), 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import click
+import httpx
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from mediavault.client import AsyncClient, Client, NotFound, VaultError
+from mediavault.commands.session import connect, url_option
+
+__all__ = ("download_command", "sha256_of", "upload_command")
+
+_CHUNK = 1024 * 1024
+
+
+@dataclass
+class Outcome:
+    """What happened to one file: ``uploaded``/``downloaded``, ``skipped`` or ``failed``, and why."""
+
+    name: str
+    status: Literal["done", "skipped", "failed"]
+    detail: str = ""
+
+
+def sha256_of(path: Path) -> str:
+    """The SHA-256 (FIPS 180-4) of a file as 64 lower-case hex digits, read 1 MiB at a time."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _files(paths: tuple[Path, ...]) -> Iterator[Path]:
+    """Each path, and every regular file under each folder (sorted, recursively; symlinked folders not followed)."""
+    for path in paths:
+        if path.is_dir():
+            for root, dirs, names in os.walk(path):
+                dirs.sort()
+                for name in sorted(names):
+                    file = Path(root) / name
+                    if file.is_file():  # no FIFOs, sockets or devices
+                        yield file
+        else:
+            yield path
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}", table_column=None),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+def _summary(console: Console, outcomes: list[Outcome], done_word: str) -> None:
+    counts = {status: sum(o.status == status for o in outcomes) for status in ("done", "skipped", "failed")}
+    for outcome in outcomes:
+        if outcome.status == "failed":
+            console.print(f"[red]failed[/red] {outcome.name}: {outcome.detail}", highlight=False)
+    style = "red" if counts["failed"] else "green"
+    console.print(
+        f"[{style}]{done_word} {counts['done']}, skipped {counts['skipped']}, failed {counts['failed']}[/{style}]"
+    )
+    if counts["failed"]:
+        raise SystemExit(1)
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, NotFound):
+        return "no such media in the vault (unknown id, or not yours)"
+    if isinstance(exc, httpx.TransportError):
+        return f"network error: {exc!r}"
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return str(exc)
+
+
+class _Uploader:
+    """Uploads files with at most ``concurrency`` in flight, skipping content the vault already has."""
+
+    def __init__(self, client: AsyncClient, progress: Progress, concurrency: int, tags: list[str] | None) -> None:
+        self.client = client
+        self.progress = progress
+        self.slots = asyncio.Semaphore(concurrency)
+        self.tags = tags
+        self.seen: dict[str, Path] = {}  # checksums met in this run: identical files are sent once
+        self.total = progress.add_task("total", total=0)
+
+    async def run(self, files: list[Path]) -> list[Outcome]:
+        sizes = [f.stat().st_size if f.is_file() else 0 for f in files]
+        self.progress.update(self.total, total=sum(sizes))
+        return list(await asyncio.gather(*(self.one(f, size) for f, size in zip(files, sizes, strict=True))))
+
+    async def one(self, path: Path, size: int) -> Outcome:
+        async with self.slots:
+            try:
+                digest = await asyncio.to_thread(sha256_of, path)
+                if digest in self.seen:
+                    return self._skip(path, size, f"same content as {self.seen[digest]}")
+                self.seen[digest] = path
+                if (await self.client.list_media(checksum_sha256=digest, per_page=1)).items:
+                    return self._skip(path, size, "already in the vault")
+                await self._send(path, size)
+                return Outcome(str(path), "done")
+            except (VaultError, OSError, ValueError, httpx.HTTPError) as exc:
+                return Outcome(str(path), "failed", _reason(exc))
+
+    def _skip(self, path: Path, size: int, why: str) -> Outcome:
+        self.progress.advance(self.total, size)
+        return Outcome(str(path), "skipped", why)
+
+    async def _send(self, path: Path, size: int) -> None:
+        task = self.progress.add_task(path.name, total=size)
+        sent = 0
+
+        def report(done: int, _total: int | None) -> None:
+            nonlocal sent
+            self.progress.update(task, completed=done)
+            self.progress.advance(self.total, done - sent)
+            sent = done
+
+        try:
+            await self.client.upload(path, tags=self.tags, progress=report)
+        except BaseException:
+            self.progress.advance(self.total, size - sent)  # the bar still reaches its end
+            raise
+        finally:
+            self.progress.remove_task(task)
+
+
+@click.command("upload")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "-j", "--concurrency", default=4, show_default=True, type=click.IntRange(1, 32), help="Files sent at once."
+)
+@click.option("--tag", "tags", multiple=True, help="Tag every uploaded file (repeatable).")
+@url_option
+def upload_command(paths: tuple[Path, ...], concurrency: int, tags: tuple[str, ...], url: str | None) -> None:
+    """Upload files and folders (recursively), skipping any file whose content is already in the vault.
+
+    Re-running an interrupted upload sends only what is missing. Exits with 1 if any file failed.
+    """
+    files = list(_files(paths))
+    connection = connect(url)
+    console = Console(stderr=True)
+
+    async def run() -> list[Outcome]:
+        async with connection.async_client() as vault:
+            with _progress(console) as progress:
+                return await _Uploader(vault, progress, concurrency, list(tags) or None).run(files)
+
+    _summary(console, asyncio.run(run()), "uploaded")
+
+
+def _safe_name(filename: str, media_id: str) -> str:
+    """The last path component of the server's ``filename`` (never ``..``, hidden or empty), else the media id."""
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return name if name and not name.startswith(".") else media_id
+
+
+def _download_one(client: Client, media_id: str, folder: Path, overwrite: bool, progress: Progress) -> Outcome:
+    try:
+        media = client.get_media(media_id)
+        target = folder / _safe_name(media.filename, media.id)
+        if target.exists():
+            if sha256_of(target) == media.checksum_sha256:
+                return Outcome(str(target), "skipped", "already there")
+            if not overwrite:
+                return Outcome(str(target), "failed", "exists with other content (--overwrite replaces it)")
+        task = progress.add_task(target.name, total=media.size)
+        try:
+            client.download(media.id, target, progress=lambda done, _total: progress.update(task, completed=done))
+        finally:
+            progress.remove_task(task)
+        if sha256_of(target) != media.checksum_sha256:
+            target.unlink()
+            return Outcome(str(target), "failed", "the received bytes do not match the vault's checksum")
+        return Outcome(str(target), "done")
+    except (VaultError, OSError, httpx.HTTPError) as exc:
+        return Outcome(media_id, "failed", _reason(exc))
+
+
+@click.command("download")
+@click.argument("media_ids", nargs=-1, required=True)
+@click.option(
+    "-o",
+    "--output",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write into (created if missing).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace existing files whose content differs.")
+@url_option
+def download_command(media_ids: tuple[str, ...], output: Path, overwrite: bool, url: str | None) -> None:
+    """Download media by id into a folder, under their stored file names, checking each file's SHA-256.
+
+    A file already there with the same content is skipped. Exits with 1 if any download failed.
+    """
+    output.mkdir(parents=True, exist_ok=True)
+    console = Console(stderr=True)
+    with connect(url).client() as client, _progress(console) as progress:
+        outcomes = [_download_one(client, media_id, output, overwrite, progress) for media_id in media_ids]
+    _summary(console, outcomes, "downloaded")
