@@ -47,9 +47,10 @@ def mediavault_storage_backend(config: MediaVaultConfig) -> StorageBackend | Non
 
             @hookimpl
             def mediavault_storage_backend(config):
-                if config.storage_url.startswith("encrypted+"):
-                    return EncryptedStorage(config.storage_url.removeprefix("encrypted+"))
-                return None
+                if not config.storage_url.startswith("encrypted+"):
+                    return None  # not ours: other plugins or the built-in fsspec backend answer
+                inner = FsspecStorage(config.storage_url.removeprefix("encrypted+"))
+                return EncryptedStorage(inner, Keyring.from_text(os.environ["MEDIAVAULT_ENCRYPTION_KEYS"]))
     """
 
 
