@@ -7,6 +7,8 @@ from mediavault.auth.providers import AuthProvider, BearerTokenProvider
 from mediavault.auth.tokens import TokenService
 from mediavault.config import MediaVaultConfig
 from mediavault.hookspecs import hookimpl
+from mediavault.processing.base import MediaProcessor
+from mediavault.processing.images import ImageMetadataProcessor, ShareCopyProcessor, ThumbnailProcessor
 from mediavault.storage.base import StorageBackend
 from mediavault.storage.fsspec import FsspecStorage
 from mediavault.webhooks.transport import HttpTransport, WebhookTransport
@@ -26,8 +28,14 @@ def token_service(config: MediaVaultConfig) -> TokenService:
 
 @hookimpl(trylast=True)
 def mediavault_storage_backend(config: MediaVaultConfig) -> StorageBackend:
-    """Any fsspec URL: ``file://``, ``memory://``, ``s3://`` (with s3fs installed)..."""
-    return FsspecStorage(config.storage_url)
+    """``s3://`` (and ``s3a://``): :class:`~mediavault.storage.s3.S3Storage` (needs ``mediavault[s3]``); any other
+    fsspec URL (``file://``, ``memory://`` ...): :class:`FsspecStorage`. Both get ``config.storage_options``."""
+    if config.storage_url.startswith(("s3://", "s3a://")):
+        from mediavault.storage.s3 import S3Storage, part_size_for  # imports s3fs: only when asked for
+
+        part_size = part_size_for(config.max_upload_size)
+        return S3Storage(config.storage_url, part_size=part_size, **config.storage_options)
+    return FsspecStorage(config.storage_url, **config.storage_options)
 
 
 @hookimpl(trylast=True)
@@ -40,3 +48,9 @@ def mediavault_auth_providers(config: MediaVaultConfig) -> list[AuthProvider]:
 def mediavault_webhook_transports(config: MediaVaultConfig) -> list[WebhookTransport]:
     """``POST`` to ``http(s)`` URLs with httpx (no redirects followed, ``webhook_timeout`` per attempt)."""
     return [HttpTransport()]
+
+
+@hookimpl(trylast=True)
+def mediavault_media_processors(config: MediaVaultConfig) -> list[MediaProcessor]:
+    """Image metadata, thumbnails and the metadata-free share copy (Pillow)."""
+    return [ImageMetadataProcessor(config), ThumbnailProcessor(config), ShareCopyProcessor(config)]
