@@ -101,6 +101,8 @@ def test_thumbnail_size_must_be_a_configured_one(owner: Account) -> None:
     response = owner.client.get(f"{PREFIX}/media/{media['id']}/thumbnail?size=100", headers=owner.headers)
     assert error(response, 400, "validation_error")["details"][0]["field"] == "size"
     assert "32, 64" in response.text
+    not_a_number = owner.client.get(f"{PREFIX}/media/{media['id']}/thumbnail?size=big", headers=owner.headers)
+    error(not_a_number, 400, "validation_error")
 
 
 def test_no_thumbnail_for_documents_nor_for_others(owner: Account, vault: TestClient[Litestar]) -> None:

@@ -200,7 +200,8 @@ class MediaController(Controller):
     ) -> Response[Envelope[MediaProcessingOut]]:
         """Processing status, what the processors found (dimensions, orientation, capture time, camera; never the
         GPS position), their errors and the item's variants."""
-        return envelope(request, await mediavault_media_service.processing(mediavault_principal, media_id))
+        media, state, variants = await mediavault_media_service.processing(mediavault_principal, media_id)
+        return envelope(request, MediaProcessingOut.of(media, state, variants, mediavault_media_service.prefix))
 
     @patch("/{media_id:str}")
     async def update_media(

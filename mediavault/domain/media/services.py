@@ -20,7 +20,7 @@ from mediavault.db.processing import ProcessingRepository
 from mediavault.db.repositories import MediaRepository
 from mediavault.db.search import search_document
 from mediavault.domain.media.query import MediaQuery
-from mediavault.domain.media.schemas import MediaProcessingOut, MediaUpdate
+from mediavault.domain.media.schemas import MediaUpdate
 from mediavault.domain.media.sniff import image_dimensions, media_kind, safe_filename, sniff_content_type
 from mediavault.domain.ownership import get_owned
 from mediavault.errors import NotFound, ValidationError
@@ -216,15 +216,18 @@ class MediaService:
             except Exception:  # the row is gone; orphaned bytes are logged, not an error for the caller
                 logger.exception("could not delete stored bytes %s", key)
 
-    async def processing(self, principal: Principal, media_id: str) -> MediaProcessingOut:
-        """Processing status, public results and variants of the principal's media ``media_id``.
+    async def processing(
+        self, principal: Principal, media_id: str
+    ) -> tuple[Media, MediaProcessing | None, list[MediaVariant]]:
+        """The principal's media ``media_id`` with its processing state (``None`` for items uploaded before
+        processing existed) and its variants.
 
         Raises:
             NotFound: as :meth:`get`.
         """
         media = await self.get(principal, media_id)
         repo = ProcessingRepository(self.session)
-        return MediaProcessingOut.of(media, await repo.state(media.id), await repo.variants(media.id), self.prefix)
+        return media, await repo.state(media.id), await repo.variants(media.id)
 
     async def thumbnail(self, principal: Principal, media_id: str, size: int | None) -> tuple[Media, MediaVariant]:
         """The ``thumb-<size>`` variant of the principal's media ``media_id`` (``size`` unset: the smallest).
