@@ -47,6 +47,7 @@ __all__ = (
     "Keyring",
     "ObjectCipher",
     "UnknownKeyError",
+    "check_chunk_size",
     "generate_key",
 )
 
@@ -79,6 +80,17 @@ class UnknownKeyError(DecryptionError):
 def generate_key() -> str:
     """Return a new random master key: 32 bytes from :func:`os.urandom`, base64-encoded (44 characters)."""
     return base64.b64encode(os.urandom(KEY_SIZE)).decode("ascii")
+
+
+def check_chunk_size(chunk_size: int) -> int:
+    """Return ``chunk_size`` if it is a valid plaintext chunk size (1 KiB..16 MiB).
+
+    Raises:
+        ValueError: it is not.
+    """
+    if not MIN_CHUNK_SIZE <= chunk_size <= MAX_CHUNK_SIZE:
+        raise ValueError(f"chunk_size must be between {MIN_CHUNK_SIZE} and {MAX_CHUNK_SIZE} bytes")
+    return chunk_size
 
 
 def _key_id(master: bytes) -> bytes:
@@ -164,9 +176,7 @@ class ObjectCipher:
         Raises:
             ValueError: ``chunk_size`` outside 1 KiB..16 MiB.
         """
-        if not MIN_CHUNK_SIZE <= chunk_size <= MAX_CHUNK_SIZE:
-            raise ValueError(f"chunk_size must be between {MIN_CHUNK_SIZE} and {MAX_CHUNK_SIZE} bytes")
-        header = _HEADER.pack(MAGIC, chunk_size, keyring.current_id, os.urandom(32))
+        header = _HEADER.pack(MAGIC, check_chunk_size(chunk_size), keyring.current_id, os.urandom(32))
         return cls(keyring.master(keyring.current_id), header, storage_key)
 
     @classmethod
@@ -256,8 +266,15 @@ class DecryptingReader(io.RawIOBase):
         return self._pos
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        """Move to ``offset`` (from the start, the current position or the end, as :meth:`io.IOBase.seek`)."""
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}[whence]
+        """Move to ``offset`` (from the start, the current position or the end, as :meth:`io.IOBase.seek`).
+
+        Raises:
+            ValueError: an unknown ``whence`` or a position before the start.
+        """
+        bases = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}
+        if whence not in bases:
+            raise ValueError(f"invalid whence {whence!r}")
+        base = bases[whence]
         if base + offset < 0:
             raise ValueError("negative seek position")
         self._pos = base + offset

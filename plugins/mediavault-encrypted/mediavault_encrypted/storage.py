@@ -16,7 +16,7 @@ import anyio.to_thread
 
 from mediavault.storage.base import StorageBackend, StorageWriter
 from mediavault.storage.fsspec import validate_key
-from mediavault_encrypted.format import DEFAULT_CHUNK_SIZE, DecryptingReader, Keyring, ObjectCipher
+from mediavault_encrypted.format import DEFAULT_CHUNK_SIZE, DecryptingReader, Keyring, ObjectCipher, check_chunk_size
 
 __all__ = ("EncryptedStorage", "EncryptedWriter")
 
@@ -123,10 +123,9 @@ class EncryptedStorage(StorageBackend):
     """
 
     def __init__(self, inner: StorageBackend, keyring: Keyring, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
-        ObjectCipher.new(keyring, "probe", chunk_size)  # validates chunk_size now, not at the first upload
         self.inner = inner
         self.keyring = keyring
-        self.chunk_size = chunk_size
+        self.chunk_size = check_chunk_size(chunk_size)  # now, not at the first upload
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.inner!r}, {self.keyring!r})"

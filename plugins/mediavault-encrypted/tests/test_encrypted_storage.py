@@ -8,6 +8,7 @@ import os
 import random
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import mediavault_encrypted
 import pytest
@@ -27,6 +28,7 @@ from PIL import Image
 from mediavault import MediaVault, MediaVaultConfig
 from mediavault._plugins import get_plugin_manager
 from mediavault.storage.fsspec import FsspecStorage
+from tests.s3 import MotoS3, moto_server
 
 PREFIX = "/api/v1"
 CHUNK = 1024  # small chunks: many chunks from small test files
@@ -206,29 +208,37 @@ def test_entry_point_module_answers_only_for_encrypted_urls(tmp_path: Path, monk
 # --- inside a real vault ---------------------------------------------------------------------------------
 
 
-def make_app(tmp_path: Path, key: bytes) -> Litestar:
+def make_app(tmp_path: Path, key: bytes, **overrides: Any) -> Litestar:
     config = MediaVaultConfig(
-        secret_key="k" * 32,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'vault.db'}",
-        storage_url="encrypted+" + (tmp_path / "media").as_uri(),
-        load_entry_points=False,
-        plugins=(EncryptedStoragePlugin([key], chunk_size=4096),),
-        argon2_time_cost=1,
-        argon2_memory_cost=8,
-        argon2_parallelism=1,
+        **{
+            "secret_key": "k" * 32,
+            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'vault.db'}",
+            "storage_url": "encrypted+" + (tmp_path / "media").as_uri(),
+            "load_entry_points": False,
+            "plugins": (EncryptedStoragePlugin([key], chunk_size=4096),),
+            "argon2_time_cost": 1,
+            "argon2_memory_cost": 8,
+            "argon2_parallelism": 1,
+            "processing_worker": False,  # no thumbnails: each test knows every stored object
+            **overrides,
+        }
     )
     return Litestar(plugins=[MediaVault(config)])
+
+
+def signed_in(client: TestClient[Litestar]) -> dict[str, str]:
+    credentials = {"email": "eve@example.com", "password": "correct horse battery"}
+    assert client.post(f"{PREFIX}/auth/register", json=credentials).status_code == 201
+    login = client.post(
+        f"{PREFIX}/auth/login", json={"username": credentials["email"], "password": "correct horse battery"}
+    )
+    return {"Authorization": f"Bearer {login.json()['data']['token']}"}
 
 
 @pytest.fixture
 def vault(tmp_path: Path) -> Iterator[tuple[TestClient[Litestar], dict[str, str]]]:
     with TestClient(make_app(tmp_path, KEY)) as client:
-        credentials = {"email": "eve@example.com", "password": "correct horse battery"}
-        assert client.post(f"{PREFIX}/auth/register", json=credentials).status_code == 201
-        login = client.post(
-            f"{PREFIX}/auth/login", json={"username": credentials["email"], "password": "correct horse battery"}
-        )
-        yield client, {"Authorization": f"Bearer {login.json()['data']['token']}"}
+        yield client, signed_in(client)
 
 
 def stored_file(tmp_path: Path) -> Path:
@@ -236,35 +246,35 @@ def stored_file(tmp_path: Path) -> Path:
     return path
 
 
+def noise_png(width: int, height: int) -> bytes:
+    """A real PNG that does not compress: ``width * height`` bytes of noise and a little more."""
+    buffer = io.BytesIO()
+    Image.effect_noise((width, height), 64).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 def test_vault_upload_download_range_and_delete(tmp_path: Path, vault) -> None:
     client, auth = vault
-    data = os.urandom(100_000)
-    upload = client.post(f"{PREFIX}/media/upload", headers=auth, files={"file": ("data.bin", data)})
+    data = noise_png(400, 250)
+    upload = client.post(f"{PREFIX}/media/upload", headers=auth, files={"file": ("noise.png", data)})
     assert upload.status_code == 201, upload.text
-    media_id = upload.json()["data"]["id"]
+    media = upload.json()["data"]
+    assert (media["width"], media["height"]) == (400, 250)  # Pillow read the header through the decrypting file
 
     on_disk = stored_file(tmp_path).read_bytes()
-    assert len(on_disk) == HEADER_SIZE + len(data) + 25 * TAG_SIZE  # 100,000 bytes = 25 chunks of 4 KiB
+    assert len(on_disk) == HEADER_SIZE + len(data) + -(-len(data) // 4096) * TAG_SIZE  # chunks of 4 KiB
     assert data[5000:5064] not in on_disk
 
-    content = client.get(f"{PREFIX}/media/{media_id}/content", headers=auth)
+    url = f"{PREFIX}/media/{media['id']}/content"
+    content = client.get(url, headers=auth)
     assert content.status_code == 200 and content.content == data
-    partial = client.get(f"{PREFIX}/media/{media_id}/content", headers={**auth, "Range": "bytes=4090-12300"})
+    partial = client.get(url, headers={**auth, "Range": "bytes=4090-12300"})
     assert partial.status_code == 206 and partial.content == data[4090:12301]
     assert partial.headers["content-range"] == f"bytes 4090-12300/{len(data)}"
     assert client.get(f"{PREFIX}/health").json()["data"]["checks"]["storage"] == "ok"
 
-    assert client.delete(f"{PREFIX}/media/{media_id}", headers=auth).status_code == 204
+    assert client.delete(f"{PREFIX}/media/{media['id']}", headers=auth).status_code == 204
     assert [p for p in (tmp_path / "media").rglob("*") if p.is_file()] == []
-
-
-def test_vault_reads_image_dimensions_through_the_decrypting_file(vault) -> None:
-    client, auth = vault
-    buffer = io.BytesIO()
-    Image.new("RGB", (300, 200), (10, 120, 200)).save(buffer, "PNG")
-    upload = client.post(f"{PREFIX}/media/upload", headers=auth, files={"file": ("p.png", buffer.getvalue())})
-    assert upload.status_code == 201, upload.text
-    assert (upload.json()["data"]["width"], upload.json()["data"]["height"]) == (300, 200)
 
 
 def test_vault_tampered_chunk_and_wrong_key_give_errors_not_bytes(tmp_path: Path, vault) -> None:
@@ -285,3 +295,51 @@ def test_vault_tampered_chunk_and_wrong_key_give_errors_not_bytes(tmp_path: Path
     with TestClient(make_app(tmp_path, OTHER_KEY)) as other:  # same database and storage, another key
         wrong = other.get(url, headers={**auth, "Range": "bytes=0-100"})
         assert wrong.status_code == 500 and wrong.json()["error"]["code"] == "internal_error"
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[MotoS3]:
+    with moto_server() as server:
+        yield server
+
+
+def test_vault_on_s3_stores_ciphertext_and_never_redirects_to_it(tmp_path: Path, s3: MotoS3) -> None:
+    bucket = s3.create_bucket()
+    app = make_app(
+        tmp_path,
+        KEY,
+        storage_url=f"encrypted+s3://{bucket}/media",
+        storage_options=s3.storage_options,
+        storage_presigned_downloads=True,  # S3 could redirect downloads to itself: not for ciphertext
+    )
+    data = noise_png(600, 400)  # ~240 KB: 60 chunks of 4 KiB
+    with TestClient(app) as client:
+        auth = signed_in(client)
+        upload = client.post(f"{PREFIX}/media/upload", headers=auth, files={"file": ("noise.png", data)})
+        assert upload.status_code == 201, upload.text
+        media = upload.json()["data"]
+        assert (media["width"], media["height"]) == (600, 400)  # Pillow read the header through S3 + decryption
+
+        url = f"{PREFIX}/media/{media['id']}/content"
+        content = client.get(url, headers=auth, follow_redirects=False)
+        assert content.status_code == 200 and content.content == data
+        partial = client.get(url, headers={**auth, "Range": "bytes=100000-150000"}, follow_redirects=False)
+        assert partial.status_code == 206 and partial.content == data[100000:150001]
+
+    (key,) = s3.keys(bucket)
+    stored = s3.client().get_object(Bucket=bucket, Key=key)["Body"].read()
+    assert stored.startswith(b"MVE1") and len(stored) == HEADER_SIZE + len(data) + -(-len(data) // 4096) * TAG_SIZE
+    assert data[1000:1064] not in stored
+
+
+def test_chunk_size_and_seek_are_checked(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="chunk_size"):
+        storage(tmp_path, chunk_size=100)
+    backend = storage(tmp_path)
+    asyncio.run(put(backend, "media/u/a", b"x" * 10))
+    with backend.open_sync("media/u/a") as fp:
+        with pytest.raises(ValueError):
+            fp.seek(-1)
+        with pytest.raises(ValueError):
+            fp.seek(0, 7)
+        assert fp.seek(100) == 100 and fp.read() == b""
