@@ -83,7 +83,7 @@ def _summary(console: Console, outcomes: list[Outcome], done_word: str) -> None:
     counts = {status: sum(o.status == status for o in outcomes) for status in ("done", "skipped", "failed")}
     for outcome in outcomes:
         if outcome.status == "failed":
-            console.print(f"[red]failed[/red] {outcome.name}: {outcome.detail}", highlight=False)
+            console.print(f"[red]failed[/red] {outcome.name}: {outcome.detail}", highlight=False, soft_wrap=True)
     style = "red" if counts["failed"] else "green"
     console.print(
         f"[{style}]{done_word} {counts['done']}, skipped {counts['skipped']}, failed {counts['failed']}[/{style}]"

@@ -1,0 +1,258 @@
+"""The CLI for people against a REAL ``mediavault serve``, each command run as its own process: ``users create``
+on the server's database, ``login``/``logout``, a folder upload that fails part-way (a bad file, or SIGKILL) and is
+re-run (what is there is skipped, the rest sent), and downloads that round-trip byte for byte."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mediavault.cli import main
+from mediavault.client import Client
+from tests.e2e.conftest import BASE_ENV, PASSWORD, ServerFactory, VaultServer
+from tests.files import make_jpeg, make_pdf, make_png
+
+
+@pytest.fixture(scope="module")
+def server(module_servers: ServerFactory) -> VaultServer:
+    return module_servers.start()
+
+
+def _env(config_home: Path, **extra: str) -> dict[str, str | None]:
+    """The CLI's environment: nothing of the caller's MEDIAVAULT_* settings, the login stored under ``config_home``."""
+    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("MEDIAVAULT_")}
+    env.update(BASE_ENV)
+    env.update(XDG_CONFIG_HOME=str(config_home), **extra)
+    return env
+
+
+def _command(*args: str) -> list[str]:
+    return [sys.executable, "-c", "from mediavault.cli import main; main()", *args]
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str  # standard output and error, as a person sees them
+
+
+def mediavault(*args: str, env: dict[str, str | None], stdin: str | None = None) -> Run:
+    """Run ``mediavault ARGS`` to completion with click's runner (in this process, so no interpreter start-up)."""
+    result = CliRunner().invoke(main, list(args), input=stdin, env=env, catch_exceptions=False)
+    return Run(result.exit_code, result.output)
+
+
+def _summary(output: str) -> str:
+    return output.strip().splitlines()[-1]
+
+
+@dataclass
+class CliUser:
+    """An account logged in with ``mediavault login``: the CLI's environment and the stored API key."""
+
+    env: dict[str, str | None]
+    api_key: str
+
+
+@pytest.fixture(scope="module")
+def account(server: VaultServer, tmp_path_factory: pytest.TempPathFactory) -> CliUser:
+    """An operator-made account (``users create``), logged in with ``mediavault login``."""
+    config_home = tmp_path_factory.mktemp("config")
+    env = _env(config_home)
+    created = mediavault(
+        "users", "create", "cli@example.com", "--password-stdin", "--data-dir", str(server.data_dir),
+        env=env, stdin=f"{PASSWORD}\n",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stdout
+    logged_in = mediavault(
+        "login", "--url", server.base_url, "--email", "cli@example.com", "--password-stdin", env=env, stdin=PASSWORD
+    )
+    assert logged_in.returncode == 0, logged_in.stdout
+    stored = json.loads((config_home / "mediavault" / "credentials.json").read_text())
+    return CliUser(env, stored["api_key"])
+
+
+def _vault(server: VaultServer, account: CliUser) -> Client:
+    return Client(server.base_url, api_key=account.api_key)
+
+
+def _clear(vault: Client) -> None:
+    for media in list(vault.iter_media(per_page=100)):
+        vault.delete_media(media.id)
+
+
+def _checksums(root: Path) -> set[str]:
+    return {hashlib.sha256(p.read_bytes()).hexdigest() for p in root.rglob("*") if p.is_file() and p.stat().st_size}
+
+
+# ----------------------------------------------------------------------------------------------- accounts
+
+
+def test_users_create_login_and_logout(server: VaultServer, tmp_path: Path) -> None:
+    env = _env(tmp_path / "config")
+    data_dir = str(server.data_dir)
+    admin = mediavault(
+        "users", "create", "Boss@Example.com", "--admin", "--password-stdin", "--data-dir", data_dir,
+        env=env, stdin=f"{PASSWORD}\n",
+    )  # fmt: skip
+    assert admin.returncode == 0 and "Created admin boss@example.com" in admin.stdout, admin.stdout
+    again = mediavault(
+        "users", "create", "boss@example.com", "--password-stdin", "--data-dir", data_dir, env=env, stdin=PASSWORD
+    )
+    assert again.returncode == 1 and "already exists" in again.stdout
+    short = mediavault(
+        "users", "create", "new@example.com", "--password-stdin", "--data-dir", data_dir, env=env, stdin="short\n"
+    )
+    assert short.returncode == 1 and "8 to 1024 characters" in short.stdout
+    bad_email = mediavault(
+        "users", "create", "not-an-email", "--password-stdin", "--data-dir", data_dir, env=env, stdin=PASSWORD
+    )
+    assert bad_email.returncode == 1 and "not an email address" in bad_email.stdout
+
+    with Client(server.base_url) as vault:  # the account works on the running server
+        vault.login("boss@example.com", PASSWORD)
+        assert vault.me().role == "admin"
+
+    wrong = mediavault(
+        "login", "--url", server.base_url, "--email", "boss@example.com", "--password-stdin", env=env, stdin="nope\n"
+    )
+    assert wrong.returncode == 1 and "Invalid email or password" in wrong.stdout
+    assert not (tmp_path / "config" / "mediavault" / "credentials.json").exists()
+    logged_in = mediavault(
+        "login", "--url", server.base_url, "--email", "boss@example.com", "--password-stdin", env=env, stdin=PASSWORD
+    )
+    assert logged_in.returncode == 0, logged_in.stdout
+    stored_path = tmp_path / "config" / "mediavault" / "credentials.json"
+    assert stat.S_IMODE(stored_path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(stored_path.parent.stat().st_mode) == 0o700
+    key = json.loads(stored_path.read_text())["api_key"]
+    assert key not in logged_in.stdout  # only its prefix is shown
+    with Client(server.base_url, api_key=key) as keyed:
+        assert keyed.me().email == "boss@example.com"
+
+    revoked = mediavault("logout", "--revoke", "--password-stdin", env=env, stdin=PASSWORD)
+    assert revoked.returncode == 0 and "deleted" in revoked.stdout, revoked.stdout
+    assert not stored_path.exists()
+    refused = mediavault(
+        "upload", str(tmp_path), env=env | {"MEDIAVAULT_URL": server.base_url, "MEDIAVAULT_API_KEY": key}
+    )
+    assert refused.returncode == 1 and "refused the credential" in refused.stdout
+    nowhere = mediavault("upload", str(tmp_path), env=env)
+    assert nowhere.returncode == 1 and "mediavault login" in nowhere.stdout
+
+
+# ----------------------------------------------------------------------------------------------- upload
+
+
+def _tree(root: Path) -> None:
+    (root / "photos" / "2026" / "june").mkdir(parents=True)
+    (root / "docs").mkdir()
+    (root / "photos" / "a.png").write_bytes(make_png())
+    (root / "photos" / "2026" / "b.jpg").write_bytes(make_jpeg())
+    (root / "photos" / "2026" / "june" / "c.png").write_bytes(make_png(32, 32, (1, 2, 3, 255)))
+    (root / "photos" / "2026" / "june" / "copy of a.png").write_bytes(make_png())  # same content as a.png
+    (root / "docs" / "report.pdf").write_bytes(make_pdf())
+    (root / "docs" / "notes.txt").write_text("some notes\n")
+    (root / "docs" / "later.txt").write_bytes(b"")  # the vault refuses empty files: this one fails
+
+
+def test_folder_upload_fails_part_way_and_resumes(server: VaultServer, account: CliUser, tmp_path: Path) -> None:
+    _tree(tmp_path)
+    with _vault(server, account) as vault:
+        _clear(vault)
+        first = mediavault(
+            "upload", "-j", "3", "--tag", "cli", str(tmp_path / "photos"), str(tmp_path / "docs"), env=account.env
+        )
+        assert first.returncode == 1, first.stdout
+        assert _summary(first.stdout) == "uploaded 5, skipped 1, failed 1"
+        assert "failed" in first.stdout and "later.txt" in first.stdout and "must not be empty" in first.stdout
+        stored = list(vault.iter_media())
+        assert len(stored) == 5 and all(m.tags == ["cli"] for m in stored)
+
+        (tmp_path / "docs" / "later.txt").write_text("written after the first run\n")
+        second = mediavault("upload", str(tmp_path), env=account.env)
+        assert second.returncode == 0, second.stdout
+        assert _summary(second.stdout) == "uploaded 1, skipped 6, failed 0"
+        stored = list(vault.iter_media())
+        assert len(stored) == 6
+        assert {m.checksum_sha256 for m in stored} == _checksums(tmp_path)
+        assert sorted(m.filename for m in stored) == ["a.png", "b.jpg", "c.png", "later.txt", "notes.txt", "report.pdf"]
+
+        third = mediavault(
+            "upload", str(tmp_path / "docs" / "notes.txt"), str(tmp_path / "missing.txt"), env=account.env
+        )
+        assert third.returncode == 1
+        assert _summary(third.stdout) == "uploaded 0, skipped 1, failed 1" and "missing.txt" in third.stdout
+
+
+def test_upload_killed_mid_way_then_rerun(server: VaultServer, account: CliUser, tmp_path: Path) -> None:
+    count, size = 40, 1024 * 1024
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(count):
+        (folder / f"part-{i:02}.bin").write_bytes(os.urandom(size))
+    with _vault(server, account) as vault:
+        _clear(vault)
+        env = {k: v for k, v in os.environ.items() if k not in account.env} | {
+            k: v for k, v in account.env.items() if v is not None
+        }
+        process = subprocess.Popen(  # a process of its own, to be killed
+            _command("upload", "-j", "1", str(folder)),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while vault.list_media(per_page=1).pagination.total < 3 and time.monotonic() < deadline:
+                time.sleep(0.01)
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.wait(10)
+        time.sleep(0.5)  # a request in flight when the process died has settled on the server
+        there = vault.list_media(per_page=1).pagination.total
+        assert 3 <= there < count, "the upload finished before it could be interrupted"
+
+        rerun = mediavault("upload", "-j", "4", str(folder), env=account.env)
+        assert rerun.returncode == 0, rerun.stdout
+        assert _summary(rerun.stdout) == f"uploaded {count - there}, skipped {there}, failed 0"
+        stored = list(vault.iter_media(per_page=100))
+        assert len(stored) == count  # nothing twice
+        assert {m.checksum_sha256 for m in stored} == _checksums(folder)
+
+
+# ----------------------------------------------------------------------------------------------- download
+
+
+def test_download_round_trips_byte_for_byte(server: VaultServer, account: CliUser, tmp_path: Path) -> None:
+    originals = {"photo.png": make_png(), "scan.pdf": make_pdf(), "big.bin": os.urandom(3 * 1024 * 1024 + 7)}
+    with _vault(server, account) as vault:
+        ids = {name: vault.upload(io.BytesIO(data), filename=name).id for name, data in originals.items()}
+    out = tmp_path / "out"
+    first = mediavault("download", *ids.values(), "-o", str(out), env=account.env)
+    assert first.returncode == 0, first.stdout
+    assert _summary(first.stdout) == "downloaded 3, skipped 0, failed 0"
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == originals  # no temporary files left either
+
+    again = mediavault("download", *ids.values(), "-o", str(out), env=account.env)
+    assert _summary(again.stdout) == "downloaded 0, skipped 3, failed 0"
+
+    (out / "scan.pdf").write_bytes(b"edited locally")
+    kept = mediavault("download", ids["scan.pdf"], "missing-id", "-o", str(out), env=account.env)
+    assert kept.returncode == 1 and _summary(kept.stdout) == "downloaded 0, skipped 0, failed 2"
+    assert "--overwrite" in kept.stdout and "no such media" in kept.stdout
+    assert (out / "scan.pdf").read_bytes() == b"edited locally"
+    replaced = mediavault("download", ids["scan.pdf"], "-o", str(out), "--overwrite", env=account.env)
+    assert replaced.returncode == 0 and (out / "scan.pdf").read_bytes() == originals["scan.pdf"]
