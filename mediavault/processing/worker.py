@@ -82,7 +82,7 @@ class ProcessingWorker:
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._inflight: dict[asyncio.Task[None], ClaimedItem] = {}
-        self._share_copies: dict[uuid.UUID, asyncio.Future[MediaVariant]] = {}
+        self._share_copies: dict[uuid.UUID, asyncio.Task[MediaVariant]] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -307,19 +307,12 @@ class ProcessingWorker:
             if existing is not None:
                 return existing
             source = await self.source(session, media)
-        pending = self._share_copies.get(media.id)
-        if pending is None:
-            pending = asyncio.get_running_loop().create_future()
-            self._share_copies[media.id] = pending
-            try:
-                pending.set_result(await self._make_share_copy(media, source))
-            except BaseException as exc:
-                pending.set_exception(exc)
-                pending.exception()  # retrieved: no "never retrieved" warning when nobody else waits
-                raise
-            finally:
-                self._share_copies.pop(media.id, None)
-        return await asyncio.shield(pending)
+        task = self._share_copies.get(media.id)
+        if task is None:  # its own task: a request that goes away does not cancel the copy others wait for
+            task = asyncio.create_task(self._make_share_copy(media, source))
+            self._share_copies[media.id] = task
+            task.add_done_callback(lambda _: self._share_copies.pop(media.id, None))
+        return await asyncio.shield(task)
 
     async def _make_share_copy(self, media: Media, source: MediaSource) -> MediaVariant:
         result = await self.run(self.share_processor, source)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from typing import TYPE_CHECKING, Any
@@ -64,3 +65,11 @@ def processed(account: Account, media_id: str) -> dict[str, Any]:
             return state
         time.sleep(0.025)
     raise AssertionError(f"{media_id} was not processed: {state}")
+
+
+async def concurrently(app: Any, requests: list[tuple[str, str, dict[str, Any]]]) -> list[httpx.Response]:
+    """Send ``(method, path, kwargs)`` requests (``path`` under the vault's prefix) to ``app`` all at once; run it on
+    the app's own event loop: ``client.blocking_portal.call(concurrently, client.app, [...])``."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        return await asyncio.gather(*(http.request(method, "/api/v1" + path, **kw) for method, path, kw in requests))

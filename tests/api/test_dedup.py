@@ -3,12 +3,10 @@ and on PostgreSQL; bytes go only with the last item using them."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -16,7 +14,7 @@ from sqlalchemy import func, select
 
 from mediavault import MediaVault
 from mediavault.db.models import Blob, Media, media_blob
-from tests.api._checks import success
+from tests.api._checks import concurrently, success
 from tests.backends import BACKENDS
 from tests.conftest import PREFIX, Account, make_config
 from tests.files import make_photo
@@ -39,13 +37,6 @@ def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClien
 
 def _runtime(client: TestClient[Litestar]) -> Any:
     return client.app.plugins.get(MediaVault).runtime
-
-
-async def _concurrently(client: TestClient[Litestar], requests: list[tuple[str, str, dict[str, Any]]]) -> list[Any]:
-    """Send ``(method, path, kwargs)`` requests at once on the app's own event loop."""
-    transport = httpx.ASGITransport(app=client.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        return await asyncio.gather(*(http.request(method, PREFIX + path, **kw) for method, path, kw in requests))
 
 
 async def _stored(client: TestClient[Litestar], owner_id: str) -> dict[str, Any]:
@@ -73,7 +64,7 @@ def test_concurrent_identical_uploads_share_one_blob(client: TestClient[Litestar
     alice, bob = Account(client, "alice@example.com"), Account(client, "bob@example.com")
     photo = make_photo(gps=(1.0, 2.0))
     portal = client.blocking_portal
-    responses = portal.call(_concurrently, client, [_upload(alice, photo, f"copy {i}") for i in range(UPLOADS)])
+    responses = portal.call(concurrently, client.app, [_upload(alice, photo, f"copy {i}") for i in range(UPLOADS)])
     assert [r.status_code for r in responses] == [201] * UPLOADS
     flags = sorted(r.headers["x-mediavault-deduplicated"] for r in responses)
     assert flags == ["false"] + ["true"] * (UPLOADS - 1)
@@ -108,7 +99,7 @@ def test_deleting_the_last_copy_while_uploading_it_again_loses_nothing(client: T
     for round_ in range(6):
         delete = ("DELETE", f"/media/{current}", {"headers": alice.headers})
         deleted, uploaded = client.blocking_portal.call(
-            _concurrently, client, [delete, _upload(alice, photo, f"round {round_}")]
+            concurrently, client.app, [delete, _upload(alice, photo, f"round {round_}")]
         )
         assert deleted.status_code == 204 and uploaded.status_code == 201
         current = uploaded.json()["data"]["id"]

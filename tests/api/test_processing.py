@@ -15,7 +15,7 @@ from PIL import Image
 
 from mediavault import MediaVault, hookimpl
 from mediavault.processing import MediaSource, ProcessingError, ProcessingResult, Variant
-from tests.api._checks import error, processed, success
+from tests.api._checks import concurrently, error, processed, success
 from tests.conftest import PREFIX, Account, make_config
 from tests.files import make_jpeg, make_pdf, make_photo, make_png_bomb, make_png_with_text
 
@@ -181,6 +181,15 @@ def test_share_link_never_serves_the_original_before_processing(tmp_path: Path) 
         assert dict(picture(shared.content).getexif().get_ifd(0x8825)) == {} and b"Nikon" not in shared.content
         again = share_content(owner, media["id"])  # the copy made on the spot is kept (same bytes, same ETag)
         assert again.headers["etag"] == shared.headers["etag"]
+        other = owner.upload(make_photo(orientation=8, gps=PARIS), "burst.jpg")
+        token = success(client.post(f"{PREFIX}/shares", headers=owner.headers, json={"media_id": other["id"]}), 201)[
+            "token"
+        ]
+        burst = client.blocking_portal.call(concurrently, client.app, [("GET", f"/s/{token}/content", {})] * 6)
+        assert {r.status_code for r in burst} == {200} and len({r.headers["etag"] for r in burst}) == 1
+        assert dict(picture(burst[0].content).getexif()) == {0x0112: 8}
+        burst_state = success(client.get(f"{PREFIX}/media/{other['id']}/metadata", headers=owner.headers))
+        assert [v["name"] for v in burst_state["variants"]] == ["share"]
         state = success(client.get(f"{PREFIX}/media/{media['id']}/metadata", headers=owner.headers))
         assert [v["name"] for v in state["variants"]] == ["share"]
 
