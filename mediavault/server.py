@@ -23,7 +23,7 @@ from mediavault.config import MediaVaultConfig
 from mediavault.http.envelope import VERSION
 from mediavault.plugin import MediaVault
 
-__all__ = ("DEFAULT_DATA_DIR", "create_app", "load_config")
+__all__ = ("DEFAULT_DATA_DIR", "create_app", "load_config", "multiprocess_problems")
 
 DEFAULT_DATA_DIR = "./mediavault-data"
 
@@ -72,6 +72,23 @@ def load_config(data_dir: str | os.PathLike[str] | None = None, **overrides: obj
     for name, value in overrides.items():
         setattr(config, name, value)
     return config
+
+
+def multiprocess_problems(config: MediaVaultConfig) -> list[str]:
+    """Why ``config`` cannot be served by several processes at once (empty when it can).
+
+    Several processes need state they all see: a database and byte store outside process memory, and Redis
+    (``redis_url``) as the realtime broker (the contract: an event raised in one process reaches sockets held by
+    the others) and for rate-limit budgets shared by all processes instead of one budget per process.
+    """
+    problems = []
+    if not config.redis_url:
+        problems.append("redis_url is not set: realtime events and rate-limit budgets would stay in each process")
+    if config.storage_url.startswith("memory://"):
+        problems.append("storage_url is memory://: each process would hold its own bytes")
+    if config.database_url.startswith("sqlite") and ":memory:" in config.database_url:
+        problems.append("database_url is an in-memory SQLite database: each process would hold its own")
+    return problems
 
 
 def create_app(config: MediaVaultConfig | None = None) -> Litestar:

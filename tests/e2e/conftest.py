@@ -73,11 +73,15 @@ class VaultServer:
         port: The TCP port it listens on.
         base_url: ``http://127.0.0.1:<port>``.
         log_path: File receiving the process's stdout and stderr.
+        workers: ``--workers`` (uvicorn worker processes behind the one port).
         returncode: The exit status once stopped (``None`` while running).
     """
 
-    def __init__(self, data_dir: Path, env: Mapping[str, str] | None = None, log_dir: Path | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, env: Mapping[str, str] | None = None, log_dir: Path | None = None, workers: int = 1
+    ) -> None:
         self.data_dir = data_dir
+        self.workers = workers
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         log_dir = log_dir or data_dir.parent
@@ -89,13 +93,19 @@ class VaultServer:
         child_env.update(env or {})
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            serve_command(data_dir, self.port), env=child_env, stdout=self._log, stderr=subprocess.STDOUT
+            serve_command(data_dir, self.port, workers), env=child_env, stdout=self._log, stderr=subprocess.STDOUT
         )
         self.returncode: int | None = None
 
     @property
     def pid(self) -> int:
         return self.proc.pid
+
+    def worker_pids(self) -> list[int]:
+        """Ids of the uvicorn worker processes (``--workers`` > 1: the supervisor's children; Linux ``/proc``)."""
+        children = [int(pid) for pid in Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()]
+        # multiprocessing's spawn start method adds a resource tracker process beside the workers
+        return [pid for pid in children if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()]
 
     def log_tail(self, chars: int = 4000) -> str:
         try:
