@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/upload.py [--sizes 10M,100M,1G] [--tmp DIR] [--repeat N] [--json FILE]
+    python benchmarks/upload.py [--sizes 10M,100M,1G] [--tmp DIR] [--repeat N] [--json FILE] [--storage s3]
 
 What it does:
 
@@ -21,12 +21,17 @@ What it does:
 5. prints a table. Goals (from the issue): RSS growth flat and < 64 MiB at 1 GiB; throughput
    at least 0.8x the baseline.
 
+``--storage s3`` stores the uploads on S3 instead of local files: a moto server (``tests/s3.py``, in its own
+process) on loopback, ``storage_url=s3://<fresh bucket>/bench``; the server's RSS then shows what the multipart
+writer holds (parts of 8 MiB, one in flight). moto keeps objects in its own memory, not the server's.
+
 Needs Linux (``/proc``). Everything it writes lives in one temporary directory, removed at the end.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -50,6 +55,7 @@ MiB = 1024 * 1024
 PREFIX = "/api/v1"
 BLOCK = MiB
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # tests/s3.py: the moto launcher for --storage s3
 
 
 # --------------------------------------------------------------------------- helpers
@@ -268,6 +274,12 @@ def main() -> int:
         "every chunk with a blocking write on the event loop, or not at all (network ceiling)",
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
+    parser.add_argument(
+        "--storage",
+        choices=("local", "s3"),
+        default="local",
+        help="where mediavault stores uploads: local files (default) or S3 (a moto server on loopback)",
+    )
     args = parser.parse_args()
 
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
@@ -281,7 +293,17 @@ def main() -> int:
 
     root = Path(tempfile.mkdtemp(prefix="mediavault-bench-", dir=tmp_parent))
     servers: list[Server] = []
+    stack = contextlib.ExitStack()
     try:
+        storage_env: dict[str, str] = {}
+        if args.storage == "s3":
+            from tests.s3 import moto_server
+
+            s3 = stack.enter_context(moto_server())
+            storage_env = {
+                "MEDIAVAULT_STORAGE_URL": s3.storage_url(prefix="bench"),
+                "MEDIAVAULT_STORAGE_OPTIONS": s3.storage_options_json,
+            }
         env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAVAULT_")}
         env.update(
             MEDIAVAULT_ARGON2_TIME_COST="1",
@@ -291,6 +313,7 @@ def main() -> int:
             MEDIAVAULT_MAX_UPLOAD_SIZE=str(max(biggest, 1024 * MiB)),
             MEDIAVAULT_RATE_LIMIT_AUTHENTICATED="100000",
         )
+        env.update(storage_env)
         data_dir = root / "mediavault-data"
         mv_cmd = [sys.executable, "-c", "from mediavault.cli import main; main()", "serve"]
         mv_cmd += ["--port", "{port}", "--data-dir", str(data_dir), "--workers", "1"]
@@ -352,7 +375,12 @@ def main() -> int:
                 results.append((size, mv_runs, base_runs))
                 print(f"  done {human(size)}", file=sys.stderr, flush=True)
 
-        print_table(results, repeat=args.repeat, baseline_mode=None if args.no_baseline else args.baseline_mode)
+        print_table(
+            results,
+            repeat=args.repeat,
+            baseline_mode=None if args.no_baseline else args.baseline_mode,
+            storage=args.storage,
+        )
         if args.json:
             args.json.write_text(
                 json.dumps(
@@ -371,6 +399,7 @@ def main() -> int:
     finally:
         for server in servers:
             server.stop()
+        stack.close()
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -378,9 +407,10 @@ def _median(runs: list[Measurement], attr: str) -> float:
     return statistics.median(getattr(m, attr) for m in runs)
 
 
-def print_table(results: list, repeat: int, baseline_mode: str | None) -> None:
+def print_table(results: list, repeat: int, baseline_mode: str | None, storage: str = "local") -> None:
     print()
     print(f"Upload benchmark (median of {repeat}; uvicorn, 1 worker, 127.0.0.1; RSS growth = peak - before upload)")
+    print("mediavault storage: " + ("S3 (moto server on 127.0.0.1, multipart)" if storage == "s3" else "local files"))
     if baseline_mode:
         print(f"baseline: bare ASGI app, body written to disk ({baseline_mode} mode)")
     header = (
