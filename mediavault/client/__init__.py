@@ -43,6 +43,8 @@ from mediavault.domain.api_keys.schemas import ApiKeyOut as ApiKey
 from mediavault.domain.auth.schemas import TokenPair
 from mediavault.domain.collections.schemas import CollectionOut as Collection
 from mediavault.domain.media.schemas import MediaOut as Media
+from mediavault.domain.media.schemas import MediaProcessingOut as MediaProcessing
+from mediavault.domain.media.schemas import VariantOut as Variant
 from mediavault.domain.shares.schemas import ShareOut as Share
 from mediavault.domain.system import Health
 from mediavault.domain.users.schemas import UserOut as User
@@ -77,6 +79,7 @@ __all__ = (
     "Forbidden",
     "Health",
     "Media",
+    "MediaProcessing",
     "MethodNotAllowed",
     "NotFound",
     "OpenedShare",
@@ -94,6 +97,7 @@ __all__ = (
     "UnsupportedMediaType",
     "User",
     "ValidationError",
+    "Variant",
     "VaultError",
     "Webhook",
     "WebhookCreated",

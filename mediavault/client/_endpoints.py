@@ -20,7 +20,7 @@ from mediavault.client._transfer import Destination, Download, Progress, Source,
 from mediavault.domain.api_keys.schemas import ApiKeyCreated, ApiKeyOut
 from mediavault.domain.auth.schemas import TokenPair
 from mediavault.domain.collections.schemas import CollectionOut
-from mediavault.domain.media.schemas import MediaOut
+from mediavault.domain.media.schemas import MediaOut, MediaProcessingOut
 from mediavault.domain.shares.schemas import ShareOut
 from mediavault.domain.system import Health
 from mediavault.domain.users.schemas import UserOut
@@ -282,6 +282,33 @@ def download(media_id: str, destination: Destination, *, progress: Progress | No
     """
     sink = Download(destination, progress)
     return Call("GET", f"/media/{_id(media_id)}/content", None, download=sink)
+
+
+def download_thumbnail(
+    media_id: str, destination: Destination, *, size: int | None = None, progress: Progress | None = None
+) -> Call[int]:
+    """``GET /media/{id}/thumbnail?size=`` streamed to ``destination`` as in :meth:`download`; returns the byte count.
+
+    Args:
+        size: one of the server's ``thumbnail_sizes`` (pixels on the longer side; default: the smallest).
+
+    Raises:
+        NotFound: not an image, not processed yet (see :meth:`get_metadata`), or processing failed.
+        ValidationError: ``size`` is not one of the server's sizes.
+    """
+    sink = Download(destination, progress)
+    return Call("GET", f"/media/{_id(media_id)}/thumbnail", None, params={"size": size}, download=sink)
+
+
+def get_metadata(media_id: str) -> Call[MediaProcessingOut]:
+    """``GET /media/{id}/metadata`` → :class:`MediaProcessing`: ``status`` (``pending``, ``done``, ``failed``), what
+    each processor found (``metadata``, e.g. ``{"image": {"width", "height", "orientation", "captured_at", ...}}``;
+    never the GPS position), their ``errors`` and the item's ``variants`` (thumbnails with their ``url``).
+
+    Raises:
+        NotFound: as :meth:`get_media`.
+    """
+    return Call("GET", f"/media/{_id(media_id)}/metadata", data_of(MediaProcessingOut))
 
 
 def search(

@@ -148,6 +148,8 @@ class Client:
     update_media = _method(ep.update_media)
     delete_media = _method(ep.delete_media)
     download = _method(ep.download)
+    download_thumbnail = _method(ep.download_thumbnail)
+    get_metadata = _method(ep.get_metadata)
     search = _method(ep.search)
     iter_search = _pages(ep.search)
     create_collection = _method(ep.create_collection)

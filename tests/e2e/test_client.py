@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from mediavault.client import (
     AsyncClient,
@@ -197,6 +198,28 @@ def test_streamed_upload_and_download_of_a_large_file(vault: Client, tmp_path: P
     assert vault.download(media.id, copy, progress=lambda done, total: received.append((done, total))) == size
     assert received[-1] == (size, size) and len(received) > 1
     assert hashlib.sha256(copy.read_bytes()).hexdigest() == digest
+
+
+def test_processing_metadata_and_thumbnails(vault: Client, tmp_path: Path) -> None:
+    photo = vault.upload(io.BytesIO(make_jpeg(640, 480)), filename="wide.jpg")
+    text = vault.upload(io.BytesIO(b"no pictures here"), filename="plain.txt")
+    deadline = time.monotonic() + 30
+    while (processed := vault.get_metadata(photo.id)).status == "pending" and time.monotonic() < deadline:
+        time.sleep(0.1)  # the server's processing worker runs after the upload
+    assert processed.status == "done", processed
+    assert processed.metadata["image"]["width"] == 640
+    thumbs = {v.name: v for v in processed.variants if v.url}
+    assert thumbs and all(v.url and v.url.startswith("/api/v1/media/") for v in thumbs.values())
+    out = tmp_path / "thumb.img"
+    assert vault.download_thumbnail(photo.id, out, size=256) == thumbs["thumb-256"].size
+    with Image.open(out) as image:
+        assert max(image.size) == 256
+    with pytest.raises(ValidationError) as bad:
+        vault.download_thumbnail(photo.id, tmp_path / "no.img", size=13)
+    assert bad.value.details[0]["field"] == "size"
+    with pytest.raises(NotFound):
+        vault.download_thumbnail(text.id, tmp_path / "no.img")
+    assert not (tmp_path / "no.img").exists()
 
 
 def test_upload_errors(vault: Client, tmp_path: Path) -> None:
@@ -393,6 +416,7 @@ async def _async_flow(server: VaultServer, tmp_path: Path) -> None:
         assert copy.read_bytes() == data
         assert (await vault.update_media(from_path.id, title="A")).title == "A"
         assert (await vault.get_media(from_path.id)).title == "A"
+        assert (await vault.get_metadata(from_path.id)).media_id == from_path.id
 
         album = await vault.create_collection("Async album")
         await vault.add_to_collection(album.id, [from_path.id, streamed.id])
