@@ -3,10 +3,12 @@
 The suite runs unchanged on two legs (``docs/testing.md``):
 
 - **embedded** (nothing set): a SQLite file ``<root>/vault.db`` and local files under ``<root>/media``;
-- **full**: ``MEDIAVAULT_TEST_DATABASE_URL`` (a PostgreSQL server URL whose user may create databases and roles,
-  e.g. ``postgresql://postgres@127.0.0.1:5432/test``), ``MEDIAVAULT_TEST_REDIS_URL`` (e.g.
-  ``redis://127.0.0.1:6379/0``) and ``MEDIAVAULT_TEST_STORAGE=s3`` (a moto S3 server this process starts), each
-  on its own, usually all three.
+- **full** (``MEDIAVAULT_TEST_BACKEND=full``): the machine's PostgreSQL (:data:`DEFAULT_POSTGRES_URL`) and Redis
+  (:data:`DEFAULT_REDIS_URL`) and S3 on a moto server this process starts.
+
+Each engine can also be chosen on its own, or pointed elsewhere: ``MEDIAVAULT_TEST_DATABASE_URL`` (a PostgreSQL URL
+whose user may create databases and roles), ``MEDIAVAULT_TEST_REDIS_URL``, ``MEDIAVAULT_TEST_STORAGE=s3|local``;
+they win over ``MEDIAVAULT_TEST_BACKEND``.
 
 A *root* is the directory a test gives ``make_config`` (its ``tmp_path``, or a folder under it). Everything a
 vault keeps is keyed by its root, exactly as the SQLite file and media folder are: two configs built for the same
@@ -42,6 +44,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql import Executable
 
 from mediavault import MediaVaultConfig
 from tests.s3 import MotoS3, moto_server
@@ -81,16 +84,21 @@ class TestBackends:
         environ: Where ``MEDIAVAULT_TEST_*`` are read (``os.environ``).
 
     Raises:
-        ValueError: ``MEDIAVAULT_TEST_STORAGE`` is neither ``local`` nor ``s3``, or the database URL is not
-            PostgreSQL.
+        ValueError: ``MEDIAVAULT_TEST_BACKEND`` is neither ``embedded`` nor ``full``, ``MEDIAVAULT_TEST_STORAGE``
+            neither ``local`` nor ``s3``, or the database URL is not PostgreSQL.
     """
 
     __test__ = False  # not a pytest test class
 
     def __init__(self, environ: Mapping[str, str]) -> None:
-        self.database_admin_url = environ.get("MEDIAVAULT_TEST_DATABASE_URL") or None
-        self.redis_url = environ.get("MEDIAVAULT_TEST_REDIS_URL") or None
-        self.storage = environ.get("MEDIAVAULT_TEST_STORAGE") or "local"
+        backend = environ.get("MEDIAVAULT_TEST_BACKEND") or "embedded"
+        if backend not in {"embedded", "full"}:
+            raise ValueError(f"MEDIAVAULT_TEST_BACKEND: {backend!r} is neither 'embedded' nor 'full'")
+        full = backend == "full"
+        database = environ.get("MEDIAVAULT_TEST_DATABASE_URL")
+        self.database_admin_url = database or (DEFAULT_POSTGRES_URL if full else None)
+        self.redis_url = environ.get("MEDIAVAULT_TEST_REDIS_URL") or (DEFAULT_REDIS_URL if full else None)
+        self.storage = environ.get("MEDIAVAULT_TEST_STORAGE") or ("s3" if full else "local")
         if self.storage not in {"local", "s3"}:
             raise ValueError(f"MEDIAVAULT_TEST_STORAGE: {self.storage!r} is neither 'local' nor 's3'")
         if self.database_admin_url and not make_url(self.database_admin_url).get_backend_name() == "postgresql":
@@ -300,14 +308,15 @@ BACKENDS = TestBackends(os.environ)
 # ----------------------------------------------------------------------------------- looking at what a vault kept
 
 
-def query(config: MediaVaultConfig, sql: str, **params: Any) -> list[tuple[Any, ...]]:
-    """Rows of ``sql`` (with ``:name`` parameters) run on ``config``'s database, in a transaction that commits."""
+def query(config: MediaVaultConfig, sql: str | Executable, **params: Any) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` (text with ``:name`` parameters, or a SQLAlchemy statement, whose column types then convert
+    values alike on every engine) run on ``config``'s database, in a transaction that commits."""
 
     async def run() -> list[tuple[Any, ...]]:
         engine = create_async_engine(config.database_url, poolclass=NullPool)
         try:
             async with engine.begin() as conn:
-                result = await conn.execute(text(sql), params)
+                result = await conn.execute(text(sql) if isinstance(sql, str) else sql, params)
                 return [tuple(row) for row in result] if result.returns_rows else []
         finally:
             await engine.dispose()
@@ -338,7 +347,7 @@ def snapshot(config: MediaVaultConfig) -> dict[str, list[tuple[Any, ...]]]:
 def stored_objects(config: MediaVaultConfig) -> dict[str, bytes]:
     """Every object under ``config``'s storage root (``.part-*`` temporaries included): key below the root ->
     bytes. Read through fsspec, so it sees local folders and S3 prefixes alike."""
-    fs, root = url_to_fs(config.storage_url, **getattr(config, "storage_options", {}))
+    fs, root = url_to_fs(config.storage_url, **config.storage_options)
     fs.invalidate_cache()
     if not fs.exists(root):
         return {}
@@ -347,5 +356,5 @@ def stored_objects(config: MediaVaultConfig) -> dict[str, bytes]:
 
 def delete_object(config: MediaVaultConfig, key: str) -> None:
     """Remove one object (a key from :func:`stored_objects`) behind the vault's back."""
-    fs, root = url_to_fs(config.storage_url, **getattr(config, "storage_options", {}))
+    fs, root = url_to_fs(config.storage_url, **config.storage_options)
     fs.rm_file(f"{root.rstrip('/')}/{key}")

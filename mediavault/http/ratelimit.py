@@ -73,13 +73,18 @@ class Budget:
         allowed: whether the request fits in the budget.
         limit: requests per period.
         remaining: requests left in the current window (0 when exhausted).
-        reset: Unix time (seconds) when the budget next grows.
+        reset_at: Unix time (seconds, with fractions) when the budget next grows.
     """
 
     allowed: bool
     limit: int
     remaining: int
-    reset: int
+    reset_at: float
+
+    @property
+    def reset(self) -> int:
+        """:attr:`reset_at` rounded up to a whole Unix second (``X-RateLimit-Reset``)."""
+        return math.ceil(self.reset_at)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -92,8 +97,12 @@ class Budget:
 
     @property
     def retry_after(self) -> int:
-        """Whole seconds until :attr:`reset` (at least 1)."""
-        return max(1, self.reset - int(time.time()))
+        """Seconds until :attr:`reset_at`, rounded up (RFC 9110 §10.2.3 ``delay-seconds``), at least 1.
+
+        Taken from the exact reset time: rounding the reset up and the clock down first could promise one second
+        more than the period (61 for a 60 s window).
+        """
+        return max(1, math.ceil(self.reset_at - time.time()))
 
 
 def _networks(proxies: tuple[str, ...]) -> tuple[_IPNetwork, ...]:
@@ -191,9 +200,7 @@ class RateLimiter:
                 self._last_failure_log = now
                 logger.warning("rate limiter storage failed; letting requests through", exc_info=True)
             return None
-        return Budget(
-            allowed=allowed, limit=limit, remaining=max(0, stats.remaining), reset=math.ceil(stats.reset_time)
-        )
+        return Budget(allowed=allowed, limit=limit, remaining=max(0, stats.remaining), reset_at=stats.reset_time)
 
     def _login_identities(self, address: str, email: str) -> tuple[tuple[str, str], ...]:
         # The account is identified by the SHA-256 of its normalised email: no email is stored in clear.
@@ -222,7 +229,7 @@ class RateLimiter:
             except Exception:
                 logger.warning("rate limiter storage failed; letting the login through", exc_info=True)
                 return
-            budget = Budget(allowed=False, limit=item.amount, remaining=0, reset=math.ceil(stats.reset_time))
+            budget = Budget(allowed=False, limit=item.amount, remaining=0, reset_at=stats.reset_time)
             raise RateLimited(
                 "Too many failed login attempts; try again later",
                 retry_after=budget.retry_after,

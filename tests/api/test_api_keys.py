@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import sqlite3
-from pathlib import Path
 
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from mediavault import MediaVaultConfig
+from tests.backends import snapshot
 from tests.conftest import PREFIX, Account
 
 KEYS = f"{PREFIX}/users/me/api-keys"
@@ -21,7 +21,7 @@ def create_key(account: Account, name: str = "ci") -> dict:
 
 
 def test_create_shows_the_key_once_and_stores_only_its_hash(
-    client: TestClient[Litestar], alice: Account, tmp_path: Path
+    client: TestClient[Litestar], alice: Account, config: MediaVaultConfig
 ) -> None:
     created = create_key(alice, "deploy bot")
     key = created["key"]
@@ -38,10 +38,9 @@ def test_create_shows_the_key_once_and_stores_only_its_hash(
     assert key not in listed.text
     assert body["meta"]["pagination"]["total"] == 1
 
-    with sqlite3.connect(tmp_path / "vault.db") as db:
-        rows = db.execute("SELECT * FROM mediavault_api_key").fetchall()
-        dump = "\n".join(line for line in db.iterdump())
-    assert len(rows) == 1
+    tables = snapshot(config)
+    dump = repr(tables)
+    assert len(tables["mediavault_api_key"]) == 1
     assert key not in dump  # not in any table, in any form but its hash
     assert hashlib.sha256(key.encode()).hexdigest() in dump
 

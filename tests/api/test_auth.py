@@ -6,7 +6,6 @@ import base64
 import hashlib
 import hmac
 import json
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from mediavault import MediaVault
+from mediavault import MediaVault, MediaVaultConfig
 from tests.api._checks import error, fields, success
+from tests.backends import query
 from tests.conftest import PREFIX, Account, make_config
 
 SECRET = "test-secret-key-" + "x" * 32  # the key make_config uses
@@ -84,9 +84,7 @@ def test_register_disabled(tmp_path: Path) -> None:
     app = Litestar(plugins=[MediaVault(make_config(tmp_path, allow_registration=False))])
     with TestClient(app) as client:
         error(_register(client, email="a@example.com", password="p" * 10), 403, "forbidden")
-        con = sqlite3.connect(tmp_path / "vault.db")
-        assert con.execute("SELECT count(*) FROM mediavault_user").fetchone()[0] == 0
-        con.close()
+        assert query(make_config(tmp_path), "SELECT count(*) FROM mediavault_user") == [(0,)]
 
 
 # ----------------------------------------------------------------------------- login
@@ -307,16 +305,12 @@ def test_token_from_another_vault_rejected(tmp_path: Path, alice: Account) -> No
 # ----------------------------------------------------------------------------- rehash
 
 
-def _stored_hash(db: Path, email: str) -> str:
-    con = sqlite3.connect(db)
-    try:
-        return con.execute("SELECT password_hash FROM mediavault_user WHERE email = ?", (email,)).fetchone()[0]
-    finally:
-        con.close()
+def _stored_hash(config: MediaVaultConfig, email: str) -> str:
+    return query(config, "SELECT password_hash FROM mediavault_user WHERE email = :email", email=email)[0][0]
 
 
 def test_rehash_on_login_when_params_change(tmp_path: Path) -> None:
-    db = tmp_path / "vault.db"
+    db = make_config(tmp_path)
     with TestClient(Litestar(plugins=[MediaVault(make_config(tmp_path))])) as client:
         account = Account(client, "re@example.com")
     before = _stored_hash(db, "re@example.com")

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import sqlite3
-from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy import select
 
+from mediavault import MediaVaultConfig
+from mediavault.db.models import OutboxEvent
 from tests.api._checks import error, fields, success
+from tests.backends import query
 from tests.conftest import PREFIX, Account
 from tests.files import make_pdf, make_png
 
@@ -276,19 +277,17 @@ def test_delete_collection_keeps_media(shared_alice: Account) -> None:
 # ----------------------------------------------------------------------------- events
 
 
-def test_events_in_outbox(client: TestClient[Litestar], alice: Account, tmp_path: Path) -> None:
+def test_events_in_outbox(client: TestClient[Litestar], alice: Account, config: MediaVaultConfig) -> None:
     collection = _create(alice, "Evented")
     assert client.delete(f"{PREFIX}/collections/{collection['id']}", headers=alice.headers).status_code == 204
-    con = sqlite3.connect(tmp_path / "vault.db")
-    try:
-        rows = con.execute(
-            "SELECT event, payload FROM mediavault_outbox_event WHERE event LIKE 'collection.%' ORDER BY created_at"
-        ).fetchall()
-    finally:
-        con.close()
+    statement = (
+        select(OutboxEvent.event, OutboxEvent.payload)
+        .where(OutboxEvent.event.like("collection.%"))
+        .order_by(OutboxEvent.created_at)
+    )
+    rows = query(config, statement)
     assert [event for event, _ in rows] == ["collection.created", "collection.deleted"]
-    for _, payload in rows:
-        body = json.loads(payload)
+    for _, body in rows:
         assert body["data"] == {"id": collection["id"], "user_id": alice.id, "name": "Evented"}
         assert set(body) == {"id", "event", "data", "timestamp"}
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from mediavault import MediaVaultConfig
 from tests.api._checks import error
+from tests.backends import delete_object, stored_objects
 from tests.conftest import Account
 from tests.files import make_jpeg, make_pdf, make_png
 
@@ -205,11 +206,10 @@ def test_content_disposition_filename_is_safe(shared_alice: Account) -> None:
     assert "filename*=UTF-8''" in disposition
 
 
-def test_missing_bytes_answer_with_an_error_envelope_not_a_cut_stream(tmp_path: Path, alice: Account) -> None:
+def test_missing_bytes_answer_with_an_error_envelope_not_a_cut_stream(config: MediaVaultConfig, alice: Account) -> None:
     media = alice.upload(make_png(), "gone.png")
-    stored = [p for p in (tmp_path / "media").rglob("*") if p.is_file()]
-    assert len(stored) == 1
-    stored[0].unlink()
+    [key] = stored_objects(config)
+    delete_object(config, key)
     response = alice.client.get(media["content_url"], headers=alice.headers)
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "internal_error"

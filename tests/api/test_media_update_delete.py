@@ -2,32 +2,29 @@
 
 from __future__ import annotations
 
-import json
-import os
-import sqlite3
-from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy import select
 
+from mediavault import MediaVaultConfig
+from mediavault.db.models import OutboxEvent
 from tests.api._checks import error, fields, success
+from tests.backends import query, stored_objects
 from tests.conftest import PREFIX, Account
 from tests.files import make_png
 
 
-def _files(root: Path) -> list[Path]:
-    return [Path(d) / f for d, _, names in os.walk(root) for f in names]
+def _files(config: MediaVaultConfig) -> list[bytes]:
+    return list(stored_objects(config).values())
 
 
-def _outbox(tmp_path: Path) -> list[tuple[str, dict[str, Any], str | None]]:
-    con = sqlite3.connect(tmp_path / "vault.db")
-    try:
-        rows = con.execute("SELECT event, payload, user_id FROM mediavault_outbox_event ORDER BY created_at").fetchall()
-    finally:
-        con.close()
-    return [(event, json.loads(payload), user_id) for event, payload, user_id in rows]
+def _outbox(config: MediaVaultConfig) -> list[tuple[str, dict[str, Any], str | None]]:
+    columns = (OutboxEvent.event, OutboxEvent.payload, OutboxEvent.user_id)
+    rows = query(config, select(*columns).order_by(OutboxEvent.created_at))
+    return [(event, payload, str(user_id) if user_id else None) for event, payload, user_id in rows]
 
 
 def _patch(account: Account, media_id: str, body: Any) -> Any:
@@ -94,24 +91,24 @@ def test_patch_malformed_json(alice: Account) -> None:
     error(response, 400, "validation_error")
 
 
-def test_patch_emits_event(alice: Account, tmp_path: Path) -> None:
+def test_patch_emits_event(alice: Account, config: MediaVaultConfig) -> None:
     media = alice.upload(make_png(), "a.png")
     success(_patch(alice, media["id"], {"title": "t"}))
-    assert [e for e, _, _ in _outbox(tmp_path)][-1] == "media.updated"
+    assert [e for e, _, _ in _outbox(config)][-1] == "media.updated"
 
 
 # ----------------------------------------------------------------------------- delete
 
 
-def test_delete(alice: Account, tmp_path: Path) -> None:
+def test_delete(alice: Account, config: MediaVaultConfig) -> None:
     keep = alice.upload(b"keep me", "keep.txt")
     png = make_png()
     media = alice.upload(png, "a.png")
-    assert len(_files(tmp_path / "media")) == 2
+    assert len(_files(config)) == 2
     response = alice.client.delete(f"{PREFIX}/media/{media['id']}", headers=alice.headers)
     assert response.status_code == 204 and response.content == b""
-    remaining = _files(tmp_path / "media")
-    assert [p.read_bytes() for p in remaining] == [b"keep me"]
+    remaining = _files(config)
+    assert remaining == [b"keep me"]
     error(alice.client.get(f"{PREFIX}/media/{media['id']}", headers=alice.headers), 404, "not_found")
     error(alice.client.get(media["content_url"], headers=alice.headers), 404, "not_found")
     error(alice.client.delete(f"{PREFIX}/media/{media['id']}", headers=alice.headers), 404, "not_found")
@@ -121,16 +118,16 @@ def test_delete(alice: Account, tmp_path: Path) -> None:
     assert listed.json()["meta"]["pagination"]["total"] == 1
 
 
-def test_delete_requires_auth(client: TestClient[Litestar], alice: Account, tmp_path: Path) -> None:
+def test_delete_requires_auth(client: TestClient[Litestar], alice: Account, config: MediaVaultConfig) -> None:
     media = alice.upload(make_png(), "a.png")
     error(client.delete(f"{PREFIX}/media/{media['id']}"), 401, "unauthorized")
-    assert len(_files(tmp_path / "media")) == 1
+    assert len(_files(config)) == 1
 
 
-def test_outbox_rows(client: TestClient[Litestar], alice: Account, tmp_path: Path) -> None:
+def test_outbox_rows(client: TestClient[Litestar], alice: Account, config: MediaVaultConfig) -> None:
     media = alice.upload(make_png(), "a.png")
     assert client.delete(f"{PREFIX}/media/{media['id']}", headers=alice.headers).status_code == 204
-    events = _outbox(tmp_path)
+    events = _outbox(config)
     assert [e for e, _, _ in events] == ["user.registered", "media.uploaded", "media.deleted"]
     for event, payload, _ in events:
         assert payload["event"] == event
@@ -145,10 +142,10 @@ def test_outbox_rows(client: TestClient[Litestar], alice: Account, tmp_path: Pat
 
 
 def test_failed_operations_emit_nothing(
-    client: TestClient[Litestar], alice: Account, bob: Account, tmp_path: Path
+    client: TestClient[Litestar], alice: Account, bob: Account, config: MediaVaultConfig
 ) -> None:
     media = alice.upload(make_png(), "a.png")
-    before = len(_outbox(tmp_path))
+    before = len(_outbox(config))
     error(client.delete(f"{PREFIX}/media/{media['id']}", headers=bob.headers), 404, "not_found")
     error(client.post(f"{PREFIX}/auth/register", json={"email": alice.email, "password": "p" * 10}), 409, "conflict")
     error(
@@ -156,4 +153,4 @@ def test_failed_operations_emit_nothing(
         400,
         "validation_error",
     )
-    assert len(_outbox(tmp_path)) == before
+    assert len(_outbox(config)) == before

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,8 +12,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from mediavault import MediaVault
+from mediavault import MediaVault, MediaVaultConfig
 from tests.api._checks import RFC3339_UTC, error, fields, success
+from tests.backends import query, stored_objects
 from tests.conftest import PREFIX, Account, make_config
 from tests.files import make_jpeg, make_pdf, make_png
 
@@ -46,16 +46,13 @@ def _post_raw(client: TestClient[Litestar], account: Account, body: bytes | Any,
     return client.post(UPLOAD, headers=headers, content=body)
 
 
-def _files(root: Path) -> list[Path]:
-    return [Path(d) / f for d, _, names in os.walk(root) for f in names]
+def _files(root: Path) -> list[bytes]:
+    """What the vault rooted at ``root`` stored (its media folder, or its S3 prefix on the full leg)."""
+    return list(stored_objects(make_config(root)).values())
 
 
-def _rows(db: Path, table: str = "mediavault_media") -> int:
-    con = sqlite3.connect(db)
-    try:
-        return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    finally:
-        con.close()
+def _rows(root: Path, table: str = "mediavault_media") -> int:
+    return query(make_config(root), f"SELECT count(*) FROM {table}")[0][0]
 
 
 # ----------------------------------------------------------------------------- real files
@@ -91,8 +88,8 @@ def test_upload_real_files(
     assert media["tags"] == [] and media["title"] is None and media["description"] is None
     assert media["content_url"] == f"{PREFIX}/media/{media['id']}/content"
     assert RFC3339_UTC.match(media["created_at"]) and media["updated_at"] == media["created_at"]
-    stored = _files(tmp_path / "media")
-    assert len(stored) == 1 and stored[0].read_bytes() == content
+    stored = _files(tmp_path)
+    assert stored == [content]
     assert success(alice.client.get(f"{PREFIX}/media/{media['id']}", headers=alice.headers)) == media
 
 
@@ -134,8 +131,8 @@ def test_filename_sanitised(alice: Account, tmp_path: Path, sent: str, stored: s
     assert media["filename"] == stored
     assert "/" not in media["filename"] and "\\" not in media["filename"]
     # the bytes stay inside the storage root, under a server-made key
-    for path in _files(tmp_path):
-        assert path.resolve().is_relative_to(tmp_path.resolve())
+    [key] = stored_objects(make_config(tmp_path))
+    assert key.split("/")[:2] == ["media", alice.id] and ".." not in key and stored not in key
     assert not (tmp_path / "etc").exists()
 
 
@@ -164,7 +161,7 @@ def test_too_many_parts(alice: Account, tmp_path: Path) -> None:
     parts = [(f"extra{i}", None, None, b"x") for i in range(30)]
     body = _multipart([("file", "a.png", None, make_png(4, 4)), *parts])
     error(_post_raw(alice.client, alice, body, f"multipart/form-data; boundary={BOUNDARY}"), 400, "validation_error")
-    assert _files(tmp_path / "media") == []
+    assert _files(tmp_path) == []
 
 
 def test_fields_stored(alice: Account) -> None:
@@ -190,15 +187,14 @@ def test_unicode_fields(alice: Account) -> None:
 
 def test_upload_requires_auth(client: TestClient[Litestar], tmp_path: Path) -> None:
     error(client.post(UPLOAD, files={"file": ("a.png", make_png())}), 401, "unauthorized")
-    assert _files(tmp_path / "media") == []
+    assert _files(tmp_path) == []
 
 
-def test_upload_emits_event(alice: Account, tmp_path: Path) -> None:
+def test_upload_emits_event(alice: Account, config: MediaVaultConfig) -> None:
     media = alice.upload(make_png(), "a.png")
-    con = sqlite3.connect(tmp_path / "vault.db")
-    rows = con.execute("SELECT event, payload FROM mediavault_outbox_event WHERE event = 'media.uploaded'").fetchall()
-    con.close()
-    assert len(rows) == 1 and media["id"] in rows[0][1] and alice.id in rows[0][1]
+    rows = query(config, "SELECT payload FROM mediavault_outbox_event WHERE event = 'media.uploaded'")
+    assert len(rows) == 1
+    assert media["id"] in str(rows[0][0]) and alice.id in str(rows[0][0])
 
 
 # ----------------------------------------------------------------------------- bad bodies
@@ -209,8 +205,8 @@ def test_empty_file(alice: Account, tmp_path: Path) -> None:
         alice.client.post(UPLOAD, headers=alice.headers, files={"file": ("e.png", b"")}), 400, "validation_error"
     )
     assert "file" in fields(err)
-    assert _files(tmp_path / "media") == []
-    assert _rows(tmp_path / "vault.db") == 0
+    assert _files(tmp_path) == []
+    assert _rows(tmp_path) == 0
 
 
 def test_missing_file_part(alice: Account, tmp_path: Path) -> None:
@@ -219,32 +215,32 @@ def test_missing_file_part(alice: Account, tmp_path: Path) -> None:
         _post_raw(alice.client, alice, body, f"multipart/form-data; boundary={BOUNDARY}"), 400, "validation_error"
     )
     assert "file" in fields(err)
-    assert _rows(tmp_path / "vault.db") == 0
+    assert _rows(tmp_path) == 0
 
 
 def test_file_under_other_name(alice: Account, tmp_path: Path) -> None:
     body = _multipart([("upload", "a.png", "image/png", make_png())])
     error(_post_raw(alice.client, alice, body, f"multipart/form-data; boundary={BOUNDARY}"), 400, "validation_error")
-    assert _files(tmp_path / "media") == []
+    assert _files(tmp_path) == []
 
 
 def test_no_boundary(alice: Account, tmp_path: Path) -> None:
     body = _multipart([("file", "a.png", "image/png", make_png())])
     error(_post_raw(alice.client, alice, body, "multipart/form-data"), 400, "validation_error")
-    assert _files(tmp_path / "media") == []
+    assert _files(tmp_path) == []
 
 
 def test_no_closing_boundary(alice: Account, tmp_path: Path) -> None:
     body = _multipart([("file", "a.png", "image/png", make_png())], close=False)
     error(_post_raw(alice.client, alice, body, f"multipart/form-data; boundary={BOUNDARY}"), 400, "validation_error")
-    assert _files(tmp_path / "media") == []
-    assert _rows(tmp_path / "vault.db") == 0
+    assert _files(tmp_path) == []
+    assert _rows(tmp_path) == 0
 
 
 def test_wrong_boundary(alice: Account, tmp_path: Path) -> None:
     body = _multipart([("file", "a.png", "image/png", make_png())])
     error(_post_raw(alice.client, alice, body, "multipart/form-data; boundary=somethingelse"), 400, "validation_error")
-    assert _files(tmp_path / "media") == []
+    assert _files(tmp_path) == []
 
 
 def test_garbage_body(alice: Account) -> None:
@@ -257,13 +253,13 @@ def test_garbage_body(alice: Account) -> None:
 )
 def test_not_multipart(alice: Account, tmp_path: Path, content_type: str | None) -> None:
     error(_post_raw(alice.client, alice, make_png(), content_type), 415, "unsupported_media_type")
-    assert _files(tmp_path / "media") == []
+    assert _files(tmp_path) == []
 
 
 def test_file_sent_twice(alice: Account, tmp_path: Path) -> None:
     body = _multipart([("file", "a.png", None, make_png()), ("file", "b.png", None, make_png())])
     error(_post_raw(alice.client, alice, body, f"multipart/form-data; boundary={BOUNDARY}"), 400, "validation_error")
-    assert _files(tmp_path / "media") == []
+    assert _files(tmp_path) == []
 
 
 def test_too_many_tags(alice: Account, tmp_path: Path) -> None:
@@ -274,8 +270,8 @@ def test_too_many_tags(alice: Account, tmp_path: Path) -> None:
         "validation_error",
     )
     assert "tags" in fields(err)
-    assert _files(tmp_path / "media") == []
-    assert _rows(tmp_path / "vault.db") == 0
+    assert _files(tmp_path) == []
+    assert _rows(tmp_path) == 0
 
 
 # ----------------------------------------------------------------------------- size limit
@@ -293,10 +289,11 @@ def small_client(tmp_path: Path) -> Iterator[TestClient[Litestar]]:
 def _nothing_kept(client: TestClient[Litestar], account: Account, tmp_path: Path) -> None:
     listed = client.get(f"{PREFIX}/media", headers=account.headers)
     assert success(listed) == [] and listed.json()["meta"]["pagination"]["total"] == 0
-    assert _rows(tmp_path / "vault.db") == 0
-    assert _rows(tmp_path / "vault.db", "mediavault_outbox_event WHERE event = 'media.uploaded'") == 0
-    assert _files(tmp_path / "media") == []
-    leftovers = [p for p in _files(tmp_path) if p.name not in {"vault.db", "vault.db-wal", "vault.db-shm"}]
+    assert _rows(tmp_path) == 0
+    assert _rows(tmp_path, "mediavault_outbox_event WHERE event = 'media.uploaded'") == 0
+    assert _files(tmp_path) == []
+    local = [Path(d) / f for d, _, names in os.walk(tmp_path) for f in names]  # no spooled temporary either
+    leftovers = [p for p in local if p.name not in {"vault.db", "vault.db-wal", "vault.db-shm"}]
     assert leftovers == []
 
 

@@ -7,6 +7,7 @@ Across processes (Redis) and with real client addresses (``X-Forwarded-For`` fro
 from __future__ import annotations
 
 import ipaddress
+import math
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from litestar.config.cors import CORSConfig
 from litestar.testing import TestClient
 
 from mediavault import MediaVault
-from mediavault.http.ratelimit import client_address
+from mediavault.http.ratelimit import Budget, client_address
 from tests.conftest import PREFIX, Account, make_config
 
 PERIOD = 60
@@ -69,6 +70,16 @@ def test_anonymous_tier_headers_then_429(limited: TestClient[Litestar]) -> None:
     # Unknown routes and public routes count against the same budget, and are refused as well.
     assert limited.get(f"{PREFIX}/no/such/route").status_code == 429
     assert limited.post(f"{PREFIX}/auth/login", json={"username": "a@b.cd", "password": "x"}).status_code == 429
+
+
+@pytest.mark.parametrize("seconds_left", [0.2, 1.5, 59.1, 59.9, 60.0])
+def test_retry_after_rounds_the_exact_wait_up_and_never_exceeds_the_period(seconds_left: float) -> None:
+    """Redis windows end at fractional times: ``Retry-After`` is the exact wait rounded up (RFC 9110 §10.2.3),
+    not the reset rounded up minus the clock rounded down (which said 61 for a 60 s window)."""
+    budget = Budget(allowed=False, limit=5, remaining=0, reset_at=time.time() + seconds_left)
+    assert budget.retry_after in {math.ceil(seconds_left), max(1, math.floor(seconds_left))}  # the clock moves on
+    assert 1 <= budget.retry_after <= PERIOD
+    assert budget.headers["X-RateLimit-Reset"] == str(budget.reset) and budget.reset >= budget.reset_at
 
 
 def test_health_is_exempt(limited: TestClient[Litestar]) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,9 +12,12 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy import select
 
-from mediavault import MediaVault
+from mediavault import MediaVault, MediaVaultConfig
+from mediavault.db.models import OutboxEvent
 from tests.api._checks import error, fields, success
+from tests.backends import query, snapshot
 from tests.conftest import PREFIX, Account, make_config
 from tests.files import make_jpeg, make_png
 
@@ -154,24 +156,22 @@ def test_other_users_share_is_404(shared_alice: Account, shared_bob: Account) ->
     success(_open(shared_alice.client, share["token"]))
 
 
-def test_only_a_hash_of_the_token_is_stored(client: TestClient[Litestar], alice: Account, tmp_path: Path) -> None:
+def test_only_a_hash_of_the_token_is_stored(
+    client: TestClient[Litestar], alice: Account, config: MediaVaultConfig
+) -> None:
     media = alice.upload(make_png(), "h.png")
     share = _share(alice, media_id=media["id"], password="a good password")
-    con = sqlite3.connect(tmp_path / "vault.db")
-    try:
-        dump = "\n".join(con.iterdump())
-        (token_hash, password_hash) = con.execute("SELECT token_hash, password_hash FROM mediavault_share").fetchone()
-        outbox = con.execute("SELECT payload FROM mediavault_outbox_event WHERE event = 'share.created'").fetchall()
-    finally:
-        con.close()
+    dump = repr(snapshot(config))
+    [(token_hash, password_hash)] = query(config, "SELECT token_hash, password_hash FROM mediavault_share")
+    outbox = query(config, select(OutboxEvent.payload).where(OutboxEvent.event == "share.created"))
     assert share["token"] not in dump
     assert token_hash == hashlib.sha256(share["token"].encode()).hexdigest()
     assert password_hash.startswith("$argon2id$") and "a good password" not in dump
     assert len(outbox) == 1
-    event = json.loads(outbox[0][0])
+    [(event,)] = outbox
     assert event["event"] == "share.created"
     assert event["data"]["id"] == share["id"] and event["data"]["user_id"] == alice.id
-    assert event["data"]["media_id"] == media["id"] and share["token"] not in outbox[0][0]
+    assert event["data"]["media_id"] == media["id"] and share["token"] not in json.dumps(event)
 
 
 # ----------------------------------------------------------------------------- public side

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from mediavault import MediaVaultConfig
 from tests.api._checks import RFC3339_UTC, error, fields, success
+from tests.backends import query
 from tests.conftest import PREFIX, Account
 
 
@@ -76,17 +76,17 @@ def test_patch_empty_body_changes_nothing(client: TestClient[Litestar], alice: A
         {"created_at": "2000-01-01T00:00:00Z"},
     ],
 )
-def test_mass_assignment(client: TestClient[Litestar], alice: Account, tmp_path: Path, body: dict[str, Any]) -> None:
+def test_mass_assignment(
+    client: TestClient[Litestar], alice: Account, config: MediaVaultConfig, body: dict[str, Any]
+) -> None:
     before = _me(client, alice)
-    con = sqlite3.connect(tmp_path / "vault.db")
-    hash_before = con.execute("SELECT password_hash, role FROM mediavault_user").fetchall()
+    hash_before = query(config, "SELECT password_hash, role FROM mediavault_user")
     err = error(_patch(client, alice, body), 400, "validation_error")
     forbidden = next(k for k in body if k != "display_name")
     assert forbidden in fields(err)
     assert forbidden in err["message"]
     assert _me(client, alice) == before
-    assert con.execute("SELECT password_hash, role FROM mediavault_user").fetchall() == hash_before
-    con.close()
+    assert query(config, "SELECT password_hash, role FROM mediavault_user") == hash_before
 
 
 def test_patch_bad_email(client: TestClient[Litestar], alice: Account) -> None:

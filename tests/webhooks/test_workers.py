@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,34 +20,19 @@ from mediavault.config import WebhookEndpoint
 from mediavault.db.models import WebhookDelivery
 from mediavault.runtime import VaultRuntime
 from mediavault.webhooks.signing import new_secret
+from tests.backends import BACKENDS
 from tests.conftest import make_config
 from tests.webhooks.receiver import Receiver
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 EVENTS = 60
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Both engines on both legs: the test is about each one's claiming (a lease on SQLite, SKIP LOCKED)."""
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
-        return
-    import asyncpg  # the [test] extra installs it: PostgreSQL runs in CI, never skipped
-
-    name = f"mv_webhooks_{uuid.uuid4().hex[:12]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(PG_ADMIN, timeout=3)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))  # fails loudly when PostgreSQL is down
-    try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        return f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+    return BACKENDS.postgres_url(tmp_path)  # fails loudly when PostgreSQL is down
 
 
 def test_concurrent_workers_never_send_an_attempt_twice(database_url: str, tmp_path: Path) -> None:
