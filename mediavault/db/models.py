@@ -138,6 +138,9 @@ class Media(Timestamped, Base):
         Index("ix_mediavault_media_owner_created_id", "owner_id", "created_at", "id"),
         Index("ix_mediavault_media_owner_filename_id", "owner_id", "filename", "id"),
         Index("ix_mediavault_media_owner_size_id", "owner_id", "size", "id"),
+        # ``GET /media?checksum_sha256=`` (asked for every file by ``mediavault upload``) is one index lookup
+        # (migration 0006).
+        Index("ix_mediavault_media_owner_checksum", "owner_id", "checksum_sha256"),
     )
 
     owner_id: Mapped[UUID] = mapped_column(GUID, ForeignKey("mediavault_user.id", ondelete="CASCADE"))
