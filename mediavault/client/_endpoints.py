@@ -190,9 +190,11 @@ def upload(
     Raises:
         PayloadTooLarge: the file is over the server's ``max_upload_size`` (nothing is kept).
         ValidationError: an empty file.
-        ValueError: the file changed size while it was being sent.
+        ValueError: a tag with a comma, or the file changed size while it was being sent.
         FileNotFoundError: no such path.
     """
+    if tags is not None and any("," in tag for tag in tags):
+        raise ValueError("a tag cannot contain a comma (the upload form sends tags comma-separated)")
     fields = {"title": title, "description": description, "tags": ",".join(tags) if tags is not None else None}
     body = Upload(
         source, filename=filename, fields={k: v for k, v in fields.items() if v is not None}, progress=progress
