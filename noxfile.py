@@ -12,9 +12,16 @@ PYTHONS = ["3.11", "3.12", "3.13"]
 
 @nox.session(python=PYTHONS[0])
 def tests(session: nox.Session) -> None:
-    """The whole test suite (the README's test command)."""
+    """The whole test suite on the embedded default (the README's test command)."""
     session.install(".[test]")
     session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
+def tests_full(session: nox.Session) -> None:
+    """The whole test suite on PostgreSQL + Redis + S3 (moto): CI's second leg (docs/testing.md)."""
+    session.install(".[test]")
+    session.run("python", "-m", "pytest", *session.posargs, env={"MEDIAVAULT_TEST_BACKEND": "full"})
 
 
 @nox.session
