@@ -87,7 +87,11 @@ class S3Writer(StorageWriter):
     fills (at most one part in flight). Memory held: at most ``3 * part_size`` plus the last ``write``'s data.
 
     Finish with exactly one of :meth:`close` (commit) or :meth:`abort` (discard). :meth:`abort` is idempotent,
-    safe after a failed :meth:`write` or :meth:`close`, and a no-op after a successful :meth:`close`.
+    safe after a failed or cancelled :meth:`write` or :meth:`close`, and a no-op after a successful :meth:`close`.
+
+    The S3 calls that start something (``CreateMultipartUpload``, ``UploadPart``) run to their end even when the
+    task that started them is cancelled (uploads cancel their pipeline task on a 413 or a dropped connection):
+    :meth:`abort` then waits for them, so it always knows the upload to abort and no part lands after it.
     """
 
     def __init__(self, storage: S3Storage, key: str, object_key: str) -> None:
@@ -95,13 +99,22 @@ class S3Writer(StorageWriter):
         self._storage = storage
         self._object_key = object_key
         self._buffer = bytearray()
-        self._upload_id: str | None = None
+        self._create: Future[Any] | None = None  # CreateMultipartUpload, once the first part is full
         self._parts: list[dict[str, Any]] = []  # [{"PartNumber": n, "ETag": ...}] of finished parts
         self._pending: tuple[int, Future[Any]] | None = None  # the part being uploaded
         self._state = "open"  # open -> closed | aborted; "failed" after an error in write/close
 
     def _params(self) -> dict[str, Any]:
         return {"Bucket": self._storage.bucket, "Key": self._object_key}
+
+    def _start(self, method: str, **params: Any) -> Future[Any]:
+        """Start an S3 call on s3fs's loop that no cancellation of ours interrupts."""
+        return self._storage._submit(self._storage.fs._call_s3(method, **self._params(), **params))
+
+    @staticmethod
+    async def _outcome(future: Future[Any]) -> Any:
+        """Wait for a call from :meth:`_start`; cancelling the waiter does not cancel the call."""
+        return await asyncio.shield(asyncio.wrap_future(future))
 
     async def write(self, data: bytes) -> None:
         """Append ``data`` (any length, may be empty); uploads a part each time ``part_size`` bytes are buffered.
@@ -124,32 +137,37 @@ class S3Writer(StorageWriter):
             self._state = "failed"
             raise
 
+    async def _upload_id(self) -> str:
+        if self._create is None:
+            self._create = self._start("create_multipart_upload")
+        return str((await self._outcome(self._create))["UploadId"])
+
     async def _send_part(self, part: bytes) -> None:
         """Wait for the part in flight, then start uploading ``part`` (creating the upload on the first part)."""
         await self._finish_pending()
-        if self._upload_id is None:
-            created = await self._storage._call("create_multipart_upload", **self._params())
-            self._upload_id = str(created["UploadId"])
+        upload_id = await self._upload_id()
         number = len(self._parts) + 1
-        coroutine = self._storage.fs._call_s3(
-            "upload_part", **self._params(), UploadId=self._upload_id, PartNumber=number, Body=part
-        )
-        self._pending = (number, self._storage._submit(coroutine))
+        self._pending = (number, self._start("upload_part", UploadId=upload_id, PartNumber=number, Body=part))
 
     async def _finish_pending(self) -> None:
+        """Wait for the part in flight and record it (it stays pending if this wait is cancelled)."""
         if self._pending is None:
             return
         number, future = self._pending
         try:
-            answer = await asyncio.wrap_future(future)
-        finally:
+            answer = await self._outcome(future)
+        except asyncio.CancelledError:
+            raise
+        except BaseException:
             self._pending = None
+            raise
+        self._pending = None
         self._parts.append({"PartNumber": number, "ETag": answer["ETag"]})
 
     async def _commit(self) -> None:
         tail = bytes(self._buffer)
         self._buffer.clear()
-        if self._upload_id is None:  # smaller than one part: a single PUT
+        if self._create is None:  # smaller than one part: a single PUT
             await self._storage._call("put_object", **self._params(), Body=tail)
             return
         if tail:
@@ -158,7 +176,7 @@ class S3Writer(StorageWriter):
         await self._storage._call(
             "complete_multipart_upload",
             **self._params(),
-            UploadId=self._upload_id,
+            UploadId=await self._upload_id(),
             MultipartUpload={"Parts": self._parts},
         )
 
@@ -186,7 +204,7 @@ class S3Writer(StorageWriter):
         self._state = "closed"
 
     async def abort(self) -> None:
-        """Discard everything written: waits for the part in flight, then aborts the multipart upload.
+        """Discard everything written: waits for the calls in flight, then aborts the multipart upload.
 
         Never raises: an abort S3 refuses is logged (with the upload id) and left to the bucket's lifecycle rule
         for incomplete multipart uploads.
@@ -196,20 +214,23 @@ class S3Writer(StorageWriter):
         self._state = "aborted"
         self._buffer.clear()
         with anyio.CancelScope(shield=True):
-            if self._pending is not None:
-                # Let the part in flight land first: a part finishing after the abort could outlive it.
-                with contextlib.suppress(Exception):
-                    await self._finish_pending()
-            if self._upload_id is None:
-                return
+            # Let the part in flight land first: a part finishing after the abort could outlive it.
+            with contextlib.suppress(Exception):
+                await self._finish_pending()
+            if self._create is None:
+                return  # nothing was sent
             try:
-                await self._storage._call("abort_multipart_upload", **self._params(), UploadId=self._upload_id)
+                upload_id = await self._upload_id()
+            except Exception:
+                return  # the upload was never created
+            try:
+                await self._storage._call("abort_multipart_upload", **self._params(), UploadId=upload_id)
             except FileNotFoundError:
                 pass  # already gone
             except Exception:
                 logger.warning(
                     "could not abort multipart upload %s of s3://%s/%s",
-                    self._upload_id,
+                    upload_id,
                     self._storage.bucket,
                     self._object_key,
                     exc_info=True,

@@ -45,7 +45,7 @@ def server(module_servers: ServerFactory, moto_s3: MotoS3, bucket: str) -> Vault
         env={
             "MEDIAVAULT_STORAGE_URL": f"s3://{bucket}/vault",
             "MEDIAVAULT_STORAGE_OPTIONS": "{}",
-            "MEDIAVAULT_MAX_UPLOAD_SIZE": str(10 * MIB),
+            "MEDIAVAULT_MAX_UPLOAD_SIZE": str(20 * MIB),
             "MEDIAVAULT_PROCESSING_WORKER": "false",
             **moto_s3.env(),  # AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION, AWS_ENDPOINT_URL
         }
@@ -68,7 +68,7 @@ def test_upload_over_the_limit_found_mid_stream_leaves_nothing(
         response = client.post(
             "/media/upload",
             headers={**headers, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
-            content=_chunked(os.urandom(12 * MIB)),  # an 8 MiB part is on S3 before the limit is crossed
+            content=_chunked(os.urandom(24 * MIB)),  # the upload (and a part or two) exist when 20 MiB is crossed
         )
         assert response.status_code == 413, response.text
         assert response.json()["error"]["code"] == "payload_too_large"

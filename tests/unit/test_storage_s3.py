@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tracemalloc
 from collections.abc import AsyncIterator
@@ -147,6 +148,26 @@ async def test_abort_leaves_no_object_and_no_multipart_upload(storage: S3Storage
         await writer.write(b"more")
     with pytest.raises(RuntimeError):
         await writer.close()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("parts_before", [0, 1])
+async def test_write_cancelled_mid_call_then_abort_leaves_nothing(
+    storage: S3Storage, moto_s3: MotoS3, bucket: str, parts_before: int
+) -> None:
+    """An upload's pipeline task is cancelled (413, dropped client) while ``write`` waits for S3: creating the
+    upload (0) or the previous part (1). The call goes on; ``abort`` waits for it and aborts what it made."""
+    writer = await storage.open_writer("media/owner/cancelled")
+    for _ in range(parts_before):
+        await writer.write(os.urandom(MIN_PART_SIZE))
+    task = asyncio.get_running_loop().create_task(writer.write(os.urandom(MIN_PART_SIZE)))
+    await asyncio.sleep(0)  # the task runs up to its first wait on S3
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await writer.abort()
+    assert moto_s3.multipart_uploads(bucket) == []
+    assert moto_s3.keys(bucket) == []
 
 
 @pytest.mark.anyio
