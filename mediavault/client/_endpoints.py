@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Literal
 from urllib.parse import quote
 
+import httpx
 import msgspec
 from msgspec import UNSET, UnsetType
 
@@ -460,8 +461,8 @@ class _PublicEnvelope(msgspec.Struct):
 _public = msgspec.json.Decoder(_PublicEnvelope)
 
 
-def _opened(response: object) -> OpenedShare:
-    envelope = _public.decode(response.content)  # type: ignore[attr-defined]
+def _opened(response: httpx.Response) -> OpenedShare:
+    envelope = _public.decode(response.content)
     data = envelope.data
     if isinstance(data.media, list):
         return OpenedShare(

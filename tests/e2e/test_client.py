@@ -232,7 +232,23 @@ def test_upload_errors(vault: Client, tmp_path: Path) -> None:
         vault.upload(io.BytesIO(b""), filename="empty.txt")
     with pytest.raises(FileNotFoundError):
         vault.upload(tmp_path / "missing.txt")
-    assert vault.list_media().pagination.total == 0
+    with pytest.raises(ValueError, match="comma"):
+        vault.upload(io.BytesIO(b"x"), filename="x.txt", tags=["a,b"])
+
+    growing = tmp_path / "growing.log"
+    growing.write_bytes(b"0" * 1024 * 1024)
+
+    def append(_sent: int, _total: int | None) -> None:
+        with growing.open("ab") as fh:  # the file grows while it is being sent
+            fh.write(b"more")
+
+    with pytest.raises(ValueError, match="changed size"):
+        vault.upload(growing, progress=append)
+    assert vault.list_media().pagination.total == 0  # nothing half-uploaded was kept
+
+    tricky = vault.upload(io.BytesIO(b"header games"), filename='a"b\r\nX-Injected: 1\r\n.txt')
+    assert "\n" not in tricky.filename and "\r" not in tricky.filename
+    assert tricky.size == 12
 
 
 # ------------------------------------------------------------------------------- collections, shares, search
