@@ -28,9 +28,10 @@ def free_port() -> int:
 
 
 class Server:
-    """``mediavault serve`` on 127.0.0.1 with ``env`` over a clean ``MEDIAVAULT_*`` environment."""
+    """``mediavault serve --workers <workers>`` on 127.0.0.1 with ``env`` over a clean ``MEDIAVAULT_*`` environment,
+    ready (``GET /health`` answered 200) within ``timeout`` seconds."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str]) -> None:
+    def __init__(self, data_dir: Path, env: dict[str, str], workers: int = 1, timeout: float = 90) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         child = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAVAULT_")}
@@ -39,8 +40,9 @@ class Server:
         self.log_path = data_dir.parent / f"server-{self.port}.log"
         self.log = self.log_path.open("wb")
         cmd = [sys.executable, "-c", "from mediavault.cli import main; main()", "serve", "--port", str(self.port)]
+        cmd += ["--workers", str(workers)]
         self.proc = subprocess.Popen([*cmd, "--data-dir", str(data_dir)], env=child, stdout=self.log, stderr=self.log)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{self.base}{PREFIX}/health", timeout=1).status_code == 200:
