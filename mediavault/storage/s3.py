@@ -9,8 +9,8 @@ while bytes travel, and s3fs keeps its connection pool, retries (``SlowDown``, t
 
 * **Writes** (:class:`S3Writer`) are S3 multipart uploads (``CreateMultipartUpload``, ``UploadPart``,
   ``CompleteMultipartUpload``), cut into parts of ``part_size`` bytes (at least 5 MiB, S3's minimum for every part
-  but the last). One part is uploaded while the next one fills, so a writer holds at most about three parts in
-  memory, whatever the object's size. An object smaller than one part is sent with one ``PutObject`` on close.
+  but the last). One part is uploaded while the next one fills, so an upload holds about three parts in memory
+  (the buffer, the part in flight and botocore's copy of it), whatever the object's size. An object smaller than one part is sent with one ``PutObject`` on close.
   Either way it exists only after :meth:`S3Writer.close`; :meth:`S3Writer.abort` (or a failed close) sends
   ``AbortMultipartUpload``, so no parts are left behind.
 * **Reads** are one ``GetObject`` with a ``Range`` header for exactly the requested bytes, streamed as they arrive.
@@ -83,8 +83,9 @@ def part_size_for(max_object_size: int) -> int:
 class S3Writer(StorageWriter):
     """Writer returned by :meth:`S3Storage.open_writer`: one S3 multipart upload.
 
-    Bytes are buffered until a part is full; the full part is then uploaded in the background while the next one
-    fills (at most one part in flight). Memory held: at most ``3 * part_size`` plus the last ``write``'s data.
+    Bytes are buffered until a part is full; the full buffer is then uploaded as the part, in the background, while
+    the next one fills (at most one part in flight). Memory held by the writer: at most ``2 * part_size`` (plus the
+    caller's ``data``); botocore holds one more copy of the part it is sending.
 
     Finish with exactly one of :meth:`close` (commit) or :meth:`abort` (discard). :meth:`abort` is idempotent,
     safe after a failed or cancelled :meth:`write` or :meth:`close`, and a no-op after a successful :meth:`close`.
@@ -125,14 +126,15 @@ class S3Writer(StorageWriter):
         """
         if self._state != "open":
             raise RuntimeError(f"writer for {self.key!r} is {self._state}")
-        self._buffer += data
         part_size = self._storage.part_size
         try:
-            while len(self._buffer) >= part_size:
-                with memoryview(self._buffer) as view:
-                    part = bytes(view[:part_size])
-                del self._buffer[:part_size]
-                await self._send_part(part)
+            with memoryview(data) as view:
+                while view:
+                    room = part_size - len(self._buffer)
+                    self._buffer += view[:room]
+                    view = view[room:]
+                    if len(self._buffer) == part_size:
+                        await self._send_buffer()
         except BaseException:
             self._state = "failed"
             raise
@@ -142,10 +144,14 @@ class S3Writer(StorageWriter):
             self._create = self._start("create_multipart_upload")
         return str((await self._outcome(self._create))["UploadId"])
 
-    async def _send_part(self, part: bytes) -> None:
-        """Wait for the part in flight, then start uploading ``part`` (creating the upload on the first part)."""
+    async def _send_buffer(self) -> None:
+        """Wait for the part in flight, then start uploading the buffer as the next part (creating the upload on
+        the first part). The buffer is copied into ``bytes`` only once the previous part is gone (botocore would
+        copy a ``bytearray`` anyway), so at most two parts are held at any moment."""
         await self._finish_pending()
         upload_id = await self._upload_id()
+        part = bytes(self._buffer)
+        self._buffer = bytearray()
         number = len(self._parts) + 1
         self._pending = (number, self._start("upload_part", UploadId=upload_id, PartNumber=number, Body=part))
 
@@ -165,13 +171,12 @@ class S3Writer(StorageWriter):
         self._parts.append({"PartNumber": number, "ETag": answer["ETag"]})
 
     async def _commit(self) -> None:
-        tail = bytes(self._buffer)
-        self._buffer.clear()
         if self._create is None:  # smaller than one part: a single PUT
+            tail, self._buffer = bytes(self._buffer), bytearray()
             await self._storage._call("put_object", **self._params(), Body=tail)
             return
-        if tail:
-            await self._send_part(tail)  # the last part may be smaller than 5 MiB
+        if self._buffer:
+            await self._send_buffer()  # the last part may be smaller than 5 MiB
         await self._finish_pending()
         await self._storage._call(
             "complete_multipart_upload",
