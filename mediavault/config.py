@@ -78,7 +78,9 @@ class MediaVaultConfig:
     storage_presigned_ttl: int = 300
     """Seconds a presigned download URL stays valid (1-604800, the SigV4 limit)."""
     redis_url: str | None = None
-    """Optional Redis URL for shared rate-limit counters, the realtime broker and the token denylist."""
+    """Optional Redis URL for shared rate-limit counters and the realtime broker (pub/sub); required with more
+    than one process (see ``docs/deployment.md``). Token revocation does not use it: every request checks its
+    login's row in the database, which every process sees at once."""
     access_token_ttl: int = 3600
     """Lifetime of access tokens, in seconds (``exp - iat``)."""
     refresh_token_ttl: int = 30 * 24 * 3600
