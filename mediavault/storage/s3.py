@@ -10,9 +10,9 @@ while bytes travel, and s3fs keeps its connection pool, retries (``SlowDown``, t
 * **Writes** (:class:`S3Writer`) are S3 multipart uploads (``CreateMultipartUpload``, ``UploadPart``,
   ``CompleteMultipartUpload``), cut into parts of ``part_size`` bytes (at least 5 MiB, S3's minimum for every part
   but the last). One part is uploaded while the next one fills, so an upload holds about three parts in memory
-  (the buffer, the part in flight and botocore's copy of it), whatever the object's size. An object smaller than one part is sent with one ``PutObject`` on close.
-  Either way it exists only after :meth:`S3Writer.close`; :meth:`S3Writer.abort` (or a failed close) sends
-  ``AbortMultipartUpload``, so no parts are left behind.
+  (the buffer, the part in flight and botocore's copy of it), whatever the object's size. An object smaller than
+  one part is sent with one ``PutObject`` on close. Either way it exists only after :meth:`S3Writer.close`;
+  :meth:`S3Writer.abort` (or a failed close) sends ``AbortMultipartUpload``, so no parts are left behind.
 * **Reads** are one ``GetObject`` with a ``Range`` header for exactly the requested bytes, streamed as they arrive.
   :meth:`S3Storage.open_sync` returns s3fs's seekable file, which fetches 1 MiB ranged blocks on demand.
 * **Presigned downloads**: :meth:`S3Storage.download_url` signs a ``GetObject`` URL (Signature Version 4) that
@@ -146,8 +146,8 @@ class S3Writer(StorageWriter):
 
     async def _send_buffer(self) -> None:
         """Wait for the part in flight, then start uploading the buffer as the next part (creating the upload on
-        the first part). The buffer is copied into ``bytes`` only once the previous part is gone (botocore would
-        copy a ``bytearray`` anyway), so at most two parts are held at any moment."""
+        the first part). The buffer is copied into the part only once the previous part is done, so the writer
+        holds at most two parts at any moment."""
         await self._finish_pending()
         upload_id = await self._upload_id()
         part = bytes(self._buffer)
