@@ -26,11 +26,13 @@ def make_config(tmp_path: Path, **overrides: Any) -> MediaVaultConfig:
     on the full leg its own PostgreSQL schema, Redis key prefix and S3 prefix (:class:`tests.backends.TestBackends`).
 
     The same ``tmp_path`` gives the same state (a restart); ``overrides`` win (an explicit ``storage_url`` drops
-    the leg's ``storage_options``).
+    the leg's ``storage_options``). Media processing runs only where a test asks for it
+    (``processing_worker=True``): in the background it would add thumbnails to the storage other tests count.
     """
     values: dict[str, Any] = {
         "secret_key": "test-secret-key-" + "x" * 32,
         "load_entry_points": False,
+        "processing_worker": False,
         **FAST_ARGON2,
         **BACKENDS.values(tmp_path),
     }

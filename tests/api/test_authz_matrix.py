@@ -17,7 +17,6 @@ owner-scoped lookup is reported.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ from mediavault import MediaVault, MediaVaultConfig
 from mediavault.db.models import Collection
 from mediavault.domain.deps import RuntimeDep
 from tests.api._checks import processed
+from tests.backends import snapshot
 from tests.conftest import PREFIX, Account, make_config
 from tests.files import make_png
 
@@ -133,20 +133,15 @@ def id_routes(app: Litestar, prefix: str = PREFIX) -> list[IdRoute]:
     return sorted(found, key=str)
 
 
-def _snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
-    con = sqlite3.connect(db)
-    try:
-        names = [
-            n
-            for (n,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-            if n not in IGNORED_TABLES and not any(part in n for part in IGNORED_TABLE_PARTS)
-        ]
-        return {n: sorted(con.execute(f'SELECT * FROM "{n}"').fetchall(), key=repr) for n in names}
-    finally:
-        con.close()
+def _snapshot(config: MediaVaultConfig) -> dict[str, list[tuple[Any, ...]]]:
+    return {
+        name: rows
+        for name, rows in snapshot(config).items()
+        if name not in IGNORED_TABLES and not any(part in name for part in IGNORED_TABLE_PARTS)
+    }
 
 
-def check_route(route: IdRoute, db: Path, owner: Account, intruder: Account) -> list[str]:
+def check_route(route: IdRoute, db: MediaVaultConfig, owner: Account, intruder: Account) -> list[str]:
     """What is wrong with ``route``'s ownership check (an empty list when nothing is)."""
     setup = next(
         (fn for prefix, fn in sorted(SETUP.items(), key=lambda kv: -len(kv[0])) if route.path.startswith(prefix)), None
@@ -190,11 +185,11 @@ def check_route(route: IdRoute, db: Path, owner: Account, intruder: Account) -> 
 
 @pytest.fixture
 def config(tmp_path: Path) -> MediaVaultConfig:
-    return make_config(tmp_path, rate_limit_authenticated=100_000)
+    return make_config(tmp_path, rate_limit_authenticated=100_000, processing_worker=True)
 
 
 def test_every_id_route_of_the_app_is_owner_scoped(
-    app: Litestar, client: TestClient[Litestar], alice: Account, bob: Account, tmp_path: Path
+    app: Litestar, client: TestClient[Litestar], alice: Account, bob: Account, config: MediaVaultConfig
 ) -> None:
     routes = id_routes(app)
     # the matrix walks what exists; these must be among it
@@ -205,7 +200,7 @@ def test_every_id_route_of_the_app_is_owner_scoped(
         "DELETE /collections/{collection_id:str}/media/{media_id:str}",
         "DELETE /shares/{share_id:str}",
     }
-    problems = [p for route in routes for p in check_route(route, tmp_path / "vault.db", alice, bob)]
+    problems = [p for route in routes for p in check_route(route, config, alice, bob)]
     assert problems == []
 
 
@@ -255,7 +250,7 @@ def leaky_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple
     monkeypatch.setattr(
         mediavault.plugin, "CONTROLLERS", (*mediavault.plugin.CONTROLLERS, LeakyController, UnknownController)
     )
-    app = Litestar(plugins=[MediaVault(make_config(tmp_path))])
+    app = Litestar(plugins=[MediaVault(make_config(tmp_path, processing_worker=True))])
     with TestClient(app) as client:
         yield app, client
 
@@ -266,7 +261,7 @@ def test_the_matrix_catches_a_route_without_the_check(
     app, client = leaky_app
     owner, intruder = Account(client, "owner@example.com"), Account(client, "intruder@example.com")
     routes = {str(r): r for r in id_routes(app)}
-    db = tmp_path / "vault.db"
+    db = make_config(tmp_path)
 
     leak = check_route(routes["GET /collections/{collection_id:str}/leak"], db, owner, intruder)
     assert leak == ["GET /collections/{collection_id:str}/leak: another user got 200, expected [404]"]

@@ -25,7 +25,7 @@ SIZES = (32, 64)
 
 @pytest.fixture(scope="module")
 def vault(shared_dir: Path) -> Iterator[TestClient[Litestar]]:
-    config = make_config(shared_dir, thumbnail_sizes=SIZES, rate_limit_anonymous=100_000)
+    config = make_config(shared_dir, processing_worker=True, thumbnail_sizes=SIZES, rate_limit_anonymous=100_000)
     with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
         yield client
 
@@ -195,7 +195,7 @@ def test_share_link_never_serves_the_original_before_processing(tmp_path: Path) 
 
 
 def test_sharing_unstripped_when_turned_off(tmp_path: Path) -> None:
-    config = make_config(tmp_path, share_strip_metadata=False)
+    config = make_config(tmp_path, processing_worker=True, share_strip_metadata=False)
     with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
         owner = Account(client, "open@example.com")
         photo = make_photo(gps=PARIS)
@@ -251,7 +251,7 @@ class _Plugin:
 
 
 def test_plugin_processors_run_fail_alone_and_replace_builtins(tmp_path: Path) -> None:
-    config = make_config(tmp_path, plugins=(_Plugin(),))
+    config = make_config(tmp_path, processing_worker=True, plugins=(_Plugin(),))
     with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
         owner = Account(client, "plugins@example.com")
         pdf = owner.upload(make_pdf(), "doc.pdf")
@@ -266,7 +266,7 @@ def test_plugin_processors_run_fail_alone_and_replace_builtins(tmp_path: Path) -
 
 
 def test_deleting_media_deletes_its_variants(tmp_path: Path) -> None:
-    config = make_config(tmp_path, thumbnail_sizes=SIZES)
+    config = make_config(tmp_path, processing_worker=True, thumbnail_sizes=SIZES)
     with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
         owner = Account(client, "tidy@example.com")
         media = owner.upload(make_photo(gps=PARIS), "tidy.jpg")

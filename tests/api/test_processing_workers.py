@@ -60,7 +60,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def test_several_workers_process_each_item_once(tmp_path: Path, database_url: str) -> None:
-    overrides = {"processing_poll_interval": 0.05, "thumbnail_sizes": (32, 64), "database_url": database_url}
+    overrides = {
+        "processing_worker": True,
+        "processing_poll_interval": 0.05,
+        "thumbnail_sizes": (32, 64),
+        "database_url": database_url,
+    }
     with ExitStack() as stack:
         clients = [
             stack.enter_context(TestClient(Litestar(plugins=[MediaVault(make_config(tmp_path, **overrides))])))
