@@ -17,10 +17,15 @@ from mediavault.config import MediaVaultConfig
 from mediavault.processing.base import MediaSource, ProcessingError, ProcessingResult, Variant
 from mediavault.processing.strip import MAX_STRIP_BYTES, strip_metadata
 
-__all__ = ("ImageMetadataProcessor", "ShareCopyProcessor", "ThumbnailProcessor", "open_image")
+__all__ = ("ImageMetadataProcessor", "ShareCopyProcessor", "ThumbnailProcessor", "is_raster", "open_image")
 
 _EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
 _THUMBNAIL_FORMATS = {"webp": ("WEBP", "image/webp"), "jpeg": ("JPEG", "image/jpeg")}
+
+
+def is_raster(kind: str, content_type: str) -> bool:
+    """Whether a media item of ``kind`` and ``content_type`` is a raster image (SVG is markup, not pixels)."""
+    return kind == "image" and "svg" not in content_type
 
 
 def open_image(fp: IO[bytes], max_pixels: int) -> Image.Image:
@@ -57,8 +62,8 @@ class ImageMetadataProcessor:
         self.max_pixels = config.max_image_pixels
 
     def accepts(self, media: MediaSource) -> bool:
-        """Images only."""
-        return media.kind == "image"
+        """Raster images only."""
+        return is_raster(media.kind, media.content_type)
 
     def process(self, media: MediaSource) -> ProcessingResult:
         """Read the header and the EXIF block (no pixel is decoded)."""
@@ -103,8 +108,8 @@ class ThumbnailProcessor:
         self.max_pixels = config.max_image_pixels
 
     def accepts(self, media: MediaSource) -> bool:
-        """Images, when sizes are configured."""
-        return media.kind == "image" and bool(self.sizes)
+        """Raster images, when sizes are configured."""
+        return is_raster(media.kind, media.content_type) and bool(self.sizes)
 
     def process(self, media: MediaSource) -> ProcessingResult:
         """Decode, orient and resize.
@@ -150,8 +155,8 @@ class ShareCopyProcessor:
         self.max_pixels = config.max_image_pixels
 
     def accepts(self, media: MediaSource) -> bool:
-        """Images, when ``share_strip_metadata`` is on."""
-        return self.enabled and media.kind == "image"
+        """Raster images, when ``share_strip_metadata`` is on."""
+        return self.enabled and is_raster(media.kind, media.content_type)
 
     def process(self, media: MediaSource) -> ProcessingResult:
         """Rewrite the container without metadata.

@@ -169,6 +169,22 @@ def test_truncated_jpeg_keeps_its_upload_and_records_the_error(owner: Account) -
     assert shared.status_code == 200 and b"GPS" not in shared.content and b"Exif" not in shared.content
 
 
+def test_svg_is_shared_as_stored_and_undecodable_images_not_at_all(owner: Account) -> None:
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><metadata>x</metadata><rect width="4" height="4"/></svg>'
+    media = owner.upload(svg, "drawing.svg")
+    assert media["type"] == "image"
+    state = processed(owner, media["id"])  # the image processors skip markup
+    assert (state["status"], state["metadata"], state["errors"], state["variants"]) == ("done", {}, {}, [])
+    shared = share_content(owner, media["id"])
+    assert shared.content == svg and shared.headers["content-disposition"].startswith("attachment")
+    heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(200)  # no Pillow plugin decodes it
+    media = owner.upload(heic, "phone.heic")
+    assert media["content_type"] == "image/heic"
+    assert "not a readable image" in processed(owner, media["id"])["errors"]["image"]
+    refused = error(share_content(owner, media["id"]), 403, "forbidden")
+    assert "metadata" in refused["message"]
+
+
 def test_share_link_never_serves_the_original_before_processing(tmp_path: Path) -> None:
     config = make_config(tmp_path, processing_worker=False)
     with TestClient(Litestar(plugins=[MediaVault(config)])) as client:

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from mediavault import MediaVault
 from mediavault.db.models import MediaProcessing, MediaVariant
 from mediavault.db.processing import ProcessingRepository
+from mediavault.processing.worker import MAX_ATTEMPTS
 from tests.api._checks import processed
 from tests.backends import BACKENDS
 from tests.conftest import Account, make_config
@@ -25,10 +26,10 @@ def _runtime(client: TestClient[Litestar]) -> Any:
     return client.app.plugins.get(MediaVault).runtime
 
 
-async def _claim_and_die(client: TestClient[Litestar]) -> int:
-    """What a worker that claimed everything pending and then crashed leaves behind: short leases."""
+async def _claim_and_die(client: TestClient[Litestar], lease: float = 0.2) -> int:
+    """What a worker that claimed everything pending and then crashed leaves behind: ``lease``-second leases."""
     async with _runtime(client).session() as session:
-        claimed = await ProcessingRepository(session).claim_pending(limit=100, lease=0.2)
+        claimed = await ProcessingRepository(session).claim_pending(limit=100, lease=lease)
         await session.commit()
     return len(claimed)
 
@@ -50,6 +51,19 @@ def test_an_item_left_by_a_dead_worker_is_processed_again(tmp_path: Path) -> Non
         client.blocking_portal.call(_runtime(client).processing.start)
         assert processed(owner, media["id"])["status"] == "done"
         assert client.blocking_portal.call(_rows, client) == [("done", 2, 2)]  # thumb-64 and share
+
+
+def test_an_item_that_never_finishes_is_marked_failed(tmp_path: Path) -> None:
+    config = make_config(tmp_path, processing_worker=False, processing_poll_interval=0.05)
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
+        owner = Account(client, "poison@example.com")
+        media = owner.upload(make_photo(), "poison.jpg")
+        for _ in range(MAX_ATTEMPTS):  # e.g. it killed the process every time
+            assert client.blocking_portal.call(_claim_and_die, client, 0.0) == 1  # a lease that ran out
+        client.blocking_portal.call(_runtime(client).processing.start)
+        state = processed(owner, media["id"])
+        assert state["status"] == "failed" and state["errors"] == {"worker": f"gave up after {MAX_ATTEMPTS} attempts"}
+        assert state["variants"] == []
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -25,6 +25,7 @@ from mediavault.domain.shares.schemas import ShareCreate
 from mediavault.errors import Forbidden, NotFound, Unauthorized, ValidationError
 from mediavault.http.envelope import utc_timestamp
 from mediavault.processing.base import ProcessingError
+from mediavault.processing.images import is_raster
 from mediavault.runtime import VaultRuntime
 
 __all__ = ("SharedCollection", "ShareService", "token_hash")
@@ -172,13 +173,13 @@ class ShareService:
     async def served_file(self, media: Media) -> tuple[str, MediaVariant | None]:
         """What a share link serves for ``media``: ``(storage key, variant)``. An image, when
         ``share_strip_metadata`` is on, is served as its ``share`` variant (no EXIF/GPS, XMP, text chunks), made on
-        the spot if processing has not made it yet, so a link never hands out the original; anything else is
-        served as stored (``variant`` ``None``).
+        the spot if processing has not made it yet, so a link never hands out the original; anything else
+        (SVG included: markup, served as an ``attachment`` in a sandbox) is served as stored (``variant`` ``None``).
 
         Raises:
             Forbidden: the image cannot be served without its metadata (malformed, or too large to rewrite).
         """
-        if self.runtime.config.share_strip_metadata and media.kind == "image":
+        if self.runtime.config.share_strip_metadata and is_raster(media.kind, media.content_type):
             try:
                 variant = await self.runtime.processing.share_copy(media)
             except ProcessingError as exc:
