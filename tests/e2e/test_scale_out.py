@@ -1,8 +1,9 @@
 """Several ``mediavault serve`` processes of one deployment: PostgreSQL + Redis + S3 (moto), always.
 
 These tests are about the shared engines, so they use them on both legs of the test matrix: each test gets its
-own PostgreSQL schema, Redis key prefix and S3 prefix (``tests/backends.py``), and two servers A and B (each its own
-process, port and data dir) share them and one ``MEDIAVAULT_SECRET_KEY``, exactly as a deployment's processes do.
+own PostgreSQL schema, Redis key prefix and S3 prefix (``tests/backends.py``), and two servers, A (one process) and
+B (``--workers 2``), each with its own port and data dir, share them and one ``MEDIAVAULT_SECRET_KEY``, exactly as a
+deployment's processes do. The module's tests share the pair; each registers its own users.
 """
 
 from __future__ import annotations
@@ -44,12 +45,16 @@ def deployment_env(root: Path, **extra: str) -> dict[str, str]:
     }
 
 
-def start_together(factory: ServerFactory, env: dict[str, str], count: int = 2) -> list[VaultServer]:
-    """Start ``count`` servers at once (they migrate the same database at the same time) and wait for all."""
-    servers = [VaultServer(factory.tmp / f"node-{i}", env=env, log_dir=factory.tmp / "logs") for i in range(count)]
+def start_together(factory: ServerFactory, env: dict[str, str], workers: tuple[int, ...]) -> list[VaultServer]:
+    """Start one server per entry of ``workers`` (its ``--workers``) at once, so they migrate the same database
+    at the same time, and wait for all."""
+    servers = [
+        VaultServer(factory.tmp / f"node-{i}", env=env, log_dir=factory.tmp / "logs", workers=n)
+        for i, n in enumerate(workers)
+    ]
     factory.servers.extend(servers)
     for server in servers:
-        server.wait_ready()
+        server.wait_ready(timeout=90)  # several processes import and start on a machine shared with other runs
     return servers
 
 
@@ -62,7 +67,8 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture(scope="module")
 def pair(module_servers: ServerFactory, receiver: Receiver) -> tuple[VaultServer, VaultServer]:
-    """Servers A and B of one deployment, shared by this module's tests (each test has its own users)."""
+    """Servers A (one process) and B (``--workers 2``: three processes in all) of one deployment, shared by this
+    module's tests (each test has its own users)."""
     hook = [{"url": receiver.url, "secret": WEBHOOK_SECRET, "events": ["media.uploaded"]}]
     env = deployment_env(
         module_servers.tmp / "deployment",
@@ -70,7 +76,7 @@ def pair(module_servers: ServerFactory, receiver: Receiver) -> tuple[VaultServer
         MEDIAVAULT_ALLOW_PRIVATE_WEBHOOK_TARGETS="true",
         MEDIAVAULT_WEBHOOK_POLL_INTERVAL="0.2",
     )
-    a, b = start_together(module_servers, env)
+    a, b = start_together(module_servers, env, workers=(1, 2))
     return a, b
 
 
@@ -178,27 +184,20 @@ def test_a_webhook_is_delivered_exactly_once_by_both_servers_workers(
     assert len(set(ids)) == events and len(ids) == events, ids
 
 
-def test_serve_with_several_workers_serves_one_port_from_every_worker(
-    vault_servers: ServerFactory, tmp_path: Path
-) -> None:
-    server = VaultServer(
-        tmp_path / "node", env=deployment_env(tmp_path / "deployment"), log_dir=tmp_path / "logs", workers=2
-    )
-    vault_servers.servers.append(server)
-    server.wait_ready(timeout=90)  # two workers import and start on a machine shared with other test runs
-    workers = server.worker_pids()
-    assert len(workers) == 2, workers
-    with server.client() as client:
+def test_serve_with_several_workers_serves_one_port_from_every_worker(pair: tuple[VaultServer, VaultServer]) -> None:
+    _, b = pair
+    assert len(b.worker_pids()) == 2, b.worker_pids()
+    with b.client() as client:
         tokens = login(client, register(client))
     # New connections each time: the kernel spreads them over both workers, and every one knows the token
     # (one secret key) and then its revocation.
     for _ in range(12):
-        with server.client() as fresh:
+        with b.client() as fresh:
             assert fresh.get("/users/me", headers=bearer(tokens)).status_code == 200
-    with server.client() as client:
+    with b.client() as client:
         assert client.post("/auth/logout", headers=bearer(tokens)).status_code == 204
     for _ in range(12):
-        with server.client() as fresh:
+        with b.client() as fresh:
             assert fresh.get("/users/me", headers=bearer(tokens)).status_code == 401
 
 
