@@ -125,12 +125,13 @@ class ThumbnailProcessor:
             except (OSError, ValueError, SyntaxError) as exc:
                 raise ProcessingError(f"could not decode the image: {exc}") from exc
             current = self._convert(ImageOps.exif_transpose(image))
-        variants = []
-        for size in self.sizes:
-            current.thumbnail((size, size), Image.Resampling.LANCZOS)
-            out = io.BytesIO()
-            current.save(out, self.format, quality=82, **({"method": 4} if self.format == "WEBP" else {}))
-            variants.append(Variant(f"thumb-{size}", self.content_type, out.getvalue(), current.width, current.height))
+            variants = []
+            for size in self.sizes:
+                current.thumbnail((size, size), Image.Resampling.LANCZOS)
+                out = io.BytesIO()
+                current.save(out, self.format, quality=82, **({"method": 4} if self.format == "WEBP" else {}))
+                thumb = Variant(f"thumb-{size}", self.content_type, out.getvalue(), current.width, current.height)
+                variants.append(thumb)
         return ProcessingResult(info={"sizes": [v.name for v in variants]}, variants=variants)
 
     def _convert(self, image: Image.Image) -> Image.Image:
