@@ -183,6 +183,13 @@ def test_svg_is_shared_as_stored_and_undecodable_images_not_at_all(owner: Accoun
     assert "not a readable image" in processed(owner, media["id"])["errors"]["image"]
     refused = error(share_content(owner, media["id"]), 403, "forbidden")
     assert "metadata" in refused["message"]
+    buf = io.BytesIO()
+    Image.new("RGB", (30, 20), (10, 200, 10)).save(buf, "TIFF")
+    media = owner.upload(buf.getvalue(), "scan.tiff")
+    shared = share_content(owner, media["id"])  # re-encoded without metadata
+    assert (
+        shared.headers["content-type"] == "image/png" and 'filename="scan.png"' in shared.headers["content-disposition"]
+    )
 
 
 def test_share_link_never_serves_the_original_before_processing(tmp_path: Path) -> None:

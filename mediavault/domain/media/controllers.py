@@ -64,8 +64,9 @@ async def serve_media(
     """The bytes of ``media`` stored at ``key`` (its own or, deduplicated, its blob's), or of one of its variants,
     under the download rules of :func:`~mediavault.http.content.content_response` (used by the owner's
     ``/media/{id}/content`` and ``/thumbnail``, and by public share links). A variant has its own ``ETag`` (its
-    checksum) and ``Content-Type``; a thumbnail's filename gets its format's extension. ``redirect_ttl`` allows a
-    presigned redirect (only the owner's ``/content`` passes it; share links always stream)."""
+    checksum) and ``Content-Type``; its filename gets the thumbnail size and its format's extension.
+    ``redirect_ttl`` allows a presigned redirect (only the owner's ``/content`` passes it; share links always
+    stream)."""
     size, checksum, content_type, filename = media.size, media.checksum_sha256, media.content_type, media.filename
     last_modified = media.created_at
     if variant is not None:
@@ -76,9 +77,13 @@ async def serve_media(
             variant.content_type,
         )
         last_modified = variant.created_at
+        stem, dot, extension = filename.rpartition(".")
+        stem, extension = (stem, extension) if dot else (filename, "")
         if variant.name.startswith("thumb-"):
-            stem, extension = filename.rsplit(".", 1)[0], content_type.rsplit("/", 1)[-1]
-            filename = f"{stem}-{variant.name.removeprefix('thumb-')}.{extension}"
+            stem = f"{stem}-{variant.name.removeprefix('thumb-')}"
+        if content_type != media.content_type:  # e.g. a TIFF shared as PNG
+            extension = content_type.rsplit("/", 1)[-1]
+        filename = f"{stem}.{extension}" if extension else stem
     return await content_response(
         method=request.method,
         headers=request.headers,
