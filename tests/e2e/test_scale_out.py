@@ -202,9 +202,10 @@ def test_serve_with_several_workers_serves_one_port_from_every_worker(pair: tupl
 
 
 def test_serve_refuses_several_workers_without_shared_state(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        main, ["serve", "--workers", "2", "--data-dir", str(tmp_path / "data")], env={"MEDIAVAULT_REDIS_URL": ""}
-    )
+    data_dir = str(tmp_path / "data")
+    # serve sets MEDIAVAULT_DATA_DIR for its workers: naming it here makes CliRunner restore it afterwards
+    env = {"MEDIAVAULT_REDIS_URL": "", "MEDIAVAULT_DATA_DIR": data_dir}
+    result = CliRunner().invoke(main, ["serve", "--workers", "2", "--data-dir", data_dir], env=env)
     assert result.exit_code == 2
     assert "--workers 2 needs state shared by every process" in result.output
     assert "redis_url is not set" in result.output
