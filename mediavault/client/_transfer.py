@@ -46,7 +46,8 @@ class Upload:
         filename: the name sent for the file part (default: the path's or file object's base name, else
             ``"upload"``). The server sanitises it and sniffs the type from the bytes.
         fields: extra text parts (``title``, ``description``, ``tags``).
-        progress: called after each chunk with ``(bytes of the file sent, file size or None)``.
+        progress: called after each chunk with ``(bytes of the file sent, file size or None)``; with
+            :class:`~mediavault.client.AsyncClient`, on the event loop.
 
     Raises:
         ValueError (while streaming): a path or file changed size while it was being sent (the server then sees an
@@ -111,6 +112,34 @@ class Upload:
             TypeError: the source is an async iterator.
         """
         yield self._head
+        done = 0
+        for chunk in self._data():
+            yield chunk
+            done += len(chunk)
+            self._sent(done)
+        yield self._tail
+
+    async def astream(self) -> AsyncIterator[bytes]:
+        """The body, for :class:`httpx.AsyncClient`: files are read in a worker thread, off the event loop, and
+        ``progress`` is called on the loop."""
+        yield self._head
+        done = 0
+        if isinstance(self._source, AsyncIterable):
+            async for chunk in self._source:
+                if chunk:
+                    yield bytes(chunk)
+                    done += len(chunk)
+                    self._sent(done)
+        else:
+            chunks = self._data()
+            while (piece := await anyio.to_thread.run_sync(_next, chunks)) is not None:
+                yield piece
+                done += len(piece)
+                self._sent(done)
+        yield self._tail
+
+    def _data(self) -> Iterator[bytes]:
+        """The file's bytes, without the multipart framing (sized sources checked against their size)."""
         if self._path is not None:
             with self._path.open("rb") as fh:
                 yield from self._read_sized(fh)
@@ -120,12 +149,11 @@ class Upload:
                 yield from self._read_sized(self._file)
             else:
                 file = self._file
-                yield from self._count(iter(lambda: file.read(self._chunk), b""))
+                yield from iter(lambda: file.read(self._chunk), b"")
         elif isinstance(self._source, AsyncIterable):
             raise TypeError("an async iterator can only be uploaded with AsyncClient")
         else:
-            yield from self._count(cast(Iterable[bytes], self._source))
-        yield self._tail
+            yield from (bytes(chunk) for chunk in cast(Iterable[bytes], self._source) if chunk)
 
     def _read_sized(self, fh: IO[bytes]) -> Iterator[bytes]:
         assert self.size is not None
@@ -136,33 +164,8 @@ class Upload:
                 raise self._changed()
             done += len(chunk)
             yield chunk
-            self._sent(done)
         if fh.read(1):
             raise self._changed()
-
-    def _count(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
-        done = 0
-        for chunk in chunks:
-            if chunk:
-                done += len(chunk)
-                yield bytes(chunk)
-                self._sent(done)
-
-    async def astream(self) -> AsyncIterator[bytes]:
-        """The body, for :class:`httpx.AsyncClient` (file reads run in a worker thread, off the event loop)."""
-        if not isinstance(self._source, AsyncIterable):
-            chunks = self.stream()  # the same bytes, each read in a worker thread
-            while (piece := await anyio.to_thread.run_sync(_next, chunks)) is not None:
-                yield piece
-            return
-        yield self._head
-        done = 0
-        async for chunk in self._source:
-            if chunk:
-                done += len(chunk)
-                yield bytes(chunk)
-                self._sent(done)
-        yield self._tail
 
 
 def _next(chunks: Iterator[bytes]) -> bytes | None:
