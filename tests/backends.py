@@ -326,22 +326,27 @@ def query(config: MediaVaultConfig, sql: str | Executable, **params: Any) -> lis
 
 def table_names(config: MediaVaultConfig) -> set[str]:
     """Names of the tables the vault's connection sees (its SQLite file, or its PostgreSQL schema)."""
+    return set(snapshot(config, rows=False))
 
-    async def run() -> set[str]:
+
+def snapshot(config: MediaVaultConfig, *, rows: bool = True) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table the vault's connection sees (SQLite's own tables left out), sorted by ``repr``;
+    with ``rows=False`` only the table names (empty lists). One connection for it all."""
+
+    async def run() -> dict[str, list[tuple[Any, ...]]]:
         engine = create_async_engine(config.database_url, poolclass=NullPool)
         try:
             async with engine.connect() as conn:
-                return set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
+                names = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
+                tables: dict[str, list[tuple[Any, ...]]] = {}
+                for name in (n for n in names if not n.startswith("sqlite_")):
+                    found = await conn.execute(text(f'SELECT * FROM "{name}"')) if rows else []
+                    tables[name] = sorted((tuple(row) for row in found), key=repr)
+                return tables
         finally:
             await engine.dispose()
 
     return _run(run())
-
-
-def snapshot(config: MediaVaultConfig) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table the vault's connection sees (SQLite's own tables left out), sorted by ``repr``."""
-    names = [n for n in table_names(config) if not n.startswith("sqlite_")]
-    return {n: sorted(query(config, f'SELECT * FROM "{n}"'), key=repr) for n in names}
 
 
 def stored_objects(config: MediaVaultConfig) -> dict[str, bytes]:

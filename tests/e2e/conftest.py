@@ -47,6 +47,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def process_env(data_dir: Path, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a ``mediavault`` process (``serve``, ``worker``, a CLI command) working on ``data_dir``:
+    the caller's minus every ``MEDIAVAULT_*``, then :data:`BASE_ENV`, then the leg's engines for that data dir
+    (``tests/backends.py``; nothing on the embedded leg), then ``env``."""
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAVAULT_")}
+    return {**child_env, **BASE_ENV, **BACKENDS.env(data_dir), **(env or {})}
+
+
 def serve_command(data_dir: Path, port: int, workers: int = 1) -> list[str]:
     """``mediavault serve ...`` run by this interpreter (no reliance on PATH or a console script)."""
     return [
@@ -87,10 +95,7 @@ class VaultServer:
         log_dir = log_dir or data_dir.parent
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = log_dir / f"server-{self.port}.log"
-        child_env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAVAULT_")}
-        child_env.update(BASE_ENV)
-        child_env.update(BACKENDS.env(data_dir))
-        child_env.update(env or {})
+        child_env = process_env(data_dir, env)
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
             serve_command(data_dir, self.port, workers), env=child_env, stdout=self._log, stderr=subprocess.STDOUT

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from mediavault.cli import main
 from mediavault.client import Client
-from tests.e2e.conftest import BASE_ENV, PASSWORD, ServerFactory, VaultServer
+from tests.e2e.conftest import PASSWORD, ServerFactory, VaultServer, process_env
 from tests.files import make_jpeg, make_pdf, make_png
 
 
@@ -30,10 +30,11 @@ def server(module_servers: ServerFactory) -> VaultServer:
     return module_servers.start()
 
 
-def _env(config_home: Path, **extra: str) -> dict[str, str | None]:
-    """The CLI's environment: nothing of the caller's MEDIAVAULT_* settings, the login stored under ``config_home``."""
+def _env(config_home: Path, server: VaultServer, **extra: str) -> dict[str, str | None]:
+    """The CLI's environment: nothing of the caller's MEDIAVAULT_* settings, the engines of ``server``'s data dir
+    (for ``users create --data-dir``), the login stored under ``config_home``."""
     env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("MEDIAVAULT_")}
-    env.update(BASE_ENV)
+    env.update(process_env(server.data_dir))
     env.update(XDG_CONFIG_HOME=str(config_home), **extra)
     return env
 
@@ -70,7 +71,7 @@ class CliUser:
 def account(server: VaultServer, tmp_path_factory: pytest.TempPathFactory) -> CliUser:
     """An operator-made account (``users create``), logged in with ``mediavault login``."""
     config_home = tmp_path_factory.mktemp("config")
-    env = _env(config_home)
+    env = _env(config_home, server)
     created = mediavault(
         "users", "create", "cli@example.com", "--password-stdin", "--data-dir", str(server.data_dir),
         env=env, stdin=f"{PASSWORD}\n",
@@ -101,7 +102,7 @@ def _checksums(root: Path) -> set[str]:
 
 
 def test_users_create_login_and_logout(server: VaultServer, tmp_path: Path) -> None:
-    env = _env(tmp_path / "config")
+    env = _env(tmp_path / "config", server)
     data_dir = str(server.data_dir)
     admin = mediavault(
         "users", "create", "Boss@Example.com", "--admin", "--password-stdin", "--data-dir", data_dir,

@@ -8,7 +8,6 @@ every event arrives, signed, with its original ``webhook-id``.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from pathlib import Path
 from standardwebhooks import Webhook as StandardWebhook
 
 from mediavault.webhooks.signing import new_secret
-from tests.e2e.conftest import BASE_ENV, ServerFactory, free_port, register_and_login
+from tests.e2e.conftest import ServerFactory, free_port, process_env, register_and_login
 from tests.webhooks.receiver import Receiver
 
 
@@ -112,8 +111,7 @@ def test_separate_worker_process_delivers(vault_servers: ServerFactory, tmp_path
         time.sleep(0.5)
         assert receiver.requests == []  # the web process does not deliver
 
-        child_env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAVAULT_")}
-        child_env.update({**BASE_ENV, **env, "MEDIAVAULT_AUTO_MIGRATE": "false"})  # serve migrated already
+        child_env = process_env(data_dir, {**env, "MEDIAVAULT_AUTO_MIGRATE": "false"})  # serve migrated already
         log = (tmp_path / "worker.log").open("wb")
         worker = subprocess.Popen(
             [sys.executable, "-c", "from mediavault.cli import main; main()", "worker", "--data-dir", str(data_dir)],

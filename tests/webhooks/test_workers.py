@@ -43,7 +43,7 @@ def test_concurrent_workers_never_send_an_attempt_twice(database_url: str, tmp_p
             webhooks=(WebhookEndpoint(url=receiver.url, secret=new_secret()),),
             allow_private_webhook_targets=True,
             webhook_retry_schedule=(0.05,) * 30,
-            webhook_timeout=2.0,
+            webhook_timeout=10.0,  # a generous timeout: a timed-out accepted request is retried (at least once)
             webhook_poll_interval=0.05,
         )
 
