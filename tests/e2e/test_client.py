@@ -418,8 +418,10 @@ async def _async_flow(server: VaultServer, tmp_path: Path) -> None:
         assert streamed.size == len(data) and progress[-1] == len(data) and len(progress) > 10
         path = tmp_path / "async.png"
         path.write_bytes(make_png())
-        from_path = await vault.upload(path, tags=["async"])
+        threads: set[int] = set()
+        from_path = await vault.upload(path, tags=["async"], progress=lambda *_: threads.add(threading.get_ident()))
         assert from_path.type == "image"
+        assert threads == {threading.get_ident()}  # progress runs on the event loop, file reads in a worker thread
         uploads = await asyncio.gather(
             *(vault.upload(io.BytesIO(f"n{i}".encode()), filename=f"n{i}.txt") for i in range(6))
         )
