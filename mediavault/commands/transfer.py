@@ -46,7 +46,14 @@ class Outcome:
 
 
 def sha256_of(path: Path) -> str:
-    """The SHA-256 (FIPS 180-4) of a file as 64 lower-case hex digits, read 1 MiB at a time."""
+    """The SHA-256 (FIPS 180-4) of a file as 64 lower-case hex digits, read 1 MiB at a time.
+
+    Raises:
+        OSError: the file cannot be read (e.g. ``FileNotFoundError``).
+        ValueError: it is not a regular file (reading a FIFO would block until someone writes to it).
+    """
+    if path.exists() and not path.is_file():
+        raise ValueError("not a regular file (a FIFO, socket or device)")
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         while chunk := fh.read(_CHUNK):
@@ -203,7 +210,7 @@ def _download_one(client: Client, media_id: str, folder: Path, overwrite: bool, 
             target.unlink()
             return Outcome(str(target), "failed", "the received bytes do not match the vault's checksum")
         return Outcome(str(target), "done")
-    except (VaultError, OSError, httpx.HTTPError) as exc:
+    except (VaultError, OSError, ValueError, httpx.HTTPError) as exc:
         return Outcome(media_id, "failed", _reason(exc))
 
 
