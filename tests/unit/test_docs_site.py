@@ -40,6 +40,8 @@ def test_site_builds_strict_without_warnings(tmp_path: Path) -> None:
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
     pages = _nav_pages(config["nav"])
     assert {"index.md", "configuration.md", "hooks.md", "storage-plugins.md", "security.md"} <= set(pages)
+    orphans = sorted({p.name for p in (ROOT / "docs").glob("*.md")} - set(pages))
+    assert orphans == [], f"pages missing from the nav of mkdocs.yml (add them there): {orphans}"
     for page in pages:
         html = site / ("index.html" if page == "index.md" else page.removesuffix(".md") + "/index.html")
         assert html.is_file(), page
