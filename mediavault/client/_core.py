@@ -35,7 +35,18 @@ from mediavault.http.envelope import Pagination
 if TYPE_CHECKING:
     from mediavault.client._transfer import Download, Upload
 
-__all__ = ("Call", "Credentials", "Page", "check", "data_of", "error_from_response", "page_of", "request_parts")
+__all__ = (
+    "Call",
+    "Credentials",
+    "Page",
+    "check",
+    "data_of",
+    "decode_answer",
+    "error_from_response",
+    "no_content",
+    "page_of",
+    "request_parts",
+)
 
 T = TypeVar("T")
 
@@ -232,12 +243,24 @@ def check(call: Call[Any], response: httpx.Response) -> None:
         raise error_from_response(response)
 
 
+def decode_answer(decoder: msgspec.json.Decoder[Any], response: httpx.Response) -> Any:
+    """``response``'s body decoded with ``decoder``.
+
+    Raises:
+        VaultError: the body is not the expected JSON (e.g. a proxy's page answered in the vault's place).
+    """
+    try:
+        return decoder.decode(response.content)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise VaultError(f"{response.url} answered {response.status_code} with an unexpected body: {exc}") from exc
+
+
 def data_of(kind: type[T] | Any) -> Callable[[httpx.Response], T]:
     """A parser returning the envelope's ``data`` decoded as ``kind`` (a msgspec Struct, or a union of them)."""
     decoder = msgspec.json.Decoder(_Envelope[kind])  # type: ignore[valid-type]
 
     def parse(response: httpx.Response) -> T:
-        return decoder.decode(response.content).data  # type: ignore[no-any-return]
+        return decode_answer(decoder, response).data  # type: ignore[no-any-return]
 
     return parse
 
@@ -247,7 +270,7 @@ def page_of(kind: type[T]) -> Callable[[httpx.Response], Page[T]]:
     decoder = msgspec.json.Decoder(_Envelope[list[kind]])  # type: ignore[valid-type]
 
     def parse(response: httpx.Response) -> Page[T]:
-        envelope = decoder.decode(response.content)
+        envelope = decode_answer(decoder, response)
         if envelope.meta.pagination is None:
             raise VaultError(f"{response.url} answered a list without meta.pagination")
         return Page(items=envelope.data, pagination=envelope.meta.pagination)

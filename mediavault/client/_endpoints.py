@@ -16,7 +16,7 @@ import httpx
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from mediavault.client._core import Call, Credentials, Page, data_of, no_content, page_of
+from mediavault.client._core import Call, Credentials, Page, data_of, decode_answer, no_content, page_of
 from mediavault.client._transfer import Destination, Download, Progress, Source, Upload
 from mediavault.domain.api_keys.schemas import ApiKeyCreated, ApiKeyOut
 from mediavault.domain.auth.schemas import TokenPair
@@ -462,7 +462,7 @@ _public = msgspec.json.Decoder(_PublicEnvelope)
 
 
 def _opened(response: httpx.Response) -> OpenedShare:
-    envelope = _public.decode(response.content)
+    envelope = decode_answer(_public, response)
     data = envelope.data
     if isinstance(data.media, list):
         return OpenedShare(

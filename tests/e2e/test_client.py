@@ -23,14 +23,16 @@ from mediavault.client import (
     Client,
     Conflict,
     Forbidden,
+    Health,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
     RateLimited,
     Unauthorized,
     ValidationError,
+    VaultError,
 )
-from mediavault.client._core import Call, no_content
+from mediavault.client._core import Call, data_of, no_content
 from tests.e2e.conftest import PASSWORD, ServerFactory, VaultServer
 from tests.files import make_jpeg, make_pdf, make_png
 
@@ -341,6 +343,11 @@ def test_typed_errors(vault: Client, server: VaultServer) -> None:
     assert bad.value.details and bad.value.details[0]["field"] == "per_page"
     with pytest.raises(MethodNotAllowed):
         vault.send(Call("DELETE", "/health", no_content, 204))
+    with pytest.raises(VaultError, match="unexpected body"):  # JSON, but not the envelope of a Health
+        vault.send(Call("GET", "/schema/openapi.json", data_of(Health)))
+    with Client(server.base_url, prefix="") as outside, pytest.raises(NotFound) as foreign:
+        outside.health()  # /health outside the prefix: Litestar's own 404, not the vault's envelope
+    assert foreign.value.message.startswith("HTTP 404 from ") and foreign.value.request_id is None
     with Client(server.base_url) as anonymous:
         anonymous.register("limited@example.com", PASSWORD)
         with pytest.raises(RateLimited) as limited:  # the per-account budget of failed logins is 5
