@@ -40,6 +40,7 @@ def _pages(fn: Callable[P, Call[Page[T]]]) -> Callable[Concatenate[Client, P], I
                 return
             number += 1
 
+    method.__name__ = method.__qualname__ = "iter_" + fn.__name__.removeprefix("list_")
     method.__doc__ = f"Every item of every page, from ``page`` on (one request per page): {fn.__doc__}"
     return method
 
