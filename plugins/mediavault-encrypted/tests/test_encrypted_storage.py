@@ -6,6 +6,7 @@ import asyncio
 import io
 import os
 import random
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -343,3 +344,22 @@ def test_chunk_size_and_seek_are_checked(tmp_path: Path) -> None:
         with pytest.raises(ValueError):
             fp.seek(0, 7)
         assert fp.seek(100) == 100 and fp.read() == b""
+
+
+def test_thumbnails_and_share_copies_are_encrypted_too(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    Image.effect_noise((1200, 800), 64).convert("RGB").save(buffer, "JPEG")
+    with TestClient(make_app(tmp_path, KEY, processing_worker=True)) as client:
+        auth = signed_in(client)
+        media = client.post(f"{PREFIX}/media/upload", headers=auth, files={"file": ("p.jpg", buffer.getvalue())})
+        media_id = media.json()["data"]["id"]
+        deadline = time.monotonic() + 30
+        while (thumb := client.get(f"{PREFIX}/media/{media_id}/thumbnail?size=256", headers=auth)).status_code != 200:
+            assert time.monotonic() < deadline, thumb.text
+            time.sleep(0.05)
+        assert Image.open(io.BytesIO(thumb.content)).size == (256, 171)
+        share = client.post(f"{PREFIX}/shares", headers=auth, json={"media_id": media_id}).json()["data"]
+        shared = client.get(f"{PREFIX}/s/{share['token']}/content")
+        assert shared.status_code == 200 and Image.open(io.BytesIO(shared.content)).size == (1200, 800)
+    stored = [p.read_bytes() for p in (tmp_path / "media").rglob("*") if p.is_file()]
+    assert len(stored) >= 3 and all(data.startswith(b"MVE1") for data in stored)  # original, thumbnails, share copy
