@@ -18,12 +18,17 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import QueuePool
 
-__all__ = ("VERSION_TABLE", "create_engine", "migrate")
+__all__ = ("UNICODE_LOWER", "VERSION_TABLE", "create_engine", "migrate")
 
 VERSION_TABLE = "mediavault_alembic_version"
 """Alembic version table of the vault's migrations."""
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+
+UNICODE_LOWER = "mediavault_lower"
+"""SQL function of every SQLite connection: Python's full Unicode ``str.lower`` (SQLite's own ``lower()`` only
+folds ASCII, PostgreSQL's folds every letter). :mod:`mediavault.db.repositories` uses it where a needle has
+non-ASCII letters, so case-insensitive matching means the same on both engines."""
 
 MIGRATION_LOCK_KEY = 0x6D76_6D69_6772  # "mvmigr"
 """PostgreSQL advisory lock key held while the vault's migrations run (a bigint; :func:`migrate`)."""
@@ -41,7 +46,8 @@ def create_engine(
     """Create the async engine for ``url`` (``sqlite+aiosqlite://...`` or ``postgresql+asyncpg://...``).
 
     For a SQLite file, its parent directory is created and every connection is set to
-    ``journal_mode=WAL``, ``foreign_keys=ON``, ``busy_timeout=5000`` (ms) and ``synchronous=NORMAL``.
+    ``journal_mode=WAL``, ``foreign_keys=ON``, ``busy_timeout=5000`` (ms) and ``synchronous=NORMAL``, and gets
+    the :data:`UNICODE_LOWER` function.
 
     Args:
         pool_size: connections the pool keeps open (default from :data:`POOL_DEFAULTS`); ignored for an
@@ -81,8 +87,13 @@ def create_engine(
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        dbapi_connection.create_function(UNICODE_LOWER, 1, _unicode_lower, deterministic=True)
 
     return engine
+
+
+def _unicode_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 def _alembic_config(connection: Connection | None = None) -> AlembicConfig:
