@@ -18,7 +18,7 @@ ENV = {"MEDIAVAULT_PROCESSING_TIMEOUT": "2", "MEDIAVAULT_PROCESSING_POLL_INTERVA
 
 def test_photos_of_a_killed_server_are_processed_after_restart(vault_servers: ServerFactory, tmp_path: Path) -> None:
     data_dir = tmp_path / "vault-data"
-    photos = [make_photo(3000 + i, 2000, orientation=6, gps=(48.8584, 2.2945)) for i in range(3)]
+    photos = [make_photo(2400 + i, 1600, orientation=6, gps=(48.8584, 2.2945)) for i in range(2)]
     first = vault_servers.start(data_dir, env=ENV)
     with first.client() as client:
         auth = register_and_login(client, "crash@example.com")
@@ -45,7 +45,7 @@ def test_photos_of_a_killed_server_are_processed_after_restart(vault_servers: Se
             assert sorted(v["name"] for v in state["variants"]) == ["share", "thumb-1024", "thumb-256"]
             assert state["metadata"]["image"]["orientation"] == 6
         thumb = client.get(f"/media/{ids[0]}/thumbnail?size=1024", headers=auth)
-        assert Image.open(io.BytesIO(thumb.content)).size == (683, 1024)  # 3000 x 2000 stored, shown turned
+        assert Image.open(io.BytesIO(thumb.content)).size == (683, 1024)  # 2400 x 1600 stored, shown turned
         shared = client.get(f"/s/{share['token']}/content")
         assert shared.status_code == 200
         assert dict(Image.open(io.BytesIO(shared.content)).getexif().get_ifd(0x8825)) == {}
