@@ -195,7 +195,9 @@ class ProcessingWorker:
     async def source(self, session: Any, media: Media) -> MediaSource:
         """The :class:`MediaSource` of ``media`` (its bytes may be a shared blob's)."""
         blob = await BlobRepository(session).blob_of(media.id)
-        key = blob[1] if blob else media.storage_key
+        return self._source(media, blob[1] if blob else media.storage_key)
+
+    def _source(self, media: Media, key: str) -> MediaSource:
         return MediaSource(
             id=str(media.id),
             filename=media.filename,
@@ -206,6 +208,18 @@ class ProcessingWorker:
             open=partial(self.runtime.storage.open_sync, key),
             config=self.config,
         )
+
+    def owed(self, media: Media) -> bool:
+        """Whether any processor accepts ``media`` (asked at upload: an item no processor wants is recorded
+        ``done`` at once and costs the worker nothing). A processor whose ``accepts`` raises counts as accepting."""
+        source = self._source(media, media.storage_key)
+        for processor in self.processors:
+            try:
+                if processor.accepts(source):
+                    return True
+            except Exception:
+                return True
+        return False
 
     @staticmethod
     async def run(processor: MediaProcessor, source: MediaSource) -> ProcessingResult:

@@ -199,6 +199,8 @@ def test_share_link_never_serves_the_original_before_processing(tmp_path: Path) 
         media = owner.upload(make_photo(gps=PARIS, camera=("Nikon", "Z8")), "early.jpg")
         state = success(client.get(f"{PREFIX}/media/{media['id']}/metadata", headers=owner.headers))
         assert state["status"] == "pending" and state["variants"] == []
+        text = owner.upload(b"no processor wants me", "note.txt")  # nothing owed: done at once, no worker needed
+        assert success(client.get(f"{PREFIX}/media/{text['id']}/metadata", headers=owner.headers))["status"] == "done"
         shared = share_content(owner, media["id"])
         assert shared.status_code == 200
         assert dict(picture(shared.content).getexif().get_ifd(0x8825)) == {} and b"Nikon" not in shared.content

@@ -73,7 +73,8 @@ class MediaService:
 
         The bytes are written once, straight to storage, while SHA-256 and size are computed. On any
         failure nothing is kept: no row, no bytes. The item's processing (metadata, thumbnails) is owed from the
-        same transaction (a ``pending`` row the processing worker claims). With ``dedup`` on, an upload whose bytes
+        same transaction (a ``pending`` row the processing worker claims; ``done`` at once when no processor
+        accepts the item). With ``dedup`` on, an upload whose bytes
         the owner already stored links to them and its own copy is deleted (see :mod:`mediavault.db.blobs`).
 
         Raises:
@@ -118,7 +119,9 @@ class MediaService:
                 )
                 media.search_text = search_document(media.filename, media.title, media.description, tags)
                 self.session.add(media)
-                self.session.add(MediaProcessing(media_id=media.id))
+                owed = self.runtime.processing.owed(media)
+                done = {} if owed else {"status": "done", "processed_at": utcnow()}
+                self.session.add(MediaProcessing(media_id=media.id, **done))
                 try:
                     stored_at = key
                     if self.runtime.config.dedup:
