@@ -465,7 +465,8 @@ async def _async_flow(server: VaultServer, tmp_path: Path) -> None:
         await vault.update_webhook(hook.id, description="async")
         assert [w.id async for w in vault.iter_webhooks()] == [hook.id]
         await vault.delete_media(streamed.id)
-        assert [d.event async for d in vault.iter_deliveries(hook.id)] in ([], ["media.deleted"])
+        # the unreachable endpoint's first attempt may have failed and been retried already (a slow machine)
+        assert {d.event async for d in vault.iter_deliveries(hook.id)} <= {"media.deleted"}
         await vault.delete_webhook(hook.id)
         with pytest.raises(NotFound):
             await vault.get_media(streamed.id)
