@@ -1,16 +1,26 @@
 """Removing metadata (EXIF with GPS and camera, XMP, IPTC, comments, text chunks) from images, losslessly.
 
-:func:`strip_metadata` rewrites the container only; the compressed pixels are copied byte for byte:
+:func:`strip_metadata` rewrites the container only; the compressed pixels are copied byte for byte. Every format
+keeps an allowlist of the parts it needs to show the picture, so metadata in a part nobody listed (a private PNG
+chunk, the pre-standard ``exIf``, an unknown RIFF chunk, an APP0 that is not JFIF) is dropped too:
 
-* **JPEG** (ISO/IEC 10918-1 markers, JFIF, Exif 2.3 APP1): keeps APP0 (JFIF), APP2 ``ICC_PROFILE``, APP14
-  (Adobe colour transform) and every coding segment; drops APP1 (Exif, XMP), the other APPn (MPF/extra images,
-  IPTC/Photoshop in APP13...), COM, and anything after EOI. The orientation survives: when the Exif said other than
-  1, a new APP1 holding only the Orientation tag (0x0112) is written, so viewers still turn the picture.
-* **PNG** (PNG spec 3rd ed. §5): drops ``eXIf``, ``tEXt``, ``iTXt``, ``zTXt``, ``tIME`` and anything after IEND.
-* **WebP** (RFC 9649 §2.7): drops the ``EXIF`` and ``XMP `` chunks, clears their flags in ``VP8X``, rewrites the
-  RIFF size. WebP keeps its orientation only in EXIF, so a rotated WebP is shared unrotated.
-* **GIF**, **BMP**: carry no EXIF; copied unchanged.
-* Anything else Pillow can decode (TIFF, ...): re-encoded as PNG without metadata, orientation applied.
+* **JPEG** (ISO/IEC 10918-1 markers, JFIF, Exif 2.3 APP1): keeps APP0 only as ``JFIF``, APP2 ``ICC_PROFILE``,
+  APP14 ``Adobe`` (colour transform) and every coding segment; drops APP1 (Exif, XMP), the other APPn (JFXX
+  thumbnails, MPF/extra images, IPTC/Photoshop in APP13...), COM, and anything after EOI. The orientation survives:
+  when the Exif said other than 1, a new APP1 holding only the Orientation tag (0x0112) is written, so viewers
+  still turn the picture.
+* **PNG** (PNG spec 3rd ed. §4.3, §5): keeps the critical chunks and the ancillary ones about colour,
+  transparency, pixel size and animation (:data:`_PNG_KEEP`); drops the rest (``eXIf``, ``tEXt``, ``iTXt``,
+  ``zTXt``, ``tIME``, private chunks) and anything after IEND.
+* **WebP** (RFC 9649 §2.7): keeps ``VP8X``, ``ICCP``, ``ANIM``, ``ANMF``, ``ALPH``, ``VP8 ``, ``VP8L``; drops the
+  rest (``EXIF``, ``XMP ``, unknown chunks), clears the EXIF/XMP flags in ``VP8X``, rewrites the RIFF size. WebP
+  keeps its orientation only in EXIF, so a rotated WebP is shared unrotated.
+* **GIF** (GIF89a §§17-26): keeps the header, colour tables, frames, graphic control extensions and the
+  ``NETSCAPE2.0``/``ANIMEXTS1.0`` loop extension; drops comments, plain text and every other application
+  extension (XMP, with its GPS).
+* **BMP**: carries no metadata; copied unchanged.
+* Anything else Pillow can decode (TIFF, ...): re-encoded as PNG without metadata, orientation applied, in the
+  closest mode PNG holds (CMYK as RGB, 32-bit integer or float as 16-bit grey).
 """
 
 from __future__ import annotations
@@ -26,11 +36,18 @@ __all__ = ("MAX_STRIP_BYTES", "strip_metadata")
 MAX_STRIP_BYTES = 256 * 1024 * 1024
 """Largest image (bytes) stripped; it is held in memory while rewritten."""
 
-_JPEG_KEEP_APP = {0xE0, 0xEE}
+_JPEG_KEEP_APP = {0xE0: b"JFIF\x00", 0xE2: b"ICC_PROFILE\x00", 0xEE: b"Adobe"}
 _ENTROPY_END = re.compile(rb"\xff[^\x00\xd0-\xd7]")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_PNG_DROP = {b"eXIf", b"tEXt", b"iTXt", b"zTXt", b"tIME"}
-_WEBP_DROP = {b"EXIF", b"XMP "}
+_PNG_KEEP = {
+    *(b"IHDR", b"PLTE", b"IDAT", b"IEND"),  # critical
+    *(b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"sBIT", b"cICP", b"mDCV", b"cLLI", b"mDCv", b"cLLi"),  # colour
+    *(b"bKGD", b"pHYs", b"acTL", b"fcTL", b"fdAT"),  # background, pixel size, animation (APNG)
+}
+"""PNG chunks a share copy keeps (PNG spec 3rd ed.; ``mDCv``/``cLLi`` are the 2nd-edition-era names)."""
+_WEBP_KEEP = {b"VP8X", b"ICCP", b"ANIM", b"ANMF", b"ALPH", b"VP8 ", b"VP8L"}
+_GIF_KEEP_APPLICATIONS = {b"NETSCAPE2.0", b"ANIMEXTS1.0"}
+_PNG_MODES = {"1", "L", "LA", "P", "RGB", "RGBA", "I;16", "I;16B"}
 
 
 def strip_metadata(data: bytes, content_type: str, *, max_pixels: int) -> tuple[bytes, str]:
@@ -53,7 +70,9 @@ def strip_metadata(data: bytes, content_type: str, *, max_pixels: int) -> tuple[
         return _strip_png(data), content_type
     if content_type == "image/webp":
         return _strip_webp(data), content_type
-    if content_type in ("image/gif", "image/bmp"):
+    if content_type == "image/gif":
+        return _strip_gif(data), content_type
+    if content_type == "image/bmp":
         return data, content_type
     return _reencode_png(data, max_pixels), "image/png"
 
@@ -120,10 +139,9 @@ def _strip_jpeg(data: bytes) -> bytes:
 
 
 def _jpeg_keeps(marker: int, segment: bytes) -> bool:
-    if marker == 0xE2:
-        return segment[4:16] == b"ICC_PROFILE\x00"
     if 0xE0 <= marker <= 0xEF:
-        return marker in _JPEG_KEEP_APP
+        identifier = _JPEG_KEEP_APP.get(marker)
+        return identifier is not None and segment[4 : 4 + len(identifier)] == identifier
     return marker != 0xFE  # COM
 
 
@@ -135,7 +153,7 @@ def _strip_png(data: bytes) -> bytes:
     while pos + 8 <= n:
         length, kind = struct.unpack(">I4s", data[pos : pos + 8])
         end = pos + 12 + length
-        if kind not in _PNG_DROP:
+        if kind in _PNG_KEEP:
             out.append(data[pos:end])
         pos = end
         if kind == b"IEND":
@@ -154,11 +172,48 @@ def _strip_webp(data: bytes) -> bytes:
         chunk = data[pos:end]
         if kind == b"VP8X" and len(chunk) > 8:
             chunk = chunk[:8] + bytes([chunk[8] & ~0x0C]) + chunk[9:]  # no EXIF (0x08), no XMP (0x04)
-        if kind not in _WEBP_DROP:
+        if kind in _WEBP_KEEP:
             chunks.append(chunk)
         pos = end
     body = b"WEBP" + b"".join(chunks)
     return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def _gif_sub_blocks_end(data: bytes, pos: int) -> int:
+    """Where the data sub-blocks starting at ``pos`` end (after their zero-length terminator); past the end of
+    ``data`` when they are truncated."""
+    while pos < len(data) and data[pos]:
+        pos += 1 + data[pos]
+    return pos + 1
+
+
+def _gif_color_table(packed: int) -> int:
+    return 3 * 2 ** ((packed & 0x07) + 1) if packed & 0x80 else 0
+
+
+def _strip_gif(data: bytes) -> bytes:
+    if data[:6] not in (b"GIF87a", b"GIF89a") or len(data) < 13:
+        raise ValueError("not a GIF file")
+    pos = 13 + _gif_color_table(data[10])
+    out = [data[:pos]]
+    while pos < len(data) and data[pos] != 0x3B:  # up to the trailer; a truncated last block is left out
+        start, block = pos, data[pos]
+        if block == 0x2C and pos + 10 <= len(data):  # image descriptor, local colour table, LZW size, image data
+            pos = _gif_sub_blocks_end(data, pos + 10 + _gif_color_table(data[pos + 9]) + 1)
+            keep = True
+        elif block == 0x21 and pos + 2 <= len(data):  # extension: label, then sub-blocks
+            label, pos = data[pos + 1], _gif_sub_blocks_end(data, pos + 2)
+            keep = label == 0xF9 or (label == 0xFF and data[start + 3 : start + 14] in _GIF_KEEP_APPLICATIONS)
+        elif block in (0x2C, 0x21):
+            break
+        else:
+            raise ValueError(f"GIF: unknown block 0x{block:02x} at byte {pos}")
+        if pos > len(data):
+            break
+        if keep:
+            out.append(data[start:pos])
+    out.append(b"\x3b")
+    return b"".join(out)
 
 
 def _reencode_png(data: bytes, max_pixels: int) -> bytes:
@@ -166,6 +221,10 @@ def _reencode_png(data: bytes, max_pixels: int) -> bytes:
         if image.width * image.height > max_pixels:
             raise ValueError(f"image of {image.width}x{image.height} pixels is over the limit of {max_pixels}")
         upright = ImageOps.exif_transpose(image)
+        if upright.mode not in _PNG_MODES:
+            alpha = "A" in upright.mode or "a" in upright.mode
+            grey = upright.mode in ("I", "F") or upright.mode.startswith("I;16")
+            upright = upright.convert("RGBA" if alpha else "I;16" if grey else "RGB")
         out = io.BytesIO()
         upright.save(out, "PNG")
     return out.getvalue()

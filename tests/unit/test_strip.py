@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 import pytest
 from PIL import Image, ImageCms
@@ -98,3 +100,93 @@ def test_other_formats_are_reencoded_without_metadata() -> None:
 def test_a_file_of_another_type_is_refused(content_type: str) -> None:
     with pytest.raises(ValueError, match="not a"):
         strip_metadata(b"GIF89a not what it claims", content_type, max_pixels=LIMIT)
+
+
+_XMP_GPS = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    b'<rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:GPSLatitude="48,51.5N"/></rdf:RDF>'
+    b"</x:xmpmeta>"
+)
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+@pytest.mark.parametrize("kind", [b"exIf", b"zxIf", b"prVt", b"caNv"])
+def test_png_keeps_only_known_chunks(kind: bytes) -> None:
+    """Pre-standard ``exIf`` (older ImageMagick), proposals and private chunks can carry the EXIF block too."""
+    buf = io.BytesIO()
+    Image.new("RGBA", (20, 10), (1, 2, 3, 100)).save(buf, "PNG")
+    plain = buf.getvalue()
+    original = plain[:33] + _png_chunk(kind, _exif_with_gps()) + plain[33:]  # after IHDR
+    stripped, _ = strip_metadata(original, "image/png", max_pixels=LIMIT)
+    assert b"SecretCam" in original and b"SecretCam" not in stripped and kind not in stripped
+    assert _pixels(stripped) == _pixels(original)
+
+
+def test_webp_keeps_only_known_chunks() -> None:
+    buf = io.BytesIO()
+    Image.effect_noise((32, 24), 60).convert("RGB").save(buf, "WEBP", lossless=True)
+    body = buf.getvalue()[12:] + b"PRVT" + struct.pack("<I", len(_exif_with_gps())) + _exif_with_gps()
+    original = b"RIFF" + struct.pack("<I", len(body) + 4) + b"WEBP" + body
+    stripped, _ = strip_metadata(original, "image/webp", max_pixels=LIMIT)
+    assert b"SecretCam" in original and b"SecretCam" not in stripped and b"PRVT" not in stripped
+    assert _pixels(stripped) == _pixels(original)
+
+
+def test_jpeg_keeps_app0_only_when_it_is_jfif() -> None:
+    original = make_photo(gps=(1.0, 2.0))
+    payload = b"SecretCam at 48.85N" + _exif_with_gps()
+    hidden = b"\xff\xe0" + struct.pack(">H", len(payload) + 2) + payload  # an APP0 that is not JFIF
+    stripped, _ = strip_metadata(original[:2] + hidden + original[2:], "image/jpeg", max_pixels=LIMIT)
+    assert b"SecretCam" not in stripped
+    assert _pixels(stripped) == _pixels(original)
+
+
+def _gif_blocks(data: bytes) -> bytes:
+    return b"".join(bytes([len(data[i : i + 255])]) + data[i : i + 255] for i in range(0, len(data), 255)) + b"\x00"
+
+
+def test_gif_drops_xmp_comments_and_text_keeps_frames_and_loop() -> None:
+    frames = [Image.new("RGB", (24, 16), color) for color in ((255, 0, 0), (0, 255, 0), (0, 0, 255))]
+    buf = io.BytesIO()
+    frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:], loop=0, duration=[40, 50, 60])
+    plain = buf.getvalue()
+    first = plain.index(b"\x21\xf9")  # the first frame's graphic control extension
+    xmp = b"\x21\xff\x0bXMP DataXMP" + _gif_blocks(_XMP_GPS)
+    comment = b"\x21\xfe" + _gif_blocks(b"taken at home by SecretCam")
+    text = b"\x21\x01\x0c" + bytes(12) + _gif_blocks(b"SecretCam overlay")
+    original = plain[:first] + xmp + comment + text + plain[first:]
+    stripped, content_type = strip_metadata(original, "image/gif", max_pixels=LIMIT)
+    assert content_type == "image/gif"
+    for secret in (b"GPSLatitude", b"SecretCam", b"taken at home"):
+        assert secret in original and secret not in stripped
+    with Image.open(io.BytesIO(stripped)) as result, Image.open(io.BytesIO(plain)) as reference:
+        assert result.n_frames == 3 and result.info.get("loop") == 0
+        for index in range(3):
+            result.seek(index)
+            reference.seek(index)
+            assert result.info["duration"] == reference.info["duration"]
+            assert result.convert("RGBA").tobytes() == reference.convert("RGBA").tobytes()
+
+
+@pytest.mark.parametrize("mode", ["CMYK", "I", "F", "I;16"])
+def test_tiff_of_any_mode_is_reencoded(mode: str) -> None:
+    """Print workflows make CMYK TIFFs, scientific ones 32-bit; PNG cannot hold either as they are."""
+    buf = io.BytesIO()
+    Image.new(mode, (30, 20)).save(buf, "TIFF", exif=_exif_with_gps())
+    stripped, content_type = strip_metadata(buf.getvalue(), "image/tiff", max_pixels=LIMIT)
+    assert content_type == "image/png" and b"SecretCam" not in stripped
+    assert Image.open(io.BytesIO(stripped)).size == (30, 20)
+
+
+def test_truncated_gif_is_stripped_as_far_as_it_goes() -> None:
+    frames = [Image.new("RGB", (24, 16), color) for color in ((255, 0, 0), (0, 255, 0))]
+    buf = io.BytesIO()
+    frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:], comment=b"SecretCam")
+    whole = buf.getvalue()
+    stripped, _ = strip_metadata(whole[: len(whole) - 8], "image/gif", max_pixels=LIMIT)
+    assert b"SecretCam" in whole and b"SecretCam" not in stripped and stripped.endswith(b"\x3b")
+    with Image.open(io.BytesIO(stripped)) as result:
+        assert result.n_frames == 1 and result.convert("RGB").getpixel((0, 0)) == (255, 0, 0)
