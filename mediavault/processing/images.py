@@ -66,9 +66,13 @@ class ImageMetadataProcessor:
         return is_raster(media.kind, media.content_type)
 
     def process(self, media: MediaSource) -> ProcessingResult:
-        """Read the header and the EXIF block (no pixel is decoded)."""
+        """Read the header and the EXIF block (no pixel is decoded, except a PNG's: Pillow decodes it to find an
+        ``eXIf`` chunk after the pixels; a truncated one then has no EXIF facts, its header's stay)."""
         with media.open() as fp, open_image(fp, self.max_pixels) as image:
-            exif = image.getexif()
+            try:
+                exif = image.getexif()
+            except (OSError, ValueError, SyntaxError):  # a PNG cut off before its eXIf chunk could be found
+                exif = Image.Exif()
             details = exif.get_ifd(_EXIF_IFD)
             orientation = exif.get(ExifTags.Base.Orientation, 1)
             orientation = orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else 1

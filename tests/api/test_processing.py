@@ -169,6 +169,20 @@ def test_truncated_jpeg_keeps_its_upload_and_records_the_error(owner: Account) -
     assert shared.status_code == 200 and b"GPS" not in shared.content and b"Exif" not in shared.content
 
 
+def test_truncated_png_keeps_its_header_metadata(owner: Account) -> None:
+    """Pillow reads a PNG's EXIF by decoding it (an eXIf chunk may follow the pixels): a cut-off PNG still gets
+    the facts of its header, and clear errors rather than a bare exception name."""
+    buf = io.BytesIO()
+    Image.effect_noise((300, 200), 80).convert("RGB").save(buf, "PNG")
+    whole = buf.getvalue()
+    media = owner.upload(whole[: len(whole) // 2], "cut.png")
+    state = processed(owner, media["id"])
+    assert state["status"] == "done"
+    assert "image" not in state["errors"], state["errors"]
+    assert state["metadata"]["image"]["width"] == 300 and state["metadata"]["image"]["has_location"] is False
+    assert "decode" in state["errors"]["thumbnails"]
+
+
 def test_svg_is_shared_as_stored_and_undecodable_images_not_at_all(owner: Account) -> None:
     svg = b'<svg xmlns="http://www.w3.org/2000/svg"><metadata>x</metadata><rect width="4" height="4"/></svg>'
     media = owner.upload(svg, "drawing.svg")
