@@ -268,9 +268,18 @@ class Webhook(Timestamped, Base):
     disabled_reason: Mapped[str | None] = mapped_column(Text, default=None)
     """Why the endpoint was disabled (410 Gone, too many failed deliveries, its owner), shown to the owner."""
     disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    enabled_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    """When a disabled endpoint was last turned back on (``None``: never disabled). Events raised before
+    it are not sent to it, even when the worker fans them out afterwards."""
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     """Deliveries in a row that failed every attempt (any success resets it); at
     ``webhook_failure_limit`` the endpoint is disabled."""
+
+    def enable(self) -> None:
+        """Turn a disabled endpoint back on: reason and failure count cleared, ``enabled_at`` now."""
+        self.active, self.disabled_reason, self.disabled_at = True, None, None
+        self.consecutive_failures = 0
+        self.enabled_at = utcnow()
 
 
 class WebhookDelivery(Base):

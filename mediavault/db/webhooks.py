@@ -109,12 +109,13 @@ class DeliveryRepository(SQLAlchemyAsyncRepository[WebhookDelivery]):
         """Turn up to ``limit`` undispatched outbox events into first attempts for their endpoints.
 
         An event goes to every active host-level endpoint and to its user's active endpoints, each
-        filtered on its ``events`` list (empty: every event). The caller commits.
+        filtered on its ``events`` list (empty: every event), unless it was raised before the endpoint
+        was last re-enabled (``Webhook.enabled_at``: raised while it was disabled). The caller commits.
 
         Returns:
             ``(events taken, attempts created)``.
         """
-        candidates = select(OutboxEvent.id, OutboxEvent.event, OutboxEvent.user_id).where(
+        candidates = select(OutboxEvent.id, OutboxEvent.event, OutboxEvent.user_id, OutboxEvent.created_at).where(
             OutboxEvent.dispatched_at.is_(None)
         )
         candidates = candidates.order_by(OutboxEvent.created_at, OutboxEvent.id).limit(limit)
@@ -142,7 +143,7 @@ class DeliveryRepository(SQLAlchemyAsyncRepository[WebhookDelivery]):
                 )
             )
             taken = [e for e in events if e[0] in mine]
-        user_ids = {user_id for _, _, user_id in taken if user_id is not None}
+        user_ids = {user_id for _, _, user_id, _ in taken if user_id is not None}
         endpoints = list(
             await self.session.scalars(
                 select(Webhook).where(
@@ -152,10 +153,12 @@ class DeliveryRepository(SQLAlchemyAsyncRepository[WebhookDelivery]):
             )
         )
         created = 0
-        for event_id, name, user_id in taken:
+        for event_id, name, user_id, raised_at in taken:
             for endpoint in endpoints:
                 if endpoint.owner_id is not None and endpoint.owner_id != user_id:
                     continue
+                if endpoint.enabled_at is not None and raised_at < endpoint.enabled_at:
+                    continue  # raised while the endpoint was disabled
                 if endpoint.events and name not in endpoint.events:
                     continue
                 self.session.add(

@@ -240,8 +240,7 @@ class WebhookWorker:
                             continue
                         row.url, row.secret, row.events = endpoint.url, endpoint.secret, list(endpoint.events)
                         if not row.active:
-                            row.active, row.disabled_reason, row.disabled_at = True, None, None
-                            row.consecutive_failures = 0
+                            row.enable()
                     for key, stale in existing.items():
                         if key not in wanted and stale.active:
                             await self._disable(deliveries, stale, "removed from the host configuration")

@@ -7,18 +7,22 @@ followed; timeouts and ``Retry-After`` are honoured; the SSRF guard runs again b
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import json
+from pathlib import Path
 
 import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
 from standardwebhooks import Webhook as StandardWebhook
 
-from mediavault import WebhookEndpoint
+from mediavault import MediaVault, WebhookEndpoint
 from mediavault.webhooks.signing import new_secret
 from tests.api._checks import RFC3339_UTC, success
-from tests.conftest import PREFIX, Account
-from tests.webhooks.conftest import MakeClient, create_webhook, deliveries, wait_until
+from tests.conftest import PREFIX, Account, make_config
+from tests.webhooks.conftest import FAST, MakeClient, create_webhook, deliveries, wait_until
 from tests.webhooks.receiver import Receiver, Reply
 
 
@@ -147,6 +151,26 @@ def test_exhausted_deliveries_disable_the_endpoint_after_the_limit(make_client: 
     last = receiver.wait_for(7)[-1]
     assert last.json["data"]["filename"] == "4.txt"
     assert len(deliveries(carol, hook["id"])) == 7
+
+
+def test_events_raised_while_disabled_are_not_sent_after_re_enabling(tmp_path: Path, receiver: Receiver) -> None:
+    """The fan-out runs after the event's commit (here: only when a worker starts), so it may see the
+    endpoint enabled again; an event raised while it was disabled still does not go to it."""
+    config = make_config(tmp_path / "vault", **{**FAST, "webhook_worker": False})
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
+        carol = Account(client, "carol@example.com")
+        hook = create_webhook(carol, receiver.url)
+        path = f"{PREFIX}/webhooks/{hook['id']}"
+        assert success(client.patch(path, headers=carol.headers, json={"active": False}))["active"] is False
+        carol.upload(b"while disabled", "off.txt")
+        assert success(client.patch(path, headers=carol.headers, json={"active": True}))["active"] is True
+        carol.upload(b"after", "on.txt")
+    with TestClient(Litestar(plugins=[MediaVault(dataclasses.replace(config, webhook_worker=True))])) as client:
+        carol.client = client
+        carol.login()
+        (row,) = settled(carol, hook["id"], 1)  # both events are fanned out together, at the worker's start
+        assert row["status"] == "succeeded"
+        assert [r.json["data"]["filename"] for r in receiver.requests] == ["on.txt"]
 
 
 def test_410_gone_disables_at_once(carol: Account, receiver: Receiver) -> None:

@@ -108,8 +108,7 @@ class WebhookService:
         if description is not msgspec.UNSET:
             webhook.description = description
         if active is True and not webhook.active:
-            webhook.active, webhook.disabled_reason, webhook.disabled_at = True, None, None
-            webhook.consecutive_failures = 0
+            webhook.enable()
         elif active is False and webhook.active:
             webhook.active, webhook.disabled_reason, webhook.disabled_at = False, "disabled by its owner", utcnow()
             await self.deliveries.fail_pending(webhook.id, "not sent: the endpoint was disabled")
