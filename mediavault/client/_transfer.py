@@ -188,7 +188,8 @@ class Download:
     def _open(self) -> tuple[IO[bytes], Path | None]:
         if isinstance(self.destination, str | os.PathLike):
             target = Path(self.destination)
-            temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
+            # A fixed-length name: the target's own may already be as long as the file system allows (NAME_MAX).
+            temp = target.with_name(f".mediavault-{secrets.token_hex(8)}.part")
             # 0o666 less the umask, as for any file a program creates (mkstemp would make it 0600)
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             return os.fdopen(fd, "wb"), temp

@@ -175,6 +175,20 @@ def test_media_crud_pagination_and_downloads(vault: Client, tmp_path: Path) -> N
     assert sorted(p.name for p in tmp_path.iterdir()) == ["holiday photo.png", "out"]  # no .part left behind
 
 
+def test_download_under_the_longest_name_the_vault_keeps(vault: Client, tmp_path: Path) -> None:
+    # The vault keeps file names of up to 255 bytes of UTF-8, which is also what a file system takes (NAME_MAX):
+    # the temporary file a download is written to first must not need a longer name.
+    name = "é" * 125 + "x.pdf"
+    assert len(name.encode()) == 255
+    pdf = make_pdf()
+    media = vault.upload(io.BytesIO(pdf), filename=name)
+    assert media.filename == name
+    target = tmp_path / media.filename
+    assert vault.download(media.id, target) == len(pdf)
+    assert target.read_bytes() == pdf
+    assert [p.name for p in tmp_path.iterdir()] == [name]  # no .part left behind
+
+
 def test_streamed_upload_and_download_of_a_large_file(vault: Client, tmp_path: Path) -> None:
     size = 12 * 1024 * 1024 + 123
     path = tmp_path / "big.bin"
