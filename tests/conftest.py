@@ -26,8 +26,10 @@ def make_config(tmp_path: Path, **overrides: Any) -> MediaVaultConfig:
     on the full leg its own PostgreSQL schema, Redis key prefix and S3 prefix (:class:`tests.backends.TestBackends`).
 
     The same ``tmp_path`` gives the same state (a restart); ``overrides`` win (an explicit ``storage_url`` drops
-    the leg's ``storage_options``). Media processing runs only where a test asks for it
-    (``processing_worker=True``): in the background it would add thumbnails to the storage other tests count.
+    the leg's ``storage_options``). A new embedded database starts as a copy of one migrated once per session
+    (:meth:`tests.backends.TestBackends.seed_sqlite`), unless ``auto_migrate=False``. Media processing runs only
+    where a test asks for it (``processing_worker=True``): in the background it would add thumbnails to the storage
+    other tests count.
     """
     values: dict[str, Any] = {
         "secret_key": "test-secret-key-" + "x" * 32,
@@ -39,6 +41,8 @@ def make_config(tmp_path: Path, **overrides: Any) -> MediaVaultConfig:
     if "storage_url" in overrides:
         values.pop("storage_options", None)
     values.update(overrides)
+    if values.get("auto_migrate", True):
+        BACKENDS.seed_sqlite(tmp_path, values["database_url"])
     return MediaVaultConfig(**values)
 
 
