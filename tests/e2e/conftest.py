@@ -36,8 +36,10 @@ BASE_ENV = {
     "MEDIAVAULT_LOAD_ENTRY_POINTS": "false",
 }
 
-STARTUP_TIMEOUT = 30.0
-STOP_TIMEOUT = 10.0
+# Bounds for a hang only (a process that starts or stops promptly is never waited for): generous, because the
+# machine running the suite may be loaded with other work.
+STARTUP_TIMEOUT = 60.0
+STOP_TIMEOUT = 30.0
 
 
 def free_port() -> int:

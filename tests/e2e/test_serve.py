@@ -92,9 +92,7 @@ def test_upload_download_survive_restart(vault_servers: ServerFactory, tmp_path:
         assert suffix.status_code == 206
         assert suffix.content == png[-16:]
 
-    started = time.monotonic()
-    assert first.stop() in (0, -signal.SIGTERM), first.log_tail()
-    assert time.monotonic() - started < 5
+    assert first.stop() in (0, -signal.SIGTERM), first.log_tail()  # not killed after STOP_TIMEOUT
 
     second = vault_servers.start(data_dir)  # same data dir, another port
     assert second.port != first.port or second.pid != first.pid
@@ -203,9 +201,11 @@ def test_sigterm_exits_cleanly_and_quickly(vault_servers: ServerFactory) -> None
     with server.client() as client:  # an idle keep-alive connection must not hold up the shutdown
         assert client.get("/health").status_code == 200
         server.proc.send_signal(signal.SIGTERM)
-        started = time.monotonic()
-        server.proc.wait(timeout=8)
-        elapsed = time.monotonic() - started
+        server.proc.wait(timeout=60)  # a bound for a hang only: a loaded machine makes any shutdown slow
     assert server.stop() in (0, -signal.SIGTERM), server.log_tail()
-    assert elapsed < 5, f"took {elapsed:.1f} s to stop"
-    assert "Traceback" not in server.log_tail(20_000), server.log_tail()
+    log = server.log_tail(20_000)
+    # uvicorn closes idle connections, then waits for those still open: only a held-up connection makes it wait
+    # (and then, after timeout_graceful_shutdown, cancel). No clock: both are in the log or not.
+    assert "Shutting down" in log and "Finished server process" in log, log
+    assert "Waiting for connections to close" not in log and "timeout graceful shutdown exceeded" not in log, log
+    assert "Traceback" not in log, log
