@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import hashlib
 import io
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fsspec.core import url_to_fs
 from litestar import Litestar
 from litestar.testing import TestClient
 from PIL import Image
+from sqlalchemy import event, insert
 
 from mediavault import MediaVault, hookimpl
+from mediavault.db.models import MediaVariant
 from mediavault.processing import MediaSource, ProcessingError, ProcessingResult, Variant
 from tests.api._checks import concurrently, error, processed, success
+from tests.backends import query, stored_objects
 from tests.conftest import PREFIX, Account, make_config
 from tests.files import make_jpeg, make_pdf, make_photo, make_png_bomb, make_png_with_text
 
@@ -326,3 +332,37 @@ async def _variant_keys(client: TestClient[Litestar], media_id: str) -> list[str
     async with runtime.session() as session:
         rows = await session.scalars(select(MediaVariant.storage_key).where(MediaVariant.media_id == media_id))
         return list(rows)
+
+
+def test_a_variant_recorded_while_its_media_is_deleted_loses_its_bytes_too(tmp_path: Path) -> None:
+    """The worker may commit a variant between the moment the delete reads the item's variant keys and the moment
+    it deletes the row: the row's delete cascades to that variant, so its bytes must be deleted too, not left
+    behind. The worker's commit is made (once, just before the delete's first write or row lock) by a listener on
+    the vault's engine."""
+    config = make_config(tmp_path)
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
+        owner = Account(client, "racing@example.com")
+        media = owner.upload(make_photo(), "racing.jpg")
+        [[storage_key]] = query(config, "SELECT storage_key FROM mediavault_media WHERE owner_id IS NOT NULL")
+        late_key = f"{storage_key}.share.{uuid.uuid4().hex[:12]}"
+        armed = [True]
+
+        def worker_commits_now(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            sql = statement.lstrip().upper()
+            if armed and (sql.startswith(("INSERT", "UPDATE", "DELETE")) or "FOR UPDATE" in sql):  # first write/lock
+                armed.clear()
+                fs, root = url_to_fs(config.storage_url, **config.storage_options)
+                fs.pipe_file(f"{root.rstrip('/')}/{late_key}", b"late share copy")
+                row = {"media_id": uuid.UUID(media["id"]), "name": "share", "storage_key": late_key}
+                row |= {"content_type": "image/jpeg", "size": 15, "checksum_sha256": "0" * 64}
+                query(config, insert(MediaVariant).values(id=uuid.uuid4(), created_at=datetime.now(UTC), **row))
+
+        engine = client.app.plugins.get(MediaVault).runtime.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", worker_commits_now)
+        try:
+            assert client.delete(f"{PREFIX}/media/{media['id']}", headers=owner.headers).status_code == 204
+        finally:
+            event.remove(engine, "before_cursor_execute", worker_commits_now)
+        assert not armed
+        assert query(config, "SELECT storage_key FROM mediavault_media_variant") == []
+        assert stored_objects(config) == {}

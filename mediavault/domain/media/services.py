@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import anyio.to_thread
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -203,8 +203,17 @@ class MediaService:
         data = self._event_data(media)
         blobs = BlobRepository(self.session)
         blob = await blobs.blob_of(media.id)
+        # Lock the row (PostgreSQL: a variant insert's foreign key check now waits, then fails) and take the
+        # variants' keys from the very statement that deletes them (on SQLite the first write, which holds the one
+        # write lock to the commit): a variant the worker records meanwhile is deleted with its bytes, not orphaned.
+        await self.session.execute(select(Media.id).where(Media.id == media.id).with_for_update())
         keys = list(
-            await self.session.scalars(select(MediaVariant.storage_key).where(MediaVariant.media_id == media.id))
+            await self.session.scalars(
+                delete(MediaVariant)
+                .where(MediaVariant.media_id == media.id)
+                .returning(MediaVariant.storage_key)
+                .execution_options(synchronize_session=False)
+            )
         )
         await self.session.delete(media)
         if blob is None:
