@@ -18,6 +18,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.exceptions.responses import create_exception_response
 from litestar.types import ExceptionHandlersMap
+from sqlalchemy.exc import IntegrityError as ConstraintViolation
 
 from mediavault.errors import VaultError
 from mediavault.http.envelope import ErrorBody, ErrorDetailOut, ErrorEnvelope, ErrorMeta, request_id, utc_timestamp
@@ -116,7 +117,9 @@ def _handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) 
 def _handle_repository_error(request: Request[Any, Any, Any], exc: RepositoryError) -> Response[ErrorEnvelope]:
     if isinstance(exc, NotFoundError):
         return error_response(request, 404, "not_found", "Resource not found")
-    if isinstance(exc, DuplicateKeyError | IntegrityError):
+    # advanced-alchemy raises its IntegrityError for every failed statement (a missing table, a lost connection):
+    # only a constraint the database enforced is the caller's conflict; anything else is ours, logged as a 500.
+    if isinstance(exc, DuplicateKeyError | IntegrityError) and isinstance(exc.__cause__, ConstraintViolation):
         return error_response(request, 409, "conflict", "Resource conflicts with an existing one")
     return _handle_unexpected(request, exc)
 

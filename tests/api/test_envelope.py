@@ -92,6 +92,15 @@ def test_409_duplicate(client: TestClient[Litestar], alice: Account) -> None:
     error(response, 409, "conflict")
 
 
+def test_failed_statement_is_not_a_conflict(tmp_path: Path) -> None:
+    # A database the deploy forgot to migrate: advanced-alchemy reports the missing table as its IntegrityError,
+    # which once answered 409 "conflicts with an existing one" and logged nothing.
+    config = make_config(tmp_path, auto_migrate=False, webhook_worker=False)
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
+        response = client.post(f"{PREFIX}/auth/register", json={"email": "a@example.com", "password": "p" * 12})
+        error(response, 500, "internal_error")
+
+
 def test_413_json_body_too_large(tmp_path: Path) -> None:
     app = Litestar(plugins=[MediaVault(make_config(tmp_path, max_json_body_size=200))])
     with TestClient(app) as client:
