@@ -61,20 +61,42 @@ def strip_metadata(data: bytes, content_type: str, *, max_pixels: int) -> tuple[
     Returns:
         ``(bytes, content_type)``; ``content_type`` is ``image/png`` when the image had to be re-encoded.
 
+    A file that only starts like an image (its signature, then no picture any decoder could find, e.g. a PNG
+    signature followed by junk) has no parts to keep: it is returned unchanged when it carries no metadata
+    signature either (there is nothing to strip, and a rewrite would hand out a few meaningless bytes), and
+    refused when it does (a photo cut off before its pixels still holds its Exif block).
+
     Raises:
-        ValueError: the file is not a well-formed image of its type, or too large to re-encode.
+        ValueError: the file is not a well-formed image of its type, holds no picture but carries metadata, or is
+            too large to re-encode.
     """
+    rewrite = _IN_PLACE.get(content_type)
+    if rewrite is None:
+        if content_type == "image/bmp":
+            return data, content_type
+        return _reencode_png(data, max_pixels), "image/png"
+    stripped = rewrite(data)
+    if stripped == data or _holds_picture(stripped, content_type):
+        return stripped, content_type
+    if _METADATA_SIGNATURE.search(data):
+        raise ValueError(f"{content_type}: no picture found, but the file carries metadata")
+    return data, content_type
+
+
+_METADATA_SIGNATURE = re.compile(rb"Exif\x00|eXIf|exIf|zxIf|xmpmeta|ns\.adobe\.com/xap|Photoshop 3\.0|GPS")
+"""Signatures of embedded metadata (Exif, PNG eXIf and its pre-standard names, XMP, IPTC in Photoshop blocks)."""
+
+
+def _holds_picture(stripped: bytes, content_type: str) -> bool:
+    """Whether a rewritten file kept the parts that carry its picture (JPEG scan, PNG image data, a WebP
+    bitstream, a GIF image descriptor beyond the header)."""
     if content_type == "image/jpeg":
-        return _strip_jpeg(data), content_type
-    if content_type in ("image/png", "image/apng"):
-        return _strip_png(data), content_type
+        return b"\xff\xda" in stripped
     if content_type == "image/webp":
-        return _strip_webp(data), content_type
+        return any(kind in stripped for kind in (b"VP8 ", b"VP8L", b"ANMF"))
     if content_type == "image/gif":
-        return _strip_gif(data), content_type
-    if content_type == "image/bmp":
-        return data, content_type
-    return _reencode_png(data, max_pixels), "image/png"
+        return b"\x2c" in stripped[13:]
+    return b"IDAT" in stripped
 
 
 def _orientation(app1: bytes) -> int:
@@ -228,3 +250,13 @@ def _reencode_png(data: bytes, max_pixels: int) -> bytes:
         out = io.BytesIO()
         upright.save(out, "PNG")
     return out.getvalue()
+
+
+_IN_PLACE = {
+    "image/jpeg": _strip_jpeg,
+    "image/png": _strip_png,
+    "image/apng": _strip_png,
+    "image/webp": _strip_webp,
+    "image/gif": _strip_gif,
+}
+"""Formats rewritten in place (their compressed pixels copied byte for byte), by media type."""

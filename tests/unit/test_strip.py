@@ -190,3 +190,26 @@ def test_truncated_gif_is_stripped_as_far_as_it_goes() -> None:
     assert b"SecretCam" in whole and b"SecretCam" not in stripped and stripped.endswith(b"\x3b")
     with Image.open(io.BytesIO(stripped)) as result:
         assert result.n_frames == 1 and result.convert("RGB").getpixel((0, 0)) == (255, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "signature"),
+    [
+        ("image/png", b"\x89PNG\r\n\x1a\n"),
+        ("image/jpeg", b"\xff\xd8\xff\xe0"),
+        ("image/webp", b"RIFF\x20\x00\x00\x00WEBP"),
+    ],
+)
+def test_a_signature_followed_by_junk_is_kept_as_it_is(content_type: str, signature: bytes) -> None:
+    junk = signature + b"0" * 100
+    assert strip_metadata(junk, content_type, max_pixels=LIMIT) == (junk, content_type)
+
+
+def test_a_photo_cut_off_before_its_pixels_is_refused_not_served_with_its_gps() -> None:
+    photo = io.BytesIO()
+    Image.new("RGB", (64, 64), "red").save(photo, "JPEG", exif=_exif_with_gps())
+    data = photo.getvalue()
+    cut = data[: data.index(b"\xff\xda")]  # everything before the scan: SOI, the Exif APP1 with GPS, tables
+    assert b"SecretCam" in cut
+    with pytest.raises(ValueError, match="carries metadata"):
+        strip_metadata(cut, "image/jpeg", max_pixels=LIMIT)
