@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import and_, false, func, or_, select, update
+from sqlalchemy import and_, delete, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault.db.leases import claim
@@ -96,6 +96,14 @@ class DeliveryRepository(SQLAlchemyAsyncRepository[WebhookDelivery]):
             .limit(limit)
         )
         return list(rows), total
+
+    async def delete_for_webhook(self, webhook_id: uuid.UUID) -> None:
+        """Delete every attempt of an endpoint (the endpoint is being deleted); waits for rows a worker holds."""
+        await self.session.execute(
+            delete(WebhookDelivery)
+            .where(WebhookDelivery.webhook_id == webhook_id)
+            .execution_options(synchronize_session=False)
+        )
 
     async def fail_pending(self, webhook_id: uuid.UUID, error: str) -> None:
         """Mark every not-yet-made attempt of an endpoint ``failed`` with ``error`` (it was disabled)."""

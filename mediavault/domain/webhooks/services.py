@@ -124,6 +124,10 @@ class WebhookService:
             NotFound: as :meth:`get`.
         """
         webhook = await self.get(principal, webhook_id)
+        # The attempts' rows first, then the endpoint: the delivery worker's order (it records an attempt, then
+        # inserts the retry, which takes a key-share lock on the endpoint). Deleting the endpoint first and letting
+        # its cascade wait for an attempt's row deadlocked with that worker on PostgreSQL.
+        await self.deliveries.delete_for_webhook(webhook.id)
         await self.session.delete(webhook)
         await self.session.commit()
 
