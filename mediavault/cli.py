@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 from litestar import Litestar
@@ -48,6 +49,7 @@ def serve(host: str, port: int, data_dir: Path, workers: int) -> None:
     import uvicorn
 
     from mediavault.server import load_config, multiprocess_problems
+    from mediavault.supervisor import run_workers
 
     os.environ["MEDIAVAULT_DATA_DIR"] = str(data_dir.resolve())
     config = load_config()  # creates the data dir's secret key once, before any worker reads it
@@ -56,12 +58,9 @@ def serve(host: str, port: int, data_dir: Path, workers: int) -> None:
     if config.auto_migrate:
         _migrate(config)  # once, before any worker starts
     os.environ["MEDIAVAULT_AUTO_MIGRATE"] = "false"
-    uvicorn.run(
-        "mediavault.server:create_app",
+    options: dict[str, Any] = dict(
+        app="mediavault.server:create_app",
         factory=True,
-        host=host,
-        port=port,
-        workers=workers,
         proxy_headers=False,  # X-Forwarded-For is read by the vault itself, from trusted_proxies only
         server_header=False,
         log_level="info",
@@ -73,6 +72,10 @@ def serve(host: str, port: int, data_dir: Path, workers: int) -> None:
         ws_ping_interval=20.0,  # dead realtime peers are detected within ~40 s
         ws_ping_timeout=20.0,
     )
+    if workers == 1:
+        uvicorn.run(host=host, port=port, **options)
+    else:  # one SO_REUSEPORT socket per worker, so the kernel spreads connections (uvicorn's workers share one)
+        run_workers(options, host=host, port=port, workers=workers)
 
 
 @main.command("migrate")
