@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import pytest
 
 from tests.backends import BACKENDS, stored_objects
 from tests.conftest import make_config
+from tests.s3 import free_port
 
 PREFIX = "/api/v1"
 PASSWORD = "correct horse battery"
@@ -40,13 +40,6 @@ BASE_ENV = {
 # machine running the suite may be loaded with other work.
 STARTUP_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
-
-
-def free_port() -> int:
-    """A TCP port that was free a moment ago on 127.0.0.1."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def process_env(data_dir: Path, env: Mapping[str, str] | None = None) -> dict[str, str]:
