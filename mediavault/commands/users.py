@@ -45,10 +45,10 @@ def create_user_command(
         raise click.ClickException(_field(str(exc))) from exc
     role = "admin" if admin else "user"
     try:
-        user_id = asyncio.run(_create(load_config(data_dir), data, role))
+        user_id, stored_email = asyncio.run(_create(load_config(data_dir), data, role))
     except Conflict as exc:
-        raise click.ClickException(f"an account with the email {data.email.strip().lower()} already exists") from exc
-    click.echo(f"Created {role} {data.email.strip().lower()} (id {user_id})")
+        raise click.ClickException(f"an account with the email {data.email.strip()} already exists") from exc
+    click.echo(f"Created {role} {stored_email} (id {user_id})")
 
 
 def _field(message: str) -> str:
@@ -59,7 +59,8 @@ def _field(message: str) -> str:
     return message
 
 
-async def _create(config: MediaVaultConfig, data: RegisterIn, role: str) -> str:
+async def _create(config: MediaVaultConfig, data: RegisterIn, role: str) -> tuple[str, str]:
+    """The new account's id and its email as stored (normalised by :class:`AuthService`)."""
     from mediavault.domain.auth.services import AuthService
     from mediavault.runtime import VaultRuntime
 
@@ -70,6 +71,6 @@ async def _create(config: MediaVaultConfig, data: RegisterIn, role: str) -> str:
         async with runtime.session() as session:
             user = await AuthService(session, runtime).create_user(data, role=role)
         await runtime.events.drain()
-        return str(user.id)
+        return str(user.id), user.email
     finally:
         await runtime.dispose()
