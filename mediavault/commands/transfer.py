@@ -38,7 +38,7 @@ _CHUNK = 1024 * 1024
 
 @dataclass
 class Outcome:
-    """What happened to one file: ``uploaded``/``downloaded``, ``skipped`` or ``failed``, and why."""
+    """What happened to one file: ``done`` (uploaded or downloaded), ``skipped`` or ``failed``, and why."""
 
     name: str
     status: Literal["done", "skipped", "failed"]
