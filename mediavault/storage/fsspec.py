@@ -34,10 +34,20 @@ from fsspec.implementations.memory import MemoryFile, MemoryFileSystem
 
 from mediavault.storage.base import StorageBackend, StorageWriter
 
-__all__ = ("WRITE_BATCH_SIZE", "FsspecStorage", "FsspecWriter", "validate_key")
+__all__ = ("WRITE_BATCH_SIZE", "FsspecStorage", "FsspecWriter", "validate_key", "validate_read_range")
 
 WRITE_BATCH_SIZE = 1024 * 1024
 """Bytes buffered by :class:`FsspecWriter` before one batch is written in a worker thread (1 MiB)."""
+
+
+def validate_read_range(start: int, end: int | None, chunk_size: int) -> None:
+    """Check the arguments of :meth:`~mediavault.storage.base.StorageBackend.read`.
+
+    Raises:
+        ValueError: ``start < 0``, ``end < start`` or ``chunk_size <= 0``.
+    """
+    if start < 0 or (end is not None and end < start) or chunk_size <= 0:
+        raise ValueError(f"invalid read range start={start} end={end} chunk_size={chunk_size}")
 
 
 def validate_key(key: str) -> str:
@@ -269,8 +279,7 @@ class FsspecStorage(StorageBackend):
             FileNotFoundError: no object at ``key`` (raised on first iteration).
         """
         path = self.path_for(key)
-        if start < 0 or (end is not None and end < start) or chunk_size <= 0:
-            raise ValueError(f"invalid read range start={start} end={end} chunk_size={chunk_size}")
+        validate_read_range(start, end, chunk_size)
         return self._read(path, start, end, chunk_size)
 
     async def _read(self, path: str, start: int, end: int | None, chunk_size: int) -> AsyncIterator[bytes]:

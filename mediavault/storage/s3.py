@@ -42,7 +42,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
     raise ImportError("storage_url s3://... needs s3fs: pip install 'mediavault[s3]'") from exc
 
 from mediavault.storage.base import StorageBackend, StorageWriter
-from mediavault.storage.fsspec import validate_key
+from mediavault.storage.fsspec import validate_key, validate_read_range
 
 __all__ = (
     "DEFAULT_PART_SIZE",
@@ -333,8 +333,7 @@ class S3Storage(StorageBackend):
             OSError: any other S3 error.
         """
         object_key = self.object_key(key)
-        if start < 0 or (end is not None and end < start) or chunk_size <= 0:
-            raise ValueError(f"invalid read range start={start} end={end} chunk_size={chunk_size}")
+        validate_read_range(start, end, chunk_size)
         return self._read(object_key, start, end, chunk_size)
 
     async def _read(self, object_key: str, start: int, end: int | None, chunk_size: int) -> AsyncIterator[bytes]:

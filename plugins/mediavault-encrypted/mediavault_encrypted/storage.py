@@ -15,7 +15,7 @@ import anyio
 import anyio.to_thread
 
 from mediavault.storage.base import StorageBackend, StorageWriter
-from mediavault.storage.fsspec import validate_key
+from mediavault.storage.fsspec import validate_key, validate_read_range
 from mediavault_encrypted.format import DEFAULT_CHUNK_SIZE, DecryptingReader, Keyring, ObjectCipher, check_chunk_size
 
 __all__ = ("EncryptedStorage", "EncryptedWriter")
@@ -179,8 +179,7 @@ class EncryptedStorage(StorageBackend):
                 stops with an error rather than yield a wrong byte.
         """
         validate_key(key)
-        if start < 0 or (end is not None and end < start) or chunk_size <= 0:
-            raise ValueError(f"invalid read range start={start} end={end} chunk_size={chunk_size}")
+        validate_read_range(start, end, chunk_size)
         return self._read(key, start, end, chunk_size)
 
     async def _read(self, key: str, start: int, end: int | None, chunk_size: int) -> AsyncIterator[bytes]:
