@@ -175,10 +175,9 @@ class MediaController(Controller):
         """The stored bytes, with ETag, Last-Modified, single ``Range`` (206/416) and ``If-None-Match`` (304); with
         ``storage_presigned_downloads`` on an S3 backend, a 307 to a presigned URL for passive types."""
         service = mediavault_media_service
-        media = await service.get(mediavault_principal, media_id)
+        media, key = await service.get_with_content_key(mediavault_principal, media_id)
         config = service.runtime.config
         redirect_ttl = config.storage_presigned_ttl if config.storage_presigned_downloads else None
-        key = await service.content_key(media)
         return await serve_media(request, service.runtime.storage, media, key, redirect_ttl=redirect_ttl)
 
     @route("/{media_id:str}/thumbnail", http_method=["GET", "HEAD"])

@@ -15,14 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault.auth.providers import Principal
 from mediavault.db.blobs import BlobGone, BlobRepository
-from mediavault.db.models import Media, MediaProcessing, MediaTag, MediaVariant, utcnow
+from mediavault.db.models import Blob, Media, MediaProcessing, MediaTag, MediaVariant, media_blob, utcnow
 from mediavault.db.processing import ProcessingRepository
 from mediavault.db.repositories import MediaRepository
 from mediavault.db.search import search_document
 from mediavault.domain.media.query import MediaQuery
 from mediavault.domain.media.schemas import MediaUpdate
 from mediavault.domain.media.sniff import image_dimensions, media_kind, safe_filename, sniff_content_type
-from mediavault.domain.ownership import get_owned
+from mediavault.domain.ownership import get_owned, parse_id
 from mediavault.errors import NotFound, ValidationError
 from mediavault.http.multipart import receive_upload
 from mediavault.runtime import VaultRuntime
@@ -260,10 +260,25 @@ class MediaService:
             raise NotFound("No thumbnail of this size (yet): see GET /media/{id}/metadata")
         return media, variant
 
-    async def content_key(self, media: Media) -> str:
-        """Where the bytes of ``media`` are stored: its own key, or its blob's when it was deduplicated."""
-        blob = await BlobRepository(self.session).blob_of(media.id)
-        return blob[1] if blob else media.storage_key
+    async def get_with_content_key(self, principal: Principal, media_id: str) -> tuple[Media, str]:
+        """The principal's media ``media_id`` and where its bytes are stored (its own key, or its blob's when it
+        was deduplicated), in one query.
+
+        Raises:
+            NotFound: unknown, malformed, or someone else's id (existence is not revealed).
+        """
+        row = (
+            await self.session.execute(
+                select(Media, Blob.storage_key)
+                .outerjoin(media_blob, media_blob.c.media_id == Media.id)
+                .outerjoin(Blob, Blob.id == media_blob.c.blob_id)
+                .where(Media.id == parse_id(media_id), Media.owner_id == principal.user_id)
+            )
+        ).first()
+        if row is None:
+            raise NotFound("Media not found")
+        media, blob_key = row
+        return media, blob_key or media.storage_key
 
     @staticmethod
     def _event_data(media: Media) -> dict[str, object]:
