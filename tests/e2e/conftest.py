@@ -76,7 +76,7 @@ class VaultServer:
         port: The TCP port it listens on.
         base_url: ``http://127.0.0.1:<port>``.
         log_path: File receiving the process's stdout and stderr.
-        workers: ``--workers`` (uvicorn worker processes behind the one port).
+        workers: ``--workers`` (worker processes, each with its own ``SO_REUSEPORT`` socket on the one port).
         returncode: The exit status once stopped (``None`` while running).
     """
 
