@@ -27,6 +27,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_ready(url: str, timeout: float) -> bool:
+    """Poll ``GET url`` until it answers 200 (``True``) or ``timeout`` seconds pass (``False``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    return False
+
+
 class Server:
     """``mediavault serve --workers <workers>`` on 127.0.0.1 with ``env`` over a clean ``MEDIAVAULT_*`` environment,
     ready (``GET /health`` answered 200) within ``timeout`` seconds."""
@@ -42,15 +55,9 @@ class Server:
         cmd = [sys.executable, "-c", "from mediavault.cli import main; main()", "serve", "--port", str(self.port)]
         cmd += ["--workers", str(workers)]
         self.proc = subprocess.Popen([*cmd, "--data-dir", str(data_dir)], env=child, stdout=self.log, stderr=self.log)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.base}{PREFIX}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("server did not start")
+        if not wait_ready(f"{self.base}{PREFIX}/health", timeout):
+            self.stop()
+            raise RuntimeError("server did not start")
 
     def rss_mib(self) -> float:
         """Resident memory of the server process (``VmRSS``), MiB."""

@@ -41,7 +41,7 @@ import httpx
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from _server import PREFIX, Server, free_port  # noqa: E402
+from _server import PREFIX, Server, free_port, wait_ready  # noqa: E402
 
 HIGH = "100000000"
 ENV = {
@@ -133,15 +133,9 @@ class Baseline:
         self.proc = subprocess.Popen(
             [*cmd, "--database", str(tmp / "baseline.db")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.base}/hello", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("baseline did not start")
+        if not wait_ready(f"{self.base}/hello", 30):
+            self.stop()
+            raise RuntimeError("baseline did not start")
 
     def stop(self) -> None:
         self.proc.terminate()
