@@ -84,7 +84,7 @@ class EncryptedWriter(StorageWriter):
             return
         if self._state != "open":
             raise RuntimeError(f"writer for {self.key!r} is {self._state}")
-        final = self._cipher.seal(self._index, True, bytes(self._pending))  # at most one chunk: microseconds
+        final = await _run(self._cipher.seal, self._index, True, bytes(self._pending))  # up to 16 MiB: not on the loop
         self._pending.clear()
         try:
             await self._inner.write(final)
