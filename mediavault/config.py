@@ -257,8 +257,10 @@ class MediaVaultConfig:
     def from_env(cls, environ: Mapping[str, str] | None = None, **defaults: Any) -> MediaVaultConfig:
         """Build a config from ``MEDIAVAULT_<FIELD>`` variables, over ``defaults``.
 
-        Booleans accept ``true/false/1/0/yes/no``; lists accept comma-separated values or JSON;
-        ``MEDIAVAULT_WEBHOOKS`` is a JSON list of ``{"url", "secret", "events"}`` objects.
+        Booleans accept ``true/false/1/0/yes/no/on/off``; lists accept comma-separated values or JSON;
+        ``MEDIAVAULT_WEBHOOKS`` is a JSON list of ``{"url", "secret", "events"}`` objects;
+        ``MEDIAVAULT_STORAGE_OPTIONS`` is a JSON object; optional integers (``database_pool_size``,
+        ``database_max_overflow``) accept an empty value or ``none`` for unset.
 
         Raises:
             ValueError: a variable cannot be converted (the message names it).
