@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_scoped_session
 
 from mediavault.db.models import utcnow
 
-__all__ = ("claim",)
+__all__ = ("claim", "finish_claim")
 
 
 async def claim(
@@ -73,3 +73,17 @@ async def claim(
         .execution_options(synchronize_session=False)
     )
     return token if result.rowcount else None  # type: ignore[attr-defined]
+
+
+async def finish_claim(
+    session: AsyncSession | async_scoped_session[AsyncSession], model: Any, row_id: Any, token: uuid.UUID, **values: Any
+) -> bool:
+    """Set ``values`` on a claimed row and drop its lease, if ``token`` still holds it; ``False`` if the claim was
+    lost (the lease ran out and another claimer took the row, or the row was deleted)."""
+    result = await session.execute(
+        update(model)
+        .where(model.id == row_id, model.claim_token == token)
+        .values(claim_token=None, claimed_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mediavault.db.leases import claim
+from mediavault.db.leases import claim, finish_claim
 from mediavault.db.models import MediaProcessing, MediaVariant, utcnow
 
 __all__ = ("ClaimedItem", "ProcessingRepository")
@@ -59,13 +59,7 @@ class ProcessingRepository:
     async def finish(self, item: ClaimedItem, **values: Any) -> bool:
         """Record the outcome of a claimed item and drop its lease; ``False`` if the claim was lost (the lease ran
         out and another worker took the item, or the media was deleted)."""
-        result = await self.session.execute(
-            update(MediaProcessing)
-            .where(MediaProcessing.id == item.id, MediaProcessing.claim_token == item.claim_token)
-            .values(claim_token=None, claimed_until=None, **values)
-            .execution_options(synchronize_session=False)
-        )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return await finish_claim(self.session, MediaProcessing, item.id, item.claim_token, **values)
 
     async def release(self, tokens: Sequence[uuid.UUID]) -> None:
         """Give back the leases of items claimed but not finished (the worker is stopping); the attempt is not

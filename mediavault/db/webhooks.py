@@ -25,7 +25,7 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import and_, delete, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mediavault.db.leases import claim
+from mediavault.db.leases import claim, finish_claim
 from mediavault.db.models import OutboxEvent, Webhook, WebhookDelivery, utcnow
 
 __all__ = ("ClaimedDelivery", "DeliveryRepository", "WebhookRepository")
@@ -234,13 +234,7 @@ class DeliveryRepository(SQLAlchemyAsyncRepository[WebhookDelivery]):
     async def finish(self, claimed: ClaimedDelivery, **values: Any) -> bool:
         """Record the outcome of a claimed attempt and drop its lease; ``False`` if the claim was lost
         (the endpoint was deleted, or the lease ran out and another worker took the attempt)."""
-        result = await self.session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id == claimed.id, WebhookDelivery.claim_token == claimed.claim_token)
-            .values(claimed_until=None, claim_token=None, **values)
-            .execution_options(synchronize_session=False)
-        )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return await finish_claim(self.session, WebhookDelivery, claimed.id, claimed.claim_token, **values)
 
     async def release(self, tokens: Sequence[uuid.UUID]) -> None:
         """Give back the leases of attempts that were claimed but not made (the worker is stopping)."""
