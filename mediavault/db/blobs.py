@@ -78,6 +78,12 @@ class BlobRepository:
         ).first()
         return (row[0], str(row[1])) if row is not None else None
 
+    async def content_key(self, media_id: uuid.UUID, own_key: str) -> str:
+        """Where the bytes of an item are read: its blob's key when it was deduplicated, else ``own_key`` (its
+        ``storage_key``)."""
+        blob = await self.blob_of(media_id)
+        return blob[1] if blob else own_key
+
     async def release(self, blob_id: uuid.UUID) -> str | None:
         """Delete the blob if no item links to it any more (call after deleting an item's link).
 

@@ -194,8 +194,7 @@ class ProcessingWorker:
 
     async def source(self, session: Any, media: Media) -> MediaSource:
         """The :class:`MediaSource` of ``media`` (its bytes may be a shared blob's)."""
-        blob = await BlobRepository(session).blob_of(media.id)
-        return self._source(media, blob[1] if blob else media.storage_key)
+        return self._source(media, await BlobRepository(session).content_key(media.id, media.storage_key))
 
     def _source(self, media: Media, key: str) -> MediaSource:
         return MediaSource(

@@ -185,8 +185,7 @@ class ShareService:
             except ProcessingError as exc:
                 raise Forbidden(f"This image cannot be shared without its metadata: {exc}") from exc
             return variant.storage_key, variant
-        blob = await BlobRepository(self.session).blob_of(media.id)
-        return (blob[1] if blob else media.storage_key), None
+        return await BlobRepository(self.session).content_key(media.id, media.storage_key), None
 
     async def _media_of(self, share: Share, media_id: object) -> Media:
         media = await self.session.scalar(select(Media).where(Media.id == media_id, Media.owner_id == share.owner_id))
