@@ -15,7 +15,8 @@ from PIL import ExifTags, Image, ImageOps
 
 from mediavault.config import MediaVaultConfig
 from mediavault.processing.base import MediaSource, ProcessingError, ProcessingResult, Variant
-from mediavault.processing.strip import MAX_STRIP_BYTES, strip_metadata
+from mediavault.processing.formats import pillow_formats
+from mediavault.processing.strip import MAX_STRIP_BYTES, strip_metadata, strippable
 
 __all__ = ("ImageMetadataProcessor", "ShareCopyProcessor", "ThumbnailProcessor", "is_raster", "open_image")
 
@@ -28,14 +29,19 @@ def is_raster(kind: str, content_type: str) -> bool:
     return kind == "image" and "svg" not in content_type
 
 
-def open_image(fp: IO[bytes], max_pixels: int) -> Image.Image:
-    """Open an image lazily (only its header is read) and refuse it if it is larger than ``max_pixels``.
+def open_image(fp: IO[bytes], content_type: str, max_pixels: int) -> Image.Image:
+    """Open an image lazily (only its header is read), with the parser of its sniffed ``content_type`` alone, and
+    refuse it if it is larger than ``max_pixels``.
 
     Raises:
-        ProcessingError: not an image Pillow can read, or over the limit (a decompression bomb).
+        ProcessingError: a format the vault does not decode (:mod:`~mediavault.processing.formats`), not an image
+            of its type Pillow can read, or over the limit (a decompression bomb).
     """
+    formats = pillow_formats(content_type)
+    if not formats:
+        raise ProcessingError(f"{content_type} images are not decoded (see docs/processing.md)")
     try:
-        image = Image.open(fp)
+        image = Image.open(fp, formats=formats)
     except Image.DecompressionBombError as exc:  # over twice Pillow's own limit
         raise ProcessingError(f"image too large: {exc}") from exc
     except (OSError, ValueError, SyntaxError) as exc:
@@ -68,7 +74,7 @@ class ImageMetadataProcessor:
     def process(self, media: MediaSource) -> ProcessingResult:
         """Read the header and the EXIF block (no pixel is decoded, except a PNG's: Pillow decodes it to find an
         ``eXIf`` chunk after the pixels; a truncated one then has no EXIF facts, its header's stay)."""
-        with media.open() as fp, open_image(fp, self.max_pixels) as image:
+        with media.open() as fp, open_image(fp, media.content_type, self.max_pixels) as image:
             try:
                 exif = image.getexif()
             except (OSError, ValueError, SyntaxError):  # a PNG cut off before its eXIf chunk could be found
@@ -121,7 +127,7 @@ class ThumbnailProcessor:
         Raises:
             ProcessingError: unreadable, truncated or over ``max_image_pixels``.
         """
-        with media.open() as fp, open_image(fp, self.max_pixels) as image:
+        with media.open() as fp, open_image(fp, media.content_type, self.max_pixels) as image:
             if image.format == "JPEG":
                 image.draft("RGB", (self.sizes[0], self.sizes[0]))
             try:
@@ -179,6 +185,8 @@ class ShareCopyProcessor:
         """
         if media.size > MAX_STRIP_BYTES:
             raise ProcessingError(f"images over {MAX_STRIP_BYTES} bytes are not stripped")
+        if not strippable(media.content_type):
+            raise ProcessingError(f"{media.content_type} images are not decoded (see docs/processing.md)")
         with media.open() as fp:
             data = fp.read()
         try:

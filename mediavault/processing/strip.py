@@ -19,8 +19,9 @@ chunk, the pre-standard ``exIf``, an unknown RIFF chunk, an APP0 that is not JFI
   ``NETSCAPE2.0``/``ANIMEXTS1.0`` loop extension; drops comments, plain text and every other application
   extension (XMP, with its GPS).
 * **BMP**: carries no metadata; copied unchanged.
-* Anything else Pillow can decode (TIFF, ...): re-encoded as PNG without metadata, orientation applied, in the
-  closest mode PNG holds (CMYK as RGB, 32-bit integer or float as 16-bit grey).
+* The other formats the vault decodes (TIFF, AVIF; :mod:`~mediavault.processing.formats`): re-encoded as PNG
+  without metadata, orientation applied, in the closest mode PNG holds (CMYK as RGB, 32-bit integer or float as
+  16-bit grey). Any other format cannot be stripped.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ import struct
 
 from PIL import Image, ImageOps
 
-__all__ = ("MAX_STRIP_BYTES", "strip_metadata")
+from mediavault.processing.formats import pillow_formats
+
+__all__ = ("MAX_STRIP_BYTES", "strip_metadata", "strippable")
 
 MAX_STRIP_BYTES = 256 * 1024 * 1024
 """Largest image (bytes) stripped; it is held in memory while rewritten."""
@@ -67,14 +70,16 @@ def strip_metadata(data: bytes, content_type: str, *, max_pixels: int) -> tuple[
     refused when it does (a photo cut off before its pixels still holds its Exif block).
 
     Raises:
-        ValueError: the file is not a well-formed image of its type, holds no picture but carries metadata, or is
-            too large to re-encode.
+        ValueError: the file is not a well-formed image of its type, holds no picture but carries metadata, is
+            too large to re-encode, or is of a type that cannot be stripped (:func:`strippable`).
     """
     rewrite = _IN_PLACE.get(content_type)
     if rewrite is None:
         if content_type == "image/bmp":
             return data, content_type
-        return _reencode_png(data, max_pixels), "image/png"
+        if not strippable(content_type):
+            raise ValueError(f"{content_type} images are not decoded")
+        return _reencode_png(data, content_type, max_pixels), "image/png"
     stripped = rewrite(data)
     if stripped == data or _holds_picture(stripped, content_type):
         return stripped, content_type
@@ -238,8 +243,14 @@ def _strip_gif(data: bytes) -> bytes:
     return b"".join(out)
 
 
-def _reencode_png(data: bytes, max_pixels: int) -> bytes:
-    with Image.open(io.BytesIO(data)) as image:
+def strippable(content_type: str) -> bool:
+    """Whether :func:`strip_metadata` can handle images of ``content_type`` (rewritten in place, BMP as it is, or
+    decoded and re-encoded: only the formats the vault decodes)."""
+    return content_type in _IN_PLACE or content_type == "image/bmp" or bool(pillow_formats(content_type))
+
+
+def _reencode_png(data: bytes, content_type: str, max_pixels: int) -> bytes:
+    with Image.open(io.BytesIO(data), formats=pillow_formats(content_type)) as image:
         if image.width * image.height > max_pixels:
             raise ValueError(f"image of {image.width}x{image.height} pixels is over the limit of {max_pixels}")
         upright = ImageOps.exif_transpose(image)

@@ -200,7 +200,7 @@ def test_svg_is_shared_as_stored_and_undecodable_images_not_at_all(owner: Accoun
     heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(200)  # no Pillow plugin decodes it
     media = owner.upload(heic, "phone.heic")
     assert media["content_type"] == "image/heic"
-    assert "not a readable image" in processed(owner, media["id"])["errors"]["image"]
+    assert "image/heic images are not decoded" in processed(owner, media["id"])["errors"]["image"]
     refused = error(share_content(owner, media["id"]), 403, "forbidden")
     assert "metadata" in refused["message"]
     buf = io.BytesIO()
@@ -210,6 +210,32 @@ def test_svg_is_shared_as_stored_and_undecodable_images_not_at_all(owner: Accoun
     assert (
         shared.headers["content-type"] == "image/png" and 'filename="scan.png"' in shared.headers["content-disposition"]
     )
+
+
+@pytest.mark.parametrize(
+    ("fmt", "content_type"),
+    [
+        ("PPM", "image/x-portable-pixmap"),
+        ("PCX", "image/x-pcx"),
+        ("SGI", "image/x-rgb"),
+        ("DDS", "image/x-dds"),
+        ("ICNS", "image/x-icns"),
+        ("JPEG2000", "image/jp2"),
+    ],
+)
+def test_only_allowlisted_formats_are_decoded(owner: Account, fmt: str, content_type: str) -> None:
+    """Pillow reads dozens of formats, each a parser exposed to whoever uploads; the vault decodes only the web's
+    image formats (docs/processing.md), the others are kept, served to their owner, and never decoded."""
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 200, 10)).save(buf, fmt)
+    media = owner.upload(buf.getvalue(), f"odd.{fmt.lower()}")
+    assert (media["content_type"], media["type"]) == (content_type, "image")
+    assert (media["width"], media["height"]) == (None, None)  # not even its header was parsed
+    state = processed(owner, media["id"])
+    assert state["metadata"] == {} and state["variants"] == []
+    assert "not decoded" in state["errors"]["thumbnails"] and content_type in state["errors"]["thumbnails"]
+    refused = error(share_content(owner, media["id"]), 403, "forbidden")  # cannot be shown without metadata
+    assert "metadata" in refused["message"]
 
 
 def test_share_link_never_serves_the_original_before_processing(tmp_path: Path) -> None:

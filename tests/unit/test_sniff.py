@@ -115,6 +115,28 @@ def test_sniff_from_bytes(data: bytes, expected: str) -> None:
     assert sniff_content_type(data[:8192], "upload") == expected
 
 
+def jpeg2000_bytes(**kwargs: object) -> bytes:
+    """A real JPEG 2000 image written by Pillow's OpenJPEG codec: a JP2 file, or (``no_jp2=True``) a bare J2K
+    codestream."""
+    return pillow_bytes("JPEG2000", (16, 12), **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (jpeg2000_bytes(), "image/jp2"),
+        (jpeg2000_bytes(no_jp2=True), "image/j2c"),
+        # ISO/IEC 15444-1 Annex I: signature box, then the File Type box whose brand names the family
+        (b"\x00\x00\x00\x0cjP  \r\n\x87\n\x00\x00\x00\x14ftypjpx \x00\x00\x00\x00jpx jp2 ", "image/jpx"),
+        (b"\x00\x00\x00\x0cjP  \r\n\x87\n\x00\x00\x00\x14ftypjpm \x00\x00\x00\x00jpm jp2 ", "image/jpm"),
+    ],
+)
+def test_jpeg_2000_is_not_a_jpeg(data: bytes, expected: str) -> None:
+    """puremagic calls a JP2 file ``image/jpeg``: browsers and the JPEG code paths would take it for one."""
+    assert sniff_content_type(data[:8192], "photo.jpg") == expected
+    assert media_kind(expected) == "image"
+
+
 def test_zip_family() -> None:
     def make(names: list[str]) -> bytes:
         buf = io.BytesIO()
@@ -188,7 +210,16 @@ def test_media_kind(content_type: str, kind: str) -> None:
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "GIF", "WEBP"])
 def test_image_dimensions(fmt: str) -> None:
-    assert image_dimensions(io.BytesIO(pillow_bytes(fmt, (37, 21)))) == (37, 21)
+    data = pillow_bytes(fmt, (37, 21))
+    assert image_dimensions(io.BytesIO(data), sniff_content_type(data, "x")) == (37, 21)
+
+
+@pytest.mark.parametrize("fmt", ["PPM", "PCX", "SGI", "DDS", "ICNS", "JPEG2000"])
+def test_image_dimensions_reads_no_header_of_formats_the_vault_does_not_decode(fmt: str) -> None:
+    """Only the allowlisted formats' parsers ever see an upload (docs/processing.md), not every one Pillow has."""
+    data = pillow_bytes(fmt, (37, 21))
+    assert image_dimensions(io.BytesIO(data), sniff_content_type(data, "x")) is None
+    assert image_dimensions(io.BytesIO(data), "image/png") is None  # a PNG parser finds no PNG there
 
 
 @pytest.mark.parametrize(
@@ -196,7 +227,7 @@ def test_image_dimensions(fmt: str) -> None:
     [b"", b"not an image", HTML, SVG, minimal_pdf(), wav_bytes(), b"\x89PNG\r\n\x1a\n", os.urandom(2048)],
 )
 def test_image_dimensions_none_for_non_images(data: bytes) -> None:
-    assert image_dimensions(io.BytesIO(data)) is None
+    assert image_dimensions(io.BytesIO(data), "image/png") is None
 
 
 def png_claiming(width: int, height: int) -> bytes:
@@ -219,26 +250,27 @@ def test_decompression_bomb_gives_none_without_raising_or_warning(width: int, he
     before = Image.MAX_IMAGE_PIXELS
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # any warning escaping image_dimensions fails the test
-        assert image_dimensions(io.BytesIO(png_claiming(width, height))) is None
+        assert image_dimensions(io.BytesIO(png_claiming(width, height)), "image/png") is None
     assert before == Image.MAX_IMAGE_PIXELS
 
 
 def test_patched_png_within_limits_reports_claimed_size() -> None:
-    assert image_dimensions(io.BytesIO(png_claiming(4000, 3000))) == (4000, 3000)
+    assert image_dimensions(io.BytesIO(png_claiming(4000, 3000)), "image/png") == (4000, 3000)
 
 
 def test_truncated_jpeg_never_raises() -> None:
     jpeg = pillow_bytes("JPEG", (64, 48))
     for cut in (2, 3, 10, 20, 100, 200, len(jpeg) // 2, len(jpeg) - 2):
-        assert image_dimensions(io.BytesIO(jpeg[:cut])) in (None, (64, 48))
+        assert image_dimensions(io.BytesIO(jpeg[:cut]), "image/jpeg") in (None, (64, 48))
     start_of_scan = jpeg.index(b"\xff\xda")
-    assert image_dimensions(io.BytesIO(jpeg[: start_of_scan + 20])) == (64, 48)  # header intact, pixels cut
+    # header intact, pixels cut
+    assert image_dimensions(io.BytesIO(jpeg[: start_of_scan + 20]), "image/jpeg") == (64, 48)
 
 
 def test_image_dimensions_reads_from_start_and_leaves_file_open() -> None:
     fp = io.BytesIO(pillow_bytes("PNG", (5, 6)))
     fp.seek(10)
-    assert image_dimensions(fp) == (5, 6)
+    assert image_dimensions(fp, "image/png") == (5, 6)
     assert not fp.closed
 
 

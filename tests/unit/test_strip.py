@@ -9,7 +9,7 @@ import zlib
 import pytest
 from PIL import Image, ImageCms
 
-from mediavault.processing.strip import strip_metadata
+from mediavault.processing.strip import strip_metadata, strippable
 from tests.files import make_photo, make_png_with_text
 
 LIMIT = 10**8
@@ -94,6 +94,15 @@ def test_other_formats_are_reencoded_without_metadata() -> None:
     assert Image.open(io.BytesIO(stripped)).size == (20, 30)  # orientation 6 applied
     with pytest.raises(ValueError, match="over the limit"):
         strip_metadata(buf.getvalue(), "image/tiff", max_pixels=100)
+
+
+@pytest.mark.parametrize(("fmt", "content_type"), [("PCX", "image/x-pcx"), ("JPEG2000", "image/jp2")])
+def test_formats_the_vault_does_not_decode_are_not_stripped(fmt: str, content_type: str) -> None:
+    buf = io.BytesIO()
+    Image.new("RGB", (30, 20), (10, 200, 10)).save(buf, fmt)
+    assert not strippable(content_type)
+    with pytest.raises(ValueError, match="not decoded"):
+        strip_metadata(buf.getvalue(), content_type, max_pixels=LIMIT)
 
 
 @pytest.mark.parametrize("content_type", ["image/jpeg", "image/png", "image/webp"])

@@ -99,7 +99,7 @@ class MediaService:
             file = upload.file
             sniffed = sniff_content_type(file.head, file.filename)
             kind = media_kind(sniffed)
-            dimensions = await anyio.to_thread.run_sync(self._dimensions, key) if kind == "image" else None
+            dimensions = await anyio.to_thread.run_sync(self._dimensions, key, sniffed) if kind == "image" else None
             for attempt in range(DEDUP_ATTEMPTS):
                 media = Media(
                     id=uuid.uuid4(),
@@ -149,9 +149,9 @@ class MediaService:
                 logger.exception("could not delete duplicate bytes %s", key)
         return Upload(media, deduplicated=stored_at != key)
 
-    def _dimensions(self, key: str) -> tuple[int, int] | None:
+    def _dimensions(self, key: str, content_type: str) -> tuple[int, int] | None:
         with self.runtime.storage.open_sync(key) as fp:
-            return image_dimensions(fp)
+            return image_dimensions(fp, content_type)
 
     async def get(self, principal: Principal, media_id: str) -> Media:
         """The principal's media ``media_id``.

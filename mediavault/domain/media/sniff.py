@@ -18,7 +18,8 @@ in ``tests/unit/test_sniff.py``)::
                 first; AVIF ties image/avif with video/mp4 (video/mp4 first); M4A's best matches
                 have an empty MIME type; Ogg Vorbis/Opus/Theora are all "application/ogg";
                 text starting with "ID3" is audio/mpeg (weak 0.3 match); aliases such as
-                image/x-ms-bmp, audio/wave.
+                image/x-ms-bmp, audio/wave; JPEG 2000 (JP2) is "image/jpeg", and its bare
+                codestream (J2K) unknown.
 
 :func:`sniff_content_type` papers over these: it picks the best candidate with a MIME type
 itself (file name only as a tie-breaker among equally confident candidates), refines ISO-BMFF
@@ -35,6 +36,8 @@ from typing import IO
 
 import puremagic
 from PIL import Image
+
+from mediavault.processing.formats import pillow_formats
 
 __all__ = ("image_dimensions", "media_kind", "safe_filename", "sniff_content_type")
 
@@ -71,6 +74,12 @@ _FTYP_BRANDS = {
     b"qt  ": "video/quicktime",
 }
 
+_JP2_SIGNATURE = b"\x00\x00\x00\x0cjP  \r\n\x87\n"
+"""The JPEG 2000 signature box (ISO/IEC 15444-1 Annex I.5.1); the File Type box after it names the family."""
+_JP2_BRANDS = {b"jp2 ": "image/jp2", b"jpx ": "image/jpx", b"jpm ": "image/jpm", b"jph ": "image/jph"}
+_J2K_CODESTREAM = b"\xff\x4f\xff\x51"
+"""SOC then SIZ: a bare JPEG 2000 codestream (ISO/IEC 15444-1 Annex A), ``image/j2c`` (RFC 9828)."""
+
 _WEAK_CONFIDENCE = 0.4
 """A binary match below this on bytes that decode as clean text loses to the text check."""
 
@@ -101,6 +110,10 @@ def _magic(head: bytes, filename: str) -> tuple[str | None, float]:
 
 def _refine(mime: str | None, head: bytes) -> str | None:
     """Fix puremagic's known weak spots from the bytes themselves."""
+    if head.startswith(_JP2_SIGNATURE):  # puremagic says image/jpeg
+        return _JP2_BRANDS.get(head[20:24], "image/jp2") if head[16:20] == b"ftyp" else "image/jp2"
+    if head.startswith(_J2K_CODESTREAM):
+        return "image/j2c"
     if head[4:8] == b"ftyp":
         size = int.from_bytes(head[0:4], "big")
         brands = [head[8:12]] + [head[i : i + 4] for i in range(16, min(max(size, 16), len(head), 64), 4)]
@@ -239,21 +252,26 @@ def media_kind(content_type: str) -> str:
 _warnings_lock = threading.Lock()
 
 
-def image_dimensions(fp: IO[bytes]) -> tuple[int, int] | None:
+def image_dimensions(fp: IO[bytes], content_type: str) -> tuple[int, int] | None:
     """``(width, height)`` in pixels as stored (EXIF orientation not applied), or ``None``.
 
-    Reads only the image header: ``Image.open`` is lazy and no pixel data is decoded. Blocks
-    on I/O, so call it from a worker thread. Returns ``None``, never raises, for anything
-    Pillow cannot identify, a truncated or corrupt header, and decompression bombs (more than
+    Reads only the image header, with the parser of ``content_type`` alone and only for the formats the vault
+    decodes (:func:`~mediavault.processing.formats.pillow_formats`): ``Image.open`` is lazy and no pixel data is
+    decoded. Blocks on I/O, so call it from a worker thread. Returns ``None``, never raises, for another format,
+    anything that parser cannot identify, a truncated or corrupt header, and decompression bombs (more than
     ``Image.MAX_IMAGE_PIXELS`` pixels; the global limit itself is not changed).
 
     Args:
         fp: A seekable binary file; Pillow seeks it to 0 first. It is left open.
+        content_type: Its sniffed media type.
     """
+    formats = pillow_formats(content_type)
+    if not formats:
+        return None
     with _warnings_lock, warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            with Image.open(fp) as image:
+            with Image.open(fp, formats=formats) as image:
                 width, height = image.size
         except Exception:  # UnidentifiedImageError, DecompressionBomb*, OSError, SyntaxError, ...
             return None
