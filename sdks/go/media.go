@@ -1,0 +1,124 @@
+package mediavault
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+)
+
+// Upload stores the bytes of r as a new media item (POST /media/upload, multipart/form-data) and returns it.
+// The body is streamed: only the form's few hundred bytes of framing are held in memory, never the file.
+//
+// When r is an io.Seeker (an *os.File, say) its remaining length is sent as Content-Length and it can be sent
+// again after a refused, expired access token. Another reader is sent once; the client refreshes an access
+// token known to be expiring before sending it.
+//
+// Errors: ErrPayloadTooLarge (over the server's max_upload_size; nothing is kept), ErrQuotaExceeded,
+// ErrValidation (an empty file), and an error of the reader's when it gives more or fewer bytes than declared.
+func (c *Client) Upload(ctx context.Context, r io.Reader, o UploadOptions) (*Media, error) {
+	body, err := newUpload(r, o)
+	if err != nil {
+		return nil, err
+	}
+	return get[Media](ctx, c, &request{method: http.MethodPost, path: "/media/upload", upload: body, expect: http.StatusCreated})
+}
+
+// UploadFile uploads the file at path (see Upload); the stored filename defaults to the path's base name.
+func (c *Client) UploadFile(ctx context.Context, path string, o UploadOptions) (*Media, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return c.Upload(ctx, f, o)
+}
+
+// GetMedia returns a media item (GET /media/{id}).
+//
+// Errors: ErrNotFound (an unknown or malformed id, or someone else's media).
+func (c *Client) GetMedia(ctx context.Context, id string) (*Media, error) {
+	return get[Media](ctx, c, &request{method: http.MethodGet, path: "/media/" + pathID(id)})
+}
+
+// ListMedia returns a page of the caller's media (GET /media), filtered and sorted by q.
+//
+// Errors: ErrValidation (a value out of range or not in its set).
+func (c *Client) ListMedia(ctx context.Context, q MediaQuery) (*Page[Media], error) {
+	return list[Media](ctx, c, &request{method: http.MethodGet, path: "/media", query: q.values()})
+}
+
+// IterMedia walks every page of ListMedia from q.Page on.
+func (c *Client) IterMedia(ctx context.Context, q MediaQuery) *Iterator[Media] {
+	return iterate(ctx, q, c.ListMedia)
+}
+
+// Search returns a page of the caller's media whose words start with every word of q.Q (filename, title,
+// description, tags), with the other filters of ListMedia (GET /search).
+//
+// Errors: ErrValidation (q.Q empty or blank).
+func (c *Client) Search(ctx context.Context, q MediaQuery) (*Page[Media], error) {
+	return list[Media](ctx, c, &request{method: http.MethodGet, path: "/search", query: q.values()})
+}
+
+// IterSearch walks every page of Search from q.Page on.
+func (c *Client) IterSearch(ctx context.Context, q MediaQuery) *Iterator[Media] {
+	return iterate(ctx, q, c.Search)
+}
+
+// UpdateMedia changes a media item's title, description or tags (PATCH /media/{id}) and returns it.
+func (c *Client) UpdateMedia(ctx context.Context, id string, u MediaUpdate) (*Media, error) {
+	return get[Media](ctx, c, &request{method: http.MethodPatch, path: "/media/" + pathID(id), json: u})
+}
+
+// DeleteMedia deletes a media item, its bytes and its collection memberships (DELETE /media/{id}).
+func (c *Client) DeleteMedia(ctx context.Context, id string) error {
+	return c.do(ctx, &request{method: http.MethodDelete, path: "/media/" + pathID(id), expect: http.StatusNoContent}, nil)
+}
+
+// GetMetadata returns a media item's processing state, what each processor found and its variants
+// (GET /media/{id}/metadata).
+func (c *Client) GetMetadata(ctx context.Context, id string) (*MediaProcessing, error) {
+	return get[MediaProcessing](ctx, c, &request{method: http.MethodGet, path: "/media/" + pathID(id) + "/metadata"})
+}
+
+// OpenContent starts downloading a media item's bytes (GET /media/{id}/content), all or the range of o.
+// Read the Content, then Close it.
+//
+// Errors: ErrNotFound, ErrRangeNotSatisfiable (a range past the end).
+func (c *Client) OpenContent(ctx context.Context, id string, o DownloadOptions) (*Content, error) {
+	return c.openContent(ctx, &request{method: http.MethodGet, path: "/media/" + pathID(id) + "/content"}, o)
+}
+
+// Download writes a media item's bytes (all or the range of o) into w and returns their count.
+func (c *Client) Download(ctx context.Context, id string, w io.Writer, o DownloadOptions) (int64, error) {
+	content, err := c.OpenContent(ctx, id, o)
+	return copyContent(content, err, w)
+}
+
+// DownloadFile writes a media item's bytes (all or the range of o) into the file at path, through a temporary
+// file beside it renamed when complete: an interrupted download never leaves half a file.
+func (c *Client) DownloadFile(ctx context.Context, id, path string, o DownloadOptions) (int64, error) {
+	return writeFile(path, func(w io.Writer) (int64, error) { return c.Download(ctx, id, w, o) })
+}
+
+// OpenThumbnail starts downloading a thumbnail made by the processing worker (GET /media/{id}/thumbnail):
+// size is one of the server's thumbnail sizes in pixels (0: the smallest).
+//
+// Errors: ErrNotFound (not an image, not processed yet — see GetMetadata — or processing failed),
+// ErrValidation (size is not one of the server's sizes).
+func (c *Client) OpenThumbnail(ctx context.Context, id string, size int, o DownloadOptions) (*Content, error) {
+	q := url.Values{}
+	if size != 0 {
+		q.Set("size", strconv.Itoa(size))
+	}
+	return c.openContent(ctx, &request{method: http.MethodGet, path: "/media/" + pathID(id) + "/thumbnail", query: q}, o)
+}
+
+// DownloadThumbnail writes a thumbnail (see OpenThumbnail) into w and returns the byte count.
+func (c *Client) DownloadThumbnail(ctx context.Context, id string, size int, w io.Writer, o DownloadOptions) (int64, error) {
+	content, err := c.OpenThumbnail(ctx, id, size, o)
+	return copyContent(content, err, w)
+}
