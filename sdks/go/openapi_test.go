@@ -122,3 +122,86 @@ func jsonTags(typ reflect.Type) map[string]bool {
 	}
 	return fields
 }
+
+// endpoints maps every operation of the HTTP API to the Client method that calls it.
+var endpoints = map[string]string{
+	"POST /auth/register":                                  "Register",
+	"POST /auth/login":                                     "Login",
+	"POST /auth/refresh":                                   "Refresh",
+	"POST /auth/logout":                                    "Logout",
+	"GET /health":                                          "Health",
+	"GET /users/me":                                        "Me",
+	"PATCH /users/me":                                      "UpdateMe",
+	"POST /users/me/api-keys":                              "CreateAPIKey",
+	"GET /users/me/api-keys":                               "ListAPIKeys",
+	"DELETE /users/me/api-keys/{key_id}":                   "DeleteAPIKey",
+	"POST /media/upload":                                   "Upload",
+	"GET /media":                                           "ListMedia",
+	"GET /media/{media_id}":                                "GetMedia",
+	"PATCH /media/{media_id}":                              "UpdateMedia",
+	"DELETE /media/{media_id}":                             "DeleteMedia",
+	"GET /media/{media_id}/content":                        "OpenContent",
+	"GET /media/{media_id}/metadata":                       "GetMetadata",
+	"GET /media/{media_id}/thumbnail":                      "OpenThumbnail",
+	"GET /search":                                          "Search",
+	"POST /collections":                                    "CreateCollection",
+	"GET /collections":                                     "ListCollections",
+	"GET /collections/{collection_id}":                     "GetCollection",
+	"PATCH /collections/{collection_id}":                   "UpdateCollection",
+	"DELETE /collections/{collection_id}":                  "DeleteCollection",
+	"POST /collections/{collection_id}/media":              "AddToCollection",
+	"GET /collections/{collection_id}/media":               "ListCollectionMedia",
+	"DELETE /collections/{collection_id}/media/{media_id}": "RemoveFromCollection",
+	"POST /shares":                                         "CreateShare",
+	"GET /shares":                                          "ListShares",
+	"DELETE /shares/{share_id}":                            "DeleteShare",
+	"GET /s/{token}":                                       "OpenShare",
+	"GET /s/{token}/content":                               "OpenShared",
+	"GET /s/{token}/media/{media_id}/content":              "OpenShared",
+	"POST /webhooks":                                       "CreateWebhook",
+	"GET /webhooks":                                        "ListWebhooks",
+	"GET /webhooks/{webhook_id}":                           "GetWebhook",
+	"PATCH /webhooks/{webhook_id}":                         "UpdateWebhook",
+	"DELETE /webhooks/{webhook_id}":                        "DeleteWebhook",
+	"GET /webhooks/{webhook_id}/deliveries":                "ListDeliveries",
+}
+
+// TestEveryEndpointHasAMethod fails when the server's OpenAPI document lists an operation (HEAD aside) that no
+// Client method calls.
+func TestEveryEndpointHasAMethod(t *testing.T) {
+	resp, err := http.Get(server.URL + "/api/v1/schema/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var document struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&document); err != nil {
+		t.Fatal(err)
+	}
+	client := reflect.TypeOf(&mediavault.Client{})
+	seen := 0
+	for path, item := range document.Paths {
+		for method := range item {
+			switch method {
+			case "get", "post", "put", "patch", "delete":
+			default:
+				continue
+			}
+			operation := strings.ToUpper(method) + " " + strings.TrimPrefix(path, "/api/v1")
+			name, ok := endpoints[operation]
+			if !ok {
+				t.Errorf("%s: no Client method calls it", operation)
+				continue
+			}
+			if _, ok := client.MethodByName(name); !ok {
+				t.Errorf("%s: Client has no method %s", operation, name)
+			}
+			seen++
+		}
+	}
+	if seen != len(endpoints) {
+		t.Errorf("the document lists %d of the %d operations the SDK calls", seen, len(endpoints))
+	}
+}
