@@ -53,7 +53,7 @@ func run(m *testing.M) int {
 	return code
 }
 
-func ctxOf(t *testing.T) context.Context {
+func ctxOf(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
@@ -62,12 +62,12 @@ func ctxOf(t *testing.T) context.Context {
 var users int64
 
 // newEmail returns an address no other test uses.
-func newEmail(t *testing.T) string {
+func newEmail(t testing.TB) string {
 	return fmt.Sprintf("go-%d-%d@example.com", time.Now().UnixNano(), atomic.AddInt64(&users, 1))
 }
 
 // anonymous returns a client without credentials.
-func anonymous(t *testing.T, options ...mediavault.Option) *mediavault.Client {
+func anonymous(t testing.TB, options ...mediavault.Option) *mediavault.Client {
 	t.Helper()
 	c, err := mediavault.New(server.URL, options...)
 	if err != nil {
@@ -77,7 +77,7 @@ func anonymous(t *testing.T, options ...mediavault.Option) *mediavault.Client {
 }
 
 // loggedIn registers a new user and returns a client logged in as them, and the email.
-func loggedIn(t *testing.T, options ...mediavault.Option) (*mediavault.Client, string) {
+func loggedIn(t testing.TB, options ...mediavault.Option) (*mediavault.Client, string) {
 	t.Helper()
 	ctx := ctxOf(t)
 	c := anonymous(t, options...)
@@ -92,7 +92,7 @@ func loggedIn(t *testing.T, options ...mediavault.Option) (*mediavault.Client, s
 }
 
 // pngImage returns a real PNG of w×h pixels.
-func pngImage(t *testing.T, w, h int) []byte {
+func pngImage(t testing.TB, w, h int) []byte {
 	t.Helper()
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	for y := 0; y < h; y++ {

@@ -2,6 +2,7 @@ package mediavault_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -413,5 +414,41 @@ func TestAnswerThatIsNotTheEnvelope(t *testing.T) {
 	if !errors.As(err, &vaultErr) || vaultErr.StatusCode != 503 || !errors.Is(err, mediavault.ErrServiceUnavailable) ||
 		!strings.Contains(vaultErr.Message, "upstream unavailable") || vaultErr.RetryAfter != 7*time.Second {
 		t.Fatalf("want a 503 *Error, got %#v", err)
+	}
+}
+
+// cancelAfter gives bytes of a pattern and cancels its context once it has given limit bytes.
+type cancelAfter struct {
+	pattern
+	given  int64
+	limit  int64
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Read(p []byte) (int, error) {
+	if c.given >= c.limit {
+		c.cancel()
+	}
+	n, err := c.pattern.Read(p)
+	c.given += int64(n)
+	return n, err
+}
+
+func TestCancelledUploadStopsAndKeepsNothing(t *testing.T) {
+	c, _ := loggedIn(t)
+	ctx, cancel := context.WithCancel(ctxOf(t))
+	defer cancel()
+	size := int64(8 << 20)
+	source := &cancelAfter{pattern: pattern{size}, limit: 1 << 20, cancel: cancel}
+	_, err := c.Upload(ctx, source, mediavault.UploadOptions{Filename: "cut.bin", Size: size})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("want context.Canceled, got %v", err)
+	}
+	if source.given >= size {
+		t.Fatalf("the whole file was read (%d bytes) after the cancel", source.given)
+	}
+	page, err := c.ListMedia(ctxOf(t), mediavault.MediaQuery{})
+	if err != nil || page.Pagination.Total != 0 {
+		t.Fatalf("kept: %+v, %v", page, err)
 	}
 }
