@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, cast
 
-from litestar import Router
+from litestar import Request, Router
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.plugins import CLIPlugin, InitPlugin
@@ -32,7 +32,7 @@ from mediavault.domain.webhooks.controllers import WebhookController
 from mediavault.domain.webhooks.services import WebhookService
 from mediavault.http.envelope import REQUEST_ID_HEADER, request_id
 from mediavault.http.errors import app_level_handlers, exception_handlers
-from mediavault.http.ratelimit import RateLimitMiddleware
+from mediavault.http.ratelimit import RateLimitMiddleware, client_address
 from mediavault.http.security import UnknownRouteController, security_headers_for
 from mediavault.realtime import realtime_handler
 from mediavault.runtime import REQUEST_SESSION_SCOPE_KEY, RequestSessionMiddleware, VaultRuntime
@@ -66,8 +66,9 @@ SERVICES: dict[str, type[Any]] = {
     "mediavault_share_service": ShareService,
     "mediavault_webhook_service": WebhookService,
 }
-"""...and its service here: a per-request dependency built as ``Service(session, runtime)`` (typed names
-for handlers live in :mod:`mediavault.domain.deps`)."""
+"""...and its service here: a per-request dependency built by the service's factory in
+:attr:`VaultRuntime.services <mediavault.runtime.VaultRuntime>` from the request's session (the typed name for
+handlers lives in the area's ``controllers.py``)."""
 
 
 class MediaVault(InitPlugin, CLIPlugin):
@@ -151,21 +152,33 @@ class MediaVault(InitPlugin, CLIPlugin):
 
     def _router(self) -> Router:
         runtime = self.runtime
+        trusted = runtime.limiter.trusted
 
         def service(cls: type[Any]) -> Provide:
+            factory = runtime.services[cls]
+
             async def build(scope: Scope) -> AsyncIterator[Any]:
                 # The request's session (the one the principal lookup used), closed right after the handler.
                 async with scope[REQUEST_SESSION_SCOPE_KEY].get() as session:  # type: ignore[literal-required]
-                    yield cls(session, runtime)
+                    yield factory(session)
 
             return Provide(build)
+
+        def constant(value: object) -> Provide:
+            return Provide(lambda: value, sync_to_thread=False, use_cache=True)
+
+        def provide_client_address(request: Request[Any, Any, Any]) -> str:
+            return client_address(request.scope, trusted)
 
         return Router(
             path=self.config.path_prefix or "/",
             route_handlers=list(CONTROLLERS),
             guards=[make_guard(runtime)],
             dependencies={
-                "mediavault_runtime": Provide(lambda: runtime, sync_to_thread=False, use_cache=True),
+                "mediavault_config": constant(self.config),
+                "mediavault_storage": constant(runtime.storage),
+                "mediavault_engine": Provide(lambda: runtime.engine, sync_to_thread=False),
+                "mediavault_client_address": Provide(provide_client_address, sync_to_thread=False),
                 "mediavault_principal": Provide(provide_principal, sync_to_thread=False),
                 "mediavault_media_query": Provide(provide_media_query, sync_to_thread=False),
                 **{key: service(cls) for key, cls in SERVICES.items()},

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
@@ -23,6 +24,13 @@ from mediavault.auth.passwords import PasswordHasher
 from mediavault.auth.providers import AuthProvider
 from mediavault.config import MediaVaultConfig
 from mediavault.db.engine import create_engine, migrate
+from mediavault.domain.api_keys.services import ApiKeyService
+from mediavault.domain.auth.services import AuthService
+from mediavault.domain.collections.services import CollectionService
+from mediavault.domain.media.services import MediaService
+from mediavault.domain.shares.services import ShareService
+from mediavault.domain.users.services import UserService
+from mediavault.domain.webhooks.services import WebhookService
 from mediavault.events import Event, EventPublisher
 from mediavault.http.ratelimit import RateLimiter
 from mediavault.processing.worker import ProcessingWorker
@@ -37,6 +45,8 @@ if TYPE_CHECKING:
 __all__ = ("REQUEST_SESSION_SCOPE_KEY", "RequestSession", "RequestSessionMiddleware", "VaultRuntime")
 
 logger = logging.getLogger("mediavault")
+
+S = TypeVar("S")
 
 REQUEST_SESSION_SCOPE_KEY = "mediavault.session"
 """ASGI scope key of the request's :class:`RequestSession` (set by :class:`RequestSessionMiddleware`)."""
@@ -58,6 +68,7 @@ class VaultRuntime:
         webhooks: the webhook delivery worker (run in the lifespan when ``webhook_worker``).
         processing: the media processing worker, with the processors from ``mediavault_media_processors``
             (run in the lifespan when ``processing_worker``).
+        services: each domain service's factory (see :meth:`service`).
     """
 
     def __init__(self, config: MediaVaultConfig) -> None:
@@ -86,14 +97,56 @@ class VaultRuntime:
         self.webhook_transports: list[WebhookTransport] = [
             t for group in hook.mediavault_webhook_transports(config=config) for t in group
         ]
-        self.webhooks = WebhookWorker(self)
+        self.webhooks = WebhookWorker(config, self.session, self.webhook_transports)
         self.events.subscribe(self.webhooks.notify)
         self.processing = ProcessingWorker(
-            self, [p for group in hook.mediavault_media_processors(config=config) for p in group]
+            config,
+            self.session,
+            storage,
+            [p for group in hook.mediavault_media_processors(config=config) for p in group],
         )
         self.events.subscribe(self.processing.notify)
         self._engine: AsyncEngine | None = None
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
+        self.services: dict[type[Any], Callable[[AsyncSession], Any]] = self._service_factories()
+
+    def _service_factories(self) -> dict[type[Any], Callable[[AsyncSession], Any]]:
+        """Each domain service with the parts it uses; the request's session is the one argument left."""
+        config, events, passwords, revoked = self.config, self.events, self.passwords, self.realtime.logins_revoked
+        factories: list[partial[Any]] = [
+            partial(
+                AuthService,
+                passwords=passwords,
+                tokens=self.tokens,
+                events=events,
+                throttle=self.limiter,
+                logins_revoked=revoked,
+                allow_registration=config.allow_registration,
+            ),
+            partial(UserService, passwords=passwords, logins_revoked=revoked),
+            partial(
+                MediaService,
+                config=config,
+                storage=self.storage,
+                events=events,
+                processing_owed=self.processing.owed,
+            ),
+            partial(ApiKeyService),
+            partial(CollectionService, events=events),
+            partial(
+                ShareService,
+                passwords=passwords,
+                events=events,
+                share_copy=self.processing.share_copy,
+                strip_metadata=config.share_strip_metadata,
+            ),
+            partial(WebhookService, check_url=self.webhooks.check_url),
+        ]
+        return {factory.func: factory for factory in factories}
+
+    def service(self, cls: type[S], session: AsyncSession) -> S:
+        """The domain service ``cls`` working on ``session`` (e.g. ``runtime.service(AuthService, session)``)."""
+        return self.services[cls](session)  # type: ignore[no-any-return]
 
     async def _notify_plugins(self, event: Event) -> None:
         for result in self.plugin_manager.hook.mediavault_on_event(event=event):

@@ -69,7 +69,7 @@ async def _create(config: MediaVaultConfig, data: RegisterIn, role: str) -> tupl
         if config.auto_migrate:
             await runtime.migrate()
         async with runtime.session() as session:
-            user = await AuthService(session, runtime).create_user(data, role=role)
+            user = await runtime.service(AuthService, session).create_user(data, role=role)
         await runtime.events.drain()
         return str(user.id), user.email
     finally:

@@ -29,7 +29,7 @@ from mediavault.db.models import (
 from mediavault.db.search import match_clause, owner_clause
 
 if TYPE_CHECKING:
-    from mediavault.domain.media.query import MediaQuery  # a plain query spec; no runtime import of domain code
+    from mediavault.db.query import MediaQuery
 
 __all__ = (
     "MEDIA_SORTS",

@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get
 from litestar.exceptions import NotFoundException
 from sqlalchemy import text
 
-from mediavault.domain.deps import RuntimeDep
+from mediavault.domain.deps import ConfigDep, EngineDep, StorageDep
 from mediavault.http.envelope import Envelope, envelope
 
 __all__ = ("Health", "SystemController")
@@ -32,18 +32,18 @@ class SystemController(Controller):
 
     @get("/health", opt={"public": True, "rate_limit_exempt": True})
     async def health(
-        self, request: Request[Any, Any, Any], mediavault_runtime: RuntimeDep
+        self, request: Request[Any, Any, Any], mediavault_engine: EngineDep, mediavault_storage: StorageDep
     ) -> Response[Envelope[Health]]:
         """200 when the database and storage answer, 503 otherwise."""
         checks = {"database": "ok", "storage": "ok"}
         try:
-            async with mediavault_runtime.engine.connect() as connection:  # no ORM session needed for a ping
+            async with mediavault_engine.connect() as connection:  # no ORM session needed for a ping
                 await connection.execute(text("SELECT 1"))
         except Exception:
             logger.exception("health check: database failed")
             checks["database"] = "error"
         try:
-            await mediavault_runtime.storage.check()
+            await mediavault_storage.check()
         except Exception:
             logger.exception("health check: storage failed")
             checks["storage"] = "error"
@@ -51,11 +51,11 @@ class SystemController(Controller):
         return envelope(request, Health(status="ok" if healthy else "degraded", checks=checks), 200 if healthy else 503)
 
     @get("/schema/openapi.json", opt={"public": True}, include_in_schema=False, media_type="application/json")
-    async def openapi(self, request: Request[Any, Any, Any], mediavault_runtime: RuntimeDep) -> dict[str, Any]:
+    async def openapi(self, request: Request[Any, Any, Any], mediavault_config: ConfigDep) -> dict[str, Any]:
         """The OpenAPI 3.1 document of the vault's routes (Litestar's, limited to this mount)."""
         if request.app.openapi_config is None:
             raise NotFoundException()
-        prefix = mediavault_runtime.config.path_prefix
+        prefix = mediavault_config.path_prefix
         document = request.app.openapi_schema.to_schema()
         document["paths"] = {
             path: item

@@ -1,8 +1,9 @@
 """Serving stored media bytes safely: conditional requests, single byte ranges, download headers.
 
-:func:`content_response` builds the response for ``GET``/``HEAD`` of a media object's bytes (``/media/{id}/content``
-and the share endpoints). The bytes are streamed from the :class:`~mediavault.storage.base.StorageBackend`, never
-loaded whole into memory.
+:func:`content_response` builds the response for ``GET``/``HEAD`` of stored bytes: every route that serves bytes
+(``/media/{id}/content``, ``/media/{id}/thumbnail`` and the share links) answers with it, for the
+:class:`~mediavault.storage.base.StoredFile` its service returned. The bytes are streamed from the
+:class:`~mediavault.storage.base.StorageBackend`, never loaded whole into memory.
 
 Security headers on every content response:
 
@@ -17,14 +18,13 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import AsyncIterator, Mapping
-from datetime import datetime
 from urllib.parse import quote
 
 from litestar import Response
 from litestar.response import Stream
 
 from mediavault.http.ranges import etag_for, http_date, if_range_allows, is_not_modified, parse_range
-from mediavault.storage.base import StorageBackend
+from mediavault.storage.base import StorageBackend, StoredFile
 
 __all__ = (
     "CONTENT_SECURITY_POLICY",
@@ -153,12 +153,7 @@ async def content_response(
     method: str,
     headers: Mapping[str, str],
     storage: StorageBackend,
-    key: str,
-    size: int,
-    checksum_sha256: str,
-    content_type: str,
-    filename: str,
-    last_modified: datetime,
+    file: StoredFile,
     redirect_ttl: int | None = None,
 ) -> Response:
     """Build the response serving a stored object's bytes, honouring conditional and range requests.
@@ -189,12 +184,8 @@ async def content_response(
         method: Request method, ``"GET"`` or ``"HEAD"``.
         headers: Request headers; lookups must be case-insensitive (e.g. Litestar's ``request.headers``).
         storage: Where the bytes live.
-        key: Storage key of the object.
-        size: Object length in bytes.
-        checksum_sha256: Hex SHA-256 of the bytes (the strong ``ETag``).
-        content_type: Stored media type.
-        filename: Original filename, for ``Content-Disposition``.
-        last_modified: Modification time (aware, or naive UTC); sent with one-second resolution.
+        file: The object: its key, size, SHA-256 (the strong ``ETag``), media type, filename (for
+            ``Content-Disposition``) and modification time (sent with one-second resolution).
         redirect_ttl: Seconds a presigned redirect URL stays valid; ``None`` (the default) never redirects. Pass it
             only after the caller was authorised to read the object.
 
@@ -207,10 +198,11 @@ async def content_response(
     Raises:
         RangeNotSatisfiable: a ``GET`` with a valid single range that selects no byte; ``error.headers`` holds
             ``Content-Range: bytes */<size>`` for the ``416`` response (§15.5.17).
-        ValueError: invalid ``key`` or ``checksum_sha256``.
+        ValueError: invalid ``file.key`` or ``file.checksum_sha256``.
     """
+    key, size, content_type, last_modified = file.key, file.size, file.content_type, file.last_modified
     method = method.upper()
-    etag = etag_for(checksum_sha256)
+    etag = etag_for(file.checksum_sha256)
     validators = {
         "ETag": etag,
         "Last-Modified": http_date(last_modified),
@@ -232,7 +224,7 @@ async def content_response(
         byte_range = parse_range(range_header, size)
 
     passive = is_passive_type(content_type)
-    disposition = content_disposition(filename, inline=passive)
+    disposition = content_disposition(file.filename, inline=passive)
     if redirect_ttl is not None and method == "GET" and passive:
         url = await storage.download_url(
             key,

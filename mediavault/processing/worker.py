@@ -27,21 +27,22 @@ import hashlib
 import inspect
 import logging
 import uuid
+from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio.to_thread
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from mediavault.config import MediaVaultConfig
 from mediavault.db.blobs import BlobRepository
 from mediavault.db.models import Media, MediaVariant, utcnow
 from mediavault.db.processing import ClaimedItem, ProcessingRepository
 from mediavault.events import Event
 from mediavault.processing.base import MediaProcessor, MediaSource, ProcessingError, ProcessingResult, Variant
 from mediavault.processing.images import ShareCopyProcessor
-
-if TYPE_CHECKING:
-    from mediavault.runtime import VaultRuntime
+from mediavault.storage.base import StorageBackend
 
 __all__ = ("MAX_ATTEMPTS", "ProcessingWorker")
 
@@ -68,13 +69,22 @@ class ProcessingWorker:
     """Processes the new media of one vault instance.
 
     Args:
-        runtime: the vault's live parts (config, sessions, storage).
+        config: ``processing_*`` settings are read; handed to processors with each item.
+        session_factory: opens a new database session (one per claim, item and record).
+        storage: where the items' bytes are read and the variants written.
         processors: from the ``mediavault_media_processors`` hook, plugins' first.
     """
 
-    def __init__(self, runtime: VaultRuntime, processors: list[MediaProcessor]) -> None:
-        self.runtime = runtime
-        self.config = runtime.config
+    def __init__(
+        self,
+        config: MediaVaultConfig,
+        session_factory: Callable[[], AsyncSession],
+        storage: StorageBackend,
+        processors: list[MediaProcessor],
+    ) -> None:
+        self.config = config
+        self.session_factory = session_factory
+        self.storage = storage
         self.processors = unique_processors(processors)
         share = next((p for p in self.processors if p.name == "share"), None)
         self.share_processor: MediaProcessor = share or ShareCopyProcessor(self.config)
@@ -87,7 +97,7 @@ class ProcessingWorker:
     # ------------------------------------------------------------------ lifecycle
 
     def notify(self, event: Event | None = None) -> None:
-        """Wake the loop (subscribed to ``runtime.events``: a committed ``media.uploaded``)."""
+        """Wake the loop (subscribed to the event publisher: a committed ``media.uploaded``)."""
         if self._wake is not None and (event is None or event.name == "media.uploaded"):
             self._wake.set()
 
@@ -113,7 +123,7 @@ class ProcessingWorker:
         self._task = self._wake = None
         if abandoned:
             with contextlib.suppress(Exception):
-                async with self.runtime.session() as session:
+                async with self.session_factory() as session:
                     await ProcessingRepository(session).release(abandoned)
                     await session.commit()
 
@@ -135,7 +145,7 @@ class ProcessingWorker:
 
     async def _claim_and_spawn(self) -> None:
         while (free := self.concurrency - len(self._inflight)) > 0:
-            async with self.runtime.session() as session:
+            async with self.session_factory() as session:
                 claimed = await ProcessingRepository(session).claim_pending(
                     limit=free, lease=self.config.processing_timeout
                 )
@@ -160,7 +170,7 @@ class ProcessingWorker:
             if item.attempts > MAX_ATTEMPTS:
                 await self._finish(item, status="failed", errors={"worker": f"gave up after {MAX_ATTEMPTS} attempts"})
                 return
-            async with self.runtime.session() as session:
+            async with self.session_factory() as session:
                 media = await session.get(Media, item.media_id)
                 source = await self.source(session, media) if media is not None else None
             if media is None or source is None:
@@ -204,7 +214,7 @@ class ProcessingWorker:
             kind=media.kind,
             size=media.size,
             checksum_sha256=media.checksum_sha256,
-            open=partial(self.runtime.storage.open_sync, key),
+            open=partial(self.storage.open_sync, key),
             config=self.config,
         )
 
@@ -240,7 +250,7 @@ class ProcessingWorker:
 
     async def _store(self, media: Media, variants: list[Variant]) -> list[MediaVariant]:
         rows = []
-        storage = self.runtime.storage
+        storage = self.storage
         try:
             for variant in variants:
                 key = f"{media.storage_key}.{variant.name}.{uuid.uuid4().hex[:12]}"
@@ -274,14 +284,14 @@ class ProcessingWorker:
     async def _discard(self, rows: list[MediaVariant]) -> None:
         for row in rows:
             try:
-                await self.runtime.storage.delete(row.storage_key)
+                await self.storage.delete(row.storage_key)
             except Exception:
                 logger.exception("could not delete variant bytes %s", row.storage_key)
 
     async def _record(self, item: ClaimedItem, media: Media, *, variants: list[Variant], **values: Any) -> None:
         rows = await self._store(media, variants)
         for _ in range(3):
-            async with self.runtime.session() as session:
+            async with self.session_factory() as session:
                 repo = ProcessingRepository(session)
                 taken = {v.name for v in await repo.variants(media.id)}
                 keep = [row for row in rows if row.name not in taken]  # e.g. a share copy made on demand first
@@ -301,7 +311,7 @@ class ProcessingWorker:
         raise RuntimeError(f"could not record the processing of {media.id}")
 
     async def _finish(self, item: ClaimedItem, **values: Any) -> None:
-        async with self.runtime.session() as session:
+        async with self.session_factory() as session:
             await ProcessingRepository(session).finish(item, processed_at=utcnow(), **values)
             await session.commit()
 
@@ -315,7 +325,7 @@ class ProcessingWorker:
         Raises:
             ProcessingError: the image cannot be stripped (malformed, too large).
         """
-        async with self.runtime.session() as session:
+        async with self.session_factory() as session:
             existing = await ProcessingRepository(session).variant(media.id, "share")
             if existing is not None:
                 return existing
@@ -333,7 +343,7 @@ class ProcessingWorker:
         if not variants:
             raise ProcessingError("no share copy was made")
         [row] = await self._store(media, variants)
-        async with self.runtime.session() as session:
+        async with self.session_factory() as session:
             session.add(row)
             try:
                 await session.commit()
@@ -341,7 +351,7 @@ class ProcessingWorker:
             except IntegrityError:  # the worker recorded its copy meanwhile (or the item was deleted)
                 await session.rollback()
         await self._discard([row])
-        async with self.runtime.session() as session:
+        async with self.session_factory() as session:
             existing = await ProcessingRepository(session).variant(media.id, "share")
         if existing is None:
             raise ProcessingError("the media was deleted")

@@ -10,9 +10,33 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import IO
 
-__all__ = ("StorageBackend", "StorageWriter")
+__all__ = ("StorageBackend", "StorageWriter", "StoredFile")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """A stored object as a download presents it: what services return for
+    :func:`~mediavault.http.content.content_response` to serve.
+
+    Attributes:
+        key: storage key of the bytes.
+        size: length in bytes.
+        checksum_sha256: hex SHA-256 of the bytes (the strong ``ETag``).
+        content_type: the media type served.
+        filename: the name offered in ``Content-Disposition``.
+        last_modified: when the bytes were written (aware, or naive UTC).
+    """
+
+    key: str
+    size: int
+    checksum_sha256: str
+    content_type: str
+    filename: str
+    last_modified: datetime
 
 
 class StorageWriter(ABC):

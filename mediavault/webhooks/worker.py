@@ -10,7 +10,7 @@ default) or alone under ``mediavault worker``. Its loop:
 3. **record** the attempt (status, response status, duration, a short excerpt of an error answer) and,
    on failure, schedule the next one after ``webhook_retry_schedule[n - 1]`` seconds ±20 % jitter, or
    later if the receiver sent ``Retry-After``;
-4. sleep until woken by a committed event (``runtime.events``), a finished attempt, the next due
+4. sleep until woken by a committed event (the event publisher), a finished attempt, the next due
    attempt, or ``webhook_poll_interval`` (events raised by other processes).
 
 Outcomes: 2xx succeeds; 410 Gone disables the endpoint; 3xx (redirects are never followed), other
@@ -29,12 +29,14 @@ import logging
 import random
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import msgspec
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from mediavault.config import MediaVaultConfig
 from mediavault.db.models import Webhook, WebhookDelivery, utcnow
 from mediavault.db.webhooks import ClaimedDelivery, DeliveryRepository, WebhookRepository
 from mediavault.events import EVENT_NAMES, Event
@@ -48,9 +50,6 @@ from mediavault.webhooks.transport import (
     WebhookMessage,
     WebhookTransport,
 )
-
-if TYPE_CHECKING:
-    from mediavault.runtime import VaultRuntime
 
 __all__ = ("WebhookWorker", "config_key")
 
@@ -114,7 +113,9 @@ class WebhookWorker:
     """Delivers the webhooks of one vault instance.
 
     Args:
-        runtime: the vault's live parts (config, sessions, transports).
+        config: ``webhook_*`` settings and the host-level endpoints (``webhooks``) are read.
+        session_factory: opens a new database session.
+        transports: from the ``mediavault_webhook_transports`` hook, plugins' first.
         concurrency: attempts in flight at once.
         batch: events fanned out / attempts claimed per query.
 
@@ -123,10 +124,18 @@ class WebhookWorker:
             transport for its URL).
     """
 
-    def __init__(self, runtime: VaultRuntime, *, concurrency: int = 32, batch: int = 100) -> None:
-        self.runtime = runtime
-        self.config = runtime.config
-        self.transports: list[WebhookTransport] = runtime.webhook_transports
+    def __init__(
+        self,
+        config: MediaVaultConfig,
+        session_factory: Callable[[], AsyncSession],
+        transports: list[WebhookTransport],
+        *,
+        concurrency: int = 32,
+        batch: int = 100,
+    ) -> None:
+        self.config = config
+        self.session_factory = session_factory
+        self.transports = transports
         self.concurrency = concurrency
         self.batch = batch
         self.lease = self.config.webhook_timeout * 2 + 5
@@ -175,7 +184,7 @@ class WebhookWorker:
     # ------------------------------------------------------------------ lifecycle
 
     def notify(self, _event: Event | None = None) -> None:
-        """Wake the loop (an event was committed; subscribed to ``runtime.events``)."""
+        """Wake the loop (an event was committed; subscribed to the event publisher)."""
         if self._wake is not None:
             self._wake.set()
 
@@ -210,7 +219,7 @@ class WebhookWorker:
         self._task = self._recorder = None
         if abandoned:
             with contextlib.suppress(Exception):
-                async with self.runtime.session() as session:
+                async with self.session_factory() as session:
                     await DeliveryRepository(session=session).release(abandoned)
                     await session.commit()
         for transport in self.transports:
@@ -223,7 +232,7 @@ class WebhookWorker:
         wanted = {config_key(e.url): e for e in self.config.webhooks}
         for _ in range(3):  # two processes starting together may race on the unique config_key
             try:
-                async with self.runtime.session() as session:
+                async with self.session_factory() as session:
                     repo, deliveries = WebhookRepository(session=session), DeliveryRepository(session=session)
                     existing = {str(w.config_key): w for w in await repo.host_level()}
                     for key, endpoint in wanted.items():
@@ -273,7 +282,7 @@ class WebhookWorker:
         """Turn every undispatched outbox event into first attempts; the number of attempts created."""
         created = 0
         while True:
-            async with self.runtime.session() as session:
+            async with self.session_factory() as session:
                 taken, made = await DeliveryRepository(session=session).fan_out(limit=self.batch)
                 await session.commit()
             created += made
@@ -286,7 +295,7 @@ class WebhookWorker:
             if free <= 0:
                 return
             want = min(free, self.batch)
-            async with self.runtime.session() as session:
+            async with self.session_factory() as session:
                 claimed = await DeliveryRepository(session=session).claim_due(limit=want, lease=self.lease)
                 await session.commit()
             for item in claimed:
@@ -305,7 +314,7 @@ class WebhookWorker:
         poll = self.config.webhook_poll_interval
         if len(self._inflight) >= self.concurrency:
             return poll  # a finishing attempt wakes the loop
-        async with self.runtime.session() as session:
+        async with self.session_factory() as session:
             due = await DeliveryRepository(session=session).next_due()
         if due is None:
             return poll
@@ -424,7 +433,7 @@ class WebhookWorker:
         """Record ``batch`` in one transaction; returns when the retries it scheduled fall due."""
         schedule = self.config.webhook_retry_schedule
         retries = []
-        async with self.runtime.session() as session:
+        async with self.session_factory() as session:
             deliveries = DeliveryRepository(session=session)
             for result in batch:
                 claimed, outcome = result.claimed, result.outcome

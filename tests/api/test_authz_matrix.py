@@ -31,7 +31,7 @@ from sqlalchemy import select, update
 
 from mediavault import MediaVault, MediaVaultConfig
 from mediavault.db.models import Collection
-from mediavault.domain.deps import RuntimeDep
+from mediavault.domain.collections.controllers import CollectionServiceDep
 from tests.api._checks import processed
 from tests.backends import snapshot
 from tests.conftest import PREFIX, Account, make_config
@@ -213,16 +213,18 @@ class LeakyController(Controller):
     path = "/collections"
 
     @get("/{collection_id:str}/leak")
-    async def leak(self, collection_id: FromPath[str], mediavault_runtime: RuntimeDep) -> dict[str, str]:
-        async with mediavault_runtime.session() as session:
-            row = await session.scalar(select(Collection).where(Collection.id == _uuid(collection_id)))
+    async def leak(
+        self, collection_id: FromPath[str], mediavault_collection_service: CollectionServiceDep
+    ) -> dict[str, str]:
+        session = mediavault_collection_service.session
+        row = await session.scalar(select(Collection).where(Collection.id == _uuid(collection_id)))
         return {"name": row.name if row else ""}
 
     @patch("/{collection_id:str}/rename-anyway", status_code=404)
-    async def rename(self, collection_id: FromPath[str], mediavault_runtime: RuntimeDep) -> None:
-        async with mediavault_runtime.session() as session:  # answers 404, but changed someone else's data
-            await session.execute(update(Collection).where(Collection.id == _uuid(collection_id)).values(name="x"))
-            await session.commit()
+    async def rename(self, collection_id: FromPath[str], mediavault_collection_service: CollectionServiceDep) -> None:
+        session = mediavault_collection_service.session  # answers 404, but changed someone else's data
+        await session.execute(update(Collection).where(Collection.id == _uuid(collection_id)).values(name="x"))
+        await session.commit()
 
     @get("/{collection_id:str}/gadgets/{gadget_id:str}")
     async def gadget(self, collection_id: FromPath[str], gadget_id: FromPath[str]) -> None:

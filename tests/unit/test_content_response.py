@@ -21,6 +21,7 @@ from mediavault.http.content import (
     is_passive_type,
     sanitize_filename,
 )
+from mediavault.storage.base import StoredFile
 from mediavault.storage.fsspec import FsspecStorage
 
 DATA = bytes(range(256)) * 4 + b"tail"  # 1028 bytes
@@ -76,12 +77,14 @@ def app(storage: FsspecStorage, meta: type[Meta]) -> Litestar:
             method=request.method,
             headers=request.headers,
             storage=storage,
-            key=meta.key,
-            size=meta.size,
-            checksum_sha256=meta.sha,
-            content_type=meta.content_type,
-            filename=meta.filename,
-            last_modified=LAST_MODIFIED,
+            file=StoredFile(
+                key=meta.key,
+                size=meta.size,
+                checksum_sha256=meta.sha,
+                content_type=meta.content_type,
+                filename=meta.filename,
+                last_modified=LAST_MODIFIED,
+            ),
         )
 
     return Litestar(route_handlers=[serve])
@@ -298,12 +301,14 @@ def _call(storage: FsspecStorage, *, method: str = "GET", size: int = len(DATA),
             method=method,
             headers={k.replace("_", "-").lower(): v for k, v in headers.items()},
             storage=storage,
-            key=KEY,
-            size=size,
-            checksum_sha256=SHA,
-            content_type="image/png",
-            filename="photo.png",
-            last_modified=LAST_MODIFIED,
+            file=StoredFile(
+                key=KEY,
+                size=size,
+                checksum_sha256=SHA,
+                content_type="image/png",
+                filename="photo.png",
+                last_modified=LAST_MODIFIED,
+            ),
         )
     )
 
@@ -331,12 +336,14 @@ def test_plain_dict_headers_any_case(storage: FsspecStorage) -> None:
             method="GET",
             headers={"Range": "bytes=0-1"},
             storage=storage,
-            key=KEY,
-            size=len(DATA),
-            checksum_sha256=SHA,
-            content_type="image/png",
-            filename="x.png",
-            last_modified=LAST_MODIFIED,
+            file=StoredFile(
+                key=KEY,
+                size=len(DATA),
+                checksum_sha256=SHA,
+                content_type="image/png",
+                filename="x.png",
+                last_modified=LAST_MODIFIED,
+            ),
         )
     )
     assert resp.status_code == 206
@@ -349,12 +356,14 @@ def test_invalid_key_raises_before_streaming(storage: FsspecStorage) -> None:
                 method="GET",
                 headers={},
                 storage=storage,
-                key="../etc/passwd",
-                size=1,
-                checksum_sha256=SHA,
-                content_type="image/png",
-                filename="x.png",
-                last_modified=LAST_MODIFIED,
+                file=StoredFile(
+                    key="../etc/passwd",
+                    size=1,
+                    checksum_sha256=SHA,
+                    content_type="image/png",
+                    filename="x.png",
+                    last_modified=LAST_MODIFIED,
+                ),
             )
         )
 
@@ -366,12 +375,14 @@ def test_missing_object_fails_before_the_response_starts(storage: FsspecStorage)
                 method="GET",
                 headers={},
                 storage=storage,
-                key="media/nobody/missing",
-                size=10,
-                checksum_sha256=SHA,
-                content_type="image/png",
-                filename="x.png",
-                last_modified=LAST_MODIFIED,
+                file=StoredFile(
+                    key="media/nobody/missing",
+                    size=10,
+                    checksum_sha256=SHA,
+                    content_type="image/png",
+                    filename="x.png",
+                    last_modified=LAST_MODIFIED,
+                ),
             )
         )
 

@@ -5,14 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from mediavault.domain.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
-from mediavault.domain.deps import ApiKeyServiceDep, CurrentPrincipal
+from mediavault.domain.api_keys.services import ApiKeyService
+from mediavault.domain.deps import CurrentPrincipal
 from mediavault.http.envelope import Envelope, PageParam, PerPageParam, envelope, paginated
 
-__all__ = ("ApiKeyController",)
+__all__ = ("ApiKeyController", "ApiKeyServiceDep")
+
+ApiKeyServiceDep = NamedDependency[ApiKeyService]
+"""``mediavault_api_key_service``."""
 
 
 class ApiKeyController(Controller):

@@ -10,7 +10,6 @@ from mediavault.db.models import ApiKey
 from mediavault.db.repositories import ApiKeyRepository
 from mediavault.domain.ownership import get_owned
 from mediavault.errors import Conflict, Forbidden
-from mediavault.runtime import VaultRuntime
 
 __all__ = ("MAX_API_KEYS", "ApiKeyService")
 
@@ -25,9 +24,8 @@ class ApiKeyService:
     cannot be used to create a longer-lived foothold (as with GitHub's personal access tokens).
     """
 
-    def __init__(self, session: AsyncSession, runtime: VaultRuntime) -> None:
+    def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self.runtime = runtime
         self.keys = ApiKeyRepository(session=session)
 
     @staticmethod

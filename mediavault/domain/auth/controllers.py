@@ -5,16 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, post
+from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from mediavault.domain.auth.schemas import LoginIn, RefreshIn, RegisterIn, TokenPair
-from mediavault.domain.deps import AuthServiceDep, CurrentPrincipal, RuntimeDep
+from mediavault.domain.auth.services import AuthService
+from mediavault.domain.deps import ClientAddressDep, CurrentPrincipal
 from mediavault.domain.users.schemas import UserOut
 from mediavault.http.envelope import Envelope, envelope
-from mediavault.http.ratelimit import client_address
 
-__all__ = ("AuthController",)
+__all__ = ("AuthController", "AuthServiceDep")
+
+AuthServiceDep = NamedDependency[AuthService]
+"""``mediavault_auth_service``."""
 
 
 class AuthController(Controller):
@@ -37,12 +41,12 @@ class AuthController(Controller):
         request: Request[Any, Any, Any],
         data: JSONBody[LoginIn],
         mediavault_auth_service: AuthServiceDep,
-        mediavault_runtime: RuntimeDep,
+        mediavault_client_address: ClientAddressDep,
     ) -> Response[Envelope[TokenPair]]:
         """Exchange email (``username``) and password for an access and a refresh token. Attempts are limited
         per client address and per account (``rate_limit_login_per_*``; over → 429 with ``Retry-After``)."""
-        address = client_address(request.scope, mediavault_runtime.limiter.trusted)
-        return envelope(request, await mediavault_auth_service.login(data, client_address=address))
+        pair = await mediavault_auth_service.login(data, client_address=mediavault_client_address)
+        return envelope(request, pair)
 
     @post("/refresh", opt={"public": True}, status_code=HTTP_200_OK)
     async def refresh(

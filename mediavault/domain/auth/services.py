@@ -4,28 +4,70 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
+from typing import Protocol
 
 from advanced_alchemy.exceptions import DuplicateKeyError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mediavault.auth.passwords import PasswordHasher
 from mediavault.auth.providers import Principal
+from mediavault.auth.tokens import TokenService
 from mediavault.db.models import RefreshToken, TokenFamily, User, utcnow
 from mediavault.db.repositories import RefreshTokenRepository, TokenFamilyRepository, UserRepository
 from mediavault.domain.auth.schemas import LoginIn, RegisterIn, TokenPair
 from mediavault.errors import Conflict, Forbidden, Unauthorized
-from mediavault.runtime import VaultRuntime
+from mediavault.events import EventPublisher
 
-__all__ = ("AuthService",)
+__all__ = ("AuthService", "LoginThrottle", "LoginsRevoked")
 
 _BAD_LOGIN = "Invalid email or password"
 
+LoginsRevoked = Callable[[uuid.UUID], None]
+"""Told the user whose logins were just revoked (the realtime hub closes their sockets at once)."""
+
+
+class LoginThrottle(Protocol):
+    """The failed-login budgets (:class:`~mediavault.http.ratelimit.RateLimiter`)."""
+
+    async def check_login(self, address: str, email: str) -> None:
+        """Raise :class:`~mediavault.errors.RateLimited` when ``address`` or ``email`` has no attempt left."""
+
+    async def record_login_failure(self, address: str, email: str) -> None:
+        """Spend one failed attempt of ``address`` and of ``email``."""
+
 
 class AuthService:
-    """Account and token life cycle for one request's session."""
+    """Account and token life cycle for one request's session.
 
-    def __init__(self, session: AsyncSession, runtime: VaultRuntime) -> None:
+    Args:
+        session: the request's database session (the service commits it).
+        passwords: the Argon2id hasher.
+        tokens: the JWT issuer/verifier.
+        events: the outbox publisher.
+        throttle: the failed-login budgets.
+        logins_revoked: called with a user id after a logout or a refresh-token reuse revoked logins.
+        allow_registration: whether :meth:`register` is open (``config.allow_registration``).
+    """
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        passwords: PasswordHasher,
+        tokens: TokenService,
+        events: EventPublisher,
+        throttle: LoginThrottle,
+        logins_revoked: LoginsRevoked,
+        allow_registration: bool,
+    ) -> None:
         self.session = session
-        self.runtime = runtime
+        self.passwords = passwords
+        self.tokens = tokens
+        self.events = events
+        self.throttle = throttle
+        self.logins_revoked = logins_revoked
+        self.allow_registration = allow_registration
         self.users = UserRepository(session=session)
         self.families = TokenFamilyRepository(session=session)
         self.refresh_tokens = RefreshTokenRepository(session=session)
@@ -37,7 +79,7 @@ class AuthService:
             Forbidden: registration is turned off.
             Conflict: the email is taken.
         """
-        if not self.runtime.config.allow_registration:
+        if not self.allow_registration:
             raise Forbidden("Registration is disabled")
         return await self.create_user(data)
 
@@ -51,13 +93,13 @@ class AuthService:
         email = data.email.strip().lower()
         if await self.users.exists(email=email):
             raise Conflict("Email is already registered")
-        password_hash = await self.runtime.passwords.hash(data.password)
+        password_hash = await self.passwords.hash(data.password)
         user = User(email=email, display_name=data.display_name, password_hash=password_hash, role=role)
         try:
             await self.users.add(user)
         except (DuplicateKeyError, IntegrityError) as exc:
             raise Conflict("Email is already registered") from exc
-        self.runtime.events.publish(
+        self.events.publish(
             self.session, "user.registered", {"id": str(user.id), "user_id": str(user.id)}, user_id=user.id
         )
         await self.session.commit()
@@ -73,14 +115,13 @@ class AuthService:
             RateLimited: too many attempts from this address or for this account.
             Unauthorized: unknown email or wrong password (the same error for both).
         """
-        limiter = self.runtime.limiter
-        await limiter.check_login(client_address, data.username)
-        passwords = self.runtime.passwords
+        await self.throttle.check_login(client_address, data.username)
+        passwords = self.passwords
         user = await self.users.get_one_or_none(email=data.username.strip().lower())
         if user is None:
             await passwords.verify_dummy(data.password)
         if user is None or not await passwords.verify(user.password_hash, data.password):
-            await limiter.record_login_failure(client_address, data.username)
+            await self.throttle.record_login_failure(client_address, data.username)
             raise Unauthorized(_BAD_LOGIN)
         if passwords.needs_rehash(user.password_hash):
             user.password_hash = await passwords.hash(data.password)
@@ -99,7 +140,7 @@ class AuthService:
         Raises:
             Unauthorized: invalid, expired, revoked or already spent token.
         """
-        claims = self.runtime.tokens.verify(token, "refresh")
+        claims = self.tokens.verify(token, "refresh")
         row = await self.refresh_tokens.get_one_or_none(id=claims.jti, family_id=claims.fam)
         family = await self.families.get_one_or_none(id=claims.fam, user_id=claims.sub)
         if row is None or family is None or family.revoked_at is not None:
@@ -107,7 +148,7 @@ class AuthService:
         if not await self.refresh_tokens.spend(row.id):
             await self.families.revoke([family.id])
             await self.session.commit()
-            self.runtime.realtime.logins_revoked(family.user_id)
+            self.logins_revoked(family.user_id)
             raise Unauthorized("Refresh token was already used; the session has been revoked")
         pair = self._issue(claims.sub, family)
         await self.session.commit()
@@ -118,10 +159,10 @@ class AuthService:
         if principal.family_id is not None:
             await self.families.revoke([principal.family_id])
             await self.session.commit()
-            self.runtime.realtime.logins_revoked(principal.user_id)  # its realtime sockets close at once
+            self.logins_revoked(principal.user_id)  # its realtime sockets close at once
 
     def _issue(self, user_id: uuid.UUID, family: TokenFamily) -> TokenPair:
-        tokens = self.runtime.tokens
+        tokens = self.tokens
         refresh_id = uuid.uuid4()
         family.expires_at = utcnow() + dt.timedelta(seconds=tokens.ttl["refresh"])
         self.session.add(RefreshToken(id=refresh_id, family_id=family.id, expires_at=family.expires_at))

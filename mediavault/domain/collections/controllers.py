@@ -6,16 +6,22 @@ from dataclasses import replace
 from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from mediavault.domain.collections.schemas import CollectionAddMedia, CollectionCreate, CollectionOut, CollectionUpdate
-from mediavault.domain.deps import CollectionServiceDep, CurrentPrincipal, MediaQueryDep
+from mediavault.domain.collections.services import CollectionService
+from mediavault.domain.deps import ConfigDep, CurrentPrincipal
+from mediavault.domain.media.query import MediaQueryDep
 from mediavault.domain.media.schemas import MediaOut
 from mediavault.domain.ownership import parse_id
 from mediavault.http.envelope import Envelope, PageParam, PerPageParam, envelope, paginated
 
-__all__ = ("CollectionController",)
+__all__ = ("CollectionController", "CollectionServiceDep")
+
+CollectionServiceDep = NamedDependency[CollectionService]
+"""``mediavault_collection_service``."""
 
 
 class CollectionController(Controller):
@@ -108,12 +114,13 @@ class CollectionController(Controller):
         mediavault_principal: CurrentPrincipal,
         mediavault_collection_service: CollectionServiceDep,
         mediavault_media_query: MediaQueryDep,
+        mediavault_config: ConfigDep,
         q: FromQuery[str | None] = None,
     ) -> Response[Envelope[list[MediaOut]]]:
         """The collection's media with the pagination, filters and sort of ``GET /media``."""
         query = replace(mediavault_media_query, q=q)
         items, total = await mediavault_collection_service.list_media(mediavault_principal, collection_id, query)
-        prefix = mediavault_collection_service.prefix
+        prefix = mediavault_config.path_prefix
         return paginated(
             request,
             [MediaOut.of(m, prefix) for m in items],

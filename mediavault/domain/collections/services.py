@@ -7,12 +7,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault.auth.providers import Principal
 from mediavault.db.models import Collection, Media, utcnow
+from mediavault.db.query import MediaQuery
 from mediavault.db.repositories import CollectionRepository, MediaRepository
 from mediavault.domain.collections.schemas import CollectionCreate, CollectionUpdate
-from mediavault.domain.media.query import MediaQuery
 from mediavault.domain.ownership import get_owned, get_owned_ids
 from mediavault.errors import NotFound, ValidationError
-from mediavault.runtime import VaultRuntime
+from mediavault.events import EventPublisher
 
 __all__ = ("CollectionService",)
 
@@ -31,12 +31,11 @@ class CollectionService:
     database removes with the media or the collection, so it is always right).
     """
 
-    def __init__(self, session: AsyncSession, runtime: VaultRuntime) -> None:
+    def __init__(self, session: AsyncSession, *, events: EventPublisher) -> None:
         self.session = session
-        self.runtime = runtime
+        self.events = events
         self.collections = CollectionRepository(session=session)
         self.media = MediaRepository(session=session)
-        self.prefix = runtime.config.path_prefix
 
     async def get(self, principal: Principal, collection_id: str) -> tuple[Collection, int]:
         """The principal's collection ``collection_id`` and its media count.
@@ -56,9 +55,7 @@ class CollectionService:
         collection = Collection(owner_id=principal.user_id, name=_name(data.name), description=data.description)
         self.session.add(collection)
         await self.session.flush()
-        self.runtime.events.publish(
-            self.session, "collection.created", self._event_data(collection), user_id=principal.user_id
-        )
+        self.events.publish(self.session, "collection.created", self._event_data(collection), user_id=principal.user_id)
         await self.session.commit()
         return collection, 0
 
@@ -95,7 +92,7 @@ class CollectionService:
         collection = await get_owned(self.session, Collection, principal, collection_id, what="Collection")
         data = self._event_data(collection)
         await self.session.delete(collection)
-        self.runtime.events.publish(self.session, "collection.deleted", data, user_id=principal.user_id)
+        self.events.publish(self.session, "collection.deleted", data, user_id=principal.user_id)
         await self.session.commit()
 
     async def add_media(self, principal: Principal, collection_id: str, media_ids: list[str]) -> tuple[Collection, int]:

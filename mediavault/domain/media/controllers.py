@@ -6,22 +6,26 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post, route
+from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIMediaType, Operation, Schema
 from litestar.openapi.spec import RequestBody as OpenAPIRequestBody
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from mediavault.db.models import Media, MediaVariant
-from mediavault.domain.deps import CurrentPrincipal, MediaQueryDep, MediaServiceDep
+from mediavault.domain.deps import ConfigDep, CurrentPrincipal, StorageDep
+from mediavault.domain.media.query import MediaQueryDep
 from mediavault.domain.media.schemas import MediaOut, MediaProcessingOut, MediaUpdate
+from mediavault.domain.media.services import MediaService
 from mediavault.errors import PayloadTooLarge
 from mediavault.http.body import RequestBody
 from mediavault.http.content import content_response
 from mediavault.http.envelope import Envelope, envelope, paginated
-from mediavault.storage.base import StorageBackend
 
-__all__ = ("DEDUPLICATED_HEADER", "MediaController", "serve_media")
+__all__ = ("DEDUPLICATED_HEADER", "MediaController", "MediaServiceDep")
+
+MediaServiceDep = NamedDependency[MediaService]
+"""``mediavault_media_service``."""
 
 DEDUPLICATED_HEADER = "X-Mediavault-Deduplicated"
 """Sent on ``POST /media/upload`` when ``dedup`` is on: ``true`` if the bytes were already stored (now shared)."""
@@ -52,52 +56,6 @@ class UploadOperation(Operation):
         )
 
 
-async def serve_media(
-    request: Request[Any, Any, Any],
-    storage: StorageBackend,
-    media: Media,
-    key: str,
-    variant: MediaVariant | None = None,
-    *,
-    redirect_ttl: int | None = None,
-) -> Response[bytes]:
-    """The bytes of ``media`` stored at ``key`` (its own or, deduplicated, its blob's), or of one of its variants,
-    under the download rules of :func:`~mediavault.http.content.content_response` (used by the owner's
-    ``/media/{id}/content`` and ``/thumbnail``, and by public share links). A variant has its own ``ETag`` (its
-    checksum) and ``Content-Type``; its filename gets the thumbnail size and its format's extension.
-    ``redirect_ttl`` allows a presigned redirect (only the owner's ``/content`` passes it; share links always
-    stream)."""
-    size, checksum, content_type, filename = media.size, media.checksum_sha256, media.content_type, media.filename
-    last_modified = media.created_at
-    if variant is not None:
-        key, size, checksum, content_type = (
-            variant.storage_key,
-            variant.size,
-            variant.checksum_sha256,
-            variant.content_type,
-        )
-        last_modified = variant.created_at
-        stem, dot, extension = filename.rpartition(".")
-        stem, extension = (stem, extension) if dot else (filename, "")
-        if variant.name.startswith("thumb-"):
-            stem = f"{stem}-{variant.name.removeprefix('thumb-')}"
-        if content_type != media.content_type:  # e.g. a TIFF shared as PNG
-            extension = content_type.rsplit("/", 1)[-1]
-        filename = f"{stem}.{extension}" if extension else stem
-    return await content_response(
-        method=request.method,
-        headers=request.headers,
-        storage=storage,
-        key=key,
-        size=size,
-        checksum_sha256=checksum,
-        content_type=content_type,
-        filename=filename,
-        last_modified=last_modified,
-        redirect_ttl=redirect_ttl,
-    )
-
-
 class MediaController(Controller):
     """The caller's media."""
 
@@ -110,6 +68,7 @@ class MediaController(Controller):
         request: Request[Any, Any, Any],
         mediavault_principal: CurrentPrincipal,
         mediavault_media_service: MediaServiceDep,
+        mediavault_config: ConfigDep,
     ) -> Response[Envelope[MediaOut]]:
         """Upload one file as ``multipart/form-data``: part ``file`` (required), optional ``title``,
         ``description``, ``tags`` (comma-separated). Streamed to storage; over ``max_upload_size`` → 413."""
@@ -124,8 +83,8 @@ class MediaController(Controller):
         except PayloadTooLarge:
             await body.drain()
             raise
-        response = envelope(request, MediaOut.of(upload.media, mediavault_media_service.prefix), HTTP_201_CREATED)
-        if mediavault_media_service.runtime.config.dedup:
+        response = envelope(request, MediaOut.of(upload.media, mediavault_config.path_prefix), HTTP_201_CREATED)
+        if mediavault_config.dedup:
             response.headers[DEDUPLICATED_HEADER] = "true" if upload.deduplicated else "false"
         return response
 
@@ -136,13 +95,14 @@ class MediaController(Controller):
         mediavault_principal: CurrentPrincipal,
         mediavault_media_service: MediaServiceDep,
         mediavault_media_query: MediaQueryDep,
+        mediavault_config: ConfigDep,
         q: FromQuery[str | None] = None,
     ) -> Response[Envelope[list[MediaOut]]]:
         """The caller's media, paginated (``page``, ``per_page``), filtered by ``type``, ``tag``, ``q`` (substring
         of filename, title or description) and sorted by ``sort``."""
         query = replace(mediavault_media_query, q=q)
         items, total = await mediavault_media_service.list_page(mediavault_principal, query)
-        prefix = mediavault_media_service.prefix
+        prefix = mediavault_config.path_prefix
         return paginated(
             request,
             [MediaOut.of(m, prefix) for m in items],
@@ -159,10 +119,11 @@ class MediaController(Controller):
         media_id: FromPath[str],
         mediavault_principal: CurrentPrincipal,
         mediavault_media_service: MediaServiceDep,
+        mediavault_config: ConfigDep,
     ) -> Response[Envelope[MediaOut]]:
         """One media item of the caller (someone else's → 404)."""
         media = await mediavault_media_service.get(mediavault_principal, media_id)
-        return envelope(request, MediaOut.of(media, mediavault_media_service.prefix))
+        return envelope(request, MediaOut.of(media, mediavault_config.path_prefix))
 
     @route("/{media_id:str}/content", http_method=["GET", "HEAD"])
     async def get_content(
@@ -171,14 +132,21 @@ class MediaController(Controller):
         media_id: FromPath[str],
         mediavault_principal: CurrentPrincipal,
         mediavault_media_service: MediaServiceDep,
+        mediavault_storage: StorageDep,
+        mediavault_config: ConfigDep,
     ) -> Response[bytes]:
         """The stored bytes, with ETag, Last-Modified, single ``Range`` (206/416) and ``If-None-Match`` (304); with
         ``storage_presigned_downloads`` on an S3 backend, a 307 to a presigned URL for passive types."""
-        service = mediavault_media_service
-        media, key = await service.get_with_content_key(mediavault_principal, media_id)
-        config = service.runtime.config
+        file = await mediavault_media_service.content(mediavault_principal, media_id)
+        config = mediavault_config
         redirect_ttl = config.storage_presigned_ttl if config.storage_presigned_downloads else None
-        return await serve_media(request, service.runtime.storage, media, key, redirect_ttl=redirect_ttl)
+        return await content_response(
+            method=request.method,
+            headers=request.headers,
+            storage=mediavault_storage,
+            file=file,
+            redirect_ttl=redirect_ttl,
+        )
 
     @route("/{media_id:str}/thumbnail", http_method=["GET", "HEAD"])
     async def get_thumbnail(
@@ -187,12 +155,15 @@ class MediaController(Controller):
         media_id: FromPath[str],
         mediavault_principal: CurrentPrincipal,
         mediavault_media_service: MediaServiceDep,
+        mediavault_storage: StorageDep,
         size: FromQuery[int | None] = None,
     ) -> Response[bytes]:
         """A thumbnail (``size``: one of the configured ``thumbnail_sizes``, default the smallest; another value →
         400), with the download rules of ``/content``. Not made yet, failed, or not an image → 404."""
-        media, variant = await mediavault_media_service.thumbnail(mediavault_principal, media_id, size)
-        return await serve_media(request, mediavault_media_service.runtime.storage, media, variant.storage_key, variant)
+        file = await mediavault_media_service.thumbnail(mediavault_principal, media_id, size)
+        return await content_response(
+            method=request.method, headers=request.headers, storage=mediavault_storage, file=file
+        )
 
     @get("/{media_id:str}/metadata")
     async def get_metadata(
@@ -201,11 +172,12 @@ class MediaController(Controller):
         media_id: FromPath[str],
         mediavault_principal: CurrentPrincipal,
         mediavault_media_service: MediaServiceDep,
+        mediavault_config: ConfigDep,
     ) -> Response[Envelope[MediaProcessingOut]]:
         """Processing status, what the processors found (dimensions, orientation, capture time, camera; never the
         GPS position), their errors and the item's variants."""
         media, state, variants = await mediavault_media_service.processing(mediavault_principal, media_id)
-        return envelope(request, MediaProcessingOut.of(media, state, variants, mediavault_media_service.prefix))
+        return envelope(request, MediaProcessingOut.of(media, state, variants, mediavault_config.path_prefix))
 
     @patch("/{media_id:str}")
     async def update_media(
@@ -215,10 +187,11 @@ class MediaController(Controller):
         data: JSONBody[MediaUpdate],
         mediavault_principal: CurrentPrincipal,
         mediavault_media_service: MediaServiceDep,
+        mediavault_config: ConfigDep,
     ) -> Response[Envelope[MediaOut]]:
         """Change ``title``, ``description`` or ``tags``; any other field → 400."""
         media = await mediavault_media_service.update(mediavault_principal, media_id, data)
-        return envelope(request, MediaOut.of(media, mediavault_media_service.prefix))
+        return envelope(request, MediaOut.of(media, mediavault_config.path_prefix))
 
     @delete("/{media_id:str}", status_code=HTTP_204_NO_CONTENT)
     async def delete_media(

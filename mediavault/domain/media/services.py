@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 
 import anyio.to_thread
@@ -14,20 +14,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault.auth.providers import Principal
+from mediavault.config import MediaVaultConfig
 from mediavault.db.blobs import BlobGone, BlobRepository
 from mediavault.db.models import Blob, Media, MediaProcessing, MediaTag, MediaVariant, media_blob, utcnow
 from mediavault.db.processing import ProcessingRepository
+from mediavault.db.query import MediaQuery
 from mediavault.db.repositories import MediaRepository
 from mediavault.db.search import search_document
-from mediavault.domain.media.query import MediaQuery
 from mediavault.domain.media.schemas import MediaUpdate
 from mediavault.domain.media.sniff import image_dimensions, media_kind, safe_filename, sniff_content_type
 from mediavault.domain.ownership import get_owned, parse_id
 from mediavault.errors import NotFound, ValidationError
+from mediavault.events import EventPublisher
 from mediavault.http.multipart import receive_upload
-from mediavault.runtime import VaultRuntime
+from mediavault.storage.base import StorageBackend, StoredFile
 
-__all__ = ("MediaService", "Upload", "parse_tags")
+__all__ = ("MediaService", "Upload", "parse_tags", "stored_file")
 
 logger = logging.getLogger("mediavault")
 MAX_TAGS = 50
@@ -57,14 +59,56 @@ def parse_tags(values: Iterable[str], field: str = "tags") -> list[str]:
     return tags
 
 
-class MediaService:
-    """Media of the principal, for one request's session."""
+def stored_file(media: Media, key: str, variant: MediaVariant | None = None) -> StoredFile:
+    """What a download of ``media`` serves: its bytes at ``key`` (its own or, deduplicated, its blob's), or one of
+    its variants. A variant has its own checksum (``ETag``), type and time; its filename gets the thumbnail size and,
+    when its format differs (a TIFF shared as PNG), that format's extension."""
+    if variant is None:
+        return StoredFile(key, media.size, media.checksum_sha256, media.content_type, media.filename, media.created_at)
+    filename = media.filename
+    stem, dot, extension = filename.rpartition(".")
+    stem, extension = (stem, extension) if dot else (filename, "")
+    if variant.name.startswith("thumb-"):
+        stem = f"{stem}-{variant.name.removeprefix('thumb-')}"
+    if variant.content_type != media.content_type:
+        extension = variant.content_type.rsplit("/", 1)[-1]
+    return StoredFile(
+        key=variant.storage_key,
+        size=variant.size,
+        checksum_sha256=variant.checksum_sha256,
+        content_type=variant.content_type,
+        filename=f"{stem}.{extension}" if extension else stem,
+        last_modified=variant.created_at,
+    )
 
-    def __init__(self, session: AsyncSession, runtime: VaultRuntime) -> None:
+
+class MediaService:
+    """Media of the principal, for one request's session.
+
+    Args:
+        session: the request's database session (the service commits it).
+        config: ``max_upload_size``, ``dedup`` and ``thumbnail_sizes`` are read.
+        storage: where the bytes go.
+        events: the outbox publisher.
+        processing_owed: whether an item needs the processing worker
+            (:meth:`~mediavault.processing.worker.ProcessingWorker.owed`).
+    """
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        config: MediaVaultConfig,
+        storage: StorageBackend,
+        events: EventPublisher,
+        processing_owed: Callable[[Media], bool],
+    ) -> None:
         self.session = session
-        self.runtime = runtime
+        self.config = config
+        self.storage = storage
+        self.events = events
+        self.processing_owed = processing_owed
         self.media = MediaRepository(session=session)
-        self.prefix = runtime.config.path_prefix
 
     async def upload(
         self, principal: Principal, *, content_type: str | None, content_length: str | None, body: AsyncIterator[bytes]
@@ -81,13 +125,13 @@ class MediaService:
             PayloadTooLarge, UnsupportedMediaType, ValidationError: as
                 :func:`~mediavault.http.multipart.receive_upload` raises them.
         """
-        storage = self.runtime.storage
+        storage = self.storage
         key = f"media/{principal.user_id}/{uuid.uuid4().hex}"
         upload = await receive_upload(
             content_type=content_type,
             content_length=content_length,
             body=body,
-            max_size=self.runtime.config.max_upload_size,
+            max_size=self.config.max_upload_size,
             open_writer=lambda: storage.open_writer(key),
         )
         try:
@@ -119,19 +163,17 @@ class MediaService:
                 )
                 media.search_text = search_document(media.filename, media.title, media.description, tags)
                 self.session.add(media)
-                owed = self.runtime.processing.owed(media)
+                owed = self.processing_owed(media)
                 done = {} if owed else {"status": "done", "processed_at": utcnow()}
                 self.session.add(MediaProcessing(media_id=media.id, **done))
                 try:
                     stored_at = key
-                    if self.runtime.config.dedup:
+                    if self.config.dedup:
                         await self.session.flush()
                         stored_at = await BlobRepository(self.session).attach(
                             media.id, media.owner_id, media.checksum_sha256, media.size, key
                         )
-                    self.runtime.events.publish(
-                        self.session, "media.uploaded", self._event_data(media), user_id=media.owner_id
-                    )
+                    self.events.publish(self.session, "media.uploaded", self._event_data(media), user_id=media.owner_id)
                     await self.session.commit()
                     break
                 except (IntegrityError, BlobGone):  # the blob was deleted meanwhile: attach again
@@ -150,7 +192,7 @@ class MediaService:
         return Upload(media, deduplicated=stored_at != key)
 
     def _dimensions(self, key: str, content_type: str) -> tuple[int, int] | None:
-        with self.runtime.storage.open_sync(key) as fp:
+        with self.storage.open_sync(key) as fp:
             return image_dimensions(fp, content_type)
 
     async def get(self, principal: Principal, media_id: str) -> Media:
@@ -184,7 +226,7 @@ class MediaService:
             media.tag_rows = [MediaTag(tag=t, position=i) for i, t in enumerate(parse_tags(data.tags))]
         media.search_text = search_document(media.filename, media.title, media.description, media.tags)
         media.updated_at = utcnow()
-        self.runtime.events.publish(self.session, "media.updated", self._event_data(media), user_id=media.owner_id)
+        self.events.publish(self.session, "media.updated", self._event_data(media), user_id=media.owner_id)
         await self.session.commit()
         await self.session.refresh(media)
         return media
@@ -220,11 +262,11 @@ class MediaService:
             keys.append(media.storage_key)
         elif released := await blobs.release(blob[0]):
             keys.append(released)
-        self.runtime.events.publish(self.session, "media.deleted", data, user_id=media.owner_id)
+        self.events.publish(self.session, "media.deleted", data, user_id=media.owner_id)
         await self.session.commit()
         for key in keys:
             try:
-                await self.runtime.storage.delete(key)
+                await self.storage.delete(key)
             except Exception:  # the row is gone; orphaned bytes are logged, not an error for the caller
                 logger.exception("could not delete stored bytes %s", key)
 
@@ -241,14 +283,15 @@ class MediaService:
         repo = ProcessingRepository(self.session)
         return media, await repo.state(media.id), await repo.variants(media.id)
 
-    async def thumbnail(self, principal: Principal, media_id: str, size: int | None) -> tuple[Media, MediaVariant]:
-        """The ``thumb-<size>`` variant of the principal's media ``media_id`` (``size`` unset: the smallest).
+    async def thumbnail(self, principal: Principal, media_id: str, size: int | None) -> StoredFile:
+        """The ``thumb-<size>`` variant of the principal's media ``media_id`` to download (``size`` unset: the
+        smallest).
 
         Raises:
             ValidationError: ``size`` is not one of ``config.thumbnail_sizes``.
             NotFound: as :meth:`get`, or no such thumbnail (not an image, not processed yet, or it failed).
         """
-        sizes = self.runtime.config.thumbnail_sizes
+        sizes = self.config.thumbnail_sizes
         if size is not None and size not in sizes:
             allowed = ", ".join(map(str, sizes)) or "none configured"
             raise ValidationError.for_field("size", f"must be one of {allowed}")
@@ -258,7 +301,15 @@ class MediaService:
             variant = await ProcessingRepository(self.session).variant(media.id, f"thumb-{size or sizes[0]}")
         if variant is None:
             raise NotFound("No thumbnail of this size (yet): see GET /media/{id}/metadata")
-        return media, variant
+        return stored_file(media, variant.storage_key, variant)
+
+    async def content(self, principal: Principal, media_id: str) -> StoredFile:
+        """The bytes of the principal's media ``media_id``, to download.
+
+        Raises:
+            NotFound: as :meth:`get`.
+        """
+        return stored_file(*await self.get_with_content_key(principal, media_id))
 
     async def get_with_content_key(self, principal: Principal, media_id: str) -> tuple[Media, str]:
         """The principal's media ``media_id`` and where its bytes are stored (its own key, or its blob's when it

@@ -6,10 +6,13 @@ from dataclasses import replace
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
-from mediavault.domain.deps import CurrentPrincipal, MediaQueryDep, MediaServiceDep
+from mediavault.domain.deps import ConfigDep, CurrentPrincipal
+from mediavault.domain.media.query import MediaQueryDep
 from mediavault.domain.media.schemas import MediaOut
+from mediavault.domain.media.services import MediaService
 from mediavault.errors import ValidationError
 from mediavault.http.envelope import Envelope, paginated
 
@@ -34,8 +37,9 @@ class SearchController(Controller):
         self,
         request: Request[Any, Any, Any],
         mediavault_principal: CurrentPrincipal,
-        mediavault_media_service: MediaServiceDep,
+        mediavault_media_service: NamedDependency[MediaService],
         mediavault_media_query: MediaQueryDep,
+        mediavault_config: ConfigDep,
         q: SearchQuery,
     ) -> Response[Envelope[list[MediaOut]]]:
         """The caller's media matching every word of ``q`` (word prefixes, case-insensitive; SQLite FTS5 or
@@ -44,7 +48,7 @@ class SearchController(Controller):
             raise ValidationError.for_field("q", "must not be empty")
         query = replace(mediavault_media_query, search=q)
         items, total = await mediavault_media_service.list_page(mediavault_principal, query)
-        prefix = mediavault_media_service.prefix
+        prefix = mediavault_config.path_prefix
         return paginated(
             request,
             [MediaOut.of(m, prefix) for m in items],

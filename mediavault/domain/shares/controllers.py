@@ -5,18 +5,22 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post, route
+from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from mediavault.domain.collections.schemas import CollectionOut
-from mediavault.domain.deps import CurrentPrincipal, ShareServiceDep
-from mediavault.domain.media.controllers import serve_media
+from mediavault.domain.deps import ConfigDep, CurrentPrincipal, StorageDep
 from mediavault.domain.media.schemas import MediaOut
 from mediavault.domain.shares.schemas import PublicCollection, PublicMedia, ShareCreate, ShareOut
-from mediavault.domain.shares.services import SharedCollection
+from mediavault.domain.shares.services import SharedCollection, ShareService
+from mediavault.http.content import content_response
 from mediavault.http.envelope import Envelope, PageParam, PerPageParam, envelope, paginated
 
-__all__ = ("PublicShareController", "ShareController")
+__all__ = ("PublicShareController", "ShareController", "ShareServiceDep")
+
+ShareServiceDep = NamedDependency[ShareService]
+"""``mediavault_share_service``."""
 
 SharePassword = Annotated[
     str | None,
@@ -37,10 +41,11 @@ class ShareController(Controller):
         data: JSONBody[ShareCreate],
         mediavault_principal: CurrentPrincipal,
         mediavault_share_service: ShareServiceDep,
+        mediavault_config: ConfigDep,
     ) -> Response[Envelope[ShareOut]]:
         """Create a link to ``media_id`` or ``collection_id`` (201). ``token``/``url`` are shown only here."""
         share, token = await mediavault_share_service.create(mediavault_principal, data)
-        return envelope(request, ShareOut.of(share, mediavault_share_service.prefix, token), HTTP_201_CREATED)
+        return envelope(request, ShareOut.of(share, mediavault_config.path_prefix, token), HTTP_201_CREATED)
 
     @get("/")
     async def list_shares(
@@ -48,12 +53,13 @@ class ShareController(Controller):
         request: Request[Any, Any, Any],
         mediavault_principal: CurrentPrincipal,
         mediavault_share_service: ShareServiceDep,
+        mediavault_config: ConfigDep,
         page: PageParam = 1,
         per_page: PerPageParam = 20,
     ) -> Response[Envelope[list[ShareOut]]]:
         """The caller's links, newest first, paginated (``token`` and ``url`` are ``null``: only hashes are kept)."""
         rows, total = await mediavault_share_service.list_page(mediavault_principal, page=page, per_page=per_page)
-        prefix = mediavault_share_service.prefix
+        prefix = mediavault_config.path_prefix
         items = [ShareOut.of(s, prefix) for s in rows]
         return paginated(request, items, total=total, page=page, per_page=per_page, path="/shares")
 
@@ -78,6 +84,7 @@ class PublicShareController(Controller):
         request: Request[Any, Any, Any],
         token: FromPath[str],
         mediavault_share_service: ShareServiceDep,
+        mediavault_config: ConfigDep,
         x_share_password: SharePassword = None,
         page: PageParam = 1,
         per_page: PerPageParam = 20,
@@ -85,14 +92,12 @@ class PublicShareController(Controller):
         """A media link: ``{"type": "media", "media"}``. A collection link: ``{"type": "collection", "collection",
         "media": [...]}`` with ``meta.pagination`` for the media (newest first). Expired/deleted → 404; missing or
         wrong ``X-Share-Password`` → 401."""
-        service = mediavault_share_service
-        shared = await service.view(token, x_share_password, page=page, per_page=per_page)
-        base = f"{service.prefix}/s/{token}"
+        shared = await mediavault_share_service.view(token, x_share_password, page=page, per_page=per_page)
+        prefix = mediavault_config.path_prefix
+        base = f"{prefix}/s/{token}"
         if not isinstance(shared, SharedCollection):
-            return envelope(
-                request, PublicMedia(media=MediaOut.of(shared, service.prefix, content_url=f"{base}/content"))
-            )
-        items = [MediaOut.of(m, service.prefix, content_url=f"{base}/media/{m.id}/content") for m in shared.media]
+            return envelope(request, PublicMedia(media=MediaOut.of(shared, prefix, content_url=f"{base}/content")))
+        items = [MediaOut.of(m, prefix, content_url=f"{base}/media/{m.id}/content") for m in shared.media]
         data = PublicCollection(collection=CollectionOut.of(shared.collection, shared.media_count), media=items)
         return paginated(
             request, items, total=shared.total, page=page, per_page=per_page, path=f"/s/{token}", data=data
@@ -104,13 +109,15 @@ class PublicShareController(Controller):
         request: Request[Any, Any, Any],
         token: FromPath[str],
         mediavault_share_service: ShareServiceDep,
+        mediavault_storage: StorageDep,
         x_share_password: SharePassword = None,
     ) -> Response[bytes]:
         """The bytes of a media link, with the download rules of ``/media/{id}/content``; images without their
         metadata (``share_strip_metadata``). ``allow_download`` false → 403."""
-        service = mediavault_share_service
-        media = await service.download(token, x_share_password)
-        return await serve_media(request, service.runtime.storage, media, *await service.served_file(media))
+        file = await mediavault_share_service.content(token, x_share_password)
+        return await content_response(
+            method=request.method, headers=request.headers, storage=mediavault_storage, file=file
+        )
 
     @route("/{token:str}/media/{media_id:str}/content", http_method=["GET", "HEAD"], opt={"public": True})
     async def share_member_content(
@@ -119,9 +126,11 @@ class PublicShareController(Controller):
         token: FromPath[str],
         media_id: FromPath[str],
         mediavault_share_service: ShareServiceDep,
+        mediavault_storage: StorageDep,
         x_share_password: SharePassword = None,
     ) -> Response[bytes]:
         """The bytes of one member of a collection link (a non-member → 404), same rules as above."""
-        service = mediavault_share_service
-        media = await service.download(token, x_share_password, media_id)
-        return await serve_media(request, service.runtime.storage, media, *await service.served_file(media))
+        file = await mediavault_share_service.content(token, x_share_password, media_id)
+        return await content_response(
+            method=request.method, headers=request.headers, storage=mediavault_storage, file=file
+        )

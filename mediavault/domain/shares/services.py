@@ -10,23 +10,27 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mediavault.auth.passwords import PasswordHasher
 from mediavault.auth.providers import Principal
 from mediavault.db.blobs import BlobRepository
 from mediavault.db.models import Collection, Media, MediaVariant, Share, utcnow
+from mediavault.db.query import MediaQuery
 from mediavault.db.repositories import CollectionRepository, MediaRepository, ShareRepository
-from mediavault.domain.media.query import MediaQuery
+from mediavault.domain.media.services import stored_file
 from mediavault.domain.ownership import get_owned, parse_id
 from mediavault.domain.shares.schemas import ShareCreate
 from mediavault.errors import Forbidden, NotFound, Unauthorized, ValidationError
+from mediavault.events import EventPublisher
 from mediavault.http.envelope import utc_timestamp
 from mediavault.processing.base import ProcessingError
 from mediavault.processing.images import is_raster
-from mediavault.runtime import VaultRuntime
+from mediavault.storage.base import StoredFile
 
 __all__ = ("SharedCollection", "ShareService", "token_hash")
 
@@ -49,15 +53,34 @@ class SharedCollection:
 
 
 class ShareService:
-    """Share links: the owner's side (create, list, delete) and the public side (open, view, download)."""
+    """Share links: the owner's side (create, list, delete) and the public side (open, view, download).
 
-    def __init__(self, session: AsyncSession, runtime: VaultRuntime) -> None:
+    Args:
+        session: the request's database session (the service commits it).
+        passwords: the Argon2id hasher (link passwords).
+        events: the outbox publisher.
+        share_copy: makes (or finds) the metadata-free ``share`` variant of an image
+            (:meth:`~mediavault.processing.worker.ProcessingWorker.share_copy`).
+        strip_metadata: serve images without their metadata (``config.share_strip_metadata``).
+    """
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        passwords: PasswordHasher,
+        events: EventPublisher,
+        share_copy: Callable[[Media], Awaitable[MediaVariant]],
+        strip_metadata: bool,
+    ) -> None:
         self.session = session
-        self.runtime = runtime
+        self.passwords = passwords
+        self.events = events
+        self.share_copy = share_copy
+        self.strip_metadata = strip_metadata
         self.shares = ShareRepository(session=session)
         self.collections = CollectionRepository(session=session)
         self.media = MediaRepository(session=session)
-        self.prefix = runtime.config.path_prefix
 
     async def create(self, principal: Principal, data: ShareCreate) -> tuple[Share, str]:
         """Create a link to one of the principal's media or collections; emits ``share.created``.
@@ -87,10 +110,10 @@ class ShareService:
         if data.expires_in is not None:
             share.expires_at = utcnow() + dt.timedelta(seconds=data.expires_in)
         if data.password is not None:
-            share.password_hash = await self.runtime.passwords.hash(data.password)
+            share.password_hash = await self.passwords.hash(data.password)
         self.session.add(share)
         await self.session.flush()
-        self.runtime.events.publish(self.session, "share.created", self._event_data(share), user_id=principal.user_id)
+        self.events.publish(self.session, "share.created", self._event_data(share), user_id=principal.user_id)
         await self.session.commit()
         return share, token
 
@@ -121,7 +144,7 @@ class ShareService:
         if share.password_hash is not None:
             if not password:
                 raise Unauthorized("This share link needs a password in the X-Share-Password header")
-            if not await self.runtime.passwords.verify(share.password_hash, password):
+            if not await self.passwords.verify(share.password_hash, password):
                 raise Unauthorized("Wrong share link password")
         return share
 
@@ -144,7 +167,7 @@ class ShareService:
         items, total = await self.media.page_for(share.owner_id, query, collection_id=collection.id)
         return SharedCollection(collection=collection, media_count=count, media=items, total=total)
 
-    async def download(self, token: str, password: str | None, media_id: str | None = None) -> Media:
+    async def _downloadable(self, token: str, password: str | None, media_id: str | None = None) -> Media:
         """The media whose bytes a content link may serve.
 
         Args:
@@ -170,7 +193,16 @@ class ShareService:
             raise NotFound("Media not found")
         return await self._media_of(share, member)
 
-    async def served_file(self, media: Media) -> tuple[str, MediaVariant | None]:
+    async def content(self, token: str, password: str | None, media_id: str | None = None) -> StoredFile:
+        """What a content link serves: a media link's media, or a collection link's member ``media_id``, to download.
+
+        Raises:
+            NotFound, Unauthorized, Forbidden: as :meth:`_downloadable` and :meth:`_served_file`.
+        """
+        media = await self._downloadable(token, password, media_id)
+        return stored_file(media, *await self._served_file(media))
+
+    async def _served_file(self, media: Media) -> tuple[str, MediaVariant | None]:
         """What a share link serves for ``media``: ``(storage key, variant)``. An image, when
         ``share_strip_metadata`` is on, is served as its ``share`` variant (no EXIF/GPS, XMP, text chunks), made on
         the spot if processing has not made it yet, so a link never hands out the original; anything else
@@ -179,9 +211,9 @@ class ShareService:
         Raises:
             Forbidden: the image cannot be served without its metadata (malformed, or too large to rewrite).
         """
-        if self.runtime.config.share_strip_metadata and is_raster(media.kind, media.content_type):
+        if self.strip_metadata and is_raster(media.kind, media.content_type):
             try:
-                variant = await self.runtime.processing.share_copy(media)
+                variant = await self.share_copy(media)
             except ProcessingError as exc:
                 raise Forbidden(f"This image cannot be shared without its metadata: {exc}") from exc
             return variant.storage_key, variant

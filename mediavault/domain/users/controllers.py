@@ -5,13 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, patch
+from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from mediavault.domain.deps import CurrentPrincipal, UserServiceDep
+from mediavault.domain.deps import CurrentPrincipal
 from mediavault.domain.users.schemas import UserOut, UserUpdate
+from mediavault.domain.users.services import UserService
 from mediavault.http.envelope import Envelope, envelope
 
-__all__ = ("UserController",)
+__all__ = ("UserController", "UserServiceDep")
+
+UserServiceDep = NamedDependency[UserService]
+"""``mediavault_user_service``."""
 
 
 class UserController(Controller):

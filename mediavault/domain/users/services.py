@@ -6,22 +6,30 @@ import msgspec
 from advanced_alchemy.exceptions import DuplicateKeyError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mediavault.auth.passwords import PasswordHasher
 from mediavault.auth.providers import Principal
 from mediavault.db.models import User
 from mediavault.db.repositories import TokenFamilyRepository, UserRepository
+from mediavault.domain.auth.services import LoginsRevoked
 from mediavault.domain.users.schemas import UserUpdate
 from mediavault.errors import Conflict, Unauthorized, ValidationError
-from mediavault.runtime import VaultRuntime
 
 __all__ = ("UserService",)
 
 
 class UserService:
-    """Read and change the principal's own user."""
+    """Read and change the principal's own user.
 
-    def __init__(self, session: AsyncSession, runtime: VaultRuntime) -> None:
+    Args:
+        session: the request's database session (the service commits it).
+        passwords: the Argon2id hasher.
+        logins_revoked: called with the user's id after a password change ended their other logins.
+    """
+
+    def __init__(self, session: AsyncSession, *, passwords: PasswordHasher, logins_revoked: LoginsRevoked) -> None:
         self.session = session
-        self.runtime = runtime
+        self.passwords = passwords
+        self.logins_revoked = logins_revoked
         self.users = UserRepository(session=session)
 
     async def me(self, principal: Principal) -> User:
@@ -48,9 +56,9 @@ class UserService:
         if data.password is not msgspec.UNSET:
             if data.current_password is msgspec.UNSET:
                 raise ValidationError.for_field("current_password", "is required to change the password")
-            if not await self.runtime.passwords.verify(user.password_hash, data.current_password):
+            if not await self.passwords.verify(user.password_hash, data.current_password):
                 raise ValidationError.for_field("current_password", "is incorrect")
-            user.password_hash = await self.runtime.passwords.hash(data.password)
+            user.password_hash = await self.passwords.hash(data.password)
             await TokenFamilyRepository(session=self.session).revoke_all_for_user(user.id, keep=principal.family_id)
         if data.email is not msgspec.UNSET:
             email = data.email.strip().lower()
@@ -66,5 +74,5 @@ class UserService:
             raise Conflict("Email is already registered") from exc
         await self.session.commit()
         if data.password is not msgspec.UNSET:
-            self.runtime.realtime.logins_revoked(user.id)  # the other logins' realtime sockets close
+            self.logins_revoked(user.id)  # the other logins' realtime sockets close
         return user

@@ -5,14 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from mediavault.domain.deps import CurrentPrincipal, WebhookServiceDep
+from mediavault.domain.deps import CurrentPrincipal
 from mediavault.domain.webhooks.schemas import DeliveryOut, WebhookCreate, WebhookCreated, WebhookOut, WebhookUpdate
+from mediavault.domain.webhooks.services import WebhookService
 from mediavault.http.envelope import Envelope, PageParam, PerPageParam, envelope, paginated
 
-__all__ = ("WebhookController",)
+__all__ = ("WebhookController", "WebhookServiceDep")
+
+WebhookServiceDep = NamedDependency[WebhookService]
+"""``mediavault_webhook_service``."""
 
 
 class WebhookController(Controller):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Awaitable, Callable
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +14,6 @@ from mediavault.db.webhooks import DeliveryRepository, WebhookRepository
 from mediavault.domain.ownership import get_owned
 from mediavault.errors import ValidationError
 from mediavault.events import EVENT_NAMES
-from mediavault.runtime import VaultRuntime
 from mediavault.webhooks.guard import TargetRefused
 from mediavault.webhooks.signing import new_secret
 
@@ -34,18 +34,24 @@ def check_events(names: list[str]) -> list[str]:
 
 
 class WebhookService:
-    """The principal's webhook endpoints, for one request's session."""
+    """The principal's webhook endpoints, for one request's session.
 
-    def __init__(self, session: AsyncSession, runtime: VaultRuntime) -> None:
+    Args:
+        session: the request's database session (the service commits it).
+        check_url: refuses a target URL with :class:`~mediavault.webhooks.guard.TargetRefused` (no transport
+            for it, or the SSRF guard; :meth:`~mediavault.webhooks.worker.WebhookWorker.check_url`).
+    """
+
+    def __init__(self, session: AsyncSession, *, check_url: Callable[[str], Awaitable[None]]) -> None:
         self.session = session
-        self.runtime = runtime
+        self.check_url = check_url
         self.webhooks = WebhookRepository(session=session)
         self.deliveries = DeliveryRepository(session=session)
 
     async def _check_url(self, url: str) -> str:
         url = url.strip()
         try:
-            await self.runtime.webhooks.check_url(url)
+            await self.check_url(url)
         except TargetRefused as exc:
             raise ValidationError.for_field("url", str(exc)) from exc
         return url
