@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +31,7 @@ ETAG = f'"{SHA}"'
 LAST_MODIFIED = datetime(2024, 5, 17, 12, 30, 45, 654321, tzinfo=UTC)
 LM_HEADER = "Fri, 17 May 2024 12:30:45 GMT"
 KEY = "media/owner/file"
+FILE = StoredFile(KEY, len(DATA), SHA, "image/png", "photo.png", LAST_MODIFIED)
 
 
 class Meta:
@@ -77,14 +79,7 @@ def app(storage: FsspecStorage, meta: type[Meta]) -> Litestar:
             method=request.method,
             headers=request.headers,
             storage=storage,
-            file=StoredFile(
-                key=meta.key,
-                size=meta.size,
-                checksum_sha256=meta.sha,
-                content_type=meta.content_type,
-                filename=meta.filename,
-                last_modified=LAST_MODIFIED,
-            ),
+            file=StoredFile(meta.key, meta.size, meta.sha, meta.content_type, meta.filename, LAST_MODIFIED),
         )
 
     return Litestar(route_handlers=[serve])
@@ -295,20 +290,15 @@ def test_if_none_match_repeated_lines(app: Litestar) -> None:
 # --- 416 --------------------------------------------------------------------------------------------------------
 
 
-def _call(storage: FsspecStorage, *, method: str = "GET", size: int = len(DATA), **headers: str) -> Response:
+def _call(
+    storage: FsspecStorage, *, method: str = "GET", size: int = len(DATA), key: str = KEY, **headers: str
+) -> Response:
     return asyncio.run(
         content_response(
             method=method,
             headers={k.replace("_", "-").lower(): v for k, v in headers.items()},
             storage=storage,
-            file=StoredFile(
-                key=KEY,
-                size=size,
-                checksum_sha256=SHA,
-                content_type="image/png",
-                filename="photo.png",
-                last_modified=LAST_MODIFIED,
-            ),
+            file=replace(FILE, size=size, key=key),
         )
     )
 
@@ -331,60 +321,18 @@ def test_unsatisfiable_with_stale_if_range_is_200(storage: FsspecStorage) -> Non
 
 
 def test_plain_dict_headers_any_case(storage: FsspecStorage) -> None:
-    resp = asyncio.run(
-        content_response(
-            method="GET",
-            headers={"Range": "bytes=0-1"},
-            storage=storage,
-            file=StoredFile(
-                key=KEY,
-                size=len(DATA),
-                checksum_sha256=SHA,
-                content_type="image/png",
-                filename="x.png",
-                last_modified=LAST_MODIFIED,
-            ),
-        )
-    )
+    resp = asyncio.run(content_response(method="GET", headers={"Range": "bytes=0-1"}, storage=storage, file=FILE))
     assert resp.status_code == 206
 
 
 def test_invalid_key_raises_before_streaming(storage: FsspecStorage) -> None:
     with pytest.raises(ValueError):
-        asyncio.run(
-            content_response(
-                method="GET",
-                headers={},
-                storage=storage,
-                file=StoredFile(
-                    key="../etc/passwd",
-                    size=1,
-                    checksum_sha256=SHA,
-                    content_type="image/png",
-                    filename="x.png",
-                    last_modified=LAST_MODIFIED,
-                ),
-            )
-        )
+        _call(storage, key="../etc/passwd", size=1)
 
 
 def test_missing_object_fails_before_the_response_starts(storage: FsspecStorage) -> None:
     with pytest.raises(FileNotFoundError):
-        asyncio.run(
-            content_response(
-                method="GET",
-                headers={},
-                storage=storage,
-                file=StoredFile(
-                    key="media/nobody/missing",
-                    size=10,
-                    checksum_sha256=SHA,
-                    content_type="image/png",
-                    filename="x.png",
-                    last_modified=LAST_MODIFIED,
-                ),
-            )
-        )
+        _call(storage, key="media/nobody/missing", size=10)
 
 
 # --- disposition and active types -------------------------------------------------------------------------------
