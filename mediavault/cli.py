@@ -1,5 +1,6 @@
-"""Command line: ``mediavault serve|migrate|worker`` and ``litestar mediavault migrate`` for host apps; the commands
-for people (``login``, ``logout``, ``upload``, ``download``, ``users create``) live in :mod:`mediavault.commands`."""
+"""Command line: ``mediavault serve|migrate|worker``; the commands for people (``login``, ``logout``, ``upload``,
+``download``, ``users create``) live in :mod:`mediavault.commands`, and ``litestar mediavault migrate`` for host apps
+in :mod:`mediavault.plugin`."""
 
 from __future__ import annotations
 
@@ -9,14 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import click
-from litestar import Litestar
-from litestar.cli._utils import LitestarGroup
 
 from mediavault.commands.session import login_command, logout_command
 from mediavault.commands.transfer import download_command, upload_command
 from mediavault.commands.users import users_group
+from mediavault.db.engine import run_migrations
 
-__all__ = ("litestar_group", "main")
+__all__ = ("main",)
 
 
 @click.group()
@@ -56,7 +56,7 @@ def serve(host: str, port: int, data_dir: Path, workers: int) -> None:
     if workers > 1 and (problems := multiprocess_problems(config)):
         raise click.UsageError(f"--workers {workers} needs state shared by every process: " + "; ".join(problems))
     if config.auto_migrate:
-        _migrate(config)  # once, before any worker starts
+        run_migrations(config.database_url)  # once, before any worker starts
     os.environ["MEDIAVAULT_AUTO_MIGRATE"] = "false"
     options: dict[str, Any] = dict(
         app="mediavault.server:create_app",
@@ -84,7 +84,7 @@ def migrate_command(data_dir: Path) -> None:
     """Apply the vault's database migrations (settings from MEDIAVAULT_* variables)."""
     from mediavault.server import load_config
 
-    _migrate(load_config(data_dir))
+    run_migrations(load_config(data_dir).database_url)
     click.echo("migrations applied")
 
 
@@ -102,7 +102,7 @@ def worker_command(data_dir: Path) -> None:
 
     config = load_config(data_dir)
     if config.auto_migrate:
-        _migrate(config)
+        run_migrations(config.database_url)
     asyncio.run(_run_worker(config))
 
 
@@ -125,37 +125,3 @@ async def _run_worker(config: object) -> None:
         await runtime.processing.stop()
         await runtime.webhooks.stop()
         await runtime.dispose()
-
-
-def _migrate(config: object) -> None:
-    from mediavault.runtime import VaultRuntime
-
-    runtime = VaultRuntime(config)  # type: ignore[arg-type]
-
-    async def run() -> None:
-        try:
-            await runtime.migrate()
-        finally:
-            await runtime.dispose()
-
-    asyncio.run(run())
-
-
-# LitestarGroup injects ``app`` into its commands, loading the app itself when the CLI only holds the lazy loader
-# in ``ctx.obj`` (reading ``ctx.obj.app`` directly breaks on a second in-process invocation of the CLI).
-@click.group("mediavault", cls=LitestarGroup)
-def litestar_group() -> None:
-    """Media Vault commands for the host app, e.g. 'litestar mediavault migrate'."""
-
-
-@litestar_group.command("migrate")
-def litestar_migrate(app: Litestar) -> None:
-    """Apply the migrations of every MediaVault plugin of the app."""
-    from mediavault.plugin import MediaVault
-
-    vaults = [p for p in app.plugins if isinstance(p, MediaVault)]
-    for vault in vaults:
-        _migrate(vault.config)
-        click.echo(f"migrations applied for the vault at {vault.config.path_prefix or '/'}")
-    if not vaults:
-        raise click.ClickException("this app has no MediaVault plugin")

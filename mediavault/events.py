@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from mediavault.db.models import OutboxEvent, utcnow
-from mediavault.http.envelope import utc_timestamp
+from mediavault.meta import utc_timestamp
 
 __all__ = ("EVENT_NAMES", "Event", "EventListener", "EventPublisher")
 

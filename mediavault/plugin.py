@@ -13,6 +13,7 @@ from litestar.types import Message, Scope
 
 from mediavault.auth.guard import make_guard, provide_principal
 from mediavault.config import MediaVaultConfig
+from mediavault.db.engine import run_migrations
 from mediavault.domain.api_keys.controllers import ApiKeyController
 from mediavault.domain.api_keys.services import ApiKeyService
 from mediavault.domain.auth.controllers import AuthController
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from click import Group
     from litestar.config.app import AppConfig
 
-__all__ = ("MediaVault",)
+__all__ = ("MediaVault", "litestar_group")
 
 CONTROLLERS = (
     AuthController,
@@ -146,9 +147,7 @@ class MediaVault(InitPlugin, CLIPlugin):
 
     def on_cli_init(self, cli: Group) -> None:
         """Add ``litestar mediavault ...`` (e.g. ``litestar mediavault migrate``)."""
-        from mediavault.cli import litestar_group
-
-        cli.add_command(litestar_group)
+        cli.add_command(litestar_group())
 
     def _router(self) -> Router:
         runtime = self.runtime
@@ -202,3 +201,28 @@ class MediaVault(InitPlugin, CLIPlugin):
         if not any(k.lower() == REQUEST_ID_HEADER.encode() for k, _ in headers):
             headers.append((REQUEST_ID_HEADER.encode(), request_id(scope).encode("latin-1")))
         headers.extend(security_headers_for(headers))
+
+
+def litestar_group() -> Group:
+    """``litestar mediavault``: the vault's commands for a host app (``migrate``: every vault of the app)."""
+    import click
+    from litestar import Litestar
+    from litestar.cli._utils import LitestarGroup
+
+    # LitestarGroup injects ``app`` into its commands, loading the app itself when the CLI only holds the lazy loader
+    # in ``ctx.obj`` (reading ``ctx.obj.app`` directly breaks on a second in-process invocation of the CLI).
+    @click.group("mediavault", cls=LitestarGroup)
+    def group() -> None:
+        """Media Vault commands for the host app, e.g. 'litestar mediavault migrate'."""
+
+    @group.command("migrate")
+    def migrate(app: Litestar) -> None:
+        """Apply the migrations of every MediaVault plugin of the app."""
+        vaults = [p for p in app.plugins if isinstance(p, MediaVault)]
+        for vault in vaults:
+            run_migrations(vault.config.database_url)
+            click.echo(f"migrations applied for the vault at {vault.config.path_prefix or '/'}")
+        if not vaults:
+            raise click.ClickException("this app has no MediaVault plugin")
+
+    return group

@@ -20,7 +20,7 @@ from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 
 from mediavault.config import MediaVaultConfig
-from mediavault.http.envelope import VERSION
+from mediavault.meta import VERSION
 from mediavault.plugin import MediaVault
 
 __all__ = ("DEFAULT_DATA_DIR", "create_app", "load_config", "multiprocess_problems")

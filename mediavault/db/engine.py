@@ -8,6 +8,7 @@ in the same database is left alone.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import QueuePool
 
-__all__ = ("UNICODE_LOWER", "VERSION_TABLE", "create_engine", "migrate")
+__all__ = ("UNICODE_LOWER", "VERSION_TABLE", "create_engine", "migrate", "run_migrations")
 
 VERSION_TABLE = "mediavault_alembic_version"
 """Alembic version table of the vault's migrations."""
@@ -123,3 +124,17 @@ async def migrate(engine: AsyncEngine, revision: str = "heads") -> None:
         if conn.dialect.name == "postgresql":
             await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         await conn.run_sync(upgrade)
+
+
+def run_migrations(url: str) -> None:
+    """Upgrade the vault's tables at ``url`` to every head from synchronous code (the ``migrate`` commands, and
+    ``mediavault serve`` before its workers start), on an engine of its own that is disposed of afterwards."""
+
+    async def run() -> None:
+        engine = create_engine(url)
+        try:
+            await migrate(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())

@@ -12,10 +12,8 @@ Error (see :mod:`mediavault.http.errors`)::
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import uuid
-from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any, Generic, TypeVar
 from urllib.parse import urlencode
 
@@ -23,6 +21,8 @@ import msgspec
 from litestar import Request, Response
 from litestar.params import QueryParameter
 from litestar.types import Scope
+
+from mediavault.meta import VERSION, utc_timestamp
 
 __all__ = (
     "PageParam",
@@ -39,7 +39,6 @@ __all__ = (
     "envelope",
     "paginated",
     "request_id",
-    "utc_timestamp",
 )
 
 T = TypeVar("T")
@@ -52,17 +51,6 @@ PerPageParam = Annotated[int, QueryParameter(ge=1, le=100, description="Items pe
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _SCOPE_KEY = "mediavault.request_id"
-
-try:
-    VERSION = version("mediavault")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    VERSION = "0.0.0"
-
-
-def utc_timestamp(moment: dt.datetime | None = None) -> str:
-    """RFC 3339 UTC timestamp with a ``Z`` suffix, e.g. ``2026-11-29T10:00:00.123456Z``."""
-    moment = moment or dt.datetime.now(dt.UTC)
-    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def request_id(scope: Scope) -> str:

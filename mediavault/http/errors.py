@@ -21,7 +21,8 @@ from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import IntegrityError as ConstraintViolation
 
 from mediavault.errors import VaultError
-from mediavault.http.envelope import ErrorBody, ErrorDetailOut, ErrorEnvelope, ErrorMeta, request_id, utc_timestamp
+from mediavault.http.envelope import ErrorBody, ErrorDetailOut, ErrorEnvelope, ErrorMeta, request_id
+from mediavault.meta import utc_timestamp
 
 __all__ = ("app_level_handlers", "error_response", "exception_handlers")
 

@@ -40,7 +40,7 @@ from mediavault.config import MediaVaultConfig
 from mediavault.db.models import Webhook, WebhookDelivery, utcnow
 from mediavault.db.webhooks import ClaimedDelivery, DeliveryRepository, WebhookRepository
 from mediavault.events import EVENT_NAMES, Event
-from mediavault.http.envelope import VERSION
+from mediavault.meta import VERSION
 from mediavault.webhooks.guard import TargetRefused, check_target
 from mediavault.webhooks.signing import check_secret, signed_headers
 from mediavault.webhooks.transport import (

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from mediavault.http.envelope import VERSION
+from mediavault.meta import VERSION
 
 if TYPE_CHECKING:
     from tests.conftest import Account

@@ -19,12 +19,9 @@ from mediavault.domain.auth.schemas import LoginIn, RegisterIn, TokenPair
 from mediavault.errors import Conflict, Forbidden, Unauthorized
 from mediavault.events import EventPublisher
 
-__all__ = ("AuthService", "LoginThrottle", "LoginsRevoked")
+__all__ = ("AuthService", "LoginThrottle")
 
 _BAD_LOGIN = "Invalid email or password"
-
-LoginsRevoked = Callable[[uuid.UUID], None]
-"""Told the user whose logins were just revoked (the realtime hub closes their sockets at once)."""
 
 
 class LoginThrottle(Protocol):
@@ -46,7 +43,8 @@ class AuthService:
         tokens: the JWT issuer/verifier.
         events: the outbox publisher.
         throttle: the failed-login budgets.
-        logins_revoked: called with a user id after a logout or a refresh-token reuse revoked logins.
+        logins_revoked: called with a user id after a logout or a refresh-token reuse revoked logins (the realtime
+            hub closes their sockets at once).
         allow_registration: whether :meth:`register` is open (``config.allow_registration``).
     """
 
@@ -58,7 +56,7 @@ class AuthService:
         tokens: TokenService,
         events: EventPublisher,
         throttle: LoginThrottle,
-        logins_revoked: LoginsRevoked,
+        logins_revoked: Callable[[uuid.UUID], None],
         allow_registration: bool,
     ) -> None:
         self.session = session

@@ -27,7 +27,7 @@ from mediavault.domain.ownership import get_owned, parse_id
 from mediavault.domain.shares.schemas import ShareCreate
 from mediavault.errors import Forbidden, NotFound, Unauthorized, ValidationError
 from mediavault.events import EventPublisher
-from mediavault.http.envelope import utc_timestamp
+from mediavault.meta import utc_timestamp
 from mediavault.processing.base import ProcessingError
 from mediavault.processing.images import is_raster
 from mediavault.storage.base import StoredFile

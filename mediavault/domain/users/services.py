@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
+
 import msgspec
 from advanced_alchemy.exceptions import DuplicateKeyError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,7 +13,6 @@ from mediavault.auth.passwords import PasswordHasher
 from mediavault.auth.providers import Principal
 from mediavault.db.models import User
 from mediavault.db.repositories import TokenFamilyRepository, UserRepository
-from mediavault.domain.auth.services import LoginsRevoked
 from mediavault.domain.users.schemas import UserUpdate
 from mediavault.errors import Conflict, Unauthorized, ValidationError
 
@@ -26,7 +28,9 @@ class UserService:
         logins_revoked: called with the user's id after a password change ended their other logins.
     """
 
-    def __init__(self, session: AsyncSession, *, passwords: PasswordHasher, logins_revoked: LoginsRevoked) -> None:
+    def __init__(
+        self, session: AsyncSession, *, passwords: PasswordHasher, logins_revoked: Callable[[uuid.UUID], None]
+    ) -> None:
         self.session = session
         self.passwords = passwords
         self.logins_revoked = logins_revoked
