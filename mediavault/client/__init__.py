@@ -45,6 +45,8 @@ from mediavault.domain.collections.schemas import CollectionOut as Collection
 from mediavault.domain.media.schemas import MediaOut as Media
 from mediavault.domain.media.schemas import MediaProcessingOut as MediaProcessing
 from mediavault.domain.media.schemas import VariantOut as Variant
+from mediavault.domain.shares.schemas import SharedCollectionOut as SharedCollection
+from mediavault.domain.shares.schemas import SharedMediaOut as SharedMedia
 from mediavault.domain.shares.schemas import ShareOut as Share
 from mediavault.domain.system import Health
 from mediavault.domain.users.schemas import UserOut as User
@@ -91,6 +93,8 @@ __all__ = (
     "RangeNotSatisfiable",
     "RateLimited",
     "Share",
+    "SharedCollection",
+    "SharedMedia",
     "Source",
     "TokenPair",
     "Unauthorized",

@@ -22,7 +22,7 @@ from mediavault.domain.api_keys.schemas import ApiKeyCreated, ApiKeyOut
 from mediavault.domain.auth.schemas import TokenPair
 from mediavault.domain.collections.schemas import CollectionOut
 from mediavault.domain.media.schemas import MediaOut, MediaProcessingOut
-from mediavault.domain.shares.schemas import ShareOut
+from mediavault.domain.shares.schemas import SharedCollectionOut, SharedMediaOut, ShareOut
 from mediavault.domain.system import Health
 from mediavault.domain.users.schemas import UserOut
 from mediavault.domain.webhooks.schemas import DeliveryOut, WebhookCreated, WebhookOut
@@ -430,23 +430,25 @@ class OpenedShare(msgspec.Struct, kw_only=True):
 
     Attributes:
         type: ``"media"`` or ``"collection"``.
-        media: the shared :class:`Media` (a media link), else ``None``.
-        collection: the shared :class:`Collection` (a collection link), else ``None``.
+        media: the shared media (a media link), else ``None``: a :class:`SharedMedia`, the media object without
+            ``owner_id`` describing the file the link serves (its metadata-free copy).
+        collection: the shared collection (a collection link), else ``None``: a :class:`SharedCollection`, without
+            ``owner_id``.
         items: one page of the collection's media (empty for a media link); their ``content_url`` is the link's.
         pagination: that page's pagination (``None`` for a media link).
     """
 
     type: Literal["media", "collection"]
-    media: MediaOut | None = None
-    collection: CollectionOut | None = None
-    items: list[MediaOut] = []
+    media: SharedMediaOut | None = None
+    collection: SharedCollectionOut | None = None
+    items: list[SharedMediaOut] = []
     pagination: Pagination | None = None
 
 
 class _PublicShare(msgspec.Struct):
     type: Literal["media", "collection"]
-    media: MediaOut | list[MediaOut]
-    collection: CollectionOut | None = None
+    media: SharedMediaOut | list[SharedMediaOut]
+    collection: SharedCollectionOut | None = None
 
 
 class _PublicMeta(msgspec.Struct):

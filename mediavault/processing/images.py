@@ -118,8 +118,8 @@ class ThumbnailProcessor:
         self.max_pixels = config.max_image_pixels
 
     def accepts(self, media: MediaSource) -> bool:
-        """Raster images, when sizes are configured."""
-        return is_raster(media.kind, media.content_type) and bool(self.sizes)
+        """Images the vault decodes (:mod:`~mediavault.processing.formats`), when sizes are configured."""
+        return bool(self.sizes and pillow_formats(media.content_type))
 
     def process(self, media: MediaSource) -> ProcessingResult:
         """Decode, orient and resize.
@@ -157,7 +157,8 @@ class ThumbnailProcessor:
 
 class ShareCopyProcessor:
     """``share``: the ``share`` variant, the image without its metadata (:func:`~mediavault.processing.strip.
-    strip_metadata`), served by share links when ``config.share_strip_metadata`` is on."""
+    strip_metadata`), served by share links when ``config.share_strip_metadata`` is on. An image that carries no
+    metadata is served as it is: no copy is stored, ``info`` says ``{"unchanged": true}``."""
 
     name = "share"
 
@@ -175,10 +176,12 @@ class ShareCopyProcessor:
         Raises:
             ProcessingError: larger than :data:`~mediavault.processing.strip.MAX_STRIP_BYTES`, or malformed.
         """
-        return ProcessingResult(variants=[self.make(media)])
+        variant = self.make(media)
+        return ProcessingResult(info={"unchanged": True}) if variant is None else ProcessingResult(variants=[variant])
 
-    def make(self, media: MediaSource) -> Variant:
-        """The ``share`` variant of ``media`` (blocking; also used on a share download that comes before processing).
+    def make(self, media: MediaSource) -> Variant | None:
+        """The ``share`` variant of ``media`` (blocking; also used on a share download that comes before
+        processing), with its dimensions; ``None`` when it would be the very same bytes (nothing to strip).
 
         Raises:
             ProcessingError: as :meth:`process`.
@@ -193,7 +196,16 @@ class ShareCopyProcessor:
             stripped, content_type = strip_metadata(data, media.content_type, max_pixels=self.max_pixels)
         except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
             raise ProcessingError(f"could not remove the metadata: {exc}") from exc
-        return Variant("share", content_type, stripped)
+        if stripped == data:
+            return None
+        width: int | None = None
+        height: int | None = None
+        try:
+            with Image.open(io.BytesIO(stripped), formats=pillow_formats(content_type)) as image:
+                width, height = image.size
+        except Exception:  # e.g. a file that only starts like an image: served as far as it goes, size unknown
+            pass
+        return Variant("share", content_type, stripped, width, height)
 
 
 def _text(value: Any) -> str | None:

@@ -92,7 +92,7 @@ class ProcessingWorker:
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._inflight: dict[asyncio.Task[None], ClaimedItem] = {}
-        self._share_copies: dict[uuid.UUID, asyncio.Task[MediaVariant]] = {}
+        self._share_copies: dict[uuid.UUID, asyncio.Task[MediaVariant | None]] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -218,11 +218,14 @@ class ProcessingWorker:
             config=self.config,
         )
 
-    def owed(self, media: Media) -> bool:
-        """Whether any processor accepts ``media`` (asked at upload: an item no processor wants is recorded
-        ``done`` at once and costs the worker nothing). A processor whose ``accepts`` raises counts as accepting."""
+    def owed(self, media: Media, name: str | None = None) -> bool:
+        """Whether any processor (or the one called ``name``) accepts ``media`` (asked at upload: an item no
+        processor wants is recorded ``done`` at once and costs the worker nothing; and by ``/thumbnail``, to tell
+        "not yet" from "never"). A processor whose ``accepts`` raises counts as accepting."""
         source = self._source(media, media.storage_key)
         for processor in self.processors:
+            if name is not None and processor.name != name:
+                continue
             try:
                 if processor.accepts(source):
                     return True
@@ -317,18 +320,23 @@ class ProcessingWorker:
 
     # ------------------------------------------------------------------ on demand
 
-    async def share_copy(self, media: Media) -> MediaVariant:
-        """The ``share`` variant of ``media`` (the image without metadata), made now if processing has not made it
-        yet, so a share link never serves the original. Concurrent calls for one item in this process share one
+    async def share_copy(self, media: Media) -> MediaVariant | None:
+        """The ``share`` variant of ``media`` (its bytes without metadata), made now if processing has not made it
+        yet, so a share link never serves the original; ``None`` when the item's own bytes carry no metadata (they
+        are served as they are, and no copy is stored). Concurrent calls for one item in this process share one
         computation.
 
         Raises:
-            ProcessingError: the image cannot be stripped (malformed, too large).
+            ProcessingError: the item cannot be stripped (malformed, too large, a format the vault does not decode).
         """
         async with self.session_factory() as session:
-            existing = await ProcessingRepository(session).variant(media.id, "share")
+            repo = ProcessingRepository(session)
+            existing = await repo.variant(media.id, "share")
             if existing is not None:
                 return existing
+            state = await repo.state(media.id)
+            if state is not None and state.info.get("share", {}).get("unchanged"):
+                return None
             source = await self.source(session, media)
         task = self._share_copies.get(media.id)
         if task is None:  # its own task: a request that goes away does not cancel the copy others wait for
@@ -337,10 +345,12 @@ class ProcessingWorker:
             task.add_done_callback(lambda _: self._share_copies.pop(media.id, None))
         return await asyncio.shield(task)
 
-    async def _make_share_copy(self, media: Media, source: MediaSource) -> MediaVariant:
+    async def _make_share_copy(self, media: Media, source: MediaSource) -> MediaVariant | None:
         result = await self.run(self.share_processor, source)
         variants = [v for v in result.variants if v.name == "share"]
         if not variants:
+            if result.info.get("unchanged"):
+                return None
             raise ProcessingError("no share copy was made")
         [row] = await self._store(media, variants)
         async with self.session_factory() as session:

@@ -23,7 +23,7 @@ from mediavault.processing import MediaSource, ProcessingError, ProcessingResult
 from tests.api._checks import concurrently, error, processed, success
 from tests.backends import query, stored_objects
 from tests.conftest import PREFIX, Account, make_config
-from tests.files import make_jpeg, make_pdf, make_photo, make_png_bomb, make_png_with_text
+from tests.files import make_jpeg, make_pdf, make_photo, make_png, make_png_bomb, make_png_with_text
 
 PARIS = (48.8584, 2.2945)
 SIZES = (32, 64)
@@ -114,7 +114,8 @@ def test_thumbnail_size_must_be_a_configured_one(owner: Account) -> None:
 def test_no_thumbnail_for_documents_nor_for_others(owner: Account, vault: TestClient[Litestar]) -> None:
     pdf = owner.upload(make_pdf(), "doc.pdf")
     assert processed(owner, pdf["id"])["variants"] == []
-    error(owner.client.get(f"{PREFIX}/media/{pdf['id']}/thumbnail", headers=owner.headers), 404, "not_found")
+    never = error(owner.client.get(f"{PREFIX}/media/{pdf['id']}/thumbnail", headers=owner.headers), 404, "not_found")
+    assert never["message"] == "This media type has no thumbnails"  # not "(yet)": none will ever be made
     photo = owner.upload(make_jpeg(), "mine.jpg")
     processed(owner, photo["id"])
     stranger = Account(vault, "stranger@example.com")
@@ -139,6 +140,19 @@ def test_share_download_has_no_gps_nor_camera_and_keeps_the_orientation(owner: A
     assert shared.headers["etag"] == f'"{hashlib.sha256(shared.content).hexdigest()}"' != original.headers["etag"]
 
 
+def test_share_copies_have_dimensions_and_are_not_stored_twice(owner: Account) -> None:
+    photo = owner.upload(make_photo(gps=PARIS), "gps.jpg")
+    [share] = [v for v in processed(owner, photo["id"])["variants"] if v["name"] == "share"]
+    assert (share["width"], share["height"]) == (120, 80)
+    plain = make_png()  # no metadata at all: its share copy would be the same bytes
+    media = owner.upload(plain, "plain.png")
+    state = processed(owner, media["id"])
+    assert [v["name"] for v in state["variants"]] == ["thumb-32", "thumb-64"]
+    assert state["metadata"]["share"] == {"unchanged": True}
+    shared = share_content(owner, media["id"])
+    assert shared.content == plain and shared.headers["etag"] == f'"{media["checksum_sha256"]}"'
+
+
 def test_png_alpha_survives_and_text_chunks_do_not(owner: Account) -> None:
     media = owner.upload(make_png_with_text(), "alpha.png")
     state = processed(owner, media["id"])
@@ -158,7 +172,7 @@ def test_decompression_bomb_keeps_its_upload_and_gets_no_thumbnail(owner: Accoun
     state = processed(owner, media["id"])
     assert state["status"] == "done"
     assert "too large" in state["errors"]["thumbnails"] or "limit" in state["errors"]["thumbnails"]
-    assert [v["name"] for v in state["variants"]] == ["share"]
+    assert state["variants"] == [] and state["metadata"]["share"] == {"unchanged": True}  # no metadata to strip
     error(owner.client.get(f"{PREFIX}/media/{media['id']}/thumbnail", headers=owner.headers), 404, "not_found")
     assert owner.client.get(f"{PREFIX}/media/{media['id']}/content", headers=owner.headers).content == bomb
 
@@ -233,7 +247,10 @@ def test_only_allowlisted_formats_are_decoded(owner: Account, fmt: str, content_
     assert (media["width"], media["height"]) == (None, None)  # not even its header was parsed
     state = processed(owner, media["id"])
     assert state["metadata"] == {} and state["variants"] == []
-    assert "not decoded" in state["errors"]["thumbnails"] and content_type in state["errors"]["thumbnails"]
+    reason = f"{content_type} images are not decoded (see docs/processing.md)"
+    assert state["errors"] == {"image": reason, "share": reason}  # no thumbnails are even tried
+    never = error(owner.client.get(f"{PREFIX}/media/{media['id']}/thumbnail", headers=owner.headers), 404, "not_found")
+    assert never["message"] == "This media type has no thumbnails"
     refused = error(share_content(owner, media["id"]), 403, "forbidden")  # cannot be shown without metadata
     assert "metadata" in refused["message"]
 
@@ -333,7 +350,8 @@ def test_plugin_processors_run_fail_alone_and_replace_builtins(tmp_path: Path) -
         assert "hidden" not in client.get(f"{PREFIX}/media/{pdf['id']}/metadata", headers=owner.headers).text
         photo = owner.upload(make_jpeg(), "photo.jpg")
         state = processed(owner, photo["id"])
-        assert "image" in state["metadata"] and [v["name"] for v in state["variants"]] == ["share"]
+        assert "image" in state["metadata"] and state["variants"] == []  # no thumbnails; a share copy is not needed
+        assert state["metadata"]["share"] == {"unchanged": True}
 
 
 def test_deleting_media_deletes_its_variants(tmp_path: Path) -> None:

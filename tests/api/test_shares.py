@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import time
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from PIL import Image
 from sqlalchemy import select
 
 from mediavault import MediaVault, MediaVaultConfig
@@ -19,7 +21,7 @@ from mediavault.db.models import OutboxEvent
 from tests.api._checks import error, fields, success
 from tests.backends import query, snapshot
 from tests.conftest import PREFIX, Account, make_config
-from tests.files import make_jpeg, make_png
+from tests.files import make_jpeg, make_photo, make_png
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 SHARE_FIELDS = {
@@ -183,7 +185,9 @@ def test_open_media_share_without_auth(shared_client: TestClient[Litestar], shar
     share = _share(shared_alice, media_id=media["id"])
     data = success(_open(shared_client, share["token"]))
     assert set(data) == {"type", "media"} and data["type"] == "media"
+    # a JPEG without metadata is served as it is: the link's media object is the owner's, less the owner
     expected = {**media, "content_url": f"{PREFIX}/s/{share['token']}/content"}
+    del expected["owner_id"]
     assert data["media"] == expected
     body = _open(shared_client, share["token"]).text
     assert shared_alice.email not in body and "storage_key" not in body and "media/" + shared_alice.id not in body
@@ -205,6 +209,57 @@ def test_open_media_share_without_auth(shared_client: TestClient[Litestar], shar
     assert head.status_code == 200 and head.content == b"" and head.headers["content-length"] == str(len(jpeg))
     # a media link has no members
     error(_open(shared_client, share["token"], f"/media/{media['id']}/content"), 404, "not_found")
+
+
+def test_public_objects_say_nothing_of_the_owner_nor_of_the_original(
+    shared_client: TestClient[Litestar], shared_alice: Account
+) -> None:
+    """The contract's Sharing section: no ``owner_id``, the sanitised filename only, ``size``/``checksum_sha256``
+    of the bytes the link serves (the metadata-free copy), and ``Content-Disposition`` with that filename."""
+    photo = make_photo(gps=(48.8584, 2.2945), camera=("Canon", "EOS R5"))
+    media = shared_alice.upload(photo, "../home/IMG_0001.jpg")
+    assert media["filename"] == "IMG_0001.jpg"
+    buf = io.BytesIO()
+    Image.new("RGB", (30, 20), (10, 200, 10)).save(buf, "TIFF")
+    scan = shared_alice.upload(buf.getvalue(), "scan.tiff")
+    heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(200)  # no Pillow plugin decodes it
+    phone = shared_alice.upload(heic, "phone.heic")
+
+    def check(item: dict[str, Any], content_path: str, original: dict[str, Any]) -> bytes:
+        assert "owner_id" not in item and set(item) == set(original) - {"owner_id"}
+        served = _open(shared_client, content_path)
+        assert served.status_code == 200
+        assert item["size"] == len(served.content) != original["size"]
+        assert item["checksum_sha256"] == hashlib.sha256(served.content).hexdigest() != original["checksum_sha256"]
+        assert item["content_type"] == served.headers["content-type"]
+        assert f'filename="{item["filename"]}"' in served.headers["content-disposition"]
+        assert served.headers["etag"] == f'"{item["checksum_sha256"]}"'
+        return served.content
+
+    token = _share(shared_alice, media_id=media["id"])["token"]
+    response = _open(shared_client, token)
+    item = success(response)["media"]
+    served = check(item, f"{token}/content", media)
+    assert item["filename"] == "IMG_0001.jpg" and (item["width"], item["height"]) == (120, 80)
+    assert b"Canon" not in served and shared_alice.id not in response.text
+
+    token = _share(shared_alice, media_id=scan["id"])["token"]
+    item = success(_open(shared_client, token))["media"]
+    check(item, f"{token}/content", scan)
+    assert (item["filename"], item["content_type"], item["width"]) == ("scan.png", "image/png", 30)
+
+    collection = _collection(shared_alice, [media["id"], scan["id"], phone["id"]], name="Trip")
+    token = _share(shared_alice, collection_id=collection["id"])["token"]
+    response = _open(shared_client, token)
+    data = success(response)
+    assert shared_alice.id not in response.text
+    assert set(data["collection"]) == set(collection) - {"owner_id"}
+    by_id = {m["id"]: m for m in data["media"]}
+    check(by_id[media["id"]], f"{token}/media/{media['id']}/content", media)
+    check(by_id[scan["id"]], f"{token}/media/{scan['id']}/content", scan)
+    # an image that cannot be shown without its metadata is never served: no bytes, so no size nor checksum
+    assert (by_id[phone["id"]]["size"], by_id[phone["id"]]["checksum_sha256"]) == (None, None)
+    error(_open(shared_client, token, f"/media/{phone['id']}/content"), 403, "forbidden")
 
 
 def test_active_content_is_an_attachment(shared_client: TestClient[Litestar], shared_alice: Account) -> None:

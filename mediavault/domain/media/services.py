@@ -90,7 +90,7 @@ class MediaService:
         config: ``max_upload_size``, ``dedup`` and ``thumbnail_sizes`` are read.
         storage: where the bytes go.
         events: the outbox publisher.
-        processing_owed: whether an item needs the processing worker
+        processing_owed: whether an item needs the processing worker, or the processor of a name
             (:meth:`~mediavault.processing.worker.ProcessingWorker.owed`).
     """
 
@@ -101,7 +101,7 @@ class MediaService:
         config: MediaVaultConfig,
         storage: StorageBackend,
         events: EventPublisher,
-        processing_owed: Callable[[Media], bool],
+        processing_owed: Callable[[Media, str | None], bool],
     ) -> None:
         self.session = session
         self.config = config
@@ -163,7 +163,7 @@ class MediaService:
                 )
                 media.search_text = search_document(media.filename, media.title, media.description, tags)
                 self.session.add(media)
-                owed = self.processing_owed(media)
+                owed = self.processing_owed(media, None)
                 done = {} if owed else {"status": "done", "processed_at": utcnow()}
                 self.session.add(MediaProcessing(media_id=media.id, **done))
                 try:
@@ -289,7 +289,8 @@ class MediaService:
 
         Raises:
             ValidationError: ``size`` is not one of ``config.thumbnail_sizes``.
-            NotFound: as :meth:`get`, or no such thumbnail (not an image, not processed yet, or it failed).
+            NotFound: as :meth:`get`, or no such thumbnail: none is ever made for its type (a PDF, a format the
+                vault does not decode), or not processed yet, or it failed.
         """
         sizes = self.config.thumbnail_sizes
         if size is not None and size not in sizes:
@@ -300,6 +301,8 @@ class MediaService:
         if sizes:
             variant = await ProcessingRepository(self.session).variant(media.id, f"thumb-{size or sizes[0]}")
         if variant is None:
+            if not sizes or not self.processing_owed(media, "thumbnails"):
+                raise NotFound("This media type has no thumbnails")
             raise NotFound("No thumbnail of this size (yet): see GET /media/{id}/metadata")
         return stored_file(media, variant.storage_key, variant)
 

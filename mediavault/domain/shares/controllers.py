@@ -9,10 +9,15 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from mediavault.domain.collections.schemas import CollectionOut
 from mediavault.domain.deps import ConfigDep, CurrentPrincipal, StorageDep
-from mediavault.domain.media.schemas import MediaOut
-from mediavault.domain.shares.schemas import PublicCollection, PublicMedia, ShareCreate, ShareOut
+from mediavault.domain.shares.schemas import (
+    PublicCollection,
+    PublicMedia,
+    ShareCreate,
+    SharedCollectionOut,
+    SharedMediaOut,
+    ShareOut,
+)
 from mediavault.domain.shares.services import SharedCollection, ShareService
 from mediavault.http.content import content_response
 from mediavault.http.envelope import Envelope, PageParam, PerPageParam, envelope, paginated
@@ -90,15 +95,15 @@ class PublicShareController(Controller):
         per_page: PerPageParam = 20,
     ) -> Response[Envelope[PublicMedia | PublicCollection]]:
         """A media link: ``{"type": "media", "media"}``. A collection link: ``{"type": "collection", "collection",
-        "media": [...]}`` with ``meta.pagination`` for the media (newest first). Expired/deleted → 404; missing or
-        wrong ``X-Share-Password`` → 401."""
+        "media": [...]}`` with ``meta.pagination`` for the media (newest first). Nothing of the owner or the
+        original: the objects describe the files the link serves (:class:`SharedMediaOut`). Expired/deleted → 404;
+        missing or wrong ``X-Share-Password`` → 401."""
         shared = await mediavault_share_service.view(token, x_share_password, page=page, per_page=per_page)
-        prefix = mediavault_config.path_prefix
-        base = f"{prefix}/s/{token}"
+        base = f"{mediavault_config.path_prefix}/s/{token}"
         if not isinstance(shared, SharedCollection):
-            return envelope(request, PublicMedia(media=MediaOut.of(shared, prefix, content_url=f"{base}/content")))
-        items = [MediaOut.of(m, prefix, content_url=f"{base}/media/{m.id}/content") for m in shared.media]
-        data = PublicCollection(collection=CollectionOut.of(shared.collection, shared.media_count), media=items)
+            return envelope(request, PublicMedia(media=SharedMediaOut.of(shared, f"{base}/content")))
+        items = [SharedMediaOut.of(m, f"{base}/media/{m.media.id}/content") for m in shared.media]
+        data = PublicCollection(collection=SharedCollectionOut.of(shared.collection, shared.media_count), media=items)
         return paginated(
             request, items, total=shared.total, page=page, per_page=per_page, path=f"/s/{token}", data=data
         )

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import msgspec
 
-from mediavault.db.models import Share
+from mediavault.db.models import Collection, Share
 from mediavault.domain.collections.schemas import CollectionOut
-from mediavault.domain.media.schemas import MediaOut
 from mediavault.domain.users.schemas import Password
 
-__all__ = ("MAX_EXPIRES_IN", "PublicCollection", "PublicMedia", "ShareCreate", "ShareOut")
+if TYPE_CHECKING:
+    from mediavault.domain.shares.services import SharedMedia
+
+__all__ = (
+    "MAX_EXPIRES_IN",
+    "PublicCollection",
+    "PublicMedia",
+    "ShareCreate",
+    "ShareOut",
+    "SharedCollectionOut",
+    "SharedMediaOut",
+)
 
 MAX_EXPIRES_IN = 10 * 365 * 24 * 3600
 """Longest ``expires_in`` accepted: ten years, in seconds."""
@@ -66,16 +76,81 @@ class ShareOut(msgspec.Struct):
         )
 
 
+class SharedMediaOut(msgspec.Struct):
+    """A media item as a share link shows it: the media object without ``owner_id``, describing the file the link
+    serves (the contract's Sharing section).
+
+    ``filename`` is the sanitised name of that file (``scan.png`` for a TIFF shared as PNG), ``content_type``,
+    ``size``, ``checksum_sha256``, ``width`` and ``height`` are the served copy's (without metadata, for images);
+    ``size`` and ``checksum_sha256`` are ``null`` for an image the link refuses to serve (it cannot be shown
+    without its metadata: its content URL answers 403).
+    """
+
+    id: str
+    filename: str
+    content_type: str
+    type: str
+    size: int | None
+    checksum_sha256: str | None
+    width: int | None
+    height: int | None
+    title: str | None
+    description: str | None
+    tags: list[str]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    content_url: str
+
+    @classmethod
+    def of(cls, shared: SharedMedia, content_url: str) -> SharedMediaOut:
+        """Build from what the link serves for an item; ``content_url`` is the link's own URL for its bytes."""
+        media, file = shared.media, shared.file
+        return cls(
+            id=str(media.id),
+            filename=file.filename if file else media.filename,
+            content_type=file.content_type if file else media.content_type,
+            type=media.kind,
+            size=file.size if file else None,
+            checksum_sha256=file.checksum_sha256 if file else None,
+            width=shared.width,
+            height=shared.height,
+            title=media.title,
+            description=media.description,
+            tags=media.tags,
+            created_at=media.created_at,
+            updated_at=media.updated_at,
+            content_url=content_url,
+        )
+
+
+class SharedCollectionOut(msgspec.Struct):
+    """A collection as a share link shows it: the collection object without ``owner_id``."""
+
+    id: str
+    name: str
+    description: str | None
+    media_count: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def of(cls, collection: Collection, media_count: int) -> SharedCollectionOut:
+        """Build from a row and its member count (the owner's :class:`CollectionOut`, less ``owner_id``)."""
+        fields = msgspec.structs.asdict(CollectionOut.of(collection, media_count))
+        del fields["owner_id"]
+        return cls(**fields)
+
+
 class PublicMedia(msgspec.Struct, kw_only=True):
     """``GET /s/{token}`` of a media share."""
 
     type: Literal["media"] = "media"
-    media: MediaOut
+    media: SharedMediaOut
 
 
 class PublicCollection(msgspec.Struct, kw_only=True):
     """``GET /s/{token}`` of a collection share: the collection and one page of its media."""
 
     type: Literal["collection"] = "collection"
-    collection: CollectionOut
-    media: list[MediaOut]
+    collection: SharedCollectionOut
+    media: list[SharedMediaOut]

@@ -32,7 +32,7 @@ from mediavault.processing.base import ProcessingError
 from mediavault.processing.images import is_raster
 from mediavault.storage.base import StoredFile
 
-__all__ = ("SharedCollection", "ShareService", "token_hash")
+__all__ = ("SharedCollection", "SharedMedia", "ShareService", "token_hash")
 
 _GONE = "Share link not found"
 
@@ -43,12 +43,24 @@ def token_hash(token: str) -> str:
 
 
 @dataclass(frozen=True)
+class SharedMedia:
+    """A media item as a link serves it: the item, the file served in its place (its metadata-free copy, or its
+    own bytes; ``None`` when it is not served at all: an image that cannot be shown without its metadata) and that
+    file's dimensions."""
+
+    media: Media
+    file: StoredFile | None
+    width: int | None
+    height: int | None
+
+
+@dataclass(frozen=True)
 class SharedCollection:
     """What a collection link shows: the collection, its member count and one page of its media."""
 
     collection: Collection
     media_count: int
-    media: list[Media]
+    media: list[SharedMedia]
     total: int
 
 
@@ -70,7 +82,7 @@ class ShareService:
         *,
         passwords: PasswordHasher,
         events: EventPublisher,
-        share_copy: Callable[[Media], Awaitable[MediaVariant]],
+        share_copy: Callable[[Media], Awaitable[MediaVariant | None]],
         strip_metadata: bool,
     ) -> None:
         self.session = session
@@ -148,15 +160,19 @@ class ShareService:
                 raise Unauthorized("Wrong share link password")
         return share
 
-    async def view(self, token: str, password: str | None, *, page: int, per_page: int) -> Media | SharedCollection:
-        """What ``GET /s/{token}`` shows: the media, or the collection with one page of its media (newest first).
+    async def view(
+        self, token: str, password: str | None, *, page: int, per_page: int
+    ) -> SharedMedia | SharedCollection:
+        """What ``GET /s/{token}`` shows: the media, or the collection with one page of its media (newest first),
+        each with the file the link serves for it (its metadata-free copy made now if processing has not made it
+        yet).
 
         Raises:
             NotFound, Unauthorized: as :meth:`open`.
         """
         share = await self.open(token, password)
         if share.media_id is not None:
-            return await self._media_of(share, share.media_id)
+            return await self._shared(await self._media_of(share, share.media_id))
         collection = await self.session.scalar(
             select(Collection).where(Collection.id == share.collection_id, Collection.owner_id == share.owner_id)
         )
@@ -165,7 +181,8 @@ class ShareService:
         count = (await self.collections.media_counts([collection.id]))[collection.id]
         query = MediaQuery(page=page, per_page=per_page)
         items, total = await self.media.page_for(share.owner_id, query, collection_id=collection.id)
-        return SharedCollection(collection=collection, media_count=count, media=items, total=total)
+        shared = [await self._shared(media) for media in items]
+        return SharedCollection(collection=collection, media_count=count, media=shared, total=total)
 
     async def _downloadable(self, token: str, password: str | None, media_id: str | None = None) -> Media:
         """The media whose bytes a content link may serve.
@@ -205,19 +222,32 @@ class ShareService:
     async def _served_file(self, media: Media) -> tuple[str, MediaVariant | None]:
         """What a share link serves for ``media``: ``(storage key, variant)``. An image, when
         ``share_strip_metadata`` is on, is served as its ``share`` variant (no EXIF/GPS, XMP, text chunks), made on
-        the spot if processing has not made it yet, so a link never hands out the original; anything else
-        (SVG included: markup, served as an ``attachment`` in a sandbox) is served as stored (``variant`` ``None``).
+        the spot if processing has not made it yet, so a link never hands out the original; an image without
+        metadata, and anything else (SVG included: markup, served as an ``attachment`` in a sandbox), is served as
+        stored (``variant`` ``None``).
 
         Raises:
-            Forbidden: the image cannot be served without its metadata (malformed, or too large to rewrite).
+            Forbidden: the image cannot be served without its metadata (malformed, too large to rewrite, or a
+                format the vault does not decode).
         """
+        variant = None
         if self.strip_metadata and is_raster(media.kind, media.content_type):
             try:
                 variant = await self.share_copy(media)
             except ProcessingError as exc:
                 raise Forbidden(f"This image cannot be shared without its metadata: {exc}") from exc
+        if variant is not None:
             return variant.storage_key, variant
         return await BlobRepository(self.session).content_key(media.id, media.storage_key), None
+
+    async def _shared(self, media: Media) -> SharedMedia:
+        try:
+            key, variant = await self._served_file(media)
+        except Forbidden:
+            return SharedMedia(media, None, media.width, media.height)
+        if variant is None or variant.width is None:
+            return SharedMedia(media, stored_file(media, key, variant), media.width, media.height)
+        return SharedMedia(media, stored_file(media, key, variant), variant.width, variant.height)
 
     async def _media_of(self, share: Share, media_id: object) -> Media:
         media = await self.session.scalar(select(Media).where(Media.id == media_id, Media.owner_id == share.owner_id))
