@@ -1,0 +1,43 @@
+import { Vault } from "@mediavault/sdk";
+import { openFile, saveFile } from "@mediavault/sdk/node";
+
+const vault = new Vault(process.env.MEDIAVAULT_URL ?? "http://127.0.0.1:8080");
+
+// 1. Log in (register once). The client refreshes the access token by itself.
+await vault.register("ada@example.com", "correct horse battery");
+await vault.login("ada@example.com", "correct horse battery");
+
+// 2. Upload with progress: the file is streamed from disk, never read whole into memory.
+const photo = await vault.upload(await openFile("photo.jpg"), {
+  title: "Holiday",
+  tags: ["beach", "2026"],
+  progress: (sent, total) => console.log(`uploaded ${sent} of ${total} bytes`),
+});
+console.log("uploaded", photo.id, photo.type, photo.width, photo.height);
+
+// 3. List: every page of the filtered list, one request per page.
+for await (const media of vault.iterMedia({ tag: "beach", sort: "-size" })) {
+  console.log("listed", media.filename, media.size);
+}
+
+// 4. Download a range (206 Partial Content), then the whole file to disk.
+const head = await vault.download(photo.id, { range: { start: 0, end: 99 } });
+console.log("range", head.status, head.contentRange, (await head.bytes()).length);
+await saveFile(await vault.download(photo.id), "copy.jpg");
+
+// 5. Share: a link anyone can open for a day, without an account.
+const share = await vault.createShare({ media_id: photo.id, expires_in: 86400 });
+console.log("share", vault.url(share.url!));
+const opened = await new Vault(vault.baseUrl).openShare(share.token!);
+console.log("opened", opened.type === "media" && opened.media.filename);
+
+// 6. Realtime: the photo's events as they happen.
+const live = await vault.realtime();
+await live.subscribe("media_updates", photo.id);
+await vault.updateMedia(photo.id, { title: "Holiday 2026" });
+for await (const event of live) {
+  console.log("event", event.event, event.data.title);
+  break;
+}
+live.close();
+await vault.logout();

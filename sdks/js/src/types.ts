@@ -1,0 +1,256 @@
+/**
+ * The vault's wire shapes (docs/api.md), exactly as the server sends and takes them: field names in
+ * snake_case, timestamps as RFC 3339 UTC strings (`2026-11-29T10:00:00.123456Z`), ids as opaque strings.
+ * The tests compare every answer's keys with these declarations against a real `mediavault serve`.
+ */
+
+/** `type` of a media item, derived from its sniffed content type. */
+export type MediaKind = "image" | "video" | "audio" | "document" | "other";
+
+/** Orders of the media lists (`-` first for descending; default `-created_at`). */
+export type MediaSort = "created_at" | "-created_at" | "filename" | "-filename" | "size" | "-size";
+
+/** Event names webhooks and realtime carry. */
+export type EventName =
+  | "media.uploaded"
+  | "media.updated"
+  | "media.deleted"
+  | "user.registered"
+  | "collection.created"
+  | "collection.deleted"
+  | "share.created";
+
+/** `GET /health`: `status` is `ok` or `degraded`; `checks` maps each dependency to `ok` or `error`. */
+export interface Health {
+  status: string;
+  checks: Record<string, string>;
+}
+
+/** A login's tokens (`POST /auth/login`, `POST /auth/refresh`); lifetimes in seconds. */
+export interface TokenPair {
+  token: string;
+  expires_in: number;
+  refresh_token: string;
+  refresh_expires_in: number;
+  token_type: string;
+}
+
+/** A user as the API shows it (never a password hash). */
+export interface User {
+  id: string;
+  email: string;
+  display_name: string | null;
+  role: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** `PATCH /users/me`: fields left out are not changed; `email` and `password` need `current_password`. */
+export interface UserUpdate {
+  display_name?: string | null;
+  email?: string;
+  password?: string;
+  current_password?: string;
+}
+
+/** An API key as listed: never the key itself, only its first 12 characters (`prefix`). */
+export interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  created_at: string;
+}
+
+/** The answer to `POST /users/me/api-keys`: `key` (`mvk_...`) is shown in this answer only. */
+export interface ApiKeyCreated extends ApiKey {
+  key: string;
+}
+
+/** A media item. `width`/`height` are `null` unless it is an image; `content_url` serves its bytes. */
+export interface Media {
+  id: string;
+  filename: string;
+  content_type: string;
+  type: MediaKind;
+  size: number;
+  checksum_sha256: string;
+  width: number | null;
+  height: number | null;
+  title: string | null;
+  description: string | null;
+  tags: string[];
+  owner_id: string;
+  created_at: string;
+  updated_at: string;
+  content_url: string;
+}
+
+/** `PATCH /media/{id}`: fields left out are not changed, `null` clears. */
+export interface MediaUpdate {
+  title?: string | null;
+  description?: string | null;
+  tags?: string[];
+}
+
+/** A derived file of a media item (a thumbnail: `url` serves it; the share copy has no `url`). */
+export interface Variant {
+  name: string;
+  content_type: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  url: string | null;
+}
+
+/** `GET /media/{id}/metadata`: processing status, each processor's public results and errors, the variants. */
+export interface MediaProcessing {
+  media_id: string;
+  status: "pending" | "done" | "failed";
+  processed_at: string | null;
+  metadata: Record<string, Record<string, unknown>>;
+  errors: Record<string, string>;
+  variants: Variant[];
+}
+
+/** A collection; `media_count` is the number of member media right now. */
+export interface Collection {
+  id: string;
+  name: string;
+  description: string | null;
+  owner_id: string;
+  media_count: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** `PATCH /collections/{id}` (`description: null` clears it). */
+export interface CollectionUpdate {
+  name?: string;
+  description?: string | null;
+}
+
+/** A share link as its owner sees it; `token` and `url` only in the answer to its creation (else `null`). */
+export interface Share {
+  id: string;
+  token: string | null;
+  url: string | null;
+  expires_at: string | null;
+  allow_download: boolean;
+  has_password: boolean;
+  media_id: string | null;
+  collection_id: string | null;
+  created_at: string;
+}
+
+/** `POST /shares`: exactly one of `media_id` / `collection_id`. */
+export interface ShareCreate {
+  media_id?: string;
+  collection_id?: string;
+  /** Seconds until the link dies (1 s to 10 years); left out: never. */
+  expires_in?: number;
+  /** 8-1024 characters; then required to open the link. */
+  password?: string;
+  /** `false` refuses the content endpoints (403). Default `true`. */
+  allow_download?: boolean;
+}
+
+/** What `GET /s/{token}` shows anyone holding a link: a media, or a collection with one page of its media. */
+export type OpenedShare =
+  | { type: "media"; media: Media }
+  | { type: "collection"; collection: Collection; media: Media[]; pagination: Pagination };
+
+/** A webhook endpoint as its owner sees it (never the secret, except once in {@link WebhookCreated}). */
+export interface Webhook {
+  id: string;
+  url: string;
+  events: string[];
+  description: string | null;
+  active: boolean;
+  disabled_reason: string | null;
+  disabled_at: string | null;
+  consecutive_failures: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The answer to `POST /webhooks`: the endpoint and its signing `secret` (`whsec_<base64>`), shown only here. */
+export interface WebhookCreated extends Webhook {
+  secret: string;
+}
+
+/** `POST /webhooks`. */
+export interface WebhookCreate {
+  url: string;
+  events: EventName[];
+  description?: string | null;
+}
+
+/** `PATCH /webhooks/{id}` (`active: true` re-enables a disabled endpoint). */
+export interface WebhookUpdate {
+  url?: string;
+  events?: EventName[];
+  description?: string | null;
+  active?: boolean;
+}
+
+/** One attempt of a webhook's delivery log (`GET /webhooks/{id}/deliveries`). */
+export interface Delivery {
+  id: string;
+  event_id: string;
+  event: string;
+  attempt: number;
+  status: "pending" | "succeeded" | "failed";
+  response_status: number | null;
+  duration_ms: number | null;
+  error: string | null;
+  created_at: string;
+  next_attempt_at: string | null;
+  attempted_at: string | null;
+}
+
+/** `meta.pagination` of a list answer; links are relative to the mount prefix, `null` at the ends. */
+export interface Pagination {
+  total: number;
+  count: number;
+  per_page: number;
+  current_page: number;
+  total_pages: number;
+  links: { next: string | null; prev: string | null };
+}
+
+/** One page of a list endpoint. */
+export interface Page<T> {
+  items: T[];
+  pagination: Pagination;
+}
+
+/** `page` (1-based) and `per_page` (1-100, default 20) of every list endpoint. */
+export interface PageQuery {
+  page?: number;
+  per_page?: number;
+}
+
+/** Filters of `GET /media`, `GET /collections/{id}/media` and `GET /search`. */
+export interface MediaFilters {
+  type?: MediaKind;
+  /** Exact tag (case-insensitive). */
+  tag?: string;
+  sort?: MediaSort;
+  /** Only media with this content (SHA-256, 64 hex digits). */
+  checksum_sha256?: string;
+}
+
+/** The query of `GET /media` and `GET /collections/{id}/media`. */
+export interface MediaQuery extends PageQuery, MediaFilters {
+  /** Substring of filename, title or description (case-insensitive). */
+  q?: string;
+}
+
+/** The query of `GET /search` besides `q`. */
+export interface SearchQuery extends PageQuery, MediaFilters {}
+
+/** One `error.details` entry: which input was wrong, and why. */
+export interface ErrorDetail {
+  field: string;
+  message: string;
+}
