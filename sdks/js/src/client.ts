@@ -26,6 +26,8 @@ import type {
   SearchQuery,
   Share,
   ShareCreate,
+  SharedCollection,
+  SharedMedia,
   TokenPair,
   User,
   UserUpdate,
@@ -490,7 +492,8 @@ export class Vault {
     const envelope = await this.json<Record<string, unknown>>(response);
     const data = envelope.data;
     if (data.type === "collection") {
-      return { ...(data as { collection: Collection; media: Media[] }), type: "collection", pagination: envelope.meta.pagination as Pagination };
+      const { collection, media } = data as { collection: SharedCollection; media: SharedMedia[] };
+      return { type: "collection", collection, media, pagination: envelope.meta.pagination as Pagination };
     }
     return data as unknown as OpenedShare;
   }

@@ -154,10 +154,24 @@ export interface ShareCreate {
   allow_download?: boolean;
 }
 
+/**
+ * A media item as a share link shows it: no `owner_id`, and the file the link serves (the copy without metadata,
+ * for images): its sanitised `filename`, `content_type`, `size`, `checksum_sha256` and dimensions. `size` and
+ * `checksum_sha256` are `null` for an image the link refuses to serve (its content URL answers 403).
+ * `content_url` is the link's own URL for the bytes.
+ */
+export interface SharedMedia extends Omit<Media, "owner_id" | "size" | "checksum_sha256"> {
+  size: number | null;
+  checksum_sha256: string | null;
+}
+
+/** A collection as a share link shows it: no `owner_id`. */
+export type SharedCollection = Omit<Collection, "owner_id">;
+
 /** What `GET /s/{token}` shows anyone holding a link: a media, or a collection with one page of its media. */
 export type OpenedShare =
-  | { type: "media"; media: Media }
-  | { type: "collection"; collection: Collection; media: Media[]; pagination: Pagination };
+  | { type: "media"; media: SharedMedia }
+  | { type: "collection"; collection: SharedCollection; media: SharedMedia[]; pagination: Pagination };
 
 /** A webhook endpoint as its owner sees it (never the secret, except once in {@link WebhookCreated}). */
 export interface Webhook {

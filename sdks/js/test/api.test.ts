@@ -206,6 +206,7 @@ describe("the SDK against a real server", () => {
     const opened = await anonymous.openShare(share.token);
     assert.equal(opened.type, "media");
     assert.equal(opened.type === "media" && opened.media.filename, "shared.txt");
+    if (opened.type === "media") assertShape(opened.media, "sharedMedia");
     assert.equal(await (await anonymous.downloadShared(share.token)).text(), "shared bytes");
     const middle = await anonymous.downloadShared(share.token, { range: { start: 2, end: 5 } });
     assert.equal(middle.status, 206);
@@ -220,6 +221,7 @@ describe("the SDK against a real server", () => {
     assert.equal(album.type, "collection");
     if (album.type !== "collection") return;
     assert.equal(album.collection.name, "Shared");
+    assertShape(album.collection, "sharedCollection");
     assert.deepEqual(album.media.map((media) => media.id), [photo.id]);
     assertShape(album.pagination, "pagination");
     await assert.rejects(anonymous.downloadShared(locked.token!, { mediaId: photo.id, password: "share password" }), Forbidden);
