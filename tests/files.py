@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import io
+import struct
 
 from PIL import Image
 
-__all__ = ("make_jpeg", "make_pdf", "make_photo", "make_png", "make_png_bomb", "make_png_with_text")
+__all__ = (
+    "PARIS_ISO6709",
+    "make_jpeg",
+    "make_mp4",
+    "make_pdf",
+    "make_photo",
+    "make_png",
+    "make_png_bomb",
+    "make_png_with_text",
+)
 
 
 def make_png(width: int = 64, height: int = 48, color: tuple[int, int, int, int] = (200, 30, 30, 128)) -> bytes:
@@ -107,3 +117,109 @@ def make_png_bomb(width: int = 50_000, height: int = 50_000) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     rows = zlib.compress(b"\x00" * (1 + 3 * 64), 9)  # one row of pixels; the rest is missing
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+
+
+PARIS_ISO6709 = "+48.8584+002.2945+035.000/"
+"""The Eiffel Tower as an ISO 6709 string, the way phones write a video's location."""
+XMP_UUID = bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC")
+
+
+def _box(kind: bytes, *payload: bytes, large: bool = False) -> bytes:
+    body = b"".join(payload)
+    if large:  # a 64-bit size (size field 1), as writers of large files use
+        return struct.pack(">I4sQ", 1, kind, len(body) + 16) + body
+    return struct.pack(">I4s", len(body) + 8, kind) + body
+
+
+def _full_box(kind: bytes, version: int, flags: int, *payload: bytes) -> bytes:
+    return _box(kind, struct.pack(">I", version << 24 | flags), *payload)
+
+
+def make_mp4(
+    *,
+    brand: bytes = b"isom",
+    location: str | None = PARIS_ISO6709,
+    apple_location: str | None = None,
+    xmp_gps: bool = False,
+    samples: tuple[bytes, ...] = (b"\x00\x00\x00\x0b\x65\x88\x84\x00\x2f\xff\xfe\xf0\x5a\xa5", b"\x00\x00\x00\x05\x41"),
+    large_mdat: bool = False,
+) -> bytes:
+    """An ISO base media file (ISO/IEC 14496-12) as a phone writes one: ``ftyp``, ``moov`` (``mvhd``, one video
+    track with its sample table pointing into ``mdat``), ``mdat``. ``brand`` ``qt  `` makes a QuickTime (MOV) file.
+    Metadata, each where real devices put it: ``location`` as ``moov/udta/©xyz`` (Android, QuickTime) with a
+    ``©mak`` camera; ``apple_location`` as ``moov/meta`` keys/ilst ``com.apple.quicktime.location.ISO6709`` (iPhone);
+    ``xmp_gps`` as a file-level XMP ``uuid`` box with ``exif:GPSLatitude``. The samples' offsets (``stco``) are
+    absolute, so a rewrite that moves a byte breaks them."""
+    ftyp = _box(b"ftyp", brand, struct.pack(">I", 0x200), brand, b"mp41" if brand != b"qt  " else b"")
+    matrix = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
+    mvhd = _full_box(
+        b"mvhd",
+        0,
+        0,
+        struct.pack(">IIII", 0, 0, 1000, 1000),
+        struct.pack(">IH", 0x10000, 0x100),
+        bytes(10),
+        matrix,
+        bytes(24),
+        struct.pack(">I", 2),
+    )
+    tkhd = _full_box(
+        b"tkhd",
+        0,
+        3,
+        struct.pack(">IIIII", 0, 0, 1, 0, 1000),
+        bytes(8),
+        struct.pack(">HHH", 0, 0, 0),
+        bytes(2),
+        matrix,
+        struct.pack(">II", 16 << 16, 16 << 16),
+    )
+    mdhd = _full_box(b"mdhd", 0, 0, struct.pack(">IIII", 0, 0, 1000, 1000), struct.pack(">HH", 0x55C4, 0))
+    hdlr = _full_box(b"hdlr", 0, 0, bytes(4), b"vide", bytes(12), b"VideoHandler\x00")
+    avc1 = _box(
+        b"avc1",
+        bytes(6),
+        struct.pack(">H", 1),
+        bytes(16),
+        struct.pack(">HH", 16, 16),
+        struct.pack(">II", 0x480000, 0x480000),
+        bytes(4),
+        struct.pack(">H", 1),
+        bytes(32),
+        struct.pack(">Hh", 0x18, -1),
+    )
+
+    def moov(chunk_offset: int) -> bytes:
+        sizes = struct.pack(">II", 0, len(samples)) + b"".join(struct.pack(">I", len(s)) for s in samples)
+        stbl = _box(
+            b"stbl",
+            _full_box(b"stsd", 0, 0, struct.pack(">I", 1), avc1),
+            _full_box(b"stts", 0, 0, struct.pack(">III", 1, len(samples), 500)),
+            _full_box(b"stsc", 0, 0, struct.pack(">IIII", 1, 1, len(samples), 1)),
+            _full_box(b"stsz", 0, 0, sizes),
+            _full_box(b"stco", 0, 0, struct.pack(">II", 1, chunk_offset)),
+        )
+        dinf = _box(b"dinf", _full_box(b"dref", 0, 0, struct.pack(">I", 1), _full_box(b"url ", 0, 1)))
+        minf = _box(b"minf", _full_box(b"vmhd", 0, 1, bytes(8)), dinf, stbl)
+        trak = _box(b"trak", tkhd, _box(b"mdia", mdhd, hdlr, minf))
+        children = [mvhd, trak]
+        if location is not None:
+            text = location.encode()
+            xyz = _box(b"\xa9xyz", struct.pack(">HH", len(text), 0x15C7), text)
+            make = _box(b"\xa9mak", struct.pack(">HH", 6, 0x15C7), b"Pixel8")
+            children.append(_box(b"udta", xyz, make))
+        if apple_location is not None:
+            key = b"com.apple.quicktime.location.ISO6709"
+            keys = _full_box(b"keys", 0, 0, struct.pack(">I", 1), _box(b"mdta", key))
+            item = _box(struct.pack(">I", 1), _box(b"data", struct.pack(">II", 1, 0), apple_location.encode()))
+            meta_hdlr = _full_box(b"hdlr", 0, 0, bytes(4), b"mdta", bytes(12), b"\x00")
+            children.append(_box(b"meta", meta_hdlr, keys, _box(b"ilst", item)))  # QuickTime meta: no version
+        return _box(b"moov", *children)
+
+    head = ftyp
+    if xmp_gps:
+        xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description exif:GPSLatitude="48,51.5N"/></x:xmpmeta>'
+        head += _box(b"uuid", XMP_UUID, xmp)
+    mdat_header = 16 if large_mdat else 8
+    offset = len(head) + len(moov(0)) + mdat_header
+    return head + moov(offset) + _box(b"mdat", *samples, large=large_mdat)

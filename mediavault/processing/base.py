@@ -58,14 +58,15 @@ class Variant:
     Attributes:
         name: unique per item, matching :data:`VARIANT_NAME`.
         content_type: its media type.
-        data: its bytes.
+        data: its bytes, or (a large one) a binary file positioned at its start, which the worker reads to its end
+            in chunks, from a worker thread, and closes.
         width: pixels, for images.
         height: pixels, for images.
     """
 
     name: str
     content_type: str
-    data: bytes
+    data: bytes | IO[bytes]
     width: int | None = None
     height: int | None = None
 

@@ -1,4 +1,5 @@
-"""The built-in image processors (Pillow): metadata, thumbnails and the metadata-free copy for share links.
+"""The built-in processors: image metadata and thumbnails (Pillow), and the metadata-free copy for share links (of
+images, and of MP4/QuickTime videos).
 
 Every one of them decodes at most ``config.max_image_pixels`` pixels (against decompression bombs: a tiny file
 that declares a huge canvas is refused before any pixel is decoded) and fails alone: a truncated or corrupt image
@@ -7,6 +8,7 @@ keeps its upload, it just gets no thumbnails and a recorded error.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 from typing import IO, Any
@@ -16,9 +18,17 @@ from PIL import ExifTags, Image, ImageOps
 from mediavault.config import MediaVaultConfig
 from mediavault.processing.base import MediaSource, ProcessingError, ProcessingResult, Variant
 from mediavault.processing.formats import pillow_formats
+from mediavault.processing.isobmff import ISOBMFF_TYPES, StrippedReader, metadata_boxes
 from mediavault.processing.strip import MAX_STRIP_BYTES, strip_metadata, strippable
 
-__all__ = ("ImageMetadataProcessor", "ShareCopyProcessor", "ThumbnailProcessor", "is_raster", "open_image")
+__all__ = (
+    "ImageMetadataProcessor",
+    "ShareCopyProcessor",
+    "ThumbnailProcessor",
+    "is_raster",
+    "open_image",
+    "stripped_when_shared",
+)
 
 _EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
 _THUMBNAIL_FORMATS = {"webp": ("WEBP", "image/webp"), "jpeg": ("JPEG", "image/jpeg")}
@@ -27,6 +37,13 @@ _THUMBNAIL_FORMATS = {"webp": ("WEBP", "image/webp"), "jpeg": ("JPEG", "image/jp
 def is_raster(kind: str, content_type: str) -> bool:
     """Whether a media item of ``kind`` and ``content_type`` is a raster image (SVG is markup, not pixels)."""
     return kind == "image" and "svg" not in content_type
+
+
+def stripped_when_shared(kind: str, content_type: str) -> bool:
+    """Whether share links serve an item of ``kind`` and ``content_type`` without its metadata, as its ``share``
+    copy (raster images, and MP4/QuickTime videos: :data:`~mediavault.processing.isobmff.ISOBMFF_TYPES`), rather
+    than as stored."""
+    return is_raster(kind, content_type) or content_type in ISOBMFF_TYPES
 
 
 def open_image(fp: IO[bytes], content_type: str, max_pixels: int) -> Image.Image:
@@ -157,8 +174,9 @@ class ThumbnailProcessor:
 
 class ShareCopyProcessor:
     """``share``: the ``share`` variant, the image without its metadata (:func:`~mediavault.processing.strip.
-    strip_metadata`), served by share links when ``config.share_strip_metadata`` is on. An image that carries no
-    metadata is served as it is: no copy is stored, ``info`` says ``{"unchanged": true}``."""
+    strip_metadata`) or the MP4/QuickTime video with its metadata boxes blanked in place
+    (:mod:`~mediavault.processing.isobmff`), served by share links when ``config.share_strip_metadata`` is on. An
+    item that carries no metadata is served as it is: no copy is stored, ``info`` says ``{"unchanged": true}``."""
 
     name = "share"
 
@@ -167,8 +185,9 @@ class ShareCopyProcessor:
         self.max_pixels = config.max_image_pixels
 
     def accepts(self, media: MediaSource) -> bool:
-        """Raster images, when ``share_strip_metadata`` is on."""
-        return self.enabled and is_raster(media.kind, media.content_type)
+        """Raster images and MP4/QuickTime videos (:func:`stripped_when_shared`), when ``share_strip_metadata``
+        is on."""
+        return self.enabled and stripped_when_shared(media.kind, media.content_type)
 
     def process(self, media: MediaSource) -> ProcessingResult:
         """Rewrite the container without metadata.
@@ -186,6 +205,8 @@ class ShareCopyProcessor:
         Raises:
             ProcessingError: as :meth:`process`.
         """
+        if media.content_type in ISOBMFF_TYPES:
+            return self._video(media)
         if media.size > MAX_STRIP_BYTES:
             raise ProcessingError(f"images over {MAX_STRIP_BYTES} bytes are not stripped")
         if not strippable(media.content_type):
@@ -198,14 +219,22 @@ class ShareCopyProcessor:
             raise ProcessingError(f"could not remove the metadata: {exc}") from exc
         if stripped == data:
             return None
-        width: int | None = None
-        height: int | None = None
+        formats = pillow_formats(content_type)
+        with contextlib.suppress(Exception), Image.open(io.BytesIO(stripped), formats=formats) as image:
+            return Variant("share", content_type, stripped, image.width, image.height)
+        return Variant("share", content_type, stripped)  # a file that only starts like an image: no size to tell
+
+    @staticmethod
+    def _video(media: MediaSource) -> Variant | None:
+        """Reads the box headers only; the copy is streamed from the original by the worker when it stores it."""
         try:
-            with Image.open(io.BytesIO(stripped), formats=pillow_formats(content_type)) as image:
-                width, height = image.size
-        except Exception:  # e.g. a file that only starts like an image: served as far as it goes, size unknown
-            pass
-        return Variant("share", content_type, stripped, width, height)
+            with media.open() as fp:
+                boxes = metadata_boxes(fp, media.size)
+        except ValueError as exc:
+            raise ProcessingError(f"could not remove the metadata: {exc}") from exc
+        if not boxes:
+            return None
+        return Variant("share", media.content_type, io.BufferedReader(StrippedReader(media.open, boxes)))
 
 
 def _text(value: Any) -> str | None:

@@ -29,7 +29,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import IO, Any
 
 import anyio.to_thread
 from sqlalchemy.exc import IntegrityError
@@ -42,7 +42,7 @@ from mediavault.db.processing import ClaimedItem, ProcessingRepository
 from mediavault.events import Event
 from mediavault.processing.base import MediaProcessor, MediaSource, ProcessingError, ProcessingResult, Variant
 from mediavault.processing.images import ShareCopyProcessor
-from mediavault.storage.base import StorageBackend
+from mediavault.storage.base import StorageBackend, StorageWriter
 
 __all__ = ("MAX_ATTEMPTS", "ProcessingWorker")
 
@@ -53,8 +53,32 @@ MAX_ATTEMPTS = 3
 MAX_ERROR_CHARS = 300
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+_CHUNK = 1024 * 1024
+"""Bytes read at a time from a variant given as a file."""
+
+
+def _read_hashed(fp: IO[bytes], digest: Any) -> bytes:
+    chunk = fp.read(_CHUNK)
+    digest.update(chunk)
+    return chunk
+
+
+async def _write(writer: StorageWriter, data: bytes | IO[bytes]) -> tuple[int, str]:
+    """Write a variant's bytes (or its file, read in chunks in a worker thread, then closed) to ``writer``; their
+    length and hex SHA-256."""
+    digest = hashlib.sha256()
+    if isinstance(data, bytes):
+        await anyio.to_thread.run_sync(digest.update, data)
+        await writer.write(data)
+        return len(data), digest.hexdigest()
+    size = 0
+    try:
+        while chunk := await anyio.to_thread.run_sync(_read_hashed, data, digest):
+            size += len(chunk)
+            await writer.write(chunk)
+    finally:
+        await anyio.to_thread.run_sync(data.close)
+    return size, digest.hexdigest()
 
 
 def unique_processors(processors: list[MediaProcessor]) -> list[MediaProcessor]:
@@ -257,10 +281,9 @@ class ProcessingWorker:
         try:
             for variant in variants:
                 key = f"{media.storage_key}.{variant.name}.{uuid.uuid4().hex[:12]}"
-                digest = await anyio.to_thread.run_sync(_sha256, variant.data)
                 writer = await storage.open_writer(key)
                 try:
-                    await writer.write(variant.data)
+                    size, digest = await _write(writer, variant.data)
                     await writer.close()
                 except BaseException:
                     await writer.abort()
@@ -272,7 +295,7 @@ class ProcessingWorker:
                         name=variant.name,
                         storage_key=key,
                         content_type=variant.content_type,
-                        size=len(variant.data),
+                        size=size,
                         checksum_sha256=digest,
                         width=variant.width,
                         height=variant.height,

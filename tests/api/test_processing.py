@@ -23,7 +23,16 @@ from mediavault.processing import MediaSource, ProcessingError, ProcessingResult
 from tests.api._checks import concurrently, error, processed, success
 from tests.backends import query, stored_objects
 from tests.conftest import PREFIX, Account, make_config
-from tests.files import make_jpeg, make_pdf, make_photo, make_png, make_png_bomb, make_png_with_text
+from tests.files import (
+    PARIS_ISO6709,
+    make_jpeg,
+    make_mp4,
+    make_pdf,
+    make_photo,
+    make_png,
+    make_png_bomb,
+    make_png_with_text,
+)
 
 PARIS = (48.8584, 2.2945)
 SIZES = (32, 64)
@@ -151,6 +160,35 @@ def test_share_copies_have_dimensions_and_are_not_stored_twice(owner: Account) -
     assert state["metadata"]["share"] == {"unchanged": True}
     shared = share_content(owner, media["id"])
     assert shared.content == plain and shared.headers["etag"] == f'"{media["checksum_sha256"]}"'
+
+
+@pytest.mark.parametrize(("brand", "content_type"), [(b"isom", "video/mp4"), (b"qt  ", "video/quicktime")])
+def test_share_links_serve_videos_without_their_location(owner: Account, brand: bytes, content_type: str) -> None:
+    """Phones write where a video was taken into ``moov/udta/©xyz`` (Android), ``moov/meta`` keys (iPhone) and XMP;
+    a share link serves the video with those boxes blanked in place (same size, every chunk offset intact)."""
+    video = make_mp4(brand=brand, apple_location=PARIS_ISO6709, xmp_gps=True)
+    media = owner.upload(video, "holiday.mov")
+    assert media["content_type"] == content_type and media["type"] == "video"
+    state = processed(owner, media["id"])
+    [share] = state["variants"]
+    assert (share["name"], share["content_type"], share["size"]) == ("share", content_type, len(video))
+    assert owner.client.get(f"{PREFIX}/media/{media['id']}/content", headers=owner.headers).content == video
+    token = success(owner.client.post(f"{PREFIX}/shares", headers=owner.headers, json={"media_id": media["id"]}), 201)[
+        "token"
+    ]
+    shared = owner.client.get(f"{PREFIX}/s/{token}/content")
+    assert shared.status_code == 200 and len(shared.content) == len(video)
+    for secret in (b"48.8584", b"Pixel8", b"com.apple.quicktime.location", b"GPSLatitude"):
+        assert secret in video and secret not in shared.content
+    stco = shared.content.index(b"stco") + 12
+    assert shared.content[stco : stco + 4] == video[stco : stco + 4] and shared.content.endswith(video[-20:])
+    item = success(owner.client.get(f"{PREFIX}/s/{token}"))["media"]
+    assert item["checksum_sha256"] == hashlib.sha256(shared.content).hexdigest() != media["checksum_sha256"]
+    ranged = owner.client.get(f"{PREFIX}/s/{token}/content", headers={"Range": "bytes=0-99"})
+    assert ranged.status_code == 206 and ranged.content == shared.content[:100]
+    plain = owner.upload(make_mp4(location=None), "plain.mp4")  # nothing to strip: served as it is, not copied
+    assert processed(owner, plain["id"])["variants"] == []
+    assert share_content(owner, plain["id"]).content == make_mp4(location=None)
 
 
 def test_png_alpha_survives_and_text_chunks_do_not(owner: Account) -> None:

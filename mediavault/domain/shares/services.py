@@ -29,7 +29,7 @@ from mediavault.errors import Forbidden, NotFound, Unauthorized, ValidationError
 from mediavault.events import EventPublisher
 from mediavault.meta import utc_timestamp
 from mediavault.processing.base import ProcessingError
-from mediavault.processing.images import is_raster
+from mediavault.processing.images import stripped_when_shared
 from mediavault.storage.base import StoredFile
 
 __all__ = ("SharedCollection", "SharedMedia", "ShareService", "token_hash")
@@ -231,7 +231,7 @@ class ShareService:
                 format the vault does not decode).
         """
         variant = None
-        if self.strip_metadata and is_raster(media.kind, media.content_type):
+        if self.strip_metadata and stripped_when_shared(media.kind, media.content_type):
             try:
                 variant = await self.share_copy(media)
             except ProcessingError as exc:
