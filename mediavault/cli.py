@@ -40,17 +40,32 @@ for _command in (login_command, logout_command, upload_command, download_command
     help="Where the default SQLite database, media files and secret key live.",
 )
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Worker processes.")
-def serve(host: str, port: int, data_dir: Path, workers: int) -> None:
+@click.option(
+    "--ssl-certfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Serve https with this PEM certificate (chain); needs --ssl-keyfile.",
+)
+@click.option(
+    "--ssl-keyfile", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The certificate's PEM key."
+)
+def serve(
+    host: str, port: int, data_dir: Path, workers: int, ssl_certfile: Path | None, ssl_keyfile: Path | None
+) -> None:
     """Run the reference server (settings from MEDIAVAULT_* environment variables).
 
     More than one worker needs MEDIAVAULT_REDIS_URL (the realtime broker and shared rate limits) and a database
     and storage outside process memory; see docs/deployment.md.
     """
+    import functools
+
     import uvicorn
 
+    from mediavault.protocol import DeadlineH11Protocol
     from mediavault.server import load_config, multiprocess_problems
     from mediavault.supervisor import run_workers
 
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        raise click.UsageError("--ssl-certfile and --ssl-keyfile go together")
     os.environ["MEDIAVAULT_DATA_DIR"] = str(data_dir.resolve())
     config = load_config()  # creates the data dir's secret key once, before any worker reads it
     if workers > 1 and (problems := multiprocess_problems(config)):
@@ -65,13 +80,21 @@ def serve(host: str, port: int, data_dir: Path, workers: int) -> None:
         server_header=False,
         log_level="info",
         timeout_graceful_shutdown=10,
-        timeout_keep_alive=5,  # idle keep-alive connections are closed after 5 s
+        timeout_keep_alive=config.keep_alive_timeout,  # longer than the pools in front, which close first
+        # uvicorn's h11 protocol with the client_header_timeout / client_body_timeout deadlines (slow clients)
+        http=functools.partial(
+            DeadlineH11Protocol,
+            header_timeout=config.client_header_timeout,
+            body_timeout=config.client_body_timeout,
+        ),
         h11_max_incomplete_event_size=16 * 1024,  # request line + headers at most 16 KiB
         ws="websockets-sansio",  # uvicorn's maintained websockets protocol (the legacy one is deprecated)
         ws_max_size=64 * 1024,  # realtime client messages are tiny; larger frames close the socket (1009)
         ws_ping_interval=20.0,  # dead realtime peers are detected within ~40 s
         ws_ping_timeout=20.0,
     )
+    if ssl_certfile is not None:
+        options.update(ssl_certfile=str(ssl_certfile.resolve()), ssl_keyfile=str(ssl_keyfile.resolve()))  # type: ignore[union-attr]
     if workers == 1:
         uvicorn.run(host=host, port=port, **options)
     else:  # one SO_REUSEPORT socket per worker, so the kernel spreads connections (uvicorn's workers share one)

@@ -65,6 +65,10 @@ class MediaVaultConfig:
     database_max_overflow: int | None = None
     """Connections opened beyond ``database_pool_size`` under load, closed again when returned; requests beyond
     both wait for a free connection. Unset: 20 for SQLite, 10 for PostgreSQL (SQLAlchemy's default)."""
+    database_busy_timeout: float = 30.0
+    """SQLite: seconds a write waits for its turn (one write transaction at a time per process, then SQLite's
+    ``busy_timeout`` for writers of other processes) before the request answers 503 ``service_unavailable`` with
+    ``Retry-After``, having changed nothing. Not used by PostgreSQL."""
     storage_url: str = "file://./mediavault-media"
     """fsspec URL of the media byte store: ``file:///srv/media``, ``memory://vault``, ``s3://bucket/prefix``."""
     storage_options: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
@@ -99,6 +103,20 @@ class MediaVaultConfig:
     """Requests per minute for one API key."""
     trusted_proxies: tuple[str, ...] = ()
     """Addresses or CIDR networks of reverse proxies whose ``X-Forwarded-For`` is believed."""
+    hsts_max_age: int = 31_536_000
+    """``Strict-Transport-Security: max-age=<seconds>`` on every vault response served over https (directly, or
+    behind one of ``trusted_proxies`` that says ``X-Forwarded-Proto: https``), RFC 6797; 0 sends none."""
+    client_header_timeout: float = 30.0
+    """``mediavault serve``: seconds a request head may take from its first byte (a new connection: from the
+    connection) to its last header; then the connection gets 408 ``request_timeout`` and is closed."""
+    client_body_timeout: float = 60.0
+    """``mediavault serve``: seconds a client may send nothing while its request body is awaited; then 408
+    ``request_timeout`` (unless an answer already began) and the connection is closed. Nothing of an upload cut off
+    this way is kept."""
+    keep_alive_timeout: float = 75.0
+    """``mediavault serve``: seconds an idle keep-alive connection stays open. Keep it longer than the idle timeout
+    of any proxy's or client's connection pool in front (nginx ``keepalive_timeout`` 60 s, AWS ALB 60 s), so the
+    server never closes a connection the other side is about to reuse."""
     cors_allow_origins: tuple[str, ...] = ()
     """Origins allowed by CORS (none by default), e.g. ``https://app.example.com``; ``*`` allows any origin.
     Applied through Litestar's ``CORSConfig`` unless the host app configured CORS itself."""
@@ -214,6 +232,10 @@ class MediaVaultConfig:
             "refresh_token_ttl",
             "max_upload_size",
             "max_json_body_size",
+            "database_busy_timeout",
+            "client_header_timeout",
+            "client_body_timeout",
+            "keep_alive_timeout",
             "rate_limit_anonymous",
             "rate_limit_authenticated",
             "rate_limit_api_key",
@@ -239,6 +261,7 @@ class MediaVaultConfig:
             "database_max_overflow",
             "must be >= 0",
         )
+        _check(self.hsts_max_age >= 0, "hsts_max_age", "must be >= 0")
         _check(self.webhook_timeout > 0, "webhook_timeout", "must be positive")
         _check(self.webhook_failure_limit > 0, "webhook_failure_limit", "must be positive")
         _check(self.webhook_poll_interval > 0, "webhook_poll_interval", "must be positive")

@@ -13,7 +13,9 @@ Every error the vault raises on purpose is a :class:`VaultError`; the HTTP layer
     ├── PayloadTooLarge        413 payload_too_large
     ├── UnsupportedMediaType   415 unsupported_media_type
     ├── RangeNotSatisfiable    416 range_not_satisfiable
-    └── RateLimited            429 rate_limited (with Retry-After)
+    ├── RequestTimeout         408 request_timeout
+    ├── RateLimited            429 rate_limited (with Retry-After)
+    └── ServiceUnavailable     503 service_unavailable (with Retry-After)
 
 The SDK (:mod:`mediavault.client`) raises the same classes for the error envelopes it receives, with
 ``request_id`` set to the answer's ``X-Request-ID``.
@@ -33,6 +35,8 @@ __all__ = (
     "PayloadTooLarge",
     "RangeNotSatisfiable",
     "RateLimited",
+    "RequestTimeout",
+    "ServiceUnavailable",
     "Unauthorized",
     "UnsupportedMediaType",
     "ValidationError",
@@ -147,7 +151,31 @@ class RangeNotSatisfiable(VaultError):
     default_message = "Requested range not satisfiable"
 
 
-class RateLimited(VaultError):
+class RequestTimeout(VaultError):
+    """The client sent its request too slowly (408 ``request_timeout``, RFC 9110 §15.5.9): a body that sent
+    nothing for ``client_body_timeout`` seconds."""
+
+    status_code = 408
+    code = "request_timeout"
+    default_message = "The request body stalled; send it again"
+
+
+class _RetryLater(VaultError):
+    """An error whose answer says, in ``Retry-After`` (RFC 9110 §10.2.3), when to try again.
+
+    Args:
+        retry_after: whole seconds until a request may succeed again (at least 1).
+        headers: further headers.
+    """
+
+    def __init__(
+        self, message: str | None = None, *, retry_after: int, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message, headers={**(headers or {}), "Retry-After": str(max(1, int(retry_after)))})
+        self.retry_after = max(1, int(retry_after))
+
+
+class RateLimited(_RetryLater):
     """Over a rate-limit budget (429 ``rate_limited``, RFC 6585 §4).
 
     Args:
@@ -160,8 +188,15 @@ class RateLimited(VaultError):
     code = "rate_limited"
     default_message = "Too many requests"
 
-    def __init__(
-        self, message: str | None = None, *, retry_after: int, headers: Mapping[str, str] | None = None
-    ) -> None:
-        super().__init__(message, headers={**(headers or {}), "Retry-After": str(max(1, int(retry_after)))})
-        self.retry_after = max(1, int(retry_after))
+
+class ServiceUnavailable(_RetryLater):
+    """A dependency cannot take the request now (503 ``service_unavailable``, RFC 9110 §15.6.4), e.g. SQLite's one
+    writer stayed busy past ``database_busy_timeout``; nothing was changed, the same request may be sent again.
+
+    Args:
+        retry_after: whole seconds to wait before trying again, sent as ``Retry-After`` (at least 1).
+    """
+
+    status_code = 503
+    code = "service_unavailable"
+    default_message = "Service temporarily unavailable; try again shortly"

@@ -34,7 +34,7 @@ from mediavault.domain.webhooks.services import WebhookService
 from mediavault.http.envelope import REQUEST_ID_HEADER, request_id
 from mediavault.http.errors import app_level_handlers, exception_handlers
 from mediavault.http.ratelimit import RateLimitMiddleware, client_address
-from mediavault.http.security import UnknownRouteController, security_headers_for
+from mediavault.http.security import UnknownRouteController, security_headers_for, served_over_https
 from mediavault.realtime import realtime_handler
 from mediavault.runtime import REQUEST_SESSION_SCOPE_KEY, RequestSessionMiddleware, VaultRuntime
 
@@ -94,6 +94,7 @@ class MediaVault(InitPlugin, CLIPlugin):
     def __init__(self, config: MediaVaultConfig) -> None:
         self.config = config
         self.runtime = VaultRuntime(config)
+        self._hsts = f"max-age={config.hsts_max_age}".encode() if config.hsts_max_age else None
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         """Add the vault to ``app_config`` (never replacing what the host set)."""
@@ -201,6 +202,8 @@ class MediaVault(InitPlugin, CLIPlugin):
         if not any(k.lower() == REQUEST_ID_HEADER.encode() for k, _ in headers):
             headers.append((REQUEST_ID_HEADER.encode(), request_id(scope).encode("latin-1")))
         headers.extend(security_headers_for(headers))
+        if self._hsts and served_over_https(scope, self.runtime.limiter.trusted):
+            headers.append((b"strict-transport-security", self._hsts))
 
 
 def litestar_group() -> Group:

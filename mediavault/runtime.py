@@ -161,6 +161,7 @@ class VaultRuntime:
                 self.config.database_url,
                 pool_size=self.config.database_pool_size,
                 max_overflow=self.config.database_max_overflow,
+                busy_timeout=self.config.database_busy_timeout,
             )
             # A Session subclass of this instance's own, so commit listeners never see a host's sessions.
             session_class = type("MediaVaultSession", (Session,), {})

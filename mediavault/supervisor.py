@@ -87,7 +87,10 @@ def run_workers(options: dict[str, Any], *, host: str, port: int, workers: int) 
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         previous[signum] = signal.signal(signum, stop)
-    logger.info("Supervisor [%s] serving http://%s:%d with %d workers (SO_REUSEPORT)", os.getpid(), host, port, workers)
+    scheme = "https" if options.get("ssl_certfile") else "http"
+    logger.info(
+        "Supervisor [%s] serving %s://%s:%d with %d workers (SO_REUSEPORT)", os.getpid(), scheme, host, port, workers
+    )
     try:
         while not stopping.wait(0.5):
             for i, process in enumerate(processes):

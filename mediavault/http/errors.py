@@ -19,8 +19,9 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.exceptions.responses import create_exception_response
 from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import IntegrityError as ConstraintViolation
+from sqlalchemy.exc import OperationalError
 
-from mediavault.errors import VaultError
+from mediavault.errors import ServiceUnavailable, VaultError
 from mediavault.http.envelope import ErrorBody, ErrorDetailOut, ErrorEnvelope, ErrorMeta, request_id
 from mediavault.meta import utc_timestamp
 
@@ -53,6 +54,7 @@ _UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
 _MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
 _MISSING_PARAMETER = re.compile(r"Missing required (?:query|header|cookie|path) parameter '([^']+)'")
 _PASS_HEADERS = {"allow", "retry-after", "content-range", "www-authenticate"}
+_CLIENT_DISCONNECTED = "client disconnected prematurely"  # Litestar's InternalServerException reading a request body
 
 
 def error_response(
@@ -100,6 +102,14 @@ def _handle_vault_error(request: Request[Any, Any, Any], exc: VaultError) -> Res
 
 def _handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorEnvelope]:
     status = exc.status_code
+    if status >= 500 and exc.detail == _CLIENT_DISCONNECTED:  # the client hung up mid-body: no one to answer
+        logger.info(
+            "client disconnected before its request was read (%s %s, request %s)",
+            request.method,
+            request.url.path,
+            request_id(request.scope),
+        )
+        return error_response(request, 400, "validation_error", "Client disconnected")
     if status >= 500:
         return _handle_unexpected(request, exc)
     headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() in _PASS_HEADERS}
@@ -125,7 +135,25 @@ def _handle_repository_error(request: Request[Any, Any, Any], exc: RepositoryErr
     return _handle_unexpected(request, exc)
 
 
+def _handle_recursion_error(request: Request[Any, Any, Any], exc: RecursionError) -> Response[ErrorEnvelope]:
+    # msgspec's decoder recurses once per array/object level; a small body of 50,000 '[' exhausts the stack
+    if "deserializing" in str(exc):
+        return error_response(request, 400, "validation_error", "Invalid JSON: nested too deeply")
+    return _handle_unexpected(request, exc)
+
+
+def _database_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite's ``SQLITE_BUSY`` ("database is locked": another process held the one write lock
+    past the busy timeout), raised as it is or wrapped by advanced-alchemy."""
+    cause = exc if isinstance(exc, OperationalError) else exc.__cause__
+    return isinstance(cause, OperationalError) and getattr(cause.orig, "sqlite_errorname", "") == "SQLITE_BUSY"
+
+
 def _handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorEnvelope]:
+    if _database_busy(exc):
+        logger.warning("database busy on %s %s: answered 503", request.method, request.url.path)
+        busy = ServiceUnavailable("The database is busy; try again shortly", retry_after=1)
+        return _handle_vault_error(request, busy)
     logger.exception(
         "unhandled error on %s %s (request %s)",
         request.method,
@@ -142,6 +170,7 @@ def exception_handlers() -> ExceptionHandlersMap:
         VaultError: _handle_vault_error,
         HTTPException: _handle_http_exception,
         RepositoryError: _handle_repository_error,
+        RecursionError: _handle_recursion_error,
         Exception: _handle_unexpected,
     }
 

@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from mediavault.config import MediaVaultConfig
     from mediavault.runtime import VaultRuntime
 
-__all__ = ("EXEMPT_OPT_KEY", "Budget", "RateLimitMiddleware", "RateLimiter", "client_address")
+__all__ = ("EXEMPT_OPT_KEY", "Budget", "RateLimitMiddleware", "RateLimiter", "client_address", "peer_is_trusted")
 
 logger = logging.getLogger("mediavault")
 
@@ -117,6 +117,12 @@ def _is_trusted(address: str, networks: tuple[_IPNetwork, ...]) -> bool:
     return any(ip in net for net in networks)
 
 
+def peer_is_trusted(scope: Scope, trusted: tuple[_IPNetwork, ...]) -> bool:
+    """Whether the TCP peer of ``scope`` is one of the ``trusted`` proxies (whose forwarding headers count)."""
+    client = scope.get("client")
+    return bool(trusted and client and _is_trusted(client[0], trusted))
+
+
 def client_address(scope: Scope, trusted: tuple[_IPNetwork, ...]) -> str:
     """The client's address: the TCP peer, or what trusted proxies said in ``X-Forwarded-For``.
 
@@ -129,7 +135,7 @@ def client_address(scope: Scope, trusted: tuple[_IPNetwork, ...]) -> str:
     """
     client = scope.get("client")
     peer = client[0] if client else "unknown"
-    if not trusted or not _is_trusted(peer, trusted):
+    if not peer_is_trusted(scope, trusted):
         return peer
     hops = [
         hop.strip()

@@ -11,6 +11,10 @@ Every response under the prefix gets (unless the handler set the header itself, 
   browser caches, RFC 6749 §5.1, RFC 9111 §5.2.2.5); other answers (e.g. a host's HTML API docs mounted
   under the prefix) only get ``frame-ancestors 'none'`` so their scripts keep working.
 
+Responses served over https (the ASGI scope's scheme, or ``X-Forwarded-Proto: https`` from one of
+``trusted_proxies``) also get ``Strict-Transport-Security: max-age=<hsts_max_age>`` (RFC 6797; browsers ignore it
+over plain http, §8.1), unless ``hsts_max_age`` is 0.
+
 The reference server also hides uvicorn's ``Server`` header.
 """
 
@@ -22,8 +26,9 @@ from litestar import Controller, route
 from litestar.params import FromPath
 
 from mediavault.errors import NotFound
+from mediavault.http.ratelimit import peer_is_trusted
 
-__all__ = ("SECURITY_HEADERS", "UnknownRouteController", "security_headers_for")
+__all__ = ("SECURITY_HEADERS", "UnknownRouteController", "served_over_https", "security_headers_for")
 
 SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
@@ -46,6 +51,17 @@ def security_headers_for(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes
     if is_json and b"cache-control" not in present:
         extra.append((b"cache-control", b"no-store"))
     return extra
+
+
+def served_over_https(scope: Any, trusted: tuple[Any, ...]) -> bool:
+    """Whether the client reached the vault over https: the scope's own scheme, or the last
+    ``X-Forwarded-Proto`` value when the TCP peer is one of the ``trusted`` proxy networks."""
+    if scope.get("scheme") == "https":
+        return True
+    if not peer_is_trusted(scope, trusted):
+        return False
+    forwarded = [v for k, v in scope.get("headers", ()) if k == b"x-forwarded-proto"]
+    return bool(forwarded) and forwarded[-1].rsplit(b",", 1)[-1].strip().lower() == b"https"
 
 
 class UnknownRouteController(Controller):

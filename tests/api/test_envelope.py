@@ -202,3 +202,11 @@ def test_204_logout_has_empty_body(client: TestClient[Litestar], alice: Account)
     assert response.status_code == 204
     assert response.content == b""
     assert "content-type" not in response.headers or not response.content
+
+
+def test_400_deeply_nested_json(client: TestClient[Litestar], alice: Account) -> None:
+    nested = b"[" * 50_000 + b"]" * 50_000  # 100 kB, under max_json_body_size: msgspec's decoder recurses per level
+    for path, headers in ((f"{PREFIX}/auth/login", {}), (f"{PREFIX}/collections", alice.headers)):
+        response = client.post(path, content=nested, headers={**headers, "Content-Type": "application/json"})
+        body = error(response, 400, "validation_error")
+        assert "nested" in body["message"]

@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +50,8 @@ def process_env(data_dir: Path, env: Mapping[str, str] | None = None) -> dict[st
     return {**child_env, **BASE_ENV, **BACKENDS.env(data_dir), **(env or {})}
 
 
-def serve_command(data_dir: Path, port: int, workers: int = 1) -> list[str]:
-    """``mediavault serve ...`` run by this interpreter (no reliance on PATH or a console script)."""
+def serve_command(data_dir: Path, port: int, workers: int = 1, args: Sequence[str] = ()) -> list[str]:
+    """``mediavault serve ... <args>`` run by this interpreter (no reliance on PATH or a console script)."""
     return [
         sys.executable,
         "-c",
@@ -65,6 +65,7 @@ def serve_command(data_dir: Path, port: int, workers: int = 1) -> list[str]:
         str(data_dir),
         "--workers",
         str(workers),
+        *args,
     ]
 
 
@@ -77,23 +78,32 @@ class VaultServer:
         base_url: ``http://127.0.0.1:<port>``.
         log_path: File receiving the process's stdout and stderr.
         workers: ``--workers`` (worker processes, each with its own ``SO_REUSEPORT`` socket on the one port).
+        verify: what httpx checks the server's certificate against (``--ssl-certfile`` in ``args``: the CA file).
         returncode: The exit status once stopped (``None`` while running).
     """
 
     def __init__(
-        self, data_dir: Path, env: Mapping[str, str] | None = None, log_dir: Path | None = None, workers: int = 1
+        self,
+        data_dir: Path,
+        env: Mapping[str, str] | None = None,
+        log_dir: Path | None = None,
+        workers: int = 1,
+        args: Sequence[str] = (),
+        verify: str | bool = True,
     ) -> None:
         self.data_dir = data_dir
         self.workers = workers
+        self.verify = verify
         self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        scheme = "https" if "--ssl-certfile" in args else "http"
+        self.base_url = f"{scheme}://127.0.0.1:{self.port}"
         log_dir = log_dir or data_dir.parent
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = log_dir / f"server-{self.port}.log"
         child_env = process_env(data_dir, env)
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            serve_command(data_dir, self.port, workers), env=child_env, stdout=self._log, stderr=subprocess.STDOUT
+            serve_command(data_dir, self.port, workers, args), env=child_env, stdout=self._log, stderr=subprocess.STDOUT
         )
         self.returncode: int | None = None
 
@@ -116,7 +126,7 @@ class VaultServer:
     def wait_ready(self, timeout: float = STARTUP_TIMEOUT) -> None:
         """Poll ``GET /health`` until it answers 200, the process dies, or ``timeout`` passes."""
         deadline = time.monotonic() + timeout
-        with httpx.Client(base_url=self.base_url, timeout=2.0) as client:
+        with httpx.Client(base_url=self.base_url, timeout=2.0, verify=self.verify) as client:
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:
                     raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log_tail()}")
@@ -145,6 +155,7 @@ class VaultServer:
 
     def client(self, **kwargs: Any) -> httpx.Client:
         kwargs.setdefault("timeout", 30.0)
+        kwargs.setdefault("verify", self.verify)
         return httpx.Client(base_url=self.base_url + PREFIX, **kwargs)
 
 
@@ -155,9 +166,17 @@ class ServerFactory:
         self.tmp = tmp
         self.servers: list[VaultServer] = []
 
-    def start(self, data_dir: Path | None = None, env: Mapping[str, str] | None = None) -> VaultServer:
+    def start(
+        self,
+        data_dir: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        *,
+        workers: int = 1,
+        args: Sequence[str] = (),
+        verify: str | bool = True,
+    ) -> VaultServer:
         data_dir = data_dir or self.tmp / f"data-{len(self.servers)}"
-        server = VaultServer(data_dir, env=env, log_dir=self.tmp / "logs")
+        server = VaultServer(data_dir, env=env, log_dir=self.tmp / "logs", workers=workers, args=args, verify=verify)
         self.servers.append(server)
         server.wait_ready()
         return server
