@@ -1,11 +1,11 @@
-"""Streaming ``multipart/form-data`` uploads (RFC 7578) straight into storage.
+"""Streaming ``multipart/form-data`` uploads (RFC 7578): the file part as a byte stream, the text parts as fields.
 
-:func:`receive_upload` pushes the request body, chunk by chunk, through python-multipart's
-push parser and writes the ``file`` part's bytes to a :class:`~mediavault.storage.base.StorageWriter`
-as they arrive. The body is never held in memory and never spooled to a temporary file
-(unlike Litestar's ``UploadFile``): every file byte is written exactly once, to its final
-storage object. Only the small text parts (title, description, tags, ...) are buffered,
-each capped at ``max_field_size`` bytes.
+:func:`open_upload` pushes the request body, chunk by chunk, through python-multipart's push parser until the
+``file`` part's headers, and returns an :class:`UploadStream`: iterating it yields the file part's bytes as they
+arrive (then reads the rest of the body); its :attr:`~UploadStream.fields` are the small text parts (title,
+description, tags, ...), each capped at ``max_field_size`` bytes. The body is never held in memory and never
+spooled to a temporary file (unlike Litestar's ``UploadFile``): whoever consumes the stream (the media service,
+through :func:`~mediavault.storage.base.write_stream`) writes every file byte once, to its final storage object.
 
 Limits, all in bytes:
 
@@ -15,85 +15,34 @@ Limits, all in bytes:
   (which also bounds chunked bodies without a ``Content-Length``), and the file part
   itself may not exceed ``max_size``; crossing either stops reading at once.
 
-Whatever goes wrong once the storage writer is open (a limit, a malformed body, the client
-disconnecting so that the body iterator raises, task cancellation) the writer is aborted,
-so nothing is left behind in storage, and the error is re-raised.
+Whatever goes wrong (a limit, a malformed body, the client disconnecting so that the body iterator raises) is
+raised by :func:`open_upload` before the file part begins, or by the iteration afterwards, so a consumer that
+aborts its writer on any error leaves nothing behind.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import anyio
-import anyio.to_thread
 from python_multipart import MultipartParser
 from python_multipart.exceptions import FormParserError
 
 from mediavault.errors import PayloadTooLarge, UnsupportedMediaType, ValidationError
-from mediavault.storage.base import StorageWriter
 
-__all__ = (
-    "FRAMING_ALLOWANCE",
-    "HEAD_SIZE",
-    "MultipartUpload",
-    "UploadedFile",
-    "receive_upload",
-)
+__all__ = ("FRAMING_ALLOWANCE", "UploadStream", "open_upload")
 
 logger = logging.getLogger(__name__)
 
 FRAMING_ALLOWANCE = 64 * 1024
 """Bytes allowed on top of ``max_size`` for a whole body: boundaries, part headers, text fields."""
 
-HEAD_SIZE = 8192
-"""How many leading file bytes :attr:`UploadedFile.head` keeps for content sniffing."""
-
-_WRITE_BATCH = 1024 * 1024
-# Batches queued between the parser (event loop) and the hash-and-write pipeline (worker threads).
-_PIPELINE_DEPTH = 3
-"""File data is handed to the writer in pieces of at least this many bytes (except the last)."""
-
-
-@dataclass
-class UploadedFile:
-    """The file part of an upload, already stored.
-
-    Attributes:
-        filename: The client's original ``filename`` parameter exactly as sent (``filename*``
-            wins when present and decodable). May be ``""`` or hold path components; it is
-            NOT sanitised here (see :func:`mediavault.domain.media.sniff.safe_filename`).
-        client_content_type: The part's ``Content-Type`` header as sent, or ``None``. Untrusted.
-        size: Length of the file in bytes (``1 <= size <= max_size``).
-        checksum_sha256: SHA-256 of the file bytes, lowercase hex.
-        head: The first ``min(size, 8192)`` bytes of the file, for content sniffing.
-        writer: The storage writer holding the bytes; already closed (committed).
-    """
-
-    filename: str
-    client_content_type: str | None
-    size: int
-    checksum_sha256: str
-    head: bytes
-    writer: StorageWriter
-
-
-@dataclass
-class MultipartUpload:
-    """A parsed upload: the text fields and the stored file.
-
-    Attributes:
-        fields: The non-file parts by name, UTF-8 decoded (each name at most once).
-        file: The file part.
-    """
-
-    fields: dict[str, str]
-    file: UploadedFile
+_BATCH = 1024 * 1024
+"""File data is yielded in pieces of at least this many bytes (except the last)."""
 
 
 # --------------------------------------------------------------------------- header parsing
@@ -192,24 +141,15 @@ def _declared_length(content_length: str | None) -> int | None:
 
 # --------------------------------------------------------------------------- the receiver
 
-# Parser event kinds, collected by the sync callbacks and processed asynchronously.
+# Parser event kinds, collected by the sync callbacks and processed in order.
 _BEGIN, _HFIELD, _HVALUE, _HEND, _HDONE, _DATA, _PEND, _END = range(8)
 
 
 class _Receiver:
-    """Turns python-multipart events into fields and storage writes."""
+    """Turns python-multipart events into fields and batches of file bytes."""
 
-    def __init__(
-        self,
-        *,
-        max_size: int,
-        open_writer: Callable[[], Awaitable[StorageWriter]],
-        file_field: str,
-        max_field_size: int,
-        max_fields: int,
-    ) -> None:
+    def __init__(self, *, max_size: int, file_field: str, max_field_size: int, max_fields: int) -> None:
         self.max_size = max_size
-        self.open_writer = open_writer
         self.file_field = file_field
         self.max_field_size = max_field_size
         self.max_fields = max_fields
@@ -227,26 +167,19 @@ class _Receiver:
         self.field_buf = bytearray()
 
         # The file part.
-        self.writer: StorageWriter | None = None
         self.file_seen = False
         self.filename = ""
         self.client_content_type: str | None = None
         self.size = 0
-        self.sha256 = hashlib.sha256()
-        self.head = bytearray()
         self.pending: list[bytes | memoryview] = []
         self.pending_len = 0
-        # Hash-and-write pipeline: SHA-256 and the storage write run in worker threads (both release
-        # the GIL) while the event loop keeps receiving and parsing the next batch.
-        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=_PIPELINE_DEPTH)
-        self.pipeline: asyncio.Task[None] | None = None
-        self.failure: BaseException | None = None
+        self.ready: deque[bytes] = deque()  # batches of file bytes not yet handed out
 
-    async def process(self, events: list[tuple[Any, ...]]) -> None:
+    def process(self, events: list[tuple[Any, ...]]) -> None:
         for event in events:
             kind = event[0]
             if kind == _DATA:
-                await self._data(event[1], event[2], event[3])
+                self._data(event[1], event[2], event[3])
             elif kind == _HFIELD:
                 self.header_name += event[1][event[2] : event[3]]
             elif kind == _HVALUE:
@@ -262,13 +195,13 @@ class _Receiver:
                     raise ValidationError(f"malformed multipart: more than {self.max_fields} parts")
                 self.headers = {}
             elif kind == _HDONE:
-                await self._headers_done()
+                self._headers_done()
             elif kind == _PEND:
-                await self._part_end()
+                self._part_end()
             elif kind == _END:
                 self.ended = True
 
-    async def _headers_done(self) -> None:
+    def _headers_done(self) -> None:
         disposition = self.headers.get("content-disposition")
         if disposition is None:
             raise ValidationError("malformed multipart: part without Content-Disposition")
@@ -291,8 +224,6 @@ class _Receiver:
                     filename = decoded
             self.filename = filename
             self.client_content_type = self.headers.get("content-type") or None
-            self.writer = await self.open_writer()
-            self.pipeline = asyncio.get_running_loop().create_task(self._hash_and_write(self.writer))
         elif is_file:
             raise ValidationError.for_field(name, "unexpected file part")
         else:
@@ -302,71 +233,34 @@ class _Receiver:
             self.field_name = name
             self.field_buf = bytearray()
 
-    async def _data(self, data: bytes, start: int, end: int) -> None:
+    def _data(self, data: bytes, start: int, end: int) -> None:
         length = end - start
         if self.kind == "file":
             if self.size + length > self.max_size:
                 raise PayloadTooLarge(f"File larger than the {self.max_size} byte limit")
             piece = data if start == 0 and end == len(data) else memoryview(data)[start:end]  # no copy
             self.size += length
-            if len(self.head) < HEAD_SIZE:
-                self.head += piece[: HEAD_SIZE - len(self.head)]
-            if not self.pending and length >= _WRITE_BATCH:
-                await self._write(bytes(piece))
+            if not self.pending and length >= _BATCH:
+                self.ready.append(bytes(piece))
             else:
                 self.pending.append(piece)
                 self.pending_len += length
-                if self.pending_len >= _WRITE_BATCH:
-                    await self._flush()
+                if self.pending_len >= _BATCH:
+                    self._flush()
         elif self.kind == "field":
             if len(self.field_buf) + length > self.max_field_size:
                 raise ValidationError.for_field(self.field_name, f"must be at most {self.max_field_size} bytes")
             self.field_buf += data[start:end]
 
-    async def _write(self, data: bytes) -> None:
-        if self.failure is not None:
-            raise self.failure
-        await self.queue.put(data)
-
-    async def _hash_and_write(self, writer: StorageWriter) -> None:
-        """Consume batches until the ``None`` sentinel; after a failure keep draining so the parser never blocks."""
-        while (batch := await self.queue.get()) is not None:
-            if self.failure is None:
-                try:
-                    await anyio.to_thread.run_sync(self.sha256.update, batch)
-                    await writer.write(batch)
-                except Exception as exc:
-                    self.failure = exc
-
-    async def finish_file(self) -> None:
-        """Wait until every batch is hashed and written.
-
-        Raises:
-            Exception: whatever the storage write raised.
-        """
-        if self.pipeline is not None:
-            await self.queue.put(None)
-            await self.pipeline
-        if self.failure is not None:
-            raise self.failure
-
-    async def cancel_pipeline(self) -> None:
-        """Stop the pipeline (the upload failed); never raises."""
-        if self.pipeline is not None and not self.pipeline.done():
-            self.pipeline.cancel()
-            with anyio.CancelScope(shield=True):
-                await asyncio.gather(self.pipeline, return_exceptions=True)
-
-    async def _flush(self) -> None:
+    def _flush(self) -> None:
         if self.pending:
-            data = b"".join(self.pending)  # the one copy; a lone bytes piece is returned as is
+            self.ready.append(b"".join(self.pending))  # the one copy; a lone bytes piece is returned as is
             self.pending = []
             self.pending_len = 0
-            await self._write(data)
 
-    async def _part_end(self) -> None:
+    def _part_end(self) -> None:
         if self.kind == "file":
-            await self._flush()
+            self._flush()
         elif self.kind == "field":
             try:
                 self.fields[self.field_name] = self.field_buf.decode("utf-8")
@@ -375,15 +269,6 @@ class _Receiver:
             self.field_buf = bytearray()
         self.kind = None
         self.field_name = ""
-
-
-async def _abort_quietly(writer: StorageWriter) -> None:
-    """Abort ``writer``, shielded from cancellation; log (never raise) a failing abort."""
-    with anyio.CancelScope(shield=True):
-        try:
-            await writer.abort()
-        except Exception:
-            logger.exception("aborting storage writer %r failed", getattr(writer, "key", None))
 
 
 async def _close_body(body: AsyncIterator[bytes]) -> None:
@@ -397,22 +282,125 @@ async def _close_body(body: AsyncIterator[bytes]) -> None:
             logger.debug("closing the request body iterator failed", exc_info=True)
 
 
-async def receive_upload(
+class UploadStream:
+    """The file part of a ``multipart/form-data`` body, read as the body arrives (made by :func:`open_upload`).
+
+    Iterate it once: it yields the file's bytes (in pieces of at least 1 MiB, except the last), then reads the rest
+    of the body, and ends when the body was parsed and validated to its closing boundary. The request body is closed
+    when the iteration ends, fails, or the iterator is closed (:meth:`aclose`).
+
+    Attributes:
+        filename: The client's original ``filename`` parameter exactly as sent (``filename*`` wins when present and
+            decodable). May be ``""`` or hold path components; it is NOT sanitised here (see
+            :func:`mediavault.domain.media.sniff.safe_filename`).
+        client_content_type: The part's ``Content-Type`` header as sent, or ``None``. Untrusted.
+        fields: The text parts by name, UTF-8 decoded (each name at most once); complete once the iteration ended.
+
+    Raises (while iterating):
+        PayloadTooLarge: the body grows past ``max_size + FRAMING_ALLOWANCE`` or the file past ``max_size``.
+        ValidationError: a malformed body after the file part began (see :func:`open_upload`), no closing
+            boundary, or an empty file (``file: must not be empty``).
+        Exception: anything the body raises (e.g. a client disconnect).
+    """
+
+    def __init__(
+        self, parser: MultipartParser, events: list[tuple[Any, ...]], receiver: _Receiver, chunks: _Chunks
+    ) -> None:
+        self._parser = parser
+        self._events = events
+        self._receiver = receiver
+        self._chunks = chunks
+        self.filename = receiver.filename
+        self.client_content_type = receiver.client_content_type
+        self.fields = receiver.fields
+        self._iterator: AsyncIterator[bytes] | None = None
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._iterator is None:
+            self._iterator = self._file_bytes()
+        return self._iterator
+
+    async def _file_bytes(self) -> AsyncIterator[bytes]:
+        receiver, ready = self._receiver, self._receiver.ready
+        try:
+            while True:
+                while ready:
+                    yield ready.popleft()
+                if receiver.ended or not await self._chunks.parse_next(self._parser, self._events, receiver):
+                    break
+            while ready:  # the last batch (the file part ended while the body ended)
+                yield ready.popleft()
+            if not receiver.ended:
+                raise ValidationError("malformed multipart: no closing boundary")
+            if receiver.size == 0:
+                raise ValidationError.for_field(receiver.file_field, "must not be empty")
+        finally:
+            await self._chunks.close()
+
+    async def aclose(self) -> None:
+        """Stop reading: the request body is closed (a no-op after the iteration ended)."""
+        if self._iterator is not None:
+            await self._iterator.aclose()  # type: ignore[attr-defined]
+        else:
+            await self._chunks.close()
+
+
+class _Chunks:
+    """The request body, counted against the whole-body limit, fed to the parser one chunk at a time."""
+
+    def __init__(self, body: AsyncIterator[bytes], limit: int, max_size: int) -> None:
+        self.body = body
+        self.limit = limit
+        self.max_size = max_size
+        self.received = 0
+        self.finished = False
+
+    async def parse_next(self, parser: MultipartParser, events: list[tuple[Any, ...]], receiver: _Receiver) -> bool:
+        """Parse the next chunk (or, at the end of the body, finalise the parser); ``False`` once there is none."""
+        if self.finished:
+            return False
+        chunk = b""
+        while not chunk:
+            chunk = await anext(self.body, None)  # type: ignore[arg-type]
+            if chunk is None:
+                self.finished = True
+                parser.finalize()
+                break
+        if chunk:
+            if type(chunk) is not bytes:
+                chunk = bytes(chunk)
+            self.received += len(chunk)
+            if self.received > self.limit:
+                raise PayloadTooLarge(f"Upload exceeds the {self.max_size} byte file limit")
+            try:
+                parser.write(chunk)
+            except FormParserError:
+                raise ValidationError("malformed multipart body") from None
+        if events:
+            try:
+                receiver.process(events)
+            finally:
+                events.clear()
+        return True
+
+    async def close(self) -> None:
+        await _close_body(self.body)
+
+
+async def open_upload(
     *,
     content_type: str | None,
     content_length: str | None,
     body: AsyncIterator[bytes],
     max_size: int,
-    open_writer: Callable[[], Awaitable[StorageWriter]],
     file_field: str = "file",
     max_field_size: int = 64 * 1024,
     max_fields: int = 20,
-) -> MultipartUpload:
-    """Stream a ``multipart/form-data`` body (RFC 7578) into storage.
+) -> UploadStream:
+    """Start reading a ``multipart/form-data`` body (RFC 7578): up to the ``file_field`` part's headers.
 
-    The ``file_field`` part's bytes go straight to a writer from ``open_writer()``, which is
-    called only once that part's headers have been parsed; every other part is a text field.
-    The writer is closed (committed) only after the whole body was parsed and validated.
+    Every part other than ``file_field`` is a text field. Nothing of the file is read yet: iterate the returned
+    stream for its bytes (see :class:`UploadStream`).
 
     Args:
         content_type: The request's ``Content-Type`` header (must be ``multipart/form-data``
@@ -421,27 +409,26 @@ async def receive_upload(
         body: The request body as an async iterator of byte chunks of any size.
         max_size: Largest accepted file, in bytes. The whole body may be up to
             ``max_size + FRAMING_ALLOWANCE`` (64 KiB) bytes.
-        open_writer: Opens the storage writer for the file's bytes.
         file_field: Name of the file part.
         max_field_size: Largest accepted text field, in bytes.
         max_fields: Most parts accepted (the file part included).
 
     Returns:
-        The UTF-8 decoded text fields and the stored file (see :class:`UploadedFile`).
+        The file part as a stream, with the text fields.
 
     Raises:
         UnsupportedMediaType: ``content_type`` is missing or not ``multipart/form-data``.
         PayloadTooLarge: the declared ``Content-Length`` exceeds ``max_size + FRAMING_ALLOWANCE``
-            (raised before reading the body), the body grows past that while streaming, or the
-            file part exceeds ``max_size``.
+            (raised before reading the body), or the body grows past that before the file part.
         ValidationError: missing/empty boundary; invalid ``Content-Length``; a malformed body
             (python-multipart parse error, no closing boundary, a part without a
             ``form-data`` Content-Disposition or name); more than ``max_fields`` parts; a text
             field over ``max_field_size``, repeated, or not UTF-8; a file part under another
-            name; no ``file_field`` part (``file: is required``); the file part sent twice;
-            an empty file (``file: must not be empty``).
-        Exception: anything ``body`` or the writer raises (e.g. a client disconnect), and
-            ``asyncio.CancelledError``, after aborting the writer.
+            name; no ``file_field`` part (``file: is required``); the file part sent twice.
+        Exception: anything ``body`` raises (e.g. a client disconnect). The body is closed on every error.
+
+    What the chunk that began the file part shows is checked here too (a file already over ``max_size``, a second
+    file part); everything read later is checked by the iteration (:class:`UploadStream`).
     """
     boundary = _boundary_from(content_type)
     total_limit = max_size + FRAMING_ALLOWANCE
@@ -468,63 +455,15 @@ async def receive_upload(
     except (FormParserError, ValueError):
         raise ValidationError("malformed multipart: invalid boundary") from None
 
-    receiver = _Receiver(
-        max_size=max_size,
-        open_writer=open_writer,
-        file_field=file_field,
-        max_field_size=max_field_size,
-        max_fields=max_fields,
-    )
-    received = 0
-    committed = False
+    receiver = _Receiver(max_size=max_size, file_field=file_field, max_field_size=max_field_size, max_fields=max_fields)
+    chunks = _Chunks(body, total_limit, max_size)
     try:
-        async for chunk in body:
-            if not chunk:
-                continue
-            if type(chunk) is not bytes:
-                chunk = bytes(chunk)
-            received += len(chunk)
-            if received > total_limit:
-                raise PayloadTooLarge(f"Upload exceeds the {max_size} byte file limit")
-            try:
-                parser.write(chunk)
-            except FormParserError:
-                raise ValidationError("malformed multipart body") from None
-            if events:
-                await receiver.process(events)
-                events.clear()
-            if receiver.ended:
-                break  # anything after the closing boundary is an epilogue: ignore it
-        parser.finalize()
-        if events:
-            await receiver.process(events)
-            events.clear()
-        if not receiver.ended:
-            raise ValidationError("malformed multipart: no closing boundary")
-        if receiver.writer is None:
-            raise ValidationError.for_field(file_field, "is required")
-        if receiver.size == 0:
-            raise ValidationError.for_field(file_field, "must not be empty")
-        await receiver.finish_file()
-        await receiver.writer.close()
-        committed = True
+        while not receiver.file_seen:
+            if receiver.ended or not await chunks.parse_next(parser, events, receiver):
+                if not receiver.ended:
+                    raise ValidationError("malformed multipart: no closing boundary")
+                raise ValidationError.for_field(file_field, "is required")
     except BaseException:
-        await receiver.cancel_pipeline()
-        if receiver.writer is not None and not committed:
-            await _abort_quietly(receiver.writer)
+        await chunks.close()
         raise
-    finally:
-        await _close_body(body)
-
-    assert receiver.writer is not None
-    return MultipartUpload(
-        fields=receiver.fields,
-        file=UploadedFile(
-            filename=receiver.filename,
-            client_content_type=receiver.client_content_type,
-            size=receiver.size,
-            checksum_sha256=receiver.sha256.hexdigest(),
-            head=bytes(receiver.head),
-            writer=receiver.writer,
-        ),
-    )
+    return UploadStream(parser, events, receiver, chunks)

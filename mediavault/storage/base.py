@@ -8,13 +8,26 @@ thread so the event loop never blocks.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import logging
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO
 
-__all__ = ("StorageBackend", "StorageWriter", "StoredFile")
+import anyio
+import anyio.to_thread
+
+__all__ = ("HEAD_SIZE", "StorageBackend", "StorageWriter", "StoredFile", "WrittenStream", "write_stream")
+
+logger = logging.getLogger("mediavault")
+
+HEAD_SIZE = 8192
+"""How many leading bytes :func:`write_stream` keeps (:attr:`WrittenStream.head`, for content sniffing)."""
+_PIPELINE_DEPTH = 3
+"""Chunks queued between the producer (e.g. the multipart parser) and the hash-and-write task."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,3 +118,80 @@ class StorageBackend(ABC):
         none: downloads stream through the app.
         """
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenStream:
+    """What :func:`write_stream` wrote.
+
+    Attributes:
+        size: bytes written.
+        checksum_sha256: SHA-256 of the bytes, lowercase hex.
+        head: the first ``min(size, head_size)`` bytes.
+    """
+
+    size: int
+    checksum_sha256: str
+    head: bytes
+
+
+async def write_stream(
+    writer: StorageWriter, chunks: AsyncIterable[bytes], *, head_size: int = HEAD_SIZE
+) -> WrittenStream:
+    """Write every chunk of ``chunks`` to ``writer``, then close it (commit); size, SHA-256 and the first
+    ``head_size`` bytes are taken on the way, so each byte is touched once.
+
+    Hashing (in a worker thread: hashlib releases the GIL) and writing run in a task of their own, up to three chunks
+    behind, so the producer (e.g. the multipart parser reading the request body) keeps going meanwhile. On any
+    failure (the stream's, e.g. a limit or a client that went away, the writer's, or cancellation) the writer is
+    aborted and the error re-raised: nothing is left in storage. ``chunks`` is closed (``aclose``) in every case.
+
+    Raises:
+        Exception: whatever ``chunks`` or the writer raise, after the abort.
+    """
+    sha256 = hashlib.sha256()
+    head = bytearray()
+    size = 0
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=_PIPELINE_DEPTH)
+    failure: list[Exception] = []
+
+    async def hash_and_write() -> None:  # after a failure keep draining, so the producer never blocks
+        while (chunk := await queue.get()) is not None:
+            if not failure:
+                try:
+                    await anyio.to_thread.run_sync(sha256.update, chunk)
+                    await writer.write(chunk)
+                except Exception as exc:
+                    failure.append(exc)
+
+    pipeline = asyncio.get_running_loop().create_task(hash_and_write())
+    iterator = aiter(chunks)
+    try:
+        async for chunk in iterator:
+            if failure:
+                raise failure[0]
+            size += len(chunk)
+            if len(head) < head_size:
+                head += chunk[: head_size - len(head)]
+            await queue.put(chunk)
+        await queue.put(None)
+        await pipeline
+        if failure:
+            raise failure[0]
+        await writer.close()
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            if not pipeline.done():
+                pipeline.cancel()
+                await asyncio.gather(pipeline, return_exceptions=True)
+            try:
+                await writer.abort()
+            except Exception:
+                logger.exception("aborting storage writer %r failed", getattr(writer, "key", None))
+        raise
+    finally:
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            with anyio.CancelScope(shield=True):
+                await aclose()
+    return WrittenStream(size=size, checksum_sha256=sha256.hexdigest(), head=bytes(head))

@@ -1,17 +1,19 @@
-"""Streaming multipart/form-data uploads: mediavault.http.multipart.receive_upload."""
+"""Streaming multipart/form-data uploads: mediavault.http.multipart.open_upload's stream, written to a storage writer
+by mediavault.storage.base.write_stream (what the upload route and the media service do together)."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import os
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
 
 import pytest
 
 from mediavault.errors import PayloadTooLarge, UnsupportedMediaType, ValidationError
-from mediavault.http.multipart import FRAMING_ALLOWANCE, HEAD_SIZE, MultipartUpload, receive_upload
-from mediavault.storage.base import StorageWriter
+from mediavault.http.multipart import FRAMING_ALLOWANCE, open_upload
+from mediavault.storage.base import HEAD_SIZE, StorageWriter, write_stream
 
 BOUNDARY = "----mvBoundary7MA4YWxkTrZu0gW"
 CT = f"multipart/form-data; boundary={BOUNDARY}"
@@ -56,6 +58,11 @@ class Opener:
     def writer(self) -> MemoryWriter:
         assert len(self.writers) == 1
         return self.writers[0]
+
+    @property
+    def nothing_kept(self) -> bool:
+        """No writer was opened (the error came with the chunk that began the file part), or each was aborted."""
+        return all(w.aborted and not w.closed and not w.buffer for w in self.writers)
 
 
 def encode(
@@ -121,28 +128,56 @@ class Body:
             yield chunk
 
 
+@dataclass
+class ReceivedFile:
+    filename: str
+    client_content_type: str | None
+    size: int
+    checksum_sha256: str
+    head: bytes
+    writer: StorageWriter
+
+
+@dataclass
+class Received:
+    fields: dict[str, str]
+    file: ReceivedFile
+
+
+async def receive(
+    body: AsyncIterator[bytes],
+    *,
+    open_writer: Callable[[], Awaitable[StorageWriter]],
+    content_type: str | None = CT,
+    content_length: str | None = None,
+    max_size: int = 1 << 20,
+    **kwargs,
+) -> Received:
+    """Parse up to the file part, open a writer, stream the file into it (the upload route and service's way)."""
+    stream = await open_upload(
+        content_type=content_type, content_length=content_length, body=body, max_size=max_size, **kwargs
+    )
+    writer = await open_writer()
+    written = await write_stream(writer, stream)
+    file = ReceivedFile(
+        stream.filename, stream.client_content_type, written.size, written.checksum_sha256, written.head, writer
+    )
+    return Received(fields=stream.fields, file=file)
+
+
 def run(
     body: Body | bytes,
     *,
     opener: Opener | None = None,
-    content_type: str | None = CT,
     content_length: str | None = "auto",
-    max_size: int = 1 << 20,
     **kwargs,
-) -> MultipartUpload:
+) -> Received:
     if isinstance(body, bytes):
         body = Body(body)
     if content_length == "auto":
         content_length = str(len(body.data))
     return asyncio.run(
-        receive_upload(
-            content_type=content_type,
-            content_length=content_length,
-            body=body.__aiter__(),
-            max_size=max_size,
-            open_writer=opener or Opener(),
-            **kwargs,
-        )
+        receive(body.__aiter__(), open_writer=opener or Opener(), content_length=content_length, **kwargs)
     )
 
 
@@ -195,21 +230,19 @@ def test_fields_after_the_file_and_unicode_values() -> None:
     assert upload.file.size == 3
 
 
-def test_writer_opened_lazily_when_file_part_begins() -> None:
+def test_open_upload_returns_when_the_file_part_begins() -> None:
     data = encode([("title", "t")], ("f.bin", b"abc"))
-    events: list[str] = []
-
-    async def opener() -> StorageWriter:
-        events.append(f"open after {body.consumed} bytes")
-        return MemoryWriter()
-
     body = Body(data, 1)
     file_part_start = data.index(b'name="file"')
-    asyncio.run(
-        receive_upload(content_type=CT, content_length=None, body=body.__aiter__(), max_size=100, open_writer=opener)
-    )
-    assert len(events) == 1
-    assert int(events[0].split()[-2]) > file_part_start
+
+    async def main() -> None:
+        stream = await open_upload(content_type=CT, content_length=None, body=body.__aiter__(), max_size=100)
+        assert file_part_start < body.consumed <= data.index(b"abc")  # nothing of the file read yet
+        assert (stream.filename, stream.fields) == ("f.bin", {"title": "t"})
+        assert [chunk async for chunk in stream] == [b"abc"]
+        assert body.consumed > data.rindex(b"--" + BOUNDARY.encode())  # read on to the closing boundary
+
+    asyncio.run(main())
 
 
 def test_no_writer_when_body_fails_before_file_part() -> None:
@@ -283,7 +316,7 @@ def test_file_exactly_max_size_ok_one_more_byte_413() -> None:
     opener = Opener()
     with pytest.raises(PayloadTooLarge):
         run(encode(file=("a", b"x" * 1001)), max_size=1000, opener=opener)
-    assert opener.writer.aborted and not opener.writer.closed
+    assert opener.nothing_kept
 
 
 def test_file_over_limit_while_streaming_stops_reading_and_aborts() -> None:
@@ -302,7 +335,7 @@ def test_lying_content_length_still_caught_while_streaming() -> None:
     opener = Opener()
     with pytest.raises(PayloadTooLarge):
         run(encode(file=("a", b"x" * 5000)), opener=opener, max_size=1000, content_length="10")
-    assert opener.writer.aborted
+    assert opener.nothing_kept
 
 
 def test_whole_body_limit_while_streaming_without_content_length() -> None:
@@ -403,7 +436,7 @@ def test_two_file_parts() -> None:
     data = one + encode(file=("b", b"second"))
     opener = Opener()
     with pytest.raises(ValidationError) as info:
-        run(data, opener=opener)
+        run(Body(data, len(one)), opener=opener)  # the second part arrives once the first one is being written
     assert info.value.details[0]["field"] == "file"
     assert opener.writer.aborted
 
@@ -474,9 +507,7 @@ def test_cancellation_aborts_writer() -> None:
         yield b"never"
 
     async def main() -> None:
-        task = asyncio.create_task(
-            receive_upload(content_type=CT, content_length=None, body=slow_body(), max_size=1 << 20, open_writer=opener)
-        )
+        task = asyncio.create_task(receive(slow_body(), open_writer=opener))
         await started.wait()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -498,13 +529,5 @@ def test_writer_error_aborts() -> None:
         return writers[-1]
 
     with pytest.raises(OSError, match="disk full"):
-        asyncio.run(
-            receive_upload(
-                content_type=CT,
-                content_length=None,
-                body=Body(encode(file=("a", b"x" * 10))).__aiter__(),
-                max_size=100,
-                open_writer=opener,
-            )
-        )
+        asyncio.run(receive(Body(encode(file=("a", b"x" * 10))).__aiter__(), open_writer=opener, max_size=100))
     assert writers[0].aborted

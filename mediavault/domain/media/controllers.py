@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,6 +22,7 @@ from mediavault.errors import PayloadTooLarge
 from mediavault.http.body import RequestBody
 from mediavault.http.content import content_response
 from mediavault.http.envelope import Envelope, envelope, paginated
+from mediavault.http.multipart import open_upload
 
 __all__ = ("DEDUPLICATED_HEADER", "MediaController", "MediaServiceDep")
 
@@ -71,17 +73,20 @@ class MediaController(Controller):
         mediavault_config: ConfigDep,
     ) -> Response[Envelope[MediaOut]]:
         """Upload one file as ``multipart/form-data``: part ``file`` (required), optional ``title``,
-        ``description``, ``tags`` (comma-separated). Streamed to storage; over ``max_upload_size`` → 413."""
+        ``description``, ``tags`` (comma-separated). The body is parsed here, as it arrives, and the file part's
+        bytes are handed to the service as a stream (straight to storage); over ``max_upload_size`` → 413."""
         body = RequestBody(request.receive)
         try:
-            upload = await mediavault_media_service.upload(
-                mediavault_principal,
+            file = await open_upload(
                 content_type=request.headers.get("content-type"),
                 content_length=request.headers.get("content-length"),
                 body=aiter(body),
+                max_size=mediavault_config.max_upload_size,
             )
+            async with aclosing(file):
+                upload = await mediavault_media_service.upload(mediavault_principal, file)
         except PayloadTooLarge:
-            await body.drain()
+            await body.drain()  # read the rest before answering, so a client still sending sees the 413
             raise
         response = envelope(request, MediaOut.of(upload.media, mediavault_config.path_prefix), HTTP_201_CREATED)
         if mediavault_config.dedup:

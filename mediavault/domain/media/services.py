@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 import anyio.to_thread
 import msgspec
@@ -26,15 +27,29 @@ from mediavault.domain.media.sniff import image_dimensions, media_kind, safe_fil
 from mediavault.domain.ownership import get_owned, parse_id
 from mediavault.errors import NotFound, ValidationError
 from mediavault.events import EventPublisher
-from mediavault.http.multipart import receive_upload
-from mediavault.storage.base import StorageBackend, StoredFile
+from mediavault.storage.base import StorageBackend, StoredFile, write_stream
 
-__all__ = ("MediaService", "Upload", "parse_tags", "stored_file")
+__all__ = ("IncomingFile", "MediaService", "Upload", "parse_tags", "stored_file")
 
 logger = logging.getLogger("mediavault")
 MAX_TAGS = 50
 MAX_TAG_LENGTH = 100
 DEDUP_ATTEMPTS = 3
+
+
+class IncomingFile(Protocol):
+    """A file on its way in (e.g. the ``file`` part of a multipart body,
+    :class:`~mediavault.http.multipart.UploadStream`): iterating it yields its bytes as they arrive, once.
+
+    Attributes:
+        filename: the client's name for it, as sent (unsanitised).
+        fields: the other form fields (``title``, ``description``, ``tags``); complete once the bytes were read.
+    """
+
+    filename: str
+    fields: Mapping[str, str]
+
+    def __aiter__(self) -> AsyncIterator[bytes]: ...
 
 
 @dataclass(frozen=True)
@@ -110,38 +125,30 @@ class MediaService:
         self.processing_owed = processing_owed
         self.media = MediaRepository(session=session)
 
-    async def upload(
-        self, principal: Principal, *, content_type: str | None, content_length: str | None, body: AsyncIterator[bytes]
-    ) -> Upload:
-        """Stream a multipart upload into storage and record it; emits ``media.uploaded``.
+    async def upload(self, principal: Principal, file: IncomingFile) -> Upload:
+        """Stream ``file`` into storage and record it; emits ``media.uploaded``.
 
-        The bytes are written once, straight to storage, while SHA-256 and size are computed. On any
-        failure nothing is kept: no row, no bytes. The item's processing (metadata, thumbnails) is owed from the
-        same transaction (a ``pending`` row the processing worker claims; ``done`` at once when no processor
-        accepts the item). With ``dedup`` on, an upload whose bytes
-        the owner already stored links to them and its own copy is deleted (see :mod:`mediavault.db.blobs`).
+        The bytes are written once, straight to storage, while SHA-256, size and the first bytes (for sniffing) are
+        taken (:func:`~mediavault.storage.base.write_stream`). On any failure nothing is kept: no row, no bytes. The
+        item's processing (metadata, thumbnails) is owed from the same transaction (a ``pending`` row the processing
+        worker claims; ``done`` at once when no processor accepts the item). With ``dedup`` on, an upload whose
+        bytes the owner already stored links to them and its own copy is deleted (see :mod:`mediavault.db.blobs`).
 
         Raises:
-            PayloadTooLarge, UnsupportedMediaType, ValidationError: as
-                :func:`~mediavault.http.multipart.receive_upload` raises them.
+            ValidationError: more than 50 tags or one over 100 characters, a title or description over 10,000.
+            Exception: whatever reading ``file`` raises (e.g. :class:`~mediavault.errors.PayloadTooLarge`), after the
+                bytes written so far were discarded.
         """
         storage = self.storage
         key = f"media/{principal.user_id}/{uuid.uuid4().hex}"
-        upload = await receive_upload(
-            content_type=content_type,
-            content_length=content_length,
-            body=body,
-            max_size=self.config.max_upload_size,
-            open_writer=lambda: storage.open_writer(key),
-        )
+        written = await write_stream(await storage.open_writer(key), file)
         try:
-            fields = upload.fields
+            fields = file.fields
             tags = parse_tags(fields.get("tags", "").split(","))
             for name in ("title", "description"):
                 if len(fields.get(name, "")) > 10_000:
                     raise ValidationError.for_field(name, "at most 10000 characters")
-            file = upload.file
-            sniffed = sniff_content_type(file.head, file.filename)
+            sniffed = sniff_content_type(written.head, file.filename)
             kind = media_kind(sniffed)
             dimensions = await anyio.to_thread.run_sync(self._dimensions, key, sniffed) if kind == "image" else None
             for attempt in range(DEDUP_ATTEMPTS):
@@ -153,8 +160,8 @@ class MediaService:
                     original_filename=file.filename,
                     content_type=sniffed,
                     kind=kind,
-                    size=file.size,
-                    checksum_sha256=file.checksum_sha256,
+                    size=written.size,
+                    checksum_sha256=written.checksum_sha256,
                     width=dimensions[0] if dimensions else None,
                     height=dimensions[1] if dimensions else None,
                     title=fields.get("title") or None,
