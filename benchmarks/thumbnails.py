@@ -1,8 +1,8 @@
-"""Media processing benchmark: time and peak RSS to process a 24-megapixel JPEG (6000 x 4000).
+"""Media processing benchmark: time and peak RSS to process a 24-megapixel JPEG (6000 x 4000), and a huge PNG.
 
 Usage::
 
-    python benchmarks/thumbnails.py [--runs 3] [--sizes 256,1024] [--format webp] [--json FILE]
+    python benchmarks/thumbnails.py [--runs 3] [--sizes 256,1024] [--format webp] [--json FILE] [--skip-jpeg]
 
 A photo-like JPEG (gradients and noise, quality 90, ~6-10 MB, EXIF with orientation 6 and a GPS position) is
 generated once. Each measurement runs in a fresh Python process whose RSS a thread samples every millisecond
@@ -15,6 +15,16 @@ generated once. Each measurement runs in a fresh Python process whose RSS a thre
    smaller size from the one above);
 3. **all built-ins**: ``image`` metadata + ``thumbnails`` + the ``share`` copy (lossless metadata strip), i.e.
    what the processing worker does per uploaded photo.
+
+Then a 9000 x 9000 PNG of ~250 kB (two flat halves: it compresses to nothing, decodes to 324 MB), two of them
+processed at once in two threads (``processing_concurrency`` 2), peak RSS and what the process still holds after
+(RSS once the work is over and garbage collected):
+
+4. **baseline, the processors before the memory budget**: each thread reads the EXIF with ``getexif()`` (which
+   decodes a PNG whole to look for an ``eXIf`` chunk after the pixels), then decodes again, ``exif_transpose``
+   (a whole copy) and ``thumbnail()`` per size;
+5. **all built-ins**, as the hook makes them: one :class:`~mediavault.processing.budget.MemoryBudget` (default
+   512 MiB) so the second decode waits for the first, no whole copy, and freed memory handed back (``malloc_trim``).
 """
 
 from __future__ import annotations
@@ -76,6 +86,85 @@ print(json.dumps(result))
 """
 
 
+HUGE_CHILD = r"""
+import gc, io, json, os, sys, threading, time
+from functools import partial
+from PIL import Image, ImageOps
+from mediavault._builtins import mediavault_media_processors
+from mediavault.config import MediaVaultConfig
+from mediavault.processing.base import MediaSource
+
+path, mode, sizes = sys.argv[1], sys.argv[2], tuple(int(s) for s in sys.argv[3].split(","))
+config = MediaVaultConfig(secret_key="x" * 32, thumbnail_sizes=sizes)
+processors = mediavault_media_processors(config)
+source = MediaSource(id="bench", filename="huge.png", content_type="image/png", kind="image",
+                     size=os.path.getsize(path), checksum_sha256="0" * 64, open=partial(open, path, "rb"),
+                     config=config)
+PAGE = os.sysconf("SC_PAGE_SIZE")
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * PAGE
+def naive():
+    with Image.open(path) as image:
+        image.getexif()  # decodes the PNG whole, looking for eXIf after the pixels
+    with Image.open(path) as image:
+        image.load()
+        upright = ImageOps.exif_transpose(image)
+    for size in sizes:
+        upright.thumbnail((size, size), Image.Resampling.LANCZOS)
+        upright.save(io.BytesIO(), "WEBP", quality=82)
+def vault():
+    for processor in processors:
+        processor.process(source)
+before, highest, done = rss(), [0], threading.Event()
+def sample():
+    while not done.is_set():
+        highest[0] = max(highest[0], rss())
+        time.sleep(0.001)
+sampler = threading.Thread(target=sample)
+sampler.start()
+start = time.perf_counter()
+threads = [threading.Thread(target=naive if mode == "naive" else vault) for _ in range(2)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+elapsed = time.perf_counter() - start
+done.set()
+sampler.join()
+gc.collect()
+time.sleep(0.3)
+result = {"seconds": elapsed, "peak_rss_mib": max(highest[0], rss()) / 2**20, "before_mib": before / 2**20,
+          "retained_mib": rss() / 2**20}
+print(json.dumps(result))
+"""
+
+
+def make_huge_png(path: Path) -> int:
+    """Write a 9000 x 9000 RGB PNG of two flat halves (~250 kB) to ``path``; its size in bytes."""
+    from PIL import Image
+
+    image = Image.new("RGB", (9000, 9000), (30, 120, 200))
+    image.paste((200, 30, 30), (0, 0, 4500, 9000))
+    image.save(path, "PNG")
+    return path.stat().st_size
+
+
+def measure_huge(path: Path, mode: str, sizes: str, runs: int) -> dict[str, float]:
+    results = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", HUGE_CHILD, str(path), mode, sizes], capture_output=True, text=True, check=True
+        )
+        results.append(json.loads(out.stdout))
+    return {
+        "seconds": statistics.median(r["seconds"] for r in results),
+        "before_mib": min(r["before_mib"] for r in results),
+        "peak_rss_mib": max(r["peak_rss_mib"] for r in results),
+        "retained_mib": max(r["retained_mib"] for r in results),
+    }
+
+
 def make_photo(path: Path) -> int:
     """Write a 6000 x 4000 photo-like JPEG with EXIF (orientation 6, GPS) to ``path``; its size in bytes."""
     from PIL import Image
@@ -115,25 +204,44 @@ def main() -> None:
     parser.add_argument("--sizes", default="256,1024")
     parser.add_argument("--format", default="webp", choices=("webp", "jpeg"))
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--skip-jpeg", action="store_true", help="only the huge PNG")
     args = parser.parse_args()
+    report: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "photo.jpg"
-        size = make_photo(path)
-        print(f"24-megapixel JPEG (6000x4000, q90, EXIF): {size / 1e6:.1f} MB; sizes {args.sizes}, {args.format}")
-        report = {}
+        if not args.skip_jpeg:
+            jpeg_benchmark(Path(tmp) / "photo.jpg", args, report)
+        path = Path(tmp) / "huge.png"
+        size = make_huge_png(path)
+        print(f"9000x9000 PNG ({size / 1e3:.0f} kB), two processed at once; sizes {args.sizes}, webp")
         for mode, label in (
-            ("naive", "baseline: full decode + thumbnail()"),
-            ("thumbnails", "ThumbnailProcessor (draft)"),
-            ("all", "all built-ins (metadata, thumbnails, share copy)"),
+            ("naive", "baseline: getexif() + load + exif_transpose + thumbnail()"),
+            ("vault", "all built-ins (memory budget, no whole copy, malloc_trim)"),
         ):
-            result = measure(path, mode, args.sizes, args.format, args.runs)
-            report[mode] = result
+            result = measure_huge(path, mode, args.sizes, args.runs)
+            report[f"huge-{mode}"] = result
             print(
-                f"  {label:<50} {result['seconds'] * 1000:6.0f} ms  peak RSS {result['peak_rss_mib']:6.1f} MiB"
-                f" (+{result['added_mib']:5.1f} over the idle process)  {result['variants']} variants"
+                f"  {label:<60} {result['seconds'] * 1000:6.0f} ms  RSS {result['before_mib']:5.0f} MiB idle,"
+                f" peak {result['peak_rss_mib']:6.0f} MiB, {result['retained_mib']:5.0f} MiB after"
             )
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
+
+
+def jpeg_benchmark(path: Path, args: argparse.Namespace, report: dict[str, dict[str, float]]) -> None:
+    """The 24-megapixel JPEG: naive, thumbnails, all built-ins."""
+    size = make_photo(path)
+    print(f"24-megapixel JPEG (6000x4000, q90, EXIF): {size / 1e6:.1f} MB; sizes {args.sizes}, {args.format}")
+    for mode, label in (
+        ("naive", "baseline: full decode + thumbnail()"),
+        ("thumbnails", "ThumbnailProcessor (draft)"),
+        ("all", "all built-ins (metadata, thumbnails, share copy)"),
+    ):
+        result = measure(path, mode, args.sizes, args.format, args.runs)
+        report[mode] = result
+        print(
+            f"  {label:<50} {result['seconds'] * 1000:6.0f} ms  peak RSS {result['peak_rss_mib']:6.1f} MiB"
+            f" (+{result['added_mib']:5.1f} over the idle process)  {result['variants']} variants"
+        )
 
 
 if __name__ == "__main__":

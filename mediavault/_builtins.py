@@ -8,6 +8,7 @@ from mediavault.auth.tokens import TokenService
 from mediavault.config import MediaVaultConfig
 from mediavault.hookspecs import hookimpl
 from mediavault.processing.base import MediaProcessor
+from mediavault.processing.budget import MemoryBudget
 from mediavault.processing.images import ImageMetadataProcessor, ShareCopyProcessor, ThumbnailProcessor
 from mediavault.storage.base import StorageBackend
 from mediavault.storage.fsspec import FsspecStorage
@@ -52,5 +53,6 @@ def mediavault_webhook_transports(config: MediaVaultConfig) -> list[WebhookTrans
 
 @hookimpl(trylast=True)
 def mediavault_media_processors(config: MediaVaultConfig) -> list[MediaProcessor]:
-    """Image metadata, thumbnails and the metadata-free share copy (Pillow)."""
-    return [ImageMetadataProcessor(config), ThumbnailProcessor(config), ShareCopyProcessor(config)]
+    """Image metadata, thumbnails and the metadata-free share copy (Pillow), sharing one memory budget."""
+    budget = MemoryBudget(config.processing_memory_budget)
+    return [ImageMetadataProcessor(config), ThumbnailProcessor(config, budget), ShareCopyProcessor(config, budget)]

@@ -182,6 +182,10 @@ class MediaVaultConfig:
     max_image_pixels: int = 89_478_485
     """Largest image (width x height) the processors decode, against decompression bombs; larger images get no
     thumbnails and a recorded error (Pillow's ``Image.MAX_IMAGE_PIXELS`` default: 0.25 GiB of 24-bit pixels)."""
+    processing_memory_budget: int = 512 * 1024 * 1024
+    """Bytes of decoded images the processors of this vault hold at once (Pillow decodes a PNG whole: 9000 x 9000
+    pixels take 324 MB). Decodes that would exceed it wait for others to finish; an image that alone would exceed
+    it gets no thumbnails and a recorded error. The default fits one RGB(A) image of ``max_image_pixels``."""
     share_strip_metadata: bool = True
     """Serve images of share links without their metadata (EXIF with GPS position and camera, XMP, text chunks):
     the link gets a stripped copy; the owner's own downloads stay byte-exact."""
@@ -252,6 +256,7 @@ class MediaVaultConfig:
             "processing_timeout",
             "processing_poll_interval",
             "max_image_pixels",
+            "processing_memory_budget",
         ):
             _check(getattr(self, name) > 0, name, "must be positive")
         _check(self.argon2_memory_cost >= 8 * self.argon2_parallelism, "argon2_memory_cost", "must be >= 8 * p")

@@ -13,13 +13,14 @@ import datetime as dt
 import io
 from typing import IO, Any
 
-from PIL import ExifTags, Image, ImageOps
+from PIL import ExifTags, Image
 
 from mediavault.config import MediaVaultConfig
 from mediavault.processing.base import MediaSource, ProcessingError, ProcessingResult, Variant
+from mediavault.processing.budget import MemoryBudget, decoded_size
 from mediavault.processing.formats import pillow_formats
 from mediavault.processing.isobmff import ISOBMFF_TYPES, StrippedReader, metadata_boxes
-from mediavault.processing.strip import MAX_STRIP_BYTES, strip_metadata, strippable
+from mediavault.processing.strip import MAX_STRIP_BYTES, rewritten_in_place, strip_metadata, strippable
 
 __all__ = (
     "ImageMetadataProcessor",
@@ -31,6 +32,16 @@ __all__ = (
 )
 
 _EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+"""What turns a picture of each Exif orientation (Exif 2.3 tag 0x0112) upright, as ``ImageOps.exif_transpose``."""
 _THUMBNAIL_FORMATS = {"webp": ("WEBP", "image/webp"), "jpeg": ("JPEG", "image/jpeg")}
 
 
@@ -89,13 +100,16 @@ class ImageMetadataProcessor:
         return is_raster(media.kind, media.content_type)
 
     def process(self, media: MediaSource) -> ProcessingResult:
-        """Read the header and the EXIF block (no pixel is decoded, except a PNG's: Pillow decodes it to find an
-        ``eXIf`` chunk after the pixels; a truncated one then has no EXIF facts, its header's stay)."""
+        """Read the header and the EXIF block; no pixel is decoded (a PNG's ``eXIf`` chunk, which may follow the
+        pixels, is found by walking the chunks: Pillow would decode the image to reach it)."""
         with media.open() as fp, open_image(fp, media.content_type, self.max_pixels) as image:
-            try:
-                exif = image.getexif()
-            except (OSError, ValueError, SyntaxError):  # a PNG cut off before its eXIf chunk could be found
-                exif = Image.Exif()
+            if image.format == "PNG" and "exif" not in image.info:
+                exif = _png_exif(fp)
+            else:
+                try:
+                    exif = image.getexif()
+                except (OSError, ValueError, SyntaxError):  # a broken Exif block: no Exif facts, the header's stay
+                    exif = Image.Exif()
             details = exif.get_ifd(_EXIF_IFD)
             orientation = exif.get(ExifTags.Base.Orientation, 1)
             orientation = orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else 1
@@ -124,41 +138,58 @@ class ThumbnailProcessor:
     """``thumbnails``: one ``thumb-<size>`` variant per ``config.thumbnail_sizes`` (longer side at most ``size``
     pixels, never enlarged), EXIF orientation applied, in ``config.thumbnail_format`` (WebP keeps transparency;
     JPEG gets a white background). JPEGs are decoded with ``draft()`` (DCT scaling, up to 8x fewer pixels decoded)
-    at the smallest scale still at least the largest size; each smaller size is made from the one above it.
+    at the smallest scale still at least the largest size; each smaller size is made from the one above it. The
+    decode reserves its memory from ``budget`` first (:class:`~mediavault.processing.budget.MemoryBudget`); the
+    decoded image is shrunk in place and turned upright only once small, so it is never copied whole.
     """
 
     name = "thumbnails"
 
-    def __init__(self, config: MediaVaultConfig) -> None:
+    def __init__(self, config: MediaVaultConfig, budget: MemoryBudget | None = None) -> None:
         self.sizes = sorted(config.thumbnail_sizes, reverse=True)
         self.format, self.content_type = _THUMBNAIL_FORMATS[config.thumbnail_format]
         self.max_pixels = config.max_image_pixels
+        self.budget = budget or MemoryBudget(config.processing_memory_budget)
 
     def accepts(self, media: MediaSource) -> bool:
         """Images the vault decodes (:mod:`~mediavault.processing.formats`), when sizes are configured."""
         return bool(self.sizes and pillow_formats(media.content_type))
 
     def process(self, media: MediaSource) -> ProcessingResult:
-        """Decode, orient and resize.
+        """Decode, resize and orient.
 
         Raises:
-            ProcessingError: unreadable, truncated or over ``max_image_pixels``.
+            ProcessingError: unreadable, truncated, over ``max_image_pixels``, or its decode alone is over the
+                memory budget.
         """
         with media.open() as fp, open_image(fp, media.content_type, self.max_pixels) as image:
             if image.format == "JPEG":
                 image.draft("RGB", (self.sizes[0], self.sizes[0]))
-            try:
-                image.load()
-            except (OSError, ValueError, SyntaxError) as exc:
-                raise ProcessingError(f"could not decode the image: {exc}") from exc
-            current = self._convert(ImageOps.exif_transpose(image))
-            variants = []
-            for size in self.sizes:
-                current.thumbnail((size, size), Image.Resampling.LANCZOS)
-                out = io.BytesIO()
-                current.save(out, self.format, quality=82, **({"method": 4} if self.format == "WEBP" else {}))
-                thumb = Variant(f"thumb-{size}", self.content_type, out.getvalue(), current.width, current.height)
-                variants.append(thumb)
+            pixels = image.width * image.height
+            # convert() to RGB(A) makes a 4-byte copy; a JPEG thumbnail of an image with alpha a background too
+            converted = 4 * pixels if image.mode not in ("RGB", "RGBA") else 0
+            if self.format == "JPEG" and (image.mode != "RGB" or "transparency" in image.info):
+                converted += 4 * pixels
+            resized = 4 * min(pixels, (2 * self.sizes[0]) ** 2)  # thumbnail()'s reduce() step
+            cost = decoded_size(image.width, image.height, image.mode) + converted + resized
+            with self.budget.reserve(cost, f"an image of {image.width}x{image.height} pixels"):
+                try:
+                    image.load()
+                    orientation = image.getexif().get(ExifTags.Base.Orientation)
+                except (OSError, ValueError, SyntaxError) as exc:
+                    raise ProcessingError(f"could not decode the image: {exc}") from exc
+                upright = _UPRIGHT.get(orientation) if isinstance(orientation, int) else None
+                current = self._convert(image)
+                if current is not image:
+                    image.close()  # the decoded original goes now, not at the end of the block
+                variants = []
+                for size in self.sizes:
+                    current.thumbnail((size, size), Image.Resampling.LANCZOS)  # in place: the large buffer goes
+                    shown = current.transpose(upright) if upright is not None else current
+                    out = io.BytesIO()
+                    shown.save(out, self.format, quality=82, **({"method": 4} if self.format == "WEBP" else {}))
+                    thumb = Variant(f"thumb-{size}", self.content_type, out.getvalue(), shown.width, shown.height)
+                    variants.append(thumb)
         return ProcessingResult(info={"sizes": [v.name for v in variants]}, variants=variants)
 
     def _convert(self, image: Image.Image) -> Image.Image:
@@ -180,9 +211,10 @@ class ShareCopyProcessor:
 
     name = "share"
 
-    def __init__(self, config: MediaVaultConfig) -> None:
+    def __init__(self, config: MediaVaultConfig, budget: MemoryBudget | None = None) -> None:
         self.enabled = config.share_strip_metadata
         self.max_pixels = config.max_image_pixels
+        self.budget = budget or MemoryBudget(config.processing_memory_budget)
 
     def accepts(self, media: MediaSource) -> bool:
         """Raster images and MP4/QuickTime videos (:func:`stripped_when_shared`), when ``share_strip_metadata``
@@ -211,12 +243,19 @@ class ShareCopyProcessor:
             raise ProcessingError(f"images over {MAX_STRIP_BYTES} bytes are not stripped")
         if not strippable(media.content_type):
             raise ProcessingError(f"{media.content_type} images are not decoded (see docs/processing.md)")
+        cost = 0
         with media.open() as fp:
+            if not rewritten_in_place(media.content_type):  # decoded, turned upright, re-encoded
+                with open_image(fp, media.content_type, self.max_pixels) as image:
+                    cost = 2 * decoded_size(image.width, image.height, image.mode) + 4 * image.width * image.height
+                    what = f"an image of {image.width}x{image.height} pixels"
+                fp.seek(0)
             data = fp.read()
-        try:
-            stripped, content_type = strip_metadata(data, media.content_type, max_pixels=self.max_pixels)
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-            raise ProcessingError(f"could not remove the metadata: {exc}") from exc
+        with self.budget.reserve(cost, what) if cost else contextlib.nullcontext():
+            try:
+                stripped, content_type = strip_metadata(data, media.content_type, max_pixels=self.max_pixels)
+            except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+                raise ProcessingError(f"could not remove the metadata: {exc}") from exc
         if stripped == data:
             return None
         formats = pillow_formats(content_type)
@@ -235,6 +274,25 @@ class ShareCopyProcessor:
         if not boxes:
             return None
         return Variant("share", media.content_type, io.BufferedReader(StrippedReader(media.open, boxes)))
+
+
+def _png_exif(fp: IO[bytes]) -> Image.Exif:
+    """The ``eXIf`` chunk of the PNG ``fp`` (PNG spec 3rd ed. §11.3.6.1), found by reading chunk headers and seeking
+    past their data; an empty :class:`~PIL.Image.Exif` when there is none or the file ends first."""
+    exif = Image.Exif()
+    fp.seek(8)
+    while len(head := fp.read(8)) == 8:
+        length, kind = int.from_bytes(head[:4], "big"), head[4:]
+        if kind == b"eXIf":
+            data = fp.read(length)
+            if len(data) == length:
+                with contextlib.suppress(Exception):  # a broken Exif block: no Exif facts
+                    exif.load(data)
+            break
+        if kind == b"IEND":
+            break
+        fp.seek(length + 4, io.SEEK_CUR)
+    return exif
 
 
 def _text(value: Any) -> str | None:

@@ -34,7 +34,7 @@ from PIL import Image, ImageOps
 
 from mediavault.processing.formats import pillow_formats
 
-__all__ = ("MAX_STRIP_BYTES", "strip_metadata", "strippable")
+__all__ = ("MAX_STRIP_BYTES", "rewritten_in_place", "strip_metadata", "strippable")
 
 MAX_STRIP_BYTES = 256 * 1024 * 1024
 """Largest image (bytes) stripped; it is held in memory while rewritten."""
@@ -243,10 +243,16 @@ def _strip_gif(data: bytes) -> bytes:
     return b"".join(out)
 
 
+def rewritten_in_place(content_type: str) -> bool:
+    """Whether :func:`strip_metadata` rewrites images of ``content_type`` without decoding them (JPEG, PNG, WebP,
+    GIF, and BMP as it is); the other formats it handles are decoded and re-encoded."""
+    return content_type in _IN_PLACE or content_type == "image/bmp"
+
+
 def strippable(content_type: str) -> bool:
     """Whether :func:`strip_metadata` can handle images of ``content_type`` (rewritten in place, BMP as it is, or
     decoded and re-encoded: only the formats the vault decodes)."""
-    return content_type in _IN_PLACE or content_type == "image/bmp" or bool(pillow_formats(content_type))
+    return rewritten_in_place(content_type) or bool(pillow_formats(content_type))
 
 
 def _reencode_png(data: bytes, content_type: str, max_pixels: int) -> bytes:
