@@ -6,7 +6,8 @@ Run by ``benchmarks/request_overhead.py``::
 
 ``GET /hello`` answers ``{"hello": "world"}`` (the framework's floor); ``GET /db`` does the same after one
 ``SELECT 1`` through a SQLAlchemy ``AsyncSession`` on ``sqlite+aiosqlite`` (the floor of a handler that
-touches the database once, with SQLAlchemy's default pool).
+touches the database once, with SQLAlchemy's default pool). ``benchmarks/instructions.py`` calls :func:`create_app`
+directly, also on ``postgresql+asyncpg``.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 
-def create_app(database: str) -> Litestar:
-    engine = create_async_engine(f"sqlite+aiosqlite:///{database}")
+def create_app(database_url: str) -> Litestar:
+    """The baseline app on ``database_url`` (an async SQLAlchemy URL: ``sqlite+aiosqlite:///...``, ``postgresql+asyncpg://...``)."""
+    engine = create_async_engine(database_url)
     sessions = async_sessionmaker(engine)
 
     @get("/hello")
@@ -48,7 +50,7 @@ def main() -> None:
     args = parser.parse_args()
     # The uvicorn settings of ``mediavault serve`` that matter per request (mediavault/cli.py), access log included.
     uvicorn.run(
-        create_app(args.database),
+        create_app(f"sqlite+aiosqlite:///{args.database}"),
         host=args.host,
         port=args.port,
         workers=1,
