@@ -166,7 +166,11 @@ export class Vault {
     for (const [key, value] of Object.entries(call.query ?? {})) {
       if (value !== undefined && value !== null) url.searchParams.set(key, String(value));
     }
-    const headers: Record<string, string> = { ...this.extraHeaders, ...call.headers, ...(auth ? this.session.headers() : {}) };
+    const headers: Record<string, string> = {
+      ...this.extraHeaders,
+      ...call.headers,
+      ...(auth ? this.session.headers() : {}),
+    };
     const init: RequestInit & { duplex?: "half" } = { method: call.method, headers };
     if (call.signal) init.signal = call.signal;
     if (call.json !== undefined) {
@@ -199,7 +203,8 @@ export class Vault {
   private async page<T>(call: Call): Promise<Page<T>> {
     const response = await this.send(call);
     const envelope = (await this.json<T[]>(response)) as Envelope<T[]>;
-    if (!envelope.meta.pagination) throw new VaultError(response.status, "http_error", `${response.url} answered a list without meta.pagination`);
+    if (!envelope.meta.pagination)
+      throw new VaultError(response.status, "http_error", `${response.url} answered a list without meta.pagination`);
     return { items: envelope.data, pagination: envelope.meta.pagination };
   }
 
@@ -208,7 +213,11 @@ export class Vault {
     try {
       return JSON.parse(text) as Envelope<T>;
     } catch {
-      throw new VaultError(response.status, "http_error", `${response.url} answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`);
+      throw new VaultError(
+        response.status,
+        "http_error",
+        `${response.url} answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`,
+      );
     }
   }
 
@@ -260,7 +269,12 @@ export class Vault {
    * @throws Unauthorized unknown email or wrong password (one error for both). @throws RateLimited too many failed logins.
    */
   async login(email: string, password: string): Promise<TokenPair> {
-    const pair = await this.data<TokenPair>({ method: "POST", path: "/auth/login", json: { username: email, password }, auth: false });
+    const pair = await this.data<TokenPair>({
+      method: "POST",
+      path: "/auth/login",
+      json: { username: email, password },
+      auth: false,
+    });
     this.session.store(pair);
     return pair;
   }
@@ -339,7 +353,13 @@ export class Vault {
       tags: options.tags,
     };
     const body = multipartBody(source, fields, this.streamUploads, options.progress);
-    const media = await this.data<Media>({ method: "POST", path: "/media/upload", body, signal: options.signal, expect: [201] });
+    const media = await this.data<Media>({
+      method: "POST",
+      path: "/media/upload",
+      body,
+      signal: options.signal,
+      expect: [201],
+    });
     if (!body.streamed && body.length !== undefined) options.progress?.(body.length, body.length);
     return media;
   }
@@ -382,7 +402,10 @@ export class Vault {
    * @throws NotFound not an image, not processed yet, or processing failed. @throws ValidationError `size` is not one of the server's.
    */
   downloadThumbnail(mediaId: string, options: DownloadOptions & { size?: number } = {}): Promise<Download> {
-    return this.bytes({ method: "GET", path: `/media/${id(mediaId)}/thumbnail`, query: { size: options.size } }, options);
+    return this.bytes(
+      { method: "GET", path: `/media/${id(mediaId)}/thumbnail`, query: { size: options.size } },
+      options,
+    );
   }
 
   /** `GET /media/{id}/metadata` → {@link MediaProcessing}: processing status, what each processor found, variants. */
@@ -487,7 +510,13 @@ export class Vault {
    */
   async openShare(token: string, options: PageQuery & { password?: string } = {}): Promise<OpenedShare> {
     const { password, ...query } = options;
-    const call: Call = { method: "GET", path: `/s/${id(token)}`, query: { ...query }, headers: shareHeaders(password), auth: false };
+    const call: Call = {
+      method: "GET",
+      path: `/s/${id(token)}`,
+      query: { ...query },
+      headers: shareHeaders(password),
+      auth: false,
+    };
     const response = await this.send(call);
     const envelope = await this.json<Record<string, unknown>>(response);
     const data = envelope.data;
@@ -503,8 +532,14 @@ export class Vault {
    * `/s/{token}/media/{mediaId}/content` for a media of a collection link.
    * @throws Unauthorized missing or wrong `password`. @throws Forbidden a link without downloads. @throws NotFound unknown, expired or deleted link.
    */
-  downloadShared(token: string, options: DownloadOptions & { mediaId?: string; password?: string } = {}): Promise<Download> {
-    const path = options.mediaId === undefined ? `/s/${id(token)}/content` : `/s/${id(token)}/media/${id(options.mediaId)}/content`;
+  downloadShared(
+    token: string,
+    options: DownloadOptions & { mediaId?: string; password?: string } = {},
+  ): Promise<Download> {
+    const path =
+      options.mediaId === undefined
+        ? `/s/${id(token)}/content`
+        : `/s/${id(token)}/media/${id(options.mediaId)}/content`;
     return this.bytes({ method: "GET", path, headers: shareHeaders(options.password), auth: false }, options);
   }
 
@@ -568,7 +603,8 @@ export class Vault {
     if (this.session.apiKey) return { token: this.session.apiKey, renewAt: null };
     await this.session.ensureFresh();
     const token = this.session.token;
-    if (token === null) throw new Unauthorized(401, "unauthorized", "log in (or use an API key) before opening the realtime socket");
+    if (token === null)
+      throw new Unauthorized(401, "unauthorized", "log in (or use an API key) before opening the realtime socket");
     const due = this.session.refreshDueIn();
     return { token, renewAt: due === null ? null : Date.now() + due };
   }

@@ -17,7 +17,13 @@ export class VaultError extends Error {
   /** The answer's `X-Request-ID` (`null` if it had none). */
   readonly requestId: string | null;
 
-  constructor(status: number, code: string, message: string, details: ErrorDetail[] = [], requestId: string | null = null) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    details: ErrorDetail[] = [],
+    requestId: string | null = null,
+  ) {
     super(message);
     this.name = new.target.name;
     this.status = status;
@@ -165,7 +171,14 @@ export async function errorFromResponse(response: Response): Promise<VaultError>
     message = `HTTP ${response.status} from ${response.url}: ${excerpt || "no body"}`;
   }
   const cls = BY_CODE[code] ?? BY_CODE[CODE_OF_STATUS[response.status] ?? ""] ?? VaultError;
-  return new cls(response.status, code, message, details, requestId, retryAfterSeconds(response.headers.get("retry-after")));
+  return new cls(
+    response.status,
+    code,
+    message,
+    details,
+    requestId,
+    retryAfterSeconds(response.headers.get("retry-after")),
+  );
 }
 
 /** The typed error of an error frame of the realtime socket (`{"error": {"code", "message"}}`, no HTTP answer). */

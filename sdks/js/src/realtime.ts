@@ -105,7 +105,11 @@ export class RealtimeClient implements AsyncIterable<RealtimeEvent> {
    * @throws Unauthorized the token was refused (close 4401).
    * @throws RealtimeClosed the socket could not be opened or was closed before `auth_ok`.
    */
-  static async connect(url: string, credential: () => Promise<Credential>, options: RealtimeOptions = {}): Promise<RealtimeClient> {
+  static async connect(
+    url: string,
+    credential: () => Promise<Credential>,
+    options: RealtimeOptions = {},
+  ): Promise<RealtimeClient> {
     const Socket = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (Socket === undefined) {
       throw new TypeError(
@@ -130,12 +134,20 @@ export class RealtimeClient implements AsyncIterable<RealtimeEvent> {
    * @throws NotFound a resource that is not the caller's (or unknown).
    */
   subscribe(channel: Channel, resourceId?: string): Promise<void> {
-    return this.request({ type: "subscribe", channel, ...(resourceId === undefined ? {} : { resource_id: resourceId }) });
+    return this.request({
+      type: "subscribe",
+      channel,
+      ...(resourceId === undefined ? {} : { resource_id: resourceId }),
+    });
   }
 
   /** Stop receiving what {@link subscribe} with the same arguments asked for (idempotent). */
   unsubscribe(channel: Channel, resourceId?: string): Promise<void> {
-    return this.request({ type: "unsubscribe", channel, ...(resourceId === undefined ? {} : { resource_id: resourceId }) });
+    return this.request({
+      type: "unsubscribe",
+      channel,
+      ...(resourceId === undefined ? {} : { resource_id: resourceId }),
+    });
   }
 
   /** Close the socket; iterators over the events end after the buffered ones. */

@@ -57,9 +57,17 @@ export class Session {
     return {};
   }
 
-  /** Keep a login's or refresh's tokens. */
+  /**
+   * Keep a login's or refresh's tokens. The expiry is counted one second short: the token's `exp` is a whole second
+   * counted from its issue time rounded down (JWT NumericDate, RFC 7519 §2), so it may end up to a second before
+   * `expires_in` seconds from now.
+   */
   store(pair: TokenPair): void {
-    this.tokens = { token: pair.token, refreshToken: pair.refresh_token, expiresAt: Date.now() + pair.expires_in * 1000 };
+    this.tokens = {
+      token: pair.token,
+      refreshToken: pair.refresh_token,
+      expiresAt: Date.now() + (pair.expires_in - 1) * 1000,
+    };
     this.leeway = Math.min(30_000, (pair.expires_in * 1000) / 10);
     this.onTokens?.(this.current);
   }

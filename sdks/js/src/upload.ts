@@ -23,7 +23,8 @@ export interface FileSource {
  * What `upload` takes: a {@link FileSource} (a `Blob`/`File` included), bytes, or a one-shot stream or async
  * iterable of bytes (sent once, chunked: the client refreshes an expiring token before sending it).
  */
-export type UploadSource = FileSource | Blob | Uint8Array | ArrayBuffer | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+export type UploadSource =
+  FileSource | Blob | Uint8Array | ArrayBuffer | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
 
 /** The parts of an upload besides the file. */
 export interface UploadFields {
@@ -63,7 +64,10 @@ function quoted(value: string): string {
 
 function boundary(): string {
   let text = "mediavault-";
-  for (let i = 0; i < 4; i++) text += Math.floor(Math.random() * 2 ** 32).toString(16).padStart(8, "0");
+  for (let i = 0; i < 4; i++)
+    text += Math.floor(Math.random() * 2 ** 32)
+      .toString(16)
+      .padStart(8, "0");
   return text;
 }
 
@@ -74,7 +78,11 @@ export function sourceName(source: UploadSource): string | undefined {
 }
 
 /** Bytes of `source` as a fresh async iterable, its size when known, and whether it can be read again. */
-function reader(source: UploadSource): { read: () => AsyncIterable<Uint8Array>; size: number | undefined; replayable: boolean } {
+function reader(source: UploadSource): {
+  read: () => AsyncIterable<Uint8Array>;
+  size: number | undefined;
+  replayable: boolean;
+} {
   if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
     const bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
     return { read: () => chunksOf(bytes), size: bytes.byteLength, replayable: true };
@@ -158,7 +166,13 @@ export function multipartBody(source: UploadSource, fields: UploadFields, stream
     if (!(source instanceof Blob || source instanceof Uint8Array || source instanceof ArrayBuffer)) {
       throw new TypeError("this platform's fetch cannot stream a request body: upload a Blob/File or bytes");
     }
-    return { contentType, length, replayable: true, streamed: false, open: () => new Blob([headBytes, source as BlobPart, tailBytes]) };
+    return {
+      contentType,
+      length,
+      replayable: true,
+      streamed: false,
+      open: () => new Blob([headBytes, source as BlobPart, tailBytes]),
+    };
   }
   return {
     contentType,

@@ -77,17 +77,31 @@ describe("the SDK against a real server", () => {
     assert.equal(notFound.name, "NotFound");
     assert.match(notFound.requestId ?? "", /^req_[0-9a-f]{32}$/);
 
-    const invalid = await vault.updateMe({ password: "a new password", current_password: "wrong" }).catch((error: unknown) => error);
+    const invalid = await vault
+      .updateMe({ password: "a new password", current_password: "wrong" })
+      .catch((error: unknown) => error);
     assert.ok(invalid instanceof ValidationError);
     assert.equal(invalid.code, "validation_error");
-    assert.deepEqual(invalid.details.map((detail) => detail.field), ["current_password"]);
+    assert.deepEqual(
+      invalid.details.map((detail) => detail.field),
+      ["current_password"],
+    );
 
-    await assert.rejects(vault.register(account, PASSWORD), (error: unknown) => error instanceof Conflict && error.status === 409);
+    await assert.rejects(
+      vault.register(account, PASSWORD),
+      (error: unknown) => error instanceof Conflict && error.status === 409,
+    );
     await assert.rejects(new Vault(server.baseUrl).login(account, "wrong password"), Unauthorized);
-    await assert.rejects(vault.listMedia({ per_page: 1000 }), (error: unknown) => error instanceof ValidationError && error.details[0]?.field === "per_page");
+    await assert.rejects(
+      vault.listMedia({ per_page: 1000 }),
+      (error: unknown) => error instanceof ValidationError && error.details[0]?.field === "per_page",
+    );
     // A request id sent by the client comes back on its error.
     const traced = new Vault(server.baseUrl, { headers: { "X-Request-ID": "trace-42" } });
-    await assert.rejects(traced.me(), (error: unknown) => error instanceof Unauthorized && error.requestId === "trace-42");
+    await assert.rejects(
+      traced.me(),
+      (error: unknown) => error instanceof Unauthorized && error.requestId === "trace-42",
+    );
   });
 
   it("turns a 429 into RateLimited with Retry-After seconds", async () => {
@@ -128,7 +142,13 @@ describe("the SDK against a real server", () => {
     const uploaded: Media[] = [];
     for (let i = 0; i < 5; i++) {
       const tags = i % 2 === 0 ? ["Even", "all"] : ["all"];
-      uploaded.push(await user.upload(bytes(`file number ${i}\n`.repeat(i + 1)), { filename: `note-${i}.txt`, title: `Note ${i}`, tags }));
+      uploaded.push(
+        await user.upload(bytes(`file number ${i}\n`.repeat(i + 1)), {
+          filename: `note-${i}.txt`,
+          title: `Note ${i}`,
+          tags,
+        }),
+      );
     }
     const first = uploaded[0]!;
     assertShape(first, "media");
@@ -141,20 +161,35 @@ describe("the SDK against a real server", () => {
     assertShape(page.pagination, "pagination");
     assert.equal(page.pagination.total, 5);
     assert.equal(page.pagination.total_pages, 3);
-    assert.deepEqual(page.items.map((media) => media.id), [uploaded[0]!.id, uploaded[1]!.id]);
+    assert.deepEqual(
+      page.items.map((media) => media.id),
+      [uploaded[0]!.id, uploaded[1]!.id],
+    );
     assert.match(page.pagination.links.next ?? "", /page=2/);
 
     const walked: string[] = [];
     for await (const media of user.iterMedia({ per_page: 2, sort: "size" })) walked.push(media.id);
-    assert.deepEqual(walked, uploaded.map((media) => media.id));
+    assert.deepEqual(
+      walked,
+      uploaded.map((media) => media.id),
+    );
     const even: string[] = [];
     for await (const media of user.iterMedia({ tag: "even", per_page: 1, sort: "filename" })) even.push(media.filename);
     assert.deepEqual(even, ["note-0.txt", "note-2.txt", "note-4.txt"]);
     const fromPage2: string[] = [];
     for await (const media of user.iterMedia({ per_page: 2, page: 2, sort: "size" })) fromPage2.push(media.id);
-    assert.deepEqual(fromPage2, uploaded.slice(2).map((media) => media.id));
-    assert.deepEqual((await user.listMedia({ q: "NOTE 3" })).items.map((media) => media.filename), ["note-3.txt"]);
-    assert.deepEqual((await user.listMedia({ checksum_sha256: first.checksum_sha256 })).items.map((media) => media.id), [first.id]);
+    assert.deepEqual(
+      fromPage2,
+      uploaded.slice(2).map((media) => media.id),
+    );
+    assert.deepEqual(
+      (await user.listMedia({ q: "NOTE 3" })).items.map((media) => media.filename),
+      ["note-3.txt"],
+    );
+    assert.deepEqual(
+      (await user.listMedia({ checksum_sha256: first.checksum_sha256 })).items.map((media) => media.id),
+      [first.id],
+    );
 
     const updated = await user.updateMedia(first.id, { title: null, description: "first", tags: ["x"] });
     assert.equal(updated.title, null);
@@ -178,9 +213,13 @@ describe("the SDK against a real server", () => {
     assert.equal(collection.media_count, 0);
     const filled = await vault.addToCollection(collection.id, [a.id, b.id, a.id]);
     assert.equal(filled.media_count, 2);
-    assert.deepEqual(new Set((await vault.listCollectionMedia(collection.id)).items.map((media) => media.id)), new Set([a.id, b.id]));
+    assert.deepEqual(
+      new Set((await vault.listCollectionMedia(collection.id)).items.map((media) => media.id)),
+      new Set([a.id, b.id]),
+    );
     const members: string[] = [];
-    for await (const media of vault.iterCollectionMedia(collection.id, { per_page: 1, sort: "filename" })) members.push(media.filename);
+    for await (const media of vault.iterCollectionMedia(collection.id, { per_page: 1, sort: "filename" }))
+      members.push(media.filename);
     assert.deepEqual(members, ["a.txt", "b.txt"]);
     await vault.removeFromCollection(collection.id, a.id);
     assert.equal((await vault.getCollection(collection.id)).media_count, 1);
@@ -214,7 +253,11 @@ describe("the SDK against a real server", () => {
 
     const collection = await vault.createCollection("Shared");
     await vault.addToCollection(collection.id, [photo.id]);
-    const locked = await vault.createShare({ collection_id: collection.id, password: "share password", allow_download: false });
+    const locked = await vault.createShare({
+      collection_id: collection.id,
+      password: "share password",
+      allow_download: false,
+    });
     assert.equal(locked.has_password, true);
     await assert.rejects(anonymous.openShare(locked.token!), Unauthorized);
     const album = await anonymous.openShare(locked.token!, { password: "share password" });
@@ -222,9 +265,15 @@ describe("the SDK against a real server", () => {
     if (album.type !== "collection") return;
     assert.equal(album.collection.name, "Shared");
     assertShape(album.collection, "sharedCollection");
-    assert.deepEqual(album.media.map((media) => media.id), [photo.id]);
+    assert.deepEqual(
+      album.media.map((media) => media.id),
+      [photo.id],
+    );
     assertShape(album.pagination, "pagination");
-    await assert.rejects(anonymous.downloadShared(locked.token!, { mediaId: photo.id, password: "share password" }), Forbidden);
+    await assert.rejects(
+      anonymous.downloadShared(locked.token!, { mediaId: photo.id, password: "share password" }),
+      Forbidden,
+    );
 
     const listed = await vault.listShares();
     assert.ok(listed.items.every((item) => item.token === null && item.url === null));
@@ -239,11 +288,17 @@ describe("the SDK against a real server", () => {
   it("searches the caller's media", async () => {
     await vault.upload(bytes("sunset"), { filename: "Holiday_photos.txt", title: "Sunset at sea" });
     const found = await vault.search("holi pho");
-    assert.deepEqual(found.items.map((media) => media.filename), ["Holiday_photos.txt"]);
+    assert.deepEqual(
+      found.items.map((media) => media.filename),
+      ["Holiday_photos.txt"],
+    );
     const titles: string[] = [];
     for await (const media of vault.iterSearch("sunset", { per_page: 1 })) titles.push(media.title ?? "");
     assert.deepEqual(titles, ["Sunset at sea"]);
-    await assert.rejects(vault.search("  "), (error: unknown) => error instanceof ValidationError && error.details[0]?.field === "q");
+    await assert.rejects(
+      vault.search("  "),
+      (error: unknown) => error instanceof ValidationError && error.details[0]?.field === "q",
+    );
   });
 
   it("registers webhooks whose signed deliveries reach a receiver, and lists the attempts", async () => {
@@ -260,7 +315,11 @@ describe("the SDK against a real server", () => {
     await once(receiver, "listening");
     try {
       const { port } = receiver.address() as { port: number };
-      const hook = await vault.createWebhook({ url: `http://127.0.0.1:${port}/hook`, events: ["collection.created"], description: "test" });
+      const hook = await vault.createWebhook({
+        url: `http://127.0.0.1:${port}/hook`,
+        events: ["collection.created"],
+        description: "test",
+      });
       assertShape(hook, "webhookCreated");
       assert.match(hook.secret, /^whsec_/);
       assertShape(await vault.getWebhook(hook.id), "webhook");
@@ -287,7 +346,10 @@ describe("the SDK against a real server", () => {
       assert.ok(hooks.includes(hook.id));
       await vault.deleteWebhook(hook.id);
       await assert.rejects(vault.getWebhook(hook.id), NotFound);
-      await assert.rejects(vault.createWebhook({ url: "ftp://example.com/x", events: ["media.uploaded"] }), ValidationError);
+      await assert.rejects(
+        vault.createWebhook({ url: "ftp://example.com/x", events: ["media.uploaded"] }),
+        ValidationError,
+      );
     } finally {
       receiver.close();
     }

@@ -8,7 +8,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
-import { NotFound, RealtimeClient, Unauthorized, Vault, type RealtimeEvent, type WebSocketConstructor } from "@mediavault/sdk";
+import {
+  NotFound,
+  RealtimeClient,
+  Unauthorized,
+  Vault,
+  type RealtimeEvent,
+  type WebSocketConstructor,
+} from "@mediavault/sdk";
 import { WebSocket as WsWebSocket } from "ws";
 
 import { PASSWORD, email, eventually, startServer, type Server } from "./server.js";
@@ -48,7 +55,10 @@ describe("realtime", () => {
     // Node.js 22+ has it built in, test/run.mjs turns it on for 20.10+; Node.js 18 has none.
     if (Number(process.versions.node.split(".")[0]) >= 20) assert.ok(platform, "run the tests with test/run.mjs");
     if (platform === undefined) {
-      await assert.rejects((await user("no-socket")).realtime(), (error: unknown) => error instanceof TypeError && /ws package/.test(error.message));
+      await assert.rejects(
+        (await user("no-socket")).realtime(),
+        (error: unknown) => error instanceof TypeError && /ws package/.test(error.message),
+      );
     }
   });
 
@@ -63,21 +73,38 @@ describe("realtime", () => {
           await live.subscribe("media_updates");
           const media = await vault.upload(new TextEncoder().encode("live"), { filename: "live.txt" });
           const uploaded = await nextEvent(live);
-          assert.deepEqual(Object.keys(uploaded).sort(), ["channel", "data", "event", "id", "resource_id", "timestamp", "type"]);
-          assert.deepEqual([uploaded.type, uploaded.channel, uploaded.event, uploaded.resource_id], ["event", "media_updates", "media.uploaded", media.id]);
+          assert.deepEqual(Object.keys(uploaded).sort(), [
+            "channel",
+            "data",
+            "event",
+            "id",
+            "resource_id",
+            "timestamp",
+            "type",
+          ]);
+          assert.deepEqual(
+            [uploaded.type, uploaded.channel, uploaded.event, uploaded.resource_id],
+            ["event", "media_updates", "media.uploaded", media.id],
+          );
           assert.equal(uploaded.data.id, media.id);
 
           await live.unsubscribe("media_updates");
           await live.subscribe("media_updates", media.id);
           await vault.updateMedia(media.id, { title: "Changed" });
           const updated = await nextEvent(live);
-          assert.deepEqual([updated.event, updated.resource_id, updated.data.title], ["media.updated", media.id, "Changed"]);
+          assert.deepEqual(
+            [updated.event, updated.resource_id, updated.data.title],
+            ["media.updated", media.id, "Changed"],
+          );
           await live.unsubscribe("media_updates", media.id);
           await live.subscribe("collection_updates");
           await vault.updateMedia(media.id, { title: "Unwatched" }); // no longer subscribed: no event
           const collection = await vault.createCollection("Live");
           const created = await nextEvent(live);
-          assert.deepEqual([created.channel, created.event, created.resource_id], ["collection_updates", "collection.created", collection.id]);
+          assert.deepEqual(
+            [created.channel, created.event, created.resource_id],
+            ["collection_updates", "collection.created", collection.id],
+          );
         } finally {
           live.close();
         }
@@ -120,7 +147,9 @@ describe("realtime", () => {
         const live = await vault.realtime(options);
         await live.subscribe("collection_updates");
         await eventually(async () => {
-          const response = await fetch(`${server.baseUrl}/api/v1/users/me`, { headers: { Authorization: `Bearer ${first}` } });
+          const response = await fetch(`${server.baseUrl}/api/v1/users/me`, {
+            headers: { Authorization: `Bearer ${first}` },
+          });
           await response.arrayBuffer();
           return response.status === 401 ? true : undefined;
         }, "the first access token to expire");

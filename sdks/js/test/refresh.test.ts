@@ -25,7 +25,9 @@ describe("token refresh", () => {
   });
 
   /** A client whose `fetch` counts the refreshes it sends. */
-  function counting(options: { token?: string; refreshToken?: string; onTokens?: (tokens: Tokens | null) => void } = {}) {
+  function counting(
+    options: { token?: string; refreshToken?: string; onTokens?: (tokens: Tokens | null) => void } = {},
+  ) {
     const counter = { refreshes: 0 };
     const vault = new Vault(server.baseUrl, {
       ...options,
@@ -40,7 +42,9 @@ describe("token refresh", () => {
   /** Wait until the server refuses `token` (it expired). */
   async function expired(token: string): Promise<void> {
     await eventually(async () => {
-      const response = await fetch(`${server.baseUrl}/api/v1/users/me`, { headers: { Authorization: `Bearer ${token}` } });
+      const response = await fetch(`${server.baseUrl}/api/v1/users/me`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
       await response.arrayBuffer();
       return response.status === 401 ? true : undefined;
     }, "the access token to expire");
@@ -68,7 +72,10 @@ describe("token refresh", () => {
     assert.equal(seen.length, 2); // the login, then the one refresh
     assert.equal(seen[1]?.token, vault.tokens?.token);
     // The old refresh token was spent exactly once: presenting it again is refused.
-    await assert.rejects(new Vault(server.baseUrl, { token: pair.token, refreshToken: pair.refresh_token }).refresh(), Unauthorized);
+    await assert.rejects(
+      new Vault(server.baseUrl, { token: pair.token, refreshToken: pair.refresh_token }).refresh(),
+      Unauthorized,
+    );
   });
 
   it("refreshes once when a resumed login's requests all get 401 together, then retries them", async () => {
@@ -106,7 +113,11 @@ describe("token refresh", () => {
     const { pair } = await loggedIn("refused");
     await expired(pair.token);
     const seen: (Tokens | null)[] = [];
-    const { vault } = counting({ token: pair.token, refreshToken: "not-a-refresh-token", onTokens: (tokens) => seen.push(tokens) });
+    const { vault } = counting({
+      token: pair.token,
+      refreshToken: "not-a-refresh-token",
+      onTokens: (tokens) => seen.push(tokens),
+    });
     await assert.rejects(vault.me(), Unauthorized);
     assert.equal(vault.tokens, null);
     assert.deepEqual(seen, [null]);
@@ -116,6 +127,9 @@ describe("token refresh", () => {
     assert.equal(other.tokens?.token, rotated.token);
     await other.logout();
     assert.equal(other.tokens, null);
-    await assert.rejects(new Vault(server.baseUrl, { token: rotated.token, refreshToken: rotated.refresh_token }).me(), Unauthorized);
+    await assert.rejects(
+      new Vault(server.baseUrl, { token: rotated.token, refreshToken: rotated.refresh_token }).me(),
+      Unauthorized,
+    );
   });
 });

@@ -13,7 +13,10 @@ if (typeof globalThis.WebSocket === "undefined" && spawnSync(process.execPath, [
   env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ""} ${flag}`.trim();
 }
 const tests = join(root, "build", "test");
-const files = readdirSync(tests).filter((name) => name.endsWith(".test.js")).sort().map((name) => join(tests, name));
+const files = readdirSync(tests)
+  .filter((name) => name.endsWith(".test.js"))
+  .sort()
+  .map((name) => join(tests, name));
 const only = process.argv.slice(2);
 const selected = only.length ? files.filter((file) => only.some((name) => file.includes(name))) : files;
 const result = spawnSync(process.execPath, ["--test", ...selected], { stdio: "inherit", env, cwd: root });

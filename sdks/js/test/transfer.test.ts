@@ -12,7 +12,15 @@ import { after, before, describe, it } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
-import { NotFound, PayloadTooLarge, RangeNotSatisfiable, ValidationError, Vault, type Media, type MediaProcessing } from "@mediavault/sdk";
+import {
+  NotFound,
+  PayloadTooLarge,
+  RangeNotSatisfiable,
+  ValidationError,
+  Vault,
+  type Media,
+  type MediaProcessing,
+} from "@mediavault/sdk";
 import { openFile, saveFile } from "@mediavault/sdk/node";
 
 import { PASSWORD, email, eventually, startServer, writeJpeg, type Server } from "./server.js";
@@ -65,7 +73,10 @@ describe("uploads and downloads", () => {
   it("uploads bytes, a Blob, a File, a stream of unknown size and an async iterable, with progress", async () => {
     const text = new TextEncoder().encode("hello vault\n".repeat(1000));
     const calls: [number, number | undefined][] = [];
-    const fromBytes = await vault.upload(text, { filename: "bytes.txt", progress: (sent, total) => calls.push([sent, total]) });
+    const fromBytes = await vault.upload(text, {
+      filename: "bytes.txt",
+      progress: (sent, total) => calls.push([sent, total]),
+    });
     assert.equal(fromBytes.size, text.byteLength);
     assert.equal(fromBytes.checksum_sha256, sha256(text));
     assert.deepEqual(calls.at(-1), [text.byteLength, text.byteLength]);
@@ -84,15 +95,26 @@ describe("uploads and downloads", () => {
         else controller.close();
       },
     });
-    const fromStream = await vault.upload(stream, { filename: "stream.txt", progress: (sent, total) => streamed.push([sent, total]) });
+    const fromStream = await vault.upload(stream, {
+      filename: "stream.txt",
+      progress: (sent, total) => streamed.push([sent, total]),
+    });
     assert.equal(fromStream.checksum_sha256, fromBytes.checksum_sha256);
-    assert.deepEqual(streamed, [[5000, undefined], [text.byteLength, undefined]]);
+    assert.deepEqual(streamed, [
+      [5000, undefined],
+      [text.byteLength, undefined],
+    ]);
 
     async function* generate() {
       yield text.subarray(0, 10);
       yield text.subarray(10);
     }
-    const fromIterable = await vault.upload(generate(), { filename: "iterable.txt", title: "T", description: "D", tags: ["a", "b"] });
+    const fromIterable = await vault.upload(generate(), {
+      filename: "iterable.txt",
+      title: "T",
+      description: "D",
+      tags: ["a", "b"],
+    });
     assert.equal(fromIterable.size, text.byteLength);
     assert.deepEqual([fromIterable.title, fromIterable.description, fromIterable.tags], ["T", "D", ["a", "b"]]);
     assert.equal(fromIterable.filename, "iterable.txt");
@@ -102,7 +124,10 @@ describe("uploads and downloads", () => {
     const blobs = new Vault(server.baseUrl, { apiKey: (await vault.createApiKey("blob")).key, streamUploads: false });
     const calls: [number, number | undefined][] = [];
     const data = new TextEncoder().encode("from a browser");
-    const media = await blobs.upload(new Blob([data]), { filename: "browser.txt", progress: (sent, total) => calls.push([sent, total]) });
+    const media = await blobs.upload(new Blob([data]), {
+      filename: "browser.txt",
+      progress: (sent, total) => calls.push([sent, total]),
+    });
     assert.equal(media.checksum_sha256, sha256(data));
     assert.equal(calls.length, 1);
     assert.equal(calls[0]?.[0], calls[0]?.[1]);
@@ -159,8 +184,16 @@ describe("uploads and downloads", () => {
     assert.equal(received, size);
     assert.ok(samples >= 16 && peak < size / 4, `memory held grew by ${peak} bytes while downloading ${size}`);
     assert.equal((await stat(copy)).size, size);
-    assert.equal(createHash("sha256").update(await readFile(copy)).digest("hex"), digest);
-    assert.deepEqual((await readdir(server.root)).filter((name) => name.includes(".part-")), []);
+    assert.equal(
+      createHash("sha256")
+        .update(await readFile(copy))
+        .digest("hex"),
+      digest,
+    );
+    assert.deepEqual(
+      (await readdir(server.root)).filter((name) => name.includes(".part-")),
+      [],
+    );
   });
 
   it("gets PayloadTooLarge over the server's limit, whether the size is known or not", async () => {

@@ -40,7 +40,10 @@ test("the walk-through runs against a real server", async () => {
     const photo = join(server.root, "photo.jpg");
     writeJpeg(photo, 640, 480);
     // Node.js 18 has no WebSocket: preload the ws package's, as the docs tell its users.
-    const preload = typeof (globalThis as { WebSocket?: unknown }).WebSocket === "undefined" ? ["--import", join(here, "ws-global.js")] : [];
+    const preload =
+      typeof (globalThis as { WebSocket?: unknown }).WebSocket === "undefined"
+        ? ["--import", join(here, "ws-global.js")]
+        : [];
     const child = spawn(process.execPath, [...preload, join(sdk, "build", "examples", "walkthrough.js")], {
       cwd: server.root,
       env: { ...process.env, MEDIAVAULT_URL: server.baseUrl },
@@ -54,7 +57,10 @@ test("the walk-through runs against a real server", async () => {
 
     const size = (await readFile(photo)).byteLength;
     const lines = stdout.trim().split("\n");
-    assert.equal(lines.filter((line) => line.startsWith("uploaded ") && line.endsWith(" bytes")).at(-1), `uploaded ${size} of ${size} bytes`);
+    assert.equal(
+      lines.filter((line) => line.startsWith("uploaded ") && line.endsWith(" bytes")).at(-1),
+      `uploaded ${size} of ${size} bytes`,
+    );
     assert.match(stdout, /^uploaded [0-9a-f-]{36} image 640 480$/m);
     assert.match(stdout, new RegExp(`^listed photo\\.jpg ${size}$`, "m"));
     assert.match(stdout, new RegExp(`^range 206 \\{ start: 0, end: 99, size: ${size} \\} 100$`, "m"));
