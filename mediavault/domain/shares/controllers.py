@@ -18,7 +18,7 @@ from mediavault.domain.shares.schemas import (
     SharedMediaOut,
     ShareOut,
 )
-from mediavault.domain.shares.services import SharedCollection, ShareService
+from mediavault.domain.shares.services import SharedCollection, SharedMedia, ShareService
 from mediavault.http.content import content_response
 from mediavault.http.envelope import Envelope, PageParam, PerPageParam, envelope, paginated
 
@@ -101,8 +101,8 @@ class PublicShareController(Controller):
         shared = await mediavault_share_service.view(token, x_share_password, page=page, per_page=per_page)
         base = f"{mediavault_config.path_prefix}/s/{token}"
         if not isinstance(shared, SharedCollection):
-            return envelope(request, PublicMedia(media=SharedMediaOut.of(shared, f"{base}/content")))
-        items = [SharedMediaOut.of(m, f"{base}/media/{m.media.id}/content") for m in shared.media]
+            return envelope(request, PublicMedia(media=_shared_media_out(shared, f"{base}/content")))
+        items = [_shared_media_out(m, f"{base}/media/{m.media.id}/content") for m in shared.media]
         data = PublicCollection(collection=SharedCollectionOut.of(shared.collection, shared.media_count), media=items)
         return paginated(
             request, items, total=shared.total, page=page, per_page=per_page, path=f"/s/{token}", data=data
@@ -139,3 +139,7 @@ class PublicShareController(Controller):
         return await content_response(
             method=request.method, headers=request.headers, storage=mediavault_storage, file=file
         )
+
+
+def _shared_media_out(shared: SharedMedia, content_url: str) -> SharedMediaOut:
+    return SharedMediaOut.of(shared.media, shared.file, shared.width, shared.height, content_url)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 import msgspec
 
-from mediavault.db.models import Collection, Share
+from mediavault.db.models import Collection, Media, Share
 from mediavault.domain.collections.schemas import CollectionOut
 from mediavault.domain.users.schemas import Password
-
-if TYPE_CHECKING:
-    from mediavault.domain.shares.services import SharedMedia
+from mediavault.storage.base import StoredFile
 
 __all__ = (
     "MAX_EXPIRES_IN",
@@ -102,9 +100,11 @@ class SharedMediaOut(msgspec.Struct):
     content_url: str
 
     @classmethod
-    def of(cls, shared: SharedMedia, content_url: str) -> SharedMediaOut:
-        """Build from what the link serves for an item; ``content_url`` is the link's own URL for its bytes."""
-        media, file = shared.media, shared.file
+    def of(
+        cls, media: Media, file: StoredFile | None, width: int | None, height: int | None, content_url: str
+    ) -> SharedMediaOut:
+        """Build from what the link serves for an item (a :class:`~mediavault.domain.shares.services.SharedMedia`:
+        the item, the file served and its dimensions); ``content_url`` is the link's own URL for its bytes."""
         return cls(
             id=str(media.id),
             filename=file.filename if file else media.filename,
@@ -112,8 +112,8 @@ class SharedMediaOut(msgspec.Struct):
             type=media.kind,
             size=file.size if file else None,
             checksum_sha256=file.checksum_sha256 if file else None,
-            width=shared.width,
-            height=shared.height,
+            width=width,
+            height=height,
             title=media.title,
             description=media.description,
             tags=media.tags,
