@@ -98,11 +98,14 @@ class MediaVault(InitPlugin, CLIPlugin):
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         """Add the vault to ``app_config`` (never replacing what the host set)."""
+        runtime = self.runtime
         app_config.route_handlers.append(self._router())
-        app_config.route_handlers.append(realtime_handler(self.runtime))
-        app_config.lifespan.append(self.runtime.lifespan)
-        app_config.lifespan.append(self.runtime.realtime)
-        app_config.lifespan.append(self.runtime.limiter)
+        app_config.route_handlers.append(
+            realtime_handler(self.config, runtime.session, runtime.tokens, runtime.realtime)
+        )
+        app_config.lifespan.append(runtime.lifespan)
+        app_config.lifespan.append(runtime.realtime)
+        app_config.lifespan.append(runtime.limiter)
         if self.config.cors_allow_origins and app_config.cors_config is None:
             app_config.cors_config = self._cors_config()
         app_config.exception_handlers = {

@@ -31,6 +31,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import anyio
@@ -48,7 +49,11 @@ from mediavault.errors import NotFound, Unauthorized, VaultError
 from mediavault.realtime.hub import event_targets
 
 if TYPE_CHECKING:
-    from mediavault.runtime import VaultRuntime
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from mediavault.auth.tokens import TokenService
+    from mediavault.config import MediaVaultConfig
+    from mediavault.realtime.hub import RealtimeHub
 
 __all__ = ("CLOSE_UNAUTHORIZED", "MAX_MESSAGE_CHARS", "MAX_SUBSCRIPTIONS", "realtime_handler")
 
@@ -97,11 +102,29 @@ class _Closed(Exception):
 
 
 class RealtimeSession:
-    """One WebSocket connection: authentication, subscriptions, event delivery, login watch."""
+    """One WebSocket connection: authentication, subscriptions, event delivery, login watch.
 
-    def __init__(self, runtime: VaultRuntime, socket: WebSocket[Any, Any, Any]) -> None:
-        self.runtime = runtime
-        self.config = runtime.config
+    Args:
+        socket: the accepted-to-be connection.
+        config: ``realtime_auth_timeout`` and ``realtime_recheck_interval`` are read.
+        session_factory: opens a database session (one per lookup; a socket holds none while idle).
+        tokens: verifies access tokens.
+        hub: the vault's broker (the user's channel).
+    """
+
+    def __init__(
+        self,
+        socket: WebSocket[Any, Any, Any],
+        *,
+        config: MediaVaultConfig,
+        session_factory: Callable[[], AsyncSession],
+        tokens: TokenService,
+        hub: RealtimeHub,
+    ) -> None:
+        self.config = config
+        self.session_factory = session_factory
+        self.tokens = tokens
+        self.hub = hub
         self.socket = socket
         self.principal: Principal | None = None
         self.token = ""
@@ -149,11 +172,11 @@ class RealtimeSession:
         Raises:
             Unauthorized: invalid, expired or revoked.
         """
-        async with self.runtime.session() as session:
+        async with self.session_factory() as session:
             if token.startswith(API_KEY_PREFIX):
                 return await ApiKeyProvider().principal_for(token, session), None
-            claims = self.runtime.tokens.verify(token, "access")
-            return await BearerTokenProvider(self.runtime.tokens).principal_for(claims, session), float(claims.exp)
+            claims = self.tokens.verify(token, "access")
+            return await BearerTokenProvider(self.tokens).principal_for(claims, session), float(claims.exp)
 
     # ------------------------------------------------------------------ session
 
@@ -162,7 +185,7 @@ class RealtimeSession:
         try:
             await self.authenticate_first()
             assert self.principal is not None
-            hub = self.runtime.realtime
+            hub = self.hub
             subscriber = await hub.channels.subscribe(hub.user_channel(self.principal.user_id))
             try:
                 async with anyio.create_task_group() as tasks:
@@ -250,7 +273,7 @@ class RealtimeSession:
             try:
                 if model is None:
                     raise NotFound(f"{what} not found")
-                async with self.runtime.session() as session:
+                async with self.session_factory() as session:
                     await get_owned(session, model, self.principal, raw_id, what=what)
             except VaultError as exc:
                 await self.send_error(exc.code, exc.message, **context)
@@ -309,12 +332,15 @@ def _canonical(raw_id: str | None) -> str | None:
         return raw_id
 
 
-def realtime_handler(runtime: VaultRuntime) -> WebsocketRouteHandler:
-    """The WebSocket route of one vault, at ``runtime.config.realtime_path`` (outside the prefix)."""
+def realtime_handler(
+    config: MediaVaultConfig, session_factory: Callable[[], AsyncSession], tokens: TokenService, hub: RealtimeHub
+) -> WebsocketRouteHandler:
+    """The WebSocket route of one vault, at ``config.realtime_path`` (outside the prefix); each connection is a
+    :class:`RealtimeSession` with these parts."""
 
-    @websocket(runtime.config.realtime_path, include_in_schema=False)
+    @websocket(config.realtime_path, include_in_schema=False)
     async def realtime(socket: WebSocket[Any, Any, Any]) -> None:
         """The realtime endpoint (see :mod:`mediavault.realtime.socket`)."""
-        await RealtimeSession(runtime, socket).run()
+        await RealtimeSession(socket, config=config, session_factory=session_factory, tokens=tokens, hub=hub).run()
 
     return realtime
