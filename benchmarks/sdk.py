@@ -37,9 +37,10 @@ from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from mediavault_cli._app import cli
+from mediavault_sdk import AsyncClient, Client
+
 from benchmarks._server import PREFIX, Server
-from mediavault.cli import main as cli
-from mediavault.client import AsyncClient, Client
 
 PASSWORD = "correct horse battery"
 MIB = 1024 * 1024

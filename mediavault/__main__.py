@@ -1,5 +1,5 @@
-"""``python -m mediavault``: the same as the ``mediavault`` command."""
+"""``python -m mediavault``: the same as the ``mediavault`` command (the SDK's, with the server's commands)."""
 
-from mediavault.cli import main
+from mediavault_cli import main
 
-main(prog_name="mediavault")
+main()

@@ -1,6 +1,10 @@
-"""Command line: ``mediavault serve|migrate|worker``; the commands for people (``login``, ``logout``, ``upload``,
-``download``, ``users create``) live in :mod:`mediavault.commands`, and ``litestar mediavault migrate`` for host apps
-in :mod:`mediavault.plugin`."""
+"""The server's commands: ``serve``, ``migrate``, ``worker`` and ``users`` (:mod:`mediavault.commands`);
+``litestar mediavault migrate`` for host apps is the plugin's own (:mod:`mediavault.plugin`).
+
+:data:`main` is registered in the ``mediavault.cli`` entry-point group, so the ``mediavault`` command (owned by the
+SDK's :mod:`mediavault_cli`, with ``login``, ``upload``, ``download``, ``ls``) runs these too, importing this module
+only when one of them is invoked.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,6 @@ from typing import Any
 
 import click
 
-from mediavault.commands.session import login_command, logout_command
-from mediavault.commands.transfer import download_command, upload_command
 from mediavault.commands.users import users_group
 from mediavault.db.engine import run_migrations
 
@@ -22,11 +24,10 @@ __all__ = ("main",)
 @click.group()
 @click.version_option(package_name="mediavault")
 def main() -> None:
-    """Media Vault: run a vault server, and move files to and from one."""
+    """Media Vault server commands."""
 
 
-for _command in (login_command, logout_command, upload_command, download_command, users_group):
-    main.add_command(_command)
+main.add_command(users_group)
 
 
 @main.command()

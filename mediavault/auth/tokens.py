@@ -88,7 +88,7 @@ class TokenService:
                 options={"require": _REQUIRED},
             )
             if claims["type"] != expected:
-                raise Unauthorized(f"Expected an {expected} token")
+                raise Unauthorized(f"Expected {'an' if expected == 'access' else 'a'} {expected} token")
             return TokenClaims(
                 sub=uuid.UUID(claims["sub"]),
                 jti=uuid.UUID(claims["jti"]),

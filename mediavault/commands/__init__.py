@@ -1,3 +1,3 @@
-"""The ``mediavault`` commands for people: ``login``/``logout`` (:mod:`.session`), ``upload``/``download``
-(:mod:`.transfer`) talk to a server through :mod:`mediavault.client`; ``users create`` (:mod:`.users`) works on the
-configured database, like ``mediavault migrate``. :mod:`mediavault.cli` adds them to its group."""
+"""The server's commands that are more than a few lines: ``users create`` (:mod:`.users`) works on the configured
+database, like ``mediavault migrate``. :mod:`mediavault.cli` adds them to its group. (The commands for people,
+``login``, ``upload``, ``download``, ``ls``, come with the SDK: :mod:`mediavault_cli`.)"""

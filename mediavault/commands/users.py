@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 import msgspec
+from mediavault_cli.session import read_password
 
-from mediavault.commands.session import read_password
 from mediavault.config import MediaVaultConfig
 from mediavault.domain.auth.schemas import RegisterIn
 from mediavault.errors import Conflict

@@ -55,6 +55,17 @@ _MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
 _MISSING_PARAMETER = re.compile(r"Missing required (?:query|header|cookie|path) parameter '([^']+)'")
 _PASS_HEADERS = {"allow", "retry-after", "content-range", "www-authenticate"}
 _CLIENT_DISCONNECTED = "client disconnected prematurely"  # Litestar's InternalServerException reading a request body
+# msgspec's constraint messages, in words a person reads ("Expected `str` of length >= 8" → "must be at least 8
+# characters"); the first match wins.
+_PLAIN_WORDS = (
+    (re.compile(r"Expected `str` of length >= (\d+)"), "must be at least {} characters"),
+    (re.compile(r"Expected `str` of length <= (\d+)"), "must be at most {} characters"),
+    (re.compile(r"Expected `(?:array|object)` of length >= (\d+)"), "must have at least {} items"),
+    (re.compile(r"Expected `(?:array|object)` of length <= (\d+)"), "must have at most {} items"),
+    (re.compile(r"Expected `(?:int|float|number)` >= (-?\d+)"), "must be at least {}"),
+    (re.compile(r"Expected `(?:int|float|number)` <= (-?\d+)"), "must be at most {}"),
+)
+_REGEX = re.compile(r"Expected `str` matching regex")
 
 
 def error_response(
@@ -92,8 +103,20 @@ def _validation_details(exc: ValidationException) -> list[dict[str, str]]:
             field = "body"
             if message == "'data'":
                 message = "a JSON body is required"
+        else:
+            message = _plain(field, message)
         details.append({"field": field, "message": message})
     return details
+
+
+def _plain(field: str, message: str) -> str:
+    """A msgspec constraint message in the vault's words (other messages unchanged)."""
+    for pattern, words in _PLAIN_WORDS:
+        if match := pattern.search(message):
+            return words.format(match.group(1))
+    if _REGEX.search(message):
+        return "must be an email address (name@example.com)" if field == "email" else "has an invalid format"
+    return message
 
 
 def _handle_vault_error(request: Request[Any, Any, Any], exc: VaultError) -> Response[ErrorEnvelope]:

@@ -1,6 +1,8 @@
-"""The CLI for people against a REAL ``mediavault serve``, each command run as its own process: ``users create``
-on the server's database, ``login``/``logout``, a folder upload that fails part-way (a bad file, or SIGKILL) and is
-re-run (what is there is skipped, the rest sent), and downloads that round-trip byte for byte."""
+"""The ``mediavault`` command against a REAL ``mediavault serve``: ``users create`` on the server's database (a
+server command reached through the SDK's command), ``login``/``logout``, a folder upload that fails part-way (a file
+over the size limit, or SIGKILL) and is re-run (what is there is skipped, the rest sent), ids and ``--json`` on
+standard output, ``ls`` with its filters, downloads that round-trip byte for byte, and Ctrl-C (exit 130, no
+traceback) in a process of its own."""
 
 from __future__ import annotations
 
@@ -19,16 +21,18 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from mediavault_cli._app import cli
+from mediavault_sdk import Client
 
-from mediavault.cli import main
-from mediavault.client import Client
 from tests.e2e.conftest import PASSWORD, ServerFactory, VaultServer, process_env
 from tests.files import make_jpeg, make_pdf, make_png
+
+MAX_UPLOAD = 2 * 1024 * 1024  # bytes: a larger file fails to upload
 
 
 @pytest.fixture(scope="module")
 def server(module_servers: ServerFactory) -> VaultServer:
-    return module_servers.start()
+    return module_servers.start(env={"MEDIAVAULT_MAX_UPLOAD_SIZE": str(MAX_UPLOAD)})
 
 
 def _env(config_home: Path, server: VaultServer, **extra: str) -> dict[str, str | None]:
@@ -41,19 +45,21 @@ def _env(config_home: Path, server: VaultServer, **extra: str) -> dict[str, str 
 
 
 def _command(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from mediavault.cli import main; main()", *args]
+    """``mediavault ARGS`` as the console script runs it, by this interpreter (no reliance on PATH)."""
+    return [sys.executable, "-c", "from mediavault_cli import main; main()", *args]
 
 
 @dataclass
 class Run:
     returncode: int
     stdout: str  # standard output and error, as a person sees them
+    out: str  # standard output alone (ids, --json)
 
 
 def mediavault(*args: str, env: dict[str, str | None], stdin: str | None = None) -> Run:
     """Run ``mediavault ARGS`` to completion with click's runner (in this process, so no interpreter start-up)."""
-    result = CliRunner().invoke(main, list(args), input=stdin, env=env, catch_exceptions=False)
-    return Run(result.exit_code, result.output)
+    result = CliRunner().invoke(cli, list(args), input=stdin, env=env, catch_exceptions=False)
+    return Run(result.exit_code, result.output, result.stdout)
 
 
 def _summary(output: str) -> str:
@@ -167,7 +173,13 @@ def _tree(root: Path) -> None:
     (root / "photos" / "2026" / "june" / "copy of a.png").write_bytes(make_png())  # same content as a.png
     (root / "docs" / "report.pdf").write_bytes(make_pdf())
     (root / "docs" / "notes.txt").write_text("some notes\n")
-    (root / "docs" / "later.txt").write_bytes(b"")  # the vault refuses empty files: this one fails
+    (root / "docs" / "later.txt").write_bytes(b"")  # the vault keeps no empty files: skipped with a note
+    (root / "docs" / "huge.bin").write_bytes(os.urandom(MAX_UPLOAD + 1))  # over the server's limit: fails
+
+
+def _ids(out: str) -> dict[str, str]:
+    """``{path: media id}`` from the ``ID  PATH`` lines an upload prints on standard output."""
+    return {path: media_id for media_id, path in (line.split("  ", 1) for line in out.splitlines())}
 
 
 def test_folder_upload_fails_part_way_and_resumes(server: VaultServer, account: CliUser, tmp_path: Path) -> None:
@@ -178,20 +190,37 @@ def test_folder_upload_fails_part_way_and_resumes(server: VaultServer, account: 
             "upload", "-j", "3", "--tag", "cli", str(tmp_path / "photos"), str(tmp_path / "docs"), env=account.env
         )
         assert first.returncode == 1, first.stdout
-        assert _summary(first.stdout) == "uploaded 5, skipped 1, failed 1"
-        assert "failed" in first.stdout and "later.txt" in first.stdout and "must not be empty" in first.stdout
+        assert _summary(first.stdout) == "uploaded 5, skipped 2, failed 1"
+        assert f"skipped {tmp_path / 'docs' / 'later.txt'}: empty file" in first.stdout
+        assert (
+            f"failed {tmp_path / 'docs' / 'huge.bin'}: File larger than the {MAX_UPLOAD} byte limit" in first.stdout
+        ), first.stdout
         stored = list(vault.iter_media())
         assert len(stored) == 5 and all(m.tags == ["cli"] for m in stored)
+        # standard output: one "ID  PATH" line per new media, nothing else (no bar, no summary)
+        printed = _ids(first.out)
+        assert {Path(path).name: media_id for path, media_id in printed.items()} == {m.filename: m.id for m in stored}
 
         (tmp_path / "docs" / "later.txt").write_text("written after the first run\n")
+        (tmp_path / "docs" / "huge.bin").write_bytes(os.urandom(MAX_UPLOAD // 2))
         os.mkfifo(tmp_path / "docs" / "pipe")  # a folder walk leaves it out (reading it would block)
-        second = mediavault("upload", str(tmp_path), env=account.env)
+        second = mediavault("upload", "--json", str(tmp_path), env=account.env)
         assert second.returncode == 0, second.stdout
-        assert _summary(second.stdout) == "uploaded 1, skipped 6, failed 0"
+        assert _summary(second.stdout) == "uploaded 2, skipped 6, failed 0"
+        outcomes = {Path(row["path"]).name: row for row in json.loads(second.out)}
+        assert {name: row["status"] for name, row in outcomes.items()} == {
+            "a.png": "skipped", "b.jpg": "skipped", "c.png": "skipped", "copy of a.png": "skipped",
+            "report.pdf": "skipped", "notes.txt": "skipped", "later.txt": "uploaded", "huge.bin": "uploaded",
+        }  # fmt: skip
+        assert outcomes["a.png"]["detail"] == "already in the vault"
+        assert outcomes["copy of a.png"]["id"] == outcomes["a.png"]["id"]  # the same content has one id
         stored = list(vault.iter_media())
-        assert len(stored) == 6
+        assert len(stored) == 7
+        assert {row["id"] for row in outcomes.values()} == {m.id for m in stored}
         assert {m.checksum_sha256 for m in stored} == _checksums(tmp_path)
-        assert sorted(m.filename for m in stored) == ["a.png", "b.jpg", "c.png", "later.txt", "notes.txt", "report.pdf"]
+        assert sorted(m.filename for m in stored) == [
+            "a.png", "b.jpg", "c.png", "huge.bin", "later.txt", "notes.txt", "report.pdf"
+        ]  # fmt: skip
 
         named = [str(tmp_path / "docs" / "notes.txt"), str(tmp_path / "missing.txt"), str(tmp_path / "docs" / "pipe")]
         third = mediavault("upload", *named, env=account.env)
@@ -244,7 +273,7 @@ def test_upload_killed_mid_way_then_rerun(server: VaultServer, account: CliUser,
 
 
 def test_download_round_trips_byte_for_byte(server: VaultServer, account: CliUser, tmp_path: Path) -> None:
-    originals = {"photo.png": make_png(), "scan.pdf": make_pdf(), "big.bin": os.urandom(3 * 1024 * 1024 + 7)}
+    originals = {"photo.png": make_png(), "scan.pdf": make_pdf(), "big.bin": os.urandom(MAX_UPLOAD - 7)}
     with _vault(server, account) as vault:
         ids = {name: vault.upload(io.BytesIO(data), filename=name).id for name, data in originals.items()}
     out = tmp_path / "out"
@@ -263,3 +292,101 @@ def test_download_round_trips_byte_for_byte(server: VaultServer, account: CliUse
     assert (out / "scan.pdf").read_bytes() == b"edited locally"
     replaced = mediavault("download", ids["scan.pdf"], "-o", str(out), "--overwrite", env=account.env)
     assert replaced.returncode == 0 and (out / "scan.pdf").read_bytes() == originals["scan.pdf"]
+
+
+# ----------------------------------------------------------------------------------------------- ls
+
+
+def test_ls_lists_filters_and_prints_json(server: VaultServer, account: CliUser, tmp_path: Path) -> None:
+    with _vault(server, account) as vault:
+        _clear(vault)
+        photo = vault.upload(io.BytesIO(make_png()), filename="beach.png", tags=["Holiday"], title="Sunset")
+        scan = vault.upload(io.BytesIO(make_pdf()), filename="scan.pdf")
+        notes = vault.upload(io.BytesIO(b"some notes\n"), filename="notes.txt", tags=["holiday"])
+        album = vault.create_collection("Album")
+        vault.add_to_collection(album.id, [scan.id])
+
+        everything = mediavault("ls", env=account.env)
+        assert everything.returncode == 0, everything.stdout
+        lines = everything.out.splitlines()
+        assert [line.split()[0] for line in lines] == [notes.id, scan.id, photo.id]  # newest first
+        assert lines[1].split()[1:3] == [str(scan.size), "document"] and lines[1].endswith("  scan.pdf")
+
+        def ids(*args: str) -> list[str]:
+            run = mediavault("ls", *args, env=account.env)
+            assert run.returncode == 0, run.stdout
+            return [line.split()[0] for line in run.out.splitlines()]
+
+        assert ids("--tag", "HOLIDAY", "--sort", "filename") == [photo.id, notes.id]
+        assert ids("--type", "image") == [photo.id]
+        assert ids("-q", "sunset") == [photo.id]
+        assert ids("--collection", album.id) == [scan.id]
+        assert (
+            ids("--sort", "size", "-n", "2")
+            == sorted([photo.id, scan.id, notes.id], key=lambda i: vault.get_media(i).size)[:2]
+        )
+
+        as_json = mediavault("ls", "--json", "--tag", "holiday", env=account.env)
+        assert as_json.returncode == 0
+        rows = json.loads(as_json.out)
+        assert [row["id"] for row in rows] == [notes.id, photo.id]
+        assert rows[1]["checksum_sha256"] == photo.checksum_sha256 and rows[1]["tags"] == ["holiday"]
+
+        unknown = mediavault("ls", "--collection", "00000000-0000-4000-8000-000000000000", env=account.env)
+        assert unknown.returncode == 1 and "not found" in unknown.stdout.lower()
+        bad = mediavault("ls", "--type", "sculpture", env=account.env)
+        assert bad.returncode == 2
+
+
+# ----------------------------------------------------------------------------------------------- Ctrl-C
+
+
+def _process_env(account: CliUser) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in account.env}
+    return env | {k: v for k, v in account.env.items() if v is not None}
+
+
+def test_ctrl_c_exits_130_without_a_traceback(server: VaultServer, account: CliUser, tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(40):
+        (folder / f"part-{i:02}.bin").write_bytes(os.urandom(MAX_UPLOAD // 2))
+    with _vault(server, account) as vault:
+        _clear(vault)
+        process = subprocess.Popen(
+            _command("upload", "-j", "1", str(folder)),
+            env=_process_env(account),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while vault.list_media(per_page=1).pagination.total < 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert process.poll() is None, "the upload finished before it could be interrupted"
+            process.send_signal(signal.SIGINT)
+            _out, err = process.communicate(timeout=30)
+        finally:
+            process.kill()
+            process.wait(10)
+    assert process.returncode == 130, err
+    assert b"Traceback" not in err and err.rstrip().endswith(b"Interrupted."), err
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.02, 0.05, 0.1, 0.15, 0.2])
+def test_ctrl_c_during_start_up_exits_without_a_traceback(account: CliUser, tmp_path: Path, delay: float) -> None:
+    # SIGINT soon after the process starts lands somewhere in start-up (interpreter, imports, connecting, hashing);
+    # before Python installs its handler the default action ends the process (-SIGINT, which a shell shows as 130).
+    for i in range(8):
+        (tmp_path / f"{i}.bin").write_bytes(os.urandom(MAX_UPLOAD // 2))
+    process = subprocess.Popen(
+        _command("upload", "-j", "1", str(tmp_path)),
+        env=_process_env(account),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    _out, err = process.communicate(timeout=30)
+    assert process.returncode in (130, -signal.SIGINT), err
+    assert b"Traceback" not in err, err

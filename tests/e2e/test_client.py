@@ -1,4 +1,4 @@
-"""The Python SDK (``mediavault.client``) against a REAL ``mediavault serve`` process: every endpoint group with the
+"""The Python SDK (``mediavault_sdk``) against a REAL ``mediavault serve`` process: every endpoint group with the
 blocking and the asyncio client, typed errors, token refresh on 401 (2-second access tokens), streamed uploads and
 downloads with progress, page iterators."""
 
@@ -16,9 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from PIL import Image
-
-from mediavault.client import (
+from mediavault_sdk import (
     AsyncClient,
     Client,
     Conflict,
@@ -27,12 +25,15 @@ from mediavault.client import (
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
+    RangeNotSatisfiable,
     RateLimited,
     Unauthorized,
     ValidationError,
     VaultError,
 )
-from mediavault.client._core import Call, data_of, no_content
+from mediavault_sdk._core import Call, data_of, no_content
+from PIL import Image
+
 from tests.e2e.conftest import PASSWORD, ServerFactory, VaultServer
 from tests.files import make_jpeg, make_pdf, make_png
 
@@ -165,6 +166,15 @@ def test_media_crud_pagination_and_downloads(vault: Client, tmp_path: Path) -> N
     buffer = io.BytesIO()
     vault.download(from_file.id, buffer)
     assert buffer.getvalue() == pdf
+    for byte_range, expected in [((0, 9), png[:10]), ((10, None), png[10:]), ((-7, None), png[-7:])]:
+        part = io.BytesIO()
+        assert vault.download(from_path.id, part, byte_range=byte_range) == len(expected)
+        assert part.getvalue() == expected
+    with pytest.raises(RangeNotSatisfiable):
+        vault.download(from_path.id, tmp_path / "past-the-end.bin", byte_range=(len(png), None))
+    assert not (tmp_path / "past-the-end.bin").exists()
+    with pytest.raises(ValueError, match="comes before"):
+        vault.download(from_path.id, io.BytesIO(), byte_range=(5, 4))
 
     vault.delete_media(from_path.id)
     with pytest.raises(NotFound):
@@ -301,6 +311,8 @@ def test_collections_shares_and_search(vault: Client, server: VaultServer, tmp_p
         out = tmp_path / "shared.jpg"
         anonymous.download_shared(link.token, out, password="open sesame")
         assert out.read_bytes() == jpeg
+        assert anonymous.download_shared(link.token, out, password="open sesame", byte_range=(0, 1)) == 2
+        assert out.read_bytes() == jpeg[:2]  # a JPEG's start-of-image marker, FF D8
 
         view_only = vault.create_share(collection_id=album.id, allow_download=False)
         assert view_only.token
@@ -500,3 +512,49 @@ async def _async_flow(server: VaultServer, tmp_path: Path) -> None:
 
 def test_async_client_every_endpoint_group(server: VaultServer, tmp_path: Path) -> None:
     asyncio.run(_async_flow(server, tmp_path))
+
+
+# ----------------------------------------------------------------------------------------------- realtime
+
+
+async def _realtime_flow(server: VaultServer) -> None:
+    async with AsyncClient(server.base_url) as vault:
+        await vault.register("live@example.com", PASSWORD)
+        await vault.login("live@example.com", PASSWORD)
+        key = await vault.create_api_key("live")
+        photo = await vault.upload(io.BytesIO(make_png()), filename="live.png")
+
+        async with AsyncClient(server.base_url, api_key=key.key) as keyed, keyed.realtime() as live:
+            await live.subscribe("media_updates")  # all of the caller's media, new ones included
+            with pytest.raises(NotFound):
+                await live.subscribe("media_updates", "00000000-0000-4000-8000-000000000000")
+            await vault.update_media(photo.id, title="Now live")
+            new = await vault.upload(io.BytesIO(b"fresh bytes"), filename="fresh.txt")
+            received = []
+            async for event in live:  # each event once, in the order the changes committed
+                received.append(event)
+                if event.event == "media.uploaded":
+                    break
+            assert [(e.event, e.resource_id, e.channel) for e in received] == [
+                ("media.updated", photo.id, "media_updates"),
+                ("media.uploaded", new.id, "media_updates"),
+            ]
+            assert received[0].data["title"] == "Now live" and received[0].id != received[1].id
+
+        with pytest.raises(Unauthorized):
+            async with AsyncClient(server.base_url, token="not-a-token").realtime():
+                pass
+        with pytest.raises(Unauthorized):
+            AsyncClient(server.base_url).realtime()  # no credential yet
+
+        # The socket of a login ends with that login: logout closes it with 4401, which the iteration raises.
+        async with vault.realtime() as live:
+            await live.subscribe("collection_updates")
+            await vault.logout()
+            with pytest.raises(Unauthorized):
+                async for _event in live:
+                    pass
+
+
+def test_realtime_client(server: VaultServer) -> None:
+    asyncio.run(_realtime_flow(server))

@@ -26,7 +26,7 @@ Progress = Callable[[int, int | None], None]
 
 Source = str | os.PathLike[str] | BinaryIO | Iterable[bytes] | AsyncIterable[bytes]
 """What can be uploaded: a path, a binary file object, or an iterator of bytes (async ones with
-:class:`~mediavault.client.AsyncClient` only)."""
+:class:`~mediavault_sdk.AsyncClient` only)."""
 
 Destination = str | os.PathLike[str] | BinaryIO
 """Where a download goes: a path (written atomically) or a binary file object (written as it arrives)."""
@@ -47,7 +47,7 @@ class Upload:
             ``"upload"``). The server sanitises it and sniffs the type from the bytes.
         fields: extra text parts (``title``, ``description``, ``tags``).
         progress: called after each chunk with ``(bytes of the file sent, file size or None)``; with
-            :class:`~mediavault.client.AsyncClient`, on the event loop.
+            :class:`~mediavault_sdk.AsyncClient`, on the event loop.
 
     Raises:
         ValueError (while streaming): a path or file changed size while it was being sent (the server then sees an

@@ -1,18 +1,22 @@
-"""The asyncio client: :class:`AsyncClient`, one thin transport over :mod:`mediavault.client._endpoints`."""
+"""The asyncio client: :class:`AsyncClient`, one thin transport over :mod:`mediavault_sdk._endpoints`."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, Concatenate, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 
 import httpx
 
-from mediavault.client import _endpoints as ep
-from mediavault.client._core import Call, Credentials, Page, check, request_parts
-from mediavault.client._transfer import content_length
-from mediavault.errors import VaultError
+from mediavault_sdk import _endpoints as ep
+from mediavault_sdk._core import Call, Credentials, check, request_parts
+from mediavault_sdk._transfer import content_length
+from mediavault_sdk.errors import Unauthorized, VaultError
+from mediavault_sdk.types import Page
+
+if TYPE_CHECKING:
+    from mediavault_sdk.realtime import Realtime
 
 __all__ = ("AsyncClient",)
 
@@ -58,9 +62,10 @@ class AsyncClient:
         http: an ``httpx.AsyncClient`` of your own (its ``base_url`` must end with the prefix); ``httpx_options`` are
             passed to the one made otherwise (``verify``, ``proxy``, ``transport``...).
 
-    :meth:`upload` also takes async iterators of ``bytes``. Every method is an endpoint of
-    :mod:`mediavault.client._endpoints` and raises the :class:`~mediavault.errors.VaultError` subclass of the
-    error's code; network failures raise :class:`httpx.TransportError`.
+    :meth:`upload` also takes async iterators of ``bytes``; :meth:`realtime` opens the realtime socket. Every
+    other method is an endpoint of :mod:`mediavault_sdk._endpoints` and raises the
+    :class:`~mediavault_sdk.VaultError` subclass of the error's code; network failures raise
+    :class:`httpx.TransportError`.
     """
 
     def __init__(
@@ -75,6 +80,7 @@ class AsyncClient:
         http: httpx.AsyncClient | None = None,
         **httpx_options: Any,
     ) -> None:
+        self.base_url = base_url.rstrip("/")
         self.credentials = Credentials(api_key=api_key, token=token, refresh_token=refresh_token)
         self._http = http or httpx.AsyncClient(base_url=base_url.rstrip("/") + prefix, timeout=timeout, **httpx_options)
         self._refresh_lock = asyncio.Lock()
@@ -88,6 +94,22 @@ class AsyncClient:
     async def close(self) -> None:
         """Close the connection pool."""
         await self._http.aclose()
+
+    def realtime(self, *, path: str = "/realtime", **connect_options: Any) -> Realtime:
+        """The realtime socket of this server (:class:`~mediavault_sdk.realtime.Realtime`, an async context
+        manager), authenticated with this client's API key or current access token (a socket opened with a token
+        is closed when that token expires, unless :meth:`Realtime.authenticate` sends a fresh one: API keys suit
+        long-lived sockets); needs ``mediavault-sdk[realtime]``.
+
+        Raises:
+            Unauthorized: the client holds no credential yet (log in first).
+        """
+        from mediavault_sdk.realtime import Realtime
+
+        token = self.credentials.api_key or self.credentials.token
+        if token is None:
+            raise Unauthorized("log in, or pass api_key, before opening the realtime socket")
+        return Realtime(self.base_url, token, path=path, **connect_options)
 
     async def send(self, call: Call[T]) -> T:
         """Send one :class:`Call`; after a 401 on an expired access token, refresh once and send it again."""

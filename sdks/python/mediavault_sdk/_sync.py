@@ -1,4 +1,4 @@
-"""The blocking client: :class:`Client`, one thin transport over :mod:`mediavault.client._endpoints`."""
+"""The blocking client: :class:`Client`, one thin transport over :mod:`mediavault_sdk._endpoints`."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import httpx
 
-from mediavault.client import _endpoints as ep
-from mediavault.client._core import Call, Credentials, Page, check, request_parts
-from mediavault.client._transfer import content_length
-from mediavault.errors import VaultError
+from mediavault_sdk import _endpoints as ep
+from mediavault_sdk._core import Call, Credentials, check, request_parts
+from mediavault_sdk._transfer import content_length
+from mediavault_sdk.errors import VaultError
+from mediavault_sdk.types import Page
 
 __all__ = ("Client",)
 
@@ -57,8 +58,8 @@ class Client:
         http: an ``httpx.Client`` of your own (its ``base_url`` must end with the prefix); ``httpx_options`` are
             passed to the one made otherwise (``verify``, ``proxy``, ``transport``...).
 
-    Every method is an endpoint of :mod:`mediavault.client._endpoints` and raises the
-    :class:`~mediavault.errors.VaultError` subclass of the error's code; network failures
+    Every method is an endpoint of :mod:`mediavault_sdk._endpoints` and raises the
+    :class:`~mediavault_sdk.VaultError` subclass of the error's code; network failures
     raise :class:`httpx.TransportError`.
     """
 

@@ -1,35 +1,34 @@
-"""``mediavault upload`` and ``mediavault download``: files to and from a vault, with progress bars (rich).
+"""``mediavault upload`` and ``mediavault download``: files to and from a vault, with progress bars (rich, on
+standard error) and one line per new media (``ID  PATH``) or, with ``--json``, a JSON array of every file's outcome
+on standard output.
 
 An upload is resumable at the file level: each file's SHA-256 is computed first and the file is skipped when the
 vault already holds that content (``GET /media?checksum_sha256=``), so re-running an interrupted upload sends only
-what is missing. Exit status: 0 when every file was uploaded or skipped, 1 when any failed (or nothing could start,
-e.g. not logged in), 2 for a usage error.
+what is missing. Empty files are skipped with a note (the vault keeps no empty files). Exit status: 0 when every
+file was uploaded or skipped, 1 when any failed (or nothing could start, e.g. not logged in), 2 for a usage error,
+130 after Ctrl-C.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import click
 import httpx
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
+from mediavault_sdk import AsyncClient, Client, NotFound, VaultError
 
-from mediavault.client import AsyncClient, Client, NotFound, VaultError
-from mediavault.commands.session import connect, url_option
+from mediavault_cli.session import connect, url_option
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
 
 __all__ = ("download_command", "sha256_of", "upload_command")
 
@@ -38,11 +37,13 @@ _CHUNK = 1024 * 1024
 
 @dataclass
 class Outcome:
-    """What happened to one file: ``done`` (uploaded or downloaded), ``skipped`` or ``failed``, and why."""
+    """What happened to one file: ``done`` (uploaded or downloaded), ``skipped`` or ``failed``, why, and the id of
+    the media it is (or is the same content as) in the vault, when known."""
 
     name: str
     status: Literal["done", "skipped", "failed"]
     detail: str = ""
+    media_id: str | None = None
 
 
 def sha256_of(path: Path) -> str:
@@ -75,7 +76,23 @@ def _files(paths: tuple[Path, ...]) -> Iterator[Path]:
             yield path
 
 
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
 def _progress(console: Console) -> Progress:
+    """Bars on standard error that vanish when done (standard output stays for ids and ``--json``)."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
     return Progress(
         TextColumn("{task.description}", table_column=None),
         BarColumn(),
@@ -83,14 +100,37 @@ def _progress(console: Console) -> Progress:
         TransferSpeedColumn(),
         TimeRemainingColumn(),
         console=console,
+        transient=True,
+        redirect_stdout=False,
+        redirect_stderr=False,
     )
 
 
-def _summary(console: Console, outcomes: list[Outcome], done_word: str) -> None:
+EMPTY = "empty file (the vault keeps no empty files)"
+"""The note of a skipped empty file."""
+
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print a JSON array of every file's outcome instead of ids (for scripts)."
+)
+
+
+def _report(console: Console, outcomes: list[Outcome], done_word: str, as_json: bool) -> None:
+    """Standard output: ``ID  PATH`` per file done, or the ``--json`` array; standard error: notes, failures and
+    the summary line. Exits with 1 when any file failed."""
+    if as_json:
+        words = {"done": done_word, "skipped": "skipped", "failed": "failed"}
+        rows = [{"path": o.name, "status": words[o.status], "id": o.media_id, "detail": o.detail} for o in outcomes]
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        for outcome in outcomes:
+            if outcome.status == "done":
+                click.echo(f"{outcome.media_id}  {outcome.name}")
     counts = {status: sum(o.status == status for o in outcomes) for status in ("done", "skipped", "failed")}
     for outcome in outcomes:
         if outcome.status == "failed":
             console.print(f"[red]failed[/red] {outcome.name}: {outcome.detail}", highlight=False, soft_wrap=True)
+        elif outcome.status == "skipped" and outcome.detail == EMPTY:
+            console.print(f"skipped {outcome.name}: {EMPTY}", highlight=False, soft_wrap=True)
     style = "red" if counts["failed"] else "green"
     console.print(
         f"[{style}]{done_word} {counts['done']}, skipped {counts['skipped']}, failed {counts['failed']}[/{style}]"
@@ -117,33 +157,44 @@ class _Uploader:
         self.progress = progress
         self.slots = asyncio.Semaphore(concurrency)
         self.tags = tags
-        self.seen: dict[str, Path] = {}  # checksums met in this run: identical files are sent once
+        self.seen: dict[str, asyncio.Future[str | None]] = {}  # checksum → the media id of this run's first copy
+        self.expected = 0  # bytes the total bar waits for: those of files not skipped (yet)
         self.total = progress.add_task("total", total=0)
 
     async def run(self, files: list[Path]) -> list[Outcome]:
-        sizes = [f.stat().st_size if f.is_file() else 0 for f in files]
-        self.progress.update(self.total, total=sum(sizes))
+        sizes = [f.stat().st_size if f.is_file() else None for f in files]  # None: missing, or not a regular file
+        self.expected = sum(size or 0 for size in sizes)
+        self.progress.update(self.total, total=self.expected)
         return list(await asyncio.gather(*(self.one(f, size) for f, size in zip(files, sizes, strict=True))))
 
-    async def one(self, path: Path, size: int) -> Outcome:
+    async def one(self, path: Path, size: int | None) -> Outcome:
+        if size == 0:
+            return Outcome(str(path), "skipped", EMPTY)
+        size = size or 0  # hashing says what is wrong with a path that is not a regular file
         async with self.slots:
             try:
                 digest = await asyncio.to_thread(sha256_of, path)
                 if digest in self.seen:
-                    return self._skip(path, size, f"same content as {self.seen[digest]}")
-                self.seen[digest] = path
-                if (await self.client.list_media(checksum_sha256=digest, per_page=1)).items:
-                    return self._skip(path, size, "already in the vault")
-                await self._send(path, size)
-                return Outcome(str(path), "done")
+                    return self._skip(path, size, "same content as another file of this run", await self.seen[digest])
+                first = self.seen[digest] = asyncio.get_running_loop().create_future()
+                media_id = None
+                try:
+                    if found := (await self.client.list_media(checksum_sha256=digest, per_page=1)).items:
+                        media_id = found[0].id
+                        return self._skip(path, size, "already in the vault", media_id)
+                    media_id = await self._send(path, size)
+                    return Outcome(str(path), "done", media_id=media_id)
+                finally:
+                    first.set_result(media_id)
             except (VaultError, OSError, ValueError, httpx.HTTPError) as exc:
                 return Outcome(str(path), "failed", _reason(exc))
 
-    def _skip(self, path: Path, size: int, why: str) -> Outcome:
-        self.progress.advance(self.total, size)
-        return Outcome(str(path), "skipped", why)
+    def _skip(self, path: Path, size: int, why: str, media_id: str | None) -> Outcome:
+        self.expected -= size
+        self.progress.update(self.total, total=self.expected)
+        return Outcome(str(path), "skipped", why, media_id)
 
-    async def _send(self, path: Path, size: int) -> None:
+    async def _send(self, path: Path, size: int) -> str:
         task = self.progress.add_task(path.name, total=size)
         sent = 0
 
@@ -154,7 +205,7 @@ class _Uploader:
             sent = done
 
         try:
-            await self.client.upload(path, tags=self.tags, progress=report)
+            return (await self.client.upload(path, tags=self.tags, progress=report)).id
         except BaseException:
             self.progress.advance(self.total, size - sent)  # the bar still reaches its end
             raise
@@ -168,22 +219,26 @@ class _Uploader:
     "-j", "--concurrency", default=4, show_default=True, type=click.IntRange(1, 32), help="Files sent at once."
 )
 @click.option("--tag", "tags", multiple=True, help="Tag every uploaded file (repeatable).")
+@json_option
 @url_option
-def upload_command(paths: tuple[Path, ...], concurrency: int, tags: tuple[str, ...], url: str | None) -> None:
+def upload_command(
+    paths: tuple[Path, ...], concurrency: int, tags: tuple[str, ...], as_json: bool, url: str | None
+) -> None:
     """Upload files and folders (recursively), skipping any file whose content is already in the vault.
 
-    Re-running an interrupted upload sends only what is missing. Exits with 1 if any file failed.
+    Prints "ID  PATH" for each new media (--json: every file's outcome). Re-running an interrupted upload sends
+    only what is missing; empty files are skipped. Exits with 1 if any file failed.
     """
     files = list(_files(paths))
     connection = connect(url)
-    console = Console(stderr=True)
+    console = _console()
 
     async def run() -> list[Outcome]:
         async with connection.async_client() as vault:
             with _progress(console) as progress:
                 return await _Uploader(vault, progress, concurrency, list(tags) or None).run(files)
 
-    _summary(console, asyncio.run(run()), "uploaded")
+    _report(console, asyncio.run(run()), "uploaded", as_json)
 
 
 def _safe_name(filename: str, media_id: str) -> str:
@@ -198,7 +253,7 @@ def _download_one(client: Client, media_id: str, folder: Path, overwrite: bool, 
         target = folder / _safe_name(media.filename, media.id)
         if target.exists():
             if sha256_of(target) == media.checksum_sha256:
-                return Outcome(str(target), "skipped", "already there")
+                return Outcome(str(target), "skipped", "already there", media.id)
             if not overwrite:
                 return Outcome(str(target), "failed", "exists with other content (--overwrite replaces it)")
         task = progress.add_task(target.name, total=media.size)
@@ -208,10 +263,10 @@ def _download_one(client: Client, media_id: str, folder: Path, overwrite: bool, 
             progress.remove_task(task)
         if sha256_of(target) != media.checksum_sha256:
             target.unlink()
-            return Outcome(str(target), "failed", "the received bytes do not match the vault's checksum")
-        return Outcome(str(target), "done")
+            return Outcome(str(target), "failed", "the received bytes do not match the vault's checksum", media.id)
+        return Outcome(str(target), "done", media_id=media.id)
     except (VaultError, OSError, ValueError, httpx.HTTPError) as exc:
-        return Outcome(media_id, "failed", _reason(exc))
+        return Outcome(media_id, "failed", _reason(exc), media_id)
 
 
 @click.command("download")
@@ -225,14 +280,16 @@ def _download_one(client: Client, media_id: str, folder: Path, overwrite: bool, 
     help="Folder to write into (created if missing).",
 )
 @click.option("--overwrite", is_flag=True, help="Replace existing files whose content differs.")
+@json_option
 @url_option
-def download_command(media_ids: tuple[str, ...], output: Path, overwrite: bool, url: str | None) -> None:
+def download_command(media_ids: tuple[str, ...], output: Path, overwrite: bool, as_json: bool, url: str | None) -> None:
     """Download media by id into a folder, under their stored file names, checking each file's SHA-256.
 
-    A file already there with the same content is skipped. Exits with 1 if any download failed.
+    Prints "ID  PATH" for each file written (--json: every id's outcome). A file already there with the same
+    content is skipped. Exits with 1 if any download failed.
     """
     output.mkdir(parents=True, exist_ok=True)
-    console = Console(stderr=True)
+    console = _console()
     with connect(url).client() as client, _progress(console) as progress:
         outcomes = [_download_one(client, media_id, output, overwrite, progress) for media_id in media_ids]
-    _summary(console, outcomes, "downloaded")
+    _report(console, outcomes, "downloaded", as_json)

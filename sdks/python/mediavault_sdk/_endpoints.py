@@ -1,9 +1,9 @@
 """Every endpoint of the HTTP contract (docs/api.md), described once as a function returning a :class:`Call`.
 
-:class:`~mediavault.client.Client` and :class:`~mediavault.client.AsyncClient` expose each as a method of the same
+:class:`~mediavault_sdk.Client` and :class:`~mediavault_sdk.AsyncClient` expose each as a method of the same
 name and arguments (blocking, or awaitable); list endpoints also get an ``iter_*`` method that walks every page.
 The docstrings here are those methods' docstrings. Every method raises the
-:class:`~mediavault.errors.VaultError` subclass of the answer's ``error.code`` (see :mod:`mediavault.client`);
+:class:`~mediavault_sdk.VaultError` subclass of the answer's ``error.code`` (see :mod:`mediavault_sdk.errors`);
 those most worth handling are listed under *Raises*.
 """
 
@@ -16,26 +16,53 @@ import httpx
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from mediavault.client._core import Call, Credentials, Page, data_of, decode_answer, no_content, page_of
-from mediavault.client._transfer import Destination, Download, Progress, Source, Upload
-from mediavault.domain.api_keys.schemas import ApiKeyCreated, ApiKeyOut
-from mediavault.domain.auth.schemas import TokenPair
-from mediavault.domain.collections.schemas import CollectionOut
-from mediavault.domain.media.schemas import MediaOut, MediaProcessingOut
-from mediavault.domain.shares.schemas import SharedCollectionOut, SharedMediaOut, ShareOut
-from mediavault.domain.system import Health
-from mediavault.domain.users.schemas import UserOut
-from mediavault.domain.webhooks.schemas import DeliveryOut, WebhookCreated, WebhookOut
-from mediavault.http.envelope import Pagination
+from mediavault_sdk._core import Call, Credentials, data_of, decode_answer, no_content, page_of
+from mediavault_sdk._transfer import Destination, Download, Progress, Source, Upload
+from mediavault_sdk.types import (
+    ApiKey,
+    ApiKeyCreated,
+    Collection,
+    Delivery,
+    Health,
+    Kind,
+    Media,
+    MediaProcessing,
+    OpenedShare,
+    Page,
+    Pagination,
+    Share,
+    SharedCollection,
+    SharedMedia,
+    Sort,
+    TokenPair,
+    User,
+    Webhook,
+    WebhookCreated,
+)
 
-__all__ = ("OpenedShare",)
-
-Sort = Literal["created_at", "-created_at", "filename", "-filename", "size", "-size"]
-Kind = Literal["image", "video", "audio", "document", "other"]
+__all__ = ("ByteRange",)
 
 
 def _id(value: str) -> str:
     return quote(str(value), safe="")
+
+
+ByteRange = tuple[int, int | None]
+"""``(first, last)`` byte positions, inclusive (``last`` ``None``: to the end; a negative ``first``: a suffix)."""
+
+
+def _range(byte_range: ByteRange | None) -> tuple[dict[str, str], int]:
+    """The ``Range`` header of ``byte_range`` and the status that answers it (206, or 200 without a range)."""
+    if byte_range is None:
+        return {}, 200
+    first, last = byte_range
+    if first < 0:
+        if last is not None:
+            raise ValueError("a suffix range (negative first byte) has no last byte")
+        return {"Range": f"bytes={first}"}, 206
+    if last is not None and last < first:
+        raise ValueError(f"the last byte ({last}) comes before the first ({first})")
+    return {"Range": f"bytes={first}-{'' if last is None else last}"}, 206
 
 
 def _drop_unset(**fields: object) -> dict[str, object]:
@@ -65,7 +92,7 @@ def _forget(credentials: Credentials, _result: None) -> None:
     credentials.clear()
 
 
-def register(email: str, password: str, display_name: str | None = None) -> Call[UserOut]:
+def register(email: str, password: str, display_name: str | None = None) -> Call[User]:
     """``POST /auth/register`` → the new :class:`User` (it does not log in).
 
     Args:
@@ -79,7 +106,7 @@ def register(email: str, password: str, display_name: str | None = None) -> Call
         ValidationError: a malformed email or a password outside 8-1024 characters.
     """
     body = {"email": email, "password": password, "display_name": display_name}
-    return Call("POST", "/auth/register", data_of(UserOut), 201, json=body, authenticated=False)
+    return Call("POST", "/auth/register", data_of(User), 201, json=body, authenticated=False)
 
 
 def login(email: str, password: str) -> Call[TokenPair]:
@@ -118,9 +145,9 @@ def logout() -> Call[None]:
 # ----------------------------------------------------------------------------------------------- users
 
 
-def me() -> Call[UserOut]:
+def me() -> Call[User]:
     """``GET /users/me`` → the caller's :class:`User`."""
-    return Call("GET", "/users/me", data_of(UserOut))
+    return Call("GET", "/users/me", data_of(User))
 
 
 def update_me(
@@ -129,7 +156,7 @@ def update_me(
     email: str | UnsetType = UNSET,
     password: str | UnsetType = UNSET,
     current_password: str | UnsetType = UNSET,
-) -> Call[UserOut]:
+) -> Call[User]:
     """``PATCH /users/me`` → the updated :class:`User`. Arguments left out are not changed; a new ``password``
     needs ``current_password`` and ends every other login of the user.
 
@@ -138,7 +165,7 @@ def update_me(
         Conflict: the new email is taken.
     """
     body = _drop_unset(display_name=display_name, email=email, password=password, current_password=current_password)
-    return Call("PATCH", "/users/me", data_of(UserOut), json=body)
+    return Call("PATCH", "/users/me", data_of(User), json=body)
 
 
 def create_api_key(name: str) -> Call[ApiKeyCreated]:
@@ -151,9 +178,9 @@ def create_api_key(name: str) -> Call[ApiKeyCreated]:
     return Call("POST", "/users/me/api-keys", data_of(ApiKeyCreated), 201, json={"name": name})
 
 
-def list_api_keys(*, page: int = 1, per_page: int = 20) -> Call[Page[ApiKeyOut]]:
+def list_api_keys(*, page: int = 1, per_page: int = 20) -> Call[Page[ApiKey]]:
     """``GET /users/me/api-keys`` → a :class:`Page` of :class:`ApiKey` (newest first, without the keys)."""
-    return Call("GET", "/users/me/api-keys", page_of(ApiKeyOut), params={"page": page, "per_page": per_page})
+    return Call("GET", "/users/me/api-keys", page_of(ApiKey), params={"page": page, "per_page": per_page})
 
 
 def delete_api_key(key_id: str) -> Call[None]:
@@ -176,7 +203,7 @@ def upload(
     description: str | None = None,
     tags: list[str] | None = None,
     progress: Progress | None = None,
-) -> Call[MediaOut]:
+) -> Call[Media]:
     """``POST /media/upload`` → the new :class:`Media`, streaming ``source`` without reading it into memory.
 
     Args:
@@ -200,16 +227,16 @@ def upload(
     body = Upload(
         source, filename=filename, fields={k: v for k, v in fields.items() if v is not None}, progress=progress
     )
-    return Call("POST", "/media/upload", data_of(MediaOut), 201, upload=body)
+    return Call("POST", "/media/upload", data_of(Media), 201, upload=body)
 
 
-def get_media(media_id: str) -> Call[MediaOut]:
+def get_media(media_id: str) -> Call[Media]:
     """``GET /media/{id}`` → :class:`Media`.
 
     Raises:
         NotFound: unknown or malformed id, or someone else's media.
     """
-    return Call("GET", f"/media/{_id(media_id)}", data_of(MediaOut))
+    return Call("GET", f"/media/{_id(media_id)}", data_of(Media))
 
 
 def list_media(
@@ -221,7 +248,7 @@ def list_media(
     q: str | None = None,
     sort: Sort | None = None,
     checksum_sha256: str | None = None,
-) -> Call[Page[MediaOut]]:
+) -> Call[Page[Media]]:
     """``GET /media`` → a :class:`Page` of the caller's :class:`Media`.
 
     Args:
@@ -244,7 +271,7 @@ def list_media(
         "sort": sort,
         "checksum_sha256": checksum_sha256,
     }
-    return Call("GET", "/media", page_of(MediaOut), params=params)
+    return Call("GET", "/media", page_of(Media), params=params)
 
 
 def update_media(
@@ -253,14 +280,14 @@ def update_media(
     title: str | UnsetType | None = UNSET,
     description: str | UnsetType | None = UNSET,
     tags: list[str] | UnsetType = UNSET,
-) -> Call[MediaOut]:
+) -> Call[Media]:
     """``PATCH /media/{id}`` → the updated :class:`Media`; arguments left out are not changed, ``None`` clears.
 
     Raises:
         NotFound: as :meth:`get_media`.
     """
     body = _drop_unset(title=title, description=description, tags=tags)
-    return Call("PATCH", f"/media/{_id(media_id)}", data_of(MediaOut), json=body)
+    return Call("PATCH", f"/media/{_id(media_id)}", data_of(Media), json=body)
 
 
 def delete_media(media_id: str) -> Call[None]:
@@ -272,19 +299,29 @@ def delete_media(media_id: str) -> Call[None]:
     return Call("DELETE", f"/media/{_id(media_id)}", no_content, 204)
 
 
-def download(media_id: str, destination: Destination, *, progress: Progress | None = None) -> Call[int]:
+def download(
+    media_id: str,
+    destination: Destination,
+    *,
+    byte_range: ByteRange | None = None,
+    progress: Progress | None = None,
+) -> Call[int]:
     """``GET /media/{id}/content`` streamed to ``destination``; returns the number of bytes written.
 
     Args:
         destination: a path (written to a temporary file beside it and renamed when complete, so it never holds
             half a file) or a binary file object.
+        byte_range: only these bytes (``Range``, RFC 9110 §14.2): ``(first, last)``, both inclusive and 0-based;
+            ``(first, None)`` to the end; ``(-n, None)`` the last ``n`` bytes. The answer is 206 Partial Content.
         progress: ``progress(bytes_received, total_or_None)`` after each chunk.
 
     Raises:
         NotFound: as :meth:`get_media`.
+        RangeNotSatisfiable: ``byte_range`` starts past the end of the file.
     """
     sink = Download(destination, progress)
-    return Call("GET", f"/media/{_id(media_id)}/content", None, download=sink)
+    headers, expect = _range(byte_range)
+    return Call("GET", f"/media/{_id(media_id)}/content", None, expect, headers=headers, download=sink)
 
 
 def download_thumbnail(
@@ -303,7 +340,7 @@ def download_thumbnail(
     return Call("GET", f"/media/{_id(media_id)}/thumbnail", None, params={"size": size}, download=sink)
 
 
-def get_metadata(media_id: str) -> Call[MediaProcessingOut]:
+def get_metadata(media_id: str) -> Call[MediaProcessing]:
     """``GET /media/{id}/metadata`` → :class:`MediaProcessing`: ``status`` (``pending``, ``done``, ``failed``), what
     each processor found (``metadata``, e.g. ``{"image": {"width", "height", "orientation", "captured_at", ...}}``;
     never the GPS position), their ``errors`` and the item's ``variants`` (thumbnails with their ``url``).
@@ -311,7 +348,7 @@ def get_metadata(media_id: str) -> Call[MediaProcessingOut]:
     Raises:
         NotFound: as :meth:`get_media`.
     """
-    return Call("GET", f"/media/{_id(media_id)}/metadata", data_of(MediaProcessingOut))
+    return Call("GET", f"/media/{_id(media_id)}/metadata", data_of(MediaProcessing))
 
 
 def search(
@@ -323,7 +360,7 @@ def search(
     tag: str | None = None,
     sort: Sort | None = None,
     checksum_sha256: str | None = None,
-) -> Call[Page[MediaOut]]:
+) -> Call[Page[Media]]:
     """``GET /search`` → a :class:`Page` of the caller's :class:`Media` whose words start with every word of ``q``
     (filename, title, description, tags); the other filters as in :meth:`list_media`.
 
@@ -339,38 +376,38 @@ def search(
         "sort": sort,
         "checksum_sha256": checksum_sha256,
     }
-    return Call("GET", "/search", page_of(MediaOut), params=params)
+    return Call("GET", "/search", page_of(Media), params=params)
 
 
 # ----------------------------------------------------------------------------------------------- collections
 
 
-def create_collection(name: str, description: str | None = None) -> Call[CollectionOut]:
+def create_collection(name: str, description: str | None = None) -> Call[Collection]:
     """``POST /collections`` → the new :class:`Collection`."""
     body = {"name": name, "description": description}
-    return Call("POST", "/collections", data_of(CollectionOut), 201, json=body)
+    return Call("POST", "/collections", data_of(Collection), 201, json=body)
 
 
-def list_collections(*, page: int = 1, per_page: int = 20) -> Call[Page[CollectionOut]]:
+def list_collections(*, page: int = 1, per_page: int = 20) -> Call[Page[Collection]]:
     """``GET /collections`` → a :class:`Page` of the caller's :class:`Collection` (newest first)."""
-    return Call("GET", "/collections", page_of(CollectionOut), params={"page": page, "per_page": per_page})
+    return Call("GET", "/collections", page_of(Collection), params={"page": page, "per_page": per_page})
 
 
-def get_collection(collection_id: str) -> Call[CollectionOut]:
+def get_collection(collection_id: str) -> Call[Collection]:
     """``GET /collections/{id}`` → :class:`Collection`.
 
     Raises:
         NotFound: unknown id, or someone else's collection.
     """
-    return Call("GET", f"/collections/{_id(collection_id)}", data_of(CollectionOut))
+    return Call("GET", f"/collections/{_id(collection_id)}", data_of(Collection))
 
 
 def update_collection(
     collection_id: str, *, name: str | UnsetType = UNSET, description: str | UnsetType | None = UNSET
-) -> Call[CollectionOut]:
+) -> Call[Collection]:
     """``PATCH /collections/{id}`` → the updated :class:`Collection` (``description=None`` clears it)."""
     body = _drop_unset(name=name, description=description)
-    return Call("PATCH", f"/collections/{_id(collection_id)}", data_of(CollectionOut), json=body)
+    return Call("PATCH", f"/collections/{_id(collection_id)}", data_of(Collection), json=body)
 
 
 def delete_collection(collection_id: str) -> Call[None]:
@@ -378,14 +415,14 @@ def delete_collection(collection_id: str) -> Call[None]:
     return Call("DELETE", f"/collections/{_id(collection_id)}", no_content, 204)
 
 
-def add_to_collection(collection_id: str, media_ids: list[str]) -> Call[CollectionOut]:
+def add_to_collection(collection_id: str, media_ids: list[str]) -> Call[Collection]:
     """``POST /collections/{id}/media`` → the :class:`Collection`; idempotent, all or nothing (1-1000 ids).
 
     Raises:
         NotFound: the collection, or any of the media, is not the caller's (then nothing is added).
     """
     body = {"media_ids": list(media_ids)}
-    return Call("POST", f"/collections/{_id(collection_id)}/media", data_of(CollectionOut), json=body)
+    return Call("POST", f"/collections/{_id(collection_id)}/media", data_of(Collection), json=body)
 
 
 def list_collection_media(
@@ -398,7 +435,7 @@ def list_collection_media(
     q: str | None = None,
     sort: Sort | None = None,
     checksum_sha256: str | None = None,
-) -> Call[Page[MediaOut]]:
+) -> Call[Page[Media]]:
     """``GET /collections/{id}/media`` → a :class:`Page` of its :class:`Media`, with the filters of
     :meth:`list_media`."""
     params = {
@@ -410,7 +447,7 @@ def list_collection_media(
         "sort": sort,
         "checksum_sha256": checksum_sha256,
     }
-    return Call("GET", f"/collections/{_id(collection_id)}/media", page_of(MediaOut), params=params)
+    return Call("GET", f"/collections/{_id(collection_id)}/media", page_of(Media), params=params)
 
 
 def remove_from_collection(collection_id: str, media_id: str) -> Call[None]:
@@ -425,30 +462,10 @@ def remove_from_collection(collection_id: str, media_id: str) -> Call[None]:
 # ----------------------------------------------------------------------------------------------- shares
 
 
-class OpenedShare(msgspec.Struct, kw_only=True):
-    """What ``GET /s/{token}`` shows anyone holding the link.
-
-    Attributes:
-        type: ``"media"`` or ``"collection"``.
-        media: the shared media (a media link), else ``None``: a :class:`SharedMedia`, the media object without
-            ``owner_id`` describing the file the link serves (its metadata-free copy).
-        collection: the shared collection (a collection link), else ``None``: a :class:`SharedCollection`, without
-            ``owner_id``.
-        items: one page of the collection's media (empty for a media link); their ``content_url`` is the link's.
-        pagination: that page's pagination (``None`` for a media link).
-    """
-
-    type: Literal["media", "collection"]
-    media: SharedMediaOut | None = None
-    collection: SharedCollectionOut | None = None
-    items: list[SharedMediaOut] = []
-    pagination: Pagination | None = None
-
-
 class _PublicShare(msgspec.Struct):
     type: Literal["media", "collection"]
-    media: SharedMediaOut | list[SharedMediaOut]
-    collection: SharedCollectionOut | None = None
+    media: SharedMedia | list[SharedMedia]
+    collection: SharedCollection | None = None
 
 
 class _PublicMeta(msgspec.Struct):
@@ -484,7 +501,7 @@ def create_share(
     expires_in: int | None = None,
     password: str | None = None,
     allow_download: bool = True,
-) -> Call[ShareOut]:
+) -> Call[Share]:
     """``POST /shares`` → :class:`Share` with ``token`` and ``url``, shown only in this answer.
 
     Args:
@@ -505,12 +522,12 @@ def create_share(
         "allow_download": allow_download,
     }
     body = {k: v for k, v in body.items() if v is not None}
-    return Call("POST", "/shares", data_of(ShareOut), 201, json=body)
+    return Call("POST", "/shares", data_of(Share), 201, json=body)
 
 
-def list_shares(*, page: int = 1, per_page: int = 20) -> Call[Page[ShareOut]]:
+def list_shares(*, page: int = 1, per_page: int = 20) -> Call[Page[Share]]:
     """``GET /shares`` → a :class:`Page` of the caller's :class:`Share` (newest first; ``token``/``url`` ``None``)."""
-    return Call("GET", "/shares", page_of(ShareOut), params={"page": page, "per_page": per_page})
+    return Call("GET", "/shares", page_of(Share), params={"page": page, "per_page": per_page})
 
 
 def delete_share(share_id: str) -> Call[None]:
@@ -535,10 +552,12 @@ def download_shared(
     *,
     media_id: str | None = None,
     password: str | None = None,
+    byte_range: ByteRange | None = None,
     progress: Progress | None = None,
 ) -> Call[int]:
     """The bytes behind a share link (``GET /s/{token}/content``, or ``/s/{token}/media/{media_id}/content`` for a
-    media of a collection link) streamed to ``destination`` as in :meth:`download`; returns the byte count.
+    media of a collection link) streamed to ``destination`` as in :meth:`download` (``byte_range`` too); returns
+    the byte count.
 
     Raises:
         Unauthorized: missing or wrong ``password``.
@@ -547,7 +566,9 @@ def download_shared(
     """
     path = f"/s/{_id(token)}/content" if media_id is None else f"/s/{_id(token)}/media/{_id(media_id)}/content"
     sink = Download(destination, progress)
-    return Call("GET", path, None, headers=_password(password), download=sink, authenticated=False)
+    ranged, expect = _range(byte_range)
+    headers = _password(password) | ranged
+    return Call("GET", path, None, expect, headers=headers, download=sink, authenticated=False)
 
 
 # ----------------------------------------------------------------------------------------------- webhooks
@@ -563,14 +584,14 @@ def create_webhook(url: str, events: list[str], description: str | None = None) 
     return Call("POST", "/webhooks", data_of(WebhookCreated), 201, json=body)
 
 
-def list_webhooks(*, page: int = 1, per_page: int = 20) -> Call[Page[WebhookOut]]:
+def list_webhooks(*, page: int = 1, per_page: int = 20) -> Call[Page[Webhook]]:
     """``GET /webhooks`` → a :class:`Page` of the caller's :class:`Webhook` (newest first)."""
-    return Call("GET", "/webhooks", page_of(WebhookOut), params={"page": page, "per_page": per_page})
+    return Call("GET", "/webhooks", page_of(Webhook), params={"page": page, "per_page": per_page})
 
 
-def get_webhook(webhook_id: str) -> Call[WebhookOut]:
+def get_webhook(webhook_id: str) -> Call[Webhook]:
     """``GET /webhooks/{id}`` → :class:`Webhook`."""
-    return Call("GET", f"/webhooks/{_id(webhook_id)}", data_of(WebhookOut))
+    return Call("GET", f"/webhooks/{_id(webhook_id)}", data_of(Webhook))
 
 
 def update_webhook(
@@ -580,10 +601,10 @@ def update_webhook(
     events: list[str] | UnsetType = UNSET,
     description: str | UnsetType | None = UNSET,
     active: bool | UnsetType = UNSET,
-) -> Call[WebhookOut]:
+) -> Call[Webhook]:
     """``PATCH /webhooks/{id}`` → the updated :class:`Webhook` (``active=True`` re-enables a disabled one)."""
     body = _drop_unset(url=url, events=events, description=description, active=active)
-    return Call("PATCH", f"/webhooks/{_id(webhook_id)}", data_of(WebhookOut), json=body)
+    return Call("PATCH", f"/webhooks/{_id(webhook_id)}", data_of(Webhook), json=body)
 
 
 def delete_webhook(webhook_id: str) -> Call[None]:
@@ -591,7 +612,7 @@ def delete_webhook(webhook_id: str) -> Call[None]:
     return Call("DELETE", f"/webhooks/{_id(webhook_id)}", no_content, 204)
 
 
-def list_deliveries(webhook_id: str, *, page: int = 1, per_page: int = 20) -> Call[Page[DeliveryOut]]:
+def list_deliveries(webhook_id: str, *, page: int = 1, per_page: int = 20) -> Call[Page[Delivery]]:
     """``GET /webhooks/{id}/deliveries`` → a :class:`Page` of :class:`Delivery` attempts, newest first."""
     params = {"page": page, "per_page": per_page}
-    return Call("GET", f"/webhooks/{_id(webhook_id)}/deliveries", page_of(DeliveryOut), params=params)
+    return Call("GET", f"/webhooks/{_id(webhook_id)}/deliveries", page_of(Delivery), params=params)

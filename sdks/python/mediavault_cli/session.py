@@ -24,8 +24,7 @@ from pathlib import Path
 
 import click
 import httpx
-
-from mediavault.client import AsyncClient, Client, Unauthorized, VaultError
+from mediavault_sdk import AsyncClient, Client, Unauthorized, VaultError
 
 __all__ = (
     "Connection",

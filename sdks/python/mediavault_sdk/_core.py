@@ -1,4 +1,4 @@
-"""The sans-IO core shared by :class:`~mediavault.client.Client` and :class:`~mediavault.client.AsyncClient`.
+"""The sans-IO core shared by :class:`~mediavault_sdk.Client` and :class:`~mediavault_sdk.AsyncClient`.
 
 An endpoint is described once, as a function returning a :class:`Call` (method, path, query, body, how to read
 the answer). The two clients only move bytes: they build the ``httpx`` request with :func:`request_parts`, send it,
@@ -16,29 +16,15 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import httpx
 import msgspec
 
-from mediavault.domain.auth.schemas import TokenPair
-from mediavault.errors import (
-    Conflict,
-    Forbidden,
-    MethodNotAllowed,
-    NotFound,
-    PayloadTooLarge,
-    RangeNotSatisfiable,
-    RateLimited,
-    Unauthorized,
-    UnsupportedMediaType,
-    ValidationError,
-    VaultError,
-)
-from mediavault.http.envelope import Pagination
+from mediavault_sdk.errors import VaultError, error_for
+from mediavault_sdk.types import Page, Pagination, TokenPair
 
 if TYPE_CHECKING:
-    from mediavault.client._transfer import Download, Upload
+    from mediavault_sdk._transfer import Download, Upload
 
 __all__ = (
     "Call",
     "Credentials",
-    "Page",
     "check",
     "data_of",
     "decode_answer",
@@ -49,34 +35,6 @@ __all__ = (
 )
 
 T = TypeVar("T")
-
-_ERRORS: tuple[type[VaultError], ...] = (
-    ValidationError,
-    Unauthorized,
-    Forbidden,
-    NotFound,
-    MethodNotAllowed,
-    Conflict,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-    RangeNotSatisfiable,
-    RateLimited,
-)
-_BY_CODE = {cls.code: cls for cls in _ERRORS}
-_BY_STATUS = {cls.status_code: cls for cls in _ERRORS}
-
-
-class Page(msgspec.Struct, Generic[T]):
-    """One page of a list endpoint.
-
-    Attributes:
-        items: this page's items.
-        pagination: ``meta.pagination`` (``total``, ``count``, ``per_page``, ``current_page``, ``total_pages``,
-            ``links.next`` / ``links.prev``, ``None`` at the ends).
-    """
-
-    items: list[T]
-    pagination: Pagination
 
 
 class _Envelope(msgspec.Struct, Generic[T]):
@@ -213,28 +171,28 @@ def request_parts(call: Call[Any], credentials: Credentials) -> dict[str, Any]:
 
 
 def error_from_response(response: httpx.Response) -> VaultError:
-    """The exception for an error answer: the class of ``error.code`` (else of the status, else
-    :class:`~mediavault.errors.VaultError`) with its ``message`` and ``details``; ``request_id`` from
-    ``X-Request-ID``; :class:`~mediavault.errors.RateLimited` carries ``retry_after`` (seconds) from ``Retry-After``.
+    """The exception for an error answer (:func:`~mediavault_sdk.errors.error_for` its ``error.code``, else its
+    status) with its ``message`` and ``details``; ``request_id`` from ``X-Request-ID``;
+    :class:`~mediavault_sdk.RateLimited` carries ``retry_after`` (seconds) from ``Retry-After``.
 
     An answer that is not the vault's envelope (a proxy's HTML page, say) keeps its status and a short excerpt.
     """
+    code: str | None
     try:
         body = msgspec.json.decode(response.content, type=_ErrorEnvelope).error
-        cls = _BY_CODE.get(body.code) or _BY_STATUS.get(response.status_code, VaultError)
-        message, details = body.message, [d for d in body.details if "field" in d and "message" in d]
+        code, message, details = body.code, body.message, body.details
     except (msgspec.DecodeError, msgspec.ValidationError):
-        cls = _BY_STATUS.get(response.status_code, VaultError)
         excerpt = response.content[:200].decode("utf-8", "replace").strip()
-        message, details = f"HTTP {response.status_code} from {response.url}: {excerpt or 'no body'}", []
-    exc: VaultError
-    if cls is RateLimited:
-        retry = response.headers.get("Retry-After", "1")
-        exc = RateLimited(message, retry_after=int(retry) if retry.isdigit() else 1)
-    else:
-        exc = cls(message, details)
-    exc.request_id = response.headers.get("X-Request-ID")
-    return exc
+        code, message, details = None, f"HTTP {response.status_code} from {response.url}: {excerpt or 'no body'}", []
+    retry = response.headers.get("Retry-After", "1")
+    return error_for(
+        code,
+        message,
+        details,
+        status=response.status_code,
+        request_id=response.headers.get("X-Request-ID"),
+        retry_after=int(retry) if retry.isdigit() else 1,
+    )
 
 
 def check(call: Call[Any], response: httpx.Response) -> None:
