@@ -34,9 +34,9 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy over the package."""
+    """mypy over the server package and the SDK."""
     session.install(".", "mypy>=1.13")
-    session.run("mypy", "mediavault")
+    session.run("mypy", "mediavault", "sdks/python/mediavault_sdk", "sdks/python/mediavault_cli")
 
 
 @nox.session
