@@ -12,6 +12,7 @@ import json
 import os
 import re
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -373,20 +374,47 @@ def test_ctrl_c_exits_130_without_a_traceback(server: VaultServer, account: CliU
     assert b"Traceback" not in err and err.rstrip().endswith(b"Interrupted."), err
 
 
-@pytest.mark.parametrize("delay", [0.0, 0.02, 0.05, 0.1, 0.15, 0.2])
-def test_ctrl_c_during_start_up_exits_without_a_traceback(account: CliUser, tmp_path: Path, delay: float) -> None:
-    # SIGINT soon after the process starts lands somewhere in start-up (interpreter, imports, connecting, hashing);
-    # before Python installs its handler the default action ends the process (-SIGINT, which a shell shows as 130).
-    for i in range(8):
-        (tmp_path / f"{i}.bin").write_bytes(os.urandom(MAX_UPLOAD // 2))
+def test_ctrl_c_while_connecting_exits_130(account: CliUser, tmp_path: Path) -> None:
+    # A server that accepts the connection and never answers: the command is interrupted in its start-up check
+    # of the login (GET /users/me), deterministically.
+    (tmp_path / "a.txt").write_text("a")
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        process = subprocess.Popen(
+            _command("upload", str(tmp_path)),
+            env=_process_env(account) | {"MEDIAVAULT_URL": url, "MEDIAVAULT_API_KEY": account.api_key},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            silent.settimeout(60)
+            connection, _ = silent.accept()
+            with connection:
+                process.send_signal(signal.SIGINT)
+                _out, err = process.communicate(timeout=30)
+        finally:
+            process.kill()
+            process.wait(10)
+    assert process.returncode == 130, err
+    assert b"Traceback" not in err and err.rstrip().endswith(b"Interrupted."), err
+
+
+def test_ctrl_c_at_a_prompt_exits_130(server: VaultServer, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAVAULT_")}
     process = subprocess.Popen(
-        _command("upload", "-j", "1", str(tmp_path)),
-        env=_process_env(account),
+        _command("login", "--url", server.base_url),
+        env=env | {"XDG_CONFIG_HOME": str(tmp_path)},
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    time.sleep(delay)
-    process.send_signal(signal.SIGINT)
-    _out, err = process.communicate(timeout=30)
-    assert process.returncode in (130, -signal.SIGINT), err
-    assert b"Traceback" not in err, err
+    try:
+        assert process.stdout is not None
+        assert process.stdout.read(len(b"Email: ")) == b"Email: "  # waiting for an answer
+        process.send_signal(signal.SIGINT)
+        _out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        process.wait(10)
+    assert process.returncode == 130, err
+    assert b"Traceback" not in err and err.rstrip().endswith(b"Interrupted."), err

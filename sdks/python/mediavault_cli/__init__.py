@@ -40,7 +40,8 @@ def _run(argv: list[str] | None) -> int:
     try:
         result = cli.main(args=argv, prog_name="mediavault", standalone_mode=False)
     except click.Abort as exc:
-        interrupted = isinstance(exc.__cause__, KeyboardInterrupt)  # click has ended the line already
+        # click raises Abort from a KeyboardInterrupt (or, at a prompt, in its handling) and has ended the line
+        interrupted = isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt)
         print("Interrupted." if interrupted else "Aborted!", file=sys.stderr)
         return INTERRUPTED if interrupted else 1
     except click.ClickException as exc:
