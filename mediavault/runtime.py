@@ -32,6 +32,7 @@ from mediavault.domain.shares.services import ShareService
 from mediavault.domain.users.services import UserService
 from mediavault.domain.webhooks.services import WebhookService
 from mediavault.events import Event, EventPublisher
+from mediavault.http.errors import DATABASE_LOST_SCOPE_KEY, database_unavailable
 from mediavault.http.ratelimit import RateLimiter
 from mediavault.processing.worker import ProcessingWorker
 from mediavault.realtime.hub import RealtimeHub
@@ -40,7 +41,7 @@ from mediavault.webhooks.transport import WebhookTransport
 from mediavault.webhooks.worker import WebhookWorker
 
 if TYPE_CHECKING:
-    from litestar.types import ASGIApp, Receive, Scope, Send
+    from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ("REQUEST_SESSION_SCOPE_KEY", "RequestSession", "RequestSessionMiddleware", "VaultRuntime")
 
@@ -250,9 +251,37 @@ class RequestSessionMiddleware(ASGIMiddleware):
         return self  # Litestar deep-copies routers on registration; the runtime is shared, never copied
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        """Run the request on its own session. A ``GET``/``HEAD`` whose database connection died under it before any
+        answer began (a terminated PostgreSQL backend, a failover) runs a second time on a new one: a read changes
+        nothing and has no body, so repeating it is safe (RFC 9110 §9.2.2), and SQLAlchemy has renewed every
+        connection pooled before the loss meanwhile. Other methods answer the vault's 503 (``Retry-After``)."""
+        read = scope["method"] in ("GET", "HEAD")
+        if await self._attempt(scope, receive, send, next_app, retry=read):
+            logger.warning("database connection lost on %s %s: sent again", scope["method"], scope["path"])
+            await self._attempt(scope, receive, send, next_app, retry=False)
+
+    async def _attempt(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp, *, retry: bool) -> bool:
+        """Run the request once on a new session; with ``retry``, answer ``True`` instead of sending anything when
+        its database connection was lost before an answer began."""
+        started = lost = False
+
+        async def send_unless_lost(message: Message) -> None:
+            nonlocal started, lost
+            if not started and scope.pop(DATABASE_LOST_SCOPE_KEY, False):  # type: ignore[misc]
+                lost = True
+            if lost:
+                return  # the 503 of a lost connection and its body
+            started = True
+            await send(message)
+
         slot = RequestSession(self.runtime)
         scope[REQUEST_SESSION_SCOPE_KEY] = slot  # type: ignore[literal-required]
         try:
-            await next_app(scope, receive, send)
+            await next_app(scope, receive, send_unless_lost if retry else send)
+        except Exception as exc:
+            if not retry or started or database_unavailable(exc) != "lost":
+                raise
+            return True
         finally:
             await slot.close()
+        return lost

@@ -18,14 +18,14 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.exceptions.responses import create_exception_response
 from litestar.types import ExceptionHandlersMap
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import IntegrityError as ConstraintViolation
-from sqlalchemy.exc import OperationalError
 
 from mediavault.errors import ServiceUnavailable, VaultError
 from mediavault.http.envelope import ErrorBody, ErrorDetailOut, ErrorEnvelope, ErrorMeta, request_id
 from mediavault.meta import utc_timestamp
 
-__all__ = ("app_level_handlers", "error_response", "exception_handlers")
+__all__ = ("DATABASE_LOST_SCOPE_KEY", "app_level_handlers", "error_response", "exception_handlers")
 
 logger = logging.getLogger("mediavault")
 
@@ -54,6 +54,9 @@ _UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
 _MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
 _MISSING_PARAMETER = re.compile(r"Missing required (?:query|header|cookie|path) parameter '([^']+)'")
 _PASS_HEADERS = {"allow", "retry-after", "content-range", "www-authenticate"}
+DATABASE_LOST_SCOPE_KEY = "mediavault.database_lost"
+"""ASGI scope key set when a request's database connection died under it (its answer is a 503 that
+:class:`~mediavault.runtime.RequestSessionMiddleware` replaces by a second attempt for a read)."""
 _CLIENT_DISCONNECTED = "client disconnected prematurely"  # Litestar's InternalServerException reading a request body
 # msgspec's constraint messages, in words a person reads ("Expected `str` of length >= 8" → "must be at least 8
 # characters"); the first match wins.
@@ -165,18 +168,32 @@ def _handle_recursion_error(request: Request[Any, Any, Any], exc: RecursionError
     return _handle_unexpected(request, exc)
 
 
-def _database_busy(exc: BaseException) -> bool:
-    """Whether ``exc`` is SQLite's ``SQLITE_BUSY`` ("database is locked": another process held the one write lock
-    past the busy timeout), raised as it is or wrapped by advanced-alchemy."""
-    cause = exc if isinstance(exc, OperationalError) else exc.__cause__
-    return isinstance(cause, OperationalError) and getattr(cause.orig, "sqlite_errorname", "") == "SQLITE_BUSY"
+def database_unavailable(exc: BaseException) -> str | None:
+    """Why ``exc`` (raised as it is or wrapped by advanced-alchemy) is the database being briefly unavailable rather
+    than a bug: ``"busy"`` for SQLite's ``SQLITE_BUSY`` ("database is locked": another process held the one write
+    lock past the busy timeout), ``"lost"`` for a connection that died (SQLAlchemy invalidated it: a terminated
+    backend, a failover, a restart); else ``None``."""
+    for error in (exc, exc.__cause__):
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            return "lost"
+        if isinstance(error, OperationalError) and getattr(error.orig, "sqlite_errorname", "") == "SQLITE_BUSY":
+            return "busy"
+    return None
 
 
 def _handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorEnvelope]:
-    if _database_busy(exc):
-        logger.warning("database busy on %s %s: answered 503", request.method, request.url.path)
-        busy = ServiceUnavailable("The database is busy; try again shortly", retry_after=1)
-        return _handle_vault_error(request, busy)
+    if reason := database_unavailable(exc):  # transient: 503 and Retry-After, one short log line
+        if reason == "lost":
+            request.scope[DATABASE_LOST_SCOPE_KEY] = True  # type: ignore[literal-required]
+        logger.warning(
+            "database unavailable (%s) on %s %s (request %s): answered 503",
+            reason,
+            request.method,
+            request.url.path,
+            request_id(request.scope),
+        )
+        unavailable = ServiceUnavailable("The database is briefly unavailable; try again shortly", retry_after=1)
+        return _handle_vault_error(request, unavailable)
     logger.exception(
         "unhandled error on %s %s (request %s)",
         request.method,

@@ -1,0 +1,94 @@
+"""PostgreSQL backends terminated under the vault (``pg_terminate_backend``: a failover, a restart, an administrator,
+an idle timeout): idle pooled connections are replaced (pre-ping), a read whose connection died under it is answered
+on a new one, and a write answers 503 ``service_unavailable`` (``Retry-After``) having changed nothing, never 500.
+About PostgreSQL: explicit PostgreSQL config on both legs."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+from sqlalchemy import event
+
+from mediavault import MediaVault
+from tests.backends import BACKENDS, query
+from tests.conftest import PREFIX, Account, make_config
+
+TERMINATE_OTHERS = (
+    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+    "WHERE usename = current_user AND pid <> pg_backend_pid()"
+)
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> MediaVault:
+    return MediaVault(make_config(tmp_path, database_url=BACKENDS.postgres_url(tmp_path), database_pool_size=3))
+
+
+@pytest.fixture
+def client(vault: MediaVault) -> Iterator[TestClient[Litestar]]:
+    with TestClient(Litestar(plugins=[vault])) as test_client:
+        yield test_client
+
+
+class BackendKiller:
+    """Terminates the backend of the next ``left`` connections the pool hands out, right after their pre-ping: the
+    worst moment, when a request already holds the connection (``pg_terminate_backend`` by the backend itself)."""
+
+    def __init__(self, vault: MediaVault) -> None:
+        self.left = 0
+        event.listen(vault.runtime.engine.sync_engine, "checkout", self._checkout)
+
+    def _checkout(self, dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if self.left > 0:
+            self.left -= 1
+            with contextlib.suppress(Exception):  # the backend is gone: that was the point
+                dbapi_connection.cursor().execute("SELECT pg_terminate_backend(pg_backend_pid())")
+
+
+def test_requests_after_idle_backends_were_terminated(client: TestClient[Litestar], vault: MediaVault) -> None:
+    alice = Account(client, "alice@example.com")
+    media = alice.upload(b"survives a reconnect", "a.txt")
+    for _ in range(3):
+        assert client.get(f"{PREFIX}/media", headers=alice.headers).status_code == 200
+    [(terminated,)] = query(vault.config, TERMINATE_OTHERS)
+    assert terminated >= 1  # the vault's pooled connections were there and are gone now
+    for _ in range(4):  # more requests than pooled connections: each was terminated
+        read = client.get(f"{PREFIX}/media/{media['id']}", headers=alice.headers)
+        assert read.status_code == 200, read.text
+    written = client.post(f"{PREFIX}/collections", headers=alice.headers, json={"name": "after"})
+    assert written.status_code == 201, written.text
+
+
+def test_read_whose_connection_dies_is_answered_on_a_new_one(client: TestClient[Litestar], vault: MediaVault) -> None:
+    alice = Account(client, "alice@example.com")
+    media = alice.upload(b"read me", "a.txt")
+    killer = BackendKiller(vault)
+    for path in (f"/media/{media['id']}", "/media", f"/media/{media['id']}/content"):
+        killer.left = 1
+        response = client.get(f"{PREFIX}{path}", headers=alice.headers)
+        assert killer.left == 0  # the request's connection was killed
+        assert response.status_code == 200, response.text
+    assert response.content == b"read me"
+
+
+def test_write_whose_connection_dies_answers_503_and_changes_nothing(
+    client: TestClient[Litestar], vault: MediaVault
+) -> None:
+    alice = Account(client, "alice@example.com")
+    killer = BackendKiller(vault)
+    killer.left = 1
+    response = client.post(f"{PREFIX}/collections", headers=alice.headers, json={"name": "lost"})
+    assert killer.left == 0
+    assert response.status_code == 503, response.text
+    assert response.json()["error"]["code"] == "service_unavailable"
+    assert int(response.headers["retry-after"]) >= 1
+    listed = client.get(f"{PREFIX}/collections", headers=alice.headers)
+    assert listed.status_code == 200 and listed.json()["data"] == []
+    again = client.post(f"{PREFIX}/collections", headers=alice.headers, json={"name": "kept"})
+    assert again.status_code == 201, again.text
