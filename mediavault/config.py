@@ -126,6 +126,11 @@ class MediaVaultConfig:
     rate_limit_enabled: bool = True
     """Whether the vault counts requests against the ``rate_limit_*`` budgets (off: e.g. behind a gateway that
     already limits, or to measure the limiter's cost)."""
+    rate_limit_fail_open: bool = True
+    """What the rate limiter does while its counter store (Redis) cannot be reached: let requests through uncounted
+    (true: the limiter protects capacity and must not become the outage) or answer 503 ``service_unavailable`` with
+    ``Retry-After`` (false: no request goes uncounted). Either way one warning is logged when the store fails and
+    one line when it answers again."""
     rate_limit_period: int = 60
     """Length, in seconds, of the window the ``rate_limit_*`` budgets apply to (60: requests per minute)."""
     rate_limit_login_per_address: int = 10

@@ -26,8 +26,10 @@ The client address is the TCP peer, unless the peer is one of ``trusted_proxies`
 is read from the right, skipping trusted proxies, and the first other address is the client (a client can
 prepend anything to that header, so only what trusted hops appended is believed).
 
-If the counter store fails (Redis down), requests are let through and a warning is logged at most once a
-minute: the limiter protects capacity, it must not become the outage.
+If the counter store fails (Redis down), ``rate_limit_fail_open`` decides: requests are let through uncounted
+(the default: the limiter protects capacity, it must not become the outage), or answered 503
+``service_unavailable`` with ``Retry-After`` (nothing goes uncounted). One warning is logged when the store starts
+failing and one line when it answers again, not one per request.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 
-from mediavault.errors import RateLimited
+from mediavault.errors import RateLimited, ServiceUnavailable
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -183,7 +185,8 @@ class RateLimiter:
         else:
             self.storage = MemoryStorage()
         self._strategy = SlidingWindowCounterRateLimiter(self.storage)
-        self._last_failure_log = 0.0
+        self._fail_open = config.rate_limit_fail_open
+        self._store_failing = False
 
     async def hit(self, tier: str, identity: str) -> Budget | None:
         """Count one request of ``identity`` against ``tier``'s budget.
@@ -193,20 +196,40 @@ class RateLimiter:
             identity: who is counted (a key id, user id, address, or account hash).
 
         Returns:
-            The budget after counting, or ``None`` when the counter store failed (the request is let through).
+            The budget after counting, or ``None`` when the counter store failed and ``rate_limit_fail_open`` lets
+            the request through uncounted.
+
+        Raises:
+            ServiceUnavailable: the counter store failed and ``rate_limit_fail_open`` is off.
         """
         limit = self._limits[tier]
         item = RateLimitItemPerSecond(limit, self._period)
         try:
             allowed = await self._strategy.hit(item, self._namespace, tier, identity)
             stats = await self._strategy.get_window_stats(item, self._namespace, tier, identity)
-        except Exception:
-            now = time.monotonic()
-            if now - self._last_failure_log > 60:
-                self._last_failure_log = now
-                logger.warning("rate limiter storage failed; letting requests through", exc_info=True)
+        except Exception as exc:
+            self._store_failed(exc)
             return None
+        self._store_answered()
         return Budget(allowed=allowed, limit=limit, remaining=max(0, stats.remaining), reset_at=stats.reset_time)
+
+    def _store_failed(self, exc: Exception) -> None:
+        """Apply ``rate_limit_fail_open`` to a failed counter store call; log the first failure of a run only.
+
+        Raises:
+            ServiceUnavailable: ``rate_limit_fail_open`` is off.
+        """
+        if not self._store_failing:
+            self._store_failing = True
+            what = "letting requests through uncounted" if self._fail_open else "answering 503"
+            logger.warning("rate limiter store failed (%s: %s); %s until it answers", type(exc).__name__, exc, what)
+        if not self._fail_open:
+            raise ServiceUnavailable("Rate limiting is unavailable; try again shortly", retry_after=5) from None
+
+    def _store_answered(self) -> None:
+        if self._store_failing:
+            self._store_failing = False
+            logger.warning("rate limiter store answers again; counting requests")
 
     def _login_identities(self, address: str, email: str) -> tuple[tuple[str, str], ...]:
         # The account is identified by the SHA-256 of its normalised email: no email is stored in clear.
@@ -232,8 +255,8 @@ class RateLimiter:
                 if allowed:
                     continue
                 stats = await self._strategy.get_window_stats(item, self._namespace, tier, identity)
-            except Exception:
-                logger.warning("rate limiter storage failed; letting the login through", exc_info=True)
+            except Exception as exc:
+                self._store_failed(exc)
                 return
             budget = Budget(allowed=False, limit=item.amount, remaining=0, reset_at=stats.reset_time)
             raise RateLimited(

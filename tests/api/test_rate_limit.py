@@ -1,7 +1,8 @@
 """Rate limiting in one process (memory counters): tiers, headers, 429, login budgets, exemptions.
 
 Across processes (Redis) and with real client addresses (``X-Forwarded-For`` from trusted proxies) see
-``tests/e2e/test_realtime_and_limits.py``.
+``tests/e2e/test_realtime.py`` (and ``tests/e2e/test_scale_out.py``); with its Redis store down see
+``tests/api/test_rate_limit_store_down.py``.
 """
 
 from __future__ import annotations
