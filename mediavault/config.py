@@ -117,6 +117,12 @@ class MediaVaultConfig:
     """``mediavault serve``: seconds an idle keep-alive connection stays open. Keep it longer than the idle timeout
     of any proxy's or client's connection pool in front (nginx ``keepalive_timeout`` 60 s, AWS ALB 60 s), so the
     server never closes a connection the other side is about to reuse."""
+    metrics_enabled: bool = False
+    """Serve Prometheus metrics at ``<path_prefix>/metrics`` (requests by route and status, latency, body bytes,
+    rate-limit rejections, processing and webhook backlogs; see ``docs/deployment.md``). Needs ``metrics_token``."""
+    metrics_token: str = dataclasses.field(default="", repr=False)
+    """Bearer token a scraper sends (``Authorization: Bearer <metrics_token>``) to read the metrics; at least 32
+    characters. Required with ``metrics_enabled``: route counts and backlogs are nobody else's business."""
     cors_allow_origins: tuple[str, ...] = ()
     """Origins allowed by CORS (none by default), e.g. ``https://app.example.com``; ``*`` allows any origin.
     Applied through Litestar's ``CORSConfig`` unless the host app configured CORS itself."""
@@ -272,6 +278,11 @@ class MediaVaultConfig:
             "must be >= 0",
         )
         _check(self.hsts_max_age >= 0, "hsts_max_age", "must be >= 0")
+        _check(
+            not self.metrics_enabled or len(self.metrics_token) >= 32,
+            "metrics_token",
+            "must be at least 32 characters when metrics_enabled",
+        )
         _check(self.webhook_timeout > 0, "webhook_timeout", "must be positive")
         _check(self.webhook_failure_limit > 0, "webhook_failure_limit", "must be positive")
         _check(self.webhook_poll_interval > 0, "webhook_poll_interval", "must be positive")

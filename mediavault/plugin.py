@@ -167,6 +167,8 @@ class MediaVault(InitPlugin, CLIPlugin):
 
             return Provide(build)
 
+        metrics_handlers, metrics_middleware, metrics_dependency = self._metrics()
+
         def constant(value: object) -> Provide:
             return Provide(lambda: value, sync_to_thread=False, use_cache=True)
 
@@ -175,7 +177,7 @@ class MediaVault(InitPlugin, CLIPlugin):
 
         return Router(
             path=self.config.path_prefix or "/",
-            route_handlers=list(CONTROLLERS),
+            route_handlers=[*CONTROLLERS, *metrics_handlers],
             guards=[make_guard(runtime)],
             dependencies={
                 "mediavault_config": constant(self.config),
@@ -185,14 +187,26 @@ class MediaVault(InitPlugin, CLIPlugin):
                 "mediavault_principal": Provide(provide_principal, sync_to_thread=False),
                 "mediavault_media_query": Provide(provide_media_query, sync_to_thread=False),
                 **{key: service(cls) for key, cls in SERVICES.items()},
+                **metrics_dependency,
             },
             exception_handlers=exception_handlers(),
             request_max_body_size=self.config.max_json_body_size,
             middleware=[
+                *metrics_middleware,
                 RequestSessionMiddleware(runtime),
                 *([RateLimitMiddleware(runtime)] if self.config.rate_limit_enabled else []),
             ],
         )
+
+    def _metrics(self) -> tuple[list[Any], list[Any], dict[str, Provide]]:
+        """The metrics' route, middleware (outermost) and dependency when ``metrics_enabled``; nothing otherwise."""
+        metrics = self.runtime.metrics
+        if metrics is None:
+            return [], [], {}
+        from mediavault.metrics import MetricsController, MetricsMiddleware
+
+        provide = Provide(lambda: metrics, sync_to_thread=False, use_cache=True)
+        return [MetricsController], [MetricsMiddleware(metrics)], {"mediavault_metrics": provide}
 
     async def _add_request_id(self, message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":

@@ -43,6 +43,8 @@ from mediavault.webhooks.worker import WebhookWorker
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+    from mediavault.metrics import VaultMetrics
+
 __all__ = ("REQUEST_SESSION_SCOPE_KEY", "RequestSession", "RequestSessionMiddleware", "VaultRuntime")
 
 logger = logging.getLogger("mediavault")
@@ -64,6 +66,7 @@ class VaultRuntime:
         passwords: Argon2id hasher.
         events: the outbox publisher.
         limiter: the rate-limit budgets (memory, or Redis when ``redis_url`` is set).
+        metrics: the Prometheus metrics when ``metrics_enabled``, else ``None``.
         realtime: the realtime broker (its lifespan is run by the app; fed by ``events``).
         webhook_transports: how webhook deliveries leave, from ``mediavault_webhook_transports``, plugins' first.
         webhooks: the webhook delivery worker (run in the lifespan when ``webhook_worker``).
@@ -93,6 +96,12 @@ class VaultRuntime:
         self.events = EventPublisher()
         self.events.subscribe(self._notify_plugins)
         self.limiter = RateLimiter(config)
+        self.metrics: VaultMetrics | None = None
+        if config.metrics_enabled:
+            from mediavault.metrics import VaultMetrics
+
+            self.metrics = VaultMetrics()
+            self.limiter.on_rejected = self.metrics.rate_limited_by
         self.realtime = RealtimeHub(config)
         self.events.subscribe(self.realtime.on_event)
         self.webhook_transports: list[WebhookTransport] = [

@@ -39,6 +39,7 @@ import ipaddress
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -186,6 +187,8 @@ class RateLimiter:
             self.storage = MemoryStorage()
         self._strategy = SlidingWindowCounterRateLimiter(self.storage)
         self._fail_open = config.rate_limit_fail_open
+        self.on_rejected: Callable[[str], None] | None = None
+        """Called with the tier of each request refused with 429 (the metrics' counter, when enabled)."""
         self._store_failing = False
 
     async def hit(self, tier: str, identity: str) -> Budget | None:
@@ -323,6 +326,8 @@ class RateLimitMiddleware(ASGIMiddleware):
             await next_app(scope, receive, send)
             return
         if not budget.allowed:
+            if limiter.on_rejected is not None:
+                limiter.on_rejected(tier)
             raise RateLimited(retry_after=budget.retry_after, headers=budget.headers)
         extra = [(k.lower().encode(), v.encode()) for k, v in budget.headers.items()]
 
