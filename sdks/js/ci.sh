@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
 # CI of the TypeScript/JavaScript SDK (@mediavault/sdk), called by .ci/run with its virtual environment active
-# (mediavault installed: the tests start `python3 -m mediavault serve`, or $MEDIAVAULT_PYTHON). Installs Node.js
-# and npm from Debian's packages when missing, then the locked dev dependencies, builds and runs the tests
-# (Node.js's own test runner; the last lines are its summary).
+# (mediavault installed: the tests start `python3 -m mediavault serve`, or $MEDIAVAULT_PYTHON). Installs Node.js,
+# npm and Chromium (for the browser test; $CHROMIUM names another) from Debian's packages when missing, then the
+# locked dev dependencies, checks the formatting, builds and runs the tests (Node.js's own test runner; the last
+# lines are its summary).
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  echo "Node.js or npm missing: installing Debian's nodejs and npm"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq nodejs npm >/dev/null
+missing=()
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v "${CHROMIUM:-chromium}" >/dev/null 2>&1 || missing+=(chromium) # the browser test's
+if [ ${#missing[@]} -ne 0 ]; then
+  echo "JS SDK: installing ${missing[*]} from Debian's packages"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  started=$SECONDS
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "CI timing: sdks/js apt-get install $((SECONDS - started)) s"
 fi
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 if [ "$node_major" -lt 18 ]; then

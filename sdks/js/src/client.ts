@@ -360,7 +360,7 @@ export class Vault {
       signal: options.signal,
       expect: [201],
     });
-    if (!body.streamed && body.length !== undefined) options.progress?.(body.length, body.length);
+    if (!body.streamed && body.fileSize !== undefined) options.progress?.(body.fileSize, body.fileSize);
     return media;
   }
 

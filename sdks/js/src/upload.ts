@@ -39,6 +39,8 @@ export interface Body {
   contentType: string;
   /** Bytes in all, when known (sent as `Content-Length`). */
   length: number | undefined;
+  /** The file's own bytes, when known (the `total` of `progress`). */
+  fileSize: number | undefined;
   /** A new body for each attempt (a `ReadableStream` when streamed, else a `Blob`). */
   open(): ReadableStream<Uint8Array> | Blob;
   /** Whether {@link open} may be called again. */
@@ -169,6 +171,7 @@ export function multipartBody(source: UploadSource, fields: UploadFields, stream
     return {
       contentType,
       length,
+      fileSize: total,
       replayable: true,
       streamed: false,
       open: () => new Blob([headBytes, source as BlobPart, tailBytes]),
@@ -177,6 +180,7 @@ export function multipartBody(source: UploadSource, fields: UploadFields, stream
   return {
     contentType,
     length,
+    fileSize: total,
     replayable: file.replayable,
     streamed: true,
     open: () => {
