@@ -1,7 +1,8 @@
 /**
  * Every operation of the running server's OpenAPI document has a `Vault` method (the HEAD twins of the byte
  * routes are answered by the GET methods' `Download` headers): a route added to the server without an SDK method,
- * or a method left behind by a removed route, fails here.
+ * or a method left behind by a removed route, fails here. The declared request bodies and list queries have
+ * exactly the fields of the document's (answers are checked against real answers by the other tests).
  */
 
 import assert from "node:assert/strict";
@@ -10,6 +11,7 @@ import { test } from "node:test";
 import { Vault } from "@mediavault/sdk";
 
 import { startServer } from "./server.js";
+import { REQUESTS } from "./shapes.js";
 
 const METHODS: Record<string, keyof Vault> = {
   "GET /health": "health",
@@ -53,12 +55,46 @@ const METHODS: Record<string, keyof Vault> = {
   "GET /webhooks/{webhook_id}/deliveries": "listDeliveries",
 };
 
+/** The operations whose JSON body is one of the SDK's declared request types. */
+const BODIES: Record<string, keyof typeof REQUESTS> = {
+  "PATCH /users/me": "userUpdate",
+  "PATCH /media/{media_id}": "mediaUpdate",
+  "PATCH /collections/{collection_id}": "collectionUpdate",
+  "POST /shares": "shareCreate",
+  "POST /webhooks": "webhookCreate",
+  "PATCH /webhooks/{webhook_id}": "webhookUpdate",
+};
+
+/** The query of each list operation, as the SDK declares it. */
+const QUERIES: Record<string, string[]> = {
+  "GET /media": REQUESTS.mediaQuery,
+  "GET /collections/{collection_id}/media": REQUESTS.mediaQuery,
+  "GET /search": REQUESTS.searchQuery,
+  "GET /users/me/api-keys": REQUESTS.pageQuery,
+  "GET /collections": REQUESTS.pageQuery,
+  "GET /shares": REQUESTS.pageQuery,
+  "GET /s/{token}": REQUESTS.pageQuery,
+  "GET /webhooks": REQUESTS.pageQuery,
+  "GET /webhooks/{webhook_id}/deliveries": REQUESTS.pageQuery,
+  "GET /media/{media_id}/thumbnail": ["size"],
+};
+
+interface Operation {
+  parameters?: { name: string; in: string }[];
+  requestBody?: { content: Record<string, { schema: { $ref?: string } }> };
+}
+
+interface Document {
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+}
+
 test("every operation of the server's OpenAPI document has a Vault method", async () => {
   const server = await startServer();
   try {
     const response = await fetch(`${server.baseUrl}/api/v1/schema/openapi.json`);
     assert.equal(response.status, 200);
-    const document = (await response.json()) as { paths: Record<string, Record<string, unknown>> };
+    const document = (await response.json()) as Document;
     const operations: string[] = [];
     for (const [path, item] of Object.entries(document.paths)) {
       for (const method of ["get", "post", "put", "patch", "delete"]) {
@@ -67,6 +103,22 @@ test("every operation of the server's OpenAPI document has a Vault method", asyn
     }
     assert.deepEqual(operations.sort(), Object.keys(METHODS).sort());
     for (const method of Object.values(METHODS)) assert.equal(typeof Vault.prototype[method], "function", method);
+
+    const operation = (key: string): Operation => {
+      const [method, path] = key.split(" ") as [string, string];
+      const found = document.paths[`/api/v1${path}`]?.[method.toLowerCase()];
+      assert.ok(found, key);
+      return found;
+    };
+    for (const [key, declared] of Object.entries(BODIES)) {
+      const reference = operation(key).requestBody?.content["application/json"]?.schema.$ref ?? "";
+      const schema = document.components.schemas[reference.replace("#/components/schemas/", "")];
+      assert.deepEqual(Object.keys(schema?.properties ?? {}).sort(), REQUESTS[declared], `body of ${key}`);
+    }
+    for (const [key, declared] of Object.entries(QUERIES)) {
+      const names = (operation(key).parameters ?? []).filter((parameter) => parameter.in === "query");
+      assert.deepEqual(names.map((parameter) => parameter.name).sort(), declared, `query of ${key}`);
+    }
   } finally {
     await server.stop();
   }

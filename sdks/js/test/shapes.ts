@@ -10,19 +10,28 @@ import type {
   ApiKey,
   ApiKeyCreated,
   Collection,
+  CollectionUpdate,
   Delivery,
   Health,
   Media,
   MediaProcessing,
+  MediaQuery,
+  MediaUpdate,
+  PageQuery,
   Pagination,
+  SearchQuery,
   Share,
+  ShareCreate,
   SharedCollection,
   SharedMedia,
   TokenPair,
   User,
+  UserUpdate,
   Variant,
   Webhook,
+  WebhookCreate,
   WebhookCreated,
+  WebhookUpdate,
 } from "@mediavault/sdk";
 
 type Exactly<T, K> = K & Record<Exclude<keyof K, keyof T>, never>;
@@ -157,3 +166,25 @@ export const SHAPES = {
 export function assertShape(value: object, shape: keyof typeof SHAPES): void {
   assert.deepEqual(Object.keys(value).sort(), SHAPES[shape], `keys of ${shape}`);
 }
+
+const page = { page: true, per_page: true } as const;
+const filters = { ...page, type: true, tag: true, sort: true, checksum_sha256: true } as const;
+
+/** The keys of the declared request bodies and queries (checked against the OpenAPI document's operations). */
+export const REQUESTS = {
+  userUpdate: keys<UserUpdate>()({ display_name: true, email: true, password: true, current_password: true }),
+  mediaUpdate: keys<MediaUpdate>()({ title: true, description: true, tags: true }),
+  collectionUpdate: keys<CollectionUpdate>()({ name: true, description: true }),
+  shareCreate: keys<ShareCreate>()({
+    media_id: true,
+    collection_id: true,
+    expires_in: true,
+    password: true,
+    allow_download: true,
+  }),
+  webhookCreate: keys<WebhookCreate>()({ url: true, events: true, description: true }),
+  webhookUpdate: keys<WebhookUpdate>()({ url: true, events: true, description: true, active: true }),
+  pageQuery: keys<PageQuery>()(page),
+  mediaQuery: keys<MediaQuery>()({ ...filters, q: true }),
+  searchQuery: [...keys<SearchQuery>()(filters), "q"].sort(), // q is search()'s first argument
+};
