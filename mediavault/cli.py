@@ -94,6 +94,10 @@ def serve(
         ws_ping_interval=20.0,  # dead realtime peers are detected within ~40 s
         ws_ping_timeout=20.0,
     )
+    if config.log_format == "json":
+        from mediavault.logs import logging_config
+
+        options["log_config"] = logging_config()
     if ssl_certfile is not None:
         options.update(ssl_certfile=str(ssl_certfile.resolve()), ssl_keyfile=str(ssl_keyfile.resolve()))  # type: ignore[union-attr]
     if workers == 1:

@@ -117,6 +117,9 @@ class MediaVaultConfig:
     """``mediavault serve``: seconds an idle keep-alive connection stays open. Keep it longer than the idle timeout
     of any proxy's or client's connection pool in front (nginx ``keepalive_timeout`` 60 s, AWS ALB 60 s), so the
     server never closes a connection the other side is about to reuse."""
+    log_format: str = "text"
+    """``mediavault serve``'s logs: ``text`` (uvicorn's and Litestar's usual lines) or ``json`` (one JSON object per
+    line, with the ``request_id`` of the request that logged it; :mod:`mediavault.logs`)."""
     metrics_enabled: bool = False
     """Serve Prometheus metrics at ``<path_prefix>/metrics`` (requests by route and status, latency, body bytes,
     rate-limit rejections, processing and webhook backlogs; see ``docs/deployment.md``). Needs ``metrics_token``."""
@@ -278,6 +281,7 @@ class MediaVaultConfig:
             "must be >= 0",
         )
         _check(self.hsts_max_age >= 0, "hsts_max_age", "must be >= 0")
+        _check(self.log_format in {"text", "json"}, "log_format", "must be text or json")
         _check(
             not self.metrics_enabled or len(self.metrics_token) >= 32,
             "metrics_token",

@@ -32,8 +32,10 @@ from mediavault.domain.shares.services import ShareService
 from mediavault.domain.users.services import UserService
 from mediavault.domain.webhooks.services import WebhookService
 from mediavault.events import Event, EventPublisher
+from mediavault.http.envelope import request_id
 from mediavault.http.errors import DATABASE_LOST_SCOPE_KEY, database_unavailable
 from mediavault.http.ratelimit import RateLimiter
+from mediavault.logs import REQUEST_ID
 from mediavault.processing.worker import ProcessingWorker
 from mediavault.realtime.hub import RealtimeHub
 from mediavault.storage.base import StorageBackend
@@ -264,6 +266,7 @@ class RequestSessionMiddleware(ASGIMiddleware):
         answer began (a terminated PostgreSQL backend, a failover) runs a second time on a new one: a read changes
         nothing and has no body, so repeating it is safe (RFC 9110 §9.2.2), and SQLAlchemy has renewed every
         connection pooled before the loss meanwhile. Other methods answer the vault's 503 (``Retry-After``)."""
+        REQUEST_ID.set(request_id(scope))  # for the logs (mediavault.logs), in this request's task only
         read = scope["method"] in ("GET", "HEAD")
         if await self._attempt(scope, receive, send, next_app, retry=read):
             logger.warning("database connection lost on %s %s: sent again", scope["method"], scope["path"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import logging.config
 import os
 import secrets
 from pathlib import Path
@@ -19,6 +20,7 @@ from litestar import Litestar
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 
+from mediavault import logs
 from mediavault.config import MediaVaultConfig
 from mediavault.meta import VERSION
 from mediavault.plugin import MediaVault
@@ -94,11 +96,15 @@ def multiprocess_problems(config: MediaVaultConfig) -> list[str]:
 def create_app(config: MediaVaultConfig | None = None) -> Litestar:
     """The reference server app (also the uvicorn factory ``mediavault.server:create_app``)."""
     config = config or load_config(auto_migrate=os.environ.get("MEDIAVAULT_AUTO_MIGRATE", "true") != "false")
+    logging_config: LoggingConfig | None = LoggingConfig(
+        root={"level": logging.getLevelName(logging.INFO), "handlers": ["queue_listener"]},
+        log_exceptions="never",
+    )
+    if config.log_format == "json":  # every logger as JSON lines with request ids, whatever server runs the app
+        logging.config.dictConfig(logs.logging_config())
+        logging_config = None
     return Litestar(
         plugins=[MediaVault(config)],
         openapi_config=OpenAPIConfig(title="Media Vault", version=VERSION, path=f"{config.path_prefix}/docs"),
-        logging_config=LoggingConfig(
-            root={"level": logging.getLevelName(logging.INFO), "handlers": ["queue_listener"]},
-            log_exceptions="never",
-        ),
+        logging_config=logging_config,
     )
