@@ -1,4 +1,4 @@
-"""The server's commands: ``serve``, ``migrate``, ``worker`` and ``users`` (:mod:`mediavault.commands`);
+"""The server's commands: ``serve``, ``migrate``, ``worker``, ``reprocess`` and ``users`` (:mod:`mediavault.commands`);
 ``litestar mediavault migrate`` for host apps is the plugin's own (:mod:`mediavault.plugin`).
 
 :data:`main` is registered in the ``mediavault.cli`` entry-point group, so the ``mediavault`` command (owned by the
@@ -132,6 +132,41 @@ def worker_command(data_dir: Path) -> None:
     if config.auto_migrate:
         run_migrations(config.database_url)
     asyncio.run(_run_worker(config))
+
+
+@main.command("reprocess")
+@click.argument("media_ids", nargs=-1)
+@click.option("--failed", is_flag=True, help="Only items whose processing failed (all of them when no id is given).")
+@click.option("--data-dir", default="./mediavault-data", show_default=True, type=click.Path(path_type=Path))
+def reprocess_command(media_ids: tuple[str, ...], failed: bool, data_dir: Path) -> None:
+    """Process media again from scratch: the MEDIA_IDS given, or with --failed every item marked failed (settings
+    from MEDIAVAULT_* variables). A running processing worker takes them within its poll interval."""
+    import uuid
+
+    from mediavault.server import load_config
+
+    if not media_ids and not failed:
+        raise click.UsageError("give media ids or --failed")
+    try:
+        ids = [uuid.UUID(media_id) for media_id in media_ids]
+    except ValueError as exc:
+        raise click.BadParameter(f"not a media id: {exc}", param_hint="MEDIA_IDS") from exc
+    queued = asyncio.run(_requeue(load_config(data_dir), ids or None, failed))
+    click.echo(f"{queued} item{'' if queued == 1 else 's'} queued for processing")
+
+
+async def _requeue(config: object, media_ids: list[Any] | None, failed: bool) -> int:
+    from mediavault.db.processing import ProcessingRepository
+    from mediavault.runtime import VaultRuntime
+
+    runtime = VaultRuntime(config)  # type: ignore[arg-type]
+    try:
+        async with runtime.session() as session:
+            queued = await ProcessingRepository(session).requeue(media_ids, failed_only=failed)
+            await session.commit()
+        return queued
+    finally:
+        await runtime.dispose()
 
 
 async def _run_worker(config: object) -> None:

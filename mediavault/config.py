@@ -188,6 +188,9 @@ class MediaVaultConfig:
     processing_poll_interval: float = 2.0
     """Seconds between the processing worker's looks for uploads made by other processes (uploads in its own
     process wake it at once)."""
+    processing_retry_delay: float = 30.0
+    """Seconds before an item whose processing met a transient error (storage or database unavailable, a full disk)
+    is tried again; doubled after each such failure, up to an hour. Those tries never mark the item failed."""
     thumbnail_sizes: tuple[int, ...] = (256, 1024)
     """Thumbnail sizes in pixels (the longer side; 16-4096). ``GET /media/{id}/thumbnail?size=`` accepts exactly
     these. Empty: no thumbnails."""
@@ -269,6 +272,7 @@ class MediaVaultConfig:
             "processing_concurrency",
             "processing_timeout",
             "processing_poll_interval",
+            "processing_retry_delay",
             "max_image_pixels",
             "processing_memory_budget",
         ):

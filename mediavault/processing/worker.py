@@ -16,7 +16,9 @@ row and its ``media.uploaded`` outbox event, so an item exists if and only if it
 
 A process that dies mid-item leaves a lease that runs out after ``processing_timeout``; the item is claimed again.
 An item claimed :data:`MAX_ATTEMPTS` times without being recorded (e.g. it kills the process every time) is marked
-``failed``.
+``failed``. A transient error (:func:`is_transient`: storage or database unavailable, a full disk) is not counted:
+the item goes back to ``pending`` with its cause as the ``worker`` error, to be tried again after
+``processing_retry_delay`` seconds, doubled after each such failure.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from functools import partial
 from typing import IO, Any
 
 import anyio.to_thread
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault.config import MediaVaultConfig
@@ -44,13 +46,24 @@ from mediavault.processing.base import MediaProcessor, MediaSource, ProcessingEr
 from mediavault.processing.images import ShareCopyProcessor
 from mediavault.storage.base import StorageBackend, StorageWriter
 
-__all__ = ("MAX_ATTEMPTS", "ProcessingWorker")
+__all__ = ("MAX_ATTEMPTS", "MAX_RETRY_DELAY", "ProcessingWorker", "is_transient")
 
 logger = logging.getLogger("mediavault.processing")
 
 MAX_ATTEMPTS = 3
 """Claims of one item before it is marked ``failed``."""
 MAX_ERROR_CHARS = 300
+MAX_RETRY_DELAY = 3600.0
+"""Longest wait (seconds) before an item that met a transient error is tried again."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether ``exc`` is trouble that may pass (the storage or the database unavailable, a full disk), not the
+    file's fault: an ``OSError`` other than a missing file (processors turn a bad file's decode errors into
+    :class:`ProcessingError`), or a database connection error."""
+    if isinstance(exc, OSError):
+        return not isinstance(exc, FileNotFoundError)
+    return isinstance(exc, OperationalError | InterfaceError)
 
 
 _CHUNK = 1024 * 1024
@@ -212,6 +225,8 @@ class ProcessingWorker:
                     errors[processor.name] = str(exc)[:MAX_ERROR_CHARS]
                     continue
                 except Exception as exc:  # a broken processor must not stop the others, nor the worker
+                    if is_transient(exc):
+                        raise  # not the file's fault: the whole item is tried again later
                     logger.exception("media processor %r failed on %s", processor.name, item.media_id)
                     errors[processor.name] = type(exc).__name__
                     continue
@@ -223,7 +238,29 @@ class ProcessingWorker:
             await self._record(item, media, info=info, private=private, errors=errors, variants=variants)
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as exc:
+            if is_transient(exc):
+                await self._retry_later(item, exc)
+            else:
+                logger.exception("processing of %s failed; it will be tried again", item.media_id)
+
+    async def _retry_later(self, item: ClaimedItem, exc: Exception) -> None:
+        """Give ``item`` back after a transient error, to be tried again after a delay that doubles with each such
+        failure (``processing_retry_delay``, at most :data:`MAX_RETRY_DELAY`); the attempt is not counted."""
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).split("\n", 1)[0][:100]
+        try:
+            async with self.session_factory() as session:
+                repo = ProcessingRepository(session)
+                failures = await repo.transient_failures(item.id) + 1
+                delay = min(self.config.processing_retry_delay * 2 ** min(failures - 1, 20), MAX_RETRY_DELAY)
+                cause = (
+                    f"storage or database unavailable: {reason} ({type(exc).__name__}); "
+                    f"failed {failures} times, next try in {delay:.0f} s"
+                )
+                await repo.retry_later(item, delay=delay, cause=cause[:MAX_ERROR_CHARS], failures=failures)
+                await session.commit()
+            logger.warning("processing of %s: %s", item.media_id, cause)
+        except Exception:  # the database is gone too: the lease runs out and the item is claimed again
             logger.exception("processing of %s failed; it will be tried again", item.media_id)
 
     async def source(self, session: Any, media: Media) -> MediaSource:

@@ -84,6 +84,17 @@ func (c *Client) GetMetadata(ctx context.Context, id string) (*MediaProcessing, 
 	return get[MediaProcessing](ctx, c, &request{method: http.MethodGet, path: "/media/" + pathID(id) + "/metadata"})
 }
 
+// Reprocess processes a media item again from scratch (POST /media/{id}/reprocess), e.g. one whose processing
+// failed while the server's storage was full; it returns the new state, Status "pending".
+func (c *Client) Reprocess(ctx context.Context, id string) (*MediaProcessing, error) {
+	var out MediaProcessing
+	req := &request{method: http.MethodPost, path: "/media/" + pathID(id) + "/reprocess", expect: http.StatusAccepted}
+	if err := c.do(ctx, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // OpenContent starts downloading a media item's bytes (GET /media/{id}/content), all or the range of o.
 // Read the Content, then Close it.
 //

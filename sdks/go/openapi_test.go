@@ -142,6 +142,7 @@ var endpoints = map[string]string{
 	"DELETE /media/{media_id}":                             "DeleteMedia",
 	"GET /media/{media_id}/content":                        "OpenContent",
 	"GET /media/{media_id}/metadata":                       "GetMetadata",
+	"POST /media/{media_id}/reprocess":                     "Reprocess",
 	"GET /media/{media_id}/thumbnail":                      "OpenThumbnail",
 	"GET /search":                                          "Search",
 	"POST /collections":                                    "CreateCollection",

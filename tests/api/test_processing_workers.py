@@ -3,22 +3,29 @@ lease runs out, and with several workers on one database (SQLite, PostgreSQL) ev
 
 from __future__ import annotations
 
+import errno
+import os
+import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
-from mediavault import MediaVault
+from mediavault import MediaVault, MediaVaultConfig, hookimpl
+from mediavault._builtins import mediavault_storage_backend as builtin_storage
+from mediavault.cli import main
 from mediavault.db.models import MediaProcessing, MediaVariant
 from mediavault.db.processing import ProcessingRepository
 from mediavault.processing.worker import MAX_ATTEMPTS
-from tests.api._checks import processed
+from mediavault.storage.base import StorageBackend, StorageWriter
+from tests.api._checks import error, processed, success
 from tests.backends import BACKENDS
-from tests.conftest import Account, make_config
+from tests.conftest import PREFIX, Account, make_config
 from tests.files import make_photo
 
 
@@ -90,3 +97,77 @@ def test_several_workers_process_each_item_once(tmp_path: Path, database_url: st
         for media_id in items:
             assert processed(owner, media_id)["status"] == "done"
         assert sorted(clients[0].blocking_portal.call(_rows, clients[0])) == [("done", 1, 3)] * 8
+
+
+class FullDisk:
+    """A storage plugin (the ``mediavault_storage_backend`` hook) whose writes fail with ``ENOSPC`` while ``full``:
+    a disk that fills up and gets room again."""
+
+    full = False
+
+    @hookimpl
+    def mediavault_storage_backend(self, config: MediaVaultConfig) -> StorageBackend:
+        storage = builtin_storage(config)  # the leg's own: local files, or S3
+        write = storage.open_writer
+
+        async def open_writer(key: str) -> StorageWriter:
+            if self.full:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/var/lib/mediavault/" + key)
+            return await write(key)
+
+        storage.open_writer = open_writer  # type: ignore[method-assign]
+        return storage
+
+
+def test_a_full_disk_is_retried_not_failed_and_its_cause_shown(tmp_path: Path) -> None:
+    """Storing the thumbnails fails while the disk is full: the item stays ``pending`` (however many times it is
+    tried: a storage error is not the file's fault), the owner sees why, and once there is room it is done."""
+    disk = FullDisk()
+    config = make_config(
+        tmp_path, processing_poll_interval=0.05, processing_retry_delay=0.05, thumbnail_sizes=(64,), plugins=(disk,)
+    )
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
+        owner = Account(client, "full@example.com")
+        media = owner.upload(make_photo(gps=(1.0, 2.0)), "full.jpg")
+        disk.full = True
+        client.blocking_portal.call(_runtime(client).processing.start)
+        url = f"{PREFIX}/media/{media['id']}/metadata"
+        for _ in range(400):
+            state = success(client.get(url, headers=owner.headers))
+            if f"failed {MAX_ATTEMPTS + 1} times" in state["errors"].get("worker", ""):
+                break
+            assert state["status"] == "pending", state
+            time.sleep(0.025)
+        assert state["status"] == "pending"
+        cause = state["errors"]["worker"]
+        assert cause.startswith("storage or database unavailable: No space left on device") and "/var/lib" not in cause
+        disk.full = False
+        state = processed(owner, media["id"])
+        assert state["status"] == "done" and state["errors"] == {}
+        assert sorted(v["name"] for v in state["variants"]) == ["share", "thumb-64"]
+
+
+def test_reprocess_an_item_that_failed(tmp_path: Path) -> None:
+    """``POST /media/{id}/reprocess`` (its owner; 404 for anyone else) and ``mediavault reprocess --failed``."""
+    config = make_config(tmp_path, processing_poll_interval=0.05, thumbnail_sizes=(64,))
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
+        owner = Account(client, "again@example.com")
+        first, second = (owner.upload(make_photo(), f"{name}.jpg")["id"] for name in ("first", "second"))
+        for _ in range(MAX_ATTEMPTS + 1):  # it killed the process every time: given up
+            client.blocking_portal.call(_claim_and_die, client, 0.0)
+        client.blocking_portal.call(_runtime(client).processing.start)
+        for media_id in (first, second):
+            assert processed(owner, media_id)["status"] == "failed"
+        stranger = Account(client, "stranger@example.com")
+        error(client.post(f"{PREFIX}/media/{first}/reprocess", headers=stranger.headers), 404, "not_found")
+        response = client.post(f"{PREFIX}/media/{first}/reprocess", headers=owner.headers)
+        assert response.status_code == 202 and success(response, 202)["status"] == "pending"
+        state = processed(owner, first)
+        assert state["status"] == "done" and [v["name"] for v in state["variants"]] == ["share", "thumb-64"]
+        assert processed(owner, second)["status"] == "failed"
+        env = {"MEDIAVAULT_DATABASE_URL": config.database_url, "MEDIAVAULT_SECRET_KEY": config.secret_key}
+        result = CliRunner().invoke(main, ["reprocess", "--failed", "--data-dir", str(tmp_path)], env=env)
+        assert result.exit_code == 0 and "1 item queued for processing" in result.output, result.output
+        assert processed(owner, second)["status"] == "done"
+        result = CliRunner().invoke(main, ["reprocess", "--data-dir", str(tmp_path)], env=env)
+        assert result.exit_code == 2 and "give media ids or --failed" in result.output

@@ -12,7 +12,7 @@ from litestar.openapi.spec import OpenAPIMediaType, Operation, Schema
 from litestar.openapi.spec import RequestBody as OpenAPIRequestBody
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.params import FromPath, FromQuery, JSONBody
-from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from mediavault.domain.deps import ConfigDep, CurrentPrincipal, StorageDep
 from mediavault.domain.media.query import MediaQueryDep
@@ -183,6 +183,21 @@ class MediaController(Controller):
         GPS position), their errors and the item's variants."""
         media, state, variants = await mediavault_media_service.processing(mediavault_principal, media_id)
         return envelope(request, MediaProcessingOut.of(media, state, variants, mediavault_config.path_prefix))
+
+    @post("/{media_id:str}/reprocess", status_code=HTTP_202_ACCEPTED)
+    async def reprocess_media(
+        self,
+        request: Request[Any, Any, Any],
+        media_id: FromPath[str],
+        mediavault_principal: CurrentPrincipal,
+        mediavault_media_service: MediaServiceDep,
+        mediavault_config: ConfigDep,
+    ) -> Response[Envelope[MediaProcessingOut]]:
+        """Process the item again from scratch (e.g. it ``failed``, or a processor was added): 202 with its
+        processing state, now ``pending``, as ``GET /media/{id}/metadata`` shows it."""
+        media, state, variants = await mediavault_media_service.reprocess(mediavault_principal, media_id)
+        processing = MediaProcessingOut.of(media, state, variants, mediavault_config.path_prefix)
+        return envelope(request, processing, HTTP_202_ACCEPTED)
 
     @patch("/{media_id:str}")
     async def update_media(

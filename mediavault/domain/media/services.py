@@ -290,6 +290,22 @@ class MediaService:
         repo = ProcessingRepository(self.session)
         return media, await repo.state(media.id), await repo.variants(media.id)
 
+    async def reprocess(
+        self, principal: Principal, media_id: str
+    ) -> tuple[Media, MediaProcessing | None, list[MediaVariant]]:
+        """Process the principal's media ``media_id`` again from scratch (say it ``failed`` while the storage was
+        full): ``pending`` again, its results and errors cleared, a worker's lease on it dropped; the processing
+        worker takes it within ``processing_poll_interval``. Variants already made stay until replaced. Returns the
+        new state, as :meth:`processing`.
+
+        Raises:
+            NotFound: as :meth:`get`.
+        """
+        media = await self.get(principal, media_id)
+        await ProcessingRepository(self.session).requeue([media.id])
+        await self.session.commit()
+        return await self.processing(principal, media_id)
+
     async def thumbnail(self, principal: Principal, media_id: str, size: int | None) -> StoredFile:
         """The ``thumb-<size>`` variant of the principal's media ``media_id`` to download (``size`` unset: the
         smallest).

@@ -413,6 +413,11 @@ export class Vault {
     return this.data({ method: "GET", path: `/media/${id(mediaId)}/metadata` });
   }
 
+  /** `POST /media/{id}/reprocess` → {@link MediaProcessing}, now `pending`: process the item again from scratch. */
+  reprocess(mediaId: string): Promise<MediaProcessing> {
+    return this.data({ method: "POST", path: `/media/${id(mediaId)}/reprocess`, expect: [202] });
+  }
+
   /** `GET /search` → a page of the caller's {@link Media} whose words start with every word of `q`. @throws ValidationError `q` blank. */
   search(q: string, query: SearchQuery = {}): Promise<Page<Media>> {
     return this.page({ method: "GET", path: "/search", query: { ...query, q } });

@@ -32,6 +32,7 @@ const METHODS: Record<string, keyof Vault> = {
   "GET /media/{media_id}/content": "download",
   "GET /media/{media_id}/thumbnail": "downloadThumbnail",
   "GET /media/{media_id}/metadata": "getMetadata",
+  "POST /media/{media_id}/reprocess": "reprocess",
   "GET /search": "search",
   "POST /collections": "createCollection",
   "GET /collections": "listCollections",

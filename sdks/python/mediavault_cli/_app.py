@@ -27,7 +27,7 @@ _COMMANDS = {
     "download": "mediavault_cli.transfer:download_command",
     "ls": "mediavault_cli.listing:ls_command",
 }
-_SERVER_COMMANDS = ("serve", "migrate", "worker", "users")
+_SERVER_COMMANDS = ("serve", "migrate", "worker", "users", "reprocess")
 
 
 def _load(target: str) -> click.Command:

@@ -351,6 +351,16 @@ def get_metadata(media_id: str) -> Call[MediaProcessing]:
     return Call("GET", f"/media/{_id(media_id)}/metadata", data_of(MediaProcessing))
 
 
+def reprocess(media_id: str) -> Call[MediaProcessing]:
+    """``POST /media/{id}/reprocess`` → :class:`MediaProcessing`, now ``pending``: process the item again from
+    scratch (e.g. it ``failed`` while the server's storage was full).
+
+    Raises:
+        NotFound: as :meth:`get_media`.
+    """
+    return Call("POST", f"/media/{_id(media_id)}/reprocess", data_of(MediaProcessing), 202)
+
+
 def search(
     q: str,
     *,

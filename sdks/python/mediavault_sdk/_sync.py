@@ -152,6 +152,7 @@ class Client:
     download = _method(ep.download)
     download_thumbnail = _method(ep.download_thumbnail)
     get_metadata = _method(ep.get_metadata)
+    reprocess = _method(ep.reprocess)
     search = _method(ep.search)
     iter_search = _pages(ep.search)
     create_collection = _method(ep.create_collection)
