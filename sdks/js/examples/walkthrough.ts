@@ -25,11 +25,11 @@ const head = await vault.download(photo.id, { range: { start: 0, end: 99 } });
 console.log("range", head.status, head.contentRange, (await head.bytes()).length);
 await saveFile(await vault.download(photo.id), "copy.jpg");
 
-// 5. Share: a link anyone can open for a day, without an account.
-const share = await vault.createShare({ media_id: photo.id, expires_in: 86400 });
-console.log("share", vault.url(share.url!));
-const opened = await new Vault(vault.baseUrl).openShare(share.token!);
-console.log("opened", opened.type === "media" && opened.media.filename);
+// 5. Share for a day behind a password: anyone with the link and the password downloads, no account needed.
+const share = await vault.createShare({ media_id: photo.id, expires_in: 86400, password: "open sesame" });
+const anyone = new Vault(vault.baseUrl);
+const shared = await anyone.downloadShared(share.token!, { password: "open sesame" });
+console.log("share", vault.url(share.url!), shared.filename, (await shared.bytes()).length);
 
 // 6. Realtime: the photo's events as they happen.
 const live = await vault.realtime();
