@@ -220,34 +220,44 @@ class ShareService:
         return stored_file(media, *await self._served_file(media))
 
     async def _served_file(self, media: Media) -> tuple[str, MediaVariant | None]:
-        """What a share link serves for ``media``: ``(storage key, variant)``. An image, when
-        ``share_strip_metadata`` is on, is served as its ``share`` variant (no EXIF/GPS, XMP, text chunks), made on
-        the spot if processing has not made it yet, so a link never hands out the original; an image without
-        metadata, and anything else (SVG included: markup, served as an ``attachment`` in a sandbox), is served as
-        stored (``variant`` ``None``).
+        """What a share link serves for ``media``: ``(storage key, variant)``, the variant being its copy without
+        metadata (:meth:`_copy_of`) or ``None`` for its own bytes.
 
         Raises:
-            Forbidden: the image cannot be served without its metadata (malformed, too large to rewrite, or a
-                format the vault does not decode).
+            Forbidden: as :meth:`_copy_of`.
         """
-        variant = None
-        if self.strip_metadata and stripped_when_shared(media.kind, media.content_type):
-            try:
-                variant = await self.share_copy(media)
-            except ProcessingError as exc:
-                raise Forbidden(f"This image cannot be shared without its metadata: {exc}") from exc
+        variant = await self._copy_of(media)
         if variant is not None:
             return variant.storage_key, variant
         return await BlobRepository(self.session).content_key(media.id, media.storage_key), None
 
+    async def _copy_of(self, media: Media) -> MediaVariant | None:
+        """The copy a link serves in place of ``media``'s bytes. An image or an MP4/QuickTime video, when
+        ``share_strip_metadata`` is on, is served as its ``share`` variant (no EXIF/GPS, XMP, location boxes), made
+        on the spot if processing has not made it yet, so a link never hands out the original; ``None`` (its own
+        bytes) for one without metadata and anything else (SVG included: markup, served as an ``attachment`` in a
+        sandbox).
+
+        Raises:
+            Forbidden: it cannot be served without its metadata (malformed, too large to rewrite, or a format the
+                vault does not decode).
+        """
+        if not (self.strip_metadata and stripped_when_shared(media.kind, media.content_type)):
+            return None
+        try:
+            return await self.share_copy(media)
+        except ProcessingError as exc:
+            raise Forbidden(f"This {media.kind} cannot be shared without its metadata: {exc}") from exc
+
     async def _shared(self, media: Media) -> SharedMedia:
         try:
-            key, variant = await self._served_file(media)
+            variant = await self._copy_of(media)
         except Forbidden:
             return SharedMedia(media, None, media.width, media.height)
+        file = stored_file(media, media.storage_key, variant)  # only its description is shown, never its key
         if variant is None or variant.width is None:
-            return SharedMedia(media, stored_file(media, key, variant), media.width, media.height)
-        return SharedMedia(media, stored_file(media, key, variant), variant.width, variant.height)
+            return SharedMedia(media, file, media.width, media.height)
+        return SharedMedia(media, file, variant.width, variant.height)
 
     async def _media_of(self, share: Share, media_id: object) -> Media:
         media = await self.session.scalar(select(Media).where(Media.id == media_id, Media.owner_id == share.owner_id))
