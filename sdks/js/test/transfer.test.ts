@@ -267,5 +267,15 @@ describe("uploads and downloads", () => {
     assert.equal(image.byteLength, small.contentLength);
     assert.ok(small.contentType?.startsWith("image/"));
     await assert.rejects(vault.downloadThumbnail(photo.id, { size: 7 }), ValidationError);
+
+    const again = await vault.reprocess(photo.id);
+    assertShape(again, "processing");
+    assert.equal(again.status, "pending");
+    const redone = await eventually<MediaProcessing>(async () => {
+      const state = await vault.getMetadata(photo.id);
+      return state.status === "pending" ? undefined : state;
+    }, "processing to finish again");
+    assert.equal(redone.status, "done");
+    await assert.rejects(vault.reprocess("missing"), NotFound);
   });
 });
