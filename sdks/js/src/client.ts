@@ -197,12 +197,12 @@ export class Vault {
 
   private async data<T>(call: Call): Promise<T> {
     const response = await this.send(call);
-    return ((await this.json<T>(response)) as Envelope<T>).data;
+    return (await this.json<T>(response)).data;
   }
 
   private async page<T>(call: Call): Promise<Page<T>> {
     const response = await this.send(call);
-    const envelope = (await this.json<T[]>(response)) as Envelope<T[]>;
+    const envelope = await this.json<T[]>(response);
     if (!envelope.meta.pagination)
       throw new VaultError(response.status, "http_error", `${response.url} answered a list without meta.pagination`);
     return { items: envelope.data, pagination: envelope.meta.pagination };
