@@ -1,6 +1,7 @@
 """The Python SDK (``sdks/python``) stands on its own: it imports without the server's dependencies, the
-``mediavault`` command starts its client commands without them, its answer types have the fields the server sends,
-and the server's exceptions are the SDK's classes of the same codes."""
+``mediavault`` command starts its client commands without them, the server's answer shapes keep the SDK's fields
+(they derive from them; a field added on one side only fails here), and the server's exceptions are the SDK's
+classes of the same codes."""
 
 from __future__ import annotations
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import msgspec
+from mediavault_sdk import types as wire
 
 from mediavault.db.models import ApiKey
 
@@ -18,13 +18,8 @@ class ApiKeyCreate(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
-class ApiKeyOut(msgspec.Struct):
+class ApiKeyOut(wire.ApiKey):
     """An API key as listed: never the key itself, only its first 12 characters (``prefix``)."""
-
-    id: str
-    name: str
-    prefix: str
-    created_at: dt.datetime
 
     @classmethod
     def of(cls, row: ApiKey) -> ApiKeyOut:
@@ -32,11 +27,5 @@ class ApiKeyOut(msgspec.Struct):
         return cls(id=str(row.id), name=row.name, prefix=row.prefix, created_at=row.created_at)
 
 
-class ApiKeyCreated(msgspec.Struct):
+class ApiKeyCreated(wire.ApiKeyCreated):
     """The answer to a creation: like :class:`ApiKeyOut` plus ``key``, shown this once and never again."""
-
-    id: str
-    name: str
-    prefix: str
-    created_at: dt.datetime
-    key: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
+from mediavault_sdk import types as wire
 
 from mediavault.domain.users.schemas import DisplayName, Email, Password
 
@@ -32,11 +33,5 @@ class RefreshIn(msgspec.Struct):
     refresh_token: Annotated[str, msgspec.Meta(max_length=4096)]
 
 
-class TokenPair(msgspec.Struct):
+class TokenPair(wire.TokenPair):
     """A login's tokens; ``expires_in``/``refresh_expires_in`` in seconds."""
-
-    token: str
-    expires_in: int
-    refresh_token: str
-    refresh_expires_in: int
-    token_type: str = "Bearer"  # noqa: S105 - the OAuth 2 token type, not a secret

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import msgspec
+from mediavault_sdk import types as wire
 
 from mediavault.db.models import Collection
 
@@ -18,16 +18,8 @@ MediaIds = Annotated[list[str], msgspec.Meta(min_length=1, max_length=1000)]
 """1-1000 media ids (duplicates allowed, counted once)."""
 
 
-class CollectionOut(msgspec.Struct):
+class CollectionOut(wire.Collection):
     """A collection as the API shows it; ``media_count`` is the number of member media right now."""
-
-    id: str
-    name: str
-    description: str | None
-    owner_id: str
-    media_count: int
-    created_at: dt.datetime
-    updated_at: dt.datetime
 
     @classmethod
     def of(cls, collection: Collection, media_count: int) -> CollectionOut:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 import msgspec
+from mediavault_sdk import types as wire
 
 from mediavault.db.models import Media, MediaProcessing, MediaVariant
 
@@ -21,24 +21,8 @@ Tags = Annotated[list[Tag], msgspec.Meta(max_length=50)]
 Text = Annotated[str, msgspec.Meta(max_length=10_000)]
 
 
-class MediaOut(msgspec.Struct):
+class MediaOut(wire.Media):
     """A media item as the API shows it; ``width``/``height`` are ``None`` unless it is an image."""
-
-    id: str
-    filename: str
-    content_type: str
-    type: str
-    size: int
-    checksum_sha256: str
-    width: int | None
-    height: int | None
-    title: str | None
-    description: str | None
-    tags: list[str]
-    owner_id: str
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    content_url: str
 
     @classmethod
     def of(cls, media: Media, prefix: str, *, content_url: str | None = None) -> MediaOut:
@@ -74,15 +58,8 @@ class MediaUpdate(msgspec.Struct, forbid_unknown_fields=True):
     tags: Tags | msgspec.UnsetType = msgspec.UNSET
 
 
-class VariantOut(msgspec.Struct):
+class VariantOut(wire.Variant):
     """A derived file of an item: ``url`` serves it (thumbnails; the ``share`` copy is only served by share links)."""
-
-    name: str
-    content_type: str
-    size: int
-    width: int | None
-    height: int | None
-    url: str | None
 
     @classmethod
     def of(cls, variant: MediaVariant, prefix: str) -> VariantOut:
@@ -92,19 +69,15 @@ class VariantOut(msgspec.Struct):
         return cls(variant.name, variant.content_type, variant.size, variant.width, variant.height, url)
 
 
-class MediaProcessingOut(msgspec.Struct):
+class MediaProcessingOut(wire.MediaProcessing):
     """``GET /media/{id}/metadata``: processing status, each processor's public results and errors, the variants.
 
     ``status`` is ``pending`` (not processed yet), ``done`` (``errors`` names the processors that failed) or
     ``failed`` (the item could not be processed at all). Private results (the GPS position) are never shown.
     """
 
-    media_id: str
-    status: Literal["pending", "done", "failed"]
-    processed_at: dt.datetime | None
-    metadata: dict[str, dict[str, object]]
-    errors: dict[str, str]
-    variants: list[VariantOut]
+    # the server's own VariantOut (its OpenAPI component), a subclass of the SDK's Variant
+    variants: list[VariantOut]  # type: ignore[assignment]
 
     @classmethod
     def of(

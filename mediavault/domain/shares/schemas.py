@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 import msgspec
+from mediavault_sdk import types as wire
 
 from mediavault.db.models import Collection, Media, Share
 from mediavault.domain.collections.schemas import CollectionOut
@@ -41,22 +41,12 @@ class ShareCreate(msgspec.Struct, forbid_unknown_fields=True):
     allow_download: bool = True
 
 
-class ShareOut(msgspec.Struct):
+class ShareOut(wire.Share):
     """A share link as its owner sees it.
 
     ``token`` and ``url`` are only known when the link is created (the vault keeps a hash, never the token);
     in ``GET /shares`` they are ``null``.
     """
-
-    id: str
-    token: str | None
-    url: str | None
-    expires_at: dt.datetime | None
-    allow_download: bool
-    has_password: bool
-    media_id: str | None
-    collection_id: str | None
-    created_at: dt.datetime
 
     @classmethod
     def of(cls, share: Share, prefix: str, token: str | None = None) -> ShareOut:
@@ -74,7 +64,7 @@ class ShareOut(msgspec.Struct):
         )
 
 
-class SharedMediaOut(msgspec.Struct):
+class SharedMediaOut(wire.SharedMedia):
     """A media item as a share link shows it: the media object without ``owner_id``, describing the file the link
     serves (the contract's Sharing section).
 
@@ -83,21 +73,6 @@ class SharedMediaOut(msgspec.Struct):
     ``size`` and ``checksum_sha256`` are ``null`` for an image the link refuses to serve (it cannot be shown
     without its metadata: its content URL answers 403).
     """
-
-    id: str
-    filename: str
-    content_type: str
-    type: str
-    size: int | None
-    checksum_sha256: str | None
-    width: int | None
-    height: int | None
-    title: str | None
-    description: str | None
-    tags: list[str]
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    content_url: str
 
     @classmethod
     def of(
@@ -123,15 +98,8 @@ class SharedMediaOut(msgspec.Struct):
         )
 
 
-class SharedCollectionOut(msgspec.Struct):
+class SharedCollectionOut(wire.SharedCollection):
     """A collection as a share link shows it: the collection object without ``owner_id``."""
-
-    id: str
-    name: str
-    description: str | None
-    media_count: int
-    created_at: dt.datetime
-    updated_at: dt.datetime
 
     @classmethod
     def of(cls, collection: Collection, media_count: int) -> SharedCollectionOut:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import msgspec
+from mediavault_sdk import types as wire
 
 from mediavault.db.models import User
 
@@ -18,15 +18,8 @@ Password = Annotated[str, msgspec.Meta(min_length=8, max_length=1024)]
 DisplayName = Annotated[str, msgspec.Meta(max_length=200)]
 
 
-class UserOut(msgspec.Struct):
+class UserOut(wire.User):
     """A user as the API shows it (never the password hash)."""
-
-    id: str
-    email: str
-    display_name: str | None
-    role: str
-    created_at: dt.datetime
-    updated_at: dt.datetime
 
     @classmethod
     def of(cls, user: User) -> UserOut:

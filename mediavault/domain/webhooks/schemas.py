@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
+from mediavault_sdk import types as wire
 
 from mediavault.db.models import Webhook, WebhookDelivery
 
@@ -38,23 +38,12 @@ class WebhookUpdate(msgspec.Struct, forbid_unknown_fields=True):
     active: bool | msgspec.UnsetType = msgspec.UNSET
 
 
-class WebhookOut(msgspec.Struct):
+class WebhookOut(wire.Webhook):
     """An endpoint as its owner sees it (never the secret, except once in :class:`WebhookCreated`).
 
     ``disabled_reason``/``disabled_at`` say why and when it stopped receiving (``null`` while active);
     ``consecutive_failures`` counts deliveries in a row that failed every attempt.
     """
-
-    id: str
-    url: str
-    events: list[str]
-    description: str | None
-    active: bool
-    disabled_reason: str | None
-    disabled_at: dt.datetime | None
-    consecutive_failures: int
-    created_at: dt.datetime
-    updated_at: dt.datetime
 
     @classmethod
     def of(cls, row: Webhook) -> WebhookOut:
@@ -62,10 +51,8 @@ class WebhookOut(msgspec.Struct):
         return cls(**_fields(row))
 
 
-class WebhookCreated(WebhookOut):
+class WebhookCreated(wire.WebhookCreated):
     """The answer to ``POST /webhooks``: the endpoint and its ``secret`` (``whsec_<base64>``), shown only here."""
-
-    secret: str
 
     @classmethod
     def of(cls, row: Webhook) -> WebhookCreated:
@@ -88,7 +75,7 @@ def _fields(row: Webhook) -> dict[str, Any]:
     }
 
 
-class DeliveryOut(msgspec.Struct):
+class DeliveryOut(wire.Delivery):
     """One attempt of the delivery log.
 
     ``status``: ``pending`` (scheduled for ``next_attempt_at``), ``succeeded`` or ``failed``.
@@ -98,18 +85,6 @@ class DeliveryOut(msgspec.Struct):
     ``next_attempt_at`` is when this pending attempt, or the retry after this failed one, is due.
     ``created_at`` is when the attempt was scheduled, ``attempted_at`` when it was made.
     """
-
-    id: str
-    event_id: str
-    event: str
-    attempt: int
-    status: Literal["pending", "succeeded", "failed"]
-    response_status: int | None
-    duration_ms: int | None
-    error: str | None
-    created_at: dt.datetime
-    next_attempt_at: dt.datetime | None
-    attempted_at: dt.datetime | None
 
     @classmethod
     def of(cls, row: WebhookDelivery) -> DeliveryOut:

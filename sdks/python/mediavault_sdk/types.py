@@ -1,7 +1,8 @@
 """The answers of the Media Vault API as msgspec Structs (the ``data`` of the contract's envelopes).
 
-Unknown fields are ignored when decoding, so a newer server does not break an older SDK. The server builds its
-answers from shapes with the same fields (``tests/unit/test_sdk_types.py`` keeps the two in step).
+Unknown fields are ignored when decoding, so a newer server does not break an older SDK. These are the one
+declaration of the answers' fields: the server's answer shapes (``MediaOut``... in ``mediavault.domain``) derive
+from them and add only how to build one from a row.
 """
 
 from __future__ import annotations
