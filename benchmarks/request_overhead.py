@@ -1,4 +1,4 @@
-"""Per-request overhead: req/s and p99 of small vault requests against a bare Litestar baseline, same run.
+"""Per-request overhead: req/s and p99 of small vault requests next to a bare ASGI app and bare Litestar, same run.
 
 Usage::
 
@@ -8,16 +8,19 @@ Starts ``mediavault serve`` (1 uvicorn worker, SQLite + local files in a tempora
 rate-limit budgets high enough never to answer 429), registers and logs in a user with httpx, uploads
 ``--media`` small files, then drives, one after the other from ``--connections`` keep-alive connections:
 
+- ``GET /api/v1/media/{id}`` with the access token (principal lookup, rate limiter, one owner-scoped read);
 - ``GET /api/v1/health`` (public: database ``SELECT 1`` + storage check);
 - ``GET /api/v1/users/me`` with the access token (principal lookup, rate limiter, one service query);
 - ``GET /api/v1/media`` with the access token (principal lookup, rate limiter, a page + its count);
 - ``GET /api/v1/users/me`` with an API key (``X-API-Key``);
 
-and the baseline ``benchmarks/_litestar_baseline.py`` (a bare Litestar app under uvicorn with the same settings):
-``GET /hello`` (framework floor) and ``GET /db`` (one ``SELECT 1`` through a SQLAlchemy ``AsyncSession`` on
-aiosqlite). The load generator is ``wrk -t1`` (with ``--latency`` for p99) when it is on ``PATH``; otherwise a
-Python asyncio client over raw sockets (it needs CPU of its own, so its figures are lower and only comparable
-among themselves). Each target gets a 1 s warm-up first. Every response is checked to be a 200 before the runs.
+and two baselines under uvicorn with the same settings: ``benchmarks/_baseline.py`` (a bare ASGI app, no framework:
+``GET /`` answers a small JSON object) and ``benchmarks/_litestar_baseline.py`` (a bare Litestar app): ``GET /hello``
+(framework floor) and ``GET /db`` (one ``SELECT 1`` through a SQLAlchemy ``AsyncSession`` on aiosqlite). The load
+generator is ``wrk -t1`` (with ``--latency`` for p99) when it is on ``PATH``; otherwise a Python asyncio client over
+raw sockets (it needs CPU of its own, so its figures are lower and only comparable among themselves). Each target
+gets a 1 s warm-up first. Every response is checked to be a 200 before the runs. The last line compares
+``GET /media/{id}`` with the bare ASGI app (issue 11's goal: >= 0.5x its req/s) and the bare Litestar app.
 
 Printed per target: req/s, p99 latency, and the server process's CPU time per request (all its threads, from
 ``/proc/<pid>/stat``; Linux only), which varies less than req/s when other work shares the machine.
@@ -124,37 +127,40 @@ def load(url: str, headers: dict[str, str], seconds: float, connections: int, pi
 
 
 class Baseline:
-    """``_litestar_baseline.py`` on a free port."""
+    """A baseline script of this folder (``_litestar_baseline.py``, ``_baseline.py``) under uvicorn on a free port,
+    ready when ``GET <probe>`` answers 200."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, script: str, args: list[str], probe: str) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        cmd = [sys.executable, str(HERE / "_litestar_baseline.py"), "--port", str(self.port)]
-        self.proc = subprocess.Popen(
-            [*cmd, "--database", str(tmp / "baseline.db")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        if not wait_ready(f"{self.base}/hello", 30):
+        cmd = [sys.executable, str(HERE / script), "--port", str(self.port), *args]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not wait_ready(f"{self.base}{probe}", 30):
             self.stop()
-            raise RuntimeError("baseline did not start")
+            raise RuntimeError(f"{script} did not start")
 
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(15)
 
 
-def prepare(base: str, media: int) -> dict[str, dict[str, str]]:
-    """Register, log in, upload ``media`` files, create an API key; the headers of each kind of credential."""
+def prepare(base: str, media: int) -> tuple[dict[str, dict[str, str]], str]:
+    """Register, log in, upload ``media`` files, create an API key: the headers of each kind of credential and the
+    id of the last media item."""
     with httpx.Client(base_url=base, timeout=30) as http:
         credentials = {"email": "bench@example.com", "password": "benchmark password"}
         http.post("/auth/register", json=credentials).raise_for_status()
         login = http.post("/auth/login", json={"username": credentials["email"], "password": credentials["password"]})
         login.raise_for_status()
         bearer = {"Authorization": f"Bearer {login.json()['data']['token']}"}
-        for i in range(media):
-            http.post("/media/upload", headers=bearer, files={"file": (f"f{i}.txt", b"x" * 100)}).raise_for_status()
+        media_id = ""
+        for i in range(max(media, 1)):
+            item = http.post("/media/upload", headers=bearer, files={"file": (f"f{i}.txt", b"x" * 100)})
+            item.raise_for_status()
+            media_id = item.json()["data"]["id"]
         key = http.post("/users/me/api-keys", headers=bearer, json={"name": "bench"})
         key.raise_for_status()
-        return {"bearer": bearer, "api_key": {"X-API-Key": key.json()["data"]["key"]}}
+        return {"bearer": bearer, "api_key": {"X-API-Key": key.json()["data"]["key"]}}, media_id
 
 
 def main() -> None:
@@ -176,7 +182,12 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        baseline = Baseline(tmp)
+        bare = Baseline("_baseline.py", ["--out-dir", str(tmp / "bare")], "/")
+        try:
+            measure("baseline: bare ASGI app", f"{bare.base}/", {}, bare.proc.pid)
+        finally:
+            bare.stop()
+        baseline = Baseline("_litestar_baseline.py", ["--database", str(tmp / "baseline.db")], "/hello")
         try:
             measure("baseline: litestar hello", f"{baseline.base}/hello", {}, baseline.proc.pid)
             measure("baseline: litestar + SELECT 1", f"{baseline.base}/db", {}, baseline.proc.pid)
@@ -185,8 +196,9 @@ def main() -> None:
         server = Server(tmp / "data", ENV)
         try:
             base = server.base + PREFIX
-            creds = prepare(base, args.media)
+            creds, media_id = prepare(base, args.media)
             pid = server.proc.pid
+            measure("mediavault: GET /media/{id} (JWT)", f"{base}/media/{media_id}", creds["bearer"], pid)
             measure("mediavault: GET /health", f"{base}/health", {}, pid)
             measure("mediavault: GET /users/me (JWT)", f"{base}/users/me", creds["bearer"], pid)
             measure("mediavault: GET /media (JWT)", f"{base}/media", creds["bearer"], pid)
@@ -196,6 +208,12 @@ def main() -> None:
             raise
         finally:
             server.stop()
+    item = results["mediavault: GET /media/{id} (JWT)"]["rps"]
+    bare_rps, litestar_rps = results["baseline: bare ASGI app"]["rps"], results["baseline: litestar hello"]["rps"]
+    print(
+        f"GET /media/{{id}}: {item / bare_rps:.2f}x the bare ASGI app's req/s (goal >= 0.5), "
+        f"{item / litestar_rps:.2f}x the bare Litestar app's"
+    )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 
