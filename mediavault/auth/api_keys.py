@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from typing import Any
 
+import msgspec
 from litestar.connection import ASGIConnection
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault.auth.providers import AuthProvider, Principal
 from mediavault.db.models import ApiKey, User
+from mediavault.db.statements import ReadStatement, decode_uuid
 from mediavault.errors import Unauthorized
 
 __all__ = ("API_KEY_HEADER", "API_KEY_PREFIX", "ApiKeyProvider", "generate_api_key", "hash_api_key")
@@ -47,13 +50,22 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
 
 
+class _KeyOwner(msgspec.Struct):
+    key_id: uuid.UUID
+    user_id: uuid.UUID
+    role: str
+
+
 _keys, _users = ApiKey.__table__.c, User.__table__.c
-_KEY_OWNER = (
+_KEY_OWNER = ReadStatement(
     select(_keys.id, _users.id, _users.role)
     .join(User.__table__, _users.id == _keys.owner_id)
-    .where(_keys.key_hash == bindparam("key_hash"))
+    .where(_keys.key_hash == bindparam("key_hash")),
+    _KeyOwner,
+    {"key_id": decode_uuid, "user_id": decode_uuid},
 )
-"""Key id, owner id and owner role of a key hash: a Core statement built once (see ``providers._LIVE_FAMILY_ROLE``)."""
+"""Key id, owner id and owner role of a key hash: one indexed statement per request, compiled once (see
+``providers._LIVE_FAMILY_ROLE``)."""
 
 
 class ApiKeyProvider(AuthProvider):
@@ -76,8 +88,7 @@ class ApiKeyProvider(AuthProvider):
         key = key.strip()
         if not key.startswith(API_KEY_PREFIX) or len(key) > 200:
             raise Unauthorized("Invalid API key")
-        row = (await session.execute(_KEY_OWNER, {"key_hash": hash_api_key(key)})).first()
+        row = await _KEY_OWNER.first(session, key_hash=hash_api_key(key))
         if row is None:
             raise Unauthorized("Invalid or revoked API key")
-        key_id, user_id, role = row
-        return Principal(user_id=user_id, role=role, method="api_key", api_key_id=key_id)
+        return Principal(user_id=row.user_id, role=row.role, method="api_key", api_key_id=row.key_id)

@@ -12,12 +12,14 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from litestar.connection import ASGIConnection
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault.auth.tokens import TokenClaims, TokenService
 from mediavault.db.models import TokenFamily, User
+from mediavault.db.statements import ReadStatement
 from mediavault.errors import Unauthorized
 
 __all__ = ("AuthProvider", "BearerTokenProvider", "Principal")
@@ -70,14 +72,19 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     return token.strip()
 
 
+class _Role(msgspec.Struct):
+    role: str
+
+
 _users, _families = User.__table__.c, TokenFamily.__table__.c
-_LIVE_FAMILY_ROLE = (
+_LIVE_FAMILY_ROLE = ReadStatement(
     select(_users.role)
     .join(TokenFamily.__table__, _families.user_id == _users.id)
-    .where(_families.id == bindparam("family"), _families.user_id == bindparam("user"), _families.revoked_at.is_(None))
+    .where(_families.id == bindparam("family"), _families.user_id == bindparam("user"), _families.revoked_at.is_(None)),
+    _Role,
 )
-"""The role of the user of a live token family: a Core statement built once (per request only its parameters
-change, so SQLAlchemy neither rebuilds it nor recomputes its cache key, and no ORM loading is involved)."""
+"""The role of the user of a live token family: one indexed statement per request, compiled once
+(:class:`~mediavault.db.statements.ReadStatement`), no cache: a logout or a deleted user is refused at once."""
 
 
 class BearerTokenProvider(AuthProvider):
@@ -100,7 +107,8 @@ class BearerTokenProvider(AuthProvider):
         Raises:
             Unauthorized: the family was revoked (logout, refresh-token reuse) or the user is gone.
         """
-        role = await session.scalar(_LIVE_FAMILY_ROLE, {"family": claims.fam, "user": claims.sub})
-        if role is None:
+        row = await _LIVE_FAMILY_ROLE.first(session, family=claims.fam, user=claims.sub)
+        if row is None:
             raise Unauthorized("Token has been revoked")
+        role = row.role
         return Principal(user_id=claims.sub, role=role, method="jwt", family_id=claims.fam, token_id=claims.jti)

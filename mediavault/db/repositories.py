@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import msgspec
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import ColumnElement, Select, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql import operators
@@ -16,6 +18,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 from mediavault.db.engine import UNICODE_LOWER
 from mediavault.db.models import (
     ApiKey,
+    Blob,
     Collection,
     Media,
     MediaTag,
@@ -24,9 +27,12 @@ from mediavault.db.models import (
     TokenFamily,
     User,
     collection_media,
+    media_blob,
     utcnow,
 )
 from mediavault.db.search import match_clause, owner_clause
+from mediavault.db.statements import ReadStatement, decode_json_list, decode_timestamp, json_array, uuid_text
+from mediavault.storage.base import StoredFile
 
 if TYPE_CHECKING:
     from mediavault.db.query import MediaQuery
@@ -36,19 +42,46 @@ __all__ = (
     "ApiKeyRepository",
     "CollectionRepository",
     "MediaRepository",
+    "MediaRow",
     "RefreshTokenRepository",
     "ShareRepository",
     "TokenFamilyRepository",
+    "UserProfile",
     "UserRepository",
 )
 
 R = TypeVar("R")
 
 
+class UserProfile(msgspec.Struct):
+    """A user as the API reads it (never the password hash): ids as text, aware UTC times."""
+
+    id: str
+    email: str
+    display_name: str | None
+    role: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+_TIMES = {"created_at": decode_timestamp, "updated_at": decode_timestamp}
+_PROFILE = ReadStatement(
+    select(uuid_text(User.id), User.email, User.display_name, User.role, User.created_at, User.updated_at).where(
+        User.id == bindparam("id")
+    ),
+    UserProfile,
+    _TIMES,
+)
+
+
 class UserRepository(SQLAlchemyAsyncRepository[User]):
     """Users."""
 
     model_type = User
+
+    async def profile(self, user_id: uuid.UUID) -> UserProfile | None:
+        """The user ``user_id`` as the API shows it, ``None`` when there is none (one statement, no ORM)."""
+        return await _PROFILE.first(self.session, id=user_id)
 
 
 class TokenFamilyRepository(SQLAlchemyAsyncRepository[TokenFamily]):
@@ -135,10 +168,75 @@ async def _page(
     return list(rows), total
 
 
+class MediaRow(msgspec.Struct):
+    """A media item as the API reads it, with its tags (in their order): ids as text, aware UTC times."""
+
+    id: str
+    filename: str
+    content_type: str
+    kind: str
+    size: int
+    checksum_sha256: str
+    width: int | None
+    height: int | None
+    title: str | None
+    description: str | None
+    tags: list[str]
+    owner_id: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+_MEDIA_ROW = (
+    uuid_text(Media.id),
+    Media.filename,
+    Media.content_type,
+    Media.kind,
+    Media.size,
+    Media.checksum_sha256,
+    Media.width,
+    Media.height,
+    Media.title,
+    Media.description,
+    json_array(MediaTag.__table__.c.tag, MediaTag.__table__.c.media_id, Media.id, MediaTag.__table__.c.position),
+    uuid_text(Media.owner_id),
+    Media.created_at,
+    Media.updated_at,
+)
+"""The columns of a :class:`MediaRow`: the item and its tags in one row."""
+_MEDIA_ROW_DECODERS = {"tags": decode_json_list, **_TIMES}
+_OWNED = (Media.id == bindparam("id"), Media.owner_id == bindparam("owner"))
+_MEDIA_BY_ID = ReadStatement(select(*_MEDIA_ROW).where(*_OWNED), MediaRow, _MEDIA_ROW_DECODERS)
+_MEDIA_CONTENT = ReadStatement(
+    select(
+        func.coalesce(Blob.storage_key, Media.storage_key),
+        Media.size,
+        Media.checksum_sha256,
+        Media.content_type,
+        Media.filename,
+        Media.created_at,
+    )
+    .outerjoin(media_blob, media_blob.c.media_id == Media.id)
+    .outerjoin(Blob, Blob.id == media_blob.c.blob_id)
+    .where(*_OWNED),
+    StoredFile,
+    {"last_modified": decode_timestamp},
+)
+"""What a download of an item serves: its blob's key when it was deduplicated, else its own."""
+
+
 class MediaRepository(SQLAlchemyAsyncRepository[Media]):
     """Media rows, always scoped to an owner."""
 
     model_type = Media
+
+    async def row(self, owner_id: uuid.UUID, media_id: uuid.UUID) -> MediaRow | None:
+        """``owner_id``'s media ``media_id`` with its tags (one statement, no ORM), ``None`` when not theirs."""
+        return await _MEDIA_BY_ID.first(self.session, id=media_id, owner=owner_id)
+
+    async def stored_file(self, owner_id: uuid.UUID, media_id: uuid.UUID) -> StoredFile | None:
+        """What downloading ``owner_id``'s media ``media_id`` serves (one statement), ``None`` when not theirs."""
+        return await _MEDIA_CONTENT.first(self.session, id=media_id, owner=owner_id)
 
     def filtered(
         self,

@@ -127,7 +127,7 @@ class MediaController(Controller):
         mediavault_config: ConfigDep,
     ) -> Response[Envelope[MediaOut]]:
         """One media item of the caller (someone else's → 404)."""
-        media = await mediavault_media_service.get(mediavault_principal, media_id)
+        media = await mediavault_media_service.read(mediavault_principal, media_id)
         return envelope(request, MediaOut.of(media, mediavault_config.path_prefix))
 
     @route("/{media_id:str}/content", http_method=["GET", "HEAD"])

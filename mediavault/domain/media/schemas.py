@@ -8,6 +8,7 @@ import msgspec
 from mediavault_sdk import types as wire
 
 from mediavault.db.models import Media, MediaProcessing, MediaVariant
+from mediavault.db.repositories import MediaRow
 
 __all__ = ("MediaKind", "MediaOut", "MediaProcessingOut", "MediaSort", "MediaUpdate", "Tags", "VariantOut")
 
@@ -25,8 +26,9 @@ class MediaOut(wire.Media):
     """A media item as the API shows it; ``width``/``height`` are ``None`` unless it is an image."""
 
     @classmethod
-    def of(cls, media: Media, prefix: str, *, content_url: str | None = None) -> MediaOut:
-        """Build from a row; ``prefix`` is the vault's mount path (for ``content_url``).
+    def of(cls, media: Media | MediaRow, prefix: str, *, content_url: str | None = None) -> MediaOut:
+        """Build from an ORM row or a read :class:`~mediavault.db.repositories.MediaRow`; ``prefix`` is the vault's
+        mount path (for ``content_url``).
 
         ``content_url`` replaces the owner's ``<prefix>/media/{id}/content`` (a share link serves the bytes
         under its own URL).

@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mediavault.auth.providers import Principal
 from mediavault.config import MediaVaultConfig
 from mediavault.db.blobs import BlobGone, BlobRepository
-from mediavault.db.models import Blob, Media, MediaProcessing, MediaTag, MediaVariant, media_blob, utcnow
+from mediavault.db.models import Media, MediaProcessing, MediaTag, MediaVariant, utcnow
 from mediavault.db.processing import ProcessingRepository
 from mediavault.db.query import MediaQuery
-from mediavault.db.repositories import MediaRepository
+from mediavault.db.repositories import MediaRepository, MediaRow
 from mediavault.db.search import search_document
 from mediavault.domain.media.schemas import MediaUpdate
 from mediavault.domain.media.sniff import image_dimensions, media_kind, safe_filename, sniff_content_type
@@ -210,6 +210,17 @@ class MediaService:
         """
         return await get_owned(self.session, Media, principal, media_id, what="Media")
 
+    async def read(self, principal: Principal, media_id: str) -> MediaRow:
+        """The principal's media ``media_id`` as the API shows it (one statement, no ORM).
+
+        Raises:
+            NotFound: unknown, malformed, or someone else's id (existence is not revealed).
+        """
+        row = await self.media.row(principal.user_id, parse_id(media_id))
+        if row is None:
+            raise NotFound("Media not found")
+        return row
+
     async def list_page(self, principal: Principal, query: MediaQuery) -> tuple[list[Media], int]:
         """One page of the principal's media matching ``query``, and the total matching.
 
@@ -330,32 +341,16 @@ class MediaService:
         return stored_file(media, variant.storage_key, variant)
 
     async def content(self, principal: Principal, media_id: str) -> StoredFile:
-        """The bytes of the principal's media ``media_id``, to download.
-
-        Raises:
-            NotFound: as :meth:`get`.
-        """
-        return stored_file(*await self.get_with_content_key(principal, media_id))
-
-    async def get_with_content_key(self, principal: Principal, media_id: str) -> tuple[Media, str]:
-        """The principal's media ``media_id`` and where its bytes are stored (its own key, or its blob's when it
-        was deduplicated), in one query.
+        """The bytes of the principal's media ``media_id``, to download: its own, or its blob's when it was
+        deduplicated (one statement).
 
         Raises:
             NotFound: unknown, malformed, or someone else's id (existence is not revealed).
         """
-        row = (
-            await self.session.execute(
-                select(Media, Blob.storage_key)
-                .outerjoin(media_blob, media_blob.c.media_id == Media.id)
-                .outerjoin(Blob, Blob.id == media_blob.c.blob_id)
-                .where(Media.id == parse_id(media_id), Media.owner_id == principal.user_id)
-            )
-        ).first()
-        if row is None:
+        file = await self.media.stored_file(principal.user_id, parse_id(media_id))
+        if file is None:
             raise NotFound("Media not found")
-        media, blob_key = row
-        return media, blob_key or media.storage_key
+        return file
 
     @staticmethod
     def _event_data(media: Media) -> dict[str, object]:

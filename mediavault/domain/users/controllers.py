@@ -33,7 +33,7 @@ class UserController(Controller):
         mediavault_user_service: UserServiceDep,
     ) -> Response[Envelope[UserOut]]:
         """The caller's profile."""
-        return envelope(request, UserOut.of(await mediavault_user_service.me(mediavault_principal)))
+        return envelope(request, UserOut.of(await mediavault_user_service.profile(mediavault_principal)))
 
     @patch("/me")
     async def update_me(

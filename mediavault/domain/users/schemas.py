@@ -8,6 +8,7 @@ import msgspec
 from mediavault_sdk import types as wire
 
 from mediavault.db.models import User
+from mediavault.db.repositories import UserProfile
 
 __all__ = ("Email", "Password", "UserOut", "UserUpdate")
 
@@ -22,8 +23,9 @@ class UserOut(wire.User):
     """A user as the API shows it (never the password hash)."""
 
     @classmethod
-    def of(cls, user: User) -> UserOut:
-        """Build from a :class:`~mediavault.db.models.User` row."""
+    def of(cls, user: User | UserProfile) -> UserOut:
+        """Build from a :class:`~mediavault.db.models.User` row or a read
+        :class:`~mediavault.db.repositories.UserProfile`."""
         return cls(
             id=str(user.id),
             email=user.email,

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mediavault.auth.passwords import PasswordHasher
 from mediavault.auth.providers import Principal
 from mediavault.db.models import User
-from mediavault.db.repositories import TokenFamilyRepository, UserRepository
+from mediavault.db.repositories import TokenFamilyRepository, UserProfile, UserRepository
 from mediavault.domain.users.schemas import UserUpdate
 from mediavault.errors import Conflict, Unauthorized, ValidationError
 
@@ -46,6 +46,17 @@ class UserService:
         if user is None:
             raise Unauthorized("User no longer exists")
         return user
+
+    async def profile(self, principal: Principal) -> UserProfile:
+        """The principal's user as the API shows it (one statement, no ORM).
+
+        Raises:
+            Unauthorized: the user was deleted after the token was issued.
+        """
+        profile = await self.users.profile(principal.user_id)
+        if profile is None:
+            raise Unauthorized("User no longer exists")
+        return profile
 
     async def update(self, principal: Principal, data: UserUpdate) -> User:
         """Apply ``data``. A new password needs ``current_password``; changing it ends every other login.

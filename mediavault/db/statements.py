@@ -1,0 +1,210 @@
+"""Read statements of the request path: compiled once per dialect, run on the driver connection, decoded straight
+into msgspec structs.
+
+A :class:`ReadStatement` is a Core ``SELECT`` with named bind parameters, built once at import time. The first use
+on a dialect compiles it (SQL text, the order of its positional parameters and their bind processors); every use
+after that sends that text with the parameters to the database driver of the session's connection in one call
+(aiosqlite: ``execute_fetchall``, one hop to its thread instead of four; asyncpg: ``fetch``, whose prepared
+statement asyncpg caches per connection) and builds the rows' structs positionally. No ORM identity map, no
+SQLAlchemy cache key, no result-processing layer: on the request path they cost more than the query itself
+(``benchmarks/instructions.py``). The statement runs on the connection, and so in the transaction, of the request's
+:class:`~sqlalchemy.ext.asyncio.AsyncSession`, which sees the session's own flushed writes.
+
+Columns are selected as the driver's plain values: :func:`uuid_text` gives an id as its canonical text (the API's
+form), :func:`json_array` a one-to-many list in the same row, and the struct's ``__post_init__``-free positional
+constructor takes them as they come; only SQLite timestamps (text) are parsed (:func:`decode_timestamp`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+import msgspec
+from sqlalchemy import Column, ColumnElement, Select, String
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+__all__ = ("ReadStatement", "decode_json_list", "decode_timestamp", "decode_uuid", "json_array", "uuid_text")
+
+T = TypeVar("T")
+
+_UTC = dt.UTC
+
+
+class uuid_text(FunctionElement[str]):
+    """``uuid_text(column)``: a GUID column as its canonical text (``8-4-4-4-12`` lower-case hex digits).
+
+    PostgreSQL: ``CAST(column AS TEXT)``; SQLite (16 bytes, advanced-alchemy's binary GUID): ``hex()`` cut into the
+    five groups, in SQL, so no ``uuid.UUID`` is built per row.
+    """
+
+    type = String()
+    inherit_cache = True
+    name = "uuid_text"
+
+
+@compiles(uuid_text)
+def _uuid_text_default(element: uuid_text, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS TEXT)"
+
+
+@compiles(uuid_text, "sqlite")
+def _uuid_text_sqlite(element: uuid_text, compiler: Any, **kw: Any) -> str:
+    hexed = f"lower(hex({compiler.process(element.clauses, **kw)}))"
+    groups = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
+    return " || '-' || ".join(f"substr({hexed}, {start}, {length})" for start, length in groups)
+
+
+class json_array(ColumnElement[str]):
+    """A correlated subquery: the JSON array (text) of ``value`` over the rows of its table whose ``key`` equals
+    ``outer``, in ``order_by`` order; ``[]`` when there are none (e.g. a media item's tags, in one row with it).
+
+    SQLite: ``json_group_array`` over an ordered subquery; PostgreSQL: ``json_agg(... ORDER BY ...)`` as text.
+    Its inner columns are invisible to the enclosing ``SELECT`` (which would otherwise add their table to its
+    ``FROM``), so a statement holding one is not cached by SQLAlchemy; :class:`ReadStatement` compiles it once.
+    """
+
+    inherit_cache = False
+    type = String()
+
+    def __init__(self, value: Column[Any], key: Column[Any], outer: ColumnElement[Any], order_by: Column[Any]) -> None:
+        self._value, self._key, self._outer, self._order_by = value, key, outer, order_by
+
+
+def _json_array_parts(element: json_array, compiler: Any, **kw: Any) -> tuple[str, str, str, str, str]:
+    def column(col: Column[Any]) -> str:
+        return compiler.preparer.format_column(col, use_table=True)  # type: ignore[no-any-return]
+
+    return (
+        column(element._value),
+        compiler.preparer.format_table(element._value.table),
+        column(element._key),
+        compiler.process(element._outer, **kw),
+        column(element._order_by),
+    )
+
+
+@compiles(json_array)
+def _json_array_postgresql(element: json_array, compiler: Any, **kw: Any) -> str:
+    value, table, key, outer, order_by = _json_array_parts(element, compiler, **kw)
+    # Only quoted schema names and the compiled outer column go into the text: no value is ever formatted in.
+    return (
+        f"(SELECT CAST(coalesce(json_agg({value} ORDER BY {order_by}), CAST('[]' AS json)) AS TEXT) "  # noqa: S608
+        f"FROM {table} WHERE {key} = {outer})"
+    )
+
+
+@compiles(json_array, "sqlite")
+def _json_array_sqlite(element: json_array, compiler: Any, **kw: Any) -> str:
+    value, table, key, outer, order_by = _json_array_parts(element, compiler, **kw)
+    name = compiler.preparer.quote(element._value.name)
+    rows = f"SELECT {value} AS {name} FROM {table} WHERE {key} = {outer} ORDER BY {order_by}"  # noqa: S608 - names
+    return f"(SELECT json_group_array({name}) FROM ({rows}))"  # noqa: S608
+
+
+def decode_timestamp(value: Any) -> dt.datetime:
+    """A stored timestamp as an aware UTC datetime: SQLite keeps ``YYYY-MM-DD HH:MM:SS.ffffff`` (UTC) text,
+    PostgreSQL's ``timestamptz`` arrives as a datetime already."""
+    if isinstance(value, str):
+        return dt.datetime.fromisoformat(value).replace(tzinfo=_UTC)
+    return value if value.tzinfo is not None else value.replace(tzinfo=_UTC)  # type: ignore[no-any-return]
+
+
+def decode_uuid(value: Any) -> uuid.UUID:
+    """A GUID column's raw value as a :class:`uuid.UUID`: SQLite gives advanced-alchemy's 16 bytes, asyncpg a UUID."""
+    if isinstance(value, bytes):
+        return uuid.UUID(bytes=value)
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def decode_json_list(value: Any) -> list[Any]:
+    """A :func:`json_array` column as a list."""
+    return msgspec.json.decode(value) if value is not None else []
+
+
+class _Compiled:
+    __slots__ = ("binds", "decoders", "sql")
+
+    def __init__(self, sql: str, binds: list[tuple[str, Callable[[Any], Any] | None]], decoders: list[Any]) -> None:
+        self.sql, self.binds, self.decoders = sql, binds, decoders
+
+
+class ReadStatement(Generic[T]):
+    """A ``SELECT`` run on the request session's driver connection, each row decoded into a ``row_type``.
+
+    Args:
+        statement: the Core ``SELECT``, its parameters named with ``bindparam(name)``; the columns in the order of
+            ``row_type``'s fields.
+        row_type: a msgspec struct or a dataclass, built positionally from each row.
+        decoders: ``{field name: function}`` applied to those columns' values first (e.g. :func:`decode_timestamp`).
+
+    Raises:
+        ValueError: the statement's columns and the struct's fields differ in number.
+    """
+
+    def __init__(
+        self,
+        statement: Select[Any],
+        row_type: type[T],
+        decoders: dict[str, Callable[[Any], Any]] | None = None,
+    ) -> None:
+        fields: tuple[str, ...] = getattr(row_type, "__struct_fields__", None) or tuple(
+            f.name
+            for f in dataclasses.fields(row_type)  # type: ignore[arg-type]
+        )
+        if len(statement.selected_columns) != len(fields):
+            raise ValueError(f"{row_type.__name__}: {len(fields)} fields, {len(statement.selected_columns)} columns")
+        unknown = set(decoders or ()) - set(fields)
+        if unknown:
+            raise ValueError(f"{row_type.__name__}: no field {', '.join(sorted(unknown))}")
+        self.statement = statement
+        self.row_type = row_type
+        self._decoders = [(i, fn) for i, name in enumerate(fields) if (fn := (decoders or {}).get(name))]
+        self._compiled: dict[str, _Compiled] = {}
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        compiled = self.statement.compile(dialect=dialect)
+        names: Sequence[str] = compiled.positiontup or ()
+        binds = [(name, compiled.binds[name].type.bind_processor(dialect)) for name in names]
+        entry = _Compiled(compiled.string, binds, self._decoders)
+        self._compiled[dialect.name] = entry
+        return entry
+
+    async def all(self, session: AsyncSession, **params: Any) -> list[T]:
+        """Every row, decoded.
+
+        Raises:
+            KeyError: a parameter of the statement is missing from ``params``.
+        """
+        connection = await session.connection()
+        dialect = connection.dialect
+        compiled = self._compiled.get(dialect.name) or self._compile(dialect)
+        values = [params[name] if fn is None else fn(params[name]) for name, fn in compiled.binds]
+        driver = connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+        if dialect.name == "sqlite":
+            rows: Any = await driver.execute_fetchall(compiled.sql, values)
+        elif dialect.driver == "asyncpg":
+            rows = await driver.fetch(compiled.sql, *values)
+        else:  # any other driver: through SQLAlchemy, the same statement
+            rows = (await session.execute(self.statement, params)).all()
+        make, decoders = self.row_type, compiled.decoders
+        if not decoders:
+            return [make(*row) for row in rows]
+        out = []
+        for row in rows:
+            values = list(row)
+            for i, fn in decoders:
+                values[i] = fn(values[i])
+            out.append(make(*values))
+        return out
+
+    async def first(self, session: AsyncSession, **params: Any) -> T | None:
+        """The first row, decoded, or ``None`` (write the statement so that it finds at most one)."""
+        rows = await self.all(session, **params)
+        return rows[0] if rows else None
