@@ -1,7 +1,7 @@
 /**
  * The realtime client against a real server, with each WebSocket implementation this Node.js has: the `ws`
  * package's (given as `WebSocket`, as on Node.js 18) and the platform's (Node.js 22+, or 20.10+ run with
- * `--experimental-websocket`, which `test/run.mjs` adds). Access tokens live 3 seconds, so a socket only survives
+ * `--experimental-websocket`, which `test/run.mjs` adds). Access tokens live 5 seconds, so a socket only survives
  * a token's expiry by re-authenticating.
  */
 
@@ -20,7 +20,7 @@ import { WebSocket as WsWebSocket } from "ws";
 
 import { PASSWORD, email, eventually, startServer, type Server } from "./server.js";
 
-const TTL = 3;
+const TTL = 5; // seconds an access token lives: the socket re-authenticates 0.5 s before the 4 s the client counts
 
 const implementations: [string, WebSocketConstructor | undefined][] = [["the ws package", WsWebSocket]];
 const platform = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
