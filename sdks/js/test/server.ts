@@ -88,8 +88,11 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
   };
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null)
-      throw new Error(`mediavault serve exited with ${child.exitCode}:\n${await server.log()}`);
+    if (child.exitCode !== null) {
+      const output = await server.log();
+      await server.stop(); // removes the data dir
+      throw new Error(`mediavault serve exited with ${child.exitCode}:\n${output}`);
+    }
     try {
       const response = await fetch(`${baseUrl}/api/v1/health`);
       await response.arrayBuffer();
