@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, cast
 
-from litestar import Request, Router
+from litestar import Litestar, Request, Router
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.plugins import CLIPlugin, InitPlugin
+from litestar.routes import HTTPRoute
 from litestar.types import Message, Scope
 
 from mediavault.auth.guard import make_guard, provide_principal
@@ -35,6 +36,7 @@ from mediavault.http.envelope import REQUEST_ID_HEADER, request_id
 from mediavault.http.errors import app_level_handlers, exception_handlers
 from mediavault.http.ratelimit import RateLimitMiddleware, client_address
 from mediavault.http.security import UnknownRouteController, security_headers_for, served_over_https
+from mediavault.http.strict import strict_json_body
 from mediavault.realtime import realtime_handler
 from mediavault.runtime import REQUEST_SESSION_SCOPE_KEY, RequestSessionMiddleware, VaultRuntime
 
@@ -95,6 +97,7 @@ class MediaVault(InitPlugin, CLIPlugin):
         self.config = config
         self.runtime = VaultRuntime(config)
         self._hsts = f"max-age={config.hsts_max_age}".encode() if config.hsts_max_age else None
+        self._allow: dict[str, bytes] = {}
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         """Add the vault to ``app_config`` (never replacing what the host set)."""
@@ -190,6 +193,7 @@ class MediaVault(InitPlugin, CLIPlugin):
                 **metrics_dependency,
             },
             exception_handlers=exception_handlers(),
+            before_request=strict_json_body,
             request_max_body_size=self.config.max_json_body_size,
             middleware=[
                 *metrics_middleware,
@@ -208,6 +212,16 @@ class MediaVault(InitPlugin, CLIPlugin):
         provide = Provide(lambda: metrics, sync_to_thread=False, use_cache=True)
         return [MetricsController], [MetricsMiddleware(metrics)], {"mediavault_metrics": provide}
 
+    def _allowed_methods(self, app: Litestar, path_template: str) -> bytes:
+        """The ``Allow`` value of a path: every method of the route at ``path_template``, sorted."""
+        if not self._allow:
+            self._allow = {
+                route.path_format: ", ".join(sorted(route.methods)).encode()
+                for route in app.routes
+                if isinstance(route, HTTPRoute)
+            }
+        return self._allow.get(path_template, b"OPTIONS")
+
     async def _add_request_id(self, message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
@@ -216,6 +230,11 @@ class MediaVault(InitPlugin, CLIPlugin):
         if prefix and path != prefix and not path.startswith(prefix + "/"):
             return
         headers = cast("list[tuple[bytes, bytes]]", message.setdefault("headers", []))
+        if scope.get("method") == "OPTIONS" and message["status"] == 204 and "path_template" in scope:
+            # Litestar's automatic OPTIONS answer lists the methods of the first handlers registered on a path only
+            # (GET, OPTIONS for /users/me); Allow must list them all (RFC 9110 §10.2.1).
+            allow = self._allowed_methods(scope["app"], scope["path_template"])  # type: ignore[typeddict-item]
+            headers[:] = [(k, v) for k, v in headers if k.lower() != b"allow"] + [(b"allow", allow)]
         if not any(k.lower() == REQUEST_ID_HEADER.encode() for k, _ in headers):
             headers.append((REQUEST_ID_HEADER.encode(), request_id(scope).encode("latin-1")))
         headers.extend(security_headers_for(headers))
@@ -226,7 +245,6 @@ class MediaVault(InitPlugin, CLIPlugin):
 def litestar_group() -> Group:
     """``litestar mediavault``: the vault's commands for a host app (``migrate``: every vault of the app)."""
     import click
-    from litestar import Litestar
     from litestar.cli._utils import LitestarGroup
 
     # LitestarGroup injects ``app`` into its commands, loading the app itself when the CLI only holds the lazy loader

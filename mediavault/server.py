@@ -18,10 +18,10 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.logging import LoggingConfig
-from litestar.openapi import OpenAPIConfig
 
 from mediavault import logs
 from mediavault.config import MediaVaultConfig
+from mediavault.http.apidocs import api_docs_config
 from mediavault.meta import VERSION
 from mediavault.plugin import MediaVault
 
@@ -105,6 +105,6 @@ def create_app(config: MediaVaultConfig | None = None) -> Litestar:
         logging_config = None
     return Litestar(
         plugins=[MediaVault(config)],
-        openapi_config=OpenAPIConfig(title="Media Vault", version=VERSION, path=f"{config.path_prefix}/docs"),
+        openapi_config=api_docs_config(config, title="Media Vault", version=VERSION),
         logging_config=logging_config,
     )

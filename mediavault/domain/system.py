@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from mediavault.domain.deps import ConfigDep, EngineDep, StorageDep
 from mediavault.http.envelope import Envelope, envelope
+from mediavault.http.openapi import cached_vault_openapi
 
 __all__ = ("Health", "SystemController")
 
@@ -52,14 +53,7 @@ class SystemController(Controller):
 
     @get("/schema/openapi.json", opt={"public": True}, include_in_schema=False, media_type="application/json")
     async def openapi(self, request: Request[Any, Any, Any], mediavault_config: ConfigDep) -> dict[str, Any]:
-        """The OpenAPI 3.1 document of the vault's routes (Litestar's, limited to this mount)."""
+        """The OpenAPI 3.1 document of the vault's routes (:func:`~mediavault.http.openapi.vault_openapi`)."""
         if request.app.openapi_config is None:
             raise NotFoundException()
-        prefix = mediavault_config.path_prefix
-        document = request.app.openapi_schema.to_schema()
-        document["paths"] = {
-            path: item
-            for path, item in document.get("paths", {}).items()
-            if path == prefix or path.startswith(prefix + "/")
-        }
-        return document
+        return cached_vault_openapi(request.app, mediavault_config)

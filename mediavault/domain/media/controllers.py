@@ -38,7 +38,7 @@ class UploadOperation(Operation):
     """OpenAPI for ``POST /media/upload``: the body is read as a stream, so describe it by hand."""
 
     def __post_init__(self) -> None:
-        text = Schema(type=OpenAPIType.STRING)
+        text = Schema(type=OpenAPIType.STRING, max_length=10_000)
         self.request_body = OpenAPIRequestBody(
             required=True,
             content={
@@ -46,11 +46,16 @@ class UploadOperation(Operation):
                     schema=Schema(
                         type=OpenAPIType.OBJECT,
                         required=["file"],
+                        additional_properties=False,
                         properties={
-                            "file": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY),
+                            "file": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY, min_length=1),
                             "title": text,
                             "description": text,
-                            "tags": Schema(type=OpenAPIType.STRING, description="Comma-separated tags"),
+                            "tags": Schema(
+                                type=OpenAPIType.STRING,
+                                description="Comma-separated tags: at most 50, each at most 100 characters",
+                                pattern=r"^[^,]{0,100}(,[^,]{0,100}){0,49}$",
+                            ),
                         },
                     )
                 )
@@ -161,7 +166,7 @@ class MediaController(Controller):
         mediavault_principal: CurrentPrincipal,
         mediavault_media_service: MediaServiceDep,
         mediavault_storage: StorageDep,
-        size: FromQuery[int | None] = None,
+        size: FromQuery[str | None] = None,
     ) -> Response[bytes]:
         """A thumbnail (``size``: one of the configured ``thumbnail_sizes``, default the smallest; another value →
         400), with the download rules of ``/content``. Not made yet, failed, or not an image → 404."""

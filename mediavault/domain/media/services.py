@@ -32,6 +32,8 @@ from mediavault.storage.base import StorageBackend, StoredFile, write_stream
 __all__ = ("IncomingFile", "MediaService", "Upload", "parse_tags", "stored_file")
 
 logger = logging.getLogger("mediavault")
+UPLOAD_FIELDS = frozenset({"title", "description", "tags"})
+"""The text parts ``POST /media/upload`` takes beside ``file``; any other is a 400 naming it."""
 MAX_TAGS = 50
 MAX_TAG_LENGTH = 100
 DEDUP_ATTEMPTS = 3
@@ -144,6 +146,10 @@ class MediaService:
         written = await write_stream(await storage.open_writer(key), file)
         try:
             fields = file.fields
+            if unknown := sorted(fields.keys() - UPLOAD_FIELDS):
+                raise ValidationError.for_field(
+                    unknown[0], "unknown field (the parts are file, title, description, tags)"
+                )
             tags = parse_tags(fields.get("tags", "").split(","))
             for name in ("title", "description"):
                 if len(fields.get(name, "")) > 10_000:
@@ -317,23 +323,24 @@ class MediaService:
         await self.session.commit()
         return await self.processing(principal, media_id)
 
-    async def thumbnail(self, principal: Principal, media_id: str, size: int | None) -> StoredFile:
-        """The ``thumb-<size>`` variant of the principal's media ``media_id`` to download (``size`` unset: the
-        smallest).
+    async def thumbnail(self, principal: Principal, media_id: str, size: str | None) -> StoredFile:
+        """The ``thumb-<size>`` variant of the principal's media ``media_id`` to download (``size``: the query
+        parameter's text, exactly one of ``config.thumbnail_sizes``; unset: the smallest).
 
         Raises:
-            ValidationError: ``size`` is not one of ``config.thumbnail_sizes``.
+            ValidationError: ``size`` is not one of ``config.thumbnail_sizes`` (``"null"`` and ``"0256"`` neither).
             NotFound: as :meth:`get`, or no such thumbnail: none is ever made for its type (a PDF, a format the
                 vault does not decode), or not processed yet, or it failed.
         """
         sizes = self.config.thumbnail_sizes
-        if size is not None and size not in sizes:
+        chosen = next((s for s in sizes if str(s) == size), None) if size is not None else next(iter(sizes), None)
+        if size is not None and chosen is None:
             allowed = ", ".join(map(str, sizes)) or "none configured"
             raise ValidationError.for_field("size", f"must be one of {allowed}")
         media = await self.get(principal, media_id)
         variant = None
         if sizes:
-            variant = await ProcessingRepository(self.session).variant(media.id, f"thumb-{size or sizes[0]}")
+            variant = await ProcessingRepository(self.session).variant(media.id, f"thumb-{chosen}")
         if variant is None:
             if not sizes or not self.processing_owed(media, "thumbnails"):
                 raise NotFound("This media type has no thumbnails")
