@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import ColumnElement, Select, bindparam, delete, func, insert, or_, select, update
+from advanced_alchemy.types import GUID
+from sqlalchemy import ColumnElement, Select, String, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql import operators
@@ -30,7 +32,7 @@ from mediavault.db.models import (
     media_blob,
     utcnow,
 )
-from mediavault.db.search import match_clause, owner_clause
+from mediavault.db.search import match_clause, match_parameters, owner_clause
 from mediavault.db.statements import ReadStatement, decode_json_list, decode_timestamp, json_array, uuid_text
 from mediavault.storage.base import StoredFile
 
@@ -204,9 +206,9 @@ _MEDIA_ROW = (
     Media.updated_at,
 )
 """The columns of a :class:`MediaRow`: the item and its tags in one row."""
-_MEDIA_ROW_DECODERS = {"tags": decode_json_list, **_TIMES}
+_ROW_DECODE = {"tags": decode_json_list, **_TIMES}
 _OWNED = (Media.id == bindparam("id"), Media.owner_id == bindparam("owner"))
-_MEDIA_BY_ID = ReadStatement(select(*_MEDIA_ROW).where(*_OWNED), MediaRow, _MEDIA_ROW_DECODERS)
+_MEDIA_BY_ID = ReadStatement(select(*_MEDIA_ROW).where(*_OWNED), MediaRow, _ROW_DECODE)
 _MEDIA_CONTENT = ReadStatement(
     select(
         func.coalesce(Blob.storage_key, Media.storage_key),
@@ -238,74 +240,137 @@ class MediaRepository(SQLAlchemyAsyncRepository[Media]):
         """What downloading ``owner_id``'s media ``media_id`` serves (one statement), ``None`` when not theirs."""
         return await _MEDIA_CONTENT.first(self.session, id=media_id, owner=owner_id)
 
-    def filtered(
-        self,
-        owner_id: uuid.UUID,
-        *,
-        kind: str | None = None,
-        tag: str | None = None,
-        q: str | None = None,
-        search: str | None = None,
-        collection_id: uuid.UUID | None = None,
-        checksum_sha256: str | None = None,
-    ) -> Select[tuple[Media]]:
-        """SELECT of ``owner_id``'s media matching the filters.
-
-        Args:
-            kind: exact ``type``.
-            tag: exact tag, case-insensitive.
-            q: case-insensitive substring of filename, title or description (``LIKE``, wildcards escaped).
-            search: full-text query over filename, title, description and tags (:mod:`mediavault.db.search`);
-                text without any word falls back to the ``q`` substring filter.
-            collection_id: only members of this collection.
-            checksum_sha256: exact SHA-256 of the content (lower-case hex).
-        """
-        dialect = self.session.bind.dialect.name
-        match = match_clause(dialect, search) if search else None
-        stmt = select(Media).where(owner_clause(dialect, owner_id, searching=match is not None))
-        if collection_id is not None:
-            stmt = stmt.where(
-                Media.id.in_(
-                    select(collection_media.c.media_id).where(collection_media.c.collection_id == collection_id)
-                )
-            )
-        if checksum_sha256:
-            stmt = stmt.where(Media.checksum_sha256 == checksum_sha256)
-        if kind:
-            stmt = stmt.where(Media.kind == kind)
-        if tag:
-            stmt = stmt.where(Media.id.in_(select(MediaTag.media_id).where(MediaTag.tag == tag.strip().lower())))
-        if search:
-            stmt = stmt.where(match if match is not None else self._substring(dialect, search))
-        if q:
-            stmt = stmt.where(self._substring(dialect, q))
-        return stmt
-
-    @staticmethod
-    def _substring(dialect: str, q: str) -> ColumnElement[bool]:
-        needle = q.lower()
-        # SQLite's lower() folds ASCII only: a needle with other letters needs the Unicode one (a Python call per
-        # value, ~3x slower scans); an ASCII needle is matched by ASCII letters, which lower() folds (only a few
-        # exotic letters such as the Kelvin sign fold to ASCII).
-        lower = getattr(func, UNICODE_LOWER) if dialect == "sqlite" and not needle.isascii() else func.lower
-        return or_(
-            *(lower(col).contains(needle, autoescape=True) for col in (Media.filename, Media.title, Media.description))
-        )
-
     async def page_for(
         self, owner_id: uuid.UUID, query: MediaQuery, *, collection_id: uuid.UUID | None = None
     ) -> tuple[list[Media], int]:
-        """One page of ``owner_id``'s media (in ``collection_id`` if given) matching ``query``, and the total."""
-        stmt = self.filtered(
-            owner_id,
-            kind=query.kind,
-            tag=query.tag,
-            q=query.q,
-            search=query.search,
-            collection_id=collection_id,
-            checksum_sha256=query.checksum_sha256,
-        )
+        """One page of ``owner_id``'s media (in ``collection_id`` if given) matching ``query`` as ORM rows, and the
+        total (for callers that go on with the items, e.g. a share link's view)."""
+        listing, params = _listing(self.session.bind.dialect.name, owner_id, query, collection_id)
+        stmt = select(Media).where(*listing.where).params(params)
         return await _page(self.session, stmt, Media.id, MEDIA_SORTS[query.sort], query.offset, query.per_page)
+
+    async def rows_page(
+        self, owner_id: uuid.UUID, query: MediaQuery, *, collection_id: uuid.UUID | None = None
+    ) -> tuple[list[MediaRow], int]:
+        """One page of ``owner_id``'s media (in ``collection_id`` if given) matching ``query`` as the API shows
+        them (tags included), and the total: two statements, each compiled once per kind of query.
+
+        The page is picked like :func:`_page` picks one (a deferred join over the sort's covering index; a page in
+        the second half walked from the other end).
+        """
+        listing, params = _listing(self.session.bind.dialect.name, owner_id, query, collection_id)
+        total = (await listing.count.all(self.session, **params))[0].n
+        offset, limit = query.offset, query.per_page
+        if offset >= total:  # past the end: no query (a huge page number would overflow the database's integer)
+            return [], total
+        if offset > total // 2:
+            size = min(limit, total - offset)
+            rows = await listing.backward.all(self.session, **params, offset=total - offset - size, limit=size)
+        else:
+            rows = await listing.forward.all(self.session, **params, offset=offset, limit=limit)
+        return rows, total
+
+
+class _Count(msgspec.Struct):
+    n: int
+
+
+@dataclass(frozen=True)
+class _Listing:
+    """The statements of one kind of media listing (dialect, sort and which filters), with named parameters."""
+
+    where: tuple[ColumnElement[bool], ...]
+    count: ReadStatement[_Count]
+    forward: ReadStatement[MediaRow]
+    backward: ReadStatement[MediaRow]
+
+
+_LISTINGS: dict[tuple[Any, ...], _Listing] = {}
+
+
+def _like(needle: str) -> str:
+    """A ``LIKE`` pattern (escape character ``/``) matching ``needle`` anywhere, its wildcards taken literally."""
+    return "%" + needle.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+
+
+def _listing(
+    dialect: str, owner_id: uuid.UUID, query: MediaQuery, collection_id: uuid.UUID | None
+) -> tuple[_Listing, dict[str, Any]]:
+    """The statements listing ``owner_id``'s media (in ``collection_id`` if given) as ``query`` asks, and their
+    parameters.
+
+    Filters: ``kind`` exact ``type``; ``tag`` exact tag, case-insensitive; ``q`` case-insensitive substring of
+    filename, title or description (``LIKE``, wildcards escaped); ``search`` full-text over filename, title,
+    description and tags (:mod:`mediavault.db.search`; text without any word falls back to the ``q`` substring
+    filter); ``collection_id`` members only; ``checksum_sha256`` exact SHA-256 (lower-case hex).
+    """
+    params: dict[str, Any] = {"owner": owner_id}
+    if collection_id is not None:
+        params["collection"] = collection_id
+    if query.checksum_sha256:
+        params["checksum"] = query.checksum_sha256
+    if query.kind:
+        params["kind"] = query.kind
+    if query.tag:
+        params["tag"] = query.tag.strip().lower()
+    if query.search:
+        matching = match_parameters(dialect, query.search)
+        params.update(matching if matching is not None else {"search_like": _like(query.search.lower())})
+    if query.q:
+        params["q_like"] = _like(query.q.lower())
+    shape = (
+        dialect,
+        query.sort,
+        *sorted(params),
+        *(name for name in ("q_like", "search_like") if _unicode(params, name)),
+    )
+    listing = _LISTINGS.get(shape)
+    if listing is None:
+        listing = _LISTINGS[shape] = _build_listing(dialect, query.sort, params)
+    return listing, params
+
+
+def _unicode(params: dict[str, Any], name: str) -> bool:
+    return name in params and not params[name].isascii()
+
+
+def _build_listing(dialect: str, sort: str, params: dict[str, Any]) -> _Listing:
+    searching = any(name.startswith("search") and name != "search_like" for name in params)
+    where = [owner_clause(dialect, bindparam("owner", type_=GUID()), searching=searching)]
+    if "collection" in params:
+        members = select(collection_media.c.media_id).where(collection_media.c.collection_id == bindparam("collection"))
+        where.append(Media.id.in_(members))
+    if "checksum" in params:
+        where.append(Media.checksum_sha256 == bindparam("checksum"))
+    if "kind" in params:
+        where.append(Media.kind == bindparam("kind"))
+    if "tag" in params:
+        where.append(Media.id.in_(select(MediaTag.media_id).where(MediaTag.tag == bindparam("tag"))))
+    if searching:
+        where.append(match_clause(dialect, [name for name in params if name.startswith("search")]))
+    for name in ("search_like", "q_like"):
+        if name in params:
+            # SQLite's lower() folds ASCII only: a needle with other letters needs the Unicode one (a Python call per
+            # value, ~3x slower scans); an ASCII needle is matched by ASCII letters, which lower() folds (only a few
+            # exotic letters such as the Kelvin sign fold to ASCII).
+            unicode = dialect == "sqlite" and _unicode(params, name)
+            lower = getattr(func, UNICODE_LOWER) if unicode else func.lower
+            pattern = bindparam(name, type_=String())
+            columns = (Media.filename, Media.title, Media.description)
+            where.append(or_(*(lower(column).like(pattern, escape="/") for column in columns)))
+    order = MEDIA_SORTS[sort]
+    keys = select(Media.id).where(*where).offset(bindparam("offset")).limit(bindparam("limit"))
+
+    def page(order_keys: tuple[ColumnElement[Any], ...]) -> ReadStatement[MediaRow]:
+        picked = keys.order_by(*order_keys)
+        return ReadStatement(select(*_MEDIA_ROW).where(Media.id.in_(picked)).order_by(*order), MediaRow, _ROW_DECODE)
+
+    return _Listing(
+        where=tuple(where),
+        count=ReadStatement(select(func.count()).select_from(Media).where(*where), _Count),
+        forward=page(order),
+        backward=page(_reversed(order)),
+    )
 
 
 _NEWEST_COLLECTIONS = (Collection.created_at.desc(), Collection.id.desc())

@@ -21,16 +21,23 @@ as a bound parameter. Words only hold letters and digits, so no user input can r
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterable
 from typing import Any
 
 from advanced_alchemy.types import GUID
-from sqlalchemy import ColumnElement, Select, and_, func, literal_column, select, table, type_coerce
+from sqlalchemy import ColumnElement, Select, String, and_, bindparam, func, literal_column, select, table, type_coerce
 
 from mediavault.db.models import Media
 
-__all__ = ("FTS_TABLE", "MAX_TERMS", "match_clause", "owner_clause", "search_document", "words")
+__all__ = (
+    "FTS_TABLE",
+    "MAX_TERMS",
+    "match_clause",
+    "match_parameters",
+    "owner_clause",
+    "search_document",
+    "words",
+)
 
 FTS_TABLE = "mediavault_media_fts"
 """The SQLite FTS5 table indexing ``mediavault_media.search_text``."""
@@ -55,36 +62,50 @@ def search_document(filename: str, title: str | None, description: str | None, t
     return " ".join(w for part in parts for w in words(part))
 
 
-def match_clause(dialect: str, q: str) -> ColumnElement[bool] | None:
-    """A WHERE clause on :class:`~mediavault.db.models.Media` matching every word of ``q`` (as a word prefix).
-
-    Args:
-        dialect: the engine's dialect name (``"sqlite"``, ``"postgresql"``, ...).
-        q: the user's query text, any characters.
+def match_parameters(dialect: str, q: str) -> dict[str, str] | None:
+    """The bound parameters of :func:`match_clause` for the user's query text ``q`` (any characters).
 
     Returns:
-        The clause, or ``None`` when ``q`` holds no word at all (e.g. only punctuation); the caller then
-        falls back to a plain substring filter.
+        ``{"search": <FTS5 / tsquery expression>}`` (SQLite, PostgreSQL) or one ``search_<i>`` per word (others),
+        or ``None`` when ``q`` holds no word at all (e.g. only punctuation); the caller then falls back to a plain
+        substring filter.
     """
     terms = words(q)[:MAX_TERMS]
     if not terms:
         return None
     if dialect == "sqlite":
+        return {"search": " ".join(f'"{t}"*' for t in terms)}  # terms are [^\W_]+: no quote can occur in them
+    if dialect == "postgresql":
+        return {"search": " & ".join(f"'{t}':*" for t in terms)}
+    return {f"search_{i}": t for i, t in enumerate(terms)}
+
+
+def match_clause(dialect: str, parameters: Iterable[str]) -> ColumnElement[bool]:
+    """A WHERE clause on :class:`~mediavault.db.models.Media` matching every word of a query (as a word prefix),
+    written with the bound parameters named ``parameters`` (the keys :func:`match_parameters` answered), so one
+    statement serves every query text.
+
+    Args:
+        dialect: the engine's dialect name (``"sqlite"``, ``"postgresql"``, ...).
+    """
+    if dialect == "sqlite":
         fts = table(FTS_TABLE, literal_column("rowid"))
-        expression = " ".join(f'"{t}"*' for t in terms)  # terms are [^\W_]+: no quote can occur in them
         matching: Select[Any] = (
-            select(literal_column("rowid")).select_from(fts).where(literal_column(FTS_TABLE).op("MATCH")(expression))
+            select(literal_column("rowid"))
+            .select_from(fts)
+            .where(literal_column(FTS_TABLE).op("MATCH")(bindparam("search", type_=String())))
         )
         return literal_column("mediavault_media.rowid").in_(matching)
     if dialect == "postgresql":
         simple: ColumnElement[Any] = literal_column("'simple'")
-        query = " & ".join(f"'{t}':*" for t in terms)
-        return func.to_tsvector(simple, Media.search_text).op("@@")(func.to_tsquery(simple, query))
-    return and_(*(Media.search_text.contains(t, autoescape=True) for t in terms))
+        query = func.to_tsquery(simple, bindparam("search", type_=String()))
+        return func.to_tsvector(simple, Media.search_text).op("@@")(query)
+    return and_(*(Media.search_text.contains(bindparam(name, type_=String()), autoescape=True) for name in parameters))
 
 
-def owner_clause(dialect: str, owner_id: uuid.UUID, *, searching: bool) -> ColumnElement[bool]:
-    """``mediavault_media.owner_id = :owner_id``, written so the query is driven by the full-text hits.
+def owner_clause(dialect: str, owner: Any, *, searching: bool) -> ColumnElement[bool]:
+    """``mediavault_media.owner_id = owner`` (a UUID or a bound parameter), written so the query is driven by the
+    full-text hits.
 
     On SQLite with a full-text match the column is written ``+owner_id`` (SQLite's documented way to keep
     the planner from using an index): without table statistics the planner otherwise walks all of the
@@ -92,5 +113,5 @@ def owner_clause(dialect: str, owner_id: uuid.UUID, *, searching: bool) -> Colum
     up the few hundred hits by rowid takes a few milliseconds. Elsewhere: the plain comparison.
     """
     if searching and dialect == "sqlite":
-        return type_coerce(literal_column("+mediavault_media.owner_id"), GUID()) == owner_id
-    return Media.owner_id == owner_id
+        return type_coerce(literal_column("+mediavault_media.owner_id"), GUID()) == owner
+    return Media.owner_id == owner

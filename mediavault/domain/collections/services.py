@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mediavault.auth.providers import Principal
 from mediavault.db.models import Collection, Media, utcnow
 from mediavault.db.query import MediaQuery
-from mediavault.db.repositories import CollectionRepository, MediaRepository
+from mediavault.db.repositories import CollectionRepository, MediaRepository, MediaRow
 from mediavault.domain.collections.schemas import CollectionCreate, CollectionUpdate
 from mediavault.domain.ownership import get_owned, get_owned_ids
 from mediavault.errors import NotFound, ValidationError
@@ -122,14 +122,16 @@ class CollectionService:
         collection.updated_at = utcnow()
         await self.session.commit()
 
-    async def list_media(self, principal: Principal, collection_id: str, query: MediaQuery) -> tuple[list[Media], int]:
+    async def list_media(
+        self, principal: Principal, collection_id: str, query: MediaQuery
+    ) -> tuple[list[MediaRow], int]:
         """One page of the collection's media with the filters and sort of ``GET /media``, and the total.
 
         Raises:
             NotFound: as :meth:`get`.
         """
         collection = await get_owned(self.session, Collection, principal, collection_id, what="Collection")
-        return await self.media.page_for(principal.user_id, query, collection_id=collection.id)
+        return await self.media.rows_page(principal.user_id, query, collection_id=collection.id)
 
     async def _count(self, collection: Collection) -> int:
         return (await self.collections.media_counts([collection.id]))[collection.id]

@@ -227,13 +227,13 @@ class MediaService:
             raise NotFound("Media not found")
         return row
 
-    async def list_page(self, principal: Principal, query: MediaQuery) -> tuple[list[Media], int]:
+    async def list_page(self, principal: Principal, query: MediaQuery) -> tuple[list[MediaRow], int]:
         """One page of the principal's media matching ``query``, and the total matching.
 
         ``query.q`` is a substring filter (``GET /media``); ``query.search`` a full-text query over filename,
         title, description and tags (``GET /search``, see :mod:`mediavault.db.search`).
         """
-        return await self.media.page_for(principal.user_id, query)
+        return await self.media.rows_page(principal.user_id, query)
 
     async def update(self, principal: Principal, media_id: str, data: MediaUpdate) -> Media:
         """Change title, description or tags (and the search index with them); emits ``media.updated``.
