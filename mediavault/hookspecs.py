@@ -58,8 +58,10 @@ def mediavault_storage_backend(config: MediaVaultConfig) -> StorageBackend | Non
 def mediavault_auth_providers(config: MediaVaultConfig) -> list[AuthProvider]:
     """Return extra :class:`~mediavault.auth.providers.AuthProvider` objects (OIDC, LDAP, a host's own users).
 
-    Every plugin's providers are tried in turn for each request; the first that recognises its
-    credentials decides. The built-in provider (``trylast``) checks ``Authorization: Bearer <JWT>``.
+    Every plugin's providers are tried in turn, once per request and per realtime ``auth`` message; the first
+    that recognises its credentials decides. The built-in providers (``trylast``) check
+    ``Authorization: Bearer <JWT>``, then ``X-API-Key``. A realtime ``auth`` message's token is shown to the
+    providers as ``Authorization: Bearer <token>`` (``X-API-Key`` for a vault API key), with no other header.
 
     Args:
         config: the vault's configuration.

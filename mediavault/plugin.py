@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, cast
 
 from litestar import Litestar, Request, Router
@@ -12,7 +11,6 @@ from litestar.plugins import CLIPlugin, InitPlugin
 from litestar.routes import HTTPRoute
 from litestar.types import Message, Scope
 
-from mediavault.auth.guard import make_guard, provide_principal
 from mediavault.config import MediaVaultConfig
 from mediavault.db.engine import run_migrations
 from mediavault.domain.api_keys.controllers import ApiKeyController
@@ -32,13 +30,15 @@ from mediavault.domain.users.controllers import UserController
 from mediavault.domain.users.services import UserService
 from mediavault.domain.webhooks.controllers import WebhookController
 from mediavault.domain.webhooks.services import WebhookService
+from mediavault.http.auth import AuthenticationMiddleware, provide_principal, require_principal
 from mediavault.http.envelope import REQUEST_ID_HEADER, request_id
 from mediavault.http.errors import app_level_handlers, exception_handlers
 from mediavault.http.ratelimit import RateLimitMiddleware, client_address
 from mediavault.http.security import UnknownRouteController, security_headers_for, served_over_https
+from mediavault.http.session import RequestSessionMiddleware, request_session
 from mediavault.http.strict import strict_json_body
 from mediavault.realtime import realtime_handler
-from mediavault.runtime import REQUEST_SESSION_SCOPE_KEY, RequestSessionMiddleware, VaultRuntime
+from mediavault.runtime import VaultRuntime
 
 if TYPE_CHECKING:
     from click import Group
@@ -70,8 +70,9 @@ SERVICES: dict[str, type[Any]] = {
     "mediavault_webhook_service": WebhookService,
 }
 """...and its service here: a per-request dependency built by the service's factory in
-:attr:`VaultRuntime.services <mediavault.runtime.VaultRuntime>` from the request's session (the typed name for
-handlers lives in the area's ``controllers.py``)."""
+:attr:`VaultRuntime.services <mediavault.runtime.VaultRuntime>` from the request's session (opened on first use and
+closed by its owner, :mod:`mediavault.http.session`; the typed name for handlers lives in the area's
+``controllers.py``)."""
 
 
 class MediaVault(InitPlugin, CLIPlugin):
@@ -104,7 +105,7 @@ class MediaVault(InitPlugin, CLIPlugin):
         runtime = self.runtime
         app_config.route_handlers.append(self._router())
         app_config.route_handlers.append(
-            realtime_handler(self.config, runtime.session, runtime.tokens, runtime.realtime)
+            realtime_handler(self.config, runtime.session, runtime.auth_chain, runtime.realtime)
         )
         app_config.lifespan.append(runtime.lifespan)
         app_config.lifespan.append(runtime.realtime)
@@ -163,12 +164,10 @@ class MediaVault(InitPlugin, CLIPlugin):
         def service(cls: type[Any]) -> Provide:
             factory = runtime.services[cls]
 
-            async def build(scope: Scope) -> AsyncIterator[Any]:
-                # The request's session (the one the principal lookup used), closed right after the handler.
-                async with scope[REQUEST_SESSION_SCOPE_KEY].get() as session:  # type: ignore[literal-required]
-                    yield factory(session)
+            def build(scope: Scope) -> Any:
+                return factory(request_session(scope))  # the session the principal lookup used, if any
 
-            return Provide(build)
+            return Provide(build, sync_to_thread=False)
 
         metrics_handlers, metrics_middleware, metrics_dependency = self._metrics()
 
@@ -181,7 +180,7 @@ class MediaVault(InitPlugin, CLIPlugin):
         return Router(
             path=self.config.path_prefix or "/",
             route_handlers=[*CONTROLLERS, *metrics_handlers],
-            guards=[make_guard(runtime)],
+            guards=[require_principal],
             dependencies={
                 "mediavault_config": constant(self.config),
                 "mediavault_storage": constant(runtime.storage),
@@ -195,10 +194,11 @@ class MediaVault(InitPlugin, CLIPlugin):
             exception_handlers=exception_handlers(),
             before_request=strict_json_body,
             request_max_body_size=self.config.max_json_body_size,
-            middleware=[
+            middleware=[  # outermost first: metrics, the session's owner, one principal lookup, the budgets
                 *metrics_middleware,
-                RequestSessionMiddleware(runtime),
-                *([RateLimitMiddleware(runtime)] if self.config.rate_limit_enabled else []),
+                RequestSessionMiddleware(runtime.session),
+                AuthenticationMiddleware(runtime.auth_chain, rate_limited=self.config.rate_limit_enabled),
+                *([RateLimitMiddleware(runtime.limiter)] if self.config.rate_limit_enabled else []),
             ],
         )
 

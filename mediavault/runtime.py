@@ -13,15 +13,13 @@ from contextlib import asynccontextmanager
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from mediavault._builtins import token_service
 from mediavault._plugins import get_plugin_manager
+from mediavault.auth.chain import ProviderChain
 from mediavault.auth.passwords import PasswordHasher
-from mediavault.auth.providers import AuthProvider
 from mediavault.config import MediaVaultConfig
 from mediavault.db.engine import create_engine, migrate
 from mediavault.domain.api_keys.services import ApiKeyService
@@ -32,10 +30,7 @@ from mediavault.domain.shares.services import ShareService
 from mediavault.domain.users.services import UserService
 from mediavault.domain.webhooks.services import WebhookService
 from mediavault.events import Event, EventPublisher
-from mediavault.http.envelope import request_id
-from mediavault.http.errors import DATABASE_LOST_SCOPE_KEY, database_unavailable
 from mediavault.http.ratelimit import RateLimiter
-from mediavault.logs import REQUEST_ID
 from mediavault.processing.worker import ProcessingWorker
 from mediavault.realtime.hub import RealtimeHub
 from mediavault.storage.base import StorageBackend
@@ -43,18 +38,13 @@ from mediavault.webhooks.transport import WebhookTransport
 from mediavault.webhooks.worker import WebhookWorker
 
 if TYPE_CHECKING:
-    from litestar.types import ASGIApp, Message, Receive, Scope, Send
-
     from mediavault.metrics import VaultMetrics
 
-__all__ = ("REQUEST_SESSION_SCOPE_KEY", "RequestSession", "RequestSessionMiddleware", "VaultRuntime")
+__all__ = ("VaultRuntime",)
 
 logger = logging.getLogger("mediavault")
 
 S = TypeVar("S")
-
-REQUEST_SESSION_SCOPE_KEY = "mediavault.session"
-"""ASGI scope key of the request's :class:`RequestSession` (set by :class:`RequestSessionMiddleware`)."""
 
 
 class VaultRuntime:
@@ -63,7 +53,7 @@ class VaultRuntime:
     Attributes:
         config: the instance's configuration.
         storage: the byte store chosen by the ``mediavault_storage_backend`` hook.
-        auth_providers: principal sources from ``mediavault_auth_providers``, plugins' first.
+        auth_chain: the principal sources from ``mediavault_auth_providers``, plugins' first, asked in order.
         tokens: JWT issuer/verifier.
         passwords: Argon2id hasher.
         events: the outbox publisher.
@@ -85,9 +75,7 @@ class VaultRuntime:
         if storage is None:
             raise ValueError(f"storage_url: no storage backend handles {config.storage_url!r}")
         self.storage: StorageBackend = storage
-        self.auth_providers: list[AuthProvider] = [
-            p for group in hook.mediavault_auth_providers(config=config) for p in group
-        ]
+        self.auth_chain = ProviderChain(p for group in hook.mediavault_auth_providers(config=config) for p in group)
         self.tokens = token_service(config)
         self.passwords = PasswordHasher(
             time_cost=config.argon2_time_cost,
@@ -217,83 +205,3 @@ class VaultRuntime:
             await self._engine.dispose()
             self._engine = None
             self._sessionmaker = None
-
-
-class RequestSession:
-    """The database session of one HTTP request, shared by the principal lookup and the request's service.
-
-    The first :meth:`get` (the rate limiter's or the guard's principal lookup, or the service dependency) opens
-    it, so a request costs one session and one pooled connection, not two. The service dependency closes it
-    right after the handler (Litestar's dependency clean-up), returning the connection before a download
-    streams; :class:`RequestSessionMiddleware` closes it again when the request is done, which is a no-op
-    then, and the only close when no service ran (a 401, a 429, a failed validation) or when Litestar never
-    cleaned up the service because a sibling dependency raised. Lives in the request's ASGI scope only: never
-    shared between requests.
-    """
-
-    __slots__ = ("_runtime", "_session")
-
-    def __init__(self, runtime: VaultRuntime) -> None:
-        self._runtime = runtime
-        self._session: AsyncSession | None = None
-
-    def get(self) -> AsyncSession:
-        """The request's session, opened on first use."""
-        if self._session is None:
-            self._session = self._runtime.session()
-        return self._session
-
-    async def close(self) -> None:
-        """Close the session (closing an already closed one costs nothing)."""
-        session, self._session = self._session, None
-        if session is not None:
-            await session.close()
-
-
-class RequestSessionMiddleware(ASGIMiddleware):
-    """Router middleware (outermost): a :class:`RequestSession` in the scope, closed when the request is done."""
-
-    scopes = (ScopeType.HTTP,)
-
-    def __init__(self, runtime: VaultRuntime) -> None:
-        self.runtime = runtime
-
-    def __deepcopy__(self, _memo: dict[int, Any]) -> RequestSessionMiddleware:
-        return self  # Litestar deep-copies routers on registration; the runtime is shared, never copied
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        """Run the request on its own session. A ``GET``/``HEAD`` whose database connection died under it before any
-        answer began (a terminated PostgreSQL backend, a failover) runs a second time on a new one: a read changes
-        nothing and has no body, so repeating it is safe (RFC 9110 §9.2.2), and SQLAlchemy has renewed every
-        connection pooled before the loss meanwhile. Other methods answer the vault's 503 (``Retry-After``)."""
-        REQUEST_ID.set(request_id(scope))  # for the logs (mediavault.logs), in this request's task only
-        read = scope["method"] in ("GET", "HEAD")
-        if await self._attempt(scope, receive, send, next_app, retry=read):
-            logger.warning("database connection lost on %s %s: sent again", scope["method"], scope["path"])
-            await self._attempt(scope, receive, send, next_app, retry=False)
-
-    async def _attempt(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp, *, retry: bool) -> bool:
-        """Run the request once on a new session; with ``retry``, answer ``True`` instead of sending anything when
-        its database connection was lost before an answer began."""
-        started = lost = False
-
-        async def send_unless_lost(message: Message) -> None:
-            nonlocal started, lost
-            if not started and scope.pop(DATABASE_LOST_SCOPE_KEY, False):  # type: ignore[misc]
-                lost = True
-            if lost:
-                return  # the 503 of a lost connection and its body
-            started = True
-            await send(message)
-
-        slot = RequestSession(self.runtime)
-        scope[REQUEST_SESSION_SCOPE_KEY] = slot  # type: ignore[literal-required]
-        try:
-            await next_app(scope, receive, send_unless_lost if retry else send)
-        except Exception as exc:
-            if not retry or started or database_unavailable(exc) != "lost":
-                raise
-            return True
-        finally:
-            await slot.close()
-        return lost

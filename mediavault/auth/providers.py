@@ -1,8 +1,9 @@
 """Auth providers: where a request's :class:`Principal` comes from.
 
-A provider looks at a request and answers ``None`` (its kind of credential is absent: ask the next
+A provider looks at a connection and answers ``None`` (its kind of credential is absent: ask the next
 provider), a :class:`Principal`, or raises :class:`~mediavault.errors.Unauthorized` (its credential is
-present but bad). The vault's router guard runs the providers of its instance in order.
+present but bad). A vault asks its providers in order through one :class:`~mediavault.auth.chain.ProviderChain`,
+once per HTTP request (:mod:`mediavault.http.auth`) and per realtime ``auth`` message.
 """
 
 from __future__ import annotations
@@ -22,7 +23,12 @@ from mediavault.db.models import TokenFamily, User
 from mediavault.db.statements import ReadStatement
 from mediavault.errors import Unauthorized
 
-__all__ = ("AuthProvider", "BearerTokenProvider", "Principal")
+__all__ = ("PRINCIPAL_SCOPE_KEY", "AuthProvider", "BearerTokenProvider", "Principal")
+
+PRINCIPAL_SCOPE_KEY = "mediavault.principal"
+"""ASGI scope key of an HTTP request's :class:`Principal` (``None`` when none was found), set once per request by
+:class:`~mediavault.http.auth.AuthenticationMiddleware`. A key of the vault's own: a host's ``scope["user"]`` and
+``scope["auth"]`` are left alone."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,8 @@ class Principal:
         token_id: the ``jti`` of the access token, else ``None``.
         api_key_id: the API key used (method ``"api_key"``), else ``None``; such principals spend the
             API-key rate-limit tier.
+        expires_at: Unix time (seconds) when the credential stops being valid (an access token's ``exp``),
+            ``None`` when it has no end of its own; a realtime socket is closed then unless it sent a fresh one.
     """
 
     user_id: uuid.UUID
@@ -45,6 +53,7 @@ class Principal:
     family_id: uuid.UUID | None = None
     token_id: uuid.UUID | None = None
     api_key_id: uuid.UUID | None = None
+    expires_at: float | None = None
 
 
 class AuthProvider(ABC):
@@ -110,5 +119,11 @@ class BearerTokenProvider(AuthProvider):
         row = await _LIVE_FAMILY_ROLE.first(session, family=claims.fam, user=claims.sub)
         if row is None:
             raise Unauthorized("Token has been revoked")
-        role = row.role
-        return Principal(user_id=claims.sub, role=role, method="jwt", family_id=claims.fam, token_id=claims.jti)
+        return Principal(
+            user_id=claims.sub,
+            role=row.role,
+            method="jwt",
+            family_id=claims.fam,
+            token_id=claims.jti,
+            expires_at=float(claims.exp),
+        )

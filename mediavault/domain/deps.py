@@ -15,7 +15,7 @@ from mediavault.storage.base import StorageBackend
 __all__ = ("ClientAddressDep", "ConfigDep", "CurrentPrincipal", "EngineDep", "StorageDep")
 
 CurrentPrincipal = NamedDependency[Principal]
-"""``mediavault_principal``: who is calling (set by the router guard)."""
+"""``mediavault_principal``: who is calling (found once per request by :mod:`mediavault.http.auth`)."""
 ConfigDep = NamedDependency[MediaVaultConfig]
 """``mediavault_config``: the vault instance's settings (URL prefix, download and upload settings)."""
 StorageDep = NamedDependency[StorageBackend]

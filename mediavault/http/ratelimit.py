@@ -46,17 +46,16 @@ from typing import TYPE_CHECKING, Any, cast
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
-from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 
+from mediavault.auth.providers import PRINCIPAL_SCOPE_KEY, Principal
 from mediavault.errors import RateLimited, ServiceUnavailable
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
     from mediavault.config import MediaVaultConfig
-    from mediavault.runtime import VaultRuntime
 
 __all__ = ("EXEMPT_OPT_KEY", "Budget", "RateLimitMiddleware", "RateLimiter", "client_address", "peer_is_trusted")
 
@@ -294,40 +293,38 @@ class RateLimiter:
 class RateLimitMiddleware(ASGIMiddleware):
     """Router middleware: pick the tier, count the request, add the headers, or answer 429.
 
-    The request's credential is resolved here once (the vault's auth providers, in order); a valid principal
-    is left in the scope for the router guard, so authentication still costs one lookup per request. An
-    invalid credential counts as anonymous here and is rejected by the guard afterwards.
+    The tier comes from the principal :class:`~mediavault.http.auth.AuthenticationMiddleware` (which runs before)
+    left in the scope: the API key's, the user's, or, without a principal (none, or a bad credential), the client
+    address'. The limiter never authenticates.
+
+    Args:
+        limiter: the vault's budgets.
     """
 
     scopes = (ScopeType.HTTP,)
     exclude_opt_key = EXEMPT_OPT_KEY
 
-    def __init__(self, runtime: VaultRuntime) -> None:
-        self.runtime = runtime
+    def __init__(self, limiter: RateLimiter) -> None:
+        self.limiter = limiter
 
     def __deepcopy__(self, _memo: dict[int, Any]) -> RateLimitMiddleware:
-        return self  # Litestar deep-copies routers on registration; the runtime is shared, never copied
+        return self  # Litestar deep-copies routers on registration; the limiter is shared, never copied
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        from mediavault.auth.guard import PRINCIPAL_SCOPE_KEY, authenticate
-
-        limiter = self.runtime.limiter
-        principal = await authenticate(self.runtime, ASGIConnection(scope, receive=receive, send=send), quiet=True)
-        if principal is not None:
-            scope[PRINCIPAL_SCOPE_KEY] = principal  # type: ignore[literal-required]
-            if principal.api_key_id is not None:
-                tier, identity = "api_key", str(principal.api_key_id)
-            else:
-                tier, identity = "user", str(principal.user_id)
+        principal: Principal | None = scope.get(PRINCIPAL_SCOPE_KEY)  # type: ignore[assignment]
+        if principal is None:
+            tier, identity = "address", client_address(scope, self.limiter.trusted)
+        elif principal.api_key_id is not None:
+            tier, identity = "api_key", str(principal.api_key_id)
         else:
-            tier, identity = "address", client_address(scope, limiter.trusted)
-        budget = await limiter.hit(tier, identity)
+            tier, identity = "user", str(principal.user_id)
+        budget = await self.limiter.hit(tier, identity)
         if budget is None:
             await next_app(scope, receive, send)
             return
         if not budget.allowed:
-            if limiter.on_rejected is not None:
-                limiter.on_rejected(tier)
+            if self.limiter.on_rejected is not None:
+                self.limiter.on_rejected(tier)
             raise RateLimited(retry_after=budget.retry_after, headers=budget.headers)
         extra = [(k.lower().encode(), v.encode()) for k, v in budget.headers.items()]
 

@@ -2,7 +2,7 @@
 
 Client → server (JSON text frames)::
 
-    {"type": "auth", "token": "<access JWT or API key>"}                 first, within realtime_auth_timeout s
+    {"type": "auth", "token": "<access JWT, API key, or a plugin's token>"}  first, within realtime_auth_timeout s
     {"type": "subscribe", "channel": "media_updates"|"collection_updates", "resource_id"?: "<id>"}
     {"type": "unsubscribe", "channel": ..., "resource_id"?: ...}
 
@@ -17,6 +17,8 @@ Close codes: 4401 when the first message is not a valid ``auth`` (bad, expired o
 else), when none arrives in time, and as soon as the login behind the socket ends (logout: pushed through
 the broker at once; expiry; anything else found by a re-check every ``realtime_recheck_interval`` s).
 Sending a fresh ``auth`` for the same user at any time extends the socket past the first token's expiry.
+The token goes through the vault's provider chain, as an HTTP request's credential would (plugins' providers too;
+:meth:`~mediavault.auth.chain.ProviderChain.authenticate_token`), on the first ``auth`` and on every re-check.
 
 Every subscription is authorised when made, through the owner-scoped lookup
 (:func:`~mediavault.domain.ownership.get_owned`): someone else's resource, an unknown or malformed id is
@@ -41,8 +43,7 @@ from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 from litestar.handlers import WebsocketRouteHandler
 
-from mediavault.auth.api_keys import API_KEY_PREFIX, ApiKeyProvider
-from mediavault.auth.providers import BearerTokenProvider, Principal
+from mediavault.auth.providers import Principal
 from mediavault.db import models
 from mediavault.domain.ownership import get_owned
 from mediavault.errors import NotFound, Unauthorized, VaultError
@@ -51,7 +52,7 @@ from mediavault.realtime.hub import event_targets
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from mediavault.auth.tokens import TokenService
+    from mediavault.auth.chain import ProviderChain
     from mediavault.config import MediaVaultConfig
     from mediavault.realtime.hub import RealtimeHub
 
@@ -108,7 +109,7 @@ class RealtimeSession:
         socket: the accepted-to-be connection.
         config: ``realtime_auth_timeout`` and ``realtime_recheck_interval`` are read.
         session_factory: opens a database session (one per lookup; a socket holds none while idle).
-        tokens: verifies access tokens.
+        auth_chain: the vault's auth providers (the ``auth`` message's token goes through them).
         hub: the vault's broker (the user's channel).
     """
 
@@ -118,12 +119,12 @@ class RealtimeSession:
         *,
         config: MediaVaultConfig,
         session_factory: Callable[[], AsyncSession],
-        tokens: TokenService,
+        auth_chain: ProviderChain,
         hub: RealtimeHub,
     ) -> None:
         self.config = config
         self.session_factory = session_factory
-        self.tokens = tokens
+        self.auth_chain = auth_chain
         self.hub = hub
         self.socket = socket
         self.principal: Principal | None = None
@@ -166,17 +167,16 @@ class RealtimeSession:
             self._closed = True
             raise _Closed from exc
 
-    async def resolve(self, token: str) -> tuple[Principal, float | None]:
-        """The principal of ``token`` (access JWT, or ``mvk_`` API key) and when it stops being valid.
+    async def resolve(self, token: str) -> Principal:
+        """The principal of ``token``, through the vault's provider chain (the same providers as HTTP requests:
+        an access JWT, an ``mvk_`` API key, or whatever a plugin's provider accepts; see
+        :meth:`~mediavault.auth.chain.ProviderChain.authenticate_token`).
 
         Raises:
             Unauthorized: invalid, expired or revoked.
         """
         async with self.session_factory() as session:
-            if token.startswith(API_KEY_PREFIX):
-                return await ApiKeyProvider().principal_for(token, session), None
-            claims = self.tokens.verify(token, "access")
-            return await BearerTokenProvider(self.tokens).principal_for(claims, session), float(claims.exp)
+            return await self.auth_chain.authenticate_token(self.socket, token, session)
 
     # ------------------------------------------------------------------ session
 
@@ -229,13 +229,13 @@ class RealtimeSession:
     async def apply_auth(self, token: str) -> None:
         """Adopt ``token`` (first auth, or a fresh token later); a bad one, or another user's, closes with 4401."""
         try:
-            principal, expires_at = await self.resolve(token)
+            principal = await self.resolve(token)
         except Unauthorized as exc:
             await self.close_unauthorized(exc.message)
             return
         if self.principal is not None and principal.user_id != self.principal.user_id:
             await self.close_unauthorized("A socket stays with the user it authenticated as")
-        self.principal, self.token, self.expires_at = principal, token, expires_at
+        self.principal, self.token, self.expires_at = principal, token, principal.expires_at
         self._recheck.set()  # the watcher recomputes its deadline
         await self.send({"type": "auth_ok"})
 
@@ -333,7 +333,7 @@ def _canonical(raw_id: str | None) -> str | None:
 
 
 def realtime_handler(
-    config: MediaVaultConfig, session_factory: Callable[[], AsyncSession], tokens: TokenService, hub: RealtimeHub
+    config: MediaVaultConfig, session_factory: Callable[[], AsyncSession], auth_chain: ProviderChain, hub: RealtimeHub
 ) -> WebsocketRouteHandler:
     """The WebSocket route of one vault, at ``config.realtime_path`` (outside the prefix); each connection is a
     :class:`RealtimeSession` with these parts."""
@@ -341,6 +341,8 @@ def realtime_handler(
     @websocket(config.realtime_path, include_in_schema=False)
     async def realtime(socket: WebSocket[Any, Any, Any]) -> None:
         """The realtime endpoint (see :mod:`mediavault.realtime.socket`)."""
-        await RealtimeSession(socket, config=config, session_factory=session_factory, tokens=tokens, hub=hub).run()
+        await RealtimeSession(
+            socket, config=config, session_factory=session_factory, auth_chain=auth_chain, hub=hub
+        ).run()
 
     return realtime

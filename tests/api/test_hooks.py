@@ -7,13 +7,17 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.connection import ASGIConnection
+from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import TestClient
+from litestar.testing.websocket_test_session import WebSocketTestSession
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault import AuthProvider, MediaVault, MediaVaultConfig, Principal, StorageBackend, hookimpl
 from mediavault.db.models import User
+from mediavault.errors import Unauthorized
 from mediavault.events import Event
+from mediavault.realtime.socket import CLOSE_UNAUTHORIZED
 from mediavault.storage.fsspec import FsspecStorage
 from tests.conftest import PREFIX, Account, make_config
 from tests.files import make_png
@@ -83,6 +87,83 @@ def test_auth_provider_hook_adds_a_principal_source(tmp_path: Path) -> None:
         assert client.get(f"{PREFIX}/users/me", headers=alice.headers).status_code == 200
         # an unknown remote user falls through to "no credentials"
         assert client.get(f"{PREFIX}/users/me", headers={"X-Remote-User": "eve@example.com"}).status_code == 401
+
+
+class TicketProvider(AuthProvider):
+    """A plugin's own token format: ``Authorization: Bearer ticket:<email>``, until the ticket is revoked."""
+
+    def __init__(self) -> None:
+        self.revoked: set[str] = set()
+
+    async def authenticate(
+        self, connection: ASGIConnection[Any, Any, Any, Any], session: AsyncSession
+    ) -> Principal | None:
+        header = connection.headers.get("authorization", "")
+        if not header.startswith("Bearer ticket:"):
+            return None  # not ours: the built-in providers decide
+        email = header.removeprefix("Bearer ticket:")
+        user = await session.scalar(select(User).where(User.email == email))
+        if user is None or email in self.revoked:
+            raise Unauthorized("Unknown or revoked ticket")
+        return Principal(user_id=user.id, role=user.role, method="ticket")
+
+
+class TicketPlugin:
+    def __init__(self) -> None:
+        self.provider = TicketProvider()
+
+    @hookimpl
+    def mediavault_auth_providers(self, config: MediaVaultConfig) -> list[AuthProvider]:
+        return [self.provider]
+
+
+def _closed_with(ws: WebSocketTestSession) -> int:
+    """Read until the server closes the socket; its close code."""
+    try:
+        while True:
+            ws.receive_json(timeout=10)
+    except WebSocketDisconnect as exc:
+        return int(exc.code or 0)
+
+
+def test_auth_provider_hook_authenticates_realtime(tmp_path: Path) -> None:
+    plugin = TicketPlugin()
+    config = make_config(tmp_path, plugins=(plugin,), realtime_recheck_interval=0.2)
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
+        alice = Account(client, "alice@example.com")
+        ticket = "ticket:alice@example.com"
+        me = client.get(f"{PREFIX}/users/me", headers={"Authorization": f"Bearer {ticket}"})
+        assert me.status_code == 200 and me.json()["data"]["id"] == alice.id
+        with client.websocket_connect("/realtime") as ws:
+            ws.send_json({"type": "auth", "token": ticket})  # the plugin's token, in the message
+            assert ws.receive_json(timeout=10) == {"type": "auth_ok"}
+            ws.send_json({"type": "subscribe", "channel": "media_updates"})
+            assert ws.receive_json(timeout=10)["type"] == "subscribed"
+            media = alice.upload(b"hello", "a.txt")
+            event = ws.receive_json(timeout=10)
+            assert (event["event"], event["resource_id"]) == ("media.uploaded", media["id"])
+            # the re-check goes through the plugin's provider too: revoking the ticket closes the socket
+            plugin.provider.revoked.add("alice@example.com")
+            assert _closed_with(ws) == CLOSE_UNAUTHORIZED
+        with client.websocket_connect("/realtime") as ws:  # the plugin rejects: 4401, as for a bad JWT
+            ws.send_json({"type": "auth", "token": "ticket:eve@example.com"})
+            assert ws.receive_json(timeout=10)["error"]["code"] == "unauthorized"
+            assert _closed_with(ws) == CLOSE_UNAUTHORIZED
+        with client.websocket_connect("/realtime") as ws:  # the built-in providers still answer after it
+            ws.send_json({"type": "auth", "token": alice.tokens["token"]})
+            assert ws.receive_json(timeout=10) == {"type": "auth_ok"}
+
+
+def test_realtime_providers_see_only_the_message_credential(tmp_path: Path) -> None:
+    # A provider trusting a header of the handshake would let any site's page open a socket as its visitor
+    # (browsers send cookies and such with cross-site WebSocket handshakes): providers see the message's token only.
+    config = make_config(tmp_path, plugins=(AuthPlugin(),))
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
+        Account(client, "alice@example.com")
+        with client.websocket_connect("/realtime", headers={"X-Remote-User": "alice@example.com"}) as ws:
+            ws.send_json({"type": "auth", "token": "not-a-token"})
+            assert ws.receive_json(timeout=10)["error"]["code"] == "unauthorized"
+            assert _closed_with(ws) == CLOSE_UNAUTHORIZED
 
 
 class EventPlugin:
