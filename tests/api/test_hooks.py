@@ -128,7 +128,7 @@ def _closed_with(ws: WebSocketTestSession) -> int:
 
 def test_auth_provider_hook_authenticates_realtime(tmp_path: Path) -> None:
     plugin = TicketPlugin()
-    config = make_config(tmp_path, plugins=(plugin,), realtime_recheck_interval=0.2)
+    config = make_config(tmp_path, plugins=(plugin,), webhook_worker=False)  # no background sessions
     with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
         alice = Account(client, "alice@example.com")
         ticket = "ticket:alice@example.com"
@@ -142,8 +142,10 @@ def test_auth_provider_hook_authenticates_realtime(tmp_path: Path) -> None:
             media = alice.upload(b"hello", "a.txt")
             event = ws.receive_json(timeout=10)
             assert (event["event"], event["resource_id"]) == ("media.uploaded", media["id"])
-            # the re-check goes through the plugin's provider too: revoking the ticket closes the socket
+            # nothing cached: the provider is asked again (as at every re-check), and its revocation closes the socket
             plugin.provider.revoked.add("alice@example.com")
+            ws.send_json({"type": "auth", "token": ticket})
+            assert ws.receive_json(timeout=10)["error"]["code"] == "unauthorized"
             assert _closed_with(ws) == CLOSE_UNAUTHORIZED
         with client.websocket_connect("/realtime") as ws:  # the plugin rejects: 4401, as for a bad JWT
             ws.send_json({"type": "auth", "token": "ticket:eve@example.com"})
