@@ -56,7 +56,7 @@ _MISSING_PARAMETER = re.compile(r"Missing required (?:query|header|cookie|path) 
 _PASS_HEADERS = {"allow", "retry-after", "content-range", "www-authenticate"}
 DATABASE_LOST_SCOPE_KEY = "mediavault.database_lost"
 """ASGI scope key set when a request's database connection died under it (its answer is a 503 that
-:class:`~mediavault.runtime.RequestSessionMiddleware` replaces by a second attempt for a read)."""
+:class:`~mediavault.http.session.RequestSessionMiddleware` replaces by a second attempt for a read)."""
 _CLIENT_DISCONNECTED = "client disconnected prematurely"  # Litestar's InternalServerException reading a request body
 # msgspec's constraint messages, in words a person reads ("Expected `str` of length >= 8" → "must be at least 8
 # characters"); the first match wins.
