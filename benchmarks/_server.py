@@ -1,7 +1,8 @@
-"""Start and stop a ``mediavault serve`` process for the realtime and rate-limit benchmarks."""
+"""Start and stop a ``mediavault serve`` process for the benchmarks; run a statement on their PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -25,6 +26,20 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def psql(admin_url: str, statement: str) -> None:
+    """Run one SQL ``statement`` on PostgreSQL at ``admin_url`` (e.g. ``CREATE DATABASE``), outside a transaction."""
+    import asyncpg
+
+    async def run() -> None:
+        conn = await asyncpg.connect(admin_url)
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
 
 
 def wait_ready(url: str, timeout: float) -> bool:

@@ -43,7 +43,7 @@ import httpx
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from _server import PREFIX, Server  # noqa: E402
+from _server import PREFIX, Server, psql  # noqa: E402
 
 HIGH = "100000000"
 PASSWORD = "benchmark password"
@@ -145,19 +145,6 @@ def _postgres_env(args: argparse.Namespace, database: str, prefix: str) -> dict[
     }
 
 
-def _psql(admin_url: str, statement: str) -> None:
-    import asyncpg
-
-    async def run() -> None:
-        conn = await asyncpg.connect(admin_url)
-        try:
-            await conn.execute(statement)
-        finally:
-            await conn.close()
-
-    asyncio.run(run())
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=100)
@@ -181,7 +168,7 @@ def main() -> None:
     }
     database, prefix = f"mvload_{uuid.uuid4().hex[:10]}", f"mvload:{uuid.uuid4().hex[:10]}"
     if args.postgres:
-        _psql(args.database_url, f'CREATE DATABASE "{database}"')
+        psql(args.database_url, f'CREATE DATABASE "{database}"')
         env.update(_postgres_env(args, database, prefix))
     engine = "PostgreSQL + Redis" if args.postgres else "SQLite"
     print(
@@ -205,7 +192,7 @@ def main() -> None:
                 args.server_log.write_text(log)
     finally:
         if args.postgres:
-            _psql(args.database_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            psql(args.database_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
             import redis
 
             client = redis.Redis.from_url(args.redis)

@@ -45,7 +45,7 @@ import httpx
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
-from _server import FAST_ARGON2, PREFIX, Server  # noqa: E402
+from _server import FAST_ARGON2, PREFIX, Server, psql  # noqa: E402
 
 from tests.s3 import MotoS3, moto_server  # noqa: E402
 
@@ -54,19 +54,6 @@ UPLOAD_SIZE = 256 * 1024
 READ_MEDIA = 8
 PASSWORD = "benchmark password"
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
-
-
-def _psql(admin_url: str, statement: str) -> None:
-    import asyncpg
-
-    async def run() -> None:
-        conn = await asyncpg.connect(admin_url)
-        try:
-            await conn.execute(statement)
-        finally:
-            await conn.close()
-
-    asyncio.run(run())
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -193,7 +180,7 @@ def run_one(workers: int, args: argparse.Namespace, s3: MotoS3, tmp: Path) -> di
     """Start a fresh deployment with ``workers`` processes, prepare it, load it; the figures."""
     database = f"mvbench_{uuid.uuid4().hex[:10]}"
     admin = args.postgres
-    _psql(admin, f'CREATE DATABASE "{database}"')
+    psql(admin, f'CREATE DATABASE "{database}"')
     prefix = f"mvbench:{uuid.uuid4().hex[:10]}"
     bucket = s3.create_bucket()
     env = {
@@ -246,7 +233,7 @@ def run_one(workers: int, args: argparse.Namespace, s3: MotoS3, tmp: Path) -> di
         raise
     finally:
         server.stop()
-        _psql(admin, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        psql(admin, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         import redis
 
         client = redis.Redis.from_url(args.redis)
