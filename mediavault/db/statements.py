@@ -187,12 +187,18 @@ class ReadStatement(Generic[T]):
         compiled = self._compiled.get(dialect.name) or self._compile(dialect)
         values = [params[name] if fn is None else fn(params[name]) for name, fn in compiled.binds]
         driver = connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
-        if dialect.name == "sqlite":
-            rows: Any = await driver.execute_fetchall(compiled.sql, values)
-        elif dialect.driver == "asyncpg":
-            rows = await driver.fetch(compiled.sql, *values)
-        else:  # any other driver: through SQLAlchemy, the same statement
-            rows = (await session.execute(self.statement, params)).all()
+        try:
+            if dialect.name == "sqlite":
+                rows: Any = await driver.execute_fetchall(compiled.sql, values)
+            elif dialect.driver == "asyncpg":
+                rows = await driver.fetch(compiled.sql, *values)
+            else:  # any other driver: through SQLAlchemy, the same statement
+                rows = (await session.execute(self.statement, params)).all()
+        except BaseException:
+            # The driver's error went past SQLAlchemy, which would have discarded a connection that died (a terminated
+            # backend) or was left mid-operation (a cancelled fetch): discard it here, or the pool hands it out again.
+            await connection.invalidate()
+            raise
         make, decoders = self.row_type, compiled.decoders
         if not decoders:
             return [make(*row) for row in rows]

@@ -27,7 +27,8 @@ TERMINATE_OTHERS = (
 
 @pytest.fixture
 def vault(tmp_path: Path) -> MediaVault:
-    return MediaVault(make_config(tmp_path, database_url=BACKENDS.postgres_url(tmp_path), database_pool_size=3))
+    url = BACKENDS.postgres_url(tmp_path)  # no webhook worker: only requests take connections from the pool
+    return MediaVault(make_config(tmp_path, database_url=url, database_pool_size=3, webhook_worker=False))
 
 
 @pytest.fixture
