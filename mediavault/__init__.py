@@ -6,13 +6,22 @@
     from mediavault import MediaVault, MediaVaultConfig
 
     app = Litestar(plugins=[MediaVault(MediaVaultConfig(secret_key=...))])
+
+The names below are imported on first use (PEP 562), so ``import mediavault.<module>`` loads only what that module
+needs: the ``mediavault`` command lists and runs the server's commands without loading Litestar and SQLAlchemy first.
 """
 
-from mediavault.auth.providers import AuthProvider, Principal
-from mediavault.config import MediaVaultConfig, WebhookEndpoint
-from mediavault.hookspecs import hookimpl
-from mediavault.plugin import MediaVault
-from mediavault.storage.base import StorageBackend, StorageWriter
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mediavault.auth.providers import AuthProvider, Principal
+    from mediavault.config import MediaVaultConfig, WebhookEndpoint
+    from mediavault.hookspecs import hookimpl
+    from mediavault.plugin import MediaVault
+    from mediavault.storage.base import StorageBackend, StorageWriter
 
 __all__ = (
     "AuthProvider",
@@ -24,3 +33,26 @@ __all__ = (
     "WebhookEndpoint",
     "hookimpl",
 )
+
+_HOMES = {
+    "AuthProvider": "mediavault.auth.providers",
+    "MediaVault": "mediavault.plugin",
+    "MediaVaultConfig": "mediavault.config",
+    "Principal": "mediavault.auth.providers",
+    "StorageBackend": "mediavault.storage.base",
+    "StorageWriter": "mediavault.storage.base",
+    "WebhookEndpoint": "mediavault.config",
+    "hookimpl": "mediavault.hookspecs",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'mediavault' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

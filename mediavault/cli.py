@@ -16,7 +16,6 @@ from typing import Any
 import click
 
 from mediavault.commands.users import users_group
-from mediavault.db.engine import run_migrations
 
 __all__ = ("main",)
 
@@ -72,6 +71,8 @@ def serve(
     if workers > 1 and (problems := multiprocess_problems(config)):
         raise click.UsageError(f"--workers {workers} needs state shared by every process: " + "; ".join(problems))
     if config.auto_migrate:
+        from mediavault.db.engine import run_migrations
+
         run_migrations(config.database_url)  # once, before any worker starts
     os.environ["MEDIAVAULT_AUTO_MIGRATE"] = "false"
     options: dict[str, Any] = dict(
@@ -110,6 +111,7 @@ def serve(
 @click.option("--data-dir", default="./mediavault-data", show_default=True, type=click.Path(path_type=Path))
 def migrate_command(data_dir: Path) -> None:
     """Apply the vault's database migrations (settings from MEDIAVAULT_* variables)."""
+    from mediavault.db.engine import run_migrations
     from mediavault.server import load_config
 
     run_migrations(load_config(data_dir).database_url)
@@ -130,6 +132,8 @@ def worker_command(data_dir: Path) -> None:
 
     config = load_config(data_dir)
     if config.auto_migrate:
+        from mediavault.db.engine import run_migrations
+
         run_migrations(config.database_url)
     asyncio.run(_run_worker(config))
 

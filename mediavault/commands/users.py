@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import msgspec
 from mediavault_cli.session import read_password
 
-from mediavault.config import MediaVaultConfig
-from mediavault.domain.auth.schemas import RegisterIn
-from mediavault.errors import Conflict
+if TYPE_CHECKING:  # imported when the command runs: listing it in `mediavault --help` loads no database code
+    from mediavault.config import MediaVaultConfig
+    from mediavault.domain.auth.schemas import RegisterIn
 
 __all__ = ("users_group",)
 
@@ -36,6 +37,8 @@ def create_user_command(
     email: str, admin: bool, display_name: str | None, password_stdin: bool, data_dir: Path
 ) -> None:
     """Create an account (password asked for twice, or read from standard input)."""
+    from mediavault.domain.auth.schemas import RegisterIn
+    from mediavault.errors import Conflict
     from mediavault.server import load_config
 
     password = read_password(password_stdin, confirm=True)

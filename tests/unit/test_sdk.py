@@ -53,6 +53,14 @@ def test_client_commands_start_without_the_server(args: list[str]) -> None:
     assert not loaded & set(SERVER_ONLY)
 
 
+@pytest.mark.parametrize("args", [["--help"], ["serve", "--help"], ["users", "create", "--help"]])
+def test_server_commands_are_listed_without_what_they_run_on(args: list[str]) -> None:
+    code = "from mediavault_cli import main\n    try:\n        main()\n    except SystemExit:\n        pass"
+    loaded = _modules_after(code, *args)
+    assert "mediavault" in loaded  # the server's commands were found
+    assert not loaded & {"litestar", "sqlalchemy", "advanced_alchemy", "alembic", "PIL", "uvicorn"}
+
+
 def test_server_commands_are_reached_through_the_entry_point_group() -> None:
     run = subprocess.run(
         [sys.executable, "-c", "from mediavault_cli import main; main()", "serve", "--help"],
