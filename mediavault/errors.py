@@ -34,6 +34,7 @@ __all__ = (
     "ErrorDetail",
     "Forbidden",
     "MethodNotAllowed",
+    "NUL_MESSAGE",
     "NotFound",
     "PayloadTooLarge",
     "RangeNotSatisfiable",
@@ -48,6 +49,8 @@ __all__ = (
 
 ErrorDetail = Mapping[str, str]
 """One ``{"field": ..., "message": ...}`` entry of ``error.details``."""
+NUL_MESSAGE = "must not contain NUL (U+0000) characters"
+"""The ``validation_error`` detail of text holding a NUL: no text the vault keeps may (PostgreSQL cannot store it)."""
 
 
 class VaultError(sdk.VaultError):

@@ -36,7 +36,7 @@ from mediavault.http.errors import app_level_handlers, exception_handlers
 from mediavault.http.ratelimit import RateLimitMiddleware, client_address
 from mediavault.http.security import UnknownRouteController, security_headers_for, served_over_https
 from mediavault.http.session import RequestSessionMiddleware, request_session
-from mediavault.http.strict import strict_json_body
+from mediavault.http.strict import strict_input
 from mediavault.realtime import realtime_handler
 from mediavault.runtime import VaultRuntime
 
@@ -192,7 +192,7 @@ class MediaVault(InitPlugin, CLIPlugin):
                 **metrics_dependency,
             },
             exception_handlers=exception_handlers(),
-            before_request=strict_json_body,
+            before_request=strict_input,
             request_max_body_size=self.config.max_json_body_size,
             middleware=[  # outermost first: metrics, the session's owner, one principal lookup, the budgets
                 *metrics_middleware,

@@ -1,12 +1,15 @@
-"""JSON request bodies decoded strictly, as the OpenAPI document describes them.
+"""Request input checked as the OpenAPI document describes it, before Litestar converts it.
 
 Litestar converts a handler's ``data`` with msgspec's lax rules (``strict=False``, right for query strings, where
 every value arrives as text), so a JSON body's ``"active": 0`` became ``false`` and ``"expires_in": "60"`` became
-``60``: values the document (and a typed client) call invalid were accepted. :func:`strict_json_body`, the vault
+``60``: values the document (and a typed client) call invalid were accepted. :func:`strict_input`, the vault
 router's ``before_request`` hook, first decodes the body with msgspec in strict mode against the handler's ``data``
 type (JSON types only: a string is not a number, ``0`` is not ``false``; ``2.0`` is the integer 2, as in JSON
-Schema) and answers 400 ``validation_error``
-naming the field otherwise. The body is read once (Litestar caches it for the handler's own decoding).
+Schema) and answers 400 ``validation_error`` naming the field otherwise. The body is read once (Litestar caches it
+for the handler's own decoding).
+
+Text never holds NUL (U+0000): PostgreSQL cannot store it in ``text`` (a 500 there, while SQLite kept it), and no
+name, title or query needs it. A query parameter or a JSON string with one is a 400 naming it, on every engine.
 """
 
 from __future__ import annotations
@@ -18,18 +21,24 @@ import msgspec
 from litestar import Request
 from litestar.exceptions import ValidationException
 
-__all__ = ("strict_json_body",)
+from mediavault.errors import NUL_MESSAGE
+
+__all__ = ("strict_input",)
 
 _PATH = re.compile(r" - at `\$\.?([^`]*)`$")
 
 
-async def strict_json_body(request: Request[Any, Any, Any]) -> None:
-    """Refuse a JSON body whose values are not of the JSON types of the handler's ``data`` type.
+async def strict_input(request: Request[Any, Any, Any]) -> None:
+    """Refuse NUL characters in query parameters and JSON strings, and JSON values not of the JSON types of the
+    handler's ``data`` type.
 
     Raises:
-        ValidationException: a value of the wrong JSON type (or out of its constraints), with ``extra`` naming
-            the field as Litestar's own validation does; malformed JSON is left to Litestar (same answer as before).
+        ValidationException: with ``extra`` naming the field (``source`` ``query`` or ``body``) as Litestar's own
+            validation does; malformed JSON is left to Litestar (same answer as before).
     """
+    for name, value in request.query_params.multi_items():
+        if "\x00" in value:
+            raise ValidationException(extra=[{"message": NUL_MESSAGE, "key": name, "source": "query"}])
     field = request.route_handler.parsed_fn_signature.parameters.get("data")
     if field is None or request.method in {"GET", "HEAD"}:
         return
@@ -38,13 +47,30 @@ async def strict_json_body(request: Request[Any, Any, Any]) -> None:
     except msgspec.DecodeError:
         return
     try:
-        msgspec.convert(_integral_floats_as_ints(value), type=field.annotation, strict=True)
+        data = msgspec.convert(_integral_floats_as_ints(value), type=field.annotation, strict=True)
     except msgspec.ValidationError as exc:
         message = str(exc)
         match = _PATH.search(message)
         key = match.group(1) if match else ""
         message = message[: match.start()] if match else message
         raise ValidationException(extra=[{"message": message, "key": key or "body", "source": "body"}]) from exc
+    # What the handler receives, not fields it ignores (a body type without forbid_unknown_fields)
+    if (nul := _nul_path(msgspec.to_builtins(data), "")) is not None:
+        raise ValidationException(extra=[{"message": NUL_MESSAGE, "key": nul or "body", "source": "body"}])
+
+
+def _nul_path(value: Any, path: str) -> str | None:
+    """Where the first string holding a NUL is in a decoded JSON value (``tags[2]``, ``title``), else ``None``."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, str) and "\x00" in key:
+            return path or "body"
+        inner = f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else str(key)
+        if (found := _nul_path(item, inner)) is not None:
+            return found
+    return None
 
 
 def _integral_floats_as_ints(value: Any) -> Any:

@@ -224,3 +224,20 @@ def test_the_reference_servers_docs_page_loads_nothing_from_elsewhere(tmp_path: 
             assert asset.status_code == 200 and len(asset.content) > 100, source
         assert '"bearerAuth"' in page.text  # the vault's document, with its security schemes
         assert client.get(f"{PREFIX}/docs/openapi.json").json() == client.get(f"{PREFIX}/schema/openapi.json").json()
+
+
+def test_text_with_a_nul_is_refused_everywhere(shared_alice: Account) -> None:
+    """PostgreSQL cannot store NUL in text (it answered 500 there): refused on every engine, naming the field."""
+    client, headers = shared_alice.client, shared_alice.headers
+    media = shared_alice.upload(b"nul test")
+    patch = client.patch(f"{PREFIX}/media/{media['id']}", headers=headers, json={"tags": ["ok", "a\x00b"]})
+    assert fields(error(patch, 400, "validation_error")) == {"tags[1]"}
+    search = client.get(f"{PREFIX}/media", params={"q": "a\x00"}, headers=headers)
+    assert fields(error(search, 400, "validation_error")) == {"q"}
+    upload = client.post(
+        f"{PREFIX}/media/upload", headers=headers, files={"file": ("n.txt", b"x")}, data={"title": "a\x00b"}
+    )
+    assert fields(error(upload, 400, "validation_error")) == {"title"}
+    assert success(client.get(f"{PREFIX}/media/{media['id']}", headers=headers))["tags"] == []
+    schema = client.get(f"{PREFIX}/schema/openapi.json").json()["components"]["schemas"]["MediaUpdate"]
+    assert schema["properties"]["tags"]["items"]["pattern"] == "^[^\\x00]*$"

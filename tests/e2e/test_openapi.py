@@ -95,6 +95,7 @@ def test_schemathesis_finds_no_failure(server: VaultServer, tmp_path: Path) -> N
     ]
     run = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=RUN_TIMEOUT)
     output = run.stdout + run.stderr
+    (tmp_path / "schemathesis.txt").write_text(output)
     print(output[-3000:])  # the run's summary, shown with -s or on failure
     assert run.returncode == 0, output[-20000:]
     counts = re.search(r"(\d+) generated, (\d+) passed", output)

@@ -54,7 +54,7 @@ class UploadOperation(Operation):
                             "tags": Schema(
                                 type=OpenAPIType.STRING,
                                 description="Comma-separated tags: at most 50, each at most 100 characters",
-                                pattern=r"^[^,]{0,100}(,[^,]{0,100}){0,49}$",
+                                pattern=r"^[^,\x00]{0,100}(,[^,\x00]{0,100}){0,49}$",
                             ),
                         },
                     )

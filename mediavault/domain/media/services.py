@@ -25,7 +25,7 @@ from mediavault.db.search import search_document
 from mediavault.domain.media.schemas import MediaUpdate
 from mediavault.domain.media.sniff import image_dimensions, media_kind, safe_filename, sniff_content_type
 from mediavault.domain.ownership import get_owned, parse_id
-from mediavault.errors import NotFound, ValidationError
+from mediavault.errors import NUL_MESSAGE, NotFound, ValidationError
 from mediavault.events import EventPublisher
 from mediavault.storage.base import StorageBackend, StoredFile, write_stream
 
@@ -150,6 +150,8 @@ class MediaService:
                 raise ValidationError.for_field(
                     unknown[0], "unknown field (the parts are file, title, description, tags)"
                 )
+            if nul := sorted(name for name, value in fields.items() if "\x00" in value):
+                raise ValidationError.for_field(nul[0], NUL_MESSAGE)
             tags = parse_tags(fields.get("tags", "").split(","))
             for name in ("title", "description"):
                 if len(fields.get(name, "")) > 10_000:
