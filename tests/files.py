@@ -143,13 +143,16 @@ def make_mp4(
     xmp_gps: bool = False,
     samples: tuple[bytes, ...] = (b"\x00\x00\x00\x0b\x65\x88\x84\x00\x2f\xff\xfe\xf0\x5a\xa5", b"\x00\x00\x00\x05\x41"),
     large_mdat: bool = False,
+    gps_samples: tuple[bytes, ...] = (),
 ) -> bytes:
     """An ISO base media file (ISO/IEC 14496-12) as a phone writes one: ``ftyp``, ``moov`` (``mvhd``, one video
     track with its sample table pointing into ``mdat``), ``mdat``. ``brand`` ``qt  `` makes a QuickTime (MOV) file.
     Metadata, each where real devices put it: ``location`` as ``moov/udta/©xyz`` (Android, QuickTime) with a
     ``©mak`` camera; ``apple_location`` as ``moov/meta`` keys/ilst ``com.apple.quicktime.location.ISO6709`` (iPhone);
-    ``xmp_gps`` as a file-level XMP ``uuid`` box with ``exif:GPSLatitude``. The samples' offsets (``stco``) are
-    absolute, so a rewrite that moves a byte breaks them."""
+    ``xmp_gps`` as a file-level XMP ``uuid`` box with ``exif:GPSLatitude``; ``gps_samples`` as a second, timed
+    metadata track (handler ``meta``, sample entry ``gpmd``, as GoPro cameras write their GPS), one sample per chunk,
+    its chunks after the video's in ``mdat``. The samples' offsets (``stco``) are absolute, so a rewrite that moves
+    a byte breaks them."""
     ftyp = _box(b"ftyp", brand, struct.pack(">I", 0x200), brand, b"mp41" if brand != b"qt  " else b"")
     matrix = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
     mvhd = _full_box(
@@ -175,7 +178,6 @@ def make_mp4(
         struct.pack(">II", 16 << 16, 16 << 16),
     )
     mdhd = _full_box(b"mdhd", 0, 0, struct.pack(">IIII", 0, 0, 1000, 1000), struct.pack(">HH", 0x55C4, 0))
-    hdlr = _full_box(b"hdlr", 0, 0, bytes(4), b"vide", bytes(12), b"VideoHandler\x00")
     avc1 = _box(
         b"avc1",
         bytes(6),
@@ -189,20 +191,32 @@ def make_mp4(
         struct.pack(">Hh", 0x18, -1),
     )
 
-    def moov(chunk_offset: int) -> bytes:
-        sizes = struct.pack(">II", 0, len(samples)) + b"".join(struct.pack(">I", len(s)) for s in samples)
+    def track(handler: bytes, entry: bytes, media_header: bytes, items: tuple[bytes, ...], chunks: list[int]) -> bytes:
+        sizes = struct.pack(">II", 0, len(items)) + b"".join(struct.pack(">I", len(s)) for s in items)
+        per_chunk = len(items) // len(chunks)
         stbl = _box(
             b"stbl",
-            _full_box(b"stsd", 0, 0, struct.pack(">I", 1), avc1),
-            _full_box(b"stts", 0, 0, struct.pack(">III", 1, len(samples), 500)),
-            _full_box(b"stsc", 0, 0, struct.pack(">IIII", 1, 1, len(samples), 1)),
+            _full_box(b"stsd", 0, 0, struct.pack(">I", 1), entry),
+            _full_box(b"stts", 0, 0, struct.pack(">III", 1, len(items), 500)),
+            _full_box(b"stsc", 0, 0, struct.pack(">IIII", 1, 1, per_chunk, 1)),
             _full_box(b"stsz", 0, 0, sizes),
-            _full_box(b"stco", 0, 0, struct.pack(">II", 1, chunk_offset)),
+            _full_box(b"stco", 0, 0, struct.pack(f">I{len(chunks)}I", len(chunks), *chunks)),
         )
         dinf = _box(b"dinf", _full_box(b"dref", 0, 0, struct.pack(">I", 1), _full_box(b"url ", 0, 1)))
-        minf = _box(b"minf", _full_box(b"vmhd", 0, 1, bytes(8)), dinf, stbl)
-        trak = _box(b"trak", tkhd, _box(b"mdia", mdhd, hdlr, minf))
-        children = [mvhd, trak]
+        minf = _box(b"minf", media_header, dinf, stbl)
+        kind = _full_box(b"hdlr", 0, 0, bytes(4), handler, bytes(12), b"Handler\x00")
+        return _box(b"trak", tkhd, _box(b"mdia", mdhd, kind, minf))
+
+    def moov(chunk_offset: int) -> bytes:
+        video = track(b"vide", avc1, _full_box(b"vmhd", 0, 1, bytes(8)), samples, [chunk_offset])
+        children = [mvhd, video]
+        if gps_samples:
+            gpmd = _box(b"gpmd", bytes(6), struct.pack(">H", 1))
+            offsets, at = [], chunk_offset + sum(map(len, samples))
+            for sample in gps_samples:
+                offsets.append(at)
+                at += len(sample)
+            children.append(track(b"meta", gpmd, _full_box(b"nmhd", 0, 0), gps_samples, offsets))
         if location is not None:
             text = location.encode()
             xyz = _box(b"\xa9xyz", struct.pack(">HH", len(text), 0x15C7), text)
@@ -222,4 +236,4 @@ def make_mp4(
         head += _box(b"uuid", XMP_UUID, xmp)
     mdat_header = 16 if large_mdat else 8
     offset = len(head) + len(moov(0)) + mdat_header
-    return head + moov(offset) + _box(b"mdat", *samples, large=large_mdat)
+    return head + moov(offset) + _box(b"mdat", *samples, *gps_samples, large=large_mdat)

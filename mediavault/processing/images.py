@@ -265,15 +265,16 @@ class ShareCopyProcessor:
 
     @staticmethod
     def _video(media: MediaSource) -> Variant | None:
-        """Reads the box headers only; the copy is streamed from the original by the worker when it stores it."""
+        """Reads box headers and metadata tracks' sample tables only; the copy is streamed from the original by the
+        worker when it stores it."""
         try:
             with media.open() as fp:
-                boxes = metadata_boxes(fp, media.size)
+                blanks = metadata_boxes(fp, media.size)
         except ValueError as exc:
             raise ProcessingError(f"could not remove the metadata: {exc}") from exc
-        if not boxes:
+        if not blanks:
             return None
-        return Variant("share", media.content_type, io.BufferedReader(StrippedReader(media.open, boxes)))
+        return Variant("share", media.content_type, io.BufferedReader(StrippedReader(media.open, blanks)))
 
 
 def _png_exif(fp: IO[bytes]) -> Image.Exif:

@@ -59,8 +59,9 @@ def test_gps_camera_and_xmp_are_blanked_and_nothing_moves(brand: bytes) -> None:
     assert offset == chunk_offset(original) and stripped[offset : offset + len(SAMPLES[0])] == SAMPLES[0]
     # outside the blanked boxes every byte is the original's
     blanked = metadata_boxes(io.BytesIO(original), len(original))
+    assert blanked.samples == []  # no timed metadata track here
     kept = bytearray(original)
-    for start, header, size in blanked:
+    for start, header, size in blanked.boxes:
         kept[start + 4 : start + 8] = b"free"
         kept[start + header : start + size] = bytes(size - header)
     assert bytes(kept) == stripped
@@ -68,7 +69,7 @@ def test_gps_camera_and_xmp_are_blanked_and_nothing_moves(brand: bytes) -> None:
 
 def test_a_video_without_metadata_has_nothing_to_strip() -> None:
     data = make_mp4(location=None, samples=SAMPLES)
-    assert metadata_boxes(io.BytesIO(data), len(data)) == []
+    assert not metadata_boxes(io.BytesIO(data), len(data))
 
 
 def test_64_bit_box_sizes_and_a_cut_off_mdat() -> None:
@@ -92,8 +93,24 @@ def test_a_malformed_or_cut_off_moov_is_refused() -> None:
         metadata_boxes(io.BytesIO(b"\x00\x00\x00\x10\x01\x02\x03\x04" + bytes(8)), 16)
 
 
+def test_the_samples_of_a_gps_track_are_zeroed_the_video_samples_kept() -> None:
+    """GoPro cameras record their GPS as a timed metadata track (handler ``meta``, sample entry ``gpmd``) whose
+    samples lie in ``mdat`` between the video's."""
+    gps = (b"GPS5 lat=48.85840 lon=2.29450", b"GPS5 lat=48.85841 lon=2.29452", b"GPS5 lat=48.85843 lon=2.29455")
+    original = make_mp4(location=None, samples=SAMPLES, gps_samples=gps)
+    assert children(original, b"moov") == [b"mvhd", b"trak", b"trak"]
+    blanked = metadata_boxes(io.BytesIO(original), len(original))
+    assert blanked.boxes == [] and len(blanked.samples) == 3
+    stripped = strip(original)
+    assert len(stripped) == len(original) and b"GPS5" not in stripped and b"48.858" not in stripped
+    assert stripped.replace(b"\x00", b"") == original.replace(b"".join(gps), b"").replace(b"\x00", b"")
+    video = chunk_offset(original)
+    assert stripped[video : video + len(SAMPLES[0])] == SAMPLES[0]
+    assert children(stripped, b"moov") == [b"mvhd", b"trak", b"trak"]  # the track stays, its samples are blank
+
+
 def test_the_reader_reads_in_any_chunk_size() -> None:
-    data = make_mp4(apple_location=PARIS_ISO6709, xmp_gps=True, samples=SAMPLES)
+    data = make_mp4(apple_location=PARIS_ISO6709, xmp_gps=True, samples=SAMPLES, gps_samples=(b"GPS" * 9,) * 4)
     whole = strip(data)
     found = metadata_boxes(io.BytesIO(data), len(data))
     for size in (1, 3, 7, 64, 4096):
