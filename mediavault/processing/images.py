@@ -104,7 +104,7 @@ class ImageMetadataProcessor:
         pixels, is found by walking the chunks: Pillow would decode the image to reach it)."""
         with media.open() as fp, open_image(fp, media.content_type, self.max_pixels) as image:
             if image.format == "PNG" and "exif" not in image.info:
-                exif = _png_exif(fp)
+                exif = _png_exif(fp, image.info.get("Raw profile type exif"))
             else:
                 try:
                     exif = image.getexif()
@@ -277,10 +277,15 @@ class ShareCopyProcessor:
         return Variant("share", media.content_type, io.BufferedReader(StrippedReader(media.open, blanks)))
 
 
-def _png_exif(fp: IO[bytes]) -> Image.Exif:
+def _png_exif(fp: IO[bytes], raw_profile: object = None) -> Image.Exif:
     """The ``eXIf`` chunk of the PNG ``fp`` (PNG spec 3rd ed. §11.3.6.1), found by reading chunk headers and seeking
-    past their data; an empty :class:`~PIL.Image.Exif` when there is none or the file ends first."""
+    past their data, else ImageMagick's ``Raw profile type exif`` text (``raw_profile``: a header of three lines,
+    then hex); an empty :class:`~PIL.Image.Exif` when there is neither or the file ends first."""
     exif = Image.Exif()
+    if isinstance(raw_profile, str):
+        with contextlib.suppress(Exception):  # a broken profile: no Exif facts
+            exif.load(bytes.fromhex("".join(raw_profile.split("\n")[3:])))
+            return exif
     fp.seek(8)
     while len(head := fp.read(8)) == 8:
         length, kind = int.from_bytes(head[:4], "big"), head[4:]

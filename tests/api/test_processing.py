@@ -14,7 +14,7 @@ import pytest
 from fsspec.core import url_to_fs
 from litestar import Litestar
 from litestar.testing import TestClient
-from PIL import Image
+from PIL import Image, PngImagePlugin
 from sqlalchemy import event, insert
 
 from mediavault import MediaVault, hookimpl
@@ -231,6 +231,23 @@ def _png_with_exif_after_its_pixels(width: int, height: int, orientation: int) -
     chunk, data = data[start:end], data[:start] + data[end:]
     iend = data.index(b"IEND") - 4
     return data[:iend] + chunk + data[iend:]
+
+
+def test_png_exif_in_imagemagick_raw_profile_text(owner: Account) -> None:
+    """ImageMagick keeps a converted photo's Exif in a ``Raw profile type exif`` text chunk (hex): the GPS position
+    there is found too, without decoding the pixels."""
+    exif = Image.Exif()
+    exif.get_ifd(0x8825).update({1: "N", 2: (48.0, 51.0, 30.0), 3: "E", 4: (2.0, 17.0, 40.0)})
+    raw = (b"Exif\x00\x00" + exif.tobytes()).hex()
+    info = PngImagePlugin.PngInfo()
+    lines = "\n".join(raw[i : i + 72] for i in range(0, len(raw), 72))
+    info.add_text("Raw profile type exif", f"\nexif\n{len(raw) // 2:8d}\n{lines}\n", zip=True)
+    buf = io.BytesIO()
+    Image.new("RGB", (30, 20), (10, 200, 10)).save(buf, "PNG", pnginfo=info)
+    media = owner.upload(buf.getvalue(), "converted.png")
+    assert processed(owner, media["id"])["metadata"]["image"]["has_location"] is True
+    shared = share_content(owner, media["id"]).content
+    assert b"Raw profile" not in shared and b"zTXt" not in shared
 
 
 def test_decoding_is_bounded_by_the_memory_budget(tmp_path: Path) -> None:
