@@ -342,7 +342,10 @@ def _refine(document: dict[str, Any], prefix: str, thumbnail_sizes: Iterable[int
                 _no_nul(parameter["schema"])
         for content in (operation.get("requestBody") or {}).get("content", {}).values():
             _no_nul(content["schema"])
-    schemas["UserUpdate"]["dependentRequired"] = {"password": ["current_password"], "current_password": ["password"]}
+    user_update = schemas["UserUpdate"]
+    user_update["dependentRequired"] = {"password": ["current_password"], "email": ["current_password"]}
+    either = [{"required": ["password"]}, {"required": ["email"]}]
+    user_update["dependentSchemas"] = {"current_password": {"anyOf": either}}
     for operation in document["paths"][f"{prefix}/media/{{media_id}}/thumbnail"].values():
         for parameter in operation["parameters"]:
             if parameter["name"] == "size":  # read as text: exactly a configured size's digits

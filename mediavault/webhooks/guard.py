@@ -2,9 +2,10 @@
 
 A URL is refused unless its scheme is ``http`` or ``https`` and *every* address its host resolves to
 (``getaddrinfo``, run in a worker thread) is a public unicast address: loopback, private (RFC 1918,
-ULA), shared (RFC 6598), link-local (incl. ``169.254.169.254`` cloud metadata), multicast,
-unspecified, reserved and documentation ranges are refused, and so are IPv6 addresses embedding a
-refused IPv4 one (IPv4-mapped ``::ffff:0:0/96``, NAT64 ``64:ff9b::/96``, 6to4 ``2002::/16``) and Teredo.
+ULA, and the deprecated site-local ``fec0::/10`` that Python 3.11 counts as global), shared (RFC 6598),
+link-local (incl. ``169.254.169.254`` cloud metadata), multicast, unspecified, reserved and documentation
+ranges are refused, and so are IPv6 addresses embedding a refused IPv4 one (IPv4-mapped ``::ffff:0:0/96``,
+NAT64 ``64:ff9b::/96``, 6to4 ``2002::/16``) and Teredo.
 Numeric host spellings (``2130706433``, ``0x7f.1``, ``127.1``) resolve like any other name, so they
 are caught too. The check runs when an endpoint is created or changed and again before every
 delivery (DNS answers change); the delivery then connects to the address that was checked.
@@ -42,6 +43,8 @@ class CheckedTarget:
 def is_public_address(ip: IPAddress) -> bool:
     """Whether ``ip`` is a globally routable unicast address (and so is any IPv4 address it embeds)."""
     if isinstance(ip, ipaddress.IPv6Address):
+        if ip.is_site_local:  # fec0::/10 (RFC 3879): still routed inside some networks
+            return False
         if ip.ipv4_mapped is not None:
             return is_public_address(ip.ipv4_mapped)
         if ip.teredo is not None:

@@ -151,15 +151,33 @@ def test_new_password_policy(client: TestClient[Litestar], alice: Account) -> No
 
 
 def test_email_change(client: TestClient[Litestar], alice: Account) -> None:
-    updated = success(_patch(client, alice, {"email": "Alice.New@Example.com"}))
+    updated = success(_patch(client, alice, {"email": "Alice.New@Example.com", "current_password": alice.password}))
     assert updated["email"] == "alice.new@example.com"
     success(_login(client, "alice.new@example.com", alice.password))
     error(_login(client, "alice@example.com", alice.password), 401, "unauthorized")
 
 
+@pytest.mark.parametrize("current", [None, "not the password"], ids=["missing", "wrong"])
+def test_email_change_needs_the_current_password(
+    client: TestClient[Litestar], alice: Account, current: str | None
+) -> None:
+    """A bearer token alone cannot take the account over by moving its login email (issue 13, finding 10)."""
+    body = {"email": "mallory@example.com"} | ({} if current is None else {"current_password": current})
+    err = error(_patch(client, alice, body), 400, "validation_error")
+    assert fields(err) == {"current_password"}
+    assert _me(client, alice)["email"] == alice.email
+    success(_login(client, alice.email, alice.password))
+    error(_login(client, "mallory@example.com", alice.password), 401, "unauthorized")
+
+
+def test_current_password_alone_is_refused(client: TestClient[Litestar], alice: Account) -> None:
+    err = error(_patch(client, alice, {"current_password": alice.password}), 400, "validation_error")
+    assert fields(err) == {"current_password"}
+
+
 def test_email_change_to_taken(client: TestClient[Litestar], alice: Account, bob: Account) -> None:
-    error(_patch(client, alice, {"email": bob.email}), 409, "conflict")
-    error(_patch(client, alice, {"email": bob.email.upper()}), 409, "conflict")
+    error(_patch(client, alice, {"email": bob.email, "current_password": alice.password}), 409, "conflict")
+    error(_patch(client, alice, {"email": bob.email.upper(), "current_password": alice.password}), 409, "conflict")
     assert _me(client, alice)["email"] == alice.email
     assert _me(client, bob)["email"] == bob.email
 

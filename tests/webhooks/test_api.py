@@ -174,6 +174,9 @@ REFUSED = [
     "http://100.64.0.1/",
     "http://[fe80::1]/",
     "http://[fc00::1]/",
+    "http://[fec0::1]/",  # site-local (RFC 3879): Python 3.11's ipaddress calls it global (issue 13, finding 16)
+    "http://[fed0:1:2::3]/",
+    "http://[::7f00:1]/",  # IPv4-compatible ::127.0.0.1
     "http://224.0.0.1/",
     "http://[64:ff9b::7f00:1]/",
     "file:///etc/passwd",

@@ -59,28 +59,31 @@ class UserService:
         return profile
 
     async def update(self, principal: Principal, data: UserUpdate) -> User:
-        """Apply ``data``. A new password needs ``current_password``; changing it ends every other login.
+        """Apply ``data``. A new password or a new email needs ``current_password`` (a bearer token alone must not
+        be able to take the account over); a new password ends every other login.
 
         Raises:
-            ValidationError: ``current_password`` missing or wrong, or given without ``password``.
+            ValidationError: ``current_password`` missing or wrong for a new email or password, or given without
+                either.
             Conflict: the new email is taken.
         """
         user = await self.me(principal)
-        if data.current_password is not msgspec.UNSET and data.password is msgspec.UNSET:
-            raise ValidationError.for_field("password", "is required together with current_password")
+        email = data.email.strip().lower() if data.email is not msgspec.UNSET else user.email
+        changes_login = data.password is not msgspec.UNSET or email != user.email
+        if data.current_password is msgspec.UNSET:
+            if changes_login:
+                raise ValidationError.for_field("current_password", "is required to change the email or password")
+        elif data.password is msgspec.UNSET and data.email is msgspec.UNSET:
+            raise ValidationError.for_field("current_password", "is only accepted with a new email or password")
+        elif not await self.passwords.verify(user.password_hash, data.current_password):
+            raise ValidationError.for_field("current_password", "is incorrect")
         if data.password is not msgspec.UNSET:
-            if data.current_password is msgspec.UNSET:
-                raise ValidationError.for_field("current_password", "is required to change the password")
-            if not await self.passwords.verify(user.password_hash, data.current_password):
-                raise ValidationError.for_field("current_password", "is incorrect")
             user.password_hash = await self.passwords.hash(data.password)
             await TokenFamilyRepository(session=self.session).revoke_all_for_user(user.id, keep=principal.family_id)
-        if data.email is not msgspec.UNSET:
-            email = data.email.strip().lower()
-            if email != user.email:
-                if await self.users.exists(email=email):
-                    raise Conflict("Email is already registered")
-                user.email = email
+        if email != user.email:
+            if await self.users.exists(email=email):
+                raise Conflict("Email is already registered")
+            user.email = email
         if data.display_name is not msgspec.UNSET:
             user.display_name = data.display_name
         try:
