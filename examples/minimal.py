@@ -1,8 +1,8 @@
 """Embed Media Vault in an app that has routes of its own.
 
-Run it::
+Run it from a clone of this repository (the package is not on an index yet)::
 
-    pip install mediavault uvicorn
+    python -m pip install .
     MEDIAVAULT_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(48))')" \
         uvicorn examples.minimal:app --port 8000
 
