@@ -21,6 +21,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.params import QueryParameter
 from litestar.types import Scope
+from mediavault_sdk import types as wire
 
 from mediavault.meta import VERSION, utc_timestamp
 
@@ -68,22 +69,14 @@ def request_id(scope: Scope) -> str:
     return str(cached)
 
 
-class PaginationLinks(msgspec.Struct):
+class PaginationLinks(wire.PaginationLinks):
     """Links to the neighbouring pages, relative to the mount prefix; ``None`` where there is none."""
 
-    next: str | None
-    prev: str | None
 
+class Pagination(wire.Pagination):
+    """``meta.pagination`` exactly as in the seed document (fields: the SDK's :class:`mediavault_sdk.Pagination`)."""
 
-class Pagination(msgspec.Struct):
-    """``meta.pagination`` exactly as in the seed document."""
-
-    total: int
-    count: int
-    per_page: int
-    current_page: int
-    total_pages: int
-    links: PaginationLinks
+    links: PaginationLinks  # type: ignore[assignment]  # the server's own class (its OpenAPI component)
 
 
 class Meta(msgspec.Struct, omit_defaults=True):
