@@ -180,8 +180,8 @@ class MediaVaultConfig:
     each new upload (see ``docs/processing.md``). Turn off in web processes when ``mediavault worker`` runs."""
     processing_concurrency: int = 2
     """Media items processed at once per process; each runs its CPU-heavy work (decoding, resizing) in a worker
-    thread, so this also bounds the threads and the memory (a 24-megapixel JPEG adds ~60 MB while it is resized,
-    ``benchmarks/thumbnails.py``)."""
+    thread, so this also bounds the threads and the memory (a 24-megapixel JPEG adds ~40 MB while it is resized,
+    ``benchmarks/thumbnails.py``; ``processing_memory_budget`` caps what decodes hold together)."""
     processing_timeout: float = 120.0
     """Seconds a worker holds an item (its lease). A process that dies mid-item leaves it to another worker
     after this long; an item claimed ``3`` times without finishing is marked failed."""
