@@ -196,6 +196,7 @@ def test_every_id_route_of_the_app_is_owner_scoped(
     assert {str(r) for r in routes} >= {
         "GET /media/{media_id:str}",
         "DELETE /media/{media_id:str}",
+        "POST /media/{media_id:str}/reprocess",
         "GET /collections/{collection_id:str}/media",
         "DELETE /collections/{collection_id:str}/media/{media_id:str}",
         "DELETE /shares/{share_id:str}",
