@@ -97,6 +97,8 @@ export class RealtimeClient implements AsyncIterable<RealtimeEvent> {
     this.socket = socket;
     socket.addEventListener("message", (event) => this.onFrame(event.data));
     socket.addEventListener("close", (event) => this.onClose(event.code, event.reason));
+    // Once open, an error is followed by a close, which reports it; without a listener the ws package throws it.
+    socket.addEventListener("error", () => undefined);
   }
 
   /**
@@ -120,10 +122,18 @@ export class RealtimeClient implements AsyncIterable<RealtimeEvent> {
     const first = await credential();
     const socket = new Socket(url);
     const client = new RealtimeClient(socket, credential, options.maxBuffered ?? 1000);
-    await new Promise<void>((resolve, reject) => {
+    const opened = new Promise<void>((resolve, reject) => {
       socket.addEventListener("open", () => resolve());
       socket.addEventListener("close", (event) => reject(new RealtimeClosed(event.code, event.reason)));
+      // Some implementations (Node.js 20's) report a refused handshake with an error and no close event.
+      socket.addEventListener("error", () => reject(new RealtimeClosed(1006, `could not connect to ${url}`)));
     });
+    try {
+      await opened;
+    } catch (error) {
+      socket.close(); // stop a handshake that is still pending
+      throw error;
+    }
     await client.authenticate(first);
     return client;
   }

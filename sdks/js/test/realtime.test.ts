@@ -11,6 +11,7 @@ import { after, before, describe, it } from "node:test";
 import {
   NotFound,
   RealtimeClient,
+  RealtimeClosed,
   Unauthorized,
   Vault,
   type RealtimeEvent,
@@ -128,17 +129,26 @@ describe("realtime", () => {
         await assert.rejects(new Vault(server.baseUrl).realtime(options), Unauthorized);
       });
 
-      it("authenticates with an API key", async () => {
+      it("authenticates with an API key, and drops the oldest events beyond maxBuffered", async () => {
         const vault = await user("keyed");
-        const keyed = new Vault(server.baseUrl, { apiKey: (await vault.createApiKey("live")).key });
-        const live = await keyed.realtime(options);
+        const key = (await vault.createApiKey("live")).key;
+        const keyed = new Vault(server.baseUrl, { apiKey: key });
+        const live = await keyed.realtime({ ...options, maxBuffered: 2 });
         try {
           await live.subscribe("collection_updates");
-          const collection = await keyed.createCollection("By key");
-          assert.equal((await nextEvent(live)).resource_id, collection.id);
+          const created = [];
+          for (const name of ["one", "two", "three", "four"]) created.push((await keyed.createCollection(name)).id);
+          await eventually(async () => (live.dropped === 2 ? true : undefined), "two events to be dropped");
+          assert.equal((await nextEvent(live)).resource_id, created[2]);
+          assert.equal((await nextEvent(live)).resource_id, created[3]);
         } finally {
           live.close();
         }
+        const elsewhere = new Vault(server.baseUrl, {
+          apiKey: key,
+          realtimeUrl: server.baseUrl.replace("http", "ws") + "/nowhere",
+        });
+        await assert.rejects(elsewhere.realtime(options), RealtimeClosed);
       });
 
       it("stays open past the access token's expiry by re-authenticating, and ends with Unauthorized at logout", async () => {
