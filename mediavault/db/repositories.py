@@ -33,7 +33,14 @@ from mediavault.db.models import (
     utcnow,
 )
 from mediavault.db.search import match_clause, match_parameters, owner_clause
-from mediavault.db.statements import ReadStatement, decode_json_list, decode_timestamp, json_array, uuid_text
+from mediavault.db.statements import (
+    ReadStatement,
+    decode_json_list,
+    decode_timestamp,
+    decode_uuid_text,
+    json_array,
+    uuid_text,
+)
 from mediavault.storage.base import StoredFile
 
 if TYPE_CHECKING:
@@ -72,7 +79,7 @@ _PROFILE = ReadStatement(
         User.id == bindparam("id")
     ),
     UserProfile,
-    _TIMES,
+    {"id": decode_uuid_text, **_TIMES},
 )
 
 
@@ -206,7 +213,7 @@ _MEDIA_ROW = (
     Media.updated_at,
 )
 """The columns of a :class:`MediaRow`: the item and its tags in one row."""
-_ROW_DECODE = {"tags": decode_json_list, **_TIMES}
+_ROW_DECODE = {"id": decode_uuid_text, "tags": decode_json_list, "owner_id": decode_uuid_text, **_TIMES}
 _OWNED = (Media.id == bindparam("id"), Media.owner_id == bindparam("owner"))
 _MEDIA_BY_ID = ReadStatement(select(*_MEDIA_ROW).where(*_OWNED), MediaRow, _ROW_DECODE)
 _MEDIA_CONTENT = ReadStatement(

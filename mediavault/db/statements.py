@@ -30,7 +30,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-__all__ = ("ReadStatement", "decode_json_list", "decode_timestamp", "decode_uuid", "json_array", "uuid_text")
+__all__ = (
+    "ReadStatement",
+    "decode_json_list",
+    "decode_timestamp",
+    "decode_uuid",
+    "decode_uuid_text",
+    "json_array",
+    "uuid_text",
+)
 
 T = TypeVar("T")
 
@@ -38,10 +46,11 @@ _UTC = dt.UTC
 
 
 class uuid_text(FunctionElement[str]):
-    """``uuid_text(column)``: a GUID column as its canonical text (``8-4-4-4-12`` lower-case hex digits).
+    """``uuid_text(column)``: a GUID column read for its canonical text (``8-4-4-4-12`` lower-case hex digits).
 
-    PostgreSQL: ``CAST(column AS TEXT)``; SQLite (16 bytes, advanced-alchemy's binary GUID): ``hex()`` cut into the
-    five groups, in SQL, so no ``uuid.UUID`` is built per row.
+    PostgreSQL: ``CAST(column AS TEXT)``. SQLite: the column itself (advanced-alchemy's 16 bytes), which
+    :func:`decode_uuid_text` formats: cutting ``hex()`` into groups in SQL measured ~25,000 instructions per value in
+    SQLite's VM, formatting ``bytes.hex()`` in Python a tenth of that. Either way no ``uuid.UUID`` is built per row.
     """
 
     type = String()
@@ -56,9 +65,15 @@ def _uuid_text_default(element: uuid_text, compiler: Any, **kw: Any) -> str:
 
 @compiles(uuid_text, "sqlite")
 def _uuid_text_sqlite(element: uuid_text, compiler: Any, **kw: Any) -> str:
-    hexed = f"lower(hex({compiler.process(element.clauses, **kw)}))"
-    groups = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
-    return " || '-' || ".join(f"substr({hexed}, {start}, {length})" for start, length in groups)
+    return compiler.process(element.clauses, **kw)  # type: ignore[no-any-return]
+
+
+def decode_uuid_text(value: Any) -> str:
+    """A :func:`uuid_text` column's value as canonical text (SQLite's 16 bytes formatted; text passes as is)."""
+    if isinstance(value, bytes):
+        h = value.hex()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return value  # type: ignore[no-any-return]
 
 
 class json_array(ColumnElement[str]):
