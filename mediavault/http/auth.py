@@ -67,8 +67,10 @@ class AuthenticationMiddleware(ASGIMiddleware):
         await next_app(scope, receive, send)
 
 
-def require_principal(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+async def require_principal(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """The router guard: a route that is not public needs the principal :class:`AuthenticationMiddleware` found.
+
+    A coroutine function although it never waits: Litestar runs a plain-function guard in a worker thread.
 
     Raises:
         Unauthorized: no provider recognised a credential, or the one a provider rejected (its message).
