@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from litestar import Litestar
+from litestar import Litestar, get
 from litestar.testing import TestClient
 from openapi_spec_validator import validate
 
@@ -241,3 +241,16 @@ def test_text_with_a_nul_is_refused_everywhere(shared_alice: Account) -> None:
     assert success(client.get(f"{PREFIX}/media/{media['id']}", headers=headers))["tags"] == []
     schema = client.get(f"{PREFIX}/schema/openapi.json").json()["components"]["schemas"]["MediaUpdate"]
     assert schema["properties"]["tags"]["items"]["pattern"] == "^[^\\x00]*$"
+
+
+def test_a_hosts_own_route_under_the_prefix_is_left_as_litestar_describes_it(tmp_path: Path) -> None:
+    @get(f"{PREFIX}/hosted", sync_to_thread=False)
+    def hosted() -> dict[str, str]:
+        return {"hello": "world"}
+
+    with TestClient(Litestar(route_handlers=[hosted], plugins=[MediaVault(make_config(tmp_path))])) as client:
+        document = client.get(f"{PREFIX}/schema/openapi.json").json()
+    validate(document)
+    operation = document["paths"][f"{PREFIX}/hosted"]["get"]
+    assert "security" not in operation and set(operation["responses"]) == {"200"}  # the host's, not the vault's
+    assert set(operations(document)) - {"GET /hosted"} == set(OPERATIONS)
