@@ -6,7 +6,7 @@
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, rmSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -38,10 +38,21 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-const running = new Set<ChildProcess>();
-process.on("exit", () => {
-  for (const child of running) child.kill("SIGKILL");
-});
+const running = new Map<ChildProcess, string>(); // each server and its temporary folder
+const killAll = () => {
+  for (const [child, root] of running) {
+    child.kill("SIGKILL");
+    rmSync(root, { recursive: true, force: true });
+  }
+};
+process.on("exit", killAll);
+// A test process stopped by a signal (Ctrl-C, a runner's timeout) takes its servers with it too.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    killAll();
+    process.exit(128 + (signal === "SIGINT" ? 2 : 15));
+  });
+}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -67,7 +78,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
     ["-m", "mediavault", "serve", "--host", "127.0.0.1", "--port", String(port), "--data-dir", join(root, "data")],
     { env: { ...inherited, ...BASE_ENV, ...env }, stdio: ["ignore", log, log] },
   );
-  running.add(child);
+  running.set(child, root);
   const exited = once(child, "exit");
   const baseUrl = `http://127.0.0.1:${port}`;
   const server: Server = {
