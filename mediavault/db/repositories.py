@@ -266,8 +266,11 @@ class MediaRepository(SQLAlchemyAsyncRepository[Media]):
         the second half walked from the other end).
         """
         listing, params = _listing(self.session.bind.dialect.name, owner_id, query, collection_id)
-        total = (await listing.count.all(self.session, **params))[0].n
         offset, limit = query.offset, query.per_page
+        if offset == 0:  # the first page carries the total in its rows: one statement (none found: the total is 0)
+            first: list[Any] = await listing.first.all(self.session, **params, offset=0, limit=limit)
+            return first, first[0].total if first else 0
+        total = (await listing.count.all(self.session, **params))[0].n
         if offset >= total:  # past the end: no query (a huge page number would overflow the database's integer)
             return [], total
         if offset > total // 2:
@@ -282,12 +285,19 @@ class _Count(msgspec.Struct):
     n: int
 
 
+class _CountedRow(MediaRow):
+    """A :class:`MediaRow` of a first page, which also carries the total matching."""
+
+    total: int
+
+
 @dataclass(frozen=True)
 class _Listing:
     """The statements of one kind of media listing (dialect, sort and which filters), with named parameters."""
 
     where: tuple[ColumnElement[bool], ...]
     count: ReadStatement[_Count]
+    first: ReadStatement[_CountedRow]
     forward: ReadStatement[MediaRow]
     backward: ReadStatement[MediaRow]
 
@@ -368,15 +378,16 @@ def _build_listing(dialect: str, sort: str, params: dict[str, Any]) -> _Listing:
     order = MEDIA_SORTS[sort]
     keys = select(Media.id).where(*where).offset(bindparam("offset")).limit(bindparam("limit"))
 
-    def page(order_keys: tuple[ColumnElement[Any], ...]) -> ReadStatement[MediaRow]:
-        picked = keys.order_by(*order_keys)
-        return ReadStatement(select(*_MEDIA_ROW).where(Media.id.in_(picked)).order_by(*order), MediaRow, _ROW_DECODE)
+    def page(order_keys: tuple[ColumnElement[Any], ...]) -> Select[Any]:
+        return select(*_MEDIA_ROW).where(Media.id.in_(keys.order_by(*order_keys))).order_by(*order)
 
+    counted = select(func.count()).select_from(Media).where(*where)
     return _Listing(
         where=tuple(where),
-        count=ReadStatement(select(func.count()).select_from(Media).where(*where), _Count),
-        forward=page(order),
-        backward=page(_reversed(order)),
+        count=ReadStatement(counted, _Count),
+        first=ReadStatement(page(order).add_columns(counted.scalar_subquery()), _CountedRow, _ROW_DECODE),
+        forward=ReadStatement(page(order), MediaRow, _ROW_DECODE),
+        backward=ReadStatement(page(_reversed(order)), MediaRow, _ROW_DECODE),
     )
 
 
