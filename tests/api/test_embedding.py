@@ -9,10 +9,13 @@ import pytest
 from click.testing import CliRunner
 from litestar import Litestar, MediaType, Request, Response, get, post
 from litestar.exceptions import NotFoundException
+from litestar.middleware import ASGIMiddleware
 from litestar.params import FromPath, JSONBody
 from litestar.testing import TestClient
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from mediavault import MediaVault
+from mediavault.auth.providers import PRINCIPAL_SCOPE_KEY
 from mediavault.hookspecs import hookimpl
 from mediavault.storage.fsspec import FsspecStorage
 from tests.api._checks import error, success
@@ -257,3 +260,30 @@ def test_host_media_type_text_route_untouched(tmp_path: Path) -> None:
         missing = client.get("/missing")
         assert missing.status_code == 404 and "success" not in missing.json()
         assert "x-request-id" not in missing.headers
+
+
+class HostAuthMiddleware(ASGIMiddleware):
+    """A host's own authentication: it keeps its user in ``scope["user"]`` and ``scope["auth"]``, as Litestar's does."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        scope["user"] = "host-user"
+        scope["auth"] = "host-auth"
+        await next_app(scope, receive, send)
+
+
+def test_vault_authentication_leaves_the_hosts_user_and_auth_alone(tmp_path: Path) -> None:
+    seen: list[tuple[Any, Any, Any]] = []
+
+    async def record(message: Message, scope: Scope) -> None:
+        if message["type"] == "http.response.start":
+            seen.append((scope.get("user"), scope.get("auth"), scope.get(PRINCIPAL_SCOPE_KEY)))
+
+    vault = MediaVault(make_config(tmp_path))
+    app = Litestar(route_handlers=[hello], plugins=[vault], middleware=[HostAuthMiddleware()], before_send=[record])
+    with TestClient(app) as client:
+        alice = Account(client, "alice@example.com")
+        seen.clear()
+        assert client.get("/api/v1/users/me", headers=alice.headers).status_code == 200
+        [(user, auth, principal)] = seen
+        assert (user, auth) == ("host-user", "host-auth")  # the vault's principal lives under its own key
+        assert str(principal.user_id) == alice.id and principal.method == "jwt"
