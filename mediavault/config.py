@@ -81,6 +81,13 @@ class MediaVaultConfig:
     instead of streaming the bytes through the app; see docs/configuration.md for when it applies."""
     storage_presigned_ttl: int = 300
     """Seconds a presigned download URL stays valid (1-604800, the SigV4 limit)."""
+    storage_min_free_space: int = 64 * 1024 * 1024
+    """Bytes: ``GET /health`` reports storage ``error`` (503) when local storage has less free space than this
+    (default 64 MiB; 0 checks nothing). Object stores report no free space and are not checked this way."""
+    health_cache_ttl: float = 5.0
+    """Seconds each process reuses the result of ``GET /health``'s database and storage checks (the route is public
+    and not rate-limited: a probe flood must not become a flood of database queries and billable storage
+    requests); 0 checks on every call."""
     redis_url: str | None = None
     """Optional Redis URL for shared rate-limit counters and the realtime broker (pub/sub); required with more
     than one process (see ``docs/deployment.md``). Token revocation does not use it: every request checks its
@@ -285,6 +292,8 @@ class MediaVaultConfig:
             "must be >= 0",
         )
         _check(self.hsts_max_age >= 0, "hsts_max_age", "must be >= 0")
+        _check(self.storage_min_free_space >= 0, "storage_min_free_space", "must be >= 0")
+        _check(self.health_cache_ttl >= 0, "health_cache_ttl", "must be >= 0")
         _check(self.log_format in {"text", "json"}, "log_format", "must be text or json")
         _check(
             not self.metrics_enabled or len(self.metrics_token) >= 32,

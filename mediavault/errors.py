@@ -15,7 +15,8 @@ Every error the vault raises on purpose is a :class:`VaultError`; the HTTP layer
     ├── RangeNotSatisfiable    416 range_not_satisfiable
     ├── RequestTimeout         408 request_timeout
     ├── RateLimited            429 rate_limited (with Retry-After)
-    └── ServiceUnavailable     503 service_unavailable (with Retry-After)
+    ├── ServiceUnavailable     503 service_unavailable (with Retry-After)
+    └── InsufficientStorage    507 insufficient_storage
 
 Each class derives from the SDK's class of its code (:mod:`mediavault_sdk.errors`, the one list of the codes and
 their statuses) and adds what the server needs to answer: a default message and response ``headers``. So
@@ -33,6 +34,7 @@ __all__ = (
     "Conflict",
     "ErrorDetail",
     "Forbidden",
+    "InsufficientStorage",
     "MethodNotAllowed",
     "NUL_MESSAGE",
     "NotFound",
@@ -178,3 +180,10 @@ class ServiceUnavailable(_RetryLater, sdk.ServiceUnavailable):
     """
 
     default_message = "Service temporarily unavailable; try again shortly"
+
+
+class InsufficientStorage(VaultError, sdk.InsufficientStorage):
+    """The byte store is full: no space left on the device, a disk quota, or the object store's quota (507
+    ``insufficient_storage``, RFC 4918 §11.5). Nothing of the request was kept."""
+
+    default_message = "The server's storage is full; nothing was stored. Try again later"

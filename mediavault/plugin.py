@@ -184,6 +184,7 @@ class MediaVault(InitPlugin, CLIPlugin):
             dependencies={
                 "mediavault_config": constant(self.config),
                 "mediavault_storage": constant(runtime.storage),
+                "mediavault_health": constant(runtime.health),
                 "mediavault_engine": Provide(lambda: runtime.engine, sync_to_thread=False),
                 "mediavault_client_address": Provide(provide_client_address, sync_to_thread=False),
                 "mediavault_principal": Provide(provide_principal, sync_to_thread=False),

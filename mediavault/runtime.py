@@ -25,6 +25,7 @@ from mediavault.db.engine import create_engine, migrate
 from mediavault.domain.api_keys.services import ApiKeyService
 from mediavault.domain.auth.services import AuthService
 from mediavault.domain.collections.services import CollectionService
+from mediavault.domain.health import HealthProbe
 from mediavault.domain.media.services import MediaService
 from mediavault.domain.shares.services import ShareService
 from mediavault.domain.users.services import UserService
@@ -58,6 +59,7 @@ class VaultRuntime:
         passwords: Argon2id hasher.
         events: the outbox publisher.
         limiter: the rate-limit budgets (memory, or Redis when ``redis_url`` is set).
+        health: ``GET /health``'s checks, cached per process for ``health_cache_ttl`` seconds.
         metrics: the Prometheus metrics when ``metrics_enabled``, else ``None``.
         realtime: the realtime broker (its lifespan is run by the app; fed by ``events``).
         webhook_transports: how webhook deliveries leave, from ``mediavault_webhook_transports``, plugins' first.
@@ -75,6 +77,7 @@ class VaultRuntime:
         if storage is None:
             raise ValueError(f"storage_url: no storage backend handles {config.storage_url!r}")
         self.storage: StorageBackend = storage
+        self.health = HealthProbe(storage, min_free_space=config.storage_min_free_space, ttl=config.health_cache_ttl)
         self.auth_chain = ProviderChain(p for group in hook.mediavault_auth_providers(config=config) for p in group)
         self.tokens = token_service(config)
         self.passwords = PasswordHasher(

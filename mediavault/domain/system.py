@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from sqlalchemy import text
 
-from mediavault.domain.deps import ConfigDep, EngineDep, StorageDep
+from mediavault.domain.deps import ConfigDep, EngineDep
+from mediavault.domain.health import HealthProbe
 from mediavault.http.envelope import Envelope, envelope
 from mediavault.http.openapi import cached_vault_openapi
 
-__all__ = ("Health", "SystemController")
+__all__ = ("Health", "HealthProbeDep", "SystemController")
 
-logger = logging.getLogger("mediavault")
+HealthProbeDep = NamedDependency[HealthProbe]
+"""``mediavault_health``: the instance's health checks (cached per process)."""
 
 
 class Health(msgspec.Struct):
@@ -33,21 +34,11 @@ class SystemController(Controller):
 
     @get("/health", opt={"public": True, "rate_limit_exempt": True})
     async def health(
-        self, request: Request[Any, Any, Any], mediavault_engine: EngineDep, mediavault_storage: StorageDep
+        self, request: Request[Any, Any, Any], mediavault_engine: EngineDep, mediavault_health: HealthProbeDep
     ) -> Response[Envelope[Health]]:
-        """200 when the database and storage answer, 503 otherwise."""
-        checks = {"database": "ok", "storage": "ok"}
-        try:
-            async with mediavault_engine.connect() as connection:  # no ORM session needed for a ping
-                await connection.execute(text("SELECT 1"))
-        except Exception:
-            logger.exception("health check: database failed")
-            checks["database"] = "error"
-        try:
-            await mediavault_storage.check()
-        except Exception:
-            logger.exception("health check: storage failed")
-            checks["storage"] = "error"
+        """200 when the database and storage answer (and local storage has room), 503 otherwise; the checks'
+        result is reused for ``health_cache_ttl`` seconds."""
+        checks = await mediavault_health.checks(mediavault_engine)
         healthy = all(v == "ok" for v in checks.values())
         return envelope(request, Health(status="ok" if healthy else "degraded", checks=checks), 200 if healthy else 503)
 

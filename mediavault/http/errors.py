@@ -21,9 +21,10 @@ from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import IntegrityError as ConstraintViolation
 
-from mediavault.errors import ServiceUnavailable, VaultError
+from mediavault.errors import InsufficientStorage, ServiceUnavailable, VaultError
 from mediavault.http.envelope import ErrorBody, ErrorDetailOut, ErrorEnvelope, ErrorMeta, request_id
 from mediavault.meta import utc_timestamp
+from mediavault.storage.base import storage_full
 
 __all__ = ("DATABASE_LOST_SCOPE_KEY", "app_level_handlers", "error_response", "exception_handlers")
 
@@ -217,6 +218,15 @@ def _handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respo
         )
         unavailable = ServiceUnavailable("The database is briefly unavailable; try again shortly", retry_after=1)
         return _handle_vault_error(request, unavailable)
+    if storage_full(exc):  # the writer was aborted on the way up: nothing was kept
+        logger.error(
+            "storage full on %s %s (request %s): answered 507: %s",
+            request.method,
+            request.url.path,
+            request_id(request.scope),
+            exc,
+        )
+        return _handle_vault_error(request, InsufficientStorage())
     logger.exception(
         "unhandled error on %s %s (request %s)",
         request.method,

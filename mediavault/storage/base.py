@@ -9,6 +9,7 @@ thread so the event loop never blocks.
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import logging
 from abc import ABC, abstractmethod
@@ -20,7 +21,15 @@ from typing import IO
 import anyio
 import anyio.to_thread
 
-__all__ = ("HEAD_SIZE", "StorageBackend", "StorageWriter", "StoredFile", "WrittenStream", "write_stream")
+__all__ = (
+    "HEAD_SIZE",
+    "StorageBackend",
+    "StorageWriter",
+    "StoredFile",
+    "WrittenStream",
+    "storage_full",
+    "write_stream",
+)
 
 logger = logging.getLogger("mediavault")
 
@@ -28,6 +37,25 @@ HEAD_SIZE = 8192
 """How many leading bytes :func:`write_stream` keeps (:attr:`WrittenStream.head`, for content sniffing)."""
 _PIPELINE_DEPTH = 3
 """Chunks queued between the producer (e.g. the multipart parser) and the hash-and-write task."""
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+_FULL_S3_CODES = frozenset({"QuotaExceeded", "XMinioStorageFull", "XMinioAdminBucketQuotaExceeded"})
+"""S3-compatible stores' error codes for "no room" (MinIO's disk full and bucket quota; Ceph RGW's quota)."""
+
+
+def storage_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (or an error it was raised from or while handling) means the storage has no room: ``ENOSPC``
+    (no space left on the device), ``EDQUOT`` (disk quota exceeded), or an object store's quota error code."""
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError) and error.errno in _FULL_ERRNOS:
+            return True
+        response = getattr(error, "response", None)
+        if isinstance(response, dict) and response.get("Error", {}).get("Code") in _FULL_S3_CODES:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +134,11 @@ class StorageBackend(ABC):
     @abstractmethod
     async def check(self) -> None:
         """Health probe: raise if the backend cannot be used (``GET /health``)."""
+
+    async def free_space(self) -> int | None:
+        """Bytes still free for new objects, or ``None`` when the backend cannot tell (object stores). Cheap: the
+        health check asks it."""
+        return None
 
     async def download_url(
         self, key: str, *, expires_in: int, content_type: str, content_disposition: str, cache_control: str

@@ -347,6 +347,13 @@ class FsspecStorage(StorageBackend):
         elif not root:
             fs.ls("", detail=False)
 
+    async def free_space(self) -> int | None:
+        """Bytes free to unprivileged writers on the local root's filesystem (``statvfs``); ``None`` elsewhere."""
+        if not self._local:
+            return None
+        stats = os.statvfs(self.root or "/")
+        return stats.f_bavail * stats.f_frsize
+
     async def check(self) -> None:
         """Health probe: create the local root if needed and verify it is usable.
 

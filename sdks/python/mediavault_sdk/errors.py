@@ -14,7 +14,8 @@
     ├── RangeNotSatisfiable     416 range_not_satisfiable
     ├── RequestTimeout          408 request_timeout
     ├── RateLimited             429 rate_limited (.retry_after: seconds)
-    └── ServiceUnavailable      503 service_unavailable (.retry_after: seconds)
+    ├── ServiceUnavailable      503 service_unavailable (.retry_after: seconds)
+    └── InsufficientStorage     507 insufficient_storage
 
 This module is the one list of the codes: the server's own exceptions (``mediavault.errors``) derive from these
 classes, so ``except mediavault_sdk.NotFound`` catches a not-found error whether it came over HTTP or from a vault
@@ -31,6 +32,7 @@ __all__ = (
     "error_for",
     "Conflict",
     "Forbidden",
+    "InsufficientStorage",
     "MethodNotAllowed",
     "NotFound",
     "PayloadTooLarge",
@@ -170,6 +172,14 @@ class ServiceUnavailable(_RetryAfter):
     code = "service_unavailable"
 
 
+class InsufficientStorage(VaultError):
+    """The server's storage is full (507 ``insufficient_storage``, RFC 4918 §11.5); nothing of the request was
+    kept."""
+
+    status_code = 507
+    code = "insufficient_storage"
+
+
 ERRORS: tuple[type[VaultError], ...] = (
     ValidationError,
     Unauthorized,
@@ -183,6 +193,7 @@ ERRORS: tuple[type[VaultError], ...] = (
     RequestTimeout,
     RateLimited,
     ServiceUnavailable,
+    InsufficientStorage,
 )
 """Every class of a specific ``error.code`` (:class:`VaultError` itself stands for the rest)."""
 
