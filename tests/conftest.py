@@ -12,13 +12,12 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from mediavault import MediaVault, MediaVaultConfig
+from mediavault.testing import FAST_ARGON2
+from mediavault.testing.vault import PREFIX, Account
 from tests.backends import BACKENDS
 from tests.s3 import MotoS3
 
-PREFIX = "/api/v1"
-
-# Argon2id at its cheapest: tests only. The defaults (RFC 9106: t=3, m=64 MiB, p=4) stay the defaults.
-FAST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_cost": 8, "argon2_parallelism": 1}
+__all__ = ("FAST_ARGON2", "PREFIX", "Account", "make_config")  # Account: mediavault.testing's, shared with plugins
 
 
 def make_config(tmp_path: Path, **overrides: Any) -> MediaVaultConfig:
@@ -81,36 +80,6 @@ def app(config: MediaVaultConfig) -> Litestar:
 def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
     with TestClient(app) as test_client:
         yield test_client
-
-
-class Account:
-    """A registered, logged-in user of the test app."""
-
-    def __init__(self, client: TestClient[Litestar], email: str, password: str = "correct horse battery") -> None:
-        self.client = client
-        self.email = email
-        self.password = password
-        registered = client.post(f"{PREFIX}/auth/register", json={"email": email, "password": password})
-        assert registered.status_code == 201, registered.text
-        self.id: str = registered.json()["data"]["id"]
-        self.login()
-
-    def login(self) -> dict[str, Any]:
-        response = self.client.post(f"{PREFIX}/auth/login", json={"username": self.email, "password": self.password})
-        assert response.status_code == 200, response.text
-        self.tokens: dict[str, Any] = response.json()["data"]
-        return self.tokens
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens['token']}"}
-
-    def upload(self, content: bytes, filename: str = "file.bin", **fields: str) -> dict[str, Any]:
-        response = self.client.post(
-            f"{PREFIX}/media/upload", headers=self.headers, files={"file": (filename, content)}, data=fields
-        )
-        assert response.status_code == 201, response.text
-        return response.json()["data"]
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
 """The complete examples of the docs run as written: the small storage plugin of docs/storage-plugins.md and
-the test shown for it (through the real app, in a fresh directory)."""
+the tests shown for it (through the real app, and the storage contract run by pytest), in a fresh directory."""
 
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -33,3 +34,35 @@ def test_the_small_storage_plugin_and_its_test_run_as_written(tmp_path: Path, mo
     finally:
         sys.modules.pop("app", None)
     assert (tmp_path / "vault.db").is_file()
+
+
+def run_pytest(directory: Path, *args: str) -> str:
+    """``python -m pytest`` in ``directory`` (a project of its own: none of this repository's conftest files); its
+    output, after asserting that everything collected passed (none failed, errored or was skipped)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr
+    assert done.returncode == 0 and re.fullmatch(r"\d+ passed(, \d+ warnings?)? in .*", summary), (
+        done.stdout + done.stderr
+    )
+    return done.stdout
+
+
+def test_the_storage_plugins_contract_test_runs_as_written(tmp_path: Path) -> None:
+    files = python_blocks("storage-plugins.md")
+    for name in ("app.py", "test_storage.py"):
+        (tmp_path / name).write_text(files[name])
+    output = run_pytest(tmp_path, "test_storage.py")
+    assert int(output.strip().splitlines()[-1].split()[0]) > 30  # the whole contract, not one test
+
+
+def test_the_pytest_plugin_example_of_the_testing_page_runs_as_written(tmp_path: Path) -> None:
+    files = python_blocks("testing.md")
+    for name in ("conftest.py", "test_my_plugin.py"):
+        (tmp_path / name).write_text(files[name])
+    assert "1 passed" in run_pytest(tmp_path, "test_my_plugin.py")
