@@ -77,7 +77,8 @@ async def require_principal(connection: ASGIConnection[Any, Any, Any, Any], hand
     """
     if handler.opt.get("public") or connection.scope.get(PRINCIPAL_SCOPE_KEY) is not None:
         return
-    raise connection.scope.get(_REJECTION_SCOPE_KEY) or Unauthorized()
+    rejection: Unauthorized | None = connection.scope.get(_REJECTION_SCOPE_KEY)  # type: ignore[assignment]
+    raise rejection or Unauthorized()
 
 
 def provide_principal(request: ASGIConnection[Any, Any, Any, Any]) -> Principal:

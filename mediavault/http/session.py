@@ -93,9 +93,9 @@ class RequestSessionMiddleware(ASGIMiddleware):
         nothing and has no body, so repeating it is safe (RFC 9110 §9.2.2), and SQLAlchemy has renewed every
         connection pooled before the loss meanwhile. Other methods answer the vault's 503 (``Retry-After``)."""
         REQUEST_ID.set(request_id(scope))  # for the logs (mediavault.logs), in this request's task only
-        read = scope["method"] in ("GET", "HEAD")
-        if await self._attempt(scope, receive, send, next_app, retry=read):
-            logger.warning("database connection lost on %s %s: sent again", scope["method"], scope["path"])
+        method: str = scope["method"]  # type: ignore[typeddict-item]  # HTTP scopes only (``scopes``)
+        if await self._attempt(scope, receive, send, next_app, retry=method in ("GET", "HEAD")):
+            logger.warning("database connection lost on %s %s: sent again", method, scope["path"])
             await self._attempt(scope, receive, send, next_app, retry=False)
 
     async def _attempt(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp, *, retry: bool) -> bool:
