@@ -1,9 +1,11 @@
-"""The docs must keep up with the code: every config field and every hookspec is documented."""
+"""The docs must keep up with the code: every config field and every hookspec is documented, and the files
+CONTRIBUTING.md points at exist."""
 
 from __future__ import annotations
 
 import dataclasses
 import inspect
+import re
 from pathlib import Path
 
 from mediavault import hookspecs
@@ -27,3 +29,12 @@ def test_every_hookspec_is_documented_with_its_arguments() -> None:
         assert f"## `{name}({args})`" in text, name
         section = text.split(f"## `{name}({args})`", 1)[1].split("\n## ", 1)[0]
         assert "```python" in section and f"def {name}(" in section, f"{name}: no example implementing it"
+
+
+def test_every_path_in_the_contributors_guide_exists() -> None:
+    root = DOCS.parent
+    text = (root / "CONTRIBUTING.md").read_text()
+    paths = {p.rstrip("/") for p in re.findall(r"`((?:mediavault|sdks|tests|docs|benchmarks|\.ci)/[^`\s<*:]+)`", text)}
+    paths |= set(re.findall(r"\]\(((?:docs|benchmarks)/[^)#]+)", text))
+    assert len(paths) > 20
+    assert sorted(p for p in paths if not (root / p).exists()) == []
