@@ -84,6 +84,10 @@ class MediaVaultConfig:
     storage_min_free_space: int = 64 * 1024 * 1024
     """Bytes: ``GET /health`` reports storage ``error`` (503) when local storage has less free space than this
     (default 64 MiB; 0 checks nothing). Object stores report no free space and are not checked this way."""
+    temporary_file_max_age: float = 3600.0
+    """Seconds a writer's hidden temporary file (``<key>.part-<hex>``, local storage) may go unwritten before the
+    start-up sweep and ``mediavault fsck --repair`` remove it as left by a killed process. A live upload writes
+    to it at least every 1 MiB received, so keep this far above ``client_body_timeout``."""
     health_cache_ttl: float = 5.0
     """Seconds each process reuses the result of ``GET /health``'s database and storage checks (the route is public
     and not rate-limited: a probe flood must not become a flood of database queries and billable storage
@@ -294,6 +298,7 @@ class MediaVaultConfig:
         _check(self.hsts_max_age >= 0, "hsts_max_age", "must be >= 0")
         _check(self.storage_min_free_space >= 0, "storage_min_free_space", "must be >= 0")
         _check(self.health_cache_ttl >= 0, "health_cache_ttl", "must be >= 0")
+        _check(self.temporary_file_max_age > 0, "temporary_file_max_age", "must be positive")
         _check(self.log_format in {"text", "json"}, "log_format", "must be text or json")
         _check(
             not self.metrics_enabled or len(self.metrics_token) >= 32,

@@ -31,6 +31,7 @@ from mediavault.domain.shares.services import ShareService
 from mediavault.domain.users.services import UserService
 from mediavault.domain.webhooks.services import WebhookService
 from mediavault.events import Event, EventPublisher
+from mediavault.fsck import sweep_temporary_files
 from mediavault.http.ratelimit import RateLimiter
 from mediavault.processing.worker import ProcessingWorker
 from mediavault.realtime.hub import RealtimeHub
@@ -186,10 +187,15 @@ class VaultRuntime:
 
     @asynccontextmanager
     async def lifespan(self, _app: Any = None) -> AsyncIterator[None]:
-        """App lifespan: migrate when ``auto_migrate``, start the webhook worker when ``webhook_worker`` and the
+        """App lifespan: migrate when ``auto_migrate``, remove temporary upload files a killed process left
+        (:func:`~mediavault.fsck.sweep_temporary_files`), start the webhook worker when ``webhook_worker`` and the
         processing worker when ``processing_worker``; at shutdown stop them and dispose of the engine."""
         if self.config.auto_migrate:
             await self.migrate()
+        try:  # what a killed process left: never a reason not to start
+            await sweep_temporary_files(self.storage, self.config.temporary_file_max_age)
+        except Exception:
+            logger.exception("sweeping temporary upload files failed")
         if self.config.webhook_worker:
             await self.webhooks.start()
         if self.config.processing_worker:

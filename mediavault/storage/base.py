@@ -26,6 +26,7 @@ __all__ = (
     "StorageBackend",
     "StorageWriter",
     "StoredFile",
+    "StoredObject",
     "WrittenStream",
     "storage_full",
     "write_stream",
@@ -80,6 +81,24 @@ class StoredFile:
     last_modified: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    """One object found by :meth:`StorageBackend.scan`.
+
+    Attributes:
+        key: its storage key; for a temporary file, its path under the root (pass it to
+            :meth:`StorageBackend.remove_temporary`).
+        size: length in bytes.
+        modified: when it was last written, POSIX seconds.
+        temporary: a writer's hidden temporary file (``<key>.part-<hex>``), not an object.
+    """
+
+    key: str
+    size: int
+    modified: float
+    temporary: bool = False
+
+
 class StorageWriter(ABC):
     """An object being written. Bytes become visible under the key only after :meth:`close`.
 
@@ -103,7 +122,14 @@ class StorageWriter(ABC):
 
 
 class StorageBackend(ABC):
-    """Byte storage for media. One instance per :class:`~mediavault.MediaVault`."""
+    """Byte storage for media. One instance per :class:`~mediavault.MediaVault`.
+
+    Attributes:
+        leaves_temporary_files: whether a writer killed mid-way (SIGKILL, power loss) can leave a hidden temporary
+            file behind, for the start-up sweep and ``mediavault fsck`` to remove.
+    """
+
+    leaves_temporary_files: bool = False
 
     @abstractmethod
     async def open_writer(self, key: str) -> StorageWriter:
@@ -134,6 +160,22 @@ class StorageBackend(ABC):
     @abstractmethod
     async def check(self) -> None:
         """Health probe: raise if the backend cannot be used (``GET /health``)."""
+
+    async def scan(self) -> list[StoredObject]:
+        """Every object and writer's temporary file under the root (``mediavault fsck``, the start-up sweep).
+
+        Raises:
+            NotImplementedError: the backend cannot list its objects.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot list its objects")
+
+    async def remove_temporary(self, key: str) -> None:
+        """Remove a temporary file :meth:`scan` found (a missing one is not an error).
+
+        Raises:
+            NotImplementedError: the backend's writes leave no temporary files (``leaves_temporary_files`` false).
+        """
+        raise NotImplementedError(f"{type(self).__name__} leaves no temporary files")
 
     async def free_space(self) -> int | None:
         """Bytes still free for new objects, or ``None`` when the backend cannot tell (object stores). Cheap: the

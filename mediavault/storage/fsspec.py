@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import uuid
 from collections.abc import AsyncIterator
 from functools import partial
@@ -32,12 +33,14 @@ from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 from fsspec.implementations.memory import MemoryFile, MemoryFileSystem
 
-from mediavault.storage.base import StorageBackend, StorageWriter
+from mediavault.storage.base import StorageBackend, StorageWriter, StoredObject
 
 __all__ = ("WRITE_BATCH_SIZE", "FsspecStorage", "FsspecWriter", "validate_key", "validate_read_range")
 
 WRITE_BATCH_SIZE = 1024 * 1024
 """Bytes buffered by :class:`FsspecWriter` before one batch is written in a worker thread (1 MiB)."""
+_TEMPORARY = re.compile(r"\.part-[0-9a-f]{32}$")
+"""The suffix of a writer's hidden temporary file (``<name>.part-<uuid4 hex>``)."""
 
 
 def validate_read_range(start: int, end: int | None, chunk_size: int) -> None:
@@ -203,6 +206,7 @@ class FsspecStorage(StorageBackend):
         self._local = isinstance(fs, LocalFileSystem)
         # Where a rename is cheap and atomic, write to a hidden sibling and rename on close.
         self._rename_on_close = isinstance(fs, (LocalFileSystem, MemoryFileSystem))
+        self.leaves_temporary_files = self._rename_on_close
         self._root_ready = False
 
     def __repr__(self) -> str:
@@ -346,6 +350,45 @@ class FsspecStorage(StorageBackend):
                 raise FileNotFoundError(f"storage root does not exist: {self.url}")
         elif not root:
             fs.ls("", detail=False)
+
+    def _modified(self, info: dict[str, Any]) -> float:
+        for field in ("mtime", "LastModified", "created"):  # local, s3fs and other object stores, memory
+            value = info.get(field)
+            if value is not None:
+                return float(value.timestamp() if hasattr(value, "timestamp") else value)
+        return 0.0
+
+    def _scan_sync(self) -> list[StoredObject]:
+        self._ensure_root_sync()
+        if self.root and not self.fs.exists(self.root):
+            return []
+        found = []
+        prefix = f"{self.root}/" if self.root else ""
+        for path, info in self.fs.find(self.root, detail=True).items():
+            name = path[len(prefix) :] if path.startswith(prefix) else path
+            found.append(
+                StoredObject(
+                    key=name,
+                    size=int(info.get("size") or 0),
+                    modified=self._modified(info),
+                    temporary=bool(_TEMPORARY.search(name)),
+                )
+            )
+        return found
+
+    async def scan(self) -> list[StoredObject]:
+        """Every file under the root, the hidden temporary files of writers (``.part-<hex>``) marked ``temporary``."""
+        return list(await _run(self._scan_sync))
+
+    async def remove_temporary(self, key: str) -> None:
+        """Remove the temporary file at ``key`` (a path :meth:`scan` marked ``temporary``); missing is fine.
+
+        Raises:
+            ValueError: ``key`` is not a temporary file's name.
+        """
+        if not _TEMPORARY.search(key):
+            raise ValueError(f"not a temporary file: {key!r}")
+        await _run(self._delete_sync, self.path_for(key))
 
     async def free_space(self) -> int | None:
         """Bytes free to unprivileged writers on the local root's filesystem (``statvfs``); ``None`` elsewhere."""
