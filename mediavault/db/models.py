@@ -172,9 +172,13 @@ class MediaTag(Base):
     """One tag of one media item (a table, not a JSON column, so ``?tag=`` is an indexed lookup everywhere)."""
 
     __tablename__ = "mediavault_media_tag"
-    __table_args__ = (Index("ix_mediavault_media_tag_tag", "tag", "media_id"),)
+    __table_args__ = (
+        Index("ix_mediavault_media_tag_tag", "tag", "media_id"),
+        # An item's tags in their order without a sort (migration 0008); lookups by media_id use its first column.
+        Index("ix_mediavault_media_tag_media_position", "media_id", "position"),
+    )
 
-    media_id: Mapped[UUID] = mapped_column(GUID, ForeignKey("mediavault_media.id", ondelete="CASCADE"), index=True)
+    media_id: Mapped[UUID] = mapped_column(GUID, ForeignKey("mediavault_media.id", ondelete="CASCADE"))
     tag: Mapped[str] = mapped_column(String(100))
     position: Mapped[int] = mapped_column(Integer, default=0)
 
