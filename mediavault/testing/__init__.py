@@ -13,8 +13,9 @@ The pytest plugin: put ``pytest_plugins = ["mediavault.testing"]`` in your ``con
 - ``mediavault_events``: an :class:`EventRecorder` of every committed event;
 - ``webhook_sink``: a :class:`WebhookSink` receiving the deliveries of webhooks whose URL is ``sink://<name>``.
 
-The contract suites: :class:`~mediavault.testing.storage.StorageBackendContract`, subclassed by a storage
-backend's tests. This package needs pytest; the server never imports it.
+The contract suites: :class:`~mediavault.testing.storage.StorageBackendContract` and
+:class:`~mediavault.testing.webhooks.WebhookTransportContract`, subclassed by a storage backend's or a webhook
+transport's tests. This package needs pytest; the server never imports it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""The JSON-lines transport on its own and inside a real vault (webhook created over the API)."""
+"""The JSON-lines transport: the webhook transport contract
+(:class:`mediavault.testing.webhooks.WebhookTransportContract`), its file format, and inside a real vault (webhook
+created over the API)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from standardwebhooks import Webhook as StandardWebhook
 
 from mediavault import MediaVault, MediaVaultConfig
 from mediavault._plugins import get_plugin_manager
+from mediavault.testing.webhooks import Delivered, WebhookTransportContract
 from mediavault.webhooks import WebhookMessage
 
 PREFIX = "/api/v1"
@@ -31,6 +34,24 @@ def message(url: str, attempt: int = 1) -> WebhookMessage:
         attempt=attempt,
         timeout=5.0,
     )
+
+
+class TestJsonlTransportContract(WebhookTransportContract):
+    @pytest.fixture
+    def transport(self, tmp_path: Path) -> JsonlTransport:
+        return JsonlTransport(tmp_path / "spool")
+
+    @pytest.fixture
+    def url(self) -> str:
+        return "jsonl://audit"
+
+    @pytest.fixture
+    def delivered(self, tmp_path: Path) -> Delivered:
+        def lines(count: int) -> list[tuple[bytes, dict[str, str]]]:
+            found = [json.loads(line) for line in (tmp_path / "spool" / "audit.jsonl").read_text().splitlines()]
+            return [(line["body"].encode(), line["headers"]) for line in found[:count]]
+
+        return lines
 
 
 def test_send_appends_one_line_per_attempt(tmp_path: Path) -> None:
