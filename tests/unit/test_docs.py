@@ -1,5 +1,5 @@
-"""The docs must keep up with the code: every config field and every hookspec is documented, and the files
-CONTRIBUTING.md points at exist."""
+"""The docs must keep up with the code: every config field and every hookspec is documented (a hookspec with an
+example and a test), and the files CONTRIBUTING.md points at exist."""
 
 from __future__ import annotations
 
@@ -29,6 +29,16 @@ def test_every_hookspec_is_documented_with_its_arguments() -> None:
         assert f"## `{name}({args})`" in text, name
         section = text.split(f"## `{name}({args})`", 1)[1].split("\n## ", 1)[0]
         assert "```python" in section and f"def {name}(" in section, f"{name}: no example implementing it"
+
+
+def test_every_hookspec_has_an_example_in_its_docstring_and_a_test() -> None:
+    root = DOCS.parent
+    test_files = [*(root / "tests").rglob("test_*.py"), *(root / "plugins").glob("*/tests/test_*.py")]
+    tests = "\n".join(path.read_text() for path in test_files)
+    for name, fn in vars(hookspecs).items():
+        if name.startswith("mediavault_") and callable(fn):
+            assert "Examples:" in (fn.__doc__ or ""), f"{name}: no example in its docstring"
+            assert re.search(rf"\b{name}\b", tests), f"{name}: no test file exercises it"
 
 
 def test_every_path_in_the_contributors_guide_exists() -> None:
