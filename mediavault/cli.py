@@ -1,4 +1,5 @@
-"""The server's commands: ``serve``, ``migrate``, ``worker``, ``reprocess`` and ``users`` (:mod:`mediavault.commands`);
+"""The server's commands: ``serve``, ``migrate``, ``worker``, ``reprocess``, ``fsck`` and ``users``
+(:mod:`mediavault.commands`);
 ``litestar mediavault migrate`` for host apps is the plugin's own (:mod:`mediavault.plugin`).
 
 :data:`main` is registered in the ``mediavault.cli`` entry-point group, so the ``mediavault`` command (owned by the
@@ -157,6 +158,33 @@ def reprocess_command(media_ids: tuple[str, ...], failed: bool, data_dir: Path) 
         raise click.BadParameter(f"not a media id: {exc}", param_hint="MEDIA_IDS") from exc
     queued = asyncio.run(_requeue(load_config(data_dir), ids or None, failed))
     click.echo(f"{queued} item{'' if queued == 1 else 's'} queued for processing")
+
+
+@main.command("fsck")
+@click.option("--repair", is_flag=True, help="Remove orphaned bytes and temporary files, re-queue processing.")
+@click.option("--data-dir", default="./mediavault-data", show_default=True, type=click.Path(path_type=Path))
+def fsck_command(repair: bool, data_dir: Path) -> None:
+    """Check database rows against stored bytes (settings from MEDIAVAULT_* variables); safe while the server
+    runs. Exit status 0 when consistent (or repaired), 1 when problems were found without --repair."""
+    from mediavault.server import load_config
+
+    config = load_config(data_dir)
+    report = asyncio.run(_fsck(config, repair))
+    for line in report.summary():
+        click.echo(line)
+    if not report.consistent and not repair:
+        raise SystemExit(1)
+
+
+async def _fsck(config: Any, repair: bool) -> Any:
+    from mediavault.fsck import fsck
+    from mediavault.runtime import VaultRuntime
+
+    runtime = VaultRuntime(config)
+    try:
+        return await fsck(runtime.storage, runtime.session, max_age=config.temporary_file_max_age, repair=repair)
+    finally:
+        await runtime.dispose()
 
 
 async def _requeue(config: object, media_ids: list[Any] | None, failed: bool) -> int:

@@ -41,7 +41,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the installation
     raise ImportError("storage_url s3://... needs s3fs: pip install 'mediavault[s3]'") from exc
 
-from mediavault.storage.base import StorageBackend, StorageWriter
+from mediavault.storage.base import StorageBackend, StorageWriter, StoredObject
 from mediavault.storage.fsspec import validate_key, validate_read_range
 
 __all__ = (
@@ -393,6 +393,18 @@ class S3Storage(StorageBackend):
             return False
         return True
 
+    async def scan(self) -> list[StoredObject]:
+        """Every object under the prefix (``ListObjectsV2``, paged by s3fs). Writes leave no temporary objects: an
+        unfinished multipart upload is invisible (a bucket lifecycle rule should abort those)."""
+        root = f"{self.bucket}/{self.prefix}" if self.prefix else self.bucket
+        found = await self._on_loop(self.fs._find(root, detail=True))
+        self.fs.invalidate_cache(root)
+        return [
+            StoredObject(key=path[len(root) + 1 :], size=int(info.get("size") or 0), modified=_timestamp(info))
+            for path, info in found.items()
+            if info.get("type", "file") == "file"
+        ]
+
     async def check(self) -> None:
         """Health probe: the bucket exists and the credentials may use it (``HeadBucket``).
 
@@ -434,6 +446,12 @@ class S3Storage(StorageBackend):
                 )
             )
         )
+
+
+def _timestamp(info: dict[str, Any]) -> float:
+    """POSIX seconds of an s3fs listing entry's ``LastModified`` (0 when absent)."""
+    modified = info.get("LastModified")
+    return modified.timestamp() if modified is not None else 0.0
 
 
 def _error_code(exc: BaseException) -> str | None:

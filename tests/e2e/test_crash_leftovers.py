@@ -7,11 +7,13 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 from tests.conftest import PREFIX
-from tests.e2e.conftest import ServerFactory, register_and_login
+from tests.e2e.conftest import ServerFactory, process_env, register_and_login
 
 BOUNDARY = "mediavault-crash-test"
 
@@ -66,5 +68,27 @@ def test_sigkill_mid_upload_leaves_no_temporary_file_after_a_restart(
     second = vault_servers.start(data_dir, env=env)
     try:
         assert _part_files(media) == [young]  # the start-up sweep ran before the server answered
+        checked = _fsck(data_dir, env)  # while the server runs
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert "0 temporary files, 0 objects without rows, 0 rows without bytes" in checked.stdout
+
+        orphan = media / "media" / "nobody" / "left-by-a-killed-delete"
+        orphan.parent.mkdir(parents=True)
+        orphan.write_bytes(b"bytes no row points at")
+        os.utime(orphan, (hours_ago, hours_ago))
+        found = _fsck(data_dir, env)
+        assert found.returncode == 1, found.stdout + found.stderr
+        assert "bytes without a row (found): media/nobody/left-by-a-killed-delete" in found.stdout
+        repaired = _fsck(data_dir, env, "--repair")
+        assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+        assert not orphan.exists()
+        assert _fsck(data_dir, env).returncode == 0
     finally:
         second.stop()
+
+
+def _fsck(data_dir: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-c", "from mediavault.cli import main; main()", "fsck", "--data-dir", str(data_dir)]
+    return subprocess.run(
+        [*command, *args], env=process_env(data_dir, env), capture_output=True, text=True, timeout=120
+    )
