@@ -23,6 +23,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import fsspec
 import pytest
@@ -35,7 +36,7 @@ from mediavault.testing.vault import PREFIX, Account, EventRecorder, WebhookSink
 
 __all__ = ("PREFIX", "Account", "EventRecorder", "StorageBackendContract", "WebhookSink")
 
-FAST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_cost": 8, "argon2_parallelism": 1}
+FAST_ARGON2: dict[str, Any] = {"argon2_time_cost": 1, "argon2_memory_cost": 8, "argon2_parallelism": 1}
 """Argon2id at its cheapest, for tests only (the defaults follow RFC 9106)."""
 
 
