@@ -186,6 +186,12 @@ class MediaVaultConfig:
     webhook_poll_interval: float = 1.0
     """Seconds between the delivery worker's looks for work raised by other processes (events committed in
     its own process wake it at once)."""
+    outbox_retention: float = 7 * 86400.0
+    """Seconds a dispatched outbox event is kept (default 7 days) before the webhook worker deletes it; an event
+    that a kept delivery attempt points at stays as long as the attempt."""
+    webhook_delivery_retention: float = 30 * 86400.0
+    """Seconds a finished webhook delivery attempt (succeeded or failed) stays in the delivery log (default 30
+    days) before the webhook worker deletes it; pending attempts are never deleted."""
     processing_worker: bool = True
     """Run the media processing worker inside the app (its lifespan): metadata, thumbnails and the share copy of
     each new upload (see ``docs/processing.md``). Turn off in web processes when ``mediavault worker`` runs."""
@@ -308,6 +314,8 @@ class MediaVaultConfig:
         _check(self.webhook_timeout > 0, "webhook_timeout", "must be positive")
         _check(self.webhook_failure_limit > 0, "webhook_failure_limit", "must be positive")
         _check(self.webhook_poll_interval > 0, "webhook_poll_interval", "must be positive")
+        _check(self.outbox_retention > 0, "outbox_retention", "must be positive")
+        _check(self.webhook_delivery_retention > 0, "webhook_delivery_retention", "must be positive")
         _check(all(16 <= s <= 4096 for s in self.thumbnail_sizes), "thumbnail_sizes", "each must be 16-4096")
         _check(self.thumbnail_format in {"webp", "jpeg"}, "thumbnail_format", "must be webp or jpeg")
         _check(self.realtime_path.startswith("/"), "realtime_path", "must start with '/'")

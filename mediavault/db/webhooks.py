@@ -246,6 +246,27 @@ class DeliveryRepository(SQLAlchemyAsyncRepository[WebhookDelivery]):
                 .execution_options(synchronize_session=False)
             )
 
+    async def prune(self, *, events_before: dt.datetime, attempts_before: dt.datetime) -> tuple[int, int]:
+        """Delete finished attempts (``succeeded``/``failed``) created before ``attempts_before``, then dispatched
+        outbox events dispatched before ``events_before`` that no attempt points at any more (pending attempts
+        keep their event). The caller commits.
+
+        Returns:
+            ``(events deleted, attempts deleted)``.
+        """
+        attempts = await self.session.execute(
+            delete(WebhookDelivery)
+            .where(WebhookDelivery.status.in_(("succeeded", "failed")), WebhookDelivery.created_at < attempts_before)
+            .execution_options(synchronize_session=False)
+        )
+        still_used = select(WebhookDelivery.id).where(WebhookDelivery.event_id == OutboxEvent.id).exists()
+        events = await self.session.execute(
+            delete(OutboxEvent)
+            .where(OutboxEvent.dispatched_at < events_before, ~still_used)
+            .execution_options(synchronize_session=False)
+        )
+        return events.rowcount, attempts.rowcount  # type: ignore[attr-defined]
+
     async def next_due(self) -> dt.datetime | None:
         """When the earliest claimable attempt falls due (``None``: nothing pending). Attempts leased to a
         worker count from the end of their lease."""

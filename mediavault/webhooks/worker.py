@@ -61,6 +61,8 @@ MAX_EXCERPT_CHARS = 200
 MAX_RETRY_AFTER = 86_400.0
 """A ``Retry-After`` longer than a day is capped to a day."""
 JITTER = 0.2
+PRUNE_INTERVAL = 3600.0
+"""Seconds between two :meth:`WebhookWorker.prune` runs of one worker (the first runs at start)."""
 
 
 def config_key(url: str) -> str:
@@ -146,6 +148,7 @@ class WebhookWorker:
         self._results_ready: asyncio.Event | None = None
         self._recorder: asyncio.Task[None] | None = None
         self._stopping = False
+        self._next_prune = 0.0  # time.monotonic() of the next prune
         for endpoint in self.config.webhooks:
             try:
                 check_secret(endpoint.secret)
@@ -267,6 +270,9 @@ class WebhookWorker:
             self._wake.clear()
             timeout = self.config.webhook_poll_interval
             try:
+                if time.monotonic() >= self._next_prune:
+                    self._next_prune = time.monotonic() + PRUNE_INTERVAL
+                    await self.prune()
                 await self.fan_out()
                 await self._claim_and_spawn()
                 timeout = await self._sleep_time()
@@ -277,6 +283,21 @@ class WebhookWorker:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):
                     await self._wake.wait()
+
+    async def prune(self) -> tuple[int, int]:
+        """Delete dispatched outbox events older than ``outbox_retention`` and finished attempts older than
+        ``webhook_delivery_retention`` (bounded tables); ``(events, attempts)`` deleted. The loop calls it at most
+        once per :data:`PRUNE_INTERVAL` seconds."""
+        now = utcnow()
+        async with self.session_factory() as session:
+            pruned = await DeliveryRepository(session=session).prune(
+                events_before=now - dt.timedelta(seconds=self.config.outbox_retention),
+                attempts_before=now - dt.timedelta(seconds=self.config.webhook_delivery_retention),
+            )
+            await session.commit()
+        if any(pruned):
+            logger.info("pruned %d outbox events and %d webhook attempts past their retention", *pruned)
+        return pruned
 
     async def fan_out(self) -> int:
         """Turn every undispatched outbox event into first attempts; the number of attempts created."""
