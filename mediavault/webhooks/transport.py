@@ -16,6 +16,7 @@ Exceptions::
 from __future__ import annotations
 
 import asyncio
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -113,6 +114,21 @@ class WebhookTransport(ABC):
         """Release connections (called when the vault stops)."""
 
 
+class _QuerylessRequestLog(logging.Filter):
+    """Blanks the query of the URLs in httpx's ``HTTP Request: POST <url> ...`` INFO lines: a webhook endpoint's
+    query may carry a secret (``?token=...``), and logs are read by more people than the endpoint's owner."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(a, httpx.URL) and a.query for a in record.args):
+            record.args = tuple(
+                f"{str(a).split('?', 1)[0]}?…" if isinstance(a, httpx.URL) and a.query else a for a in record.args
+            )
+        return True
+
+
+_REQUEST_LOG_FILTER = _QuerylessRequestLog()
+
+
 class HttpTransport(WebhookTransport):
     """``POST`` with httpx: redirects are never followed, the whole attempt is bounded by its timeout,
     at most :data:`MAX_EXCERPT_BYTES` of the answer are read.
@@ -127,6 +143,7 @@ class HttpTransport(WebhookTransport):
     def __init__(self, *, user_agent: str = "mediavault-webhooks") -> None:
         self._client: httpx.AsyncClient | None = None  # made on first use, on the running event loop
         self._user_agent = user_agent
+        logging.getLogger("httpx").addFilter(_REQUEST_LOG_FILTER)  # once: a filter already there is not added again
 
     @property
     def client(self) -> httpx.AsyncClient:

@@ -31,6 +31,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
 
 import msgspec
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -55,9 +56,9 @@ __all__ = ("WebhookWorker", "config_key")
 
 logger = logging.getLogger("mediavault.webhooks")
 
-MAX_ERROR_CHARS = 300
+MAX_ERROR_CHARS = 120
 """Longest ``error`` kept in the delivery log (a receiver's answer is never shown beyond this excerpt)."""
-MAX_EXCERPT_CHARS = 200
+MAX_EXCERPT_CHARS = 100
 MAX_RETRY_AFTER = 86_400.0
 """A ``Retry-After`` longer than a day is capped to a day."""
 JITTER = 0.2
@@ -84,6 +85,16 @@ def retry_after_seconds(value: str | None, now: dt.datetime | None = None) -> fl
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     return min(max((when - (now or utcnow())).total_seconds(), 0.0), MAX_RETRY_AFTER)
+
+
+def _redacted(body: bytes, claimed: ClaimedDelivery) -> bytes:
+    """``body`` with the endpoint's signing secret and its URL's query values blanked (a receiver may echo them)."""
+    secrets = [claimed.secret, claimed.secret.removeprefix("whsec_")]  # the Standard Webhooks key, with or without
+    secrets += [value for _, value in parse_qsl(urlsplit(claimed.url).query)]
+    for secret in secrets:
+        if len(secret) >= 4:
+            body = body.replace(secret.encode(), b"[redacted]")
+    return body
 
 
 def _excerpt(body: bytes) -> str:
@@ -427,10 +438,10 @@ class WebhookWorker:
         except Exception as exc:  # a broken plugin transport must not kill the worker
             logger.exception("webhook transport %r failed", transport)
             return _Outcome("failed", error=f"transport error: {type(exc).__name__}")
-        return self._judge(response)
+        return self._judge(response, claimed)
 
     @staticmethod
-    def _judge(response: TransportResponse) -> _Outcome:
+    def _judge(response: TransportResponse, claimed: ClaimedDelivery) -> _Outcome:
         status = response.status_code
         if 200 <= status < 300:
             return _Outcome("succeeded", response_status=status)
@@ -440,7 +451,7 @@ class WebhookWorker:
             error += f": redirect to {headers.get('location', '?')[:100]} not followed"
         elif status == 410:
             error += ": Gone, the endpoint was disabled"
-        if excerpt := _excerpt(response.body_excerpt):
+        if excerpt := _excerpt(_redacted(response.body_excerpt, claimed)):
             error += f": {excerpt}"
         return _Outcome(
             "failed",
