@@ -88,6 +88,9 @@ class MediaVaultConfig:
     """Seconds a writer's hidden temporary file (``<key>.part-<hex>``, local storage) may go unwritten before the
     start-up sweep and ``mediavault fsck --repair`` remove it as left by a killed process. A live upload writes
     to it at least every 1 MiB received, so keep this far above ``client_body_timeout``."""
+    fsck_interval: float | None = None
+    """Seconds between runs of ``mediavault fsck --repair`` inside each app process (its lifespan; the first at
+    start). Unset (the default): off; run ``mediavault fsck`` from cron instead, or set it on one process."""
     health_cache_ttl: float = 5.0
     """Seconds each process reuses the result of ``GET /health``'s database and storage checks (the route is public
     and not rate-limited: a probe flood must not become a flood of database queries and billable storage
@@ -304,6 +307,7 @@ class MediaVaultConfig:
         _check(self.hsts_max_age >= 0, "hsts_max_age", "must be >= 0")
         _check(self.storage_min_free_space >= 0, "storage_min_free_space", "must be >= 0")
         _check(self.health_cache_ttl >= 0, "health_cache_ttl", "must be >= 0")
+        _check(self.fsck_interval is None or self.fsck_interval > 0, "fsck_interval", "must be positive")
         _check(self.temporary_file_max_age > 0, "temporary_file_max_age", "must be positive")
         _check(self.log_format in {"text", "json"}, "log_format", "must be text or json")
         _check(

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import time
@@ -27,7 +28,7 @@ from mediavault.db.models import Blob, Media, MediaProcessing, MediaVariant, med
 from mediavault.db.processing import ProcessingRepository
 from mediavault.storage.base import StorageBackend, StoredObject
 
-__all__ = ("FsckReport", "fsck", "stale_temporary_files", "sweep_temporary_files")
+__all__ = ("FsckReport", "fsck", "fsck_periodically", "stale_temporary_files", "sweep_temporary_files")
 
 logger = logging.getLogger("mediavault")
 
@@ -174,3 +175,21 @@ async def fsck(
             await session.commit()
     report.repaired = True
     return report
+
+
+async def fsck_periodically(
+    storage: StorageBackend, session_factory: Callable[[], AsyncSession], *, interval: float, max_age: float
+) -> None:
+    """Run :func:`fsck` with ``repair`` now and then every ``interval`` seconds, until cancelled (the
+    ``fsck_interval`` setting). Several processes may run it at once: see the module's notes on safety."""
+    while True:
+        try:
+            report = await fsck(storage, session_factory, max_age=max_age, repair=True)
+            if not report.consistent:
+                logger.warning("periodic fsck: %s", report.summary()[-1])
+        except NotImplementedError:
+            logger.warning("periodic fsck: the storage cannot list its objects; stopped")
+            return
+        except Exception:
+            logger.exception("periodic fsck failed; trying again in %g s", interval)
+        await asyncio.sleep(interval)

@@ -6,6 +6,7 @@ process. The plugin manager is asked once, here; services receive what it answer
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -31,7 +32,7 @@ from mediavault.domain.shares.services import ShareService
 from mediavault.domain.users.services import UserService
 from mediavault.domain.webhooks.services import WebhookService
 from mediavault.events import Event, EventPublisher
-from mediavault.fsck import sweep_temporary_files
+from mediavault.fsck import fsck_periodically, sweep_temporary_files
 from mediavault.http.ratelimit import RateLimiter
 from mediavault.processing.worker import ProcessingWorker
 from mediavault.realtime.hub import RealtimeHub
@@ -188,8 +189,9 @@ class VaultRuntime:
     @asynccontextmanager
     async def lifespan(self, _app: Any = None) -> AsyncIterator[None]:
         """App lifespan: migrate when ``auto_migrate``, remove temporary upload files a killed process left
-        (:func:`~mediavault.fsck.sweep_temporary_files`), start the webhook worker when ``webhook_worker`` and the
-        processing worker when ``processing_worker``; at shutdown stop them and dispose of the engine."""
+        (:func:`~mediavault.fsck.sweep_temporary_files`), run the periodic fsck when ``fsck_interval`` is set, start
+        the webhook worker when ``webhook_worker`` and the processing worker when ``processing_worker``; at shutdown
+        stop them and dispose of the engine."""
         if self.config.auto_migrate:
             await self.migrate()
         try:  # what a killed process left: never a reason not to start
@@ -200,9 +202,22 @@ class VaultRuntime:
             await self.webhooks.start()
         if self.config.processing_worker:
             await self.processing.start()
+        checker = None
+        if self.config.fsck_interval:
+            checker = asyncio.get_running_loop().create_task(
+                fsck_periodically(
+                    self.storage,
+                    self.session,
+                    interval=self.config.fsck_interval,
+                    max_age=self.config.temporary_file_max_age,
+                )
+            )
         try:
             yield
         finally:
+            if checker is not None:
+                checker.cancel()
+                await asyncio.gather(checker, return_exceptions=True)
             await self.events.drain()
             await self.processing.stop()
             await self.webhooks.stop()

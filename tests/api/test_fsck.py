@@ -4,6 +4,8 @@ whose bytes vanished are reported. Runs on local files (embedded leg) and S3 (fu
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from pathlib import Path
 
@@ -65,3 +67,18 @@ def test_fsck_finds_and_repairs_bytes_without_rows(tmp_path: Path) -> None:
             assert after.missing == [f"media {lost['id']}: {lost_key}"]  # reported, never invented
 
         client.blocking_portal.call(scenario)  # on the app's event loop, where its pooled connections live
+
+
+def test_periodic_fsck_repairs_in_the_background_when_configured(tmp_path: Path) -> None:
+    media = tmp_path / "media"
+    orphan = media / "media" / "nobody" / "left-by-a-killed-delete"
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(b"bytes no row points at")
+    os.utime(orphan, (time.time() - 7200, time.time() - 7200))
+    assert make_config(tmp_path / "defaults").fsck_interval is None  # off by default
+    config = make_config(tmp_path, storage_url=media.as_uri(), fsck_interval=3600)
+    with TestClient(Litestar(plugins=[MediaVault(config)])):
+        deadline = time.monotonic() + 30  # a bound for a hang only
+        while orphan.exists():
+            assert time.monotonic() < deadline, "the periodic fsck did not remove the orphan"
+            time.sleep(0.05)
