@@ -81,7 +81,7 @@ OPERATIONS: dict[str, Spec] = {
     ),
     "GET /users/me/api-keys": Spec((403,), token_only=True),
     "DELETE /users/me/api-keys/{key_id}": Spec((403,), token_only=True),
-    "POST /media/upload": Spec((415,), creates=(("media_id", "/data/id"),)),
+    "POST /media/upload": Spec((415, 507), creates=(("media_id", "/data/id"),)),
     "GET /media": Spec(),
     "GET /media/{media_id}": Spec(),
     "PATCH /media/{media_id}": Spec(example={"title": "Holiday", "tags": ["beach", "2026"]}),
@@ -141,6 +141,7 @@ _ERRORS = {
     429: ("RateLimited", "rate_limited: over a rate-limit budget; retry after Retry-After seconds"),
     500: ("InternalError", "internal_error: an unexpected failure (logged with the request id)"),
     503: ("ServiceUnavailable", "service_unavailable: a dependency is briefly unavailable; retry after Retry-After"),
+    507: ("InsufficientStorage", "insufficient_storage: the storage is full; nothing was kept"),
 }
 _SECURITY_SCHEMES = {
     "bearerAuth": {

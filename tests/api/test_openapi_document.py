@@ -68,6 +68,8 @@ def test_every_error_is_the_vaults_envelope_and_every_route_documents_its_errors
                 assert content == {"application/json": {"schema": {"$ref": ERROR_REF}}}, (key, status)
         if key.startswith("POST /auth/register"):
             assert {"403", "409"} <= set(responses)
+        if key == "POST /media/upload":
+            assert "507" in responses  # a full disk (insufficient_storage)
         if key.startswith(("GET /s/", "HEAD /s/")):
             assert "401" in responses, key  # a missing or wrong X-Share-Password
     envelope = document["components"]["schemas"]["ErrorEnvelope"]
