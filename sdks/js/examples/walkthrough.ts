@@ -1,10 +1,14 @@
-import { Vault } from "@mediavault/sdk";
+import { Conflict, Vault } from "@mediavault/sdk";
 import { openFile, saveFile } from "@mediavault/sdk/node";
 
 const vault = new Vault(process.env.MEDIAVAULT_URL ?? "http://127.0.0.1:8080");
 
-// 1. Log in (register once). The client refreshes the access token by itself.
-await vault.register("ada@example.com", "correct horse battery");
+// 1. Log in (registering first: a second run finds the account there). The client refreshes the token by itself.
+try {
+  await vault.register("ada@example.com", "correct horse battery");
+} catch (error) {
+  if (!(error instanceof Conflict)) throw error;
+}
 await vault.login("ada@example.com", "correct horse battery");
 
 // 2. Upload with progress: the file is streamed from disk, never read whole into memory.
