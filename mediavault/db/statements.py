@@ -43,6 +43,8 @@ __all__ = (
 T = TypeVar("T")
 
 _UTC = dt.UTC
+_CONNECTION_KEY = "mediavault.read_connection"
+"""``session.info`` key of ``(transaction, connection)``: the connection a session's current transaction uses."""
 
 
 class uuid_text(FunctionElement[str]):
@@ -197,7 +199,13 @@ class ReadStatement(Generic[T]):
         Raises:
             KeyError: a parameter of the statement is missing from ``params``.
         """
-        connection = await session.connection()
+        transaction = session.sync_session.get_transaction()
+        cached = session.info.get(_CONNECTION_KEY)
+        if cached is not None and transaction is not None and cached[0] is transaction:
+            connection = cached[1]  # a later statement of the same transaction: skip the greenlet round of connection()
+        else:
+            connection = await session.connection()
+            session.info[_CONNECTION_KEY] = (session.sync_session.get_transaction(), connection)
         dialect = connection.dialect
         compiled = self._compiled.get(dialect.name) or self._compile(dialect)
         values = [params[name] if fn is None else fn(params[name]) for name, fn in compiled.binds]
