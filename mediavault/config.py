@@ -18,6 +18,9 @@ from typing import Any, get_type_hints
 
 __all__ = ("DEFAULT_RETRY_SCHEDULE", "MediaVaultConfig", "WebhookEndpoint")
 
+DEFAULT_PATH_PREFIX = "/api/v1"
+"""Where a vault's routes are mounted unless ``path_prefix`` says otherwise (the HTTP contract's prefix)."""
+
 DEFAULT_RETRY_SCHEDULE: tuple[int, ...] = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
 """Seconds between webhook attempts: the Standard Webhooks example schedule."""
 
@@ -53,7 +56,7 @@ class MediaVaultConfig:
     secret_key: str = ""
     """Key that signs JWTs (HS256). At least 32 characters; required. Keep it secret and identical in every
     process of one deployment."""
-    path_prefix: str = "/api/v1"
+    path_prefix: str = DEFAULT_PATH_PREFIX
     """Where the vault's routes are mounted, e.g. ``/api/v1`` (no trailing slash)."""
     database_url: str = "sqlite+aiosqlite:///mediavault.db"
     """SQLAlchemy async URL: ``sqlite+aiosqlite:///path.db`` or ``postgresql+asyncpg://...``."""
@@ -161,8 +164,10 @@ class MediaVaultConfig:
     guessing); successful logins spend nothing."""
     rate_limit_login_per_account: int = 5
     """Failed ``POST /auth/login`` attempts allowed per period for one account (email), from anywhere."""
-    realtime_path: str = "/realtime"
-    """Path of the realtime WebSocket endpoint; outside ``path_prefix`` (the whole path, not relative to it)."""
+    realtime_path: str = ""
+    """Path of the realtime WebSocket endpoint (the whole path, not relative to ``path_prefix``). Unset: ``/realtime``
+    (outside the prefix) for the default prefix ``/api/v1`` or an empty one, ``<path_prefix>/realtime`` for any other,
+    so that vaults with different prefixes never share a socket path."""
     realtime_auth_timeout: float = 10.0
     """Seconds a new realtime socket has to send its ``auth`` message before it is closed with 4401."""
     realtime_max_backlog: int = 256
@@ -261,6 +266,9 @@ class MediaVaultConfig:
         self.plugins = tuple(self.plugins)
         self.thumbnail_sizes = tuple(sorted({int(s) for s in self.thumbnail_sizes}))
         self.path_prefix = "/" + self.path_prefix.strip("/") if self.path_prefix.strip("/") else ""
+        if not self.realtime_path:
+            derived = self.path_prefix not in ("", DEFAULT_PATH_PREFIX)
+            self.realtime_path = f"{self.path_prefix}/realtime" if derived else "/realtime"
         _check(len(self.secret_key) >= 32, "secret_key", "must be at least 32 characters")
         _check(self.jwt_algorithm in {"HS256", "HS384", "HS512"}, "jwt_algorithm", "must be HS256, HS384 or HS512")
         _check("://" in self.database_url, "database_url", "must be a SQLAlchemy URL")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, cast
 from litestar import Litestar, Request, Router
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
+from litestar.exceptions import ImproperlyConfiguredException
 from litestar.plugins import CLIPlugin, InitPlugin
 from litestar.routes import HTTPRoute
 from litestar.types import Message, Scope
@@ -31,7 +32,7 @@ from mediavault.domain.users.services import UserService
 from mediavault.domain.webhooks.controllers import WebhookController
 from mediavault.domain.webhooks.services import WebhookService
 from mediavault.http.auth import AuthenticationMiddleware, provide_principal, require_principal
-from mediavault.http.envelope import REQUEST_ID_HEADER, request_id
+from mediavault.http.envelope import REQUEST_ID_HEADER, request_id, under_prefix
 from mediavault.http.errors import app_level_handlers, exception_handlers
 from mediavault.http.ratelimit import RateLimitMiddleware, client_address
 from mediavault.http.security import UnknownRouteController, security_headers_for, served_over_https
@@ -84,7 +85,8 @@ class MediaVault(InitPlugin, CLIPlugin):
     (migrations, engine disposal, the vault's own realtime broker and rate-limit store), app-level 404/405
     handlers that answer with the vault's envelope only under its prefix, ``X-Request-ID`` and security
     headers on the vault's responses, and a ``CORSConfig`` from ``cors_allow_origins`` unless the host set
-    its own. Several instances (with different prefixes and realtime paths) can live in one app.
+    its own. Several instances can live in one app, each with its own ``path_prefix`` (the realtime path follows it
+    unless set); two with the same prefix or realtime path are refused (``docs/embedding.md``).
 
     Args:
         config: the instance's settings.
@@ -101,7 +103,13 @@ class MediaVault(InitPlugin, CLIPlugin):
         self._allow: dict[str, bytes] = {}
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
-        """Add the vault to ``app_config`` (never replacing what the host set)."""
+        """Add the vault to ``app_config`` (never replacing what the host set).
+
+        Raises:
+            ImproperlyConfiguredException: another vault of the app has the same ``path_prefix`` or
+                ``realtime_path`` (the second would shadow the first).
+        """
+        _check_distinct([p for p in app_config.plugins if isinstance(p, MediaVault)])
         runtime = self.runtime
         app_config.route_handlers.append(self._router())
         app_config.route_handlers.append(
@@ -114,7 +122,7 @@ class MediaVault(InitPlugin, CLIPlugin):
             app_config.cors_config = self._cors_config()
         app_config.exception_handlers = {
             **app_config.exception_handlers,
-            **app_level_handlers((self.config.path_prefix,), app_config.exception_handlers),
+            **app_level_handlers(self.config.path_prefix, app_config.exception_handlers),
         }
         app_config.before_send.append(self._add_request_id)
         return app_config
@@ -226,9 +234,7 @@ class MediaVault(InitPlugin, CLIPlugin):
     async def _add_request_id(self, message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
-        prefix = self.config.path_prefix
-        path = scope["path"]
-        if prefix and path != prefix and not path.startswith(prefix + "/"):
+        if not under_prefix(scope, self.config.path_prefix):
             return
         headers = cast("list[tuple[bytes, bytes]]", message.setdefault("headers", []))
         if scope.get("method") == "OPTIONS" and message["status"] == 204 and "path_template" in scope:
@@ -241,6 +247,21 @@ class MediaVault(InitPlugin, CLIPlugin):
         headers.extend(security_headers_for(headers))
         if self._hsts and served_over_https(scope, self.runtime.limiter.trusted):
             headers.append((b"strict-transport-security", self._hsts))
+
+
+def _check_distinct(vaults: list[MediaVault]) -> None:
+    """Refuse two vaults of one app that would answer on the same path: Litestar would route every request (or
+    socket) to one of them and the other would silently get nothing."""
+    for name in ("path_prefix", "realtime_path"):
+        seen: dict[str, int] = {}
+        for index, vault in enumerate(vaults):
+            value = getattr(vault.config, name) or "/"
+            if value in seen:
+                raise ImproperlyConfiguredException(
+                    f"MediaVault: the vaults #{seen[value] + 1} and #{index + 1} of this app both have {name}="
+                    f"{value!r}; give each vault its own {name}"
+                )
+            seen[value] = index
 
 
 def litestar_group() -> Group:

@@ -40,6 +40,7 @@ __all__ = (
     "envelope",
     "paginated",
     "request_id",
+    "under_prefix",
 )
 
 T = TypeVar("T")
@@ -52,6 +53,19 @@ PerPageParam = Annotated[int, QueryParameter(ge=1, le=100, description="Items pe
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _SCOPE_KEY = "mediavault.request_id"
+
+
+def under_prefix(scope: Scope, prefix: str) -> bool:
+    """Whether the request of ``scope`` is for the vault mounted at ``prefix`` (``""``: everything is).
+
+    Inside an app mounted by another ASGI app (Starlette's ``Mount``) the path keeps the mount's ``root_path``
+    until Litestar's router strips it, so both forms count (ASGI spec, "root_path").
+    """
+    if not prefix:
+        return True
+    path = scope["path"]
+    mounted = scope.get("root_path", "") + prefix
+    return any(path == p or path.startswith(p + "/") for p in (prefix, mounted))
 
 
 def request_id(scope: Scope) -> str:

@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import IntegrityError as ConstraintViolation
 
 from mediavault.errors import InsufficientStorage, ServiceUnavailable, VaultError
-from mediavault.http.envelope import ErrorBody, ErrorDetailOut, ErrorEnvelope, ErrorMeta, request_id
+from mediavault.http.envelope import ErrorBody, ErrorDetailOut, ErrorEnvelope, ErrorMeta, request_id, under_prefix
 from mediavault.meta import utc_timestamp
 from mediavault.storage.base import storage_full
 
@@ -248,10 +248,11 @@ def exception_handlers() -> ExceptionHandlersMap:
     }
 
 
-def app_level_handlers(path_prefixes: tuple[str, ...], existing: ExceptionHandlersMap) -> ExceptionHandlersMap:
+def app_level_handlers(path_prefix: str, existing: ExceptionHandlersMap) -> ExceptionHandlersMap:
     """App-level handlers for unknown routes (404) and wrong methods (405).
 
-    Requests whose path lies under one of ``path_prefixes`` get the envelope; others go to the
+    Requests whose path lies under ``path_prefix`` (:func:`~mediavault.http.envelope.under_prefix`) get the
+    envelope; others go to the
     host's handler that was registered before (``existing``), or to Litestar's default response.
     """
 
@@ -261,8 +262,7 @@ def app_level_handlers(path_prefixes: tuple[str, ...], existing: ExceptionHandle
         return next((existing[cls] for cls in type(exc).__mro__ if cls in existing), None)
 
     def handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-        path = request.scope["path"]
-        if any(path == p or path.startswith(p + "/") for p in path_prefixes):
+        if under_prefix(request.scope, path_prefix):
             if isinstance(exc, HTTPException):
                 return _handle_http_exception(request, exc)
             return _handle_unexpected(request, exc)

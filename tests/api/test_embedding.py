@@ -1,4 +1,5 @@
-"""Embedding in a host app: host responses untouched, several vaults, health, OpenAPI, migrate CLI."""
+"""Embedding in a host app: host responses untouched, several vaults (HTTP, realtime, rate limits, start-up
+checks), health, OpenAPI, migrate CLI."""
 
 from __future__ import annotations
 
@@ -8,15 +9,16 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from litestar import Litestar, MediaType, Request, Response, get, post
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import ImproperlyConfiguredException, NotFoundException, WebSocketDisconnect
 from litestar.middleware import ASGIMiddleware
 from litestar.params import FromPath, JSONBody
 from litestar.testing import TestClient
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from mediavault import MediaVault
+from mediavault import MediaVault, MediaVaultConfig
 from mediavault.auth.providers import PRINCIPAL_SCOPE_KEY
 from mediavault.hookspecs import hookimpl
+from mediavault.realtime.socket import CLOSE_UNAUTHORIZED
 from mediavault.storage.fsspec import FsspecStorage
 from tests.api._checks import error, success
 from tests.backends import stored_objects, table_names
@@ -138,6 +140,85 @@ def test_two_vaults_independent(host: TestClient[Litestar], tmp_path: Path) -> N
     assert table_names(make_config(tmp_path / "a")) >= VAULT_TABLES
     assert table_names(make_config(tmp_path / "b")) >= VAULT_TABLES
     assert list(stored_objects(make_config(tmp_path / "b")).values()) == [b"second vault"]
+
+
+def _login(host: TestClient[Litestar], prefix: str, email: str) -> dict[str, str]:
+    password = "correct horse battery"
+    success(host.post(f"{prefix}/auth/register", json={"email": email, "password": password}), 201)
+    login = host.post(f"{prefix}/auth/login", json={"username": email, "password": password})
+    return {"Authorization": f"Bearer {success(login)['token']}"}
+
+
+def _subscribed(ws: Any, headers: dict[str, str]) -> None:
+    ws.send_json({"type": "auth", "token": headers["Authorization"].removeprefix("Bearer ")})
+    assert ws.receive_json(timeout=10) == {"type": "auth_ok"}
+    ws.send_json({"type": "subscribe", "channel": "media_updates"})
+    assert ws.receive_json(timeout=10)["type"] == "subscribed"
+
+
+def test_two_vaults_each_own_realtime_socket(host: TestClient[Litestar]) -> None:
+    one = _login(host, "/api/v1", "one@example.com")
+    two = _login(host, "/vault2", "two@example.com")
+    # each socket knows only its own vault's logins
+    for path, stranger in (("/realtime", two), ("/vault2/realtime", one)):
+        with host.websocket_connect(path) as ws:
+            ws.send_json({"type": "auth", "token": stranger["Authorization"].removeprefix("Bearer ")})
+            assert ws.receive_json(timeout=10)["error"]["code"] == "unauthorized"
+            with pytest.raises(WebSocketDisconnect) as closed:
+                ws.receive_json(timeout=10)
+            assert closed.value.code == CLOSE_UNAUTHORIZED
+
+    with host.websocket_connect("/realtime") as ws_one, host.websocket_connect("/vault2/realtime") as ws_two:
+        _subscribed(ws_one, one)
+        _subscribed(ws_two, two)
+        first = success(host.post("/api/v1/media/upload", headers=one, files={"file": ("a.txt", b"one")}), 201)
+        second = success(host.post("/vault2/media/upload", headers=two, files={"file": ("b.txt", b"two")}), 201)
+        # each socket's first event is its own vault's upload: the other vault's never reached it
+        assert ws_two.receive_json(timeout=10)["resource_id"] == second["id"]
+        assert ws_one.receive_json(timeout=10)["resource_id"] == first["id"]
+
+
+def test_two_vaults_each_own_rate_limit(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    vaults = [
+        MediaVault(make_config(tmp_path / "a", rate_limit_anonymous=2)),
+        MediaVault(make_config(tmp_path / "b", path_prefix="/vault2", rate_limit_anonymous=3)),
+    ]
+    with TestClient(Litestar(plugins=vaults)) as client:
+        for _ in range(2):  # anonymous 401s spend the budget too
+            error(client.get("/api/v1/users/me"), 401, "unauthorized")
+        error(client.get("/api/v1/users/me"), 429, "rate_limited")
+        for _ in range(3):  # the first vault's spent budget is not the second's
+            response = client.get("/vault2/users/me")
+            error(response, 401, "unauthorized")
+            assert response.headers["x-ratelimit-limit"] == "3"
+        error(client.get("/vault2/users/me"), 429, "rate_limited")
+
+
+def test_realtime_path_follows_the_prefix() -> None:
+    key = {"secret_key": "k" * 32}
+    assert MediaVaultConfig(**key).realtime_path == "/realtime"  # the contract's default, outside /api/v1
+    assert MediaVaultConfig(**key, path_prefix="/").realtime_path == "/realtime"
+    assert MediaVaultConfig(**key, path_prefix="/photos/").realtime_path == "/photos/realtime"
+    assert MediaVaultConfig(**key, path_prefix="/photos", realtime_path="/ws").realtime_path == "/ws"
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "field"),
+    [
+        ({}, {}, "path_prefix='/api/v1'"),
+        ({"path_prefix": "/vault2"}, {"path_prefix": "/vault2/"}, "path_prefix='/vault2'"),
+        ({}, {"path_prefix": "/"}, "realtime_path='/realtime'"),  # both default to /realtime
+        ({"realtime_path": "/ws"}, {"path_prefix": "/vault2", "realtime_path": "/ws"}, "realtime_path='/ws'"),
+    ],
+)
+def test_colliding_vaults_refused_at_start_up(
+    tmp_path: Path, first: dict[str, Any], second: dict[str, Any], field: str
+) -> None:
+    vaults = [MediaVault(make_config(tmp_path, **first)), MediaVault(make_config(tmp_path, **second))]
+    with pytest.raises(ImproperlyConfiguredException, match=f"#1 and #2 of this app both have {field}"):
+        Litestar(plugins=vaults)
 
 
 def test_request_id_only_on_vault_routes(host: TestClient[Litestar]) -> None:
