@@ -137,7 +137,7 @@ class MetricsMiddleware(ASGIMiddleware):
             raise
         finally:
             metrics, route = self.metrics, scope.get("path_template") or "unknown"
-            labels = (scope["method"], route, str(status))
+            labels = (scope.get("method", "GET"), route, str(status))  # an HTTP-only middleware: always set
             metrics.requests.labels(*labels).inc()
             metrics.duration.labels(*labels).observe(time.perf_counter() - start)
             if received:

@@ -12,7 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
@@ -147,7 +147,7 @@ class VaultRuntime:
             ),
             partial(WebhookService, check_url=self.webhooks.check_url),
         ]
-        return {factory.func: factory for factory in factories}
+        return {cast("type[Any]", factory.func): factory for factory in factories}
 
     def service(self, cls: type[S], session: AsyncSession) -> S:
         """The domain service ``cls`` working on ``session`` (e.g. ``runtime.service(AuthService, session)``)."""

@@ -207,7 +207,9 @@ _MEDIA_ROW = (
     Media.height,
     Media.title,
     Media.description,
-    json_array(MediaTag.__table__.c.tag, MediaTag.__table__.c.media_id, Media.id, MediaTag.__table__.c.position),
+    json_array(
+        MediaTag.__table__.c.tag, MediaTag.__table__.c.media_id, Media.__table__.c.id, MediaTag.__table__.c.position
+    ),
     uuid_text(Media.owner_id),
     Media.created_at,
     Media.updated_at,

@@ -20,13 +20,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
-from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Generic, TypeVar, cast
 
 import msgspec
-from sqlalchemy import Column, ColumnElement, Select, String
+from sqlalchemy import ColumnElement, Select, String
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_scoped_session
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -90,12 +90,18 @@ class json_array(ColumnElement[str]):
     inherit_cache = False
     type = String()
 
-    def __init__(self, value: Column[Any], key: Column[Any], outer: ColumnElement[Any], order_by: Column[Any]) -> None:
+    def __init__(
+        self,
+        value: ColumnElement[Any],
+        key: ColumnElement[Any],
+        outer: ColumnElement[Any],
+        order_by: ColumnElement[Any],
+    ) -> None:
         self._value, self._key, self._outer, self._order_by = value, key, outer, order_by
 
 
 def _json_array_parts(element: json_array, compiler: Any, **kw: Any) -> tuple[str, str, str, str, str]:
-    def column(col: Column[Any]) -> str:
+    def column(col: ColumnElement[Any]) -> str:
         return compiler.preparer.format_column(col, use_table=True)  # type: ignore[no-any-return]
 
     return (
@@ -148,7 +154,7 @@ def decode_json_list(value: Any) -> list[Any]:
 class _Compiled:
     __slots__ = ("binds", "decoders", "sql")
 
-    def __init__(self, sql: str, binds: list[tuple[str, Callable[[Any], Any] | None]], decoders: list[Any]) -> None:
+    def __init__(self, sql: str, binds: Sequence[tuple[str, Callable[[Any], Any] | None]], decoders: list[Any]) -> None:
         self.sql, self.binds, self.decoders = sql, binds, decoders
 
 
@@ -169,7 +175,7 @@ class ReadStatement(Generic[T]):
         self,
         statement: Select[Any],
         row_type: type[T],
-        decoders: dict[str, Callable[[Any], Any]] | None = None,
+        decoders: Mapping[str, Callable[[Any], Any]] | None = None,
     ) -> None:
         fields: tuple[str, ...] = getattr(row_type, "__struct_fields__", None) or tuple(
             f.name
@@ -193,12 +199,14 @@ class ReadStatement(Generic[T]):
         self._compiled[dialect.name] = entry
         return entry
 
-    async def all(self, session: AsyncSession, **params: Any) -> list[T]:
+    async def all(self, session: AsyncSession | async_scoped_session[AsyncSession], **params: Any) -> list[T]:
         """Every row, decoded.
 
         Raises:
             KeyError: a parameter of the statement is missing from ``params``.
         """
+        # advanced-alchemy types a repository's session as this union; the vault only ever passes an AsyncSession
+        session = cast(AsyncSession, session)
         transaction = session.sync_session.get_transaction()
         cached = session.info.get(_CONNECTION_KEY)
         if cached is not None and transaction is not None and cached[0] is transaction:
@@ -233,7 +241,7 @@ class ReadStatement(Generic[T]):
             out.append(make(*values))
         return out
 
-    async def first(self, session: AsyncSession, **params: Any) -> T | None:
+    async def first(self, session: AsyncSession | async_scoped_session[AsyncSession], **params: Any) -> T | None:
         """The first row, decoded, or ``None`` (write the statement so that it finds at most one)."""
         rows = await self.all(session, **params)
         return rows[0] if rows else None

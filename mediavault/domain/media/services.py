@@ -49,7 +49,9 @@ class IncomingFile(Protocol):
     """
 
     filename: str
-    fields: Mapping[str, str]
+
+    @property
+    def fields(self) -> Mapping[str, str]: ...
 
     def __aiter__(self) -> AsyncIterator[bytes]: ...
 
