@@ -143,6 +143,10 @@ class MediaVaultConfig:
     metrics_token: str = dataclasses.field(default="", repr=False)
     """Bearer token a scraper sends (``Authorization: Bearer <metrics_token>``) to read the metrics; at least 32
     characters. Required with ``metrics_enabled``: route counts and backlogs are nobody else's business."""
+    tracing_enabled: bool = False
+    """Trace the vault's requests with OpenTelemetry: one server span per request, named by method and route
+    template, with the ``mediavault.request_id`` attribute; exported by the global tracer provider the host
+    configures (``docs/deployment.md``, "Tracing"). Needs ``mediavault[otel]``; the host's own routes stay untraced."""
     cors_allow_origins: tuple[str, ...] = ()
     """Origins allowed by CORS (none by default), e.g. ``https://app.example.com``; ``*`` allows any origin.
     Applied through Litestar's ``CORSConfig`` unless the host app configured CORS itself."""

@@ -203,7 +203,8 @@ class MediaVault(InitPlugin, CLIPlugin):
             exception_handlers=exception_handlers(),
             before_request=strict_input,
             request_max_body_size=self.config.max_json_body_size,
-            middleware=[  # outermost first: metrics, the session's owner, one principal lookup, the budgets
+            middleware=[  # outermost first: tracing, metrics, the session's owner, one principal lookup, the budgets
+                *self._tracing(),
                 *metrics_middleware,
                 RequestSessionMiddleware(runtime.session),
                 AuthenticationMiddleware(runtime.auth_chain, rate_limited=self.config.rate_limit_enabled),
@@ -220,6 +221,14 @@ class MediaVault(InitPlugin, CLIPlugin):
 
         provide = Provide(lambda: metrics, sync_to_thread=False, use_cache=True)
         return [MetricsController], [MetricsMiddleware(metrics)], {"mediavault_metrics": provide}
+
+    def _tracing(self) -> list[Any]:
+        """The OpenTelemetry middleware when ``tracing_enabled`` (:mod:`mediavault.tracing`); nothing otherwise."""
+        if not self.config.tracing_enabled:
+            return []
+        from mediavault.tracing import tracing_middleware
+
+        return [tracing_middleware()]
 
     def _allowed_methods(self, app: Litestar, path_template: str) -> bytes:
         """The ``Allow`` value of a path: every method of the route at ``path_template``, sorted."""
