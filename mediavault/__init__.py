@@ -49,7 +49,11 @@ _HOMES = {
 def __getattr__(name: str) -> Any:
     if name not in _HOMES:
         raise AttributeError(f"module 'mediavault' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOMES[name]), name)
+    try:
+        module = importlib.import_module(_HOMES[name])
+    except AttributeError as exc:  # raised while importing: `from mediavault import X` would hide it as "cannot import"
+        raise ImportError(f"importing {_HOMES[name]} for mediavault.{name} failed: {exc}") from exc
+    value = getattr(module, name)
     globals()[name] = value
     return value
 

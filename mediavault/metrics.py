@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hmac
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
@@ -38,7 +38,7 @@ from mediavault.domain.deps import ConfigDep, EngineDep
 from mediavault.errors import Unauthorized
 
 if TYPE_CHECKING:
-    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+    from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
     from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = ("MetricsController", "MetricsDep", "MetricsMiddleware", "VaultMetrics")
@@ -137,7 +137,7 @@ class MetricsMiddleware(ASGIMiddleware):
             raise
         finally:
             metrics, route = self.metrics, scope.get("path_template") or "unknown"
-            labels = (scope.get("method", "GET"), route, str(status))  # an HTTP-only middleware: always set
+            labels = (cast("HTTPScope", scope)["method"], route, str(status))  # scopes = (HTTP,): always set
             metrics.requests.labels(*labels).inc()
             metrics.duration.labels(*labels).observe(time.perf_counter() - start)
             if received:
