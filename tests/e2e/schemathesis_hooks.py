@@ -1,9 +1,9 @@
 """Schemathesis hooks for tests/e2e/test_openapi.py (loaded by ``st run`` through ``SCHEMATHESIS_HOOKS``).
 
 Every request is authenticated with a Bearer login token. Two operations end the login they are sent with:
-``POST /auth/logout`` revokes it, ``PATCH /users/me`` may change the email (or, given the current password, the
-password). Each of their cases runs as a throwaway account of its own, so the other operations keep a working
-login. A token that got a 401 (its login ended) is replaced before the next request.
+``POST /auth/logout`` revokes it, ``PATCH /users/me`` may change the email or the password (both need the current
+password, which :func:`before_call` supplies). Each of their cases runs as a throwaway account of its own, so the
+other operations keep a working login. A token that got a 401 (its login ended) is replaced before the next request.
 """
 
 from __future__ import annotations
