@@ -354,8 +354,9 @@ def test_ctrl_c_exits_130_without_a_traceback(server: VaultServer, account: CliU
         (folder / f"part-{i:02}.bin").write_bytes(os.urandom(MAX_UPLOAD // 2))
     with _vault(server, account) as vault:
         _clear(vault)
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # SIGINT as a terminal delivers it, even when this run ignores it
             _command("upload", "-j", "1", str(folder)),
+            preexec_fn=_default_sigint,
             env=_process_env(account),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -372,6 +373,13 @@ def test_ctrl_c_exits_130_without_a_traceback(server: VaultServer, account: CliU
             process.wait(10)
     assert process.returncode == 130, err
     assert b"Traceback" not in err and err.rstrip().endswith(b"Interrupted."), err
+
+
+def _default_sigint() -> None:
+    """In the child: SIGINT's default disposition. A test run started as a background job (``cmd &`` in a
+    non-interactive shell) ignores SIGINT, children inherit that, and Python then installs no KeyboardInterrupt
+    handler: Ctrl-C would be ignored for a reason that has nothing to do with the command."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _interrupt(process: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
@@ -392,8 +400,9 @@ def test_ctrl_c_while_connecting_exits_130(account: CliUser, tmp_path: Path) -> 
     (tmp_path / "a.txt").write_text("a")
     with socket.create_server(("127.0.0.1", 0)) as silent:
         url = f"http://127.0.0.1:{silent.getsockname()[1]}"
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # SIGINT as a terminal delivers it, even when this run ignores it
             _command("upload", str(tmp_path)),
+            preexec_fn=_default_sigint,
             env=_process_env(account) | {"MEDIAVAULT_URL": url, "MEDIAVAULT_API_KEY": account.api_key},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -412,8 +421,9 @@ def test_ctrl_c_while_connecting_exits_130(account: CliUser, tmp_path: Path) -> 
 
 def test_ctrl_c_at_a_prompt_exits_130(server: VaultServer, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAVAULT_")}
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # SIGINT as a terminal delivers it, even when this run ignores it
         _command("login", "--url", server.base_url),
+        preexec_fn=_default_sigint,
         env=env | {"XDG_CONFIG_HOME": str(tmp_path)},
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
