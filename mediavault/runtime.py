@@ -23,6 +23,7 @@ from mediavault.auth.chain import ProviderChain
 from mediavault.auth.passwords import PasswordHasher
 from mediavault.config import MediaVaultConfig
 from mediavault.db.engine import create_engine, migrate
+from mediavault.db.engine import dispose as dispose_engine
 from mediavault.domain.api_keys.services import ApiKeyService
 from mediavault.domain.auth.services import AuthService
 from mediavault.domain.collections.services import CollectionService
@@ -226,6 +227,6 @@ class VaultRuntime:
     async def dispose(self) -> None:
         """Close every pooled database connection."""
         if self._engine is not None:
-            await self._engine.dispose()
+            await dispose_engine(self._engine)
             self._engine = None
             self._sessionmaker = None

@@ -23,7 +23,7 @@ from sqlalchemy.util import await_only
 
 from mediavault.errors import ServiceUnavailable
 
-__all__ = ("UNICODE_LOWER", "VERSION_TABLE", "SQLiteWriteLock", "create_engine", "migrate", "run_migrations")
+__all__ = ("UNICODE_LOWER", "VERSION_TABLE", "SQLiteWriteLock", "create_engine", "dispose", "migrate", "run_migrations")
 
 VERSION_TABLE = "mediavault_alembic_version"
 """Alembic version table of the vault's migrations."""
@@ -179,6 +179,7 @@ def create_engine(
             rollback(dbapi_connection)
 
     dialect.do_rollback = _rollback_if_in_transaction  # type: ignore[method-assign]
+    dialect.do_terminate = _stop_aiosqlite  # type: ignore[method-assign]
     _install_write_lock(dialect, SQLiteWriteLock(busy_timeout))
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -192,6 +193,45 @@ def create_engine(
         dbapi_connection.create_function(UNICODE_LOWER, 1, _unicode_lower, deterministic=True)
 
     return engine
+
+
+_closing: set[asyncio.Future[Any]] = set()
+"""aiosqlite connections terminated and not yet closed by their worker thread (see :func:`dispose`)."""
+
+
+def _stop_aiosqlite(dbapi_connection: Any) -> None:
+    """Terminate an invalidated connection (a query cancelled mid-flight): interrupt its statement, then close it
+    with aiosqlite's ``stop()`` alone.
+
+    SQLAlchemy's own terminate first awaits a graceful ``close()`` in a shielded task and, when the caller's
+    (anyio, level-triggered) cancellation interrupts that wait, falls back to ``stop()``: the worker thread then
+    exits and the graceful close, still queued behind it, waits forever on a future nobody resolves. One such
+    orphan task per cancelled query, and the event loop's shutdown hangs on it (tests/unit/test_sqlite_cancel.py).
+    ``stop()`` closes the sqlite3 connection in its worker thread after what is already queued: all a graceful
+    close would do, without waiting; ``interrupt()`` (safe from another thread, sqlite3_interrupt) first stops a
+    long statement the cancelled caller no longer wants.
+    """
+    driver = dbapi_connection.driver_connection
+    sqlite_connection = getattr(driver, "_connection", None)  # None once closed
+    if sqlite_connection is not None:
+        sqlite_connection.interrupt()
+    stopped = driver.stop()
+    if stopped is not None:
+        _closing.add(stopped)
+        stopped.add_done_callback(_closing.discard)
+
+
+async def dispose(engine: AsyncEngine) -> None:
+    """Close ``engine``'s pooled connections and wait (at most 5 s) for connections it terminated to be closed.
+
+    Use instead of ``engine.dispose()`` before the event loop stops: an aiosqlite worker thread still closing a
+    terminated connection would otherwise report to a closed loop (``RuntimeError: Event loop is closed``).
+    """
+    await engine.dispose()
+    loop = asyncio.get_running_loop()
+    pending = [future for future in _closing if future.get_loop() is loop]
+    if pending:
+        await asyncio.wait(pending, timeout=5)
 
 
 def _unicode_lower(value: Any) -> Any:
@@ -236,6 +276,6 @@ def run_migrations(url: str) -> None:
         try:
             await migrate(engine)
         finally:
-            await engine.dispose()
+            await dispose(engine)
 
     asyncio.run(run())
