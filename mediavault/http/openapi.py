@@ -85,7 +85,7 @@ OPERATIONS: dict[str, Spec] = {
     "GET /media": Spec(),
     "GET /media/{media_id}": Spec(),
     "PATCH /media/{media_id}": Spec(example={"title": "Holiday", "tags": ["beach", "2026"]}),
-    "DELETE /media/{media_id}": Spec(),
+    "DELETE /media/{media_id}": Spec((409,)),  # a host row references it (docs/embedding.md)
     "GET /media/{media_id}/content": Spec(bytes=True, redirect=True),
     "HEAD /media/{media_id}/content": Spec(bytes=True),
     "GET /media/{media_id}/thumbnail": Spec(bytes=True),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -25,7 +25,7 @@ from mediavault.db.search import search_document
 from mediavault.domain.media.schemas import MediaUpdate
 from mediavault.domain.media.sniff import image_dimensions, media_kind, safe_filename, sniff_content_type
 from mediavault.domain.ownership import get_owned, parse_id
-from mediavault.errors import NUL_MESSAGE, NotFound, ValidationError
+from mediavault.errors import NUL_MESSAGE, Conflict, NotFound, ValidationError
 from mediavault.events import EventPublisher
 from mediavault.storage.base import StorageBackend, StoredFile, write_stream
 
@@ -37,6 +37,11 @@ UPLOAD_FIELDS = frozenset({"title", "description", "tags"})
 MAX_TAGS = 50
 MAX_TAG_LENGTH = 100
 DEDUP_ATTEMPTS = 3
+HOST_REFERENCE_MESSAGE = (
+    "Media is referenced by a row of the host application (a foreign key with ON DELETE RESTRICT): "
+    "delete that row or point it elsewhere first"
+)
+"""The 409 ``conflict`` message of a delete that a host row's reference refused (``mediavault.db.media_fk``)."""
 
 
 class IncomingFile(Protocol):
@@ -266,8 +271,12 @@ class MediaService:
         The row goes first: a crash in between leaves unreferenced bytes, never a row pointing at
         missing bytes.
 
+        A host row referencing the item (:func:`mediavault.db.media_fk`, ``ON DELETE RESTRICT``) refuses the delete:
+        the transaction is rolled back and nothing changes, rows nor bytes.
+
         Raises:
             NotFound: as :meth:`get`.
+            Conflict: a host row references the item.
         """
         media = await self.get(principal, media_id)
         data = self._event_data(media)
@@ -286,17 +295,30 @@ class MediaService:
             )
         )
         await self.session.delete(media)
+        await self._unless_referenced(self.session.flush)  # a RESTRICT reference refuses here
         if blob is None:
             keys.append(media.storage_key)
         elif released := await blobs.release(blob[0]):
             keys.append(released)
         self.events.publish(self.session, "media.deleted", data, user_id=media.owner_id)
-        await self.session.commit()
+        await self._unless_referenced(self.session.commit)  # a deferred one (DEFERRABLE INITIALLY DEFERRED) here
         for key in keys:
             try:
                 await self.storage.delete(key)
             except Exception:  # the row is gone; orphaned bytes are logged, not an error for the caller
                 logger.exception("could not delete stored bytes %s", key)
+
+    async def _unless_referenced(self, step: Callable[[], Awaitable[None]]) -> None:
+        """Run ``step`` (the delete's flush or commit); a foreign key that refuses it is a host row's reference.
+
+        Raises:
+            Conflict: it was refused; the transaction is rolled back.
+        """
+        try:
+            await step()
+        except IntegrityError as exc:
+            await self.session.rollback()
+            raise Conflict(HOST_REFERENCE_MESSAGE) from exc
 
     async def processing(
         self, principal: Principal, media_id: str
