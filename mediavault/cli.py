@@ -1,5 +1,5 @@
-"""The server's commands: ``serve``, ``migrate``, ``worker``, ``reprocess``, ``fsck`` and ``users``
-(:mod:`mediavault.commands`);
+"""The server's commands: ``serve``, ``migrate``, ``worker``, ``reprocess``, ``fsck``, ``users``, ``export``,
+``import`` and ``storage migrate`` (:mod:`mediavault.commands`);
 ``litestar mediavault migrate`` for host apps is the plugin's own (:mod:`mediavault.plugin`).
 
 :data:`main` is registered in the ``mediavault.cli`` entry-point group, so the ``mediavault`` command (owned by the
@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from mediavault.commands.backup import export_command, import_command, storage_group
 from mediavault.commands.users import users_group
 
 __all__ = ("main",)
@@ -28,6 +29,9 @@ def main() -> None:
 
 
 main.add_command(users_group)
+main.add_command(export_command)
+main.add_command(import_command)
+main.add_command(storage_group)
 
 
 @main.command()

@@ -1,0 +1,218 @@
+"""``mediavault export`` / ``mediavault import`` and ``mediavault storage migrate`` (issue 16, item 8), run as the
+operator runs them (the CLI on the configured database and storage) against vaults filled through the real app.
+On the embedded leg SQLite and local files, on the full leg PostgreSQL and S3 (moto); the storage migration copies
+local files to S3 on both."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from click.testing import CliRunner, Result
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from mediavault import MediaVault, MediaVaultConfig
+from mediavault.backup.manifest import Manifest, object_path
+from mediavault.cli import main
+from mediavault.db.engine import VERSION_TABLE
+from mediavault.db.models import metadata
+from tests.api._checks import processed, success
+from tests.backends import snapshot, stored_objects, table_names
+from tests.conftest import PREFIX, Account, make_config
+from tests.files import make_photo
+from tests.s3 import MotoS3
+
+
+def _cli(config: MediaVaultConfig, root: Path, *args: str) -> Result:
+    """``mediavault ARGS --data-dir ROOT`` with ``config``'s database and storage in its environment."""
+    env = {
+        "MEDIAVAULT_DATABASE_URL": config.database_url,
+        "MEDIAVAULT_STORAGE_URL": config.storage_url,
+        "MEDIAVAULT_STORAGE_OPTIONS": json.dumps(config.storage_options),
+        "MEDIAVAULT_SECRET_KEY": config.secret_key,
+        "MEDIAVAULT_LOAD_ENTRY_POINTS": "false",
+    }
+    return CliRunner().invoke(main, [*args, "--data-dir", str(root)], env=env)
+
+
+def _vault_rows(config: MediaVaultConfig) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every vault table (SQLite's full-text index, derived from the media rows, left out)."""
+    return {
+        name: rows
+        for name, rows in snapshot(config).items()
+        if name != VERSION_TABLE and not name.startswith("mediavault_media_fts")
+    }
+
+
+def _fill(client: TestClient[Litestar]) -> tuple[Account, dict[str, Any]]:
+    """Two users with media (a processed photo with its variants, a deduplicated copy), tags, a collection, a share,
+    an API key and a webhook: a row in most tables."""
+    alice, bob = Account(client, "alice@example.com"), Account(client, "bob@example.com")
+    photo = alice.upload(make_photo(), "photo.jpg", title="Ré: été", tags="sea,holiday")
+    note = alice.upload(b"a note\n" * 100, "note.txt")
+    alice.upload(b"a note\n" * 100, "same-note.txt")  # deduplicated: one blob, two items
+    bob.upload(b"bob's bytes", "bob.bin")
+    assert processed(alice, photo["id"])["status"] == "done"
+    collection = success(client.post(f"{PREFIX}/collections", json={"name": "Trip"}, headers=alice.headers), 201)
+    added = client.post(
+        f"{PREFIX}/collections/{collection['id']}/media", json={"media_ids": [photo["id"]]}, headers=alice.headers
+    )
+    success(added)
+    success(client.post(f"{PREFIX}/shares", json={"media_id": note["id"]}, headers=alice.headers), 201)
+    success(client.post(f"{PREFIX}/users/me/api-keys", json={"name": "frame"}, headers=alice.headers), 201)
+    hook = {"url": "http://127.0.0.1:9/hook", "events": ["media.uploaded"]}
+    success(client.post(f"{PREFIX}/webhooks", json=hook, headers=bob.headers), 201)
+    return alice, photo
+
+
+def test_export_then_import_reproduces_every_row_and_byte(tmp_path: Path) -> None:
+    source = make_config(
+        tmp_path / "source",
+        dedup=True,
+        processing_worker=True,
+        processing_poll_interval=0.05,
+        thumbnail_sizes=(64,),
+        allow_private_webhook_targets=True,
+    )
+    with TestClient(Litestar(plugins=[MediaVault(source)])) as client:
+        _fill(client)
+    dump = tmp_path / "dump"
+
+    exported = _cli(source, tmp_path / "source", "export", str(dump))
+
+    assert exported.exit_code == 0, exported.output
+    assert "exported" in exported.output and "1 storage keys named by rows hold no object" in exported.output
+    manifest = Manifest.read(dump)
+    vault_tables = {t for t in table_names(source) if t.startswith("mediavault_")} - {VERSION_TABLE}
+    vault_tables = {t for t in vault_tables if not t.startswith("mediavault_media_fts")}
+    assert [t.name for t in manifest.tables] == [t.name for t in metadata.sorted_tables]  # parents first
+    assert {t.name for t in manifest.tables} == vault_tables  # every table the migrations made
+    source_rows, source_objects = _vault_rows(source), stored_objects(source)
+    assert {t.name: t.rows for t in manifest.tables} == {name: len(rows) for name, rows in source_rows.items()}
+    assert manifest.objects.keys() == source_objects.keys()  # originals, the blob, thumbnails, share copies
+    for key, data in source_objects.items():
+        entry = manifest.objects[key]
+        assert (entry.size, entry.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+        assert object_path(dump, key).read_bytes() == data
+
+    target_root = tmp_path / "target"
+    target = make_config(target_root, processing_worker=True)
+    imported = _cli(target, target_root, "import", str(dump))
+
+    assert imported.exit_code == 0, imported.output
+    assert f"{len(source_objects)} objects" in imported.output
+    assert _vault_rows(target) == source_rows
+    target_objects = stored_objects(target)
+    assert {k: hashlib.sha256(v).hexdigest() for k, v in target_objects.items()} == {
+        k: hashlib.sha256(v).hexdigest() for k, v in source_objects.items()
+    }
+    with TestClient(Litestar(plugins=[MediaVault(target)])) as client:
+        login = {"username": "alice@example.com", "password": "correct horse battery"}
+        token = success(client.post(f"{PREFIX}/auth/login", json=login))["token"]  # the password hash came along
+        headers = {"Authorization": f"Bearer {token}"}
+        (found,) = success(client.get(f"{PREFIX}/search", params={"q": "holiday"}, headers=headers))
+        assert found["filename"] == "photo.jpg" and found["tags"] == ["sea", "holiday"]  # the search index too
+        content = client.get(f"{PREFIX}/media/{found['id']}/content", headers=headers)
+        assert content.status_code == 200 and hashlib.sha256(content.content).hexdigest() == found["checksum_sha256"]
+        again = _cli(target, target_root, "import", str(dump))
+    assert again.exit_code == 1 and "the database is not empty" in again.output, again.output
+
+
+def test_a_damaged_export_fails_the_import_with_nothing_written(tmp_path: Path) -> None:
+    source = make_config(tmp_path / "source")
+    with TestClient(Litestar(plugins=[MediaVault(source)])) as client:
+        owner = Account(client, "owner@example.com")
+        for n in range(3):
+            owner.upload(f"file {n}".encode() * 1000, f"{n}.txt")
+    dump = tmp_path / "dump"
+    assert _cli(source, tmp_path / "source", "export", str(dump)).exit_code == 0
+    manifest = Manifest.read(dump)
+    target_root = tmp_path / "target"
+    target = make_config(target_root)
+    assert _cli(target, target_root, "migrate").exit_code == 0
+    empty = _vault_rows(target)
+    assert {t.name for t in manifest.tables} == empty.keys() and not any(empty.values())
+
+    def refused(expected: str) -> None:
+        result = _cli(target, target_root, "import", str(dump))
+        assert result.exit_code == 1 and expected in result.output, result.output
+        assert _vault_rows(target) == empty
+        assert stored_objects(target) == {}
+
+    damaged = object_path(dump, sorted(manifest.objects)[-1])  # others may be stored when it is found
+    original = damaged.read_bytes()
+    damaged.write_bytes(original[:10] + bytes([original[10] ^ 1]) + original[11:])  # one bit
+    refused("does not match the manifest")
+    damaged.write_bytes(original)
+
+    rows = dump / "tables" / "mediavault_media.jsonl"
+    lines = rows.read_bytes()
+    rows.write_bytes(lines.replace(b'"size":6000', b'"size":6001', 1))
+    refused("mediavault_media.jsonl does not match the manifest")
+    rows.write_bytes(lines)
+
+    manifest_bytes = (dump / "manifest.json").read_bytes()
+    other = msgspec.structs.replace(manifest, schema_revision=["0001"])
+    (dump / "manifest.json").write_bytes(msgspec.json.encode(other))
+    refused("the export is of schema revision 0001 but the database is at")
+    (dump / "manifest.json").unlink()
+    refused("is not a finished export")
+    (dump / "manifest.json").write_bytes(manifest_bytes)
+
+    result = _cli(target, target_root, "import", str(dump))
+    assert result.exit_code == 0, result.output
+    assert stored_objects(target) == stored_objects(source)
+
+
+def test_export_refuses_a_directory_that_is_not_empty(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    (tmp_path / "dump").mkdir()
+    (tmp_path / "dump" / "keep.txt").write_text("mine")
+    result = _cli(config, tmp_path, "export", str(tmp_path / "dump"))
+    assert result.exit_code == 1 and "is not empty" in result.output
+    assert [p.name for p in (tmp_path / "dump").iterdir()] == ["keep.txt"]
+
+
+def test_storage_migrate_copies_local_files_to_s3_verified_and_resumable(tmp_path: Path, moto_s3: MotoS3) -> None:
+    config = make_config(tmp_path, storage_url=(tmp_path / "media").as_uri())
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
+        owner = Account(client, "owner@example.com")
+        uploaded = [owner.upload(f"object {n}".encode() * (n + 1) * 5000, f"{n}.bin") for n in range(5)]
+    source = stored_objects(config)
+    bucket = moto_s3.create_bucket()
+    url = f"s3://{bucket}/vault"
+    options = json.dumps(moto_s3.storage_options)
+
+    first = _cli(config, tmp_path, "storage", "migrate", "--to", url, "--to-options", options)
+
+    assert first.exit_code == 0, first.output
+    assert "5 objects" in first.output and "5 copied and verified, 0 already at the target" in first.output
+    assert f"MEDIAVAULT_STORAGE_URL={url}" in first.output and "MEDIAVAULT_STORAGE_OPTIONS" in first.output
+    moved = dataclasses.replace(config, storage_url=url, storage_options=moto_s3.storage_options)
+    assert stored_objects(moved) == source
+    assert stored_objects(config) == source  # never deletes the source
+
+    keys = sorted(source)
+    s3 = moto_s3.client()
+    s3.delete_object(Bucket=bucket, Key=f"vault/{keys[0]}")  # as if the first run had been interrupted
+    s3.put_object(Bucket=bucket, Key=f"vault/{keys[1]}", Body=b"half written")  # or left a wrong copy
+    second = _cli(config, tmp_path, "storage", "migrate", "--to", url, "--to-options", options)
+
+    assert second.exit_code == 0, second.output
+    assert "2 copied and verified, 3 already at the target and verified, 0 failed" in second.output
+    assert stored_objects(moved) == source
+    with TestClient(Litestar(plugins=[MediaVault(moved)])) as client:
+        owner.client = client
+        for media in uploaded:
+            content = client.get(f"{PREFIX}/media/{media['id']}/content", headers=owner.headers)
+            assert (
+                content.status_code == 200 and hashlib.sha256(content.content).hexdigest() == media["checksum_sha256"]
+            )
+
+    same = _cli(config, tmp_path, "storage", "migrate", "--to", config.storage_url)
+    assert same.exit_code == 2 and "is the configured storage itself" in same.output
