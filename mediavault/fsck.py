@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mediavault.db.models import Blob, Media, MediaProcessing, MediaVariant, media_blob
+from mediavault.db.models import Blob, Media, MediaProcessing, MediaVariant, media_blob, storage_key_columns
 from mediavault.db.processing import ProcessingRepository
 from mediavault.storage.base import StorageBackend, StoredObject
 
@@ -93,9 +93,10 @@ class FsckReport:
 
 
 async def _referenced_keys(session: AsyncSession) -> set[str]:
-    keys = set(await session.scalars(select(Media.storage_key)))
-    keys |= set(await session.scalars(select(Blob.storage_key)))
-    keys |= set(await session.scalars(select(MediaVariant.storage_key)))
+    """The storage keys any row names (every storage-key column of every table, so a new table's are included)."""
+    keys: set[str] = set()
+    for column in storage_key_columns():
+        keys.update(await session.scalars(select(column).where(column.is_not(None))))
     return keys
 
 

@@ -22,7 +22,7 @@ from mediavault.backup.manifest import (
     object_path,
     table_path,
 )
-from mediavault.backup.rows import RowCodec, schema_revision, select_rows, storage_key_columns, vault_tables
+from mediavault.backup.rows import RowCodec, schema_revision, select_rows, storage_key_columns_of, vault_tables
 from mediavault.backup.transfer import for_each, save_object
 from mediavault.meta import VERSION, utc_timestamp
 from mediavault.storage.base import StorageBackend
@@ -153,7 +153,7 @@ async def _snapshot(conn: AsyncConnection) -> AsyncConnection:
 async def _dump_table(conn: AsyncConnection, codec: RowCodec, directory: Path, keys: set[str]) -> TableEntry:
     """Write ``codec``'s table into its JSON Lines file, adding the storage keys its rows name to ``keys``."""
     name = str(codec.table.name)  # a quoted_name, which msgspec does not encode
-    key_columns = [c.name for c in storage_key_columns(codec.table)]
+    key_columns = [c.name for c in storage_key_columns_of(codec.table)]
     path = directory / table_path(name)
     path.parent.mkdir(parents=True, exist_ok=True)
     sha256 = hashlib.sha256()

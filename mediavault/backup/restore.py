@@ -41,9 +41,9 @@ async def import_vault(
     manifest = await anyio.to_thread.run_sync(Manifest.read, directory)
     async with engine.connect() as conn:
         await _check_target(conn, manifest)
-    written: list[str] = []
+    started: list[str] = []
     try:
-        await _write_objects(storage, directory, manifest.objects, written, concurrency)
+        await _write_objects(storage, directory, manifest.objects, started, concurrency)
         entries = {t.name: t for t in manifest.tables}
         async with engine.begin() as conn:
             for table in vault_tables():  # parents first, whatever order the manifest lists them in
@@ -52,7 +52,7 @@ async def import_vault(
                 await _advance_sequences(conn)
     except BaseException:
         with anyio.CancelScope(shield=True):
-            await for_each(written, storage.delete, limit=concurrency)
+            await for_each(started, storage.delete, limit=concurrency)
         raise
     return manifest
 
@@ -81,9 +81,11 @@ async def _check_target(conn: AsyncConnection, manifest: Manifest) -> None:
 
 
 async def _write_objects(
-    storage: StorageBackend, directory: Path, objects: dict[str, ObjectEntry], written: list[str], concurrency: int
+    storage: StorageBackend, directory: Path, objects: dict[str, ObjectEntry], started: list[str], concurrency: int
 ) -> None:
-    """Store every object, checking each against the manifest; ``written`` gets each key stored (to undo)."""
+    """Store every object, checking each against the manifest. ``started`` gets each key before its write begins:
+    the keys to delete on failure (none was stored before, and a write cancelled by another's failure may still
+    have completed at an object store)."""
 
     async def check_free(key: str) -> None:
         if await storage.exists(key):
@@ -94,8 +96,8 @@ async def _write_objects(
         if not await anyio.to_thread.run_sync(path.is_file):
             raise BackupError(f"the export lacks {path.relative_to(directory)}, listed in its manifest")
         expected = objects[key]
+        started.append(key)
         stored = await store_file(storage, key, path)
-        written.append(key)
         if (stored.size, stored.checksum_sha256) != (expected.size, expected.sha256):
             raise BackupError(
                 f"{path.relative_to(directory)} does not match the manifest ({stored.size} bytes, SHA-256 "

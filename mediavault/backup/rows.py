@@ -1,8 +1,8 @@
 """The vault's tables as export and import see them: generic over :data:`mediavault.db.models.metadata`.
 
 Nothing here names a table: every table of the vault's ``MetaData`` is exported and imported, in foreign-key order,
-so a table added by a later migration is included without a change here. A column whose name is ``storage_key`` or
-ends in ``_storage_key`` holds a key of the vault's storage; the objects at those keys are the export's bytes.
+so a table added by a later migration is included without a change here. The objects at the keys its storage-key
+columns hold (:func:`mediavault.db.models.storage_key_columns`) are the export's bytes.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from sqlalchemy import Column, Table, column, inspect, select, table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mediavault.db.engine import VERSION_TABLE
-from mediavault.db.models import metadata
+from mediavault.db.models import metadata, storage_key_columns
 
-__all__ = ("RowCodec", "schema_revision", "select_rows", "storage_key_columns", "vault_tables")
+__all__ = ("RowCodec", "schema_revision", "select_rows", "storage_key_columns_of", "vault_tables")
 
 _CONVERTED = (uuid.UUID, dt.datetime, dt.date, dt.time, dt.timedelta, decimal.Decimal, bytes)
 """Python types that JSON has no value for: written by msgspec as strings, read back with ``msgspec.convert``."""
@@ -31,9 +31,9 @@ def vault_tables() -> list[Table]:
     return list(metadata.sorted_tables)
 
 
-def storage_key_columns(table: Table) -> list[Column[Any]]:
-    """The columns of ``table`` that hold storage keys (named ``storage_key`` or ``*_storage_key``)."""
-    return [c for c in table.columns if c.name == "storage_key" or c.name.endswith("_storage_key")]
+def storage_key_columns_of(table: Table) -> list[Column[Any]]:
+    """The columns of ``table`` that hold storage keys (:func:`mediavault.db.models.storage_key_columns`)."""
+    return [c for c in storage_key_columns() if c.table is table]
 
 
 async def schema_revision(conn: AsyncConnection) -> list[str]:

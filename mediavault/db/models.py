@@ -49,6 +49,7 @@ __all__ = (
     "collection_media",
     "media_blob",
     "metadata",
+    "storage_key_columns",
 )
 
 
@@ -91,6 +92,18 @@ class Timestamped:
 
 metadata = Base.metadata
 """The vault's :class:`~sqlalchemy.MetaData` (Alembic's ``target_metadata``)."""
+
+
+def storage_key_columns() -> list[Column[Any]]:
+    """Every column of the vault's tables that holds a key of its storage: those named ``storage_key`` or
+    ``*_storage_key``. A table whose rows own stored bytes names its column so; ``mediavault fsck`` then keeps those
+    bytes (they have a row) and ``mediavault export`` includes them."""
+    return [
+        c
+        for table in metadata.sorted_tables
+        for c in table.columns
+        if c.name == "storage_key" or c.name.endswith("_storage_key")
+    ]
 
 
 class User(Timestamped, Base):
