@@ -16,6 +16,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sqlalchemy import event as sa_event
@@ -104,16 +105,30 @@ class EventPublisher:
         session.sync_session.info.setdefault(_PENDING_KEY, []).append(item)
         return item
 
-    def attach(self, session_factory: Any) -> None:
-        """Listen to commits and rollbacks of sessions made by ``session_factory`` (a sync ``sessionmaker``)."""
-        sa_event.listen(session_factory, "after_commit", self._after_commit)
+    def attach(self, session_factory: Any, *, on_commit: Callable[[Session, list[Event]], None] | None = None) -> None:
+        """Listen to commits and rollbacks of sessions made by ``session_factory`` (a sync ``sessionmaker`` or
+        ``Session`` class): a rollback drops the events published since the last commit; a commit delivers them
+        (:meth:`deliver`), or hands them to ``on_commit(session, events)`` instead when committing such a session does
+        not end its transaction (the in-process API's savepoint in a host's transaction, :mod:`mediavault.inprocess`).
+        """
+        committed = self._after_commit if on_commit is None else partial(self._hand_over, on_commit)
+        sa_event.listen(session_factory, "after_commit", committed)
         sa_event.listen(session_factory, "after_soft_rollback", self._after_rollback)
 
     def _after_rollback(self, session: Session, _previous_transaction: Any) -> None:
         session.info.pop(_PENDING_KEY, None)
 
     def _after_commit(self, session: Session) -> None:
-        events = session.info.pop(_PENDING_KEY, None)
+        self.deliver(session.info.pop(_PENDING_KEY, None) or [])
+
+    @staticmethod
+    def _hand_over(on_commit: Callable[[Session, list[Event]], None], session: Session) -> None:
+        if events := session.info.pop(_PENDING_KEY, None):
+            on_commit(session, events)
+
+    def deliver(self, events: list[Event]) -> None:
+        """Hand committed ``events`` to the listeners, in order, in a task on the running loop (:meth:`drain` waits
+        for it)."""
         if not events or not self._listeners:
             return
         task = asyncio.get_running_loop().create_task(self._dispatch(events))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, cast
 
 from litestar import Litestar, Request, Router
@@ -11,6 +13,7 @@ from litestar.exceptions import ImproperlyConfiguredException
 from litestar.plugins import CLIPlugin, InitPlugin
 from litestar.routes import HTTPRoute
 from litestar.types import Message, Scope
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault.config import MediaVaultConfig
 from mediavault.db.engine import run_migrations
@@ -38,6 +41,7 @@ from mediavault.http.ratelimit import RateLimitMiddleware, client_address
 from mediavault.http.security import UnknownRouteController, security_headers_for, served_over_https
 from mediavault.http.session import RequestSessionMiddleware, request_session
 from mediavault.http.strict import strict_input
+from mediavault.inprocess.api import ActingUser, InProcess, VaultAPI
 from mediavault.realtime import realtime_handler
 from mediavault.runtime import VaultRuntime
 
@@ -99,8 +103,37 @@ class MediaVault(InitPlugin, CLIPlugin):
     def __init__(self, config: MediaVaultConfig) -> None:
         self.config = config
         self.runtime = VaultRuntime(config)
+        self._inprocess = InProcess(self.runtime)
         self._hsts = f"max-age={config.hsts_max_age}".encode() if config.hsts_max_age else None
         self._allow: dict[str, bytes] = {}
+
+    def api(self, user: ActingUser | None = None, *, session: AsyncSession | None = None) -> VaultAPI:
+        """The vault for host code, without HTTP (:class:`~mediavault.inprocess.VaultAPI`: ``.media``,
+        ``.collections``, ``.shares``, ``.users``), with the rules of the HTTP API; ``docs/embedding.md``.
+
+        Needs the vault started: by the app's lifespan, or :meth:`running` outside an app.
+
+        Args:
+            user: who the calls act for: a vault user's id or a :class:`~mediavault.Principal`; another user's
+                resources are :class:`~mediavault.errors.NotFound`. ``None``: only ``users.create``.
+            session: the host's ``AsyncSession`` on the vault's database: each call then works inside the session's
+                transaction (begun if needed), and the host's commit keeps it (events delivered after it) while a
+                rollback undoes it, stored bytes included. ``None``: each call commits on its own, as an HTTP request.
+        """
+        return VaultAPI(self._inprocess, user, session)
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[MediaVault]:
+        """Run the vault without an app (a script, a job, a CLI command): what the app's lifespan starts (migrations
+        when ``auto_migrate``, the workers, the realtime broker, the rate-limit store), stopped on exit.
+
+        Examples:
+            >>> async def main() -> None:
+            ...     async with MediaVault(config).running() as vault:
+            ...         await vault.api(user=user_id).media.upload(pathlib.Path("a.jpg"))
+        """
+        async with self.runtime.lifespan(), self.runtime.realtime, self.runtime.limiter:
+            yield self
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         """Add the vault to ``app_config`` (never replacing what the host set).

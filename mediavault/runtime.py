@@ -114,10 +114,11 @@ class VaultRuntime:
         self.events.subscribe(self.processing.notify)
         self._engine: AsyncEngine | None = None
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
-        self.services: dict[type[Any], Callable[[AsyncSession], Any]] = self._service_factories()
+        self.services: dict[type[Any], Callable[[AsyncSession], Any]] = self.service_factories(storage)
 
-    def _service_factories(self) -> dict[type[Any], Callable[[AsyncSession], Any]]:
-        """Each domain service with the parts it uses; the request's session is the one argument left."""
+    def service_factories(self, storage: StorageBackend) -> dict[type[Any], Callable[[AsyncSession], Any]]:
+        """Each domain service with the parts it uses, its bytes in ``storage`` (:attr:`storage`, or the in-process
+        API's view of it inside a host's transaction); the request's session is the one argument left."""
         config, events, passwords, revoked = self.config, self.events, self.passwords, self.realtime.logins_revoked
         factories: list[partial[Any]] = [
             partial(
@@ -133,7 +134,7 @@ class VaultRuntime:
             partial(
                 MediaService,
                 config=config,
-                storage=self.storage,
+                storage=storage,
                 events=events,
                 processing_owed=self.processing.owed,
             ),

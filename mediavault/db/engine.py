@@ -98,8 +98,9 @@ class SQLiteWriteLock:
 
 
 def _opens_write(statement: str) -> bool:
-    """Whether pysqlite begins a transaction before ``statement`` (its rule: the first keyword is a DML one)."""
-    return statement.lstrip()[:7].upper().startswith(("INSERT", "UPDATE", "DELETE", "REPLACE"))
+    """Whether pysqlite begins a transaction before ``statement`` (its rule: the first keyword is a DML one), or the
+    statement begins a write transaction itself (``BEGIN IMMEDIATE``: :mod:`mediavault.inprocess` in a host's)."""
+    return statement.lstrip()[:15].upper().startswith(("INSERT", "UPDATE", "DELETE", "REPLACE", "BEGIN IMMEDIATE"))
 
 
 def _install_write_lock(dialect: Any, lock: SQLiteWriteLock) -> None:

@@ -23,7 +23,7 @@ from litestar.exceptions import ValidationException
 
 from mediavault.errors import NUL_MESSAGE
 
-__all__ = ("strict_input",)
+__all__ = ("error_field", "nul_path", "strict_input")
 
 _PATH = re.compile(r" - at `\$\.?([^`]*)`$")
 
@@ -49,17 +49,22 @@ async def strict_input(request: Request[Any, Any, Any]) -> None:
     try:
         data = msgspec.convert(_integral_floats_as_ints(value), type=field.annotation, strict=True)
     except msgspec.ValidationError as exc:
-        message = str(exc)
-        match = _PATH.search(message)
-        key = match.group(1) if match else ""
-        message = message[: match.start()] if match else message
+        key, message = error_field(exc)
         raise ValidationException(extra=[{"message": message, "key": key or "body", "source": "body"}]) from exc
     # What the handler receives, not fields it ignores (a body type without forbid_unknown_fields)
-    if (nul := _nul_path(msgspec.to_builtins(data), "")) is not None:
+    if (nul := nul_path(msgspec.to_builtins(data), "")) is not None:
         raise ValidationException(extra=[{"message": NUL_MESSAGE, "key": nul or "body", "source": "body"}])
 
 
-def _nul_path(value: Any, path: str) -> str | None:
+def error_field(exc: msgspec.ValidationError) -> tuple[str, str]:
+    """msgspec's ``"Expected `int` - at `$.tags[2]`"`` as ``("tags[2]", "Expected `int`")``; ``""`` for the whole
+    value."""
+    message = str(exc)
+    match = _PATH.search(message)
+    return (match.group(1), message[: match.start()]) if match else ("", message)
+
+
+def nul_path(value: Any, path: str) -> str | None:
     """Where the first string holding a NUL is in a decoded JSON value (``tags[2]``, ``title``), else ``None``."""
     if isinstance(value, str):
         return path if "\x00" in value else None
@@ -68,7 +73,7 @@ def _nul_path(value: Any, path: str) -> str | None:
         if isinstance(key, str) and "\x00" in key:
             return path or "body"
         inner = f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else str(key)
-        if (found := _nul_path(item, inner)) is not None:
+        if (found := nul_path(item, inner)) is not None:
             return found
     return None
 

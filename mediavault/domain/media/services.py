@@ -25,7 +25,7 @@ from mediavault.db.search import search_document
 from mediavault.domain.media.schemas import MediaUpdate
 from mediavault.domain.media.sniff import image_dimensions, media_kind, safe_filename, sniff_content_type
 from mediavault.domain.ownership import get_owned, parse_id
-from mediavault.errors import NUL_MESSAGE, Conflict, NotFound, ValidationError
+from mediavault.errors import NUL_MESSAGE, Conflict, NotFound, PayloadTooLarge, ValidationError
 from mediavault.events import EventPublisher
 from mediavault.storage.base import StorageBackend, StoredFile, write_stream
 
@@ -106,6 +106,24 @@ def stored_file(media: Media, key: str, variant: MediaVariant | None = None) -> 
     )
 
 
+async def _within_limit(file: IncomingFile, max_size: int) -> AsyncIterator[bytes]:
+    """The bytes of ``file``, refused past ``max_size`` bytes or when there are none: the rule for every way in
+    (HTTP's multipart reader stops reading at the same limit first, before the body's end)."""
+    size = 0
+    chunks = aiter(file)
+    try:
+        async for chunk in chunks:
+            size += len(chunk)
+            if size > max_size:
+                raise PayloadTooLarge(f"File larger than the {max_size} byte limit")
+            yield chunk
+    finally:
+        if (aclose := getattr(chunks, "aclose", None)) is not None:
+            await aclose()
+    if size == 0:
+        raise ValidationError.for_field("file", "must not be empty")
+
+
 class MediaService:
     """Media of the principal, for one request's session.
 
@@ -144,13 +162,15 @@ class MediaService:
         bytes the owner already stored links to them and its own copy is deleted (see :mod:`mediavault.db.blobs`).
 
         Raises:
-            ValidationError: more than 50 tags or one over 100 characters, a title or description over 10,000.
+            PayloadTooLarge: ``file`` holds more than ``max_upload_size`` bytes (reading stops there).
+            ValidationError: ``file`` is empty; more than 50 tags or one over 100 characters, a title or description
+                over 10,000.
             Exception: whatever reading ``file`` raises (e.g. :class:`~mediavault.errors.PayloadTooLarge`), after the
                 bytes written so far were discarded.
         """
         storage = self.storage
         key = f"media/{principal.user_id}/{uuid.uuid4().hex}"
-        written = await write_stream(await storage.open_writer(key), file)
+        written = await write_stream(await storage.open_writer(key), _within_limit(file, self.config.max_upload_size))
         try:
             fields = file.fields
             if unknown := sorted(fields.keys() - UPLOAD_FIELDS):

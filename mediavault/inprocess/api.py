@@ -1,0 +1,513 @@
+"""The in-process API: host code calls the vault's services directly, with the rules of HTTP.
+
+Every method is one call of the service the matching HTTP route calls (so the same sniffing, size limit, sanitised
+names, dedup, ownership checks, outbox events and processing rows), and answers with the route's shape (the SDK's
+types: :class:`~mediavault_sdk.types.Media`, ...) or raises the route's :mod:`mediavault.errors` class. Inputs are
+checked against the routes' body types as a JSON body is (lengths, formats, no NUL characters).
+
+Each call is one unit of work: on a session of the vault's own that it commits (as an HTTP request), or, given the
+host's ``AsyncSession``, inside the host's transaction (:mod:`mediavault.inprocess.transaction`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import aclosing, asynccontextmanager
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mediavault.auth.providers import Principal
+from mediavault.db.models import User
+from mediavault.db.query import MediaQuery
+from mediavault.domain.auth.schemas import RegisterIn
+from mediavault.domain.auth.services import AuthService
+from mediavault.domain.collections.schemas import CollectionCreate, CollectionOut, CollectionUpdate
+from mediavault.domain.collections.services import CollectionService
+from mediavault.domain.media.schemas import MediaKind, MediaOut, MediaSort, MediaUpdate
+from mediavault.domain.media.services import MediaService
+from mediavault.domain.shares.schemas import ShareCreate, ShareOut
+from mediavault.domain.shares.services import ShareService
+from mediavault.domain.users.schemas import UserOut, UserUpdate
+from mediavault.domain.users.services import UserService
+from mediavault.errors import NUL_MESSAGE, Unauthorized, ValidationError
+from mediavault.http.strict import error_field, nul_path
+from mediavault.inprocess.sources import IncomingSource, UploadSource
+from mediavault.inprocess.transaction import JoinedSessions, Work
+
+if TYPE_CHECKING:
+    from mediavault.runtime import VaultRuntime
+
+__all__ = ("CollectionsAPI", "InProcess", "MediaAPI", "Page", "SharesAPI", "UsersAPI", "VaultAPI")
+
+T = TypeVar("T")
+UNSET: Any = msgspec.UNSET
+"""An argument left out (``None`` is a value: it clears a title, a description...)."""
+ActingUser = uuid.UUID | str | Principal
+"""Who the calls act for: a vault user's id, or a :class:`~mediavault.Principal` (used as given)."""
+
+
+class Page(msgspec.Struct, Generic[T], kw_only=True):
+    """One page of a list: its ``items``, the ``total`` on all pages, and where it is (1-based ``page``)."""
+
+    items: list[T]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def total_pages(self) -> int:
+        """How many pages of ``per_page`` the ``total`` makes."""
+        return (self.total + self.per_page - 1) // self.per_page
+
+
+class _PageQuery(msgspec.Struct, forbid_unknown_fields=True):
+    """``page``/``per_page`` with the rules of the HTTP query parameters."""
+
+    page: Annotated[int, msgspec.Meta(ge=1)] = 1
+    per_page: Annotated[int, msgspec.Meta(ge=1, le=100)] = 20
+
+
+class _MediaQuery(_PageQuery, forbid_unknown_fields=True):
+    sort: MediaSort = "-created_at"
+    type: MediaKind | None = None
+    tag: str | None = None
+    q: str | None = None
+
+    def query(self) -> MediaQuery:
+        return MediaQuery(
+            page=self.page, per_page=self.per_page, sort=self.sort, kind=self.type, tag=self.tag, q=self.q
+        )
+
+
+S = TypeVar("S", bound=msgspec.Struct)
+
+
+def _checked(kind: type[S], **values: Any) -> S:
+    """``values`` (those not :data:`UNSET`) as a ``kind``, checked as a JSON body of that type is over HTTP.
+
+    Raises:
+        ValidationError: naming the first field that breaks ``kind``'s rules or holds a NUL character.
+    """
+    given = {name: list(value) if isinstance(value, tuple) else value for name, value in values.items()}
+    try:
+        data = msgspec.convert({k: v for k, v in given.items() if v is not UNSET}, kind, strict=True)
+    except msgspec.ValidationError as exc:
+        field, message = error_field(exc)
+        raise ValidationError.for_field(field or "body", message) from exc
+    if (nul := nul_path(msgspec.to_builtins(data), "")) is not None:
+        raise ValidationError.for_field(nul or "body", NUL_MESSAGE)
+    return data
+
+
+class InProcess:
+    """The in-process side of one vault: makes its :class:`VaultAPI` objects (``MediaVault.api``).
+
+    Args:
+        runtime: the vault's runtime (sessions, services, storage, events).
+    """
+
+    def __init__(self, runtime: VaultRuntime) -> None:
+        self._runtime = runtime
+        self._joined = JoinedSessions(runtime.storage, runtime.events, runtime.service_factories)
+
+    @property
+    def prefix(self) -> str:
+        """The vault's ``path_prefix`` (the URLs in answers, e.g. ``content_url``, are the HTTP API's)."""
+        return self._runtime.config.path_prefix
+
+    @asynccontextmanager
+    async def work(self, host: AsyncSession | None) -> AsyncIterator[Work]:
+        """One call's unit of work: inside ``host``'s transaction, or on a session of the vault's own."""
+        if host is not None:
+            async with self._joined.work(host) as work:
+                yield work
+            return
+        async with self._runtime.session() as session:
+            yield Work(session, self._runtime.services)
+
+
+class VaultAPI:
+    """The vault for host code, without HTTP: ``vault.api(user=..., session=...)``.
+
+    Attributes:
+        media: upload, get, list, update and delete the acting user's media.
+        collections: their collections.
+        shares: their share links.
+        users: create users; read and change the acting user.
+
+    Args:
+        vault: the vault's :class:`InProcess`.
+        user: who the calls act for (another user's media, collections and links are :class:`NotFound
+            <mediavault.errors.NotFound>`, as over HTTP), or ``None`` for :meth:`UsersAPI.create` only.
+        session: the host's ``AsyncSession`` on the vault's database, to work inside its transaction (the host
+            commits or rolls back), or ``None``: each call commits on its own.
+    """
+
+    def __init__(self, vault: InProcess, user: ActingUser | None = None, session: AsyncSession | None = None) -> None:
+        self._vault = vault
+        self._user = user
+        self._session = session
+        self.media = MediaAPI(self)
+        self.collections = CollectionsAPI(self)
+        self.shares = SharesAPI(self)
+        self.users = UsersAPI(self)
+
+    @property
+    def prefix(self) -> str:
+        """The vault's ``path_prefix``."""
+        return self._vault.prefix
+
+    def work(self) -> Any:
+        """One call's unit of work (an async context manager of a :class:`~mediavault.inprocess.transaction.Work`)."""
+        return self._vault.work(self._session)
+
+    @asynccontextmanager
+    async def acting(self) -> AsyncIterator[tuple[Work, Principal]]:
+        """One call's unit of work and the acting user's principal.
+
+        Raises:
+            Unauthorized: no acting user was given, or it is not (or no longer) a user of the vault.
+        """
+        async with self.work() as work:
+            yield work, await self._principal(work.session)
+
+    async def _principal(self, session: AsyncSession) -> Principal:
+        user = self._user
+        if isinstance(user, Principal):
+            return user
+        if user is None:
+            raise Unauthorized("No acting user: pass user= to MediaVault.api()")
+        try:
+            user_id = user if isinstance(user, uuid.UUID) else uuid.UUID(user)
+        except ValueError:
+            raise Unauthorized("User no longer exists") from None
+        role = await session.scalar(select(User.role).where(User.id == user_id))
+        if role is None:
+            raise Unauthorized("User no longer exists")
+        return Principal(user_id=user_id, role=role, method="inprocess")
+
+
+class _Area:
+    def __init__(self, api: VaultAPI) -> None:
+        self._api = api
+
+
+class MediaAPI(_Area):
+    """The acting user's media (``/media`` over HTTP)."""
+
+    async def upload(
+        self,
+        source: UploadSource,
+        *,
+        filename: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        tags: Sequence[str] = (),
+    ) -> MediaOut:
+        """Store one file; emits ``media.uploaded`` and owes its processing, as ``POST /media/upload``.
+
+        Args:
+            source: the bytes, a ``pathlib.Path``, a binary file object (sync or async ``read``, e.g. Litestar's
+                ``UploadFile``) or an async iterable of ``bytes``; read once, straight into storage.
+            filename: the client's name for it (sanitised; the content type is sniffed from the bytes, the name only
+                breaks ties); by default a path's or file object's name.
+            title: at most 10,000 characters.
+            description: at most 10,000 characters.
+            tags: at most 50 of at most 100 characters; trimmed, lower-cased, duplicates dropped. As over HTTP,
+                a comma separates tags.
+
+        Raises:
+            PayloadTooLarge: more than ``max_upload_size`` bytes (nothing is kept).
+            ValidationError: an empty file, too many or too long tags, a title or description too long, a NUL.
+            TypeError: ``source`` is not one of the above (a ``str`` is refused: a path is a ``pathlib.Path``).
+        """
+        fields = {"title": title, "description": description, "tags": ",".join(tags) if tags else None}
+        file = IncomingSource(source, filename, {k: v for k, v in fields.items() if v is not None})
+        async with self._api.acting() as (work, principal), aclosing(file):
+            upload = await work.service(MediaService).upload(principal, file)
+            return MediaOut.of(upload.media, self._api.prefix)
+
+    async def get(self, media_id: str | uuid.UUID) -> MediaOut:
+        """One media item (``GET /media/{id}``).
+
+        Raises:
+            NotFound: unknown, malformed or another user's id.
+        """
+        async with self._api.acting() as (work, principal):
+            return MediaOut.of(await work.service(MediaService).read(principal, str(media_id)), self._api.prefix)
+
+    async def list(
+        self,
+        *,
+        page: int = 1,
+        per_page: int = 20,
+        sort: MediaSort = "-created_at",
+        type: MediaKind | None = None,
+        tag: str | None = None,
+        q: str | None = None,
+    ) -> Page[MediaOut]:
+        """One page of the acting user's media (``GET /media``): ``per_page`` 1-100, filtered by ``type``, ``tag`` and
+        ``q`` (a substring of filename, title or description), in ``sort`` order.
+
+        Raises:
+            ValidationError: a page below 1, ``per_page`` outside 1-100, an unknown sort or type.
+        """
+        query = _checked(_MediaQuery, page=page, per_page=per_page, sort=sort, type=type, tag=tag, q=q).query()
+        async with self._api.acting() as (work, principal):
+            rows, total = await work.service(MediaService).list_page(principal, query)
+            return _page([MediaOut.of(row, self._api.prefix) for row in rows], total, query)
+
+    async def update(
+        self,
+        media_id: str | uuid.UUID,
+        *,
+        title: str | None = UNSET,
+        description: str | None = UNSET,
+        tags: Sequence[str] = UNSET,
+    ) -> MediaOut:
+        """Change ``title``, ``description`` (``None`` clears) or ``tags``; emits ``media.updated``
+        (``PATCH /media/{id}``).
+
+        Raises:
+            NotFound: as :meth:`get`.
+            ValidationError: as :meth:`upload`.
+        """
+        data = _checked(MediaUpdate, title=title, description=description, tags=tags)
+        async with self._api.acting() as (work, principal):
+            media = await work.service(MediaService).update(principal, str(media_id), data)
+            return MediaOut.of(media, self._api.prefix)
+
+    async def delete(self, media_id: str | uuid.UUID) -> None:
+        """Delete the item and its bytes; emits ``media.deleted`` (``DELETE /media/{id}``). Inside a host's
+        transaction the bytes go when it commits.
+
+        Raises:
+            NotFound: as :meth:`get`.
+        """
+        async with self._api.acting() as (work, principal):
+            await work.service(MediaService).delete(principal, str(media_id))
+
+
+class CollectionsAPI(_Area):
+    """The acting user's collections (``/collections`` over HTTP)."""
+
+    async def create(self, name: str, *, description: str | None = None) -> CollectionOut:
+        """A new, empty collection; emits ``collection.created``.
+
+        Raises:
+            ValidationError: a blank name or one over 200 characters, a description over 10,000.
+        """
+        data = _checked(CollectionCreate, name=name, description=description)
+        async with self._api.acting() as (work, principal):
+            return CollectionOut.of(*await work.service(CollectionService).create(principal, data))
+
+    async def get(self, collection_id: str | uuid.UUID) -> CollectionOut:
+        """One collection with its ``media_count``.
+
+        Raises:
+            NotFound: unknown, malformed or another user's id.
+        """
+        async with self._api.acting() as (work, principal):
+            return CollectionOut.of(*await work.service(CollectionService).get(principal, str(collection_id)))
+
+    async def list(self, *, page: int = 1, per_page: int = 20) -> Page[CollectionOut]:
+        """One page of the acting user's collections, newest first.
+
+        Raises:
+            ValidationError: a page below 1 or ``per_page`` outside 1-100.
+        """
+        query = _checked(_PageQuery, page=page, per_page=per_page)
+        async with self._api.acting() as (work, principal):
+            rows, total = await work.service(CollectionService).list_page(
+                principal, page=query.page, per_page=query.per_page
+            )
+            return _page([CollectionOut.of(c, n) for c, n in rows], total, query)
+
+    async def update(
+        self, collection_id: str | uuid.UUID, *, name: str = UNSET, description: str | None = UNSET
+    ) -> CollectionOut:
+        """Change ``name`` and/or ``description`` (``None`` clears it).
+
+        Raises:
+            NotFound: as :meth:`get`.
+            ValidationError: as :meth:`create`.
+        """
+        data = _checked(CollectionUpdate, name=name, description=description)
+        async with self._api.acting() as (work, principal):
+            service = work.service(CollectionService)
+            return CollectionOut.of(*await service.update(principal, str(collection_id), data))
+
+    async def delete(self, collection_id: str | uuid.UUID) -> None:
+        """Delete the collection and its links (never its media); emits ``collection.deleted``.
+
+        Raises:
+            NotFound: as :meth:`get`.
+        """
+        async with self._api.acting() as (work, principal):
+            await work.service(CollectionService).delete(principal, str(collection_id))
+
+    async def add_media(self, collection_id: str | uuid.UUID, media_ids: Sequence[str | uuid.UUID]) -> CollectionOut:
+        """Add 1-1000 of the acting user's media, all or nothing (ids already in it are left alone).
+
+        Raises:
+            NotFound: the collection or any of the media is unknown, malformed or another user's (nothing added).
+        """
+        async with self._api.acting() as (work, principal):
+            service = work.service(CollectionService)
+            return CollectionOut.of(
+                *await service.add_media(principal, str(collection_id), [str(m) for m in media_ids])
+            )
+
+    async def remove_media(self, collection_id: str | uuid.UUID, media_id: str | uuid.UUID) -> None:
+        """Take one media out of the collection (the media stays).
+
+        Raises:
+            NotFound: unknown or another user's collection or media, or the media is not in it.
+        """
+        async with self._api.acting() as (work, principal):
+            await work.service(CollectionService).remove_media(principal, str(collection_id), str(media_id))
+
+    async def media(
+        self,
+        collection_id: str | uuid.UUID,
+        *,
+        page: int = 1,
+        per_page: int = 20,
+        sort: MediaSort = "-created_at",
+        type: MediaKind | None = None,
+        tag: str | None = None,
+    ) -> Page[MediaOut]:
+        """One page of the collection's media, filtered and sorted as :meth:`MediaAPI.list`.
+
+        Raises:
+            NotFound: as :meth:`get`.
+            ValidationError: as :meth:`MediaAPI.list`.
+        """
+        query = _checked(_MediaQuery, page=page, per_page=per_page, sort=sort, type=type, tag=tag).query()
+        async with self._api.acting() as (work, principal):
+            rows, total = await work.service(CollectionService).list_media(principal, str(collection_id), query)
+            return _page([MediaOut.of(row, self._api.prefix) for row in rows], total, query)
+
+
+class SharesAPI(_Area):
+    """The acting user's share links (``/shares`` over HTTP)."""
+
+    async def create(
+        self,
+        *,
+        media_id: str | uuid.UUID | None = None,
+        collection_id: str | uuid.UUID | None = None,
+        expires_in: int | None = None,
+        password: str | None = None,
+        allow_download: bool = True,
+    ) -> ShareOut:
+        """A link to one media or one collection of the acting user; emits ``share.created``. Its ``token`` and
+        ``url`` (``<path_prefix>/s/<token>``, relative to the vault's origin) are only known now.
+
+        Args:
+            expires_in: seconds from now (1 s to 10 years); ``None``: never.
+            password: 8-1024 characters, then needed to open the link.
+
+        Raises:
+            ValidationError: not exactly one of ``media_id``/``collection_id``, ``expires_in`` or ``password`` out of
+                range.
+            NotFound: the target is unknown, malformed or another user's.
+        """
+        data = _checked(
+            ShareCreate,
+            media_id=None if media_id is None else str(media_id),
+            collection_id=None if collection_id is None else str(collection_id),
+            expires_in=expires_in,
+            password=password,
+            allow_download=allow_download,
+        )
+        async with self._api.acting() as (work, principal):
+            share, token = await work.service(ShareService).create(principal, data)
+            return ShareOut.of(share, self._api.prefix, token)
+
+    async def list(self, *, page: int = 1, per_page: int = 20) -> Page[ShareOut]:
+        """One page of the acting user's links, newest first (``token`` and ``url`` are ``None``: only hashes are
+        kept).
+
+        Raises:
+            ValidationError: a page below 1 or ``per_page`` outside 1-100.
+        """
+        query = _checked(_PageQuery, page=page, per_page=per_page)
+        async with self._api.acting() as (work, principal):
+            rows, total = await work.service(ShareService).list_page(
+                principal, page=query.page, per_page=query.per_page
+            )
+            return _page([ShareOut.of(s, self._api.prefix) for s in rows], total, query)
+
+    async def delete(self, share_id: str | uuid.UUID) -> None:
+        """Delete a link; it stops working at once.
+
+        Raises:
+            NotFound: unknown, malformed or another user's id.
+        """
+        async with self._api.acting() as (work, principal):
+            await work.service(ShareService).delete(principal, str(share_id))
+
+
+class UsersAPI(_Area):
+    """Vault users: create them (no acting user needed), read and change the acting one."""
+
+    async def create(
+        self, email: str, password: str, *, display_name: str | None = None, role: str = "user"
+    ) -> UserOut:
+        """A new user, whether or not ``allow_registration`` is on (the host decides, as ``mediavault users create``
+        does for an operator); emits ``user.registered``.
+
+        Args:
+            email: ``local@domain.tld``, stored lower-cased.
+            password: 8-1024 characters (Argon2id-hashed).
+            role: ``"user"`` or ``"admin"``.
+
+        Raises:
+            Conflict: the email is taken.
+            ValidationError: a malformed email, a password out of range, an unknown role.
+        """
+        if role not in {"user", "admin"}:
+            raise ValidationError.for_field("role", "must be user or admin")
+        data = _checked(RegisterIn, email=email, password=password, display_name=display_name)
+        async with self._api.work() as work:
+            service: AuthService = work.service(AuthService)
+            return UserOut.of(await service.create_user(data, role=role))
+
+    async def me(self) -> UserOut:
+        """The acting user (``GET /users/me``).
+
+        Raises:
+            Unauthorized: no acting user, or it no longer exists.
+        """
+        async with self._api.acting() as (work, principal):
+            return UserOut.of(await work.service(UserService).profile(principal))
+
+    async def update(
+        self,
+        *,
+        display_name: str | None = UNSET,
+        email: str = UNSET,
+        password: str = UNSET,
+        current_password: str = UNSET,
+    ) -> UserOut:
+        """Change the acting user (``PATCH /users/me``): a new email or password needs ``current_password``; a new
+        password ends the user's other logins.
+
+        Raises:
+            ValidationError: ``current_password`` missing or wrong where needed, a field out of range.
+            Conflict: the new email is taken.
+        """
+        data = _checked(
+            UserUpdate, display_name=display_name, email=email, password=password, current_password=current_password
+        )
+        async with self._api.acting() as (work, principal):
+            return UserOut.of(await work.service(UserService).update(principal, data))
+
+
+def _page(items: list[T], total: int, query: _PageQuery | MediaQuery) -> Page[T]:
+    return Page(items=items, total=total, page=query.page, per_page=query.per_page)
