@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from mediavault.auth.providers import AuthProvider, Principal
     from mediavault.config import MediaVaultConfig, WebhookEndpoint
     from mediavault.hookspecs import hookimpl
+    from mediavault.inprocess.api import VaultAPI
     from mediavault.plugin import MediaVault
     from mediavault.storage.base import StorageBackend, StorageWriter
 
@@ -30,6 +31,7 @@ __all__ = (
     "Principal",
     "StorageBackend",
     "StorageWriter",
+    "VaultAPI",
     "WebhookEndpoint",
     "hookimpl",
 )
@@ -41,6 +43,7 @@ _HOMES = {
     "Principal": "mediavault.auth.providers",
     "StorageBackend": "mediavault.storage.base",
     "StorageWriter": "mediavault.storage.base",
+    "VaultAPI": "mediavault.inprocess.api",
     "WebhookEndpoint": "mediavault.config",
     "hookimpl": "mediavault.hookspecs",
 }
