@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, cast
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from litestar import Litestar, Request, Router
 from litestar.config.cors import CORSConfig
@@ -15,6 +17,7 @@ from litestar.routes import HTTPRoute
 from litestar.types import Message, Scope
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mediavault.backup import BackupError, export_vault, import_vault
 from mediavault.config import MediaVaultConfig
 from mediavault.db.engine import run_migrations
 from mediavault.domain.api_keys.controllers import ApiKeyController
@@ -50,6 +53,8 @@ if TYPE_CHECKING:
     from litestar.config.app import AppConfig
 
 __all__ = ("MediaVault", "litestar_group")
+
+T = TypeVar("T")
 
 CONTROLLERS = (
     AuthController,
@@ -307,7 +312,8 @@ def _check_distinct(vaults: list[MediaVault]) -> None:
 
 
 def litestar_group() -> Group:
-    """``litestar mediavault``: the vault's commands for a host app (``migrate``: every vault of the app)."""
+    """``litestar mediavault``: the vault's commands for a host app (``migrate``: every vault of the app; ``export``
+    and ``import``: one vault, chosen with ``--vault PREFIX`` when the app has several)."""
     import click
     from litestar.cli._utils import LitestarGroup
 
@@ -327,4 +333,48 @@ def litestar_group() -> Group:
         if not vaults:
             raise click.ClickException("this app has no MediaVault plugin")
 
+    vault_option = click.option("--vault", "prefix", help="The path prefix of the vault, when the app has several.")
+
+    @group.command("export")
+    @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+    @vault_option
+    def export(app: Litestar, directory: Path, prefix: str | None) -> None:
+        """Export the vault's rows and stored objects into DIRECTORY (as 'mediavault export')."""
+        report = _on_vault(app, prefix, lambda runtime: export_vault(runtime.engine, runtime.storage, directory))
+        for line in report.summary():
+            click.echo(line)
+
+    @group.command("import")
+    @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+    @vault_option
+    def import_(app: Litestar, directory: Path, prefix: str | None) -> None:
+        """Import an export from DIRECTORY into the vault, whose database is migrated and empty (as 'mediavault
+        import')."""
+        manifest = _on_vault(app, prefix, lambda runtime: import_vault(runtime.engine, runtime.storage, directory))
+        click.echo(f"imported {manifest.summary()}")
+
     return group
+
+
+def _on_vault(app: Litestar, prefix: str | None, work: Callable[[VaultRuntime], Awaitable[T]]) -> T:
+    """Run ``work`` on the runtime of ``app``'s vault at ``prefix`` (the only one when ``None``), its engine disposed
+    of afterwards; a refusal of :mod:`mediavault.backup` becomes the command's error (exit status 1)."""
+    import click
+
+    vaults = {p.config.path_prefix: p for p in app.plugins if isinstance(p, MediaVault)}
+    if prefix is None and len(vaults) > 1:
+        raise click.UsageError(f"this app has {len(vaults)} vaults: choose one with --vault ({', '.join(vaults)})")
+    vault = next(iter(vaults.values()), None) if prefix is None else vaults.get(prefix)
+    if vault is None:
+        raise click.ClickException(f"this app has no MediaVault plugin{f' at {prefix}' if prefix else ''}")
+
+    async def run() -> T:
+        try:
+            return await work(vault.runtime)
+        finally:
+            await vault.runtime.dispose()
+
+    try:
+        return asyncio.run(run())
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None

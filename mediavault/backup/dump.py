@@ -46,14 +46,15 @@ class ExportReport:
     manifest: Manifest
     without_bytes: list[str] = field(default_factory=list)
 
-    def summary(self) -> str:
-        """One line for a person."""
-        rows = sum(t.rows for t in self.manifest.tables)
-        size = sum(o.size for o in self.manifest.objects.values())
-        return (
-            f"exported {rows} rows of {len(self.manifest.tables)} tables and {len(self.manifest.objects)} objects "
-            f"({size} bytes), schema revision {', '.join(self.manifest.schema_revision)}"
-        )
+    def summary(self) -> list[str]:
+        """Lines for a person: what was exported, and how many keys hold no object if any."""
+        lines = [f"exported {self.manifest.summary()}"]
+        if self.without_bytes:
+            lines.append(
+                f"{len(self.without_bytes)} storage keys named by rows hold no object (deduplicated uploads read "
+                "their blob's; `mediavault fsck` reports lost ones)"
+            )
+        return lines
 
 
 async def export_vault(

@@ -98,6 +98,15 @@ class Manifest(msgspec.Struct, frozen=True):
     tables: list[TableEntry]
     objects: dict[str, ObjectEntry]
 
+    def summary(self) -> str:
+        """``"<n> rows of <n> tables and <n> objects (<n> bytes), schema revision <r>"``."""
+        rows = sum(t.rows for t in self.tables)
+        size = sum(o.size for o in self.objects.values())
+        return (
+            f"{rows} rows of {len(self.tables)} tables and {len(self.objects)} objects ({size} bytes), "
+            f"schema revision {', '.join(self.schema_revision)}"
+        )
+
     def write(self, directory: Path) -> None:
         """Write ``manifest.json`` into ``directory`` atomically (a temporary file renamed into place)."""
         partial = directory / f"{MANIFEST}.part"

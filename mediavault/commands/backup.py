@@ -40,12 +40,8 @@ def export_command(directory: Path, concurrency: int, data_dir: Path) -> None:
     report = _run(
         data_dir, lambda runtime: export_vault(runtime.engine, runtime.storage, directory, concurrency=concurrency)
     )
-    click.echo(f"{report.summary()} -> {directory}")
-    if report.without_bytes:
-        click.echo(
-            f"{len(report.without_bytes)} storage keys named by rows hold no object (deduplicated uploads read "
-            "their blob's; `mediavault fsck` reports lost ones)"
-        )
+    for line in report.summary():
+        click.echo(line)
 
 
 @click.command("import")
@@ -62,9 +58,7 @@ def import_command(directory: Path, concurrency: int, data_dir: Path) -> None:
             await runtime.migrate()
         return await import_vault(runtime.engine, runtime.storage, directory, concurrency=concurrency)
 
-    manifest = _run(data_dir, run)
-    rows = sum(t.rows for t in manifest.tables)
-    click.echo(f"imported {rows} rows of {len(manifest.tables)} tables and {len(manifest.objects)} objects")
+    click.echo(f"imported {_run(data_dir, run).summary()}")
 
 
 @click.group("storage")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import pytest
 from click.testing import CliRunner, Result
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -202,6 +203,36 @@ def test_a_damaged_export_fails_the_import_with_nothing_written(tmp_path: Path) 
     result = _cli(target, target_root, "import", str(dump))
     assert result.exit_code == 0, result.output
     assert stored_objects(target) == stored_objects(source)
+
+
+def test_litestar_cli_exports_a_vault_of_a_host_app_and_imports_it_into_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``litestar mediavault export/import`` for a vault embedded in a host app (``tests/api/_cli_app.py``: two vaults
+    at ``/one`` and ``/two``, configured in code)."""
+    from litestar.cli.main import litestar_group
+
+    monkeypatch.setenv("MV_TEST_DIR", str(tmp_path))
+    monkeypatch.delenv("LITESTAR_APP", raising=False)
+
+    def litestar(*args: str) -> Result:
+        return CliRunner().invoke(litestar_group, ["--app", "tests.api._cli_app:create_app", "mediavault", *args])
+
+    assert litestar("migrate").exit_code == 0
+    one = make_config(tmp_path / "one", auto_migrate=False, path_prefix="/one")
+    two = make_config(tmp_path / "two", auto_migrate=False, path_prefix="/two")
+    with TestClient(Litestar(plugins=[MediaVault(one)])) as client:
+        Account(client, "host@example.com", prefix="/one").upload(b"bytes of the host's user", "h.txt")
+    dump = str(tmp_path / "dump")
+
+    which = litestar("export", dump)
+    assert which.exit_code == 2 and "choose one with --vault (/one, /two)" in which.output, which.output
+    exported = litestar("export", dump, "--vault", "/one")
+    assert exported.exit_code == 0 and "exported" in exported.output, exported.output
+    imported = litestar("import", dump, "--vault", "/two")
+    assert imported.exit_code == 0 and "imported" in imported.output, imported.output
+    assert _vault_rows(two) == _vault_rows(one)
+    assert stored_objects(two) == stored_objects(one) != {}
 
 
 def test_export_refuses_a_directory_that_is_not_empty(tmp_path: Path) -> None:
