@@ -108,6 +108,12 @@ class MediaVaultConfig:
     """Lifetime of refresh tokens, in seconds."""
     max_upload_size: int = 1024**3
     """Largest accepted file, in bytes (default 1 GiB). Larger uploads get 413."""
+    upload_expiry: int = 86400
+    """Seconds a resumable (tus) upload lives after its last append (default one day): then it is gone (404) and
+    the expiry sweep removes it and its bytes; a finished one keeps answering ``HEAD`` with ``X-Media-Id`` until
+    then."""
+    upload_expiry_interval: float = 300.0
+    """Seconds between two expiry sweeps of resumable uploads in each process running the processing worker."""
     max_json_body_size: int = 1024 * 1024
     """Largest accepted JSON request body, in bytes (default 1 MiB)."""
     allow_registration: bool = True
@@ -320,6 +326,8 @@ class MediaVaultConfig:
         _check(self.storage_min_free_space >= 0, "storage_min_free_space", "must be >= 0")
         _check(self.health_cache_ttl >= 0, "health_cache_ttl", "must be >= 0")
         _check(self.fsck_interval is None or self.fsck_interval > 0, "fsck_interval", "must be positive")
+        _check(self.upload_expiry > 0, "upload_expiry", "must be positive")
+        _check(self.upload_expiry_interval > 0, "upload_expiry_interval", "must be positive")
         _check(self.temporary_file_max_age > 0, "temporary_file_max_age", "must be positive")
         _check(self.log_format in {"text", "json"}, "log_format", "must be text or json")
         _check(

@@ -16,7 +16,9 @@ Every error the vault raises on purpose is a :class:`VaultError`; the HTTP layer
     ├── RequestTimeout         408 request_timeout
     ├── RateLimited            429 rate_limited (with Retry-After)
     ├── ServiceUnavailable     503 service_unavailable (with Retry-After)
-    └── InsufficientStorage    507 insufficient_storage
+    ├── InsufficientStorage    507 insufficient_storage
+    ├── PreconditionFailed     412 precondition_failed (tus: Tus-Resumable missing or another version)
+    └── ChecksumMismatch       460 checksum_mismatch (tus: Upload-Checksum does not match)
 
 Each class derives from the SDK's class of its code (:mod:`mediavault_sdk.errors`, the one list of the codes and
 their statuses) and adds what the server needs to answer: a default message and response ``headers``. So
@@ -31,6 +33,7 @@ from typing import ClassVar
 from mediavault_sdk import errors as sdk
 
 __all__ = (
+    "ChecksumMismatch",
     "Conflict",
     "ErrorDetail",
     "Forbidden",
@@ -39,6 +42,7 @@ __all__ = (
     "NUL_MESSAGE",
     "NotFound",
     "PayloadTooLarge",
+    "PreconditionFailed",
     "RangeNotSatisfiable",
     "RateLimited",
     "RequestTimeout",
@@ -187,3 +191,17 @@ class InsufficientStorage(VaultError, sdk.InsufficientStorage):
     ``insufficient_storage``, RFC 4918 §11.5). Nothing of the request was kept."""
 
     default_message = "The server's storage is full; nothing was stored. Try again later"
+
+
+class PreconditionFailed(VaultError, sdk.PreconditionFailed):
+    """A precondition of the request does not hold (412 ``precondition_failed``, RFC 9110 §15.5.13): a tus request
+    without ``Tus-Resumable: 1.0.0``."""
+
+    default_message = "Precondition failed"
+
+
+class ChecksumMismatch(VaultError, sdk.ChecksumMismatch):
+    """A tus chunk does not match its ``Upload-Checksum`` (460 ``checksum_mismatch``, tus 1.0.0 checksum
+    extension); the chunk was discarded."""
+
+    default_message = "The body does not match Upload-Checksum; the chunk was discarded"

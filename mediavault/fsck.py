@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mediavault.db.models import Blob, Media, MediaProcessing, MediaVariant, media_blob, storage_key_columns
+from mediavault.db.models import Blob, Media, MediaProcessing, MediaVariant, Upload, media_blob, storage_key_columns
 from mediavault.db.processing import ProcessingRepository
 from mediavault.storage.base import StorageBackend, StoredObject
 
@@ -93,11 +93,22 @@ class FsckReport:
 
 
 async def _referenced_keys(session: AsyncSession) -> set[str]:
-    """The storage keys any row names (every storage-key column of every table, so a new table's are included)."""
+    """The storage keys any row names (every storage-key column of every table, so a new table's are included), and
+    the ``<pieces>/`` prefixes of resumable uploads (everything under one is theirs)."""
     keys: set[str] = set()
     for column in storage_key_columns():
         keys.update(await session.scalars(select(column).where(column.is_not(None))))
+    keys |= {f"{pieces}/" for pieces in await session.scalars(select(Upload.pieces))}
     return keys
+
+
+def _unreferenced(key: str, referenced: set[str]) -> bool:
+    """Whether no row names ``key``, directly or as a piece of a resumable upload (``uploads/<hex>/...``)."""
+    if key in referenced:
+        return False
+    head, sep, _ = key.partition("/")
+    pieces, sep2, _ = key[len(head) + 1 :].partition("/") if sep else ("", "", "")
+    return not (sep2 and f"{head}/{pieces}/" in referenced)
 
 
 async def _rows_without_bytes(session: AsyncSession, stored: set[str]) -> tuple[list[str], set[uuid.UUID]]:
@@ -148,7 +159,9 @@ async def fsck(
     async with session_factory() as session:
         referenced = await _referenced_keys(session)
         stored = {o.key for o in objects if not o.temporary}
-        report.orphaned = [o for o in objects if not o.temporary and o.key not in referenced and o.modified <= cutoff]
+        report.orphaned = [
+            o for o in objects if not o.temporary and _unreferenced(o.key, referenced) and o.modified <= cutoff
+        ]
         report.missing, remake = await _rows_without_bytes(session, stored)
         since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=max_age)
         unfinished = (
@@ -166,7 +179,7 @@ async def fsck(
         await storage.remove_temporary(leftover.key)
     async with session_factory() as session:
         still = await _referenced_keys(session)  # looked up again: a row may have been committed meanwhile
-    report.orphaned = [o for o in report.orphaned if o.key not in still]
+    report.orphaned = [o for o in report.orphaned if _unreferenced(o.key, still)]
     for orphan in report.orphaned:
         await storage.delete(orphan.key)
         logger.warning("fsck removed bytes without a row: %s (%d bytes)", orphan.key, orphan.size)

@@ -33,6 +33,8 @@ from mediavault.domain.search.controllers import SearchController
 from mediavault.domain.shares.controllers import PublicShareController, ShareController
 from mediavault.domain.shares.services import ShareService
 from mediavault.domain.system import SystemController
+from mediavault.domain.tus.controllers import TusController, add_tus_resumable
+from mediavault.domain.tus.services import TusService
 from mediavault.domain.users.controllers import UserController
 from mediavault.domain.users.services import UserService
 from mediavault.domain.webhooks.controllers import WebhookController
@@ -68,6 +70,7 @@ CONTROLLERS = (
     PublicShareController,
     SearchController,
     WebhookController,
+    TusController,
 )
 """Every controller mounted under the vault's router. A new area adds its controller here..."""
 SERVICES: dict[str, type[Any]] = {
@@ -78,6 +81,7 @@ SERVICES: dict[str, type[Any]] = {
     "mediavault_collection_service": CollectionService,
     "mediavault_share_service": ShareService,
     "mediavault_webhook_service": WebhookService,
+    "mediavault_tus_service": TusService,
 }
 """...and its service here: a per-request dependency built by the service's factory in
 :attr:`VaultRuntime.services <mediavault.runtime.VaultRuntime>` from the request's session (opened on first use and
@@ -163,6 +167,8 @@ class MediaVault(InitPlugin, CLIPlugin):
             **app_level_handlers(self.config.path_prefix, app_config.exception_handlers),
         }
         app_config.before_send.append(self._add_request_id)
+        if add_tus_resumable not in app_config.before_send:
+            app_config.before_send.append(add_tus_resumable)
         return app_config
 
     def _cors_config(self) -> CORSConfig:
@@ -182,6 +188,11 @@ class MediaVault(InitPlugin, CLIPlugin):
                 "If-None-Match",
                 "If-Modified-Since",
                 "If-Range",
+                "Tus-Resumable",
+                "Upload-Length",
+                "Upload-Offset",
+                "Upload-Metadata",
+                "Upload-Checksum",
             ],
             expose_headers=[
                 "X-Request-ID",
@@ -194,6 +205,15 @@ class MediaVault(InitPlugin, CLIPlugin):
                 "Content-Range",
                 "Content-Disposition",
                 "Accept-Ranges",
+                "Location",
+                "Upload-Offset",
+                "Upload-Length",
+                "Upload-Expires",
+                "Tus-Resumable",
+                "Tus-Version",
+                "Tus-Extension",
+                "Tus-Max-Size",
+                "X-Media-Id",
             ],
             allow_credentials=False,
             max_age=600,

@@ -30,6 +30,7 @@ from mediavault.domain.collections.services import CollectionService
 from mediavault.domain.health import HealthProbe
 from mediavault.domain.media.services import MediaService
 from mediavault.domain.shares.services import ShareService
+from mediavault.domain.tus.services import TusService, expire_uploads_periodically
 from mediavault.domain.users.services import UserService
 from mediavault.domain.webhooks.services import WebhookService
 from mediavault.events import Event, EventPublisher
@@ -120,6 +121,9 @@ class VaultRuntime:
         """Each domain service with the parts it uses, its bytes in ``storage`` (:attr:`storage`, or the in-process
         API's view of it inside a host's transaction); the request's session is the one argument left."""
         config, events, passwords, revoked = self.config, self.events, self.passwords, self.realtime.logins_revoked
+        media = partial(
+            MediaService, config=config, storage=storage, events=events, processing_owed=self.processing.owed
+        )
         factories: list[partial[Any]] = [
             partial(
                 AuthService,
@@ -131,13 +135,8 @@ class VaultRuntime:
                 allow_registration=config.allow_registration,
             ),
             partial(UserService, passwords=passwords, logins_revoked=revoked),
-            partial(
-                MediaService,
-                config=config,
-                storage=storage,
-                events=events,
-                processing_owed=self.processing.owed,
-            ),
+            media,
+            partial(TusService, config=config, storage=storage, media=media),
             partial(ApiKeyService),
             partial(CollectionService, events=events),
             partial(
@@ -192,7 +191,8 @@ class VaultRuntime:
     async def lifespan(self, _app: Any = None) -> AsyncIterator[None]:
         """App lifespan: migrate when ``auto_migrate``, remove temporary upload files a killed process left
         (:func:`~mediavault.fsck.sweep_temporary_files`), run the periodic fsck when ``fsck_interval`` is set, start
-        the webhook worker when ``webhook_worker`` and the processing worker when ``processing_worker``; at shutdown
+        the webhook worker when ``webhook_worker`` and the processing worker (and the expiry sweep of resumable uploads)
+        when ``processing_worker``; at shutdown
         stop them and dispose of the engine."""
         if self.config.auto_migrate:
             await self.migrate()
@@ -204,22 +204,30 @@ class VaultRuntime:
             await self.webhooks.start()
         if self.config.processing_worker:
             await self.processing.start()
-        checker = None
+        tasks = []
+        if self.config.processing_worker:  # the processes doing background work also expire resumable uploads
+            tasks.append(
+                asyncio.get_running_loop().create_task(
+                    expire_uploads_periodically(self.storage, self.session, interval=self.config.upload_expiry_interval)
+                )
+            )
         if self.config.fsck_interval:
-            checker = asyncio.get_running_loop().create_task(
-                fsck_periodically(
-                    self.storage,
-                    self.session,
-                    interval=self.config.fsck_interval,
-                    max_age=self.config.temporary_file_max_age,
+            tasks.append(
+                asyncio.get_running_loop().create_task(
+                    fsck_periodically(
+                        self.storage,
+                        self.session,
+                        interval=self.config.fsck_interval,
+                        max_age=self.config.temporary_file_max_age,
+                    )
                 )
             )
         try:
             yield
         finally:
-            if checker is not None:
-                checker.cancel()
-                await asyncio.gather(checker, return_exceptions=True)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await self.events.drain()
             await self.processing.stop()
             await self.webhooks.stop()

@@ -43,6 +43,7 @@ __all__ = (
     "RefreshToken",
     "Share",
     "TokenFamily",
+    "Upload",
     "User",
     "Webhook",
     "WebhookDelivery",
@@ -416,3 +417,30 @@ class MediaVariant(Base):
     checksum_sha256: Mapped[str] = mapped_column(String(64))
     width: Mapped[int | None] = mapped_column(Integer, default=None)
     height: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class Upload(Timestamped, Base):
+    """A resumable (tus) upload: ``offset`` of ``length`` bytes stored so far, as pieces the storage's
+    ``storage_state`` records (:class:`~mediavault.storage.base.PartialObject`: ``storage_key`` once complete,
+    ``pieces`` until then).
+
+    ``offset`` counts only bytes whose state was committed here, so after a crash the upload resumes at the offset
+    this row says. ``media_id`` is set in the transaction that creates the media from the last byte; the row lasts
+    until ``expires_at`` (``upload_expiry`` after its last append), when the expiry sweep removes it and its pieces.
+    """
+
+    __tablename__ = "mediavault_upload"
+    __table_args__ = (Index("ix_mediavault_upload_expires_at", "expires_at"),)
+
+    owner_id: Mapped[UUID] = mapped_column(GUID, ForeignKey("mediavault_user.id", ondelete="CASCADE"), index=True)
+    length: Mapped[int] = mapped_column(BigInteger)
+    offset: Mapped[int] = mapped_column(BigInteger, default=0)
+    filename: Mapped[str] = mapped_column(Text, default="")
+    fields: Mapped[dict[str, str]] = mapped_column(JsonB, default=dict)
+    storage_key: Mapped[str] = mapped_column(String(512))
+    pieces: Mapped[str] = mapped_column(String(512))
+    storage_state: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    media_id: Mapped[UUID | None] = mapped_column(
+        GUID, ForeignKey("mediavault_media.id", ondelete="SET NULL"), default=None
+    )

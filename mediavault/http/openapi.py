@@ -125,6 +125,12 @@ OPERATIONS: dict[str, Spec] = {
     "PATCH /webhooks/{webhook_id}": Spec(example={"active": True}),
     "DELETE /webhooks/{webhook_id}": Spec(),
     "GET /webhooks/{webhook_id}/deliveries": Spec(),
+    # tus 1.0.0 (docs/uploads.md): headers carry the protocol, bodies are raw bytes
+    "OPTIONS /uploads": Spec(),
+    "POST /uploads": Spec((412, 415, 507)),
+    "HEAD /uploads/{upload_id}": Spec((412,)),
+    "PATCH /uploads/{upload_id}": Spec((409, 412, 415, 460, 507)),
+    "DELETE /uploads/{upload_id}": Spec((412,)),
 }
 """Every operation of the vault's HTTP API, keyed ``"<METHOD> <path relative to the prefix>"``."""
 
@@ -135,10 +141,12 @@ _ERRORS = {
     403: ("Forbidden", "forbidden: the credentials do not allow this"),
     404: ("NotFound", "not_found: unknown, malformed or someone else's id"),
     409: ("Conflict", "conflict: the change conflicts with an existing resource"),
+    412: ("PreconditionFailed", "precondition_failed: Tus-Resumable: 1.0.0 is missing (Tus-Version says which)"),
     413: ("PayloadTooLarge", "payload_too_large: the body is over the configured limit"),
     415: ("UnsupportedMediaType", "unsupported_media_type: the body is not of the expected type"),
     416: ("RangeNotSatisfiable", "range_not_satisfiable: no byte of the resource is in the Range"),
     429: ("RateLimited", "rate_limited: over a rate-limit budget; retry after Retry-After seconds"),
+    460: ("ChecksumMismatch", "checksum_mismatch: the body does not match Upload-Checksum; the chunk was discarded"),
     500: ("InternalError", "internal_error: an unexpected failure (logged with the request id)"),
     503: ("ServiceUnavailable", "service_unavailable: a dependency is briefly unavailable; retry after Retry-After"),
     507: ("InsufficientStorage", "insufficient_storage: the storage is full; nothing was kept"),

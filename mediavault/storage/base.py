@@ -12,17 +12,19 @@ import asyncio
 import errno
 import hashlib
 import logging
+import uuid
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterable, AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import IO
+from typing import IO, Any
 
 import anyio
 import anyio.to_thread
 
 __all__ = (
     "HEAD_SIZE",
+    "PartialObject",
     "StorageBackend",
     "StorageWriter",
     "StoredFile",
@@ -97,6 +99,26 @@ class StoredObject:
     size: int
     modified: float
     temporary: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PartialObject:
+    """An object assembled over several requests (a resumable upload): see :meth:`StorageBackend.append_partial`.
+
+    The state is the truth: bytes an append wrote whose returned state was never recorded (a crash, a checksum that
+    did not match) are ignored by later appends and removed by :meth:`StorageBackend.discard_partial`.
+
+    Attributes:
+        key: storage key of the finished object (written by :meth:`StorageBackend.complete_partial`).
+        pieces: key prefix under which the pieces live until then (no trailing ``/``); everything under it belongs
+            to this object.
+        state: the backend's record of the pieces, JSON-able, for the caller to keep (e.g. in a database row) and
+            hand back; empty before the first append.
+    """
+
+    key: str
+    pieces: str
+    state: Mapping[str, Any] = field(default_factory=dict)
 
 
 class StorageWriter(ABC):
@@ -176,6 +198,50 @@ class StorageBackend(ABC):
             NotImplementedError: the backend's writes leave no temporary files (``leaves_temporary_files`` false).
         """
         raise NotImplementedError(f"{type(self).__name__} leaves no temporary files")
+
+    async def append_partial(self, partial: PartialObject, chunks: AsyncIterable[bytes]) -> PartialObject:
+        """Append the bytes of ``chunks`` to ``partial``; returns it with the new state, for the caller to record.
+
+        All or nothing: when ``chunks`` or the storage raise, nothing of this call counts (``partial``'s state stays
+        valid) and the error propagates. The default writes each append as one new object under ``partial.pieces``
+        (a segment, through :meth:`open_writer`: it exists whole or not at all).
+        """
+        writer = await self.open_writer(f"{partial.pieces}/{uuid.uuid4().hex}")
+        size = 0
+        try:
+            async for chunk in chunks:
+                size += len(chunk)
+                await writer.write(chunk)
+            if not size:
+                await writer.abort()
+                return partial
+            await writer.close()
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await writer.abort()
+            raise
+        return replace(partial, state={"segments": [*partial.state.get("segments", ()), [writer.key, size]]})
+
+    async def complete_partial(self, partial: PartialObject) -> WrittenStream:
+        """Write the object at ``partial.key`` from the pieces appended so far; returns its size, SHA-256 and head.
+        The pieces stay until :meth:`discard_partial`. The default copies the segments, in order, while hashing."""
+        keys = [key for key, _ in partial.state.get("segments", ())]
+        return await write_stream(await self.open_writer(partial.key), self._concatenated(keys))
+
+    async def _concatenated(self, keys: list[str]) -> AsyncIterator[bytes]:
+        for key in keys:
+            async for chunk in self.read(key, chunk_size=1024 * 1024):
+                yield chunk
+
+    async def release_partial(self, before: PartialObject, after: PartialObject) -> None:  # noqa: B027
+        """Remove pieces of ``before`` that ``after`` (a later state, now recorded) no longer needs. The default
+        needs them all."""
+
+    async def discard_partial(self, partial: PartialObject) -> None:
+        """Remove every piece of ``partial`` (not the object at ``partial.key``); idempotent. The default deletes
+        the segments its state lists; backends that can remove a prefix also remove what a crash left unrecorded."""
+        for key, _ in partial.state.get("segments", ()):
+            await self.delete(key)
 
     async def free_space(self) -> int | None:
         """Bytes still free for new objects, or ``None`` when the backend cannot tell (object stores). Cheap: the

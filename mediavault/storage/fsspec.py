@@ -33,7 +33,7 @@ from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 from fsspec.implementations.memory import MemoryFile, MemoryFileSystem
 
-from mediavault.storage.base import StorageBackend, StorageWriter, StoredObject
+from mediavault.storage.base import PartialObject, StorageBackend, StorageWriter, StoredObject
 
 __all__ = ("WRITE_BATCH_SIZE", "FsspecStorage", "FsspecWriter", "validate_key", "validate_read_range")
 
@@ -323,6 +323,20 @@ class FsspecStorage(StorageBackend):
             ValueError: invalid key.
         """
         await _run(self._delete_sync, self.path_for(key))
+
+    def _remove_tree_sync(self, path: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            if self.fs.exists(path):
+                self.fs.rm(path, recursive=True)
+
+    async def discard_partial(self, partial: PartialObject) -> None:
+        """Remove everything under ``partial.pieces``: its segments, recorded or not, and a killed writer's
+        temporary file.
+
+        Raises:
+            ValueError: invalid ``pieces``.
+        """
+        await _run(self._remove_tree_sync, self.path_for(partial.pieces))
 
     async def exists(self, key: str) -> bool:
         """Whether an object (a file, not a directory) is stored at ``key``.

@@ -30,7 +30,8 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import AsyncIterator, Coroutine
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator, Coroutine
 from concurrent.futures import Future
 from typing import IO, Any
 
@@ -41,7 +42,14 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the installation
     raise ImportError("storage_url s3://... needs s3fs: pip install 'mediavault[s3]'") from exc
 
-from mediavault.storage.base import StorageBackend, StorageWriter, StoredObject
+from mediavault.storage.base import (
+    PartialObject,
+    StorageBackend,
+    StorageWriter,
+    StoredObject,
+    WrittenStream,
+    write_stream,
+)
 from mediavault.storage.fsspec import validate_key, validate_read_range
 
 __all__ = (
@@ -405,6 +413,112 @@ class S3Storage(StorageBackend):
             if info.get("type", "file") == "file"
         ]
 
+    async def append_partial(self, partial: PartialObject, chunks: AsyncIterable[bytes]) -> PartialObject:
+        """Append ``chunks`` as parts of one multipart upload to ``partial.key``.
+
+        Parts are ``part_size`` bytes: part ``n`` holds bytes ``[(n-1)*part_size, n*part_size)`` of the object, so an
+        append that is retried (or raced) writes the same numbers with the same bytes. What is left over (less than a
+        part) is kept as a *tail* object under ``partial.pieces`` and read back by the next append. The state is
+        ``{"upload_id", "parts": [[number, etag, size]...], "tail": [key, size] | None}``. All or nothing as the base
+        class says: parts sent by a failed append are overwritten by the next one or dropped on completion, its tail
+        object is never recorded, and a multipart upload it created is aborted.
+
+        Raises:
+            OSError: S3 refused a call.
+        """
+        state = partial.state
+        upload_id: str | None = state.get("upload_id")
+        parts = [list(p) for p in state.get("parts", ())]
+        buffer = bytearray()
+        if tail := state.get("tail"):
+            async for chunk in self.read(tail[0], chunk_size=self.part_size):
+                buffer += chunk
+        params = {"Bucket": self.bucket, "Key": self.object_key(partial.key)}
+        appended = 0
+        try:
+            async for chunk in chunks:
+                appended += len(chunk)
+                buffer += chunk
+                while len(buffer) >= self.part_size:
+                    if upload_id is None:
+                        upload_id = str((await self._call("create_multipart_upload", **params))["UploadId"])
+                    body = bytes(buffer[: self.part_size])
+                    del buffer[: self.part_size]
+                    number = len(parts) + 1
+                    answer = await self._call("upload_part", **params, UploadId=upload_id, PartNumber=number, Body=body)
+                    parts.append([number, answer["ETag"], len(body)])
+            if not appended:
+                return partial
+            new_tail = None
+            if buffer:
+                key = f"{partial.pieces}/tail-{uuid.uuid4().hex}"
+                await self._call("put_object", Bucket=self.bucket, Key=self.object_key(key), Body=bytes(buffer))
+                new_tail = [key, len(buffer)]
+        except BaseException:
+            if upload_id is not None and state.get("upload_id") is None:
+                with anyio.CancelScope(shield=True):
+                    await self._abort_multipart(partial.key, upload_id)
+            raise
+        return PartialObject(partial.key, partial.pieces, {"upload_id": upload_id, "parts": parts, "tail": new_tail})
+
+    async def complete_partial(self, partial: PartialObject) -> WrittenStream:
+        """Send the tail as the last part and complete the multipart upload (or, under one part in all, copy the
+        tail to ``partial.key``), then read the object back for its SHA-256 and head (S3 keeps no running hash).
+
+        Raises:
+            OSError: S3 refused a call.
+        """
+        state = partial.state
+        tail = state.get("tail")
+        params = {"Bucket": self.bucket, "Key": self.object_key(partial.key)}
+        with anyio.CancelScope(shield=True):
+            if state.get("upload_id") is None:
+                source = {"Bucket": self.bucket, "Key": self.object_key(tail[0])} if tail else None
+                if source is None:
+                    await self._call("put_object", **params, Body=b"")
+                else:
+                    await self._call("copy_object", **params, CopySource=source)
+            else:
+                parts = [{"PartNumber": n, "ETag": etag} for n, etag, _ in state["parts"]]
+                if tail:
+                    body = b"".join([chunk async for chunk in self.read(tail[0], chunk_size=self.part_size)])
+                    number = len(parts) + 1
+                    answer = await self._call(
+                        "upload_part", **params, UploadId=state["upload_id"], PartNumber=number, Body=body
+                    )
+                    parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+                await self._call(
+                    "complete_multipart_upload",
+                    **params,
+                    UploadId=state["upload_id"],
+                    MultipartUpload={"Parts": parts},
+                )
+        return await write_stream(_NullWriter(partial.key), self.read(partial.key, chunk_size=1024 * 1024))
+
+    async def release_partial(self, before: PartialObject, after: PartialObject) -> None:
+        """Delete ``before``'s tail object when ``after`` has another one."""
+        old = before.state.get("tail")
+        if old and old != after.state.get("tail"):
+            await self.delete(old[0])
+
+    async def discard_partial(self, partial: PartialObject) -> None:
+        """Abort the multipart upload (if not completed) and delete every object under ``partial.pieces``."""
+        if upload_id := partial.state.get("upload_id"):
+            await self._abort_multipart(partial.key, upload_id)
+        prefix = f"{self.object_key(partial.pieces)}/"
+        answer = await self._call("list_objects_v2", Bucket=self.bucket, Prefix=prefix)
+        while True:
+            for item in answer.get("Contents", ()):
+                await self._call("delete_object", Bucket=self.bucket, Key=item["Key"])
+            if not answer.get("IsTruncated"):
+                break
+            token = answer["NextContinuationToken"]
+            answer = await self._call("list_objects_v2", Bucket=self.bucket, Prefix=prefix, ContinuationToken=token)
+
+    async def _abort_multipart(self, key: str, upload_id: str) -> None:
+        with contextlib.suppress(FileNotFoundError):  # completed or aborted already
+            await self._call("abort_multipart_upload", Bucket=self.bucket, Key=self.object_key(key), UploadId=upload_id)
+
     async def check(self) -> None:
         """Health probe: the bucket exists and the credentials may use it (``HeadBucket``).
 
@@ -446,6 +560,22 @@ class S3Storage(StorageBackend):
                 )
             )
         )
+
+
+class _NullWriter(StorageWriter):
+    """Discards what it is given: lets :func:`write_stream` hash an object read back."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    async def write(self, data: bytes) -> None:
+        """Ignore ``data``."""
+
+    async def close(self) -> None:
+        """Nothing to commit."""
+
+    async def abort(self) -> None:
+        """Nothing to discard."""
 
 
 def _timestamp(info: dict[str, Any]) -> float:

@@ -83,12 +83,21 @@ def _setup_api_key(owner: Account) -> Params:
     return {"key_id": _post(owner, "/users/me/api-keys", {"name": "owned"})["id"]}
 
 
+def _setup_upload(owner: Account) -> Params:
+    headers = {**owner.headers, **_TUS, "Upload-Length": "10"}
+    response = owner.client.post(f"{PREFIX}/uploads", headers=headers)
+    assert response.status_code == 201, response.text
+    return {"upload_id": response.headers["Location"].rsplit("/", 1)[1]}
+
+
+_TUS = {"Tus-Resumable": "1.0.0"}
 SETUP: dict[str, Callable[[Account], Params]] = {
     "/media/": _setup_media,
     "/collections/": _setup_collection,
     "/shares/": _setup_share,
     "/webhooks/": _setup_webhook,
     "/users/me/api-keys/": _setup_api_key,
+    "/uploads/": _setup_upload,
 }
 """Path prefix (under the vault's prefix) → makes the owner's resources, returns a value per path parameter."""
 
@@ -101,6 +110,15 @@ BODIES: dict[tuple[str, str], Callable[[str], dict[str, Any]]] = {
 """JSON bodies, built for whoever sends the request from the id of one of *their own* media (so the body is
 valid for them and only the path's ids are foreign)."""
 
+RAW: dict[tuple[str, str], tuple[dict[str, str], bytes | None]] = {
+    ("HEAD", "/uploads/{upload_id:str}"): (_TUS, None),
+    ("DELETE", "/uploads/{upload_id:str}"): (_TUS, None),
+    ("PATCH", "/uploads/{upload_id:str}"): (
+        {**_TUS, "Content-Type": "application/offset+octet-stream", "Upload-Offset": "0"},
+        b"abc",
+    ),
+}
+"""Routes whose requests are headers and raw bytes instead of JSON (tus): the headers and body to send."""
 EXPECTED: dict[tuple[str, str], set[int]] = {}
 """Routes where the contract answers another user with something other than 404 (e.g. 403)."""
 
@@ -156,12 +174,19 @@ def check_route(route: IdRoute, db: MediaVaultConfig, owner: Account, intruder: 
     for name in route.params:
         url = url.replace(f"{{{name}:str}}", values[name])
     body = BODIES.get((route.method, route.path))
-    if body is None and route.method in ("POST", "PUT", "PATCH"):
+    raw = RAW.get((route.method, route.path))
+    if body is None and raw is None and route.method in ("POST", "PUT", "PATCH"):
         body = lambda own_media: {}  # noqa: E731
 
     def send(account: Account) -> Any:
         own_media = account.upload(make_png(2, 2), "own.png")["id"] if body is not None else ""
         before = _snapshot(db)
+        if raw is not None:
+            headers, content = raw
+            response = account.client.request(
+                route.method, url, headers={**account.headers, **headers}, content=content
+            )
+            return response, before
         response = account.client.request(
             route.method, url, headers=account.headers, json=body(own_media) if body is not None else None
         )

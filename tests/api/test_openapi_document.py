@@ -21,7 +21,7 @@ from mediavault.server import create_app
 from tests.api._checks import error, fields, success
 from tests.conftest import PREFIX, Account, make_config
 
-PUBLIC = {"POST /auth/register", "POST /auth/login", "POST /auth/refresh", "GET /health"}
+PUBLIC = {"POST /auth/register", "POST /auth/login", "POST /auth/refresh", "GET /health", "OPTIONS /uploads"}
 ERROR_REF = "#/components/schemas/ErrorEnvelope"
 
 
@@ -37,7 +37,7 @@ def operations(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
         f"{method.upper()} {path.removeprefix(PREFIX)}": operation
         for path, item in document["paths"].items()
         for method, operation in item.items()
-        if method in {"get", "head", "post", "put", "patch", "delete"}
+        if method in {"get", "head", "post", "put", "patch", "delete", "options"}
     }
 
 

@@ -27,9 +27,9 @@ from mediavault.domain.media.sniff import image_dimensions, media_kind, safe_fil
 from mediavault.domain.ownership import get_owned, parse_id
 from mediavault.errors import NUL_MESSAGE, Conflict, NotFound, PayloadTooLarge, ValidationError
 from mediavault.events import EventPublisher
-from mediavault.storage.base import StorageBackend, StoredFile, write_stream
+from mediavault.storage.base import StorageBackend, StoredFile, WrittenStream, write_stream
 
-__all__ = ("IncomingFile", "MediaService", "Upload", "parse_tags", "stored_file")
+__all__ = ("IncomingFile", "MediaService", "Upload", "check_upload_fields", "parse_tags", "stored_file")
 
 logger = logging.getLogger("mediavault")
 UPLOAD_FIELDS = frozenset({"title", "description", "tags"})
@@ -80,6 +80,24 @@ def parse_tags(values: Iterable[str], field: str = "tags") -> list[str]:
         raise ValidationError.for_field(field, f"at most {MAX_TAGS} tags")
     if any(len(t) > MAX_TAG_LENGTH for t in tags):
         raise ValidationError.for_field(field, f"each tag is at most {MAX_TAG_LENGTH} characters")
+    return tags
+
+
+def check_upload_fields(fields: Mapping[str, str]) -> list[str]:
+    """Check an upload's text fields (``title``, ``description``, ``tags``) and return its normalised tags.
+
+    Raises:
+        ValidationError: another field, a NUL in a value, more than 50 tags or one over 100 characters, a title or
+            description over 10,000 characters.
+    """
+    if unknown := sorted(fields.keys() - UPLOAD_FIELDS):
+        raise ValidationError.for_field(unknown[0], "unknown field (the parts are file, title, description, tags)")
+    if nul := sorted(name for name, value in fields.items() if "\x00" in value):
+        raise ValidationError.for_field(nul[0], NUL_MESSAGE)
+    tags = parse_tags(fields.get("tags", "").split(","))
+    for name in ("title", "description"):
+        if len(fields.get(name, "")) > 10_000:
+            raise ValidationError.for_field(name, "at most 10000 characters")
     return tags
 
 
@@ -168,22 +186,38 @@ class MediaService:
             Exception: whatever reading ``file`` raises (e.g. :class:`~mediavault.errors.PayloadTooLarge`), after the
                 bytes written so far were discarded.
         """
-        storage = self.storage
         key = f"media/{principal.user_id}/{uuid.uuid4().hex}"
-        written = await write_stream(await storage.open_writer(key), _within_limit(file, self.config.max_upload_size))
+        limited = _within_limit(file, self.config.max_upload_size)
+        written = await write_stream(await self.storage.open_writer(key), limited)
+        return await self.record(principal, key, written, file.filename, file.fields)
+
+    async def record(
+        self,
+        principal: Principal,
+        key: str,
+        written: WrittenStream,
+        filename: str,
+        fields: Mapping[str, str],
+        *,
+        before_commit: Callable[[Media], Awaitable[None]] | None = None,
+        discard_on_failure: bool = True,
+    ) -> Upload:
+        """Record bytes already stored at ``key`` as the principal's new media (the second half of :meth:`upload`,
+        also what a finished resumable upload calls): ``filename`` is the client's name (sanitised here), ``fields``
+        the text fields (checked by :func:`check_upload_fields`); emits ``media.uploaded``.
+
+        Args:
+            before_commit: awaited with the new row right before each commit attempt (the caller's own changes to
+                the same transaction); what it raises fails the upload.
+            discard_on_failure: delete the bytes at ``key`` when recording fails (the caller may own them instead).
+
+        Raises:
+            ValidationError: as :func:`check_upload_fields`.
+        """
+        storage = self.storage
         try:
-            fields = file.fields
-            if unknown := sorted(fields.keys() - UPLOAD_FIELDS):
-                raise ValidationError.for_field(
-                    unknown[0], "unknown field (the parts are file, title, description, tags)"
-                )
-            if nul := sorted(name for name, value in fields.items() if "\x00" in value):
-                raise ValidationError.for_field(nul[0], NUL_MESSAGE)
-            tags = parse_tags(fields.get("tags", "").split(","))
-            for name in ("title", "description"):
-                if len(fields.get(name, "")) > 10_000:
-                    raise ValidationError.for_field(name, "at most 10000 characters")
-            sniffed = sniff_content_type(written.head, file.filename)
+            tags = check_upload_fields(fields)
+            sniffed = sniff_content_type(written.head, filename)
             kind = media_kind(sniffed)
             dimensions = await anyio.to_thread.run_sync(self._dimensions, key, sniffed) if kind == "image" else None
             for attempt in range(DEDUP_ATTEMPTS):
@@ -191,8 +225,8 @@ class MediaService:
                     id=uuid.uuid4(),
                     owner_id=principal.user_id,
                     storage_key=key,
-                    filename=safe_filename(file.filename),
-                    original_filename=file.filename,
+                    filename=safe_filename(filename),
+                    original_filename=filename,
                     content_type=sniffed,
                     kind=kind,
                     size=written.size,
@@ -216,6 +250,8 @@ class MediaService:
                             media.id, media.owner_id, media.checksum_sha256, media.size, key
                         )
                     self.events.publish(self.session, "media.uploaded", self._event_data(media), user_id=media.owner_id)
+                    if before_commit is not None:
+                        await before_commit(media)
                     await self.session.commit()
                     break
                 except (IntegrityError, BlobGone):  # the blob was deleted meanwhile: attach again
@@ -224,7 +260,8 @@ class MediaService:
                         raise
         except BaseException:
             await self.session.rollback()
-            await storage.delete(key)
+            if discard_on_failure:
+                await storage.delete(key)
             raise
         if stored_at != key:  # the same bytes were already stored: keep those, drop ours
             try:

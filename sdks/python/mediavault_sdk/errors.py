@@ -15,7 +15,9 @@
     ├── RequestTimeout          408 request_timeout
     ├── RateLimited             429 rate_limited (.retry_after: seconds)
     ├── ServiceUnavailable      503 service_unavailable (.retry_after: seconds)
-    └── InsufficientStorage     507 insufficient_storage
+    ├── InsufficientStorage     507 insufficient_storage
+    ├── PreconditionFailed      412 precondition_failed (tus: Tus-Resumable missing or another version)
+    └── ChecksumMismatch        460 checksum_mismatch (tus: Upload-Checksum does not match)
 
 This module is the one list of the codes: the server's own exceptions (``mediavault.errors``) derive from these
 classes, so ``except mediavault_sdk.NotFound`` catches a not-found error whether it came over HTTP or from a vault
@@ -30,12 +32,14 @@ from typing import ClassVar
 __all__ = (
     "ERRORS",
     "error_for",
+    "ChecksumMismatch",
     "Conflict",
     "Forbidden",
     "InsufficientStorage",
     "MethodNotAllowed",
     "NotFound",
     "PayloadTooLarge",
+    "PreconditionFailed",
     "RangeNotSatisfiable",
     "RateLimited",
     "RequestTimeout",
@@ -172,6 +176,22 @@ class ServiceUnavailable(_RetryAfter):
     code = "service_unavailable"
 
 
+class PreconditionFailed(VaultError):
+    """A precondition of the request does not hold (412 ``precondition_failed``), e.g. a tus request without
+    ``Tus-Resumable: 1.0.0``."""
+
+    status_code = 412
+    code = "precondition_failed"
+
+
+class ChecksumMismatch(VaultError):
+    """The body does not match its ``Upload-Checksum`` (460 ``checksum_mismatch``, tus 1.0 checksum extension);
+    the chunk was discarded, send it again."""
+
+    status_code = 460
+    code = "checksum_mismatch"
+
+
 class InsufficientStorage(VaultError):
     """The server's storage is full (507 ``insufficient_storage``, RFC 4918 §11.5); nothing of the request was
     kept."""
@@ -194,6 +214,8 @@ ERRORS: tuple[type[VaultError], ...] = (
     RateLimited,
     ServiceUnavailable,
     InsufficientStorage,
+    PreconditionFailed,
+    ChecksumMismatch,
 )
 """Every class of a specific ``error.code`` (:class:`VaultError` itself stands for the rest)."""
 

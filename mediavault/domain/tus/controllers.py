@@ -1,0 +1,199 @@
+"""``/uploads``: resumable uploads, tus 1.0.0 (core, creation, creation-with-upload, expiration, termination,
+checksum). Error answers are the vault's envelope; every answer of these routes carries ``Tus-Resumable``
+(:func:`add_tus_resumable`)."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from litestar import Controller, Request, Response, delete, head, patch, post, route
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.types import Message, Scope
+
+from mediavault.db.models import Upload
+from mediavault.domain.deps import ConfigDep, CurrentPrincipal
+from mediavault.domain.tus.schemas import (
+    OFFSET_CONTENT_TYPE,
+    TUS_EXTENSIONS,
+    TUS_VERSION,
+    decode_metadata,
+    encode_metadata,
+    http_date,
+    parse_length,
+)
+from mediavault.domain.tus.services import CHECKSUM_ALGORITHMS, Checksum, TusService
+from mediavault.errors import PreconditionFailed, UnsupportedMediaType, ValidationError, VaultError
+from mediavault.http.body import RequestBody
+
+__all__ = ("MEDIA_ID_HEADER", "TusController", "TusServiceDep", "add_tus_resumable")
+
+TusServiceDep = NamedDependency[TusService]
+"""``mediavault_tus_service``."""
+
+MEDIA_ID_HEADER = "X-Media-Id"
+"""The media made of a finished upload: on the request that stored its last byte, and on ``HEAD`` afterwards."""
+_TUS_OPT = "mediavault_tus"
+
+
+async def add_tus_resumable(message: Message, scope: Scope) -> None:
+    """``before_send``: ``Tus-Resumable: 1.0.0`` on every answer of a tus route, errors included (which the route's
+    own middleware would not see)."""
+    if message["type"] != "http.response.start":
+        return
+    handler = scope.get("route_handler")
+    if handler is None or not handler.opt.get(_TUS_OPT):
+        return
+    headers = cast("list[tuple[bytes, bytes]]", message.setdefault("headers", []))
+    headers.append((b"tus-resumable", TUS_VERSION.encode()))
+
+
+def _require_tus(request: Request[Any, Any, Any]) -> None:
+    """tus: every request but ``OPTIONS`` says ``Tus-Resumable: 1.0.0``; else 412 with the versions served."""
+    if request.headers.get("tus-resumable") != TUS_VERSION:
+        raise PreconditionFailed(
+            f"Tus-Resumable: {TUS_VERSION} is required (tus resumable upload protocol)",
+            headers={"Tus-Version": TUS_VERSION},
+        )
+
+
+def _upload_headers(upload: Upload) -> dict[str, str]:
+    headers = {"Upload-Offset": str(upload.offset), "Upload-Expires": http_date(upload.expires_at)}
+    if upload.media_id is not None:
+        headers[MEDIA_ID_HEADER] = str(upload.media_id)
+    return headers
+
+
+async def _stream(request: Request[Any, Any, Any], work: Any) -> Any:
+    """Run ``work`` (which reads the body); a refused body is drained first so a client still sending sees the
+    answer (as ``POST /media/upload`` does)."""
+    body = RequestBody(request.receive)
+    try:
+        return await work(aiter(body))
+    except VaultError:
+        await body.drain()
+        raise
+
+
+def _offset_body(request: Request[Any, Any, Any]) -> None:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != OFFSET_CONTENT_TYPE:
+        raise UnsupportedMediaType(f"Content-Type must be {OFFSET_CONTENT_TYPE}")
+
+
+def _checksum(request: Request[Any, Any, Any]) -> Checksum | None:
+    raw = request.headers.get("upload-checksum")
+    return None if raw is None else Checksum.parse(raw)
+
+
+class TusController(Controller):
+    """The caller's resumable uploads (tus 1.0.0)."""
+
+    path = "/uploads"
+    tags = ["uploads"]
+
+    @route("/", http_method="OPTIONS", status_code=HTTP_204_NO_CONTENT, opt={"public": True, _TUS_OPT: True})
+    async def capabilities(self, mediavault_config: ConfigDep) -> Response[None]:
+        """tus discovery: the version, extensions, size limit and checksum algorithms served (no principal
+        needed). Named to sort before ``create``: Litestar registers a controller's handlers by name, and a path's
+        first handler without an ``OPTIONS`` one gets Litestar's automatic ``OPTIONS`` answer, which would win."""
+        return Response(
+            None,
+            status_code=HTTP_204_NO_CONTENT,
+            headers={
+                "Tus-Version": TUS_VERSION,
+                "Tus-Extension": TUS_EXTENSIONS,
+                "Tus-Max-Size": str(mediavault_config.max_upload_size),
+                "Tus-Checksum-Algorithm": ",".join(CHECKSUM_ALGORITHMS),
+            },
+        )
+
+    @post("/", status_code=HTTP_201_CREATED, request_max_body_size=None, opt={_TUS_OPT: True})
+    async def create(
+        self,
+        request: Request[Any, Any, Any],
+        mediavault_principal: CurrentPrincipal,
+        mediavault_tus_service: TusServiceDep,
+        mediavault_config: ConfigDep,
+    ) -> Response[None]:
+        """Create an upload of ``Upload-Length`` bytes with ``Upload-Metadata`` (``filename``, ``title``,
+        ``description``, ``tags``); with an ``application/offset+octet-stream`` body its bytes are appended at once
+        (creation-with-upload). → 201 with ``Location`` and ``Upload-Expires`` (and ``Upload-Offset``)."""
+        _require_tus(request)
+        if request.headers.get("upload-defer-length") is not None:
+            raise ValidationError.for_field("Upload-Defer-Length", "deferred length is not offered")
+        service = mediavault_tus_service
+
+        async def work(chunks: Any) -> Upload:
+            length = parse_length("Upload-Length", request.headers.get("upload-length"))
+            metadata = decode_metadata(request.headers.get("upload-metadata"))
+            upload = await service.create(mediavault_principal, length, metadata)
+            if request.headers.get("content-type") is None:
+                return upload
+            _offset_body(request)
+            return await service.append(mediavault_principal, str(upload.id), 0, chunks, _checksum(request))
+
+        upload = await _stream(request, work)
+        location = f"{mediavault_config.path_prefix}/uploads/{upload.id}"
+        headers = {"Location": location, **_upload_headers(upload)}
+        return Response(None, status_code=HTTP_201_CREATED, headers=headers)
+
+    @head("/{upload_id:str}", status_code=HTTP_200_OK, opt={_TUS_OPT: True})
+    async def status(
+        self,
+        request: Request[Any, Any, Any],
+        mediavault_principal: CurrentPrincipal,
+        mediavault_tus_service: TusServiceDep,
+        mediavault_config: ConfigDep,
+        upload_id: FromPath[str],
+    ) -> Response[None]:
+        """The upload's ``Upload-Offset`` (bytes stored), ``Upload-Length``, ``Upload-Expires``,
+        ``Upload-Metadata``, and ``X-Media-Id`` once finished."""
+        _require_tus(request)
+        upload = await mediavault_tus_service.get(mediavault_principal, upload_id)
+        headers = {
+            **_upload_headers(upload),
+            "Upload-Length": str(upload.length),
+            "Cache-Control": "no-store",
+        }
+        named = {"filename": upload.filename} if upload.filename else {}
+        if metadata := encode_metadata({**named, **upload.fields}):
+            headers["Upload-Metadata"] = metadata
+        return Response(None, status_code=HTTP_200_OK, headers=headers)
+
+    @patch("/{upload_id:str}", status_code=HTTP_204_NO_CONTENT, request_max_body_size=None, opt={_TUS_OPT: True})
+    async def append(
+        self,
+        request: Request[Any, Any, Any],
+        mediavault_principal: CurrentPrincipal,
+        mediavault_tus_service: TusServiceDep,
+        mediavault_config: ConfigDep,
+        upload_id: FromPath[str],
+    ) -> Response[None]:
+        """Append the body (``application/offset+octet-stream``) at ``Upload-Offset``; optional ``Upload-Checksum``
+        (``sha1``/``sha256``, base64). → 204 with the new ``Upload-Offset`` (and ``X-Media-Id`` when that was the
+        last byte)."""
+        _require_tus(request)
+
+        async def work(chunks: Any) -> Upload:
+            _offset_body(request)
+            offset = parse_length("Upload-Offset", request.headers.get("upload-offset"))
+            checksum = _checksum(request)
+            return await mediavault_tus_service.append(mediavault_principal, upload_id, offset, chunks, checksum)
+
+        upload = await _stream(request, work)
+        headers = _upload_headers(upload)
+        return Response(None, status_code=HTTP_204_NO_CONTENT, headers=headers)
+
+    @delete("/{upload_id:str}", status_code=HTTP_204_NO_CONTENT, opt={_TUS_OPT: True})
+    async def terminate(
+        self,
+        request: Request[Any, Any, Any],
+        mediavault_principal: CurrentPrincipal,
+        mediavault_tus_service: TusServiceDep,
+        upload_id: FromPath[str],
+    ) -> None:
+        """Terminate the upload: it and its bytes are gone (a finished upload's media stays)."""
+        _require_tus(request)
+        await mediavault_tus_service.terminate(mediavault_principal, upload_id)

@@ -1,0 +1,327 @@
+"""Resumable uploads (tus 1.0.0): create, append, status, terminate, and the expiry sweep.
+
+An upload is a row (:class:`~mediavault.db.models.Upload`) and a :class:`~mediavault.storage.base.PartialObject` in
+storage. Each append writes its bytes to storage first and then records the new offset and storage state with a
+compare-and-set on the row, so the offset a client is told only ever counts bytes that are stored, and a crash at
+any byte leaves at most pieces the row does not list (removed with the upload). The append that stores the last
+byte completes the object at the upload's ``storage_key`` and records it through
+:meth:`MediaService.record <mediavault.domain.media.services.MediaService.record>`, the very path
+``POST /media/upload`` takes, in a transaction that also marks the upload done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import hashlib
+import logging
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+import anyio
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mediavault.auth.providers import Principal
+from mediavault.config import MediaVaultConfig
+from mediavault.db.models import Media, Upload, utcnow
+from mediavault.db.uploads import UploadRepository
+from mediavault.domain.media.services import MediaService, check_upload_fields
+from mediavault.domain.ownership import parse_id
+from mediavault.errors import (
+    NUL_MESSAGE,
+    ChecksumMismatch,
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+    ValidationError,
+)
+from mediavault.storage.base import PartialObject, StorageBackend
+
+__all__ = ("CHECKSUM_ALGORITHMS", "Checksum", "TusService", "expire_uploads", "expire_uploads_periodically")
+
+logger = logging.getLogger("mediavault")
+
+CHECKSUM_ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}
+"""The ``Upload-Checksum`` algorithms served (tus checksum extension), by their tus names."""
+METADATA_FIELDS = ("title", "description", "tags")
+"""``Upload-Metadata`` keys that become the media's text fields (``filename`` is the name; others are ignored)."""
+
+
+@dataclass(frozen=True)
+class Checksum:
+    """An ``Upload-Checksum``: the algorithm's tus name (a key of :data:`CHECKSUM_ALGORITHMS`) and the digest."""
+
+    algorithm: str
+    digest: bytes
+
+    @classmethod
+    def parse(cls, header: str) -> Checksum:
+        """Read ``"<algorithm> <base64 digest>"``.
+
+        Raises:
+            ValidationError: malformed, or an algorithm not in :data:`CHECKSUM_ALGORITHMS` (tus: 400).
+        """
+        algorithm, _, encoded = header.strip().partition(" ")
+        if algorithm not in CHECKSUM_ALGORITHMS:
+            raise ValidationError.for_field(
+                "Upload-Checksum", f"unsupported algorithm (use {', '.join(CHECKSUM_ALGORITHMS)})"
+            )
+        try:
+            digest = base64.b64decode(encoded.strip(), validate=True)
+        except ValueError as exc:
+            raise ValidationError.for_field("Upload-Checksum", "the digest is not base64") from exc
+        if len(digest) != CHECKSUM_ALGORITHMS[algorithm]().digest_size:
+            raise ValidationError.for_field("Upload-Checksum", f"not a {algorithm} digest")
+        return cls(algorithm, digest)
+
+
+class _Chunks:
+    """The body of an append as it arrives: counted, refused past ``room`` bytes, checked against ``checksum`` at
+    the end (raising before the storage sees the end of the stream, so it keeps nothing of it)."""
+
+    def __init__(self, chunks: AsyncIterable[bytes], room: int, checksum: Checksum | None) -> None:
+        self._chunks = chunks
+        self._room = room
+        self._checksum = checksum
+        self._hash = CHECKSUM_ALGORITHMS[checksum.algorithm]() if checksum else None
+        self.count = 0
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._chunks:
+            self.count += len(chunk)
+            if self.count > self._room:
+                raise ValidationError.for_field(
+                    "Upload-Offset", f"the body goes past Upload-Length ({self._room} more bytes were expected)"
+                )
+            if self._hash is not None:
+                await anyio.to_thread.run_sync(self._hash.update, chunk)
+            yield chunk
+        if self._checksum is not None and self._hash is not None and self._hash.digest() != self._checksum.digest:
+            raise ChecksumMismatch()
+
+
+class TusService:
+    """The principal's resumable uploads, for one request's session.
+
+    Args:
+        session: the request's database session (the service commits it).
+        config: ``max_upload_size`` and ``upload_expiry`` are read.
+        storage: where the pieces and the finished object go.
+        media: builds the media service on a session (the finished upload is recorded through it).
+    """
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        config: MediaVaultConfig,
+        storage: StorageBackend,
+        media: Callable[[AsyncSession], MediaService],
+    ) -> None:
+        self.session = session
+        self.config = config
+        self.storage = storage
+        self.media = media
+        self.uploads = UploadRepository(session)
+
+    def _expiry(self) -> dt.datetime:
+        return utcnow() + dt.timedelta(seconds=self.config.upload_expiry)
+
+    async def check_room(self, principal: Principal, length: int) -> None:
+        """Refuse an upload of ``length`` bytes the principal may not store: over ``max_upload_size``. This is the
+        one place a declared length is checked against limits (a per-user quota belongs here too).
+
+        Raises:
+            PayloadTooLarge: ``length`` is over ``max_upload_size``.
+        """
+        if length > self.config.max_upload_size:
+            raise PayloadTooLarge(f"Upload-Length is over the limit of {self.config.max_upload_size} bytes")
+
+    async def create(self, principal: Principal, length: int, metadata: Mapping[str, str]) -> Upload:
+        """Start an upload of ``length`` bytes; ``metadata`` is the decoded ``Upload-Metadata`` (``filename``,
+        ``title``, ``description``, ``tags``; other keys are ignored).
+
+        Raises:
+            ValidationError: ``length`` is 0 (an empty file, as ``POST /media/upload``), a NUL in the filename,
+                or the text fields break :func:`~mediavault.domain.media.services.check_upload_fields`.
+            PayloadTooLarge: see :meth:`check_room`.
+        """
+        if length < 1:
+            raise ValidationError.for_field("Upload-Length", "the file is empty")
+        await self.check_room(principal, length)
+        filename = metadata.get("filename", "")
+        if "\x00" in filename:
+            raise ValidationError.for_field("filename", NUL_MESSAGE)
+        fields = {name: metadata[name] for name in METADATA_FIELDS if name in metadata}
+        check_upload_fields(fields)
+        upload_id = uuid.uuid4()
+        upload = Upload(
+            id=upload_id,
+            owner_id=principal.user_id,
+            length=length,
+            offset=0,
+            filename=filename,
+            fields=fields,
+            storage_key=f"media/{principal.user_id}/{upload_id.hex}",
+            pieces=f"uploads/{upload_id.hex}",
+            storage_state={},
+            expires_at=self._expiry(),
+        )
+        self.session.add(upload)
+        await self.session.commit()
+        return upload
+
+    async def get(self, principal: Principal, upload_id: str) -> Upload:
+        """The principal's upload ``upload_id``.
+
+        Raises:
+            NotFound: unknown, malformed, expired, or someone else's id.
+        """
+        upload = await self.uploads.live(principal.user_id, parse_id(upload_id))
+        if upload is None:
+            raise NotFound("Upload not found")
+        return upload
+
+    async def append(
+        self,
+        principal: Principal,
+        upload_id: str,
+        offset: int,
+        chunks: AsyncIterable[bytes],
+        checksum: Checksum | None = None,
+    ) -> Upload:
+        """Append ``chunks`` at ``offset`` (which must be the upload's); the append that stores the last byte makes
+        the media (its id in the returned row's ``media_id``). Returns the upload as recorded.
+
+        Nothing of a failed append is kept: the offset stays where it was.
+
+        Raises:
+            NotFound: as :meth:`get`.
+            Conflict: ``offset`` is not the upload's, or another request changed the upload meanwhile.
+            ValidationError: the body goes past ``Upload-Length``.
+            ChecksumMismatch: the body does not match ``checksum``.
+            Exception: what storage or the media's recording raise.
+        """
+        upload = await self.get(principal, upload_id)
+        if offset != upload.offset:
+            raise Conflict(f"Upload-Offset {offset} is not the upload's offset ({upload.offset})")
+        await self.session.commit()  # no transaction (nor pooled connection) held while the body arrives
+        body = _Chunks(chunks, upload.length - upload.offset, checksum)
+        before = PartialObject(upload.storage_key, upload.pieces, upload.storage_state)
+        after = await self.storage.append_partial(before, body)
+        if not body.count:
+            return upload
+        new_offset = upload.offset + body.count
+        if new_offset == upload.length:
+            return await self._complete(principal, upload, after)
+        if not await self.uploads.advance(upload.id, upload.offset, new_offset, after.state, expires_at=self._expiry()):
+            await self.session.rollback()
+            raise Conflict("Another request changed this upload; ask for its offset again")
+        await self.session.commit()
+        await self._quietly(self.storage.release_partial(before, after), upload.id)
+        return await self.get(principal, upload_id)
+
+    async def _complete(self, principal: Principal, upload: Upload, partial: PartialObject) -> Upload:
+        """Write the object from the pieces and record it as media, marking the upload done in the same
+        transaction. Losing that race to another request of the same upload keeps its bytes (they are the
+        winner's); any other failure deletes them."""
+        # Plain values: a retried commit inside record() rolls back, which expires the row's attributes.
+        upload_id, expected, length, key = upload.id, upload.offset, upload.length, upload.storage_key
+        written = await self.storage.complete_partial(partial)
+
+        async def mark_done(media: Media) -> None:
+            if not await self.uploads.advance(upload_id, expected, length, partial.state, media_id=media.id):
+                raise _LostRace()
+
+        try:
+            if written.size != length:
+                raise RuntimeError(f"upload {upload_id}: {written.size} bytes stored, {length} expected")
+            await self.media(self.session).record(
+                principal,
+                key,
+                written,
+                upload.filename,
+                dict(upload.fields),
+                before_commit=mark_done,
+                discard_on_failure=False,
+            )
+        except _LostRace as exc:
+            raise Conflict("Another request changed this upload; ask for its offset again") from exc
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self.storage.delete(key)
+            raise
+        await self._quietly(self.storage.discard_partial(partial), upload_id)
+        return await self.get(principal, str(upload_id))
+
+    async def terminate(self, principal: Principal, upload_id: str) -> None:
+        """Delete the upload and its bytes (tus termination); a finished upload's media stays.
+
+        Raises:
+            NotFound: as :meth:`get`.
+        """
+        upload = await self.get(principal, upload_id)
+        await self.uploads.remove(upload.id)
+        await self.session.commit()
+        await _discard(self.storage, upload)
+
+    @staticmethod
+    async def _quietly(cleanup: Awaitable[None], upload_id: uuid.UUID) -> None:
+        """Await a clean-up whose failure only leaves pieces the expiry sweep removes later."""
+        try:
+            await cleanup
+        except Exception:
+            logger.exception("cleaning up the pieces of upload %s failed (the expiry sweep retries)", upload_id)
+
+
+class _LostRace(Exception):
+    """Another request completed or advanced the upload first."""
+
+
+async def _discard(storage: StorageBackend, upload: Upload) -> None:
+    """Remove what an upload stored, its row being gone: the pieces, and the object at ``storage_key`` unless a
+    media item was made of it (``offset == length`` only in the transaction that made one)."""
+    await storage.discard_partial(PartialObject(upload.storage_key, upload.pieces, upload.storage_state))
+    if upload.offset < upload.length:
+        await storage.delete(upload.storage_key)
+
+
+async def expire_uploads(
+    storage: StorageBackend, session_factory: Callable[[], AsyncSession], *, batch: int = 100
+) -> int:
+    """Remove the uploads past their ``expires_at``: each row first, then its bytes (a crash in between leaves
+    bytes no row names, which ``mediavault fsck --repair`` removes). Several processes may sweep at once: a row
+    another one removed first is skipped. Returns how many were removed.
+    """
+    removed = 0
+    while True:
+        now = utcnow()
+        async with session_factory() as session:
+            expired = await UploadRepository(session).expired(now, batch)
+        for upload in expired:
+            async with session_factory() as session:
+                if not await UploadRepository(session).remove(upload.id, expired_at=now):
+                    continue
+                await session.commit()
+            try:
+                await _discard(storage, upload)
+            except Exception:
+                logger.exception("removing the bytes of expired upload %s failed", upload.id)
+            removed += 1
+        if len(expired) < batch:
+            return removed
+
+
+async def expire_uploads_periodically(
+    storage: StorageBackend, session_factory: Callable[[], AsyncSession], *, interval: float
+) -> None:
+    """Run :func:`expire_uploads` now and then every ``interval`` seconds, until cancelled."""
+    while True:
+        try:
+            if removed := await expire_uploads(storage, session_factory):
+                logger.info("removed %d expired resumable uploads and their bytes", removed)
+        except Exception:
+            logger.exception("the expiry sweep of resumable uploads failed; trying again in %g s", interval)
+        await asyncio.sleep(interval)

@@ -1,0 +1,225 @@
+"""tus 1.0.0 on ``/uploads`` through the real app (both legs: SQLite + local files, PostgreSQL + S3 on moto):
+discovery, creation (with upload), offsets, checksums, termination, expiry, and the media the last byte makes
+(the same as ``POST /media/upload``'s)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+from sqlalchemy import func, select
+
+from mediavault import MediaVault
+from mediavault.db.models import Media, Upload
+from mediavault.domain.tus.services import expire_uploads
+from mediavault.fsck import fsck
+from tests.conftest import PREFIX, Account, make_config
+from tests.files import make_photo
+
+TUS = {"Tus-Resumable": "1.0.0"}
+OCTETS = {"Content-Type": "application/offset+octet-stream"}
+MIB = 1024 * 1024
+
+
+def metadata(**values: str) -> str:
+    return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in values.items())
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Iterator[TestClient[Litestar]]:
+    config = make_config(tmp_path, max_upload_size=64 * MIB, rate_limit_authenticated=100_000)
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
+        yield client
+
+
+@pytest.fixture
+def alice(vault: TestClient[Litestar]) -> Account:
+    return Account(vault, "alice@example.com")
+
+
+def create(account: Account, length: int, body: bytes | None = None, **meta: str) -> Any:
+    headers = {**account.headers, **TUS, "Upload-Length": str(length)}
+    if meta:
+        headers["Upload-Metadata"] = metadata(**meta)
+    if body is not None:
+        headers.update(OCTETS)
+    return account.client.post(f"{PREFIX}/uploads", headers=headers, content=body)
+
+
+def append(account: Account, location: str, offset: int, data: bytes, **extra: str) -> Any:
+    headers = {**account.headers, **TUS, **OCTETS, "Upload-Offset": str(offset), **extra}
+    return account.client.patch(location, headers=headers, content=data)
+
+
+def offset_of(account: Account, location: str) -> int:
+    answer = account.client.head(location, headers={**account.headers, **TUS})
+    assert answer.status_code == 200, answer.text
+    return int(answer.headers["Upload-Offset"])
+
+
+def runtime(client: TestClient[Litestar]) -> Any:
+    return client.app.plugins.get(MediaVault).runtime
+
+
+def stored_keys(client: TestClient[Litestar]) -> list[str]:
+    async def scan() -> list[str]:
+        return sorted(o.key for o in await runtime(client).storage.scan())
+
+    return client.blocking_portal.call(scan)
+
+
+def test_options_says_what_is_served_without_a_principal(vault: TestClient[Litestar]) -> None:
+    answer = vault.options(f"{PREFIX}/uploads")
+    assert answer.status_code == 204
+    assert answer.headers["Tus-Resumable"] == "1.0.0"
+    assert answer.headers["Tus-Version"] == "1.0.0"
+    assert answer.headers["Tus-Extension"] == "creation,creation-with-upload,expiration,termination,checksum"
+    assert answer.headers["Tus-Max-Size"] == str(64 * MIB)
+    assert answer.headers["Tus-Checksum-Algorithm"] == "sha1,sha256"
+
+
+def test_upload_in_chunks_makes_the_media_upload_would(alice: Account) -> None:
+    photo = make_photo(width=40, height=30)
+    data = photo + os.urandom(12 * MIB)  # more than one S3 part (8 MiB), and a tail
+    created = create(alice, len(data), filename="../holiday photo.jpg", title="Beach", tags="Sea, sun")
+    assert created.status_code == 201, created.text
+    assert created.headers["Tus-Resumable"] == "1.0.0"
+    assert "Upload-Expires" in created.headers
+    location = created.headers["Location"]
+    assert location.startswith(f"{PREFIX}/uploads/")
+    assert offset_of(alice, location) == 0
+    offset = 0
+    for size in (MIB, 5, 9 * MIB):
+        answer = append(alice, location, offset, data[offset : offset + size])
+        assert answer.status_code == 204, answer.text
+        offset += size
+        assert int(answer.headers["Upload-Offset"]) == offset
+        assert "X-Media-Id" not in answer.headers
+    last = append(alice, location, offset, data[offset:])
+    assert last.status_code == 204, last.text
+    assert int(last.headers["Upload-Offset"]) == len(data)
+    media_id = last.headers["X-Media-Id"]
+    head = alice.client.head(location, headers={**alice.headers, **TUS})
+    assert head.headers["X-Media-Id"] == media_id
+    assert head.headers["Cache-Control"] == "no-store"
+    media = alice.client.get(f"{PREFIX}/media/{media_id}", headers=alice.headers).json()["data"]
+    assert media["filename"] == "holiday photo.jpg"
+    assert media["content_type"] == "image/jpeg"
+    assert (media["width"], media["height"]) == (40, 30)
+    assert media["size"] == len(data)
+    assert media["checksum_sha256"] == hashlib.sha256(data).hexdigest()
+    assert media["title"] == "Beach"
+    assert media["tags"] == ["sea", "sun"]
+    content = alice.client.get(f"{PREFIX}/media/{media_id}/content", headers=alice.headers)
+    assert content.content == data
+
+
+def test_creation_with_upload_and_a_single_patch(alice: Account) -> None:
+    data = b"%PDF-1.4\n" + os.urandom(1000)
+    created = create(alice, len(data), body=data[:100], filename="doc.pdf")
+    assert created.status_code == 201, created.text
+    assert created.headers["Upload-Offset"] == "100"
+    last = append(alice, created.headers["Location"], 100, data[100:])
+    assert last.status_code == 204
+    media = alice.client.get(f"{PREFIX}/media/{last.headers['X-Media-Id']}", headers=alice.headers).json()["data"]
+    assert media["content_type"] == "application/pdf"
+    whole = create(alice, len(data), body=data, filename="whole.pdf")
+    assert whole.status_code == 201
+    assert whole.headers["Upload-Offset"] == str(len(data))
+    assert "X-Media-Id" in whole.headers
+
+
+def test_protocol_errors(alice: Account, vault: TestClient[Litestar]) -> None:
+    no_version = alice.client.post(f"{PREFIX}/uploads", headers={**alice.headers, "Upload-Length": "5"})
+    assert no_version.status_code == 412
+    assert no_version.headers["Tus-Version"] == "1.0.0"
+    assert no_version.json()["error"]["code"] == "precondition_failed"
+    anonymous = vault.post(f"{PREFIX}/uploads", headers={**TUS, "Upload-Length": "5"})
+    assert anonymous.status_code == 401
+    assert anonymous.headers["Tus-Resumable"] == "1.0.0"
+    assert create(alice, 64 * MIB + 1).status_code == 413
+    assert create(alice, 0).status_code == 400
+    missing = alice.client.post(f"{PREFIX}/uploads", headers={**alice.headers, **TUS})
+    assert missing.status_code == 400
+    bad_meta = alice.client.post(
+        f"{PREFIX}/uploads", headers={**alice.headers, **TUS, "Upload-Length": "5", "Upload-Metadata": "title %%%"}
+    )
+    assert bad_meta.status_code == 400
+    assert create(alice, 5, tags=",".join(f"t{i}" for i in range(51))).status_code == 400
+    location = create(alice, 10).headers["Location"]
+    assert append(alice, location, 3, b"abc").status_code == 409
+    wrong_type = alice.client.patch(
+        location, headers={**alice.headers, **TUS, "Upload-Offset": "0", "Content-Type": "text/plain"}, content=b"a"
+    )
+    assert wrong_type.status_code == 415
+    too_long = append(alice, location, 0, b"x" * 11)
+    assert too_long.status_code == 400
+    assert offset_of(alice, location) == 0
+    assert append(alice, location, 0, b"abc", **{"Upload-Checksum": "md5 AAAA"}).status_code == 400
+    wrong_sum = base64.b64encode(hashlib.sha1(b"abd").digest()).decode()
+    mismatch = append(alice, location, 0, b"abc", **{"Upload-Checksum": f"sha1 {wrong_sum}"})
+    assert mismatch.status_code == 460
+    assert mismatch.json()["error"]["code"] == "checksum_mismatch"
+    assert offset_of(alice, location) == 0
+    right_sum = base64.b64encode(hashlib.sha256(b"abc").digest()).decode()
+    good = append(alice, location, 0, b"abc", **{"Upload-Checksum": f"sha256 {right_sum}"})
+    assert good.status_code == 204
+    assert good.headers["Upload-Offset"] == "3"
+
+
+def test_another_user_and_unknown_ids_get_404(alice: Account, vault: TestClient[Litestar]) -> None:
+    bob = Account(vault, "bob@example.com")
+    location = create(alice, 10).headers["Location"]
+    assert bob.client.head(location, headers={**bob.headers, **TUS}).status_code == 404
+    assert append(bob, location, 0, b"abc").status_code == 404
+    assert bob.client.delete(location, headers={**bob.headers, **TUS}).status_code == 404
+    assert offset_of(alice, location) == 0
+    for bad in ("nope", "00000000-0000-0000-0000-000000000000"):
+        assert alice.client.head(f"{PREFIX}/uploads/{bad}", headers={**alice.headers, **TUS}).status_code == 404
+
+
+def test_termination_removes_the_upload_and_its_bytes(alice: Account, vault: TestClient[Litestar]) -> None:
+    before = stored_keys(vault)
+    location = create(alice, 20 * MIB).headers["Location"]
+    assert append(alice, location, 0, os.urandom(9 * MIB)).status_code == 204
+    assert stored_keys(vault) != before
+    assert alice.client.delete(location, headers={**alice.headers, **TUS}).status_code == 204
+    assert alice.client.head(location, headers={**alice.headers, **TUS}).status_code == 404
+    assert stored_keys(vault) == before
+
+
+def test_expired_uploads_and_their_bytes_are_removed(tmp_path: Path) -> None:
+    config = make_config(tmp_path, upload_expiry=1, rate_limit_authenticated=100_000)
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as vault:
+        alice = Account(vault, "alice@example.com")
+        before = stored_keys(vault)
+        done = create(alice, 5, body=b"hello", filename="done.txt")
+        media_id = done.headers["X-Media-Id"]
+        location = create(alice, 20 * MIB).headers["Location"]
+        assert append(alice, location, 0, os.urandom(9 * MIB)).status_code == 204
+        time.sleep(1.1)
+        assert alice.client.head(location, headers={**alice.headers, **TUS}).status_code == 404
+        assert append(alice, location, 9 * MIB, b"more").status_code == 404
+        rt = runtime(vault)
+        assert vault.blocking_portal.call(expire_uploads, rt.storage, rt.session) == 2
+
+        async def rows() -> tuple[int, int]:
+            async with rt.session() as session:
+                uploads = await session.scalar(select(func.count()).select_from(Upload))
+                media = await session.scalar(select(func.count()).select_from(Media))
+            return uploads or 0, media or 0
+
+        assert vault.blocking_portal.call(rows) == (0, 1)
+        assert alice.client.get(f"{PREFIX}/media/{media_id}/content", headers=alice.headers).content == b"hello"
+        media_keys = [k for k in stored_keys(vault) if k not in before]
+        assert len(media_keys) == 1  # the finished upload's media, nothing of the expired one
+        report = vault.blocking_portal.call(lambda: fsck(rt.storage, rt.session, max_age=0))
+        assert report.consistent, report.summary()
