@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from contextlib import aclosing, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, aclosing, asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 import msgspec
@@ -37,6 +37,7 @@ from mediavault.errors import NUL_MESSAGE, Unauthorized, ValidationError
 from mediavault.http.strict import error_field, nul_path
 from mediavault.inprocess.sources import IncomingSource, UploadSource
 from mediavault.inprocess.transaction import JoinedSessions, Work
+from mediavault.storage.base import StorageBackend
 
 if TYPE_CHECKING:
     from mediavault.runtime import VaultRuntime
@@ -119,6 +120,11 @@ class InProcess:
         """The vault's ``path_prefix`` (the URLs in answers, e.g. ``content_url``, are the HTTP API's)."""
         return self._runtime.config.path_prefix
 
+    @property
+    def storage(self) -> StorageBackend:
+        """The vault's storage."""
+        return self._runtime.storage
+
     @asynccontextmanager
     async def work(self, host: AsyncSession | None) -> AsyncIterator[Work]:
         """One call's unit of work: inside ``host``'s transaction, or on a session of the vault's own."""
@@ -161,8 +167,13 @@ class VaultAPI:
         """The vault's ``path_prefix``."""
         return self._vault.prefix
 
-    def work(self) -> Any:
-        """One call's unit of work (an async context manager of a :class:`~mediavault.inprocess.transaction.Work`)."""
+    @property
+    def storage(self) -> StorageBackend:
+        """The vault's storage (reads only: writes go through the services)."""
+        return self._vault.storage
+
+    def work(self) -> AbstractAsyncContextManager[Work]:
+        """One call's unit of work (:meth:`InProcess.work` in this API's host session, if any)."""
         return self._vault.work(self._session)
 
     @asynccontextmanager
@@ -239,6 +250,18 @@ class MediaAPI(_Area):
         """
         async with self._api.acting() as (work, principal):
             return MediaOut.of(await work.service(MediaService).read(principal, str(media_id)), self._api.prefix)
+
+    async def content(self, media_id: str | uuid.UUID) -> AsyncIterator[bytes]:
+        """The item's stored bytes, streamed (``GET /media/{id}/content``): ``async for chunk in
+        api.media.content(id)``; the item is looked up when the iteration starts.
+
+        Raises:
+            NotFound: as :meth:`get` (from the first iteration).
+        """
+        async with self._api.acting() as (work, principal):
+            file = await work.service(MediaService).content(principal, str(media_id))
+        async for chunk in self._api.storage.read(file.key):
+            yield chunk
 
     async def list(
         self,

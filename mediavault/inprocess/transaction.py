@@ -71,7 +71,7 @@ class HostTransaction:
     def __init__(self, host: Session, storage: StorageBackend, events: EventPublisher) -> None:
         self._storage = storage
         self._events = events
-        self._work: list[_Record] = []
+        self._records: list[_Record] = []
         sa_event.listen(host, "after_commit", self._committed)
         sa_event.listen(host, "after_soft_rollback", self._rolled_back)
         sa_event.listen(host, "after_transaction_end", self._ended)
@@ -86,26 +86,26 @@ class HostTransaction:
             ledger = info[key] = cls(host.sync_session, storage, events)
         return ledger  # type: ignore[no-any-return]
 
-    def work(self, transaction: SessionTransaction) -> _Record:
+    def record(self, transaction: SessionTransaction) -> _Record:
         """A record of what the vault does next inside ``transaction`` (the host's innermost one)."""
-        work = _Record(transaction)
-        self._work.append(work)
-        return work
+        record = _Record(transaction)
+        self._records.append(record)
+        return record
 
     def _committed(self, _session: Session) -> None:
-        done, self._work = self._work, []
-        self._events.deliver([e for work in done for e in work.events])
-        self._delete(key for work in done for key in work.deleted)
+        done, self._records = self._records, []
+        self._events.deliver([e for record in done for e in record.events])
+        self._delete(key for record in done for key in record.deleted)
 
     def _rolled_back(self, _session: Session, transaction: SessionTransaction) -> None:
-        undone = [work for work in self._work if work.within(transaction)]
-        self._work = [work for work in self._work if not work.within(transaction)]
-        self._delete(key for work in undone for key in work.written)
+        undone = [record for record in self._records if record.within(transaction)]
+        self._records = [record for record in self._records if not record.within(transaction)]
+        self._delete(key for record in undone for key in record.written)
 
     def _ended(self, _session: Session, transaction: SessionTransaction) -> None:
-        if transaction.parent is None and self._work:  # closed without a commit: the database rolled it back
-            undone, self._work = self._work, []
-            self._delete(key for work in undone for key in work.written)
+        if transaction.parent is None and self._records:  # closed without a commit: the database rolled it back
+            undone, self._records = self._records, []
+            self._delete(key for record in undone for key in record.written)
 
     def _delete(self, keys: Iterable[str]) -> None:
         for key in keys:
@@ -121,9 +121,9 @@ class _TransactionStorage(StorageBackend):
     """The vault's storage as services see it inside a host transaction: new objects are recorded (deleted if the
     host rolls back), deletions wait for the host's commit; everything else goes straight through."""
 
-    def __init__(self, storage: StorageBackend, work: _Record) -> None:
+    def __init__(self, storage: StorageBackend, record: _Record) -> None:
         self._storage = storage
-        self._record = work
+        self._record = record
         self.leaves_temporary_files = storage.leaves_temporary_files
 
     async def open_writer(self, key: str) -> StorageWriter:
@@ -185,8 +185,8 @@ class JoinedSessions:
 
     @staticmethod
     def _savepoint_released(session: Session, events: list[Event]) -> None:
-        work: _Record = session.info[_JOINED_KEY]
-        work.events.extend(events)
+        record: _Record = session.info[_JOINED_KEY]
+        record.events.extend(events)
 
     @asynccontextmanager
     async def work(self, host: AsyncSession) -> AsyncIterator[Work]:
@@ -195,7 +195,7 @@ class JoinedSessions:
         await _begin_sqlite(connection)
         host_transaction = host.sync_session.get_nested_transaction() or host.sync_session.get_transaction()
         assert host_transaction is not None  # connection() began one
-        record = HostTransaction.of(host, self._storage, self._events).work(host_transaction)
+        record = HostTransaction.of(host, self._storage, self._events).record(host_transaction)
         factories = self._service_factories(_TransactionStorage(self._storage, record))
         session = AsyncSession(
             bind=connection,

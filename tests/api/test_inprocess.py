@@ -14,7 +14,11 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from litestar import Litestar
+from advanced_alchemy.extensions.litestar import EngineConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+from litestar import Litestar, Request, post
+from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException
+from litestar.params import FromPath
 from litestar.testing import TestClient
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
@@ -107,6 +111,7 @@ async def test_each_call_commits_on_its_own_with_the_rules_of_http(started: Star
     assert media.tags == ["sea"]
     assert media.content_url == f"/api/v1/media/{media.id}/content"
     assert (await alice.media.get(media.id)).title == "Beach"
+    assert b"".join([chunk async for chunk in alice.media.content(media.id)]) == png
     assert media_objects(config) == {f"media/{(await alice.users.me()).id}/{key}": png for key in _keys(config)}
     assert await started.delivered() == ["user.registered", "media.uploaded"]
     processing = query(config, "SELECT status FROM mediavault_media_processing")
@@ -196,6 +201,8 @@ async def test_another_users_things_are_not_found(started: Started) -> None:
     ):
         with pytest.raises(NotFound):
             await attempt
+    with pytest.raises(NotFound):
+        await anext(bob.media.content(media.id))
     assert (await alice.media.get(media.id)).title is None
     assert (await bob.media.list()).total == 0
 
@@ -294,6 +301,22 @@ async def test_committed_with_the_host_events_only_after_the_commit(started: Sta
     assert query(config, "SELECT body FROM host_note") == [(media.id,)]
     assert (await alice.media.get(media.id)).filename == "a.txt"
     assert list(media_objects(config).values()) == [b"photo"]
+
+
+async def test_one_host_session_many_transactions(started: Started, config: MediaVaultConfig) -> None:
+    alice = await started.user("alice@example.com")
+    user_id = (await alice.users.me()).id
+    async with AsyncSession(started.host) as session:
+        api = started.vault.api(user=user_id, session=session)
+        await api.media.upload(b"first", filename="first.txt")
+        await session.commit()
+        await api.media.upload(b"second", filename="second.txt")
+        await session.rollback()
+        await api.media.upload(b"third", filename="third.txt")
+        await session.commit()
+    assert media_rows(config) == [("first.txt",), ("third.txt",)]
+    assert sorted(media_objects(config).values()) == [b"first", b"third"]
+    assert await started.delivered() == ["user.registered", "media.uploaded", "media.uploaded"]
 
 
 async def test_closing_the_host_session_without_commit_removes_the_bytes(
@@ -446,3 +469,38 @@ async def test_the_docs_import_script_runs_outside_any_app(
     assert rows == [("holiday",)]
     assert media_rows(config) == [("one.png",), ("two.txt",)]
     assert query(config, "SELECT count(*) FROM mediavault_share") == [(1,)]
+
+
+def test_in_a_litestar_request_on_the_hosts_advanced_alchemy_session(config: MediaVaultConfig) -> None:
+    # The host's own advanced-alchemy plugin: its request session commits when the answer is a success and rolls back
+    # otherwise (before_send_handler="autocommit"); the vault follows it.
+    vault = MediaVault(config)
+
+    @post("/notes/{outcome:str}")
+    async def add_note(
+        request: Request[Any, Any, Any], outcome: FromPath[str], db_session: NamedDependency[AsyncSession]
+    ) -> dict[str, str]:
+        api = vault.api(user=request.headers["x-user-id"], session=db_session)
+        media = await api.media.upload(f"note {outcome}".encode(), filename=f"{outcome}.txt")
+        await db_session.execute(insert(host_note).values(body=outcome))
+        if outcome == "refused":
+            raise HTTPException(status_code=409, detail="refused after the upload")
+        return {"media": media.id}
+
+    database = SQLAlchemyAsyncConfig(
+        connection_string=config.database_url,
+        metadata=HOST,
+        create_all=True,
+        before_send_handler="autocommit",
+        engine_config=EngineConfig(poolclass=NullPool),
+    )
+    app = Litestar(route_handlers=[add_note], plugins=[SQLAlchemyPlugin(config=database), vault])
+    with TestClient(app) as client:
+        alice = Account(client, "alice@example.com")
+        kept = client.post("/notes/kept", headers={"x-user-id": alice.id})
+        assert kept.status_code == 201, kept.text
+        refused = client.post("/notes/refused", headers={"x-user-id": alice.id})
+        assert refused.status_code == 409, refused.text
+    assert query(config, "SELECT body FROM host_note") == [("kept",)]
+    assert media_rows(config) == [("kept.txt",)]
+    assert list(media_objects(config).values()) == [b"note kept"]
