@@ -383,7 +383,9 @@ def _on_vault(app: Litestar, prefix: str | None, work: Callable[[VaultRuntime], 
 
     vaults = {p.config.path_prefix: p for p in app.plugins if isinstance(p, MediaVault)}
     if prefix is None and len(vaults) > 1:
-        raise click.UsageError(f"this app has {len(vaults)} vaults: choose one with --vault ({', '.join(vaults)})")
+        raise click.UsageError(
+            f"this app has {len(vaults)} vaults: choose one with --vault ({', '.join(sorted(vaults))})"
+        )
     vault = next(iter(vaults.values()), None) if prefix is None else vaults.get(prefix)
     if vault is None:
         raise click.ClickException(f"this app has no MediaVault plugin{f' at {prefix}' if prefix else ''}")

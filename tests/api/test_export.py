@@ -5,9 +5,11 @@ local files to S3 on both."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +18,16 @@ import pytest
 from click.testing import CliRunner, Result
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy import event
 
 from mediavault import MediaVault, MediaVaultConfig
+from mediavault.backup import export_vault
 from mediavault.backup.manifest import Manifest, object_path
 from mediavault.cli import main
 from mediavault.db.engine import VERSION_TABLE
-from mediavault.db.models import metadata
+from mediavault.db.models import ApiKey, User, metadata
 from tests.api._checks import processed, success
-from tests.backends import BACKENDS, snapshot, stored_objects, table_names
+from tests.backends import BACKENDS, query, snapshot, stored_objects, table_names
 from tests.conftest import PREFIX, Account, make_config
 from tests.files import make_photo
 from tests.s3 import MotoS3
@@ -157,6 +161,33 @@ def test_an_import_into_the_other_database_engine_exports_the_same(tmp_path: Pat
 
 def _rows_of(dump: Path, file: str) -> list[Any]:
     return [json.loads(line) for line in (dump / file).read_bytes().splitlines()]
+
+
+def test_the_rows_are_one_snapshot_while_the_vault_writes(tmp_path: Path) -> None:
+    """A user and their API key committed after the export read the users but before it reads the keys: neither is
+    exported (one snapshot), where separate reads would export a key whose owner is missing."""
+    config = make_config(tmp_path)
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
+        Account(client, "first@example.com")
+    runtime = MediaVault(config).runtime
+    keys = ApiKey.__table__
+
+    def commit_meanwhile(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if f"FROM {keys.name}" in statement:
+            user_id = uuid.uuid4()
+            query(config, User.__table__.insert().values(id=user_id, email="meanwhile@example.com", password_hash="x"))
+            query(config, keys.insert().values(owner_id=user_id, name="k", prefix="mvk_x", key_hash="0" * 64))
+
+    async def export() -> Manifest:
+        event.listen(runtime.engine.sync_engine, "before_cursor_execute", commit_meanwhile)
+        try:
+            return (await export_vault(runtime.engine, runtime.storage, tmp_path / "dump")).manifest
+        finally:
+            await runtime.dispose()
+
+    rows = {t.name: t.rows for t in asyncio.run(export()).tables}
+    assert (rows["mediavault_user"], rows["mediavault_api_key"]) == (1, 0)
+    assert len(query(config, "SELECT id FROM mediavault_api_key")) == 1  # it was committed, after the snapshot
 
 
 def test_a_damaged_export_fails_the_import_with_nothing_written(tmp_path: Path) -> None:
