@@ -1,7 +1,9 @@
 """Compose your own vault with pluggy hooks: a header-based auth provider for an intranet.
 
 Behind a proxy that authenticates users and sets ``X-Remote-User: <email>``, this provider maps the
-header to a vault user (created on first sight is left to you: here, the user must exist).
+header to an existing vault user. To have the vault create a user the first time one is seen, give
+``MediaVaultConfig(host_identity=...)`` a function that answers a ``HostIdentity`` instead of writing a provider
+(docs/embedding.md, "The host's users"; ``examples/host_users.py``).
 
     MEDIAVAULT_SECRET_KEY=... uvicorn examples.custom_hooks:app
 """

@@ -17,6 +17,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from mediavault.auth.host import HostIdentity
     from mediavault.auth.providers import AuthProvider, Principal
     from mediavault.config import MediaVaultConfig, WebhookEndpoint
     from mediavault.hookspecs import hookimpl
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = (
     "AuthProvider",
+    "HostIdentity",
     "MediaVault",
     "MediaVaultConfig",
     "Principal",
@@ -38,6 +40,7 @@ __all__ = (
 
 _HOMES = {
     "AuthProvider": "mediavault.auth.providers",
+    "HostIdentity": "mediavault.auth.host",
     "MediaVault": "mediavault.plugin",
     "MediaVaultConfig": "mediavault.config",
     "Principal": "mediavault.auth.providers",

@@ -12,7 +12,7 @@ import dataclasses
 import ipaddress
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, get_type_hints
 
@@ -262,6 +262,13 @@ class MediaVaultConfig:
     auto_migrate: bool = True
     """Apply the vault's Alembic migrations when the app starts. Turn off when deploys run
     ``litestar mediavault migrate`` (or ``mediavault migrate``) themselves."""
+    host_identity: Callable[[Any], Any] | None = None
+    """Trust the host app's own authentication: a function of the request (Litestar's ``ASGIConnection``) returning
+    a :class:`~mediavault.auth.host.HostIdentity` (the host's id for its user, with an optional email and display
+    name) or ``None`` for no host user; it may be a coroutine function. Its vault user is created on first sight
+    (``docs/embedding.md``, "The host's users"). Asked after the vault's own credentials, on HTTP requests and, for an
+    ``auth`` message without a token, on a ``/realtime`` handshake whose ``Origin`` is allowed (``docs/security.md``).
+    Not read from the environment."""
     plugins: tuple[object, ...] = ()
     """Extra pluggy plugins (modules or objects with ``@hookimpl`` functions) for this instance only,
     in addition to those installed through the ``mediavault`` entry-point group."""
@@ -343,6 +350,7 @@ class MediaVaultConfig:
         _check(all(16 <= s <= 4096 for s in self.thumbnail_sizes), "thumbnail_sizes", "each must be 16-4096")
         _check(self.thumbnail_format in {"webp", "jpeg"}, "thumbnail_format", "must be webp or jpeg")
         _check(self.realtime_path.startswith("/"), "realtime_path", "must start with '/'")
+        _check(self.host_identity is None or callable(self.host_identity), "host_identity", "must be callable")
         _check(bool(self.redis_key_prefix), "redis_key_prefix", "must not be empty")
         _check(all(s >= 0 for s in self.webhook_retry_schedule), "webhook_retry_schedule", "must be >= 0")
         for proxy in self.trusted_proxies:
@@ -368,7 +376,7 @@ class MediaVaultConfig:
         values: dict[str, Any] = dict(defaults)
         for f in dataclasses.fields(cls):
             raw = environ.get(f"MEDIAVAULT_{f.name.upper()}")
-            if raw is None or f.name == "plugins":
+            if raw is None or f.name in ("plugins", "host_identity"):
                 continue
             try:
                 values[f.name] = _convert(raw, hints[f.name])

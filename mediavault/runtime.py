@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from mediavault._builtins import token_service
 from mediavault._plugins import get_plugin_manager
 from mediavault.auth.chain import ProviderChain
+from mediavault.auth.host import HostUserProvider
 from mediavault.auth.passwords import PasswordHasher
 from mediavault.config import MediaVaultConfig
 from mediavault.db.engine import create_engine, migrate
@@ -58,7 +59,8 @@ class VaultRuntime:
     Attributes:
         config: the instance's configuration.
         storage: the byte store chosen by the ``mediavault_storage_backend`` hook.
-        auth_chain: the principal sources from ``mediavault_auth_providers``, plugins' first, asked in order.
+        auth_chain: the principal sources from ``mediavault_auth_providers``, plugins' first, asked in order, and
+            last the host's users (:class:`~mediavault.auth.host.HostUserProvider`) when ``host_identity`` is set.
         tokens: JWT issuer/verifier.
         passwords: Argon2id hasher.
         events: the outbox publisher.
@@ -82,7 +84,6 @@ class VaultRuntime:
             raise ValueError(f"storage_url: no storage backend handles {config.storage_url!r}")
         self.storage: StorageBackend = storage
         self.health = HealthProbe(storage, min_free_space=config.storage_min_free_space, ttl=config.health_cache_ttl)
-        self.auth_chain = ProviderChain(p for group in hook.mediavault_auth_providers(config=config) for p in group)
         self.tokens = token_service(config)
         self.passwords = PasswordHasher(
             time_cost=config.argon2_time_cost,
@@ -92,6 +93,10 @@ class VaultRuntime:
         )
         self.events = EventPublisher()
         self.events.subscribe(self._notify_plugins)
+        providers = [p for group in hook.mediavault_auth_providers(config=config) for p in group]
+        if config.host_identity is not None:  # last: a vault credential sent with the request decides first
+            providers.append(HostUserProvider(config.host_identity, session_factory=self.session, events=self.events))
+        self.auth_chain = ProviderChain(providers)
         self.limiter = RateLimiter(config)
         self.metrics: VaultMetrics | None = None
         if config.metrics_enabled:

@@ -63,8 +63,10 @@ class ProviderChain:
 
         Providers see a copy of ``connection`` whose only header is the credential as it would be sent over HTTP:
         ``X-API-Key: <token>`` for a vault API key (``mvk_...``), else ``Authorization: Bearer <token>`` (RFC 6750).
-        The connection's own headers are not shown: a browser sends its cookies with any site's WebSocket
-        handshake (cross-site WebSocket hijacking), so a socket's identity comes from the message alone.
+        The connection's own headers are not shown, nor what the host's middleware made of them (``scope["user"]``
+        and ``scope["auth"]`` are ``None``, the session empty): a browser sends its cookies with any site's
+        WebSocket handshake (cross-site WebSocket hijacking), so a socket's identity comes from the message alone
+        (or, asked for explicitly, from a handshake of an allowed origin: :meth:`authenticate_handshake`).
 
         Raises:
             Unauthorized: no provider recognised the token, or one found it bad.
@@ -76,8 +78,30 @@ class ProviderChain:
                 header = (b"authorization", b"Bearer " + token.encode("latin-1"))
         except UnicodeEncodeError as exc:  # a header value carries latin-1 only (RFC 9110 §5.5)
             raise Unauthorized("Invalid token") from exc
-        scope: Any = {**connection.scope, "headers": [header], "state": {}}  # fresh state: no cached headers
+        scope: Any = {  # fresh state: no cached headers
+            **connection.scope,
+            "headers": [header],
+            "state": {},
+            "user": None,
+            "auth": None,
+            "session": {},
+        }
         principal = await self.authenticate(ASGIConnection(scope), session)
         if principal is None:
             raise Unauthorized("Invalid token")
+        return principal
+
+    async def authenticate_handshake(
+        self, connection: ASGIConnection[Any, Any, Any, Any], session: AsyncSession
+    ) -> Principal:
+        """The principal of a WebSocket handshake itself: its headers (cookies) and what the host's middleware made
+        of them (``scope["user"]``, :class:`~mediavault.auth.host.HostUserProvider`). The caller has checked that
+        the handshake comes from an allowed origin (:func:`mediavault.realtime.socket.handshake_origin_allowed`).
+
+        Raises:
+            Unauthorized: no provider recognised a credential, or one found it bad.
+        """
+        principal = await self.authenticate(connection, session)
+        if principal is None:
+            raise Unauthorized("No credential in the handshake: send a token")
         return principal

@@ -108,7 +108,8 @@ def storage_key_columns() -> list[Column[Any]]:
 
 
 class User(Timestamped, Base):
-    """An account. ``email`` is stored lower-cased and unique."""
+    """An account. ``email`` is stored lower-cased and unique; ``external_id`` is the host app's id of a user
+    created on first sight from the host's authentication (:mod:`mediavault.auth.host`), else ``None``."""
 
     __tablename__ = "mediavault_user"
 
@@ -116,6 +117,7 @@ class User(Timestamped, Base):
     display_name: Mapped[str | None] = mapped_column(String(200), default=None)
     role: Mapped[str] = mapped_column(String(20), default="user")
     password_hash: Mapped[str] = mapped_column(String(255))
+    external_id: Mapped[str | None] = mapped_column(String(255), default=None, unique=True, index=True)
 
 
 class TokenFamily(Base):

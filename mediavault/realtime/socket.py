@@ -3,6 +3,7 @@
 Client → server (JSON text frames)::
 
     {"type": "auth", "token": "<access JWT, API key, or a plugin's token>"}  first, within realtime_auth_timeout s
+    {"type": "auth"}                          no token: the handshake's own identity (host users; allowed origins only)
     {"type": "subscribe", "channel": "media_updates"|"collection_updates", "resource_id"?: "<id>"}
     {"type": "unsubscribe", "channel": ..., "resource_id"?: ...}
 
@@ -19,6 +20,10 @@ the broker at once; expiry; anything else found by a re-check every ``realtime_r
 Sending a fresh ``auth`` for the same user at any time extends the socket past the first token's expiry.
 The token goes through the vault's provider chain, as an HTTP request's credential would (plugins' providers too;
 :meth:`~mediavault.auth.chain.ProviderChain.authenticate_token`), on the first ``auth`` and on every re-check.
+An ``auth`` without a token asks the chain about the handshake itself (its cookies, the host's ``scope["user"]``:
+``MediaVaultConfig.host_identity``), and only when the handshake's ``Origin`` is the socket's own origin or one of
+``cors_allow_origins`` (:func:`handshake_origin_allowed`): any other site's page is refused, whatever cookies its
+visitor's browser sent (cross-site WebSocket hijacking; docs/security.md).
 
 Every subscription is authorised when made, through the owner-scoped lookup
 (:func:`~mediavault.domain.ownership.get_owned`): someone else's resource, an unknown or malformed id is
@@ -33,7 +38,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import anyio
@@ -56,7 +61,13 @@ if TYPE_CHECKING:
     from mediavault.config import MediaVaultConfig
     from mediavault.realtime.hub import RealtimeHub
 
-__all__ = ("CLOSE_UNAUTHORIZED", "MAX_MESSAGE_CHARS", "MAX_SUBSCRIPTIONS", "realtime_handler")
+__all__ = (
+    "CLOSE_UNAUTHORIZED",
+    "MAX_MESSAGE_CHARS",
+    "MAX_SUBSCRIPTIONS",
+    "handshake_origin_allowed",
+    "realtime_handler",
+)
 
 logger = logging.getLogger("mediavault")
 
@@ -73,9 +84,9 @@ _RESOURCE_MODELS = {"media_updates": ("Media", "Media"), "collection_updates": (
 
 
 class AuthMessage(msgspec.Struct, tag="auth", tag_field="type", forbid_unknown_fields=True):
-    """``{"type": "auth", "token"}``."""
+    """``{"type": "auth", "token"}``; without ``token``: the handshake's own identity."""
 
-    token: Annotated[str, msgspec.Meta(max_length=4096)]
+    token: Annotated[str, msgspec.Meta(max_length=4096)] | None = None
 
 
 class SubscribeMessage(msgspec.Struct, tag="subscribe", tag_field="type", forbid_unknown_fields=True):
@@ -128,7 +139,7 @@ class RealtimeSession:
         self.hub = hub
         self.socket = socket
         self.principal: Principal | None = None
-        self.token = ""
+        self.token: str | None = None
         self.expires_at: float | None = None
         self.subscriptions: set[tuple[str, str | None]] = set()
         self._send_lock = anyio.Lock()
@@ -167,15 +178,20 @@ class RealtimeSession:
             self._closed = True
             raise _Closed from exc
 
-    async def resolve(self, token: str) -> Principal:
+    async def resolve(self, token: str | None) -> Principal:
         """The principal of ``token``, through the vault's provider chain (the same providers as HTTP requests:
         an access JWT, an ``mvk_`` API key, or whatever a plugin's provider accepts; see
-        :meth:`~mediavault.auth.chain.ProviderChain.authenticate_token`).
+        :meth:`~mediavault.auth.chain.ProviderChain.authenticate_token`); without a token, of the handshake, if it
+        came from an allowed origin (:meth:`~mediavault.auth.chain.ProviderChain.authenticate_handshake`).
 
         Raises:
-            Unauthorized: invalid, expired or revoked.
+            Unauthorized: invalid, expired or revoked; no token from a handshake of another origin.
         """
+        if token is None and not handshake_origin_allowed(self.socket, self.config.cors_allow_origins):
+            raise Unauthorized("Send a token: the handshake's Origin is not allowed to use its own credentials")
         async with self.session_factory() as session:
+            if token is None:
+                return await self.auth_chain.authenticate_handshake(self.socket, session)
             return await self.auth_chain.authenticate_token(self.socket, token, session)
 
     # ------------------------------------------------------------------ session
@@ -226,7 +242,7 @@ class RealtimeSession:
         assert isinstance(message, AuthMessage)
         await self.apply_auth(message.token)
 
-    async def apply_auth(self, token: str) -> None:
+    async def apply_auth(self, token: str | None) -> None:
         """Adopt ``token`` (first auth, or a fresh token later); a bad one, or another user's, closes with 4401."""
         try:
             principal = await self.resolve(token)
@@ -320,6 +336,23 @@ class RealtimeSession:
                 await self.resolve(self.token)
             except Unauthorized as exc:
                 await self.close_unauthorized(exc.message)
+
+
+def handshake_origin_allowed(socket: WebSocket[Any, Any, Any], allowed_origins: Collection[str]) -> bool:
+    """Whether a WebSocket handshake's ``Origin`` (RFC 6455 §4.1, RFC 6454) is the socket's own origin (the
+    ``Host`` header, ``http`` for ``ws``, ``https`` for ``wss``) or one of ``allowed_origins`` (``*`` not counted).
+
+    Browsers always send ``Origin`` with a handshake, so a page of another site is recognised; a handshake without
+    one is refused too.
+    """
+    origin = socket.headers.get("origin", "").rstrip("/").lower()
+    if not origin or origin == "null":
+        return False
+    if origin in {o.rstrip("/").lower() for o in allowed_origins if o != "*"}:
+        return True
+    scheme = "https" if socket.scope.get("scheme") == "wss" else "http"
+    host = socket.headers.get("host", "").lower()
+    return bool(host) and origin == f"{scheme}://{host}"
 
 
 def _canonical(raw_id: str | None) -> str | None:

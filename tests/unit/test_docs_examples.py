@@ -1,7 +1,7 @@
 """The complete examples of the docs run as written: the small storage plugin of docs/storage-plugins.md and
 the tests shown for it (through the real app, and the storage contract run by pytest), in a fresh directory;
 the Starlette and FastAPI hosts and the host models of docs/embedding.md are examples/*.py verbatim (run by
-tests/api/test_mount.py and tests/api/test_host_references.py)."""
+tests/api/test_mount.py, test_host_users.py and test_host_references.py)."""
 
 from __future__ import annotations
 
@@ -70,8 +70,8 @@ def test_the_pytest_plugin_example_of_the_testing_page_runs_as_written(tmp_path:
     assert "1 passed" in run_pytest(tmp_path, "test_my_plugin.py")
 
 
-@pytest.mark.parametrize("example", ["fastapi_mount.py", "starlette_mount.py", "host_references.py"])
+@pytest.mark.parametrize("example", ["fastapi_mount.py", "starlette_mount.py", "host_users.py", "host_references.py"])
 def test_embedding_shows_the_examples_verbatim(example: str) -> None:
-    # the examples themselves run in tests/api/test_mount.py and test_host_references.py
+    # the examples themselves run in tests/api/test_mount.py, test_host_users.py and test_host_references.py
     code = (DOCS.parent / "examples" / example).read_text()
     assert f"```python\n{code}```" in (DOCS / "embedding.md").read_text()
