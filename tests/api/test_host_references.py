@@ -13,16 +13,18 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import ForeignKey, insert, select
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.pool import NullPool
 
 from examples.host_references import Base, Listing
 from mediavault import MediaVault, MediaVaultConfig
 from mediavault.db import media_fk
+from mediavault.db.engine import create_engine
 from mediavault.domain.media.services import HOST_REFERENCE_MESSAGE
+from mediavault.errors import Conflict
 from tests.api._checks import error, success
-from tests.backends import _run, query
+from tests.backends import _run, query, stored_objects
 from tests.conftest import PREFIX, Account, make_config
 
 
@@ -103,3 +105,33 @@ def test_media_fk_refuses_what_the_database_cannot_do() -> None:
         media_fk(ondelete="DROP")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="SET NULL needs a nullable column"):
         media_fk(ondelete="SET NULL", nullable=False)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_the_in_process_api_refuses_it_too(tmp_path: Path, anyio_backend: str) -> None:
+    config = make_config(tmp_path, webhook_worker=False)
+    async with MediaVault(config).running() as vault:
+        create_host_tables(config)
+        user = await vault.api().users.create("alice@example.com", "correct horse battery")
+        alice = vault.api(user=user.id)
+        photo = await alice.media.upload(b"the photo's bytes", filename="photo.txt")
+        query(config, insert(Listing).values(id=1, title="Bike", photo_id=uuid.UUID(photo.id)))
+        objects = stored_objects(config)
+
+        with pytest.raises(Conflict, match="host application"):
+            await alice.media.delete(photo.id)  # on the vault's own session
+        # the host's engine turns SQLite's foreign keys on, as the vault's does: the call runs on its connection
+        engine = create_engine(config.database_url, poolclass=NullPool)
+        try:
+            async with AsyncSession(engine) as session:
+                session.add(Listing(id=2, title="Helmet", photo_id=uuid.UUID(photo.id)))
+                with pytest.raises(Conflict, match="host application"):
+                    await vault.api(user=user.id, session=session).media.delete(photo.id)
+                await session.commit()  # the host's transaction is intact: its own new row is kept
+        finally:
+            await engine.dispose()
+
+        assert (await alice.media.get(photo.id)).id == photo.id
+        assert stored_objects(config) == objects
+    assert query(config, select(Listing.id).order_by(Listing.id)) == [(1,), (2,)]
