@@ -26,6 +26,8 @@ from mediavault.domain.auth.controllers import AuthController
 from mediavault.domain.auth.services import AuthService
 from mediavault.domain.collections.controllers import CollectionController
 from mediavault.domain.collections.services import CollectionService
+from mediavault.domain.link_uploads.controllers import GuestUploadController, SignedUploadController
+from mediavault.domain.link_uploads.services import LinkUploadService
 from mediavault.domain.media.controllers import MediaController
 from mediavault.domain.media.query import provide_media_query
 from mediavault.domain.media.services import MediaService
@@ -71,6 +73,8 @@ CONTROLLERS = (
     SearchController,
     WebhookController,
     TusController,
+    SignedUploadController,
+    GuestUploadController,
 )
 """Every controller mounted under the vault's router. A new area adds its controller here..."""
 SERVICES: dict[str, type[Any]] = {
@@ -82,6 +86,7 @@ SERVICES: dict[str, type[Any]] = {
     "mediavault_share_service": ShareService,
     "mediavault_webhook_service": WebhookService,
     "mediavault_tus_service": TusService,
+    "mediavault_link_upload_service": LinkUploadService,
 }
 """...and its service here: a per-request dependency built by the service's factory in
 :attr:`VaultRuntime.services <mediavault.runtime.VaultRuntime>` from the request's session (opened on first use and

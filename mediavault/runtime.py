@@ -29,6 +29,7 @@ from mediavault.domain.api_keys.services import ApiKeyService
 from mediavault.domain.auth.services import AuthService
 from mediavault.domain.collections.services import CollectionService
 from mediavault.domain.health import HealthProbe
+from mediavault.domain.link_uploads.services import LinkUploadService
 from mediavault.domain.media.services import MediaService
 from mediavault.domain.shares.services import ShareService
 from mediavault.domain.tus.services import TusService, expire_uploads_periodically
@@ -129,6 +130,13 @@ class VaultRuntime:
         media = partial(
             MediaService, config=config, storage=storage, events=events, processing_owed=self.processing.owed
         )
+        shares = partial(
+            ShareService,
+            passwords=passwords,
+            events=events,
+            share_copy=self.processing.share_copy,
+            strip_metadata=config.share_strip_metadata,
+        )
         factories: list[partial[Any]] = [
             partial(
                 AuthService,
@@ -144,14 +152,9 @@ class VaultRuntime:
             partial(TusService, config=config, storage=storage, media=media),
             partial(ApiKeyService),
             partial(CollectionService, events=events),
-            partial(
-                ShareService,
-                passwords=passwords,
-                events=events,
-                share_copy=self.processing.share_copy,
-                strip_metadata=config.share_strip_metadata,
-            ),
+            shares,
             partial(WebhookService, check_url=self.webhooks.check_url),
+            partial(LinkUploadService, media=media, shares=shares, max_upload_size=config.max_upload_size),
         ]
         return {cast("type[Any]", factory.func): factory for factory in factories}
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -42,6 +43,7 @@ __all__ = (
     "OutboxEvent",
     "RefreshToken",
     "Share",
+    "SignedUpload",
     "TokenFamily",
     "Upload",
     "User",
@@ -261,6 +263,27 @@ class Share(Base):
     expires_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
     allow_download: Mapped[bool] = mapped_column(Boolean, default=True)
+    allow_upload: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """A collection link that takes uploads from whoever holds it (``POST /s/{token}/upload``; migration 0250)."""
+
+
+class SignedUpload(Base):
+    """A signed upload URL: one upload, without credentials, into its owner's account until ``expires_at``.
+
+    Only the SHA-256 of the URL's token is stored (``token_hash``), as for share links. The row is deleted by the
+    upload that uses it, in the transaction that records the media (single use), and by the next signing once it
+    has expired; it cascades with its owner and with its collection.
+    """
+
+    __tablename__ = "mediavault_signed_upload"
+
+    owner_id: Mapped[UUID] = mapped_column(GUID, ForeignKey("mediavault_user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
+    max_size: Mapped[int] = mapped_column(BigInteger)
+    collection_id: Mapped[UUID | None] = mapped_column(
+        GUID, ForeignKey("mediavault_collection.id", ondelete="CASCADE"), default=None, index=True
+    )
 
 
 class Webhook(Timestamped, Base):

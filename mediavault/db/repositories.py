@@ -450,6 +450,17 @@ class CollectionRepository(SQLAlchemyAsyncRepository[Collection]):
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def touch(self, collection_id: uuid.UUID) -> bool:
+        """Set ``updated_at`` to now; ``False`` when the collection is gone. Its row stays locked against deletion
+        until the transaction ends (PostgreSQL's row lock; on SQLite the transaction is the one writer)."""
+        result = await self.session.execute(
+            update(Collection)
+            .where(Collection.id == collection_id)
+            .values(updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     async def has_media(self, collection_id: uuid.UUID, media_id: uuid.UUID) -> bool:
         """Whether ``media_id`` is a member of ``collection_id``."""
         found = await self.session.scalar(
@@ -473,6 +484,12 @@ class ShareRepository(SQLAlchemyAsyncRepository[Share]):
     async def by_token_hash(self, token_hash: str) -> Share | None:
         """The share whose token hashes to ``token_hash`` (hex SHA-256), if any."""
         return await self.session.scalar(select(Share).where(Share.token_hash == token_hash))
+
+    async def hold(self, share_id: uuid.UUID) -> bool:
+        """Whether the share still exists, kept from deletion until the transaction ends (PostgreSQL
+        ``FOR KEY SHARE``; on SQLite a transaction that already wrote is the one writer)."""
+        stmt = select(Share.id).where(Share.id == share_id).with_for_update(read=True, key_share=True)
+        return await self.session.scalar(stmt) is not None
 
 
 class ApiKeyRepository(SQLAlchemyAsyncRepository[ApiKey]):

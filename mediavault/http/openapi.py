@@ -116,6 +116,9 @@ OPERATIONS: dict[str, Spec] = {
     "HEAD /s/{token}/content": Spec((401, 403), bytes=True),
     "GET /s/{token}/media/{media_id}/content": Spec((401, 403), bytes=True),
     "HEAD /s/{token}/media/{media_id}/content": Spec((401, 403), bytes=True),
+    "POST /s/{token}/upload": Spec((401, 403, 415, 507)),  # public: 401 is a missing or wrong X-Share-Password
+    "POST /uploads/signed": Spec((404,), example={"expires_in": 3600, "max_size": 104857600}),
+    "POST /uploads/signed/{token}": Spec((415, 507)),  # public: the token is the credential
     "POST /webhooks": Spec(
         example={"url": "https://hooks.example.com/vault", "events": ["media.uploaded"]},
         creates=(("webhook_id", "/data/id"),),

@@ -239,7 +239,7 @@ class MediaAPI(_Area):
         fields = {"title": title, "description": description, "tags": ",".join(tags) if tags else None}
         file = IncomingSource(source, filename, {k: v for k, v in fields.items() if v is not None})
         async with self._api.acting() as (work, principal), aclosing(file):
-            upload = await work.service(MediaService).upload(principal, file)
+            upload = await work.service(MediaService).upload(principal.user_id, file)
             return MediaOut.of(upload.media, self._api.prefix)
 
     async def get(self, media_id: str | uuid.UUID) -> MediaOut:

@@ -21,7 +21,14 @@ from mediavault.server import create_app
 from tests.api._checks import error, fields, success
 from tests.conftest import PREFIX, Account, make_config
 
-PUBLIC = {"POST /auth/register", "POST /auth/login", "POST /auth/refresh", "GET /health", "OPTIONS /uploads"}
+PUBLIC = {
+    "POST /auth/register",
+    "POST /auth/login",
+    "POST /auth/refresh",
+    "GET /health",
+    "OPTIONS /uploads",
+    "POST /uploads/signed/{token}",
+}
 ERROR_REF = "#/components/schemas/ErrorEnvelope"
 
 

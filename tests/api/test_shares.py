@@ -30,6 +30,7 @@ SHARE_FIELDS = {
     "url",
     "expires_at",
     "allow_download",
+    "allow_upload",
     "has_password",
     "media_id",
     "collection_id",

@@ -338,6 +338,38 @@ def test_collections_shares_and_search(vault: Client, server: VaultServer, tmp_p
     assert vault.get_media(photo.id).id == photo.id  # media stay
 
 
+def test_signed_and_guest_uploads(vault: Client, server: VaultServer) -> None:
+    album = vault.create_collection("Drop box")
+    signed = vault.sign_upload(expires_in=600, max_size=1000, collection_id=album.id)
+    assert signed.url.endswith(f"/uploads/signed/{signed.token}") and signed.max_size == 1000
+    guests = vault.create_share(collection_id=album.id, allow_upload=True, password="open sesame")
+    assert guests.allow_upload and guests.token
+    with Client(server.base_url) as anonymous:
+        with pytest.raises(PayloadTooLarge):
+            anonymous.upload_signed(signed.token, io.BytesIO(b"x" * 1001), filename="big.bin")
+        sent: list[int] = []
+        media = anonymous.upload_signed(
+            signed.token,
+            io.BytesIO(make_png()),
+            filename="signed.png",
+            tags=["in"],
+            progress=lambda n, _t: sent.append(n),
+        )
+        assert media.content_type == "image/png" and media.tags == ["in"] and sent[-1] == media.size
+        with pytest.raises(NotFound):
+            anonymous.upload_signed(signed.token, io.BytesIO(b"again"))
+        with pytest.raises(Unauthorized):
+            anonymous.upload_to_share(guests.token, io.BytesIO(b"guest"), filename="guest.txt")
+        guest = anonymous.upload_to_share(
+            guests.token, io.BytesIO(b"guest"), filename="guest.txt", password="open sesame"
+        )
+        view_only = vault.create_share(collection_id=album.id)
+        with pytest.raises(Forbidden):
+            anonymous.upload_to_share(view_only.token, io.BytesIO(b"no"))
+    assert {m.id for m in vault.iter_collection_media(album.id)} == {media.id, guest.id}
+    assert vault.get_media(guest.id).owner_id == media.owner_id == vault.me().id
+
+
 def test_webhooks(vault: Client) -> None:
     hook = vault.create_webhook("http://127.0.0.1:9/hook", ["media.uploaded"], description="local")
     assert hook.secret.startswith("whsec_") and hook.active
@@ -485,6 +517,17 @@ async def _async_flow(server: VaultServer, tmp_path: Path) -> None:
         assert (await vault.update_collection(album.id, name="Renamed")).media_count == 1
         assert [c.name async for c in vault.iter_collections()] == ["Renamed"]
         await vault.delete_collection(album.id)
+
+        signed = await vault.sign_upload()
+        drop = await vault.create_collection("Async drop")
+        guests = await vault.create_share(collection_id=drop.id, allow_upload=True)
+        assert guests.token
+        async with AsyncClient(server.base_url) as anonymous:
+            by_url = await anonymous.upload_signed(signed.token, _chunks(b"signed " * 1000, 1000), filename="s.txt")
+            by_guest = await anonymous.upload_to_share(guests.token, io.BytesIO(b"guest"), filename="g.txt")
+        assert by_url.owner_id == by_guest.owner_id == user.id
+        assert [m.id async for m in vault.iter_collection_media(drop.id)] == [by_guest.id]
+        await vault.delete_collection(drop.id)
 
         hook = await vault.create_webhook("http://127.0.0.1:9/async", ["media.deleted"])
         assert (await vault.get_webhook(hook.id)).events == ["media.deleted"]

@@ -20,6 +20,7 @@ import mediavault.errors as server_errors
 from mediavault.domain.api_keys.schemas import ApiKeyCreated, ApiKeyOut
 from mediavault.domain.auth.schemas import TokenPair
 from mediavault.domain.collections.schemas import CollectionOut
+from mediavault.domain.link_uploads.schemas import SignedUploadOut
 from mediavault.domain.media.schemas import MediaOut, MediaProcessingOut, VariantOut
 from mediavault.domain.shares.schemas import SharedCollectionOut, SharedMediaOut, ShareOut
 from mediavault.domain.system import Health
@@ -103,6 +104,7 @@ def test_server_errors_are_the_sdk_classes_of_their_codes(sdk_class: type[sdk_er
         (types.Share, ShareOut),
         (types.SharedMedia, SharedMediaOut),
         (types.SharedCollection, SharedCollectionOut),
+        (types.SignedUpload, SignedUploadOut),
         (types.Webhook, WebhookOut),
         (types.WebhookCreated, WebhookCreated),
         (types.Delivery, DeliveryOut),

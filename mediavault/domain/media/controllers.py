@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from contextlib import aclosing
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post, route
 from litestar.di import NamedDependency
-from litestar.openapi.spec import OpenAPIMediaType, Operation, Schema
-from litestar.openapi.spec import RequestBody as OpenAPIRequestBody
-from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
@@ -18,11 +14,9 @@ from mediavault.domain.deps import ConfigDep, CurrentPrincipal, StorageDep
 from mediavault.domain.media.query import MediaQueryDep
 from mediavault.domain.media.schemas import MediaOut, MediaProcessingOut, MediaUpdate
 from mediavault.domain.media.services import MediaService
-from mediavault.errors import PayloadTooLarge
-from mediavault.http.body import RequestBody
 from mediavault.http.content import content_response
 from mediavault.http.envelope import Envelope, envelope, paginated
-from mediavault.http.multipart import open_upload
+from mediavault.http.uploads import UploadOperation, receive_upload
 
 __all__ = ("DEDUPLICATED_HEADER", "MediaController", "MediaServiceDep")
 
@@ -31,36 +25,6 @@ MediaServiceDep = NamedDependency[MediaService]
 
 DEDUPLICATED_HEADER = "X-Mediavault-Deduplicated"
 """Sent on ``POST /media/upload`` when ``dedup`` is on: ``true`` if the bytes were already stored (now shared)."""
-
-
-@dataclass
-class UploadOperation(Operation):
-    """OpenAPI for ``POST /media/upload``: the body is read as a stream, so describe it by hand."""
-
-    def __post_init__(self) -> None:
-        text = Schema(type=OpenAPIType.STRING, max_length=10_000)
-        self.request_body = OpenAPIRequestBody(
-            required=True,
-            content={
-                "multipart/form-data": OpenAPIMediaType(
-                    schema=Schema(
-                        type=OpenAPIType.OBJECT,
-                        required=["file"],
-                        additional_properties=False,
-                        properties={
-                            "file": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY, min_length=1),
-                            "title": text,
-                            "description": text,
-                            "tags": Schema(
-                                type=OpenAPIType.STRING,
-                                description="Comma-separated tags: at most 50, each at most 100 characters",
-                                pattern=r"^[^,\x00]{0,100}(,[^,\x00]{0,100}){0,49}$",
-                            ),
-                        },
-                    )
-                )
-            },
-        )
 
 
 class MediaController(Controller):
@@ -80,19 +44,8 @@ class MediaController(Controller):
         """Upload one file as ``multipart/form-data``: part ``file`` (required), optional ``title``,
         ``description``, ``tags`` (comma-separated). The body is parsed here, as it arrives, and the file part's
         bytes are handed to the service as a stream (straight to storage); over ``max_upload_size`` → 413."""
-        body = RequestBody(request.receive)
-        try:
-            file = await open_upload(
-                content_type=request.headers.get("content-type"),
-                content_length=request.headers.get("content-length"),
-                body=aiter(body),
-                max_size=mediavault_config.max_upload_size,
-            )
-            async with aclosing(file):
-                upload = await mediavault_media_service.upload(mediavault_principal, file)
-        except PayloadTooLarge:
-            await body.drain()  # read the rest before answering, so a client still sending sees the 413
-            raise
+        async with receive_upload(request, mediavault_config.max_upload_size) as file:
+            upload = await mediavault_media_service.upload(mediavault_principal.user_id, file)
         response = envelope(request, MediaOut.of(upload.media, mediavault_config.path_prefix), HTTP_201_CREATED)
         if mediavault_config.dedup:
             response.headers[DEDUPLICATED_HEADER] = "true" if upload.deduplicated else "false"

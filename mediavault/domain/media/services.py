@@ -170,14 +170,22 @@ class MediaService:
         self.processing_owed = processing_owed
         self.media = MediaRepository(session=session)
 
-    async def upload(self, principal: Principal, file: IncomingFile) -> Upload:
-        """Stream ``file`` into storage and record it; emits ``media.uploaded``.
+    async def upload(
+        self,
+        owner_id: uuid.UUID,
+        file: IncomingFile,
+        *,
+        before_commit: Callable[[Media], Awaitable[None]] | None = None,
+    ) -> Upload:
+        """Stream ``file`` into storage and record it as a media item of ``owner_id`` (the caller, or whoever made
+        the link it came through); emits ``media.uploaded``.
 
         The bytes are written once, straight to storage, while SHA-256, size and the first bytes (for sniffing) are
         taken (:func:`~mediavault.storage.base.write_stream`). On any failure nothing is kept: no row, no bytes. The
         item's processing (metadata, thumbnails) is owed from the same transaction (a ``pending`` row the processing
         worker claims; ``done`` at once when no processor accepts the item). With ``dedup`` on, an upload whose
         bytes the owner already stored links to them and its own copy is deleted (see :mod:`mediavault.db.blobs`).
+        ``before_commit``: as :meth:`record`.
 
         Raises:
             PayloadTooLarge: ``file`` holds more than ``max_upload_size`` bytes (reading stops there).
@@ -186,14 +194,14 @@ class MediaService:
             Exception: whatever reading ``file`` raises (e.g. :class:`~mediavault.errors.PayloadTooLarge`), after the
                 bytes written so far were discarded.
         """
-        key = f"media/{principal.user_id}/{uuid.uuid4().hex}"
+        key = f"media/{owner_id}/{uuid.uuid4().hex}"
         limited = _within_limit(file, self.config.max_upload_size)
         written = await write_stream(await self.storage.open_writer(key), limited)
-        return await self.record(principal, key, written, file.filename, file.fields)
+        return await self.record(owner_id, key, written, file.filename, file.fields, before_commit=before_commit)
 
     async def record(
         self,
-        principal: Principal,
+        owner_id: uuid.UUID,
         key: str,
         written: WrittenStream,
         filename: str,
@@ -202,9 +210,9 @@ class MediaService:
         before_commit: Callable[[Media], Awaitable[None]] | None = None,
         discard_on_failure: bool = True,
     ) -> Upload:
-        """Record bytes already stored at ``key`` as the principal's new media (the second half of :meth:`upload`,
-        also what a finished resumable upload calls): ``filename`` is the client's name (sanitised here), ``fields``
-        the text fields (checked by :func:`check_upload_fields`); emits ``media.uploaded``.
+        """Record bytes already stored at ``key`` as a new media item of ``owner_id`` (the second half of
+        :meth:`upload`, also what a finished resumable upload calls): ``filename`` is the client's name (sanitised
+        here), ``fields`` the text fields (checked by :func:`check_upload_fields`); emits ``media.uploaded``.
 
         Args:
             before_commit: awaited with the new row right before each commit attempt (the caller's own changes to
@@ -223,7 +231,7 @@ class MediaService:
             for attempt in range(DEDUP_ATTEMPTS):
                 media = Media(
                     id=uuid.uuid4(),
-                    owner_id=principal.user_id,
+                    owner_id=owner_id,
                     storage_key=key,
                     filename=safe_filename(filename),
                     original_filename=filename,

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post, route
 from litestar.di import NamedDependency
-from litestar.params import FromPath, HeaderParameter, JSONBody
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from mediavault.domain.deps import ConfigDep, CurrentPrincipal, StorageDep
+from mediavault.domain.deps import ConfigDep, CurrentPrincipal, SharePassword, StorageDep
 from mediavault.domain.shares.schemas import (
     PublicCollection,
     PublicMedia,
@@ -26,11 +26,6 @@ __all__ = ("PublicShareController", "ShareController", "ShareServiceDep")
 
 ShareServiceDep = NamedDependency[ShareService]
 """``mediavault_share_service``."""
-
-SharePassword = Annotated[
-    str | None,
-    HeaderParameter(name="X-Share-Password", description="The link's password, when it was created with one"),
-]
 
 
 class ShareController(Controller):

@@ -32,6 +32,7 @@ class ShareCreate(msgspec.Struct, forbid_unknown_fields=True):
 
     ``expires_in``: seconds from now (1 s to 10 years), none = never. ``password``: 8-1024 characters, then
     required in ``X-Share-Password`` to open the link. ``allow_download``: whether the bytes may be fetched.
+    ``allow_upload``: whether whoever holds a collection link may upload into the collection (a media link: 400).
     """
 
     media_id: str | None = None
@@ -39,6 +40,7 @@ class ShareCreate(msgspec.Struct, forbid_unknown_fields=True):
     expires_in: ExpiresIn | None = None
     password: Password | None = None
     allow_download: bool = True
+    allow_upload: bool = False
 
 
 class ShareOut(wire.Share):
@@ -61,6 +63,7 @@ class ShareOut(wire.Share):
             media_id=str(share.media_id) if share.media_id else None,
             collection_id=str(share.collection_id) if share.collection_id else None,
             created_at=share.created_at,
+            allow_upload=share.allow_upload,
         )
 
 

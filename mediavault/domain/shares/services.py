@@ -101,7 +101,7 @@ class ShareService:
             The share and its token (shown to the owner this once).
 
         Raises:
-            ValidationError: not exactly one of ``media_id`` / ``collection_id``.
+            ValidationError: not exactly one of ``media_id`` / ``collection_id``, or ``allow_upload`` on a media link.
             NotFound: the target is unknown, malformed or someone else's.
         """
         if (data.media_id is None) == (data.collection_id is None):
@@ -110,7 +110,9 @@ class ShareService:
                 f"Invalid input data: {message}",
                 [{"field": "media_id", "message": message}, {"field": "collection_id", "message": message}],
             )
-        share = Share(owner_id=principal.user_id, allow_download=data.allow_download)
+        if data.allow_upload and data.media_id is not None:
+            raise ValidationError.for_field("allow_upload", "only a collection link can take uploads")
+        share = Share(owner_id=principal.user_id, allow_download=data.allow_download, allow_upload=data.allow_upload)
         if data.media_id is not None:
             share.media_id = (await get_owned(self.session, Media, principal, data.media_id, what="Media")).id
         else:
@@ -274,5 +276,6 @@ class ShareService:
             "collection_id": str(share.collection_id) if share.collection_id else None,
             "expires_at": utc_timestamp(share.expires_at) if share.expires_at else None,
             "allow_download": share.allow_download,
+            "allow_upload": share.allow_upload,
             "has_password": share.password_hash is not None,
         }

@@ -239,7 +239,7 @@ class TusService:
             if written.size != length:
                 raise RuntimeError(f"upload {upload_id}: {written.size} bytes stored, {length} expected")
             await self.media(self.session).record(
-                principal,
+                principal.user_id,
                 key,
                 written,
                 upload.filename,

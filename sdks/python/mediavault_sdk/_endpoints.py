@@ -33,6 +33,7 @@ from mediavault_sdk.types import (
     Share,
     SharedCollection,
     SharedMedia,
+    SignedUpload,
     Sort,
     TokenPair,
     User,
@@ -221,13 +222,94 @@ def upload(
         ValueError: a tag with a comma, or the file changed size while it was being sent.
         FileNotFoundError: no such path.
     """
+    body = _upload_body(source, filename, title, description, tags, progress)
+    return Call("POST", "/media/upload", data_of(Media), 201, upload=body)
+
+
+def _upload_body(
+    source: Source,
+    filename: str | None,
+    title: str | None,
+    description: str | None,
+    tags: list[str] | None,
+    progress: Progress | None,
+) -> Upload:
+    """The multipart body of every upload route (``POST /media/upload``, signed URLs, share links)."""
     if tags is not None and any("," in tag for tag in tags):
         raise ValueError("a tag cannot contain a comma (the upload form sends tags comma-separated)")
     fields = {"title": title, "description": description, "tags": ",".join(tags) if tags is not None else None}
-    body = Upload(
+    return Upload(
         source, filename=filename, fields={k: v for k, v in fields.items() if v is not None}, progress=progress
     )
-    return Call("POST", "/media/upload", data_of(Media), 201, upload=body)
+
+
+def sign_upload(
+    *, expires_in: int | None = None, max_size: int | None = None, collection_id: str | None = None
+) -> Call[SignedUpload]:
+    """``POST /uploads/signed`` → :class:`SignedUpload`: a URL that takes one upload into the caller's account
+    without credentials (hand it to a browser, a partner, a script). ``url`` and ``token`` are shown only here.
+
+    Args:
+        expires_in: seconds the URL lives, 60-86400 (server default 3600).
+        max_size: largest file it takes, in bytes (server default and maximum: its ``max_upload_size``).
+        collection_id: one of the caller's collections the upload is added to.
+
+    Raises:
+        ValidationError: ``expires_in`` out of range, ``max_size`` over the server's limit.
+        NotFound: ``collection_id`` is not the caller's.
+    """
+    body = {"expires_in": expires_in, "max_size": max_size, "collection_id": collection_id}
+    body = {k: v for k, v in body.items() if v is not None}
+    return Call("POST", "/uploads/signed", data_of(SignedUpload), 201, json=body)
+
+
+def upload_signed(
+    token: str,
+    source: Source,
+    *,
+    filename: str | None = None,
+    title: str | None = None,
+    description: str | None = None,
+    tags: list[str] | None = None,
+    progress: Progress | None = None,
+) -> Call[Media]:
+    """``POST /uploads/signed/{token}`` (no account needed) → the new :class:`Media`, the signer's; arguments as
+    :meth:`upload`. The URL is spent.
+
+    Args:
+        token: the :class:`SignedUpload`'s ``token`` (or the last segment of its ``url``).
+
+    Raises:
+        NotFound: unknown, expired or already used URL.
+        PayloadTooLarge: the file is over the URL's ``max_size`` (nothing kept; the URL can be used again).
+    """
+    body = _upload_body(source, filename, title, description, tags, progress)
+    return Call("POST", f"/uploads/signed/{_id(token)}", data_of(Media), 201, upload=body, authenticated=False)
+
+
+def upload_to_share(
+    token: str,
+    source: Source,
+    *,
+    password: str | None = None,
+    filename: str | None = None,
+    title: str | None = None,
+    description: str | None = None,
+    tags: list[str] | None = None,
+    progress: Progress | None = None,
+) -> Call[Media]:
+    """``POST /s/{token}/upload`` (no account needed) → the new :class:`Media`, added to the shared collection and
+    owned by its owner; arguments as :meth:`upload`.
+
+    Raises:
+        Unauthorized: the link has a password and ``password`` is missing or wrong.
+        Forbidden: the link was not made with ``allow_upload=True``.
+        NotFound: unknown, expired or deleted link.
+        PayloadTooLarge: the file is over the server's ``max_upload_size`` (nothing kept).
+    """
+    body = _upload_body(source, filename, title, description, tags, progress)
+    path = f"/s/{_id(token)}/upload"
+    return Call("POST", path, data_of(Media), 201, headers=_password(password), upload=body, authenticated=False)
 
 
 def get_media(media_id: str) -> Call[Media]:
@@ -511,6 +593,7 @@ def create_share(
     expires_in: int | None = None,
     password: str | None = None,
     allow_download: bool = True,
+    allow_upload: bool = False,
 ) -> Call[Share]:
     """``POST /shares`` → :class:`Share` with ``token`` and ``url``, shown only in this answer.
 
@@ -519,6 +602,7 @@ def create_share(
         expires_in: seconds until the link dies (``None``: never).
         password: 8-1024 characters, then required as ``X-Share-Password``.
         allow_download: ``False`` refuses the content endpoints (403).
+        allow_upload: a collection link that takes uploads from whoever holds it (:meth:`upload_to_share`).
 
     Raises:
         ValidationError: both or neither target given, or a bad ``expires_in``/``password``.
@@ -530,6 +614,7 @@ def create_share(
         "expires_in": expires_in,
         "password": password,
         "allow_download": allow_download,
+        "allow_upload": allow_upload or None,
     }
     body = {k: v for k, v in body.items() if v is not None}
     return Call("POST", "/shares", data_of(Share), 201, json=body)

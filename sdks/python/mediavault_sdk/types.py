@@ -28,6 +28,7 @@ __all__ = (
     "Share",
     "SharedCollection",
     "SharedMedia",
+    "SignedUpload",
     "Sort",
     "TokenPair",
     "User",
@@ -159,6 +160,20 @@ class Share(msgspec.Struct):
     media_id: str | None
     collection_id: str | None
     created_at: dt.datetime
+    allow_upload: bool = False
+    """A collection link that takes uploads from whoever holds it (and its password)."""
+
+
+class SignedUpload(msgspec.Struct):
+    """A signed upload URL: whoever holds ``url`` may upload one file of at most ``max_size`` bytes into the
+    signer's account (and ``collection_id``, when given) without credentials until ``expires_at``. Shown only in
+    the answer that created it."""
+
+    url: str
+    token: str
+    expires_at: dt.datetime
+    max_size: int
+    collection_id: str | None
 
 
 class SharedMedia(msgspec.Struct):

@@ -1,0 +1,79 @@
+"""The multipart upload body every upload route takes (``POST /media/upload``, signed upload URLs, guest uploads
+through share links): its reader, as a context manager, and its OpenAPI description."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import aclosing, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request
+from litestar.openapi.spec import OpenAPIMediaType, Operation, Schema
+from litestar.openapi.spec import RequestBody as OpenAPIRequestBody
+from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
+
+from mediavault.errors import PayloadTooLarge
+from mediavault.http.body import RequestBody
+from mediavault.http.multipart import UploadStream, open_upload
+
+__all__ = ("UploadOperation", "receive_upload")
+
+
+@asynccontextmanager
+async def receive_upload(request: Request[Any, Any, Any], max_size: int) -> AsyncIterator[UploadStream]:
+    """The ``file`` part of ``request``'s ``multipart/form-data`` body as a stream, with the other parts as its
+    fields (:func:`~mediavault.http.multipart.open_upload`), read as it arrives and closed on leaving.
+
+    Args:
+        max_size: largest accepted file, in bytes.
+
+    Raises:
+        PayloadTooLarge: the file is (declared, or turns out) over ``max_size``, raised by the parser or by the
+            block; the rest of the body is read and discarded first (up to 1 GiB / 30 s), so that a client still
+            sending reads the 413 instead of a connection reset.
+        ValidationError, UnsupportedMediaType: as :func:`~mediavault.http.multipart.open_upload`.
+    """
+    body = RequestBody(request.receive)
+    try:
+        file = await open_upload(
+            content_type=request.headers.get("content-type"),
+            content_length=request.headers.get("content-length"),
+            body=aiter(body),
+            max_size=max_size,
+        )
+        async with aclosing(file):
+            yield file
+    except PayloadTooLarge:
+        await body.drain()
+        raise
+
+
+@dataclass
+class UploadOperation(Operation):
+    """OpenAPI of an upload route: the body is read as a stream, so it is described by hand."""
+
+    def __post_init__(self) -> None:
+        text = Schema(type=OpenAPIType.STRING, max_length=10_000)
+        self.request_body = OpenAPIRequestBody(
+            required=True,
+            content={
+                "multipart/form-data": OpenAPIMediaType(
+                    schema=Schema(
+                        type=OpenAPIType.OBJECT,
+                        required=["file"],
+                        additional_properties=False,
+                        properties={
+                            "file": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY, min_length=1),
+                            "title": text,
+                            "description": text,
+                            "tags": Schema(
+                                type=OpenAPIType.STRING,
+                                description="Comma-separated tags: at most 50, each at most 100 characters",
+                                pattern=r"^[^,\x00]{0,100}(,[^,\x00]{0,100}){0,49}$",
+                            ),
+                        },
+                    )
+                )
+            },
+        )
