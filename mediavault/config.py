@@ -265,7 +265,8 @@ class MediaVaultConfig:
     host_identity: Callable[[Any], Any] | None = None
     """Trust the host app's own authentication: a function of the request (Litestar's ``ASGIConnection``) returning
     a :class:`~mediavault.auth.host.HostIdentity` (the host's id for its user, with an optional email and display
-    name) or ``None`` for no host user; it may be a coroutine function. Its vault user is created on first sight
+    name) or ``None`` for no host user; it may be a coroutine function. ``mediavault.auth.host.request_user`` reads
+    Litestar's ``request.user`` (its ``id``, ``email``, ``name``). Its vault user is created on first sight
     (``docs/embedding.md``, "The host's users"). Asked after the vault's own credentials, on HTTP requests and, for an
     ``auth`` message without a token, on a ``/realtime`` handshake whose ``Origin`` is allowed (``docs/security.md``).
     Not read from the environment."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import inspect
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,7 @@ from mediavault.db.models import User, utcnow
 from mediavault.db.statements import ReadStatement, decode_uuid
 from mediavault.events import EventPublisher
 
-__all__ = ("HOST_METHOD", "HostIdentity", "HostUserProvider", "IdentifyHostUser")
+__all__ = ("HOST_METHOD", "HostIdentity", "HostUserProvider", "IdentifyHostUser", "request_user")
 
 HOST_METHOD = "host"
 """:attr:`Principal.method` of a principal the host's authentication vouched for."""
@@ -70,6 +70,34 @@ IdentifyHostUser = Callable[
     [ASGIConnection[Any, Any, Any, Any]], "HostIdentity | Awaitable[HostIdentity | None] | None"
 ]
 """``MediaVaultConfig.host_identity``: the host's user of a request (or a realtime handshake), ``None`` for none."""
+
+
+def request_user(connection: ASGIConnection[Any, Any, Any, Any]) -> HostIdentity | None:
+    """A ready ``host_identity``: the identity of Litestar's ``request.user`` (``scope["user"]``, which the host's
+    authentication middleware set), ``None`` when it is unset or ``None``.
+
+    The user's ``id`` (attribute or mapping key) is the external id, as text; its ``email`` and its ``display_name``
+    (else ``name``), when they are text, the new vault user's. A ``HostIdentity`` in ``scope["user"]`` is used as is.
+
+    Raises:
+        TypeError: the user has no ``id``.
+    """
+    user = connection.scope.get("user")
+    if user is None or isinstance(user, HostIdentity):
+        return user
+
+    def field(name: str) -> Any:
+        return user.get(name) if isinstance(user, Mapping) else getattr(user, name, None)
+
+    user_id = field("id")
+    if user_id is None:
+        raise TypeError(f"request_user: the host's user ({type(user).__name__}) has no id; give host_identity yours")
+    email, name = field("email"), field("display_name") or field("name")
+    return HostIdentity(
+        external_id=str(user_id),
+        email=email if isinstance(email, str) else None,
+        display_name=name if isinstance(name, str) else None,
+    )
 
 
 class _UserRole(msgspec.Struct):

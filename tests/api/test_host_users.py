@@ -21,7 +21,7 @@ from litestar.testing import TestClient, WebSocketTestSession
 
 from examples.host_users import SESSIONS, Account, SessionAuth, create_app, vault_identity
 from mediavault import HostIdentity, MediaVault, MediaVaultConfig
-from mediavault.auth.host import PLACEHOLDER_DOMAIN
+from mediavault.auth.host import PLACEHOLDER_DOMAIN, request_user
 from mediavault.realtime.socket import CLOSE_UNAUTHORIZED
 from tests.api._checks import error, success
 from tests.backends import query
@@ -168,6 +168,17 @@ def test_an_origin_of_cors_allow_origins_may_use_the_handshake(config: MediaVaul
             ws.send_json({"type": "auth"})  # an allowed origin, but no host session
             assert ws.receive_json(timeout=10)["error"]["code"] == "unauthorized"
             assert closed_with(ws) == CLOSE_UNAUTHORIZED
+
+
+def test_request_user_reads_litestars_request_user(config: MediaVaultConfig) -> None:
+    app = Litestar(
+        middleware=[DefineMiddleware(SessionAuth)],
+        plugins=[MediaVault(replace(config, host_identity=request_user))],  # the ready-made host_identity
+    )
+    with TestClient(app) as client:
+        me = success(client.get(f"{PREFIX}/users/me", headers=ADA))
+        assert (me["email"], me["display_name"]) == ("ada@example.com", "Ada")  # Account's id, email and name
+    assert query(config, "SELECT external_id FROM mediavault_user") == [("1",)]
 
 
 def test_a_host_identity_is_checked() -> None:
