@@ -18,12 +18,18 @@ from sqlalchemy import Column, Table, column, inspect, select, table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mediavault.db.engine import VERSION_TABLE
-from mediavault.db.models import metadata, storage_key_columns
+from mediavault.db.models import Upload, metadata, storage_key_columns
 
 __all__ = ("RowCodec", "schema_revision", "select_rows", "storage_key_columns_of", "vault_tables")
 
 _CONVERTED = (uuid.UUID, dt.datetime, dt.date, dt.time, dt.timedelta, decimal.Decimal, bytes)
 """Python types that JSON has no value for: written by msgspec as strings, read back with ``msgspec.convert``."""
+
+
+_LEFT_OUT: dict[str, Any] = {Upload.__tablename__: Upload.media_id.is_(None)}
+"""Rows not exported, by table: unfinished resumable uploads. Their pieces belong to the storage they were written
+to (S3 keeps them as the parts of a multipart upload, which no other bucket can take over); their clients start
+again when the new vault answers 404 (tus)."""
 
 
 def vault_tables() -> list[Table]:
@@ -96,5 +102,8 @@ def _decoder(column: Column[Any]) -> Callable[[Any], Any] | None:
 
 
 def select_rows(table: Table) -> Any:
-    """``SELECT`` of every row of ``table`` in primary-key order (so two exports of the same rows are identical)."""
-    return select(table).order_by(*table.primary_key.columns)
+    """``SELECT`` of the rows of ``table`` to export, in primary-key order (so two exports of the same rows are
+    identical): all of them but those :data:`_LEFT_OUT` names."""
+    statement = select(table).order_by(*table.primary_key.columns)
+    left_out = _LEFT_OUT.get(table.name)
+    return statement if left_out is None else statement.where(~left_out)

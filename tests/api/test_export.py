@@ -236,6 +236,38 @@ def test_a_damaged_export_fails_the_import_with_nothing_written(tmp_path: Path) 
     assert stored_objects(target) == stored_objects(source)
 
 
+def test_unfinished_resumable_uploads_are_left_out(tmp_path: Path) -> None:
+    """A finished tus upload's row and bytes are exported; an unfinished one's are not (its pieces belong to the old
+    storage): after the import its client gets 404 and starts again."""
+    tus = {"Tus-Resumable": "1.0.0", "Content-Type": "application/offset+octet-stream"}
+    source = make_config(tmp_path / "source")
+    with TestClient(Litestar(plugins=[MediaVault(source)])) as client:
+        owner = Account(client, "owner@example.com")
+        done = client.post(
+            f"{PREFIX}/uploads", headers={**owner.headers, **tus, "Upload-Length": "12"}, content=b"all 12 bytes"
+        )
+        assert done.status_code == 201 and "X-Media-Id" in done.headers, done.text
+        half = client.post(
+            f"{PREFIX}/uploads", headers={**owner.headers, **tus, "Upload-Length": "100"}, content=b"ten bytes."
+        )
+        assert half.status_code == 201 and half.headers["Upload-Offset"] == "10", half.text
+    assert _cli(source, tmp_path / "source", "export", str(tmp_path / "dump")).exit_code == 0
+    manifest = Manifest.read(tmp_path / "dump")
+    assert {t.name: t.rows for t in manifest.tables}["mediavault_upload"] == 1
+    assert len(manifest.objects) == 1  # the finished upload's media; no pieces
+
+    target = make_config(tmp_path / "target")
+    imported = _cli(target, tmp_path / "target", "import", str(tmp_path / "dump"))
+    assert imported.exit_code == 0, imported.output
+    with TestClient(Litestar(plugins=[MediaVault(target)])) as client:
+        owner.client = client
+        head = {**owner.headers, "Tus-Resumable": "1.0.0"}
+        assert client.head(done.headers["Location"], headers=head).headers["X-Media-Id"] == done.headers["X-Media-Id"]
+        assert client.head(half.headers["Location"], headers=head).status_code == 404
+        content = client.get(f"{PREFIX}/media/{done.headers['X-Media-Id']}/content", headers=owner.headers)
+        assert content.content == b"all 12 bytes"
+
+
 def test_litestar_cli_exports_a_vault_of_a_host_app_and_imports_it_into_another(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
