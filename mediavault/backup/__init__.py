@@ -6,7 +6,8 @@
 * :mod:`.rows` — the tables of the vault's :class:`~sqlalchemy.MetaData` in foreign-key order, their rows as JSON
   and back, the columns that hold storage keys;
 * :mod:`.dump`, :mod:`.restore` — export and import;
-* :mod:`.copy` — :func:`copy_storage`, the storage migration.
+* :mod:`.copy` — :func:`copy_storage`, the storage migration;
+* :mod:`.transfer` — objects to files and back, hashed on the way, a few at a time.
 
 The format is documented in docs/deployment.md ("Backups: export and import").
 """
