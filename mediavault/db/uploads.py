@@ -44,6 +44,10 @@ class UploadRepository:
         )
         return result.rowcount == 1
 
+    async def media_of(self, upload_id: uuid.UUID) -> uuid.UUID | None:
+        """The media made of upload ``upload_id`` (``None``: none yet, or no such upload)."""
+        return await self.session.scalar(select(Upload.media_id).where(Upload.id == upload_id))
+
     async def expired(self, now: dt.datetime, limit: int) -> list[Upload]:
         """Up to ``limit`` uploads whose ``expires_at`` has passed, oldest first."""
         return list(

@@ -109,7 +109,8 @@ class PartialObject:
     did not match) are ignored by later appends and removed by :meth:`StorageBackend.discard_partial`.
 
     Attributes:
-        key: storage key of the finished object (written by :meth:`StorageBackend.complete_partial`).
+        key: storage key of the finished object: where :meth:`StorageBackend.complete_partial` writes it, unless the
+            backend fixed it at an earlier append (S3: the multipart upload's key); it returns the key it wrote.
         pieces: key prefix under which the pieces live until then (no trailing ``/``); everything under it belongs
             to this object.
         state: the backend's record of the pieces, JSON-able, for the caller to keep (e.g. in a database row) and
@@ -222,11 +223,12 @@ class StorageBackend(ABC):
             raise
         return replace(partial, state={"segments": [*partial.state.get("segments", ()), [writer.key, size]]})
 
-    async def complete_partial(self, partial: PartialObject) -> WrittenStream:
-        """Write the object at ``partial.key`` from the pieces appended so far; returns its size, SHA-256 and head.
-        The pieces stay until :meth:`discard_partial`. The default copies the segments, in order, while hashing."""
+    async def complete_partial(self, partial: PartialObject) -> tuple[str, WrittenStream]:
+        """Write the object from the pieces appended so far; returns its key and its size, SHA-256 and head. The
+        pieces stay until :meth:`discard_partial`. The default copies the segments, in order, into ``partial.key``
+        while hashing."""
         keys = [key for key, _ in partial.state.get("segments", ())]
-        return await write_stream(await self.open_writer(partial.key), self._concatenated(keys))
+        return partial.key, await write_stream(await self.open_writer(partial.key), self._concatenated(keys))
 
     async def _concatenated(self, keys: list[str]) -> AsyncIterator[bytes]:
         for key in keys:

@@ -419,7 +419,8 @@ class S3Storage(StorageBackend):
         Parts are ``part_size`` bytes: part ``n`` holds bytes ``[(n-1)*part_size, n*part_size)`` of the object, so an
         append that is retried (or raced) writes the same numbers with the same bytes. What is left over (less than a
         part) is kept as a *tail* object under ``partial.pieces`` and read back by the next append. The state is
-        ``{"upload_id", "parts": [[number, etag, size]...], "tail": [key, size] | None}``. All or nothing as the base
+        ``{"upload_id", "key", "parts": [[number, etag, size]...], "tail": [key, size] | None}`` (``key``: the
+        multipart upload's, ``partial.key`` when it was created). All or nothing as the base
         class says: parts sent by a failed append are overwritten by the next one or dropped on completion, its tail
         object is never recorded, and a multipart upload it created is aborted.
 
@@ -428,12 +429,13 @@ class S3Storage(StorageBackend):
         """
         state = partial.state
         upload_id: str | None = state.get("upload_id")
+        target: str = state.get("key") or partial.key
         parts = [list(p) for p in state.get("parts", ())]
         buffer = bytearray()
         if tail := state.get("tail"):
             async for chunk in self.read(tail[0], chunk_size=self.part_size):
                 buffer += chunk
-        params = {"Bucket": self.bucket, "Key": self.object_key(partial.key)}
+        params = {"Bucket": self.bucket, "Key": self.object_key(target)}
         appended = 0
         try:
             async for chunk in chunks:
@@ -457,20 +459,23 @@ class S3Storage(StorageBackend):
         except BaseException:
             if upload_id is not None and state.get("upload_id") is None:
                 with anyio.CancelScope(shield=True):
-                    await self._abort_multipart(partial.key, upload_id)
+                    await self._abort_multipart(target, upload_id)
             raise
-        return PartialObject(partial.key, partial.pieces, {"upload_id": upload_id, "parts": parts, "tail": new_tail})
+        new_state = {"upload_id": upload_id, "key": target if upload_id else None, "parts": parts, "tail": new_tail}
+        return PartialObject(partial.key, partial.pieces, new_state)
 
-    async def complete_partial(self, partial: PartialObject) -> WrittenStream:
-        """Send the tail as the last part and complete the multipart upload (or, under one part in all, copy the
-        tail to ``partial.key``), then read the object back for its SHA-256 and head (S3 keeps no running hash).
+    async def complete_partial(self, partial: PartialObject) -> tuple[str, WrittenStream]:
+        """Send the tail as the last part and complete the multipart upload at its key (or, under one part in all,
+        copy the tail to ``partial.key``), then read the object back for its SHA-256 and head (S3 keeps no running
+        hash).
 
         Raises:
             OSError: S3 refused a call.
         """
         state = partial.state
         tail = state.get("tail")
-        params = {"Bucket": self.bucket, "Key": self.object_key(partial.key)}
+        target: str = state.get("key") or partial.key
+        params = {"Bucket": self.bucket, "Key": self.object_key(target)}
         with anyio.CancelScope(shield=True):
             if state.get("upload_id") is None:
                 source = {"Bucket": self.bucket, "Key": self.object_key(tail[0])} if tail else None
@@ -493,7 +498,7 @@ class S3Storage(StorageBackend):
                     UploadId=state["upload_id"],
                     MultipartUpload={"Parts": parts},
                 )
-        return await write_stream(_NullWriter(partial.key), self.read(partial.key, chunk_size=1024 * 1024))
+        return target, await write_stream(_NullWriter(target), self.read(target, chunk_size=1024 * 1024))
 
     async def release_partial(self, before: PartialObject, after: PartialObject) -> None:
         """Delete ``before``'s tail object when ``after`` has another one."""
@@ -504,7 +509,7 @@ class S3Storage(StorageBackend):
     async def discard_partial(self, partial: PartialObject) -> None:
         """Abort the multipart upload (if not completed) and delete every object under ``partial.pieces``."""
         if upload_id := partial.state.get("upload_id"):
-            await self._abort_multipart(partial.key, upload_id)
+            await self._abort_multipart(partial.state.get("key") or partial.key, upload_id)
         prefix = f"{self.object_key(partial.pieces)}/"
         answer = await self._call("list_objects_v2", Bucket=self.bucket, Prefix=prefix)
         while True:

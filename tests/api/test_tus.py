@@ -21,6 +21,8 @@ from mediavault import MediaVault
 from mediavault.db.models import Media, Upload
 from mediavault.domain.tus.services import expire_uploads
 from mediavault.fsck import fsck
+from mediavault.storage.s3 import S3Storage
+from tests.api._checks import concurrently
 from tests.conftest import PREFIX, Account, make_config
 from tests.files import make_photo
 
@@ -74,6 +76,19 @@ def stored_keys(client: TestClient[Litestar]) -> list[str]:
         return sorted(o.key for o in await runtime(client).storage.scan())
 
     return client.blocking_portal.call(scan)
+
+
+def multipart_uploads(client: TestClient[Litestar]) -> int | None:
+    """S3 multipart uploads in progress under the vault's prefix (``None`` on other storage)."""
+    storage = runtime(client).storage
+    if not isinstance(storage, S3Storage):
+        return None
+
+    async def count() -> int:
+        answer = await storage._call("list_multipart_uploads", Bucket=storage.bucket, Prefix=storage.prefix)
+        return len(answer.get("Uploads", []))
+
+    return client.blocking_portal.call(count)
 
 
 def test_options_says_what_is_served_without_a_principal(vault: TestClient[Litestar]) -> None:
@@ -186,14 +201,35 @@ def test_another_user_and_unknown_ids_get_404(alice: Account, vault: TestClient[
         assert alice.client.head(f"{PREFIX}/uploads/{bad}", headers={**alice.headers, **TUS}).status_code == 404
 
 
+def test_of_two_appends_at_the_same_offset_one_wins(alice: Account, vault: TestClient[Litestar]) -> None:
+    data = os.urandom(2 * MIB)
+    location = create(alice, len(data), filename="raced.bin").headers["Location"].removeprefix(PREFIX)
+    headers = {**alice.headers, **TUS, **OCTETS, "Upload-Offset": "0"}
+    first = [("PATCH", location, {"headers": headers, "content": data[:MIB]})] * 2
+    answers = vault.blocking_portal.call(concurrently, vault.app, first)
+    assert sorted(a.status_code for a in answers) == [204, 409], [a.text for a in answers]
+    assert offset_of(alice, PREFIX + location) == MIB
+    last = [("PATCH", location, {"headers": {**headers, "Upload-Offset": str(MIB)}, "content": data[MIB:]})] * 2
+    answers = vault.blocking_portal.call(concurrently, vault.app, last)
+    assert sorted(a.status_code for a in answers) == [204, 409], [a.text for a in answers]
+    [done] = [a for a in answers if a.status_code == 204]
+    media_id = done.headers["X-Media-Id"]
+    assert alice.client.get(f"{PREFIX}/media/{media_id}/content", headers=alice.headers).content == data
+    listed = alice.client.get(f"{PREFIX}/media", headers=alice.headers).json()["data"]
+    assert [m["id"] for m in listed] == [media_id]  # one media, not two
+
+
 def test_termination_removes_the_upload_and_its_bytes(alice: Account, vault: TestClient[Litestar]) -> None:
     before = stored_keys(vault)
     location = create(alice, 20 * MIB).headers["Location"]
     assert append(alice, location, 0, os.urandom(9 * MIB)).status_code == 204
     assert stored_keys(vault) != before
+    on_s3 = isinstance(runtime(vault).storage, S3Storage)
+    assert multipart_uploads(vault) == (1 if on_s3 else None)  # on S3: one part of 8 MiB sent, and a tail object
     assert alice.client.delete(location, headers={**alice.headers, **TUS}).status_code == 204
     assert alice.client.head(location, headers={**alice.headers, **TUS}).status_code == 404
     assert stored_keys(vault) == before
+    assert multipart_uploads(vault) == (0 if on_s3 else None)  # aborted
 
 
 def test_expired_uploads_and_their_bytes_are_removed(tmp_path: Path) -> None:
@@ -209,7 +245,10 @@ def test_expired_uploads_and_their_bytes_are_removed(tmp_path: Path) -> None:
         assert alice.client.head(location, headers={**alice.headers, **TUS}).status_code == 404
         assert append(alice, location, 9 * MIB, b"more").status_code == 404
         rt = runtime(vault)
+        on_s3 = isinstance(rt.storage, S3Storage)
+        assert multipart_uploads(vault) == (1 if on_s3 else None)
         assert vault.blocking_portal.call(expire_uploads, rt.storage, rt.session) == 2
+        assert multipart_uploads(vault) == (0 if on_s3 else None)  # aborted
 
         async def rows() -> tuple[int, int]:
             async with rt.session() as session:

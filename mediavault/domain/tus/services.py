@@ -18,7 +18,7 @@ import hashlib
 import logging
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -224,18 +224,24 @@ class TusService:
         return await self.get(principal, upload_id)
 
     async def _complete(self, principal: Principal, upload: Upload, partial: PartialObject) -> Upload:
-        """Write the object from the pieces and record it as media, marking the upload done in the same
-        transaction. Losing that race to another request of the same upload keeps its bytes (they are the
-        winner's); any other failure deletes them."""
+        """Write the object from the pieces and record it as media, marking the upload done in the same transaction.
+
+        Of two requests completing the same upload (a client retrying while its first try still runs) one wins: each
+        writes its own object (a fresh key; on S3 the multipart upload's, whose parts both complete alike), and only
+        the one whose transaction marks the upload done keeps it. Bytes at the upload's own ``storage_key`` are
+        never deleted here: the expiry sweep removes them if no media was made.
+        """
         # Plain values: a retried commit inside record() rolls back, which expires the row's attributes.
-        upload_id, expected, length, key = upload.id, upload.offset, upload.length, upload.storage_key
-        written = await self.storage.complete_partial(partial)
+        upload_id, expected, length = upload.id, upload.offset, upload.length
+        attempt = replace(partial, key=f"media/{principal.user_id}/{uuid.uuid4().hex}")
+        key: str | None = None
 
         async def mark_done(media: Media) -> None:
             if not await self.uploads.advance(upload_id, expected, length, partial.state, media_id=media.id):
                 raise _LostRace()
 
         try:
+            key, written = await self.storage.complete_partial(attempt)
             if written.size != length:
                 raise RuntimeError(f"upload {upload_id}: {written.size} bytes stored, {length} expected")
             await self.media(self.session).record(
@@ -247,14 +253,27 @@ class TusService:
                 before_commit=mark_done,
                 discard_on_failure=False,
             )
-        except _LostRace as exc:
-            raise Conflict("Another request changed this upload; ask for its offset again") from exc
-        except BaseException:
+        except BaseException as exc:
             with anyio.CancelScope(shield=True):
-                await self.storage.delete(key)
+                await self.session.rollback()
+                if key == attempt.key:
+                    await self.storage.delete(key)
+                lost = isinstance(exc, _LostRace) or await self._done_elsewhere(upload_id)
+            if lost:
+                raise Conflict("Another request changed this upload; ask for its offset again") from exc
             raise
         await self._quietly(self.storage.discard_partial(partial), upload_id)
         return await self.get(principal, str(upload_id))
+
+    async def _done_elsewhere(self, upload_id: uuid.UUID) -> bool:
+        """Whether another request made the media of upload ``upload_id`` (e.g. while this one failed reading the
+        pieces that request removed)."""
+        try:
+            done = await self.uploads.media_of(upload_id)
+            await self.session.rollback()
+        except Exception:
+            return False
+        return done is not None
 
     async def terminate(self, principal: Principal, upload_id: str) -> None:
         """Delete the upload and its bytes (tus termination); a finished upload's media stays.
