@@ -28,6 +28,8 @@ import type {
   ShareCreate,
   SharedCollection,
   SharedMedia,
+  SignedUpload,
+  SignedUploadCreate,
   TokenPair,
   User,
   UserUpdate,
@@ -345,7 +347,48 @@ export class Vault {
    * @throws PayloadTooLarge over the server's `max_upload_size` (nothing kept). @throws ValidationError an empty file.
    * @throws TypeError a tag with a comma, or a file that changed size while it was sent.
    */
-  async upload(source: UploadSource, options: UploadOptions = {}): Promise<Media> {
+  upload(source: UploadSource, options: UploadOptions = {}): Promise<Media> {
+    return this.sendUpload("/media/upload", source, options);
+  }
+
+  /**
+   * `POST /uploads/signed` → {@link SignedUpload}: a URL that takes one upload into the caller's account without
+   * credentials (hand its `url` or `token` to a browser or a partner); `url` and `token` are shown only here.
+   * @throws ValidationError `expires_in` outside 60-86400, `max_size` over the server's limit. @throws NotFound `collection_id` is not the caller's.
+   */
+  signUpload(options: SignedUploadCreate = {}): Promise<SignedUpload> {
+    return this.data({ method: "POST", path: "/uploads/signed", json: options, expect: [201] });
+  }
+
+  /**
+   * `POST /uploads/signed/{token}` (no account needed) → the new {@link Media}, the signer's; options as
+   * {@link upload}. The URL is spent.
+   * @throws NotFound unknown, expired or used URL. @throws PayloadTooLarge over the URL's `max_size` (nothing kept; the URL stays usable).
+   */
+  uploadSigned(token: string, source: UploadSource, options: UploadOptions = {}): Promise<Media> {
+    return this.sendUpload(`/uploads/signed/${id(token)}`, source, options, false);
+  }
+
+  /**
+   * `POST /s/{token}/upload` (no account needed) → the new {@link Media}, added to the shared collection and owned
+   * by its owner; options as {@link upload}.
+   * @throws Unauthorized missing or wrong `password`. @throws Forbidden a link without `allow_upload`. @throws NotFound unknown, expired or deleted link.
+   */
+  uploadToShare(
+    token: string,
+    source: UploadSource,
+    options: UploadOptions & { password?: string } = {},
+  ): Promise<Media> {
+    return this.sendUpload(`/s/${id(token)}/upload`, source, options, false, shareHeaders(options.password));
+  }
+
+  private async sendUpload(
+    path: string,
+    source: UploadSource,
+    options: UploadOptions,
+    auth = true,
+    headers: Record<string, string> = {},
+  ): Promise<Media> {
     const fields = {
       filename: options.filename ?? sourceName(source) ?? "upload",
       title: options.title,
@@ -355,8 +398,10 @@ export class Vault {
     const body = multipartBody(source, fields, this.streamUploads, options.progress);
     const media = await this.data<Media>({
       method: "POST",
-      path: "/media/upload",
+      path,
       body,
+      headers,
+      auth,
       signal: options.signal,
       expect: [201],
     });

@@ -140,6 +140,8 @@ export interface Share {
   media_id: string | null;
   collection_id: string | null;
   created_at: string;
+  /** A collection link that takes uploads from whoever holds it ({@link Vault.uploadToShare}). */
+  allow_upload: boolean;
 }
 
 /** `POST /shares`: exactly one of `media_id` / `collection_id`. */
@@ -152,6 +154,27 @@ export interface ShareCreate {
   password?: string;
   /** `false` refuses the content endpoints (403). Default `true`. */
   allow_download?: boolean;
+  /** A collection link that takes uploads from whoever holds it (a media link: 400). Default `false`. */
+  allow_upload?: boolean;
+}
+
+/** A signed upload URL: one upload of at most `max_size` bytes into the signer's account, until `expires_at`. */
+export interface SignedUpload {
+  url: string;
+  token: string;
+  expires_at: string;
+  max_size: number;
+  collection_id: string | null;
+}
+
+/** `POST /uploads/signed`. */
+export interface SignedUploadCreate {
+  /** Seconds the URL lives, 60-86400 (default 3600). */
+  expires_in?: number;
+  /** Largest file it takes, in bytes (default and maximum: the server's `max_upload_size`). */
+  max_size?: number;
+  /** One of the caller's collections the upload is added to. */
+  collection_id?: string;
 }
 
 /**

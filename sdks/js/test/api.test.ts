@@ -12,6 +12,7 @@ import {
   Conflict,
   Forbidden,
   NotFound,
+  PayloadTooLarge,
   RateLimited,
   Unauthorized,
   ValidationError,
@@ -283,6 +284,27 @@ describe("the SDK against a real server", () => {
     await vault.deleteShare(share.id);
     await assert.rejects(anonymous.openShare(share.token), NotFound);
     await assert.rejects(vault.createShare({}), ValidationError);
+  });
+
+  it("takes uploads without an account through signed URLs and share links", async () => {
+    const drop = await vault.createCollection("Drop box");
+    const signed = await vault.signUpload({ max_size: 100, collection_id: drop.id });
+    assertShape(signed, "signedUpload");
+    assert.ok(signed.url.endsWith(`/uploads/signed/${signed.token}`));
+    assert.equal(signed.max_size, 100);
+    const anonymous = new Vault(server.baseUrl);
+    await assert.rejects(anonymous.uploadSigned(signed.token, bytes("x".repeat(101))), PayloadTooLarge);
+    const byUrl = await anonymous.uploadSigned(signed.token, bytes("signed"), { filename: "signed.txt" });
+    await assert.rejects(anonymous.uploadSigned(signed.token, bytes("again")), NotFound);
+    const guests = await vault.createShare({ collection_id: drop.id, allow_upload: true, password: "guest password" });
+    assert.equal(guests.allow_upload, true);
+    await assert.rejects(anonymous.uploadToShare(guests.token!, bytes("guest")), Unauthorized);
+    const byGuest = await anonymous.uploadToShare(guests.token!, bytes("guest"), { password: "guest password" });
+    assert.equal(byUrl.owner_id, byGuest.owner_id);
+    const members = await vault.listCollectionMedia(drop.id);
+    assert.deepEqual(new Set(members.items.map((media) => media.id)), new Set([byUrl.id, byGuest.id]));
+    const viewOnly = await vault.createShare({ collection_id: drop.id });
+    await assert.rejects(anonymous.uploadToShare(viewOnly.token!, bytes("no")), Forbidden);
   });
 
   it("searches the caller's media", async () => {
