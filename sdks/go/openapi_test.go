@@ -38,6 +38,7 @@ func TestTypesMatchTheOpenAPIDocument(t *testing.T) {
 		"Health":             mediavault.Health{},
 		"CollectionOut":      mediavault.Collection{},
 		"ShareOut":           mediavault.Share{},
+		"SignedUploadOut":    mediavault.SignedUpload{},
 		"WebhookOut":         mediavault.Webhook{},
 		"WebhookCreated":     mediavault.WebhookCreated{},
 		"DeliveryOut":        mediavault.Delivery{},
@@ -57,9 +58,11 @@ func TestTypesMatchTheOpenAPIDocument(t *testing.T) {
 		},
 		"ShareCreate": mediavault.ShareCreate{
 			MediaID: "x", CollectionID: "x", ExpiresIn: time.Hour, Password: "password", AllowDownload: &on,
+			AllowUpload: true,
 		},
-		"WebhookCreate": mediavault.WebhookCreate{URL: "x", Events: all, Description: "x"},
-		"WebhookUpdate": mediavault.WebhookUpdate{URL: "x", Events: all, Description: mediavault.Set("x"), Active: &on},
+		"SignedUploadCreate": mediavault.SignedUploadCreate{ExpiresIn: time.Hour, MaxSize: 1, CollectionID: "x"},
+		"WebhookCreate":      mediavault.WebhookCreate{URL: "x", Events: all, Description: "x"},
+		"WebhookUpdate":      mediavault.WebhookUpdate{URL: "x", Events: all, Description: mediavault.Set("x"), Active: &on},
 	}
 	for name, value := range answers {
 		checkFields(t, name, document.Components.Schemas[name].Properties, jsonTags(reflect.TypeOf(value)))
@@ -136,6 +139,9 @@ var endpoints = map[string]string{
 	"GET /users/me/api-keys":                               "ListAPIKeys",
 	"DELETE /users/me/api-keys/{key_id}":                   "DeleteAPIKey",
 	"POST /media/upload":                                   "Upload",
+	"POST /uploads/signed":                                 "SignUpload",
+	"POST /uploads/signed/{token}":                         "UploadSigned",
+	"POST /s/{token}/upload":                               "UploadToShare",
 	"GET /media":                                           "ListMedia",
 	"GET /media/{media_id}":                                "GetMedia",
 	"PATCH /media/{media_id}":                              "UpdateMedia",

@@ -105,6 +105,8 @@ type ShareCreate struct {
 	Password string
 	// AllowDownload: nil = true; Bool(false) makes the content endpoints answer 403 forbidden.
 	AllowDownload *bool
+	// AllowUpload: a collection link that takes uploads from whoever holds it (UploadToShare); a media link: 400.
+	AllowUpload bool
 }
 
 // MarshalJSON sends only the fields given.
@@ -119,6 +121,32 @@ func (s ShareCreate) MarshalJSON() ([]byte, error) {
 	if s.AllowDownload != nil {
 		body["allow_download"] = *s.AllowDownload
 	}
+	if s.AllowUpload {
+		body["allow_upload"] = true
+	}
+	return json.Marshal(body)
+}
+
+// SignedUploadCreate is the body of SignUpload; zero values are left to the server.
+type SignedUploadCreate struct {
+	// ExpiresIn: how long the URL lives (whole seconds, 60 s to 24 h); 0 = the server's default, one hour.
+	ExpiresIn time.Duration
+	// MaxSize: the largest file it takes, in bytes; 0 = the server's max_upload_size (also the most allowed).
+	MaxSize int64
+	// CollectionID: one of the caller's collections the upload is added to.
+	CollectionID string
+}
+
+// MarshalJSON sends only the fields given.
+func (s SignedUploadCreate) MarshalJSON() ([]byte, error) {
+	body := map[string]interface{}{}
+	if s.ExpiresIn != 0 {
+		body["expires_in"] = int64(s.ExpiresIn / time.Second)
+	}
+	if s.MaxSize != 0 {
+		body["max_size"] = s.MaxSize
+	}
+	putString(body, "collection_id", s.CollectionID)
 	return json.Marshal(body)
 }
 

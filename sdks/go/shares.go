@@ -97,6 +97,23 @@ func (c *Client) DownloadShared(ctx context.Context, token string, w io.Writer, 
 	return copyContent(content, err, w)
 }
 
+// UploadToShare stores the bytes of r as a new media item through a collection link made with AllowUpload
+// (POST /s/{token}/upload; password: the link's, if it has one): the media belongs to the collection's owner and
+// is added to the collection. No account is needed. The body is streamed as by Upload.
+//
+// Errors: ErrUnauthorized (missing or wrong password), ErrForbidden (a link without AllowUpload), ErrNotFound (an
+// unknown, expired or deleted link), ErrPayloadTooLarge (over the server's max_upload_size; nothing is kept).
+func (c *Client) UploadToShare(ctx context.Context, token, password string, r io.Reader, o UploadOptions) (*Media, error) {
+	body, err := newUpload(r, o)
+	if err != nil {
+		return nil, err
+	}
+	return get[Media](ctx, c, &request{
+		method: http.MethodPost, path: "/s/" + pathID(token) + "/upload", upload: body,
+		header: sharePassword(password), public: true, expect: http.StatusCreated,
+	})
+}
+
 func sharePassword(password string) http.Header {
 	h := http.Header{}
 	if password != "" {

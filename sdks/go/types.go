@@ -145,6 +145,18 @@ type Share struct {
 	MediaID       *string    `json:"media_id"`
 	CollectionID  *string    `json:"collection_id"`
 	CreatedAt     time.Time  `json:"created_at"`
+	// AllowUpload: a collection link that takes uploads from whoever holds it (UploadToShare).
+	AllowUpload bool `json:"allow_upload"`
+}
+
+// SignedUpload is a signed upload URL (SignUpload): whoever holds URL (or Token) may upload one file of at most
+// MaxSize bytes into the signer's account, and CollectionID when set, without an account until ExpiresAt.
+type SignedUpload struct {
+	URL          string    `json:"url"`
+	Token        string    `json:"token"`
+	ExpiresAt    time.Time `json:"expires_at"`
+	MaxSize      int64     `json:"max_size"`
+	CollectionID *string   `json:"collection_id"`
 }
 
 // OpenedShare is what GET /s/{token} shows anyone holding the link: Type "media" (Media is set) or
