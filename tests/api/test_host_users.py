@@ -20,7 +20,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.testing import TestClient, WebSocketTestSession
 
 from examples.host_users import SESSIONS, Account, SessionAuth, create_app, vault_identity
-from mediavault import HostIdentity, MediaVault, MediaVaultConfig
+from mediavault import AuthProvider, HostIdentity, MediaVault, MediaVaultConfig, hookimpl
 from mediavault.auth.host import PLACEHOLDER_DOMAIN, request_user
 from mediavault.realtime.socket import CLOSE_UNAUTHORIZED
 from tests.api._checks import error, success
@@ -156,6 +156,35 @@ def test_a_token_never_falls_back_to_the_handshakes_identity(host: TestClient[Li
         ws.send_json({"type": "auth", "token": "not-a-token"})
         assert ws.receive_json(timeout=10)["error"]["code"] == "unauthorized"
         assert closed_with(ws) == CLOSE_UNAUTHORIZED
+
+
+class SeenPlugin:
+    """A plugin provider that records what the realtime token path shows it of the host's identity."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[Any, Any, Any]] = []
+
+    @hookimpl
+    def mediavault_auth_providers(self, config: MediaVaultConfig) -> list[AuthProvider]:
+        plugin = self
+
+        class Seen(AuthProvider):
+            async def authenticate(self, connection: ASGIConnection[Any, Any, Any, Any], session: Any) -> None:
+                scope = connection.scope
+                plugin.seen.append((scope.get("user"), scope.get("auth"), connection.headers.get("cookie")))
+
+        return [Seen()]
+
+
+def test_the_token_path_shows_providers_nothing_of_the_handshake(config: MediaVaultConfig) -> None:
+    plugin = SeenPlugin()
+    with (
+        TestClient(create_app(replace(config, plugins=(plugin,)))) as host,
+        host.websocket_connect("/realtime", headers={**SAME_ORIGIN, **ADA}) as ws,
+    ):
+        ws.send_json({"type": "auth", "token": "not-a-token"})
+        assert ws.receive_json(timeout=10)["error"]["code"] == "unauthorized"
+    assert plugin.seen == [(None, None, None)]  # not Ada (the host's middleware set her at the handshake)
 
 
 def test_an_origin_of_cors_allow_origins_may_use_the_handshake(config: MediaVaultConfig) -> None:
