@@ -345,3 +345,21 @@ def test_storage_migrate_copies_local_files_to_s3_verified_and_resumable(tmp_pat
 
     same = _cli(config, tmp_path, "storage", "migrate", "--to", config.storage_url)
     assert same.exit_code == 2 and "is the configured storage itself" in same.output
+
+
+def test_storage_migrate_from_the_legs_storage_to_a_folder(tmp_path: Path) -> None:
+    """S3 -> local files on the full leg (local -> local on the embedded one); a second run only verifies."""
+    config = make_config(tmp_path)
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
+        owner = Account(client, "owner@example.com")
+        for n in range(3):
+            owner.upload(f"object {n}".encode() * 1000, f"{n}.bin")
+    folder = (tmp_path / "moved").as_uri()
+
+    first = _cli(config, tmp_path, "storage", "migrate", "--to", folder)
+    assert first.exit_code == 0 and "3 copied and verified" in first.output, first.output
+    assert "MEDIAVAULT_STORAGE_OPTIONS" not in first.output  # a folder needs none
+    moved = dataclasses.replace(config, storage_url=folder, storage_options={})
+    assert stored_objects(moved) == stored_objects(config) != {}
+    again = _cli(config, tmp_path, "storage", "migrate", "--to", folder)
+    assert again.exit_code == 0 and "0 copied and verified, 3 already at the target" in again.output, again.output
