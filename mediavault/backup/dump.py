@@ -83,7 +83,8 @@ async def export_vault(
 
 
 def _prepare(directory: Path) -> bool:
-    """Create ``directory`` unless it exists empty; whether it was created.
+    """Create ``directory`` (readable by its owner only: the export holds password hashes and webhook secrets) unless
+    it exists empty; whether it was created.
 
     Raises:
         BackupError: it exists and is not an empty directory.
@@ -91,7 +92,7 @@ def _prepare(directory: Path) -> bool:
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise BackupError(f"{directory} is not empty: export into a new or empty directory")
     created = not directory.exists()
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     return created
 
 

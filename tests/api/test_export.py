@@ -92,6 +92,7 @@ def test_export_then_import_reproduces_every_row_and_byte(tmp_path: Path) -> Non
 
     assert exported.exit_code == 0, exported.output
     assert "exported" in exported.output and "1 storage keys named by rows hold no object" in exported.output
+    assert dump.stat().st_mode & 0o777 == 0o700  # it holds password hashes and webhook secrets
     manifest = Manifest.read(dump)
     vault_tables = {t for t in table_names(source) if t.startswith("mediavault_")} - {VERSION_TABLE}
     vault_tables = {t for t in vault_tables if not t.startswith("mediavault_media_fts")}
