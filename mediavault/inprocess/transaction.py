@@ -39,7 +39,9 @@ __all__ = ("HostTransaction", "JoinedSessions", "Work")
 logger = logging.getLogger("mediavault")
 
 _JOINED_KEY = "mediavault.inprocess.joined"
-"""``info`` key of a joined session: its ``(HostTransaction, host transaction)``."""
+"""``info`` key of a joined session: the record of its call."""
+_FOREIGN_KEYS_KEY = "mediavault.inprocess.foreign_keys"
+"""``info`` key of a pooled SQLite connection found to enforce foreign keys."""
 
 
 @dataclass
@@ -209,14 +211,29 @@ class JoinedSessions:
 
 
 async def _begin_sqlite(connection: AsyncConnection) -> None:
-    """On SQLite, open the host's transaction for real before the vault's first SAVEPOINT.
+    """On SQLite, check that the host's connection enforces foreign keys, and open its transaction for real before the
+    vault's first SAVEPOINT.
 
-    pysqlite sends its ``BEGIN`` only before the first ``INSERT``/``UPDATE``/``DELETE``; a SAVEPOINT sent first would
-    start the transaction itself, and releasing it would commit the host's work. ``BEGIN IMMEDIATE`` takes the write
-    lock at once (the vault is about to write), so no read snapshot taken earlier can make the first write fail.
+    The vault's rules rest on its foreign keys (a deleted media takes its tags, memberships, links and processing rows
+    with it; a host row's ``media_fk`` refuses the delete), and SQLite enforces them only on connections that turned
+    them on. pysqlite sends its ``BEGIN`` only before the first ``INSERT``/``UPDATE``/``DELETE``; a SAVEPOINT sent
+    first would start the transaction itself, and releasing it would commit the host's work. ``BEGIN IMMEDIATE`` takes
+    the write lock at once (the vault is about to write), so no read snapshot taken earlier can make the first write
+    fail.
+
+    Raises:
+        RuntimeError: the connection has foreign keys off.
     """
     if connection.dialect.name != "sqlite":
         return
     raw = await connection.get_raw_connection()
+    if not raw.info.get(_FOREIGN_KEYS_KEY):  # asked once per pooled connection
+        if not (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar():
+            raise RuntimeError(
+                "the session's SQLite connection does not enforce foreign keys, which the vault's rules rest on: "
+                "create its engine with mediavault.db.engine.create_engine(url), or run PRAGMA foreign_keys=ON on "
+                "connect"
+            )
+        raw.info[_FOREIGN_KEYS_KEY] = True
     if not raw.driver_connection.in_transaction:  # type: ignore[union-attr]
         await connection.exec_driver_sql("BEGIN IMMEDIATE")

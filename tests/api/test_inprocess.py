@@ -14,7 +14,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from advanced_alchemy.extensions.litestar import EngineConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlchemyPlugin
 from litestar import Litestar, Request, post
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from sqlalchemy.pool import NullPool
 
 from mediavault import MediaVault, MediaVaultConfig, VaultAPI
+from mediavault.db.engine import create_engine
 from mediavault.errors import Conflict, NotFound, PayloadTooLarge, Unauthorized, ValidationError
 from mediavault.events import Event
 from tests.backends import query, stored_objects
@@ -82,7 +83,7 @@ def config(tmp_path: Path) -> MediaVaultConfig:
 
 @pytest.fixture
 async def started(config: MediaVaultConfig) -> AsyncIterator[Started]:
-    host = create_async_engine(config.database_url, poolclass=NullPool)
+    host = create_engine(config.database_url, poolclass=NullPool)
     await _host_tables(host)
     try:
         async with MediaVault(config).running() as vault:
@@ -348,6 +349,26 @@ async def test_a_failed_call_undoes_only_itself(started: Started, config: MediaV
     assert (await alice.media.get(kept.id)).size == 4
 
 
+async def test_a_host_connection_without_foreign_keys_is_refused_on_sqlite(
+    started: Started, config: MediaVaultConfig
+) -> None:
+    alice = await started.user("alice@example.com")
+    user_id = (await alice.users.me()).id
+    plain = create_async_engine(config.database_url, poolclass=NullPool)  # SQLite: foreign keys off
+    try:
+        async with AsyncSession(plain) as session:
+            api = started.vault.api(user=user_id, session=session)
+            if plain.dialect.name == "sqlite":
+                with pytest.raises(RuntimeError, match="does not enforce foreign keys"):
+                    await api.media.upload(b"x", filename="x.txt")
+            else:  # PostgreSQL always enforces them
+                await api.media.upload(b"x", filename="x.txt")
+            await session.commit()
+    finally:
+        await plain.dispose()
+    assert len(media_rows(config)) == (0 if plain.dialect.name == "sqlite" else 1)
+
+
 async def test_a_host_savepoint_rolled_back_undoes_the_vault_work_inside_it(
     started: Started, config: MediaVaultConfig
 ) -> None:
@@ -488,11 +509,10 @@ def test_in_a_litestar_request_on_the_hosts_advanced_alchemy_session(config: Med
         return {"media": media.id}
 
     database = SQLAlchemyAsyncConfig(
-        connection_string=config.database_url,
+        engine_instance=create_engine(config.database_url, poolclass=NullPool),
         metadata=HOST,
         create_all=True,
         before_send_handler="autocommit",
-        engine_config=EngineConfig(poolclass=NullPool),
     )
     app = Litestar(route_handlers=[add_note], plugins=[SQLAlchemyPlugin(config=database), vault])
     with TestClient(app) as client:
