@@ -128,7 +128,8 @@ class MediaVault(InitPlugin, CLIPlugin):
         Needs the vault started: by the app's lifespan, or :meth:`running` outside an app.
 
         Args:
-            user: who the calls act for: a vault user's id or a :class:`~mediavault.Principal`; another user's
+            user: who the calls act for: a vault user's id, a :class:`~mediavault.Principal` or the host app's user
+                (a :class:`~mediavault.HostIdentity`, its vault user created on first sight); another user's
                 resources are :class:`~mediavault.errors.NotFound`. ``None``: only ``users.create``.
             session: the host's ``AsyncSession`` on the vault's database: each call then works inside the session's
                 transaction (begun if needed), and the host's commit keeps it (events delivered after it) while a

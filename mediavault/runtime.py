@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from mediavault._builtins import token_service
 from mediavault._plugins import get_plugin_manager
 from mediavault.auth.chain import ProviderChain
-from mediavault.auth.host import HostUserProvider
+from mediavault.auth.host import HostUserProvider, HostUsers
 from mediavault.auth.passwords import PasswordHasher
 from mediavault.config import MediaVaultConfig
 from mediavault.db.engine import create_engine, migrate
@@ -62,6 +62,7 @@ class VaultRuntime:
         storage: the byte store chosen by the ``mediavault_storage_backend`` hook.
         auth_chain: the principal sources from ``mediavault_auth_providers``, plugins' first, asked in order, and
             last the host's users (:class:`~mediavault.auth.host.HostUserProvider`) when ``host_identity`` is set.
+        host_users: the vault users of the host app's users (``host_identity``, ``vault.api(user=HostIdentity)``).
         tokens: JWT issuer/verifier.
         passwords: Argon2id hasher.
         events: the outbox publisher.
@@ -95,8 +96,9 @@ class VaultRuntime:
         self.events = EventPublisher()
         self.events.subscribe(self._notify_plugins)
         providers = [p for group in hook.mediavault_auth_providers(config=config) for p in group]
+        self.host_users = HostUsers(session_factory=self.session, events=self.events)
         if config.host_identity is not None:  # last: a vault credential sent with the request decides first
-            providers.append(HostUserProvider(config.host_identity, session_factory=self.session, events=self.events))
+            providers.append(HostUserProvider(config.host_identity, self.host_users))
         self.auth_chain = ProviderChain(providers)
         self.limiter = RateLimiter(config)
         self.metrics: VaultMetrics | None = None

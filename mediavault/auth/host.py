@@ -29,7 +29,7 @@ from mediavault.db.models import User, utcnow
 from mediavault.db.statements import ReadStatement, decode_uuid
 from mediavault.events import EventPublisher
 
-__all__ = ("HOST_METHOD", "HostIdentity", "HostUserProvider", "IdentifyHostUser", "request_user")
+__all__ = ("HOST_METHOD", "HostIdentity", "HostUserProvider", "HostUsers", "IdentifyHostUser", "request_user")
 
 HOST_METHOD = "host"
 """:attr:`Principal.method` of a principal the host's authentication vouched for."""
@@ -114,25 +114,82 @@ _BY_EXTERNAL_ID = ReadStatement(
 """The vault user of a host id: one indexed statement per request (the unique index on ``external_id``)."""
 
 
+class HostUsers:
+    """The vault users of the host's users: found by ``external_id``, created on first sight.
+
+    Args:
+        session_factory: opens the session a first sight's user is created and committed in, when the caller's
+            session must not be committed (an HTTP request's).
+        events: the publisher of a new user's ``user.registered``.
+    """
+
+    def __init__(self, *, session_factory: Callable[[], AsyncSession], events: EventPublisher) -> None:
+        self._session_factory = session_factory
+        self._events = events
+
+    async def principal(self, identity: HostIdentity, session: AsyncSession, *, commit: bool = False) -> Principal:
+        """The principal of ``identity``'s vault user, looked up in ``session``; created on first sight.
+
+        Args:
+            identity: the host's user.
+            session: where to look the user up.
+            commit: create a new user in ``session`` and commit it (a unit of work of the caller's own: the
+                in-process API's, whose commit inside a host transaction only releases a SAVEPOINT); else in a
+                session of its own, leaving ``session`` as it was (an HTTP request's).
+        """
+        row = await _BY_EXTERNAL_ID.first(session, external_id=identity.external_id)
+        if row is None:
+            if commit:
+                row = await self._first_sight(identity, session)
+            else:
+                async with self._session_factory() as own:
+                    row = await self._first_sight(identity, own)
+        return Principal(user_id=row.user_id, role=row.role, method=HOST_METHOD)
+
+    async def _first_sight(self, identity: HostIdentity, session: AsyncSession) -> _UserRole:
+        """Create the vault user of ``identity`` in ``session`` (committed) unless a concurrent request just did;
+        the user either way."""
+        insert = (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(User)
+        user_id = uuid.uuid4()
+        placeholder = f"{user_id}@{PLACEHOLDER_DOMAIN}"
+        for email in dict.fromkeys(e.lower() for e in (identity.email or placeholder, placeholder)):
+            now = utcnow()
+            created = await session.scalar(
+                insert.values(
+                    id=user_id,
+                    email=email,
+                    display_name=identity.display_name,
+                    role="user",
+                    password_hash=_NO_PASSWORD,
+                    external_id=identity.external_id,
+                    created_at=now,
+                    updated_at=now,
+                )
+                .on_conflict_do_nothing()  # this external id (a concurrent first sight) or this email is taken
+                .returning(User.id)
+            )
+            if created is not None:
+                data = {"id": str(user_id), "user_id": str(user_id)}
+                self._events.publish(session, "user.registered", data, user_id=user_id)
+                await session.commit()
+                return _UserRole(user_id, "user")
+            row = await _BY_EXTERNAL_ID.first(session, external_id=identity.external_id)
+            if row is not None:  # another request created it meanwhile
+                return row
+        raise RuntimeError(f"could not create the vault user of host user {identity.external_id!r}")
+
+
 class HostUserProvider(AuthProvider):
     """The principal of the host's user (:class:`HostIdentity`), its vault user created on first sight.
 
     Args:
         identify: the host's function (``MediaVaultConfig.host_identity``); may be a coroutine function.
-        session_factory: opens the session a first sight's user is created and committed in (not the request's).
-        events: the publisher of the new user's ``user.registered``.
+        users: the vault's :class:`HostUsers`.
     """
 
-    def __init__(
-        self,
-        identify: IdentifyHostUser,
-        *,
-        session_factory: Callable[[], AsyncSession],
-        events: EventPublisher,
-    ) -> None:
+    def __init__(self, identify: IdentifyHostUser, users: HostUsers) -> None:
         self._identify = identify
-        self._session_factory = session_factory
-        self._events = events
+        self._users = users
 
     async def authenticate(
         self, connection: ASGIConnection[Any, Any, Any, Any], session: AsyncSession
@@ -149,39 +206,4 @@ class HostUserProvider(AuthProvider):
             return None
         if not isinstance(identity, HostIdentity):
             raise TypeError(f"host_identity must return a HostIdentity or None, not {type(identity).__name__}")
-        row = await _BY_EXTERNAL_ID.first(session, external_id=identity.external_id)
-        if row is None:
-            row = await self._first_sight(identity)
-        return Principal(user_id=row.user_id, role=row.role, method=HOST_METHOD)
-
-    async def _first_sight(self, identity: HostIdentity) -> _UserRole:
-        """Create the vault user of ``identity`` unless a concurrent request just did; the user either way."""
-        async with self._session_factory() as session:
-            insert = (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(User)
-            user_id = uuid.uuid4()
-            placeholder = f"{user_id}@{PLACEHOLDER_DOMAIN}"
-            for email in dict.fromkeys(e.lower() for e in (identity.email or placeholder, placeholder)):
-                now = utcnow()
-                created = await session.scalar(
-                    insert.values(
-                        id=user_id,
-                        email=email,
-                        display_name=identity.display_name,
-                        role="user",
-                        password_hash=_NO_PASSWORD,
-                        external_id=identity.external_id,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                    .on_conflict_do_nothing()  # this external id (a concurrent first sight) or this email is taken
-                    .returning(User.id)
-                )
-                if created is not None:
-                    data = {"id": str(user_id), "user_id": str(user_id)}
-                    self._events.publish(session, "user.registered", data, user_id=user_id)
-                    await session.commit()
-                    return _UserRole(user_id, "user")
-                row = await _BY_EXTERNAL_ID.first(session, external_id=identity.external_id)
-                if row is not None:  # another request created it meanwhile
-                    return row
-            raise RuntimeError(f"could not create the vault user of host user {identity.external_id!r}")
+        return await self._users.principal(identity, session)

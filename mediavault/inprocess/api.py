@@ -20,6 +20,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mediavault.auth.host import HostIdentity
 from mediavault.auth.providers import Principal
 from mediavault.db.models import User
 from mediavault.db.query import MediaQuery
@@ -47,8 +48,9 @@ __all__ = ("CollectionsAPI", "InProcess", "MediaAPI", "Page", "SharesAPI", "User
 T = TypeVar("T")
 UNSET: Any = msgspec.UNSET
 """An argument left out (``None`` is a value: it clears a title, a description...)."""
-ActingUser = uuid.UUID | str | Principal
-"""Who the calls act for: a vault user's id, or a :class:`~mediavault.Principal` (used as given)."""
+ActingUser = uuid.UUID | str | Principal | HostIdentity
+"""Who the calls act for: a vault user's id, a :class:`~mediavault.Principal` (used as given), or the host app's user
+(a :class:`~mediavault.HostIdentity`: its vault user, created on first sight)."""
 
 
 class Page(msgspec.Struct, Generic[T], kw_only=True):
@@ -125,6 +127,11 @@ class InProcess:
         """The vault's storage."""
         return self._runtime.storage
 
+    async def host_principal(self, identity: HostIdentity, session: AsyncSession) -> Principal:
+        """The principal of the host's user ``identity`` in a unit of work's ``session`` (a first sight's user is
+        created and committed there: inside a host transaction, kept or undone with it)."""
+        return await self._runtime.host_users.principal(identity, session, commit=True)
+
     @asynccontextmanager
     async def work(self, host: AsyncSession | None) -> AsyncIterator[Work]:
         """One call's unit of work: inside ``host``'s transaction, or on a session of the vault's own."""
@@ -190,6 +197,8 @@ class VaultAPI:
         user = self._user
         if isinstance(user, Principal):
             return user
+        if isinstance(user, HostIdentity):
+            return await self._vault.host_principal(user, session)
         if user is None:
             raise Unauthorized("No acting user: pass user= to MediaVault.api()")
         try:

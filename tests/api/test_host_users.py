@@ -18,10 +18,13 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import WebSocketDisconnect
 from litestar.middleware import DefineMiddleware
 from litestar.testing import TestClient, WebSocketTestSession
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.pool import NullPool
 
 from examples.host_users import SESSIONS, Account, SessionAuth, create_app, vault_identity
 from mediavault import AuthProvider, HostIdentity, MediaVault, MediaVaultConfig, hookimpl
 from mediavault.auth.host import PLACEHOLDER_DOMAIN, request_user
+from mediavault.db.engine import create_engine
 from mediavault.realtime.socket import CLOSE_UNAUTHORIZED
 from tests.api._checks import error, success
 from tests.backends import query
@@ -215,3 +218,29 @@ def test_a_host_identity_is_checked() -> None:
         with pytest.raises(ValueError, match="HostIdentity"):
             HostIdentity(**bad)
     assert SESSIONS["s3cr3t-ada"] == Account(1, "ada@example.com", "Ada")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_in_process_calls_act_for_the_hosts_user(config: MediaVaultConfig, anyio_backend: str) -> None:
+    ada = HostIdentity(external_id="1", email="ada@example.com", display_name="Ada")
+    grace = HostIdentity(external_id="2", email="grace@example.com")
+    async with MediaVault(config).running() as vault:
+        me = await vault.api(user=ada).users.me()  # created on first sight, on the vault's own session
+        assert (me.email, me.display_name) == ("ada@example.com", "Ada")
+        assert (await vault.api(user=ada).users.me()).id == me.id
+
+        engine = create_engine(config.database_url, poolclass=NullPool)  # the host's, on the vault's database
+        try:
+            async with AsyncSession(engine) as session:  # in the host's transaction: undone with it
+                await vault.api(user=grace, session=session).media.upload(b"draft", filename="a.txt")
+                await session.rollback()
+            assert query(config, "SELECT external_id FROM mediavault_user") == [("1",)]
+            async with AsyncSession(engine) as session:  # ... and kept with it
+                media = await vault.api(user=grace, session=session).media.upload(b"final", filename="a.txt")
+                await session.commit()
+        finally:
+            await engine.dispose()
+        assert sorted(query(config, "SELECT external_id FROM mediavault_user")) == [("1",), ("2",)]
+        assert (await vault.api(user=grace).media.get(media.id)).filename == "a.txt"
+    assert registered(config) == ["user.registered", "user.registered"]
