@@ -507,8 +507,7 @@ class UsersAPI(_Area):
             raise ValidationError.for_field("role", "must be user or admin")
         data = _checked(RegisterIn, email=email, password=password, display_name=display_name)
         async with self._api.work() as work:
-            service: AuthService = work.service(AuthService)
-            return UserOut.of(await service.create_user(data, role=role))
+            return UserOut.of(await work.service(AuthService).create_user(data, role=role))
 
     async def me(self) -> UserOut:
         """The acting user (``GET /users/me``).

@@ -24,7 +24,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -37,6 +37,8 @@ from mediavault.storage.base import StorageBackend, StorageWriter
 __all__ = ("HostTransaction", "JoinedSessions", "Work")
 
 logger = logging.getLogger("mediavault")
+
+S = TypeVar("S")
 
 _JOINED_KEY = "mediavault.inprocess.joined"
 """``info`` key of a joined session: the record of its call."""
@@ -157,9 +159,9 @@ class Work:
     session: AsyncSession
     factories: dict[type[Any], Callable[[AsyncSession], Any]]
 
-    def service(self, cls: type[Any]) -> Any:
+    def service(self, cls: type[S]) -> S:
         """The domain service ``cls`` on :attr:`session`."""
-        return self.factories[cls](self.session)
+        return self.factories[cls](self.session)  # type: ignore[no-any-return]
 
 
 class JoinedSessions:
