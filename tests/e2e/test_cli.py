@@ -24,6 +24,8 @@ import pytest
 from click.testing import CliRunner
 from mediavault_cli._app import cli
 from mediavault_sdk import Client
+from mediavault_sdk._core import Call
+from mediavault_sdk._resumable import TUS
 
 from tests.e2e.conftest import PASSWORD, ServerFactory, VaultServer, process_env
 from tests.files import make_jpeg, make_pdf, make_png
@@ -268,6 +270,54 @@ def test_upload_killed_mid_way_then_rerun(server: VaultServer, account: CliUser,
         stored = list(vault.iter_media(per_page=100))
         assert len(stored) == count  # nothing twice
         assert {m.checksum_sha256 for m in stored} == _checksums(folder)
+
+
+def _stopped_past_half(process: subprocess.Popen[bytes], vault: Client, state: Path, size: int) -> int:
+    """Let ``process`` run a few milliseconds at a time (SIGCONT, SIGSTOP) until the server holds at least half of
+    its resumable upload; return that offset with the process stopped."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        process.send_signal(signal.SIGSTOP)
+        entries = json.loads(state.read_text()) if state.exists() else {}
+        if entries:
+            upload_id = next(iter(entries.values()))
+            head = Call("HEAD", f"/uploads/{upload_id}", lambda r: int(r.headers["Upload-Offset"]), headers=TUS)
+            offset = vault.send(head)
+            assert offset < size, "the upload finished before it could be interrupted"
+            if offset >= size // 2:
+                return offset
+        process.send_signal(signal.SIGCONT)
+        time.sleep(0.005)
+    raise AssertionError("the upload did not get half way in 120 s")
+
+
+def test_large_file_killed_half_way_continues_from_the_servers_offset(
+    server: VaultServer, account: CliUser, tmp_path: Path
+) -> None:
+    data = os.urandom(1_500_000)
+    path = tmp_path / "big.bin"
+    path.write_bytes(data)
+    state_home = tmp_path / "state"
+    args = ("upload", "--resumable-from", "0", "--chunk-size", "50000", str(path))
+    with _vault(server, account) as vault:
+        _clear(vault)
+        env = _process_env(account) | {"XDG_STATE_HOME": str(state_home)}
+        process = subprocess.Popen(_command(*args), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            offset = _stopped_past_half(process, vault, state_home / "mediavault" / "uploads.json", len(data))
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.wait(10)
+        assert vault.list_media(per_page=1).pagination.total == 0
+
+        rerun = mediavault(*args, env=account.env | {"XDG_STATE_HOME": str(state_home)})
+        assert rerun.returncode == 0, rerun.stdout
+        resumed = re.search(r"resuming \S*big\.bin at (\d+) %", rerun.stdout)
+        assert resumed, rerun.stdout  # the bars start there, not at 0
+        assert int(resumed.group(1)) >= 100 * offset // len(data) >= 50
+        stored = list(vault.iter_media(per_page=100))
+        assert [m.checksum_sha256 for m in stored] == [hashlib.sha256(data).hexdigest()]
+        assert _ids(rerun.out) == {str(path): stored[0].id}
 
 
 # ----------------------------------------------------------------------------------------------- download

@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import io
 import itertools
+import json
 import os
 import threading
 import time
@@ -32,6 +33,7 @@ from mediavault_sdk import (
     VaultError,
 )
 from mediavault_sdk._core import Call, data_of, no_content
+from mediavault_sdk._resumable import ResumeFile
 from PIL import Image
 
 from tests.e2e.conftest import PASSWORD, ServerFactory, VaultServer
@@ -370,6 +372,42 @@ def test_signed_and_guest_uploads(vault: Client, server: VaultServer) -> None:
     assert vault.get_media(guest.id).owner_id == media.owner_id == vault.me().id
 
 
+class _Stop(Exception):
+    """Raised from a progress callback: the process "dies" mid-upload."""
+
+
+def test_resumable_upload_continues_where_the_server_got(vault: Client, server: VaultServer, tmp_path: Path) -> None:
+    data = os.urandom(1_000_000)
+    path = tmp_path / "big.bin"
+    path.write_bytes(data)
+    store = tmp_path / "state" / "uploads.json"
+
+    def die_half_way(done: int, total: int | None) -> None:
+        assert total == len(data)
+        if done >= len(data) // 2:
+            raise _Stop
+
+    options = {"resumable": True, "chunk_size": 100_000, "resume_file": store}
+    with pytest.raises(_Stop):  # after the PATCH of bytes 400,000-500,000 was sent: the server may have it all
+        vault.upload(path, title="Big", progress=die_half_way, **options)
+    assert len(json.loads(store.read_text())) == 1
+    seen: list[int] = []
+    with Client(server.base_url, api_key=vault.create_api_key("another process").key) as fresh:
+        media = fresh.upload(path, title="Big", progress=lambda done, _total: seen.append(done), **options)
+    assert seen[0] in (400_000, 500_000) and seen[-1] == len(data)  # continued from the server's offset
+    assert (media.size, media.checksum_sha256, media.title) == (len(data), hashlib.sha256(data).hexdigest(), "Big")
+    assert vault.list_media(checksum_sha256=media.checksum_sha256).pagination.total == 1
+    assert json.loads(store.read_text()) == {}
+
+    # An upload the server no longer has (expired, deleted) is started again from byte 0.
+    store.write_text(json.dumps({ResumeFile.key(path): "00000000-0000-4000-8000-000000000000"}))
+    seen.clear()
+    again = vault.upload(path, progress=lambda done, _total: seen.append(done), **options)
+    assert seen[0] == 0 and again.checksum_sha256 == media.checksum_sha256 and again.id != media.id
+    small = vault.upload(path, resumable=False)  # one POST /media/upload
+    assert small.size == len(data)
+
+
 def test_webhooks(vault: Client) -> None:
     hook = vault.create_webhook("http://127.0.0.1:9/hook", ["media.uploaded"], description="local")
     assert hook.secret.startswith("whsec_") and hook.active
@@ -517,6 +555,11 @@ async def _async_flow(server: VaultServer, tmp_path: Path) -> None:
         assert (await vault.update_collection(album.id, name="Renamed")).media_count == 1
         assert [c.name async for c in vault.iter_collections()] == ["Renamed"]
         await vault.delete_collection(album.id)
+
+        big = tmp_path / "async-big.bin"
+        big.write_bytes(os.urandom(300_000))
+        resumed = await vault.upload(big, resumable=True, chunk_size=64 * 1024, resume_file=tmp_path / "async.json")
+        assert resumed.checksum_sha256 == hashlib.sha256(big.read_bytes()).hexdigest()
 
         signed = await vault.sign_upload()
         drop = await vault.create_collection("Async drop")

@@ -4,9 +4,12 @@ on standard output.
 
 An upload is resumable at the file level: each file's SHA-256 is computed first and the file is skipped when the
 vault already holds that content (``GET /media?checksum_sha256=``), so re-running an interrupted upload sends only
-what is missing. Empty files are skipped with a note (the vault keeps no empty files). Exit status: 0 when every
-file was uploaded or skipped, 1 when any failed (or nothing could start, e.g. not logged in), 2 for a usage error,
-130 after Ctrl-C.
+what is missing. It is resumable within a file too from ``--resumable-from`` bytes (64 MiB) on: such a file goes
+through the vault's resumable uploads (tus) in ``--chunk-size`` chunks, written down under
+``$XDG_STATE_HOME/mediavault``, so a re-run continues from the server's offset. The stored checksum is compared with
+the file's. Empty files are skipped with a note (the vault keeps no empty files). Exit status: 0 when every file was
+uploaded or skipped, 1 when any failed (or nothing could start, e.g. not logged in), 2 for a usage error, 130 after
+Ctrl-C.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from typing import TYPE_CHECKING, Literal
 
 import click
 import httpx
-from mediavault_sdk import AsyncClient, Client, NotFound, VaultError
+from mediavault_sdk import AsyncClient, Client, Media, NotFound, VaultError
+from mediavault_sdk._resumable import CHUNK_SIZE, RESUMABLE_THRESHOLD
 
 from mediavault_cli.session import connect, url_option
 
@@ -152,11 +156,21 @@ def _reason(exc: Exception) -> str:
 class _Uploader:
     """Uploads files with at most ``concurrency`` in flight, skipping content the vault already has."""
 
-    def __init__(self, client: AsyncClient, progress: Progress, concurrency: int, tags: list[str] | None) -> None:
+    def __init__(
+        self,
+        client: AsyncClient,
+        progress: Progress,
+        concurrency: int,
+        tags: list[str] | None,
+        resumable_from: int = RESUMABLE_THRESHOLD,
+        chunk_size: int = CHUNK_SIZE,
+    ) -> None:
         self.client = client
         self.progress = progress
         self.slots = asyncio.Semaphore(concurrency)
         self.tags = tags
+        self.resumable_from = resumable_from
+        self.chunk_size = chunk_size
         self.seen: dict[str, asyncio.Future[str | None]] = {}  # checksum → the media id of this run's first copy
         self.expected = 0  # bytes the total bar waits for: those of files not skipped (yet)
         self.total = progress.add_task("total", total=0)
@@ -182,7 +196,10 @@ class _Uploader:
                     if found := (await self.client.list_media(checksum_sha256=digest, per_page=1)).items:
                         media_id = found[0].id
                         return self._skip(path, size, "already in the vault", media_id)
-                    media_id = await self._send(path, size)
+                    media = await self._send(path, size)
+                    media_id = media.id
+                    if media.checksum_sha256 != digest:
+                        return Outcome(str(path), "failed", "the vault's checksum differs from the file's", media_id)
                     return Outcome(str(path), "done", media_id=media_id)
                 finally:
                     first.set_result(media_id)
@@ -194,18 +211,27 @@ class _Uploader:
         self.progress.update(self.total, total=self.expected)
         return Outcome(str(path), "skipped", why, media_id)
 
-    async def _send(self, path: Path, size: int) -> str:
+    async def _send(self, path: Path, size: int) -> Media:
+        """Upload one file: in one request, or from ``resumable_from`` bytes on in resumable chunks that continue
+        where an earlier, interrupted run of the command got (noted on the console; the bars start there)."""
         task = self.progress.add_task(path.name, total=size)
         sent = 0
+        resumable = size >= self.resumable_from
 
         def report(done: int, _total: int | None) -> None:
             nonlocal sent
+            if resumable and sent == 0 and done:  # a resumable upload reports where it starts first
+                self.progress.console.print(
+                    f"resuming {path} at {100 * done // size} %", highlight=False, soft_wrap=True
+                )
             self.progress.update(task, completed=done)
             self.progress.advance(self.total, done - sent)
             sent = done
 
         try:
-            return (await self.client.upload(path, tags=self.tags, progress=report)).id
+            return await self.client.upload(
+                path, tags=self.tags, progress=report, resumable=resumable, chunk_size=self.chunk_size
+            )
         except BaseException:
             self.progress.advance(self.total, size - sent)  # the bar still reaches its end
             raise
@@ -219,15 +245,36 @@ class _Uploader:
     "-j", "--concurrency", default=4, show_default=True, type=click.IntRange(1, 32), help="Files sent at once."
 )
 @click.option("--tag", "tags", multiple=True, help="Tag every uploaded file (repeatable).")
+@click.option(
+    "--resumable-from",
+    default=RESUMABLE_THRESHOLD,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Files of at least this many bytes are sent in resumable chunks (0: every file).",
+)
+@click.option(
+    "--chunk-size",
+    default=CHUNK_SIZE,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Bytes per chunk of a resumable upload (keep it under a proxy's body limit).",
+)
 @json_option
 @url_option
 def upload_command(
-    paths: tuple[Path, ...], concurrency: int, tags: tuple[str, ...], as_json: bool, url: str | None
+    paths: tuple[Path, ...],
+    concurrency: int,
+    tags: tuple[str, ...],
+    resumable_from: int,
+    chunk_size: int,
+    as_json: bool,
+    url: str | None,
 ) -> None:
     """Upload files and folders (recursively), skipping any file whose content is already in the vault.
 
     Prints "ID  PATH" for each new media (--json: every file's outcome). Re-running an interrupted upload sends
-    only what is missing; empty files are skipped. Exits with 1 if any file failed.
+    only what is missing: whole files already there are skipped, and a large file (--resumable-from) continues
+    from where the server got. Empty files are skipped. Exits with 1 if any file failed.
     """
     files = list(_files(paths))
     connection = connect(url)
@@ -236,7 +283,8 @@ def upload_command(
     async def run() -> list[Outcome]:
         async with connection.async_client() as vault:
             with _progress(console) as progress:
-                return await _Uploader(vault, progress, concurrency, list(tags) or None).run(files)
+                uploader = _Uploader(vault, progress, concurrency, list(tags) or None, resumable_from, chunk_size)
+                return await uploader.run(files)
 
     _report(console, asyncio.run(run()), "uploaded", as_json)
 

@@ -11,6 +11,7 @@ import httpx
 
 from mediavault_sdk import _endpoints as ep
 from mediavault_sdk._core import Call, Credentials, check, request_parts
+from mediavault_sdk._resumable import Flow
 from mediavault_sdk._transfer import content_length
 from mediavault_sdk.errors import Unauthorized, VaultError
 from mediavault_sdk.types import Page
@@ -24,10 +25,10 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-def _method(fn: Callable[P, Call[T]]) -> Callable[Concatenate[AsyncClient, P], Awaitable[T]]:
+def _method(fn: Callable[P, Call[T] | Flow[T]]) -> Callable[Concatenate[AsyncClient, P], Awaitable[T]]:
     @functools.wraps(fn)
     async def method(self: AsyncClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        return await self.send(fn(*args, **kwargs))
+        return await self.run(fn(*args, **kwargs))
 
     return method
 
@@ -110,6 +111,24 @@ class AsyncClient:
         if token is None:
             raise Unauthorized("log in, or pass api_key, before opening the realtime socket")
         return Realtime(self.base_url, token, path=path, **connect_options)
+
+    async def run(self, work: Call[T] | Flow[T]) -> T:
+        """Send one :class:`Call`, or each call of a flow (a resumable upload) in turn, answering it with the call's
+        result or error; returns the call's or the flow's result. The flow's own steps (reading and writing its
+        resume file) are quick file operations run on the event loop."""
+        if isinstance(work, Call):
+            return await self.send(work)
+        try:
+            call = next(work)
+            while True:
+                try:
+                    result = await self.send(call)
+                except Exception as exc:  # the flow decides (e.g. a 409 asks for the offset again)
+                    call = work.throw(exc)
+                else:
+                    call = work.send(result)
+        except StopIteration as stop:
+            return cast(T, stop.value)
 
     async def send(self, call: Call[T]) -> T:
         """Send one :class:`Call`; after a 401 on an expired access token, refresh once and send it again."""

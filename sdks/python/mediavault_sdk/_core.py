@@ -20,7 +20,7 @@ from mediavault_sdk.errors import VaultError, error_for
 from mediavault_sdk.types import Page, Pagination, TokenPair
 
 if TYPE_CHECKING:
-    from mediavault_sdk._transfer import Download, Upload
+    from mediavault_sdk._transfer import Download, FilePart, Upload
 
 __all__ = (
     "Call",
@@ -68,7 +68,7 @@ class Call(Generic[T]):
         params: query parameters (``None`` values are left out).
         json: a JSON body (a msgspec Struct or plain data).
         headers: extra request headers (e.g. ``X-Share-Password``).
-        upload: a streamed multipart body.
+        upload: a streamed body (multipart, or a part of a file).
         download: where a streamed answer body goes.
         authenticated: send the client's credentials (``False`` for register, login, refresh, health, share links).
         after: called with the client's :class:`Credentials` and the result (login stores tokens, logout drops them).
@@ -81,7 +81,7 @@ class Call(Generic[T]):
     params: Mapping[str, Any] | None = None
     json: Any = None
     headers: Mapping[str, str] = field(default_factory=dict)
-    upload: Upload | None = None
+    upload: Upload | FilePart | None = None
     download: Download | None = None
     authenticated: bool = True
     after: Callable[[Credentials, T], None] | None = None

@@ -9,6 +9,7 @@ those most worth handling are listed under *Raises*.
 
 from __future__ import annotations
 
+import os
 from typing import Literal
 from urllib.parse import quote
 
@@ -17,6 +18,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from mediavault_sdk._core import Call, Credentials, data_of, decode_answer, no_content, page_of
+from mediavault_sdk._resumable import CHUNK_SIZE, RESUMABLE_THRESHOLD, Flow, ResumeFile, resumable_upload
 from mediavault_sdk._transfer import Destination, Download, Progress, Source, Upload
 from mediavault_sdk.types import (
     ApiKey,
@@ -204,8 +206,14 @@ def upload(
     description: str | None = None,
     tags: list[str] | None = None,
     progress: Progress | None = None,
-) -> Call[Media]:
-    """``POST /media/upload`` → the new :class:`Media`, streaming ``source`` without reading it into memory.
+    resumable: bool | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    resume_file: str | os.PathLike[str] | None = None,
+) -> Call[Media] | Flow[Media]:
+    """Upload ``source`` → the new :class:`Media`, streaming it without reading it into memory: in one
+    ``POST /media/upload``, or for a file of :data:`RESUMABLE_THRESHOLD` (64 MiB) or more in resumable chunks
+    through ``/uploads`` (tus 1.0.0), continuing where the server got when the same file was being uploaded before
+    (by this process or an earlier one that was stopped: the upload is written down in ``resume_file``).
 
     Args:
         source: a path, a binary file object, or an iterator of ``bytes`` (async iterators with ``AsyncClient``).
@@ -214,7 +222,13 @@ def upload(
         filename: name to store (default: the path's base name); the content type is sniffed by the server.
         title, description: optional text.
         tags: optional tags (stored trimmed and lower-cased; no commas inside a tag).
-        progress: ``progress(bytes_sent, total_or_None)`` after each chunk of the file.
+        progress: ``progress(bytes_sent, total_or_None)`` after each chunk of the file; a resumable upload first
+            reports the offset it starts from (where an earlier attempt got).
+        resumable: ``True`` sends a path through ``/uploads`` whatever its size, ``False`` never; ``None`` (the
+            default) for paths of at least :data:`RESUMABLE_THRESHOLD` bytes. Other sources are always one request.
+        chunk_size: bytes per ``PATCH`` of a resumable upload (8 MiB; what a dropped connection sends again).
+        resume_file: the JSON file unfinished resumable uploads are written down in (default
+            ``$XDG_STATE_HOME/mediavault/uploads.json``).
 
     Raises:
         PayloadTooLarge: the file is over the server's ``max_upload_size`` (nothing is kept).
@@ -222,6 +236,12 @@ def upload(
         ValueError: a tag with a comma, or the file changed size while it was being sent.
         FileNotFoundError: no such path.
     """
+    if isinstance(source, str | os.PathLike) and resumable is not False:
+        size = os.stat(source).st_size
+        if resumable or size >= RESUMABLE_THRESHOLD:
+            fields = {"filename": filename or os.path.basename(source), **_upload_fields(title, description, tags)}
+            store = ResumeFile(resume_file)
+            return resumable_upload(source, fields=fields, chunk_size=chunk_size, resume_file=store, progress=progress)
     body = _upload_body(source, filename, title, description, tags, progress)
     return Call("POST", "/media/upload", data_of(Media), 201, upload=body)
 
@@ -235,12 +255,16 @@ def _upload_body(
     progress: Progress | None,
 ) -> Upload:
     """The multipart body of every upload route (``POST /media/upload``, signed URLs, share links)."""
+    fields = _upload_fields(title, description, tags)
+    return Upload(source, filename=filename, fields=fields, progress=progress)
+
+
+def _upload_fields(title: str | None, description: str | None, tags: list[str] | None) -> dict[str, str]:
+    """The text fields of an upload (multipart parts, or a resumable upload's metadata); tags comma-separated."""
     if tags is not None and any("," in tag for tag in tags):
         raise ValueError("a tag cannot contain a comma (the upload form sends tags comma-separated)")
     fields = {"title": title, "description": description, "tags": ",".join(tags) if tags is not None else None}
-    return Upload(
-        source, filename=filename, fields={k: v for k, v in fields.items() if v is not None}, progress=progress
-    )
+    return {k: v for k, v in fields.items() if v is not None}
 
 
 def sign_upload(

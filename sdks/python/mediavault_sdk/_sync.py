@@ -11,6 +11,7 @@ import httpx
 
 from mediavault_sdk import _endpoints as ep
 from mediavault_sdk._core import Call, Credentials, check, request_parts
+from mediavault_sdk._resumable import Flow
 from mediavault_sdk._transfer import content_length
 from mediavault_sdk.errors import VaultError
 from mediavault_sdk.types import Page
@@ -21,10 +22,10 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-def _method(fn: Callable[P, Call[T]]) -> Callable[Concatenate[Client, P], T]:
+def _method(fn: Callable[P, Call[T] | Flow[T]]) -> Callable[Concatenate[Client, P], T]:
     @functools.wraps(fn)
     def method(self: Client, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        return self.send(fn(*args, **kwargs))
+        return self.run(fn(*args, **kwargs))
 
     return method
 
@@ -88,6 +89,23 @@ class Client:
     def close(self) -> None:
         """Close the connection pool."""
         self._http.close()
+
+    def run(self, work: Call[T] | Flow[T]) -> T:
+        """Send one :class:`Call`, or each call of a flow (a resumable upload) in turn, answering it with the call's
+        result or error; returns the call's or the flow's result."""
+        if isinstance(work, Call):
+            return self.send(work)
+        try:
+            call = next(work)
+            while True:
+                try:
+                    result = self.send(call)
+                except Exception as exc:  # the flow decides (e.g. a 409 asks for the offset again)
+                    call = work.throw(exc)
+                else:
+                    call = work.send(result)
+        except StopIteration as stop:
+            return cast(T, stop.value)
 
     def send(self, call: Call[T]) -> T:
         """Send one :class:`Call`; after a 401 on an expired access token, refresh once and send it again."""

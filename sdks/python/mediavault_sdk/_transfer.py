@@ -16,7 +16,7 @@ from typing import IO, Any, BinaryIO, cast
 import anyio
 import anyio.to_thread
 
-__all__ = ("CHUNK_SIZE", "Destination", "Download", "Progress", "Source", "Upload")
+__all__ = ("CHUNK_SIZE", "Destination", "Download", "FilePart", "Progress", "Source", "Upload")
 
 CHUNK_SIZE = 256 * 1024
 """Bytes read or written at a time (256 KiB)."""
@@ -157,15 +157,79 @@ class Upload:
 
     def _read_sized(self, fh: IO[bytes]) -> Iterator[bytes]:
         assert self.size is not None
-        done = 0
-        while done < self.size:
-            chunk = fh.read(min(self._chunk, self.size - done))
-            if not chunk:
-                raise self._changed()
-            done += len(chunk)
-            yield chunk
+        yield from _read_exactly(fh, self.size, self._chunk, self._changed)
         if fh.read(1):
             raise self._changed()
+
+
+class FilePart:
+    """``length`` bytes of the file at ``path`` from byte ``start`` on, as a raw request body of ``content_type``
+    (a resumable upload's ``PATCH``), read as it is sent and sent again as often as asked.
+
+    Args:
+        progress: called after each chunk with ``(start + bytes sent, total)``.
+        total: the ``total`` reported to ``progress`` (the whole file's size).
+
+    Raises:
+        ValueError (while streaming): the file is shorter than ``start + length`` bytes by then.
+    """
+
+    replayable = True
+
+    def __init__(
+        self,
+        path: Path,
+        start: int,
+        length: int,
+        content_type: str,
+        *,
+        progress: Progress | None = None,
+        total: int | None = None,
+        chunk_size: int = CHUNK_SIZE,
+    ) -> None:
+        self._path, self._start, self._progress, self._total, self._chunk = path, start, progress, total, chunk_size
+        self.content_type = content_type
+        self.content_length = length
+
+    def _changed(self) -> ValueError:
+        return ValueError(f"{self._path} changed size while it was being uploaded")
+
+    def _data(self) -> Iterator[bytes]:
+        with self._path.open("rb") as fh:
+            fh.seek(self._start)
+            yield from _read_exactly(fh, self.content_length, self._chunk, self._changed)
+
+    def _sent(self, done: int) -> None:
+        if self._progress is not None:
+            self._progress(self._start + done, self._total)
+
+    def stream(self) -> Iterator[bytes]:
+        """The body, for :class:`httpx.Client`."""
+        done = 0
+        for chunk in self._data():
+            yield chunk
+            done += len(chunk)
+            self._sent(done)
+
+    async def astream(self) -> AsyncIterator[bytes]:
+        """The body, for :class:`httpx.AsyncClient`: read in a worker thread, ``progress`` called on the loop."""
+        done = 0
+        chunks = self._data()
+        while (piece := await anyio.to_thread.run_sync(_next, chunks)) is not None:
+            yield piece
+            done += len(piece)
+            self._sent(done)
+
+
+def _read_exactly(fh: IO[bytes], size: int, chunk_size: int, changed: Callable[[], Exception]) -> Iterator[bytes]:
+    """``size`` bytes of ``fh`` from where it is, ``chunk_size`` at a time; ``changed()`` is raised if it ends first."""
+    done = 0
+    while done < size:
+        chunk = fh.read(min(chunk_size, size - done))
+        if not chunk:
+            raise changed()
+        done += len(chunk)
+        yield chunk
 
 
 def _next(chunks: Iterator[bytes]) -> bytes | None:

@@ -1,0 +1,159 @@
+"""Resumable uploads of files through the vault's tus 1.0.0 server (``/uploads``, docs/uploads.md).
+
+:func:`resumable_upload` is the whole exchange as a generator of :class:`~mediavault_sdk._core.Call` objects: the
+client sends each one and sends its result back in (or throws its error in), so the blocking and the asyncio client
+drive the same steps (``Client.run`` / ``AsyncClient.run``). The steps:
+
+1. Look the file up in the resume file (:class:`ResumeFile`: a JSON object kept under ``$XDG_STATE_HOME``), keyed by
+   its absolute path, size and modification time. A known upload is asked for its offset (``HEAD``); one the server
+   no longer has (expired, deleted, another server's) is forgotten.
+2. Otherwise create one (``POST /uploads`` with ``Upload-Length`` and the metadata) and write its id down at once,
+   so a process killed from then on continues where the server says it got.
+3. Send the rest in ``PATCH`` chunks of ``chunk_size`` bytes read from the file at the server's offset. A ``409``
+   (another process moved the offset) is answered by asking the offset again.
+4. The ``PATCH`` of the last byte names the new media (``X-Media-Id``); its entry is removed and the media fetched.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from mediavault_sdk._core import Call, data_of
+from mediavault_sdk._transfer import FilePart, Progress
+from mediavault_sdk.errors import Conflict, NotFound
+from mediavault_sdk.types import Media
+
+__all__ = ("CHUNK_SIZE", "RESUMABLE_THRESHOLD", "Flow", "ResumeFile", "default_resume_file", "resumable_upload")
+
+RESUMABLE_THRESHOLD = 64 * 1024 * 1024
+"""Files of at least this many bytes go through a resumable upload by default (64 MiB)."""
+CHUNK_SIZE = 8 * 1024 * 1024
+"""Bytes per ``PATCH`` by default (8 MiB: one S3 part on the server; what a dropped connection costs again)."""
+TUS = {"Tus-Resumable": "1.0.0"}
+
+T = TypeVar("T")
+Flow = Generator[Call[Any], Any, T]
+"""Calls to send, one at a time; the client sends each one's result (or throws its error) back in; the value it
+returns is the result."""
+
+
+def default_resume_file() -> Path:
+    """``$XDG_STATE_HOME/mediavault/uploads.json`` (``~/.local/state`` when unset, per the XDG base directory spec:
+    state that should persist between restarts)."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "mediavault" / "uploads.json"
+
+
+class ResumeFile:
+    """Where unfinished uploads are written down: ``{"<path>|<size>|<mtime_ns>": "<upload id>"}`` in a JSON file
+    (folder 0700, file 0600), replaced atomically on each change. A file changed since its upload began has another
+    key, so it is sent again from the start.
+
+    Args:
+        path: the JSON file (default :func:`default_resume_file`).
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path) if path is not None else default_resume_file()
+
+    @staticmethod
+    def key(file: Path) -> str:
+        """The entry's key of ``file``: its absolute path, size and modification time (ns)."""
+        stat = file.stat()
+        return f"{file.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+
+    def _read(self) -> dict[str, str]:
+        try:
+            entries = json.loads(self.path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return entries if isinstance(entries, dict) else {}
+
+    def get(self, key: str) -> str | None:
+        """The upload id written down for ``key``, if any."""
+        value = self._read().get(key)
+        return value if isinstance(value, str) else None
+
+    def put(self, key: str, upload_id: str | None) -> None:
+        """Write ``upload_id`` down for ``key`` (``None``: remove the entry)."""
+        entries = self._read()
+        if upload_id is None:
+            if entries.pop(key, None) is None:
+                return
+        else:
+            entries[key] = upload_id
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(entries, fh)
+        os.replace(temp, self.path)
+
+
+def _offset(response: httpx.Response) -> tuple[int, str | None]:
+    """``Upload-Offset`` and ``X-Media-Id`` (set once the last byte is in) of a ``HEAD`` or ``PATCH`` answer."""
+    return int(response.headers["Upload-Offset"]), response.headers.get("X-Media-Id")
+
+
+def _metadata(fields: dict[str, str]) -> str:
+    """``Upload-Metadata``: ``key base64(value)`` pairs, comma-separated (tus 1.0.0, creation extension)."""
+    return ",".join(f"{key} {base64.b64encode(value.encode()).decode()}" for key, value in fields.items())
+
+
+def resumable_upload(
+    path: str | os.PathLike[str],
+    *,
+    fields: dict[str, str],
+    chunk_size: int = CHUNK_SIZE,
+    resume_file: ResumeFile | None = None,
+    progress: Progress | None = None,
+) -> Flow[Media]:
+    """Upload the file at ``path`` through ``/uploads``, continuing an upload of it written down in ``resume_file``;
+    the flow's value is the new :class:`Media`.
+
+    Args:
+        fields: the metadata (``filename``, ``title``, ``description``, ``tags``).
+        chunk_size: bytes per ``PATCH``.
+        resume_file: where unfinished uploads are written down (default :class:`ResumeFile`'s).
+        progress: ``progress(done, size)``, first with the offset it starts from (0, or where the server got).
+
+    Raises:
+        ValueError: ``chunk_size`` under 1, or the file changed size while it was sent.
+        VaultError: as the tus endpoints answer (e.g. :class:`~mediavault_sdk.PayloadTooLarge`).
+    """
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1 byte")
+    file, store = Path(path), resume_file or ResumeFile()
+    key, size = store.key(file), file.stat().st_size
+    upload_id = store.get(key)
+    offset, media_id = 0, None
+    if upload_id is not None:
+        try:
+            offset, media_id = yield Call("HEAD", f"/uploads/{upload_id}", _offset, headers=TUS)
+        except NotFound:
+            store.put(key, upload_id := None)
+    if upload_id is None:
+        headers = {**TUS, "Upload-Length": str(size), "Upload-Metadata": _metadata(fields)}
+        location: str = yield Call("POST", "/uploads", lambda r: r.headers["Location"], 201, headers=headers)
+        upload_id = location.rstrip("/").rsplit("/", 1)[-1]
+        store.put(key, upload_id)
+    if progress is not None:
+        progress(offset, size)
+    while media_id is None:
+        length = min(chunk_size, size - offset)
+        body = FilePart(file, offset, length, "application/offset+octet-stream", progress=progress, total=size)
+        headers = {**TUS, "Upload-Offset": str(offset)}
+        try:
+            offset, media_id = yield Call("PATCH", f"/uploads/{upload_id}", _offset, 204, headers=headers, upload=body)
+        except Conflict:  # another process moved it on: continue from where the server is
+            offset, media_id = yield Call("HEAD", f"/uploads/{upload_id}", _offset, headers=TUS)
+    store.put(key, None)
+    media: Media = yield Call("GET", f"/media/{media_id}", data_of(Media))
+    return media
