@@ -28,6 +28,8 @@ from mediavault.domain.auth.schemas import RegisterIn
 from mediavault.domain.auth.services import AuthService
 from mediavault.domain.collections.schemas import CollectionCreate, CollectionOut, CollectionUpdate
 from mediavault.domain.collections.services import CollectionService
+from mediavault.domain.link_uploads.schemas import SignedUploadCreate, SignedUploadOut
+from mediavault.domain.link_uploads.services import LinkUploadService
 from mediavault.domain.media.schemas import MediaKind, MediaOut, MediaSort, MediaUpdate
 from mediavault.domain.media.services import MediaService
 from mediavault.domain.shares.schemas import ShareCreate, ShareOut
@@ -150,6 +152,7 @@ class VaultAPI:
         media: upload, get, list, update and delete the acting user's media.
         collections: their collections.
         shares: their share links.
+        uploads: their signed upload URLs.
         users: create users; read and change the acting user.
 
     Args:
@@ -167,6 +170,7 @@ class VaultAPI:
         self.media = MediaAPI(self)
         self.collections = CollectionsAPI(self)
         self.shares = SharesAPI(self)
+        self.uploads = UploadsAPI(self)
         self.users = UsersAPI(self)
 
     @property
@@ -436,6 +440,7 @@ class SharesAPI(_Area):
         expires_in: int | None = None,
         password: str | None = None,
         allow_download: bool = True,
+        allow_upload: bool = False,
     ) -> ShareOut:
         """A link to one media or one collection of the acting user; emits ``share.created``. Its ``token`` and
         ``url`` (``<path_prefix>/s/<token>``, relative to the vault's origin) are only known now.
@@ -443,6 +448,7 @@ class SharesAPI(_Area):
         Args:
             expires_in: seconds from now (1 s to 10 years); ``None``: never.
             password: 8-1024 characters, then needed to open the link.
+            allow_upload: a collection link that takes uploads from whoever holds it (``POST /s/{token}/upload``).
 
         Raises:
             ValidationError: not exactly one of ``media_id``/``collection_id``, ``expires_in`` or ``password`` out of
@@ -456,6 +462,7 @@ class SharesAPI(_Area):
             expires_in=expires_in,
             password=password,
             allow_download=allow_download,
+            allow_upload=allow_upload,
         )
         async with self._api.acting() as (work, principal):
             share, token = await work.service(ShareService).create(principal, data)
@@ -483,6 +490,40 @@ class SharesAPI(_Area):
         """
         async with self._api.acting() as (work, principal):
             await work.service(ShareService).delete(principal, str(share_id))
+
+
+class UploadsAPI(_Area):
+    """Signed upload URLs of the acting user (``/uploads/signed`` over HTTP)."""
+
+    async def sign(
+        self,
+        *,
+        expires_in: int = 3600,
+        max_size: int | None = None,
+        collection_id: str | uuid.UUID | None = None,
+    ) -> SignedUploadOut:
+        """A URL that takes one upload into the acting user's account (and ``collection_id``) without credentials,
+        e.g. for a browser page of the host (``POST <url>`` with the multipart body of ``POST /media/upload``). Its
+        ``url`` (``<path_prefix>/uploads/signed/<token>``, relative to the vault's origin) and ``token`` are only
+        known now.
+
+        Args:
+            expires_in: seconds the URL lives, 60-86400.
+            max_size: largest file it takes, in bytes (default and maximum: ``max_upload_size``).
+
+        Raises:
+            ValidationError: ``expires_in`` or ``max_size`` out of range.
+            NotFound: ``collection_id`` is unknown, malformed or another user's.
+        """
+        data = _checked(
+            SignedUploadCreate,
+            expires_in=expires_in,
+            max_size=max_size,
+            collection_id=None if collection_id is None else str(collection_id),
+        )
+        async with self._api.acting() as (work, principal):
+            grant, token = await work.service(LinkUploadService).sign(principal, data)
+            return SignedUploadOut.of(grant, self._api.prefix, token)
 
 
 class UsersAPI(_Area):

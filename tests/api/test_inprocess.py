@@ -229,6 +229,14 @@ async def test_collections_shares_and_users(started: Started) -> None:
     listed = await alice.shares.list()
     assert [(s.id, s.token) for s in listed.items] == [(link.id, None)]
     await alice.shares.delete(link.id)
+    guests = await alice.shares.create(collection_id=album.id, allow_upload=True)
+    assert guests.allow_upload
+    signed = await alice.uploads.sign(expires_in=600, max_size=1000, collection_id=album.id)
+    assert signed.url == f"/api/v1/uploads/signed/{signed.token}" and signed.max_size == 1000
+    with pytest.raises(ValidationError, match="expires_in"):
+        await alice.uploads.sign(expires_in=59)
+    with pytest.raises(NotFound):
+        await alice.uploads.sign(collection_id=uuid.uuid4())
     await alice.collections.remove_media(album.id, media.id)
     await alice.collections.delete(album.id)
     assert (await alice.collections.list()).total == 0
