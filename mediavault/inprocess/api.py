@@ -17,13 +17,14 @@ from contextlib import AbstractAsyncContextManager, aclosing, asynccontextmanage
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault.auth.host import HostIdentity
 from mediavault.auth.providers import Principal
 from mediavault.db.models import User
 from mediavault.db.query import MediaQuery
+from mediavault.db.statements import ReadStatement
 from mediavault.domain.auth.schemas import RegisterIn
 from mediavault.domain.auth.services import AuthService
 from mediavault.domain.collections.schemas import CollectionCreate, CollectionOut, CollectionUpdate
@@ -53,6 +54,14 @@ UNSET: Any = msgspec.UNSET
 ActingUser = uuid.UUID | str | Principal | HostIdentity
 """Who the calls act for: a vault user's id, a :class:`~mediavault.Principal` (used as given), or the host app's user
 (a :class:`~mediavault.HostIdentity`: its vault user, created on first sight)."""
+
+
+class _Role(msgspec.Struct):
+    role: str
+
+
+_ROLE = ReadStatement(select(User.__table__.c.role).where(User.__table__.c.id == bindparam("user")), _Role)
+"""The acting user's role: one statement per call, straight to the driver (as HTTP's principal lookup)."""
 
 
 class Page(msgspec.Struct, Generic[T], kw_only=True):
@@ -209,10 +218,10 @@ class VaultAPI:
             user_id = user if isinstance(user, uuid.UUID) else uuid.UUID(user)
         except ValueError:
             raise Unauthorized("User no longer exists") from None
-        role = await session.scalar(select(User.role).where(User.id == user_id))
-        if role is None:
+        row = await _ROLE.first(session, user=user_id)
+        if row is None:
             raise Unauthorized("User no longer exists")
-        return Principal(user_id=user_id, role=role, method="inprocess")
+        return Principal(user_id=user_id, role=row.role, method="inprocess")
 
 
 class _Area:
