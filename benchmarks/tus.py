@@ -196,6 +196,10 @@ def main() -> int:
                 f"{f['rss_growth'] / MiB:>8.1f} MiB {f['hwm_growth'] / MiB:>8.1f} MiB"
             )
         return 0
+    except Exception:
+        if server is not None:
+            print(server.log_path.read_text(errors="replace")[-3000:], file=sys.stderr)
+        raise
     finally:
         if server is not None:
             server.stop()

@@ -262,3 +262,28 @@ def test_expired_uploads_and_their_bytes_are_removed(tmp_path: Path) -> None:
         assert len(media_keys) == 1  # the finished upload's media, nothing of the expired one
         report = vault.blocking_portal.call(lambda: fsck(rt.storage, rt.session, max_age=0))
         assert report.consistent, report.summary()
+
+
+def test_browsers_may_speak_tus_when_cors_is_configured(tmp_path: Path) -> None:
+    origin = "https://app.example.com"
+    config = make_config(tmp_path, cors_allow_origins=(origin,))
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as vault:
+        alice = Account(vault, "alice@example.com")
+        requested = "authorization, tus-resumable, upload-length, upload-offset, upload-metadata, upload-checksum"
+        preflight = vault.options(
+            f"{PREFIX}/uploads/some-id",
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "PATCH",
+                "Access-Control-Request-Headers": requested + ", content-type",
+            },
+        )
+        assert preflight.status_code in (200, 204)
+        allowed = preflight.headers["access-control-allow-headers"].lower()
+        assert all(name in allowed for name in requested.split(", "))
+        created = alice.client.post(
+            f"{PREFIX}/uploads", headers={**alice.headers, **TUS, "Origin": origin, "Upload-Length": "3"}
+        )
+        exposed = created.headers["access-control-expose-headers"].lower()
+        for name in ("location", "upload-offset", "upload-length", "upload-expires", "tus-resumable", "x-media-id"):
+            assert name in exposed
