@@ -126,8 +126,8 @@ def migrate_command(data_dir: Path) -> None:
 @main.command("worker")
 @click.option("--data-dir", default="./mediavault-data", show_default=True, type=click.Path(path_type=Path))
 def worker_command(data_dir: Path) -> None:
-    """Run only the background workers, webhook delivery and media processing (settings from MEDIAVAULT_*
-    variables), until SIGINT/SIGTERM.
+    """Run only the background workers, webhook delivery and media processing (and the expiry of resumable
+    uploads), with settings from MEDIAVAULT_* variables, until SIGINT/SIGTERM.
 
     For deployments that keep that work out of the web processes: run those with
     MEDIAVAULT_WEBHOOK_WORKER=false and MEDIAVAULT_PROCESSING_WORKER=false, and one or more of these beside
@@ -215,12 +215,17 @@ async def _run_worker(config: object) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    expiry: asyncio.Task[None] | None = None
     try:
         await runtime.webhooks.start()
         await runtime.processing.start()
+        expiry = runtime.start_upload_expiry()
         click.echo("webhook and media processing workers running (Ctrl+C to stop)")
         await stop.wait()
     finally:
+        if expiry is not None:
+            expiry.cancel()
+            await asyncio.gather(expiry, return_exceptions=True)
         await runtime.processing.stop()
         await runtime.webhooks.stop()
         await runtime.dispose()

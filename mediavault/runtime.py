@@ -216,11 +216,7 @@ class VaultRuntime:
             await self.processing.start()
         tasks = []
         if self.config.processing_worker:  # the processes doing background work also expire resumable uploads
-            tasks.append(
-                asyncio.get_running_loop().create_task(
-                    expire_uploads_periodically(self.storage, self.session, interval=self.config.upload_expiry_interval)
-                )
-            )
+            tasks.append(self.start_upload_expiry())
         if self.config.fsck_interval:
             tasks.append(
                 asyncio.get_running_loop().create_task(
@@ -242,6 +238,12 @@ class VaultRuntime:
             await self.processing.stop()
             await self.webhooks.stop()
             await self.dispose()
+
+    def start_upload_expiry(self) -> asyncio.Task[None]:
+        """Start the expiry sweep of resumable uploads (every ``upload_expiry_interval`` seconds, the first now) as a
+        task of the running loop; cancel it to stop."""
+        sweep = expire_uploads_periodically(self.storage, self.session, interval=self.config.upload_expiry_interval)
+        return asyncio.get_running_loop().create_task(sweep)
 
     async def dispose(self) -> None:
         """Close every pooled database connection."""
