@@ -96,7 +96,9 @@ class HostTransaction:
         self._records.append(record)
         return record
 
-    def _committed(self, _session: Session) -> None:
+    def _committed(self, session: Session) -> None:
+        if session.in_nested_transaction():  # a SAVEPOINT released (SQLAlchemy fires after_commit for it too)
+            return
         done, self._records = self._records, []
         self._events.deliver([e for record in done for e in record.events])
         self._delete(key for record in done for key in record.deleted)

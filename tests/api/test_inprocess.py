@@ -392,6 +392,17 @@ async def test_a_host_savepoint_rolled_back_undoes_the_vault_work_inside_it(
         await session.commit()
     assert media_rows(config) == [("outside.txt",)]
     assert await started.delivered() == ["user.registered", "media.uploaded"]
+    async with AsyncSession(started.host) as session:  # a savepoint released, then its transaction rolled back
+        # (a write first: pysqlite sends no BEGIN before a SAVEPOINT, which would then open, and commit, it all)
+        await session.execute(insert(host_note).values(body="rolled back"))
+        nested = await session.begin_nested()
+        await started.vault.api(user=user_id, session=session).media.upload(b"released", filename="released.txt")
+        await nested.commit()
+        await session.rollback()
+    assert media_rows(config) == [("outside.txt",)]
+    assert sorted(media_objects(config).values()) == [b"outside"]
+    assert query(config, "SELECT count(*) FROM host_note") == [(0,)]
+    assert await started.delivered() == ["user.registered", "media.uploaded"]  # none at the savepoint's release
 
 
 async def test_a_delete_in_a_rolled_back_transaction_keeps_the_bytes(
