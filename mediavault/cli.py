@@ -215,17 +215,19 @@ async def _run_worker(config: object) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    expiry: asyncio.Task[None] | None = None
+    tasks: list[asyncio.Task[None]] = []
     try:
         await runtime.webhooks.start()
         await runtime.processing.start()
-        expiry = runtime.start_upload_expiry()
+        tasks.append(runtime.start_upload_expiry())
+        if (purge := runtime.start_trash_purge()) is not None:
+            tasks.append(purge)
         click.echo("webhook and media processing workers running (Ctrl+C to stop)")
         await stop.wait()
     finally:
-        if expiry is not None:
-            expiry.cancel()
-            await asyncio.gather(expiry, return_exceptions=True)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await runtime.processing.stop()
         await runtime.webhooks.stop()
         await runtime.dispose()

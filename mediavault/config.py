@@ -245,6 +245,14 @@ class MediaVaultConfig:
     """Store identical uploads of one user once: a new upload whose SHA-256 matches one of the same user's files
     gets its own media item (title, tags) sharing the stored bytes; the answer says so in
     ``X-Mediavault-Deduplicated``. The bytes go when the last item using them is deleted."""
+    trash_retention_days: float = 0
+    """Days a deleted media item stays in the trash (``GET /trash``, restorable) before the worker purges it with its
+    bytes. 0 (the default): ``DELETE /media/{id}`` deletes at once."""
+    trash_purge_interval: float = 3600.0
+    """Seconds between two looks of the worker (``processing_worker``) for trashed media past the retention."""
+    max_versions: int = 10
+    """Previous versions of an item's bytes kept after ``PUT /media/{id}/content``; older ones are purged with their
+    bytes (0: none kept)."""
     jwt_algorithm: str = "HS256"
     """JWT signing algorithm; the only one accepted when verifying (RFC 8725 §3.1). HS256/HS384/HS512."""
     jwt_issuer: str = "mediavault"
@@ -331,6 +339,9 @@ class MediaVaultConfig:
             "must be >= 0",
         )
         _check(self.hsts_max_age >= 0, "hsts_max_age", "must be >= 0")
+        _check(self.trash_retention_days >= 0, "trash_retention_days", "must be >= 0")
+        _check(self.trash_purge_interval > 0, "trash_purge_interval", "must be positive")
+        _check(self.max_versions >= 0, "max_versions", "must be >= 0")
         _check(self.storage_min_free_space >= 0, "storage_min_free_space", "must be >= 0")
         _check(self.health_cache_ttl >= 0, "health_cache_ttl", "must be >= 0")
         _check(self.fsck_interval is None or self.fsck_interval > 0, "fsck_interval", "must be positive")

@@ -35,6 +35,8 @@ EVENT_NAMES = frozenset(
         "media.uploaded",
         "media.updated",
         "media.deleted",
+        "media.trashed",
+        "media.restored",
         "user.registered",
         "collection.created",
         "collection.deleted",

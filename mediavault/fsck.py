@@ -21,10 +21,19 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mediavault.db.models import Blob, Media, MediaProcessing, MediaVariant, Upload, media_blob, storage_key_columns
+from mediavault.db.models import (
+    Blob,
+    Media,
+    MediaProcessing,
+    MediaVariant,
+    MediaVersion,
+    Upload,
+    media_blob,
+    storage_key_columns,
+)
 from mediavault.db.processing import ProcessingRepository
 from mediavault.storage.base import StorageBackend, StoredObject
 
@@ -123,6 +132,12 @@ async def _rows_without_bytes(session: AsyncSession, stored: set[str]) -> tuple[
         key = blob_key or own_key
         if key not in stored:
             missing.append(f"media {media_id}: {key}")
+    versions = select(
+        MediaVersion.media_id, MediaVersion.version, func.coalesce(Blob.storage_key, MediaVersion.storage_key)
+    )
+    for media_id, number, key in await session.execute(versions.outerjoin(Blob, Blob.id == MediaVersion.blob_id)):
+        if key not in stored:
+            missing.append(f"version {number} of media {media_id}: {key}")
     remake: set[uuid.UUID] = set()
     for media_id, name, key in await session.execute(
         select(MediaVariant.media_id, MediaVariant.name, MediaVariant.storage_key)

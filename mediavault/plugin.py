@@ -35,10 +35,14 @@ from mediavault.domain.search.controllers import SearchController
 from mediavault.domain.shares.controllers import PublicShareController, ShareController
 from mediavault.domain.shares.services import ShareService
 from mediavault.domain.system import SystemController
+from mediavault.domain.trash.controllers import TrashController
+from mediavault.domain.trash.services import TrashService
 from mediavault.domain.tus.controllers import TusController, add_tus_resumable
 from mediavault.domain.tus.services import TusService
 from mediavault.domain.users.controllers import UserController
 from mediavault.domain.users.services import UserService
+from mediavault.domain.versions.controllers import VersionController
+from mediavault.domain.versions.services import VersionService
 from mediavault.domain.webhooks.controllers import WebhookController
 from mediavault.domain.webhooks.services import WebhookService
 from mediavault.http.auth import AuthenticationMiddleware, provide_principal, require_principal
@@ -75,6 +79,8 @@ CONTROLLERS = (
     TusController,
     SignedUploadController,
     GuestUploadController,
+    TrashController,
+    VersionController,
 )
 """Every controller mounted under the vault's router. A new area adds its controller here..."""
 SERVICES: dict[str, type[Any]] = {
@@ -87,6 +93,8 @@ SERVICES: dict[str, type[Any]] = {
     "mediavault_webhook_service": WebhookService,
     "mediavault_tus_service": TusService,
     "mediavault_link_upload_service": LinkUploadService,
+    "mediavault_trash_service": TrashService,
+    "mediavault_version_service": VersionService,
 }
 """...and its service here: a per-request dependency built by the service's factory in
 :attr:`VaultRuntime.services <mediavault.runtime.VaultRuntime>` from the request's session (opened on first use and

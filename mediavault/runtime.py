@@ -32,8 +32,10 @@ from mediavault.domain.health import HealthProbe
 from mediavault.domain.link_uploads.services import LinkUploadService
 from mediavault.domain.media.services import MediaService
 from mediavault.domain.shares.services import ShareService
+from mediavault.domain.trash.services import TrashService, purge_periodically
 from mediavault.domain.tus.services import TusService, expire_uploads_periodically
 from mediavault.domain.users.services import UserService
+from mediavault.domain.versions.services import VersionService
 from mediavault.domain.webhooks.services import WebhookService
 from mediavault.events import Event, EventPublisher
 from mediavault.fsck import fsck_periodically, sweep_temporary_files
@@ -152,6 +154,8 @@ class VaultRuntime:
             partial(UserService, passwords=passwords, logins_revoked=revoked),
             media,
             partial(TusService, config=config, storage=storage, media=media),
+            partial(TrashService, events=events, retention_days=config.trash_retention_days, media_service=media),
+            partial(VersionService, storage=storage, media_service=media),
             partial(ApiKeyService),
             partial(CollectionService, events=events),
             shares,
@@ -201,8 +205,8 @@ class VaultRuntime:
     async def lifespan(self, _app: Any = None) -> AsyncIterator[None]:
         """App lifespan: migrate when ``auto_migrate``, remove temporary upload files a killed process left
         (:func:`~mediavault.fsck.sweep_temporary_files`), run the periodic fsck when ``fsck_interval`` is set, start
-        the webhook worker when ``webhook_worker`` and the processing worker (and the expiry sweep of resumable uploads)
-        when ``processing_worker``; at shutdown
+        the webhook worker when ``webhook_worker`` and the processing worker (and the expiry sweep of resumable uploads,
+        and the trash's purge when ``trash_retention_days`` > 0) when ``processing_worker``; at shutdown
         stop them and dispose of the engine."""
         if self.config.auto_migrate:
             await self.migrate()
@@ -217,6 +221,8 @@ class VaultRuntime:
         tasks = []
         if self.config.processing_worker:  # the processes doing background work also expire resumable uploads
             tasks.append(self.start_upload_expiry())
+        if self.config.processing_worker and (purge := self.start_trash_purge()) is not None:
+            tasks.append(purge)
         if self.config.fsck_interval:
             tasks.append(
                 asyncio.get_running_loop().create_task(
@@ -244,6 +250,19 @@ class VaultRuntime:
         task of the running loop; cancel it to stop."""
         sweep = expire_uploads_periodically(self.storage, self.session, interval=self.config.upload_expiry_interval)
         return asyncio.get_running_loop().create_task(sweep)
+
+    def start_trash_purge(self) -> asyncio.Task[None] | None:
+        """Start the purge of trashed media past ``trash_retention_days`` (every ``trash_purge_interval`` seconds, the
+        first now) as a task of the running loop, or ``None`` when there is no trash; cancel it to stop."""
+        if self.config.trash_retention_days <= 0:
+            return None
+        purge = purge_periodically(
+            self.session,
+            self.services[MediaService],
+            retention_days=self.config.trash_retention_days,
+            interval=self.config.trash_purge_interval,
+        )
+        return asyncio.get_running_loop().create_task(purge)
 
     async def dispose(self) -> None:
         """Close every pooled database connection."""

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mediavault.db.models import Blob, media_blob
+from mediavault.db.models import Blob, MediaVersion, media_blob
 
 __all__ = ("BlobGone", "BlobRepository")
 
@@ -85,7 +85,7 @@ class BlobRepository:
         return blob[1] if blob else own_key
 
     async def release(self, blob_id: uuid.UUID) -> str | None:
-        """Delete the blob if no item links to it any more (call after deleting an item's link).
+        """Delete the blob if no item and no previous version links to it any more (call after deleting a link).
 
         Returns:
             The storage key whose bytes the caller deletes after committing, or ``None`` (still in use).
@@ -97,7 +97,7 @@ class BlobRepository:
         links = await self.session.scalar(
             select(func.count()).select_from(media_blob).where(media_blob.c.blob_id == blob_id)
         )
-        if links:
+        if links or await self.session.scalar(select(MediaVersion.id).where(MediaVersion.blob_id == blob_id).limit(1)):
             return None
         await self.session.execute(delete(Blob).where(Blob.id == blob_id))
         return str(key)

@@ -40,6 +40,7 @@ __all__ = (
     "MediaProcessing",
     "MediaTag",
     "MediaVariant",
+    "MediaVersion",
     "OutboxEvent",
     "RefreshToken",
     "Share",
@@ -51,6 +52,8 @@ __all__ = (
     "WebhookDelivery",
     "collection_media",
     "media_blob",
+    "media_metadata",
+    "media_trash",
     "metadata",
     "storage_key_columns",
 )
@@ -176,6 +179,13 @@ class Media(Timestamped, Base):
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     """Filename, title, description and tags as lower-case words (:func:`mediavault.db.search.search_document`),
     kept current by the media service; the full-text index (SQLite FTS5 / PostgreSQL ``tsvector``) is built on it."""
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """The number of the current bytes: 1 at upload, + 1 for each ``PUT /media/{id}/content`` or version restore."""
+    replaced_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    """When the current bytes came in by a replacement (``None``: at upload, ``created_at``)."""
+    custom_metadata: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict, server_default="{}")
+    """The owner's JSON object (``metadata`` on the wire); its top-level entries are indexed in
+    :data:`media_metadata` for ``?metadata.<key>=<value>``."""
     tag_rows: Mapped[list[MediaTag]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="MediaTag.position"
     )
@@ -184,6 +194,30 @@ class Media(Timestamped, Base):
     def tags(self) -> list[str]:
         """The media's tags, in the order they were given."""
         return [t.tag for t in self.tag_rows]
+
+
+media_metadata = Table(
+    "mediavault_media_metadata",
+    metadata,
+    Column("media_id", GUID, ForeignKey("mediavault_media.id", ondelete="CASCADE"), primary_key=True),
+    Column("digest", String(64), primary_key=True),
+    Index("ix_mediavault_media_metadata_digest", "digest", "media_id"),
+)
+"""One row per top-level entry of a media item's ``custom_metadata``: ``digest`` is the SHA-256 of the entry
+(:func:`mediavault.db.metadata.entry_digest`), so ``?metadata.<key>=<value>`` is one indexed equality on every
+engine whatever the lengths of keys and values (a B-tree entry of PostgreSQL holds at most ~2.7 kB)."""
+
+media_trash = Table(
+    "mediavault_media_trash",
+    metadata,
+    Column("media_id", GUID, ForeignKey("mediavault_media.id", ondelete="CASCADE"), primary_key=True),
+    Column("owner_id", GUID, ForeignKey("mediavault_user.id", ondelete="CASCADE"), nullable=False),
+    Column("deleted_at", DateTimeUTC(timezone=True), nullable=False),
+    Index("ix_mediavault_media_trash_owner_deleted", "owner_id", "deleted_at", "media_id"),
+    Index("ix_mediavault_media_trash_deleted", "deleted_at"),
+)
+"""Media in the trash (``trash_retention_days`` > 0): the row stays as it was (collections, shares, tags), and every
+read hides it (:func:`mediavault.db.trash.not_trashed`); restoring deletes this row, purging the media."""
 
 
 class MediaTag(Base):
@@ -400,6 +434,27 @@ media_blob = Table(
     Column("blob_id", GUID, ForeignKey("mediavault_blob.id", ondelete="RESTRICT"), nullable=False, index=True),
 )
 """Which media items read their bytes from a shared :class:`Blob` (deduplicated uploads); the others own theirs."""
+
+
+class MediaVersion(Base):
+    """A previous version of a media item's bytes (``PUT /media/{id}/content`` made a newer one current).
+
+    Its bytes are its own at ``storage_key``, or a shared :class:`Blob` (``blob_id``, ``dedup``) whose ``RESTRICT``
+    foreign key keeps the blob while the version exists. ``created_at`` is when these bytes became current.
+    """
+
+    __tablename__ = "mediavault_media_version"
+    __table_args__ = (UniqueConstraint("media_id", "version"),)
+
+    media_id: Mapped[UUID] = mapped_column(GUID, ForeignKey("mediavault_media.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    storage_key: Mapped[str] = mapped_column(String(512), unique=True)
+    blob_id: Mapped[UUID | None] = mapped_column(
+        GUID, ForeignKey("mediavault_blob.id", ondelete="RESTRICT"), default=None, index=True
+    )
+    size: Mapped[int] = mapped_column(BigInteger)
+    checksum_sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(255))
 
 
 class MediaProcessing(Base):

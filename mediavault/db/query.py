@@ -21,6 +21,8 @@ class MediaQuery:
         q: case-insensitive substring of filename, title or description (``GET /media``).
         search: full-text query over filename, title, description and tags (``GET /search``).
         checksum_sha256: only media whose content has this SHA-256 (64 lower-case hex digits).
+        metadata: ``(key, value)`` pairs of ``metadata.<key>=<value>``: only media whose custom metadata has every
+            one (values compared as strings).
     """
 
     page: int = 1
@@ -31,6 +33,7 @@ class MediaQuery:
     q: str | None = None
     search: str | None = None
     checksum_sha256: str | None = None
+    metadata: tuple[tuple[str, str], ...] = ()
 
     @property
     def offset(self) -> int:

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
+from mediavault.db.custom_metadata import entry_digest, filter_clause
 from mediavault.db.engine import UNICODE_LOWER
 from mediavault.db.models import (
     ApiKey,
@@ -30,17 +31,20 @@ from mediavault.db.models import (
     User,
     collection_media,
     media_blob,
+    media_trash,
     utcnow,
 )
 from mediavault.db.search import match_clause, match_parameters, owner_clause
 from mediavault.db.statements import (
     ReadStatement,
+    decode_json,
     decode_json_list,
     decode_timestamp,
     decode_uuid_text,
     json_array,
     uuid_text,
 )
+from mediavault.db.trash import not_trashed
 from mediavault.storage.base import StoredFile
 
 if TYPE_CHECKING:
@@ -178,7 +182,8 @@ async def _page(
 
 
 class MediaRow(msgspec.Struct):
-    """A media item as the API reads it, with its tags (in their order): ids as text, aware UTC times."""
+    """A media item as the API reads it, with its tags (in their order) and custom metadata: ids as text, aware UTC
+    times."""
 
     id: str
     filename: str
@@ -194,6 +199,8 @@ class MediaRow(msgspec.Struct):
     owner_id: str
     created_at: dt.datetime
     updated_at: dt.datetime
+    version: int
+    custom_metadata: dict[str, Any]
 
 
 _MEDIA_ROW = (
@@ -213,10 +220,22 @@ _MEDIA_ROW = (
     uuid_text(Media.owner_id),
     Media.created_at,
     Media.updated_at,
+    Media.version,
+    Media.custom_metadata,
 )
 """The columns of a :class:`MediaRow`: the item and its tags in one row."""
-_ROW_DECODE = {"id": decode_uuid_text, "tags": decode_json_list, "owner_id": decode_uuid_text, **_TIMES}
-_OWNED = (Media.id == bindparam("id"), Media.owner_id == bindparam("owner"))
+_ROW_DECODE = {
+    "id": decode_uuid_text,
+    "tags": decode_json_list,
+    "owner_id": decode_uuid_text,
+    "custom_metadata": decode_json,
+    **_TIMES,
+}
+_OWNED = (
+    Media.id == bindparam("id"),
+    Media.owner_id == bindparam("owner"),
+    not_trashed(bindparam("owner", type_=GUID())),
+)
 _MEDIA_BY_ID = ReadStatement(select(*_MEDIA_ROW).where(*_OWNED), MediaRow, _ROW_DECODE)
 _MEDIA_CONTENT = ReadStatement(
     select(
@@ -225,7 +244,7 @@ _MEDIA_CONTENT = ReadStatement(
         Media.checksum_sha256,
         Media.content_type,
         Media.filename,
-        Media.created_at,
+        func.coalesce(Media.replaced_at, Media.created_at),
     )
     .outerjoin(media_blob, media_blob.c.media_id == Media.id)
     .outerjoin(Blob, Blob.id == media_blob.c.blob_id)
@@ -321,7 +340,8 @@ def _listing(
     Filters: ``kind`` exact ``type``; ``tag`` exact tag, case-insensitive; ``q`` case-insensitive substring of
     filename, title or description (``LIKE``, wildcards escaped); ``search`` full-text over filename, title,
     description and tags (:mod:`mediavault.db.search`; text without any word falls back to the ``q`` substring
-    filter); ``collection_id`` members only; ``checksum_sha256`` exact SHA-256 (lower-case hex).
+    filter); ``collection_id`` members only; ``checksum_sha256`` exact SHA-256 (lower-case hex); ``metadata``
+    entries of the custom metadata, all of them (:mod:`mediavault.db.custom_metadata`). Trashed media never match.
     """
     params: dict[str, Any] = {"owner": owner_id}
     if collection_id is not None:
@@ -337,6 +357,8 @@ def _listing(
         params.update(matching if matching is not None else {"search_like": _like(query.search.lower())})
     if query.q:
         params["q_like"] = _like(query.q.lower())
+    for i, (key, value) in enumerate(query.metadata):
+        params[f"meta_{i}"] = entry_digest(key, value)
     shape = (
         dialect,
         query.sort,
@@ -355,7 +377,8 @@ def _unicode(params: dict[str, Any], name: str) -> bool:
 
 def _build_listing(dialect: str, sort: str, params: dict[str, Any]) -> _Listing:
     searching = any(name.startswith("search") and name != "search_like" for name in params)
-    where = [owner_clause(dialect, bindparam("owner", type_=GUID()), searching=searching)]
+    owner = bindparam("owner", type_=GUID())
+    where = [owner_clause(dialect, owner, searching=searching), not_trashed(owner)]
     if "collection" in params:
         members = select(collection_media.c.media_id).where(collection_media.c.collection_id == bindparam("collection"))
         where.append(Media.id.in_(members))
@@ -365,6 +388,7 @@ def _build_listing(dialect: str, sort: str, params: dict[str, Any]) -> _Listing:
         where.append(Media.kind == bindparam("kind"))
     if "tag" in params:
         where.append(Media.id.in_(select(MediaTag.media_id).where(MediaTag.tag == bindparam("tag"))))
+    where.extend(filter_clause(name) for name in params if name.startswith("meta_"))
     if searching:
         where.append(match_clause(dialect, [name for name in params if name.startswith("search")]))
     for name in ("search_like", "q_like"):
@@ -408,12 +432,16 @@ class CollectionRepository(SQLAlchemyAsyncRepository[Collection]):
         return await _page(self.session, stmt, Collection.id, _NEWEST_COLLECTIONS, offset, limit)
 
     async def media_counts(self, collection_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
-        """``{collection id: number of member media}`` for ``collection_ids`` (0 for empty ones)."""
+        """``{collection id: number of member media}`` for ``collection_ids`` (0 for empty ones; trashed media do
+        not count)."""
         counts = dict.fromkeys(collection_ids, 0)
         if collection_ids:
             rows = await self.session.execute(
                 select(collection_media.c.collection_id, func.count())
-                .where(collection_media.c.collection_id.in_(collection_ids))
+                .where(
+                    collection_media.c.collection_id.in_(collection_ids),
+                    collection_media.c.media_id.not_in(select(media_trash.c.media_id)),
+                )
                 .group_by(collection_media.c.collection_id)
             )
             counts.update({cid: int(n) for cid, n in rows.tuples()})
@@ -477,8 +505,11 @@ class ShareRepository(SQLAlchemyAsyncRepository[Share]):
     model_type = Share
 
     async def page_for(self, owner_id: uuid.UUID, *, offset: int, limit: int) -> tuple[list[Share], int]:
-        """One page of ``owner_id``'s shares, newest first, and the total."""
-        stmt = select(Share).where(Share.owner_id == owner_id)
+        """One page of ``owner_id``'s shares, newest first, and the total (links to trashed media are left out)."""
+        trashed = select(media_trash.c.media_id).where(media_trash.c.owner_id == owner_id)
+        stmt = select(Share).where(
+            Share.owner_id == owner_id, or_(Share.media_id.is_(None), Share.media_id.not_in(trashed))
+        )
         return await _page(self.session, stmt, Share.id, _NEWEST_SHARES, offset, limit)
 
     async def by_token_hash(self, token_hash: str) -> Share | None:

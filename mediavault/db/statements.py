@@ -32,6 +32,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 __all__ = (
     "ReadStatement",
+    "decode_json",
     "decode_json_list",
     "decode_timestamp",
     "decode_uuid",
@@ -149,6 +150,11 @@ def decode_uuid(value: Any) -> uuid.UUID:
 def decode_json_list(value: Any) -> list[Any]:
     """A :func:`json_array` column as a list."""
     return msgspec.json.decode(value) if value is not None else []
+
+
+def decode_json(value: Any) -> Any:
+    """A JSON column's value: SQLite and asyncpg give its text, other drivers may give it decoded already."""
+    return msgspec.json.decode(value) if isinstance(value, (str, bytes)) else value
 
 
 class _Compiled:

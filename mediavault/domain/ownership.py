@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped
 
 from mediavault.auth.providers import Principal
+from mediavault.db.models import Media
+from mediavault.db.trash import not_trashed
 from mediavault.errors import NotFound
 
 __all__ = ("Owned", "get_owned", "get_owned_ids", "parse_id")
@@ -29,6 +31,11 @@ class Owned(Protocol):
 
 
 M = TypeVar("M", bound=Any)
+
+
+def _visible(model: type[Any], owner: uuid.UUID) -> list[Any]:
+    """Extra conditions for a row of ``model`` to exist for its owner: media in the trash do not."""
+    return [not_trashed(owner)] if model is Media else []
 
 
 def parse_id(raw: str) -> uuid.UUID:
@@ -52,9 +59,12 @@ async def get_owned(session: AsyncSession, model: type[M], principal: Principal,
         what: the resource's name for the error message (``"Media"``, ``"Collection"``...).
 
     Raises:
-        NotFound: malformed id, no such row, or a row owned by someone else (indistinguishable).
+        NotFound: malformed id, no such row, a row owned by someone else, or media in the trash (indistinguishable).
     """
-    row = await session.scalar(select(model).where(model.id == parse_id(raw_id), model.owner_id == principal.user_id))
+    owner = principal.user_id
+    row = await session.scalar(
+        select(model).where(model.id == parse_id(raw_id), model.owner_id == owner, *_visible(model, owner))
+    )
     if row is None:
         raise NotFound(f"{what} not found")
     return row
@@ -74,7 +84,12 @@ async def get_owned_ids(
     ids = list(dict.fromkeys(parse_id(raw) for raw in raw_ids))
     if not ids:
         return ids
-    found = set(await session.scalars(select(model.id).where(model.id.in_(ids), model.owner_id == principal.user_id)))
+    owner = principal.user_id
+    found = set(
+        await session.scalars(
+            select(model.id).where(model.id.in_(ids), model.owner_id == owner, *_visible(model, owner))
+        )
+    )
     if len(found) != len(ids):
         raise NotFound(f"{what} not found")
     return ids

@@ -1,5 +1,5 @@
 """The multipart upload body every upload route takes (``POST /media/upload``, signed upload URLs, guest uploads
-through share links): its reader, as a context manager, and its OpenAPI description."""
+through share links, ``PUT /media/{id}/content``): its reader, as a context manager, and its OpenAPI description."""
 
 from __future__ import annotations
 
@@ -71,6 +71,11 @@ class UploadOperation(Operation):
                                 type=OpenAPIType.STRING,
                                 description="Comma-separated tags: at most 50, each at most 100 characters",
                                 pattern=r"^[^,\x00]{0,100}(,[^,\x00]{0,100}){0,49}$",
+                            ),
+                            "metadata": Schema(
+                                type=OpenAPIType.STRING,
+                                description="Custom metadata: a JSON object as text, at most 16 KiB",
+                                max_length=16 * 1024,
                             ),
                         },
                     )

@@ -134,8 +134,9 @@ class ProcessingWorker:
     # ------------------------------------------------------------------ lifecycle
 
     def notify(self, event: Event | None = None) -> None:
-        """Wake the loop (subscribed to the event publisher: a committed ``media.uploaded``)."""
-        if self._wake is not None and (event is None or event.name == "media.uploaded"):
+        """Wake the loop (subscribed to the event publisher: a committed ``media.uploaded``, or ``media.updated``
+        which a replacement of the bytes raises)."""
+        if self._wake is not None and (event is None or event.name in ("media.uploaded", "media.updated")):
             self._wake.set()
 
     @property

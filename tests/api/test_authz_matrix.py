@@ -73,6 +73,22 @@ def _setup_share(owner: Account) -> Params:
     return {"share_id": _post(owner, "/shares", {"media_id": media_id})["id"]}
 
 
+def _setup_versions(owner: Account) -> Params:
+    media_id = _setup_media(owner)["media_id"]
+    response = owner.client.put(
+        f"{PREFIX}/media/{media_id}/content", headers=owner.headers, files={"file": ("v2.png", make_png(3, 3))}
+    )
+    assert response.status_code == 200, response.text
+    return {"media_id": media_id, "version": "1"}
+
+
+def _setup_trash(owner: Account) -> Params:
+    media_id = owner.upload(b"trashed", "trashed.txt")["id"]
+    response = owner.client.delete(f"{PREFIX}/media/{media_id}", headers=owner.headers)
+    assert response.status_code == 204, response.text
+    return {"media_id": media_id}
+
+
 def _setup_webhook(owner: Account) -> Params:
     # a public address literal (no DNS) and an event this user never raises again: nothing is ever delivered
     body = {"url": "https://93.184.215.14/hook", "events": ["user.registered"]}
@@ -93,6 +109,8 @@ def _setup_upload(owner: Account) -> Params:
 _TUS = {"Tus-Resumable": "1.0.0"}
 SETUP: dict[str, Callable[[Account], Params]] = {
     "/media/": _setup_media,
+    "/media/{media_id:str}/versions/": _setup_versions,
+    "/trash/": _setup_trash,
     "/collections/": _setup_collection,
     "/shares/": _setup_share,
     "/webhooks/": _setup_webhook,
@@ -119,6 +137,9 @@ RAW: dict[tuple[str, str], tuple[dict[str, str], bytes | None]] = {
     ),
 }
 """Routes whose requests are headers and raw bytes instead of JSON (tus): the headers and body to send."""
+MULTIPART: set[tuple[str, str]] = {("PUT", "/media/{media_id:str}/content")}
+"""Routes whose body is an upload form (a small PNG as ``file``) rather than JSON."""
+
 EXPECTED: dict[tuple[str, str], set[int]] = {}
 """Routes where the contract answers another user with something other than 404 (e.g. 403)."""
 
@@ -175,7 +196,8 @@ def check_route(route: IdRoute, db: MediaVaultConfig, owner: Account, intruder: 
         url = url.replace(f"{{{name}:str}}", values[name])
     body = BODIES.get((route.method, route.path))
     raw = RAW.get((route.method, route.path))
-    if body is None and raw is None and route.method in ("POST", "PUT", "PATCH"):
+    multipart = (route.method, route.path) in MULTIPART
+    if body is None and raw is None and not multipart and route.method in ("POST", "PUT", "PATCH"):
         body = lambda own_media: {}  # noqa: E731
 
     def send(account: Account) -> Any:
@@ -186,6 +208,10 @@ def check_route(route: IdRoute, db: MediaVaultConfig, owner: Account, intruder: 
             response = account.client.request(
                 route.method, url, headers={**account.headers, **headers}, content=content
             )
+            return response, before
+        if multipart:
+            files = {"file": ("replaced.png", make_png(4, 4))}
+            response = account.client.request(route.method, url, headers=account.headers, files=files)
             return response, before
         response = account.client.request(
             route.method, url, headers=account.headers, json=body(own_media) if body is not None else None
@@ -210,7 +236,7 @@ def check_route(route: IdRoute, db: MediaVaultConfig, owner: Account, intruder: 
 
 @pytest.fixture
 def config(tmp_path: Path) -> MediaVaultConfig:
-    return make_config(tmp_path, rate_limit_authenticated=100_000, processing_worker=True)
+    return make_config(tmp_path, rate_limit_authenticated=100_000, processing_worker=True, trash_retention_days=30)
 
 
 def test_every_id_route_of_the_app_is_owner_scoped(
@@ -223,6 +249,12 @@ def test_every_id_route_of_the_app_is_owner_scoped(
         "DELETE /media/{media_id:str}",
         "POST /media/{media_id:str}/reprocess",
         "GET /collections/{collection_id:str}/media",
+        "PUT /media/{media_id:str}/content",
+        "GET /media/{media_id:str}/versions",
+        "GET /media/{media_id:str}/versions/{version:str}/content",
+        "POST /media/{media_id:str}/versions/{version:str}/restore",
+        "POST /trash/{media_id:str}/restore",
+        "DELETE /trash/{media_id:str}",
         "DELETE /collections/{collection_id:str}/media/{media_id:str}",
         "DELETE /shares/{share_id:str}",
     }

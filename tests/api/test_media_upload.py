@@ -76,7 +76,7 @@ def test_upload_real_files(
     media = success(response, 201)
     assert set(media) == {
         "id", "filename", "content_type", "type", "size", "checksum_sha256", "width", "height",
-        "title", "description", "tags", "owner_id", "created_at", "updated_at", "content_url",
+        "title", "description", "tags", "owner_id", "created_at", "updated_at", "content_url", "version", "metadata",
     }  # fmt: skip
     assert media["filename"] == name
     assert media["content_type"] == content_type

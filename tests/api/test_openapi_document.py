@@ -158,7 +158,7 @@ def test_options_and_405_allow_every_method_of_the_path(shared_alice: Account) -
     cases = {
         "/users/me": "GET, OPTIONS, PATCH",
         "/collections/x": "DELETE, GET, OPTIONS, PATCH",
-        "/media/x/content": "GET, HEAD, OPTIONS",
+        "/media/x/content": "GET, HEAD, OPTIONS, PUT",
     }
     for path, allow in cases.items():
         response = client.options(f"{PREFIX}{path}", headers=headers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from litestar import Controller, Request, Response, delete, get, patch, post, route
+from litestar import Controller, Request, Response, delete, get, patch, post, put, route
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
@@ -111,6 +111,22 @@ class MediaController(Controller):
             redirect_ttl=redirect_ttl,
         )
 
+    @put("/{media_id:str}/content", request_max_body_size=None, operation_class=UploadOperation)
+    async def replace_content(
+        self,
+        request: Request[Any, Any, Any],
+        media_id: FromPath[str],
+        mediavault_principal: CurrentPrincipal,
+        mediavault_media_service: MediaServiceDep,
+        mediavault_config: ConfigDep,
+    ) -> Response[Envelope[MediaOut]]:
+        """Replace the item's bytes with the same multipart body as upload (part ``file``; ``title``,
+        ``description``, ``tags``, ``metadata`` replace those fields when sent): same id, collections and shares,
+        ``version`` + 1, the previous bytes kept as a version."""
+        async with receive_upload(request, mediavault_config.max_upload_size) as file:
+            media = await mediavault_media_service.replace(mediavault_principal, media_id, file)
+        return envelope(request, MediaOut.of(media, mediavault_config.path_prefix))
+
     @route("/{media_id:str}/thumbnail", http_method=["GET", "HEAD"])
     async def get_thumbnail(
         self,
@@ -167,7 +183,8 @@ class MediaController(Controller):
         mediavault_media_service: MediaServiceDep,
         mediavault_config: ConfigDep,
     ) -> Response[Envelope[MediaOut]]:
-        """Change ``title``, ``description`` or ``tags``; any other field → 400."""
+        """Change ``title``, ``description``, ``tags`` or ``metadata`` (a JSON merge patch, RFC 7396); any other
+        field → 400."""
         media = await mediavault_media_service.update(mediavault_principal, media_id, data)
         return envelope(request, MediaOut.of(media, mediavault_config.path_prefix))
 
@@ -178,5 +195,5 @@ class MediaController(Controller):
         mediavault_principal: CurrentPrincipal,
         mediavault_media_service: MediaServiceDep,
     ) -> None:
-        """Delete the media and its stored bytes."""
+        """Delete the media and its stored bytes (into the trash when ``trash_retention_days`` > 0)."""
         await mediavault_media_service.delete(mediavault_principal, media_id)

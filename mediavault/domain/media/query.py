@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, get_args
+from typing import Annotated, Any, get_args
 
+from litestar import Request
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
 
@@ -12,7 +13,16 @@ from mediavault.domain.media.schemas import MediaKind, MediaSort
 from mediavault.errors import ValidationError
 from mediavault.http.envelope import PageParam, PerPageParam
 
-__all__ = ("MEDIA_KINDS", "ChecksumParam", "KindParam", "MediaQueryDep", "provide_media_query")
+__all__ = (
+    "MAX_METADATA_FILTERS",
+    "MEDIA_KINDS",
+    "METADATA_FILTER",
+    "ChecksumParam",
+    "KindParam",
+    "MediaQueryDep",
+    "metadata_filters",
+    "provide_media_query",
+)
 
 MEDIA_KINDS: tuple[str, ...] = get_args(MediaKind)
 """The values of the ``type`` filter."""
@@ -31,7 +41,33 @@ KindParam = Annotated[
 """``type`` query parameter: exactly one of :data:`MEDIA_KINDS` (else 400)."""
 
 
+METADATA_FILTER = "metadata."
+"""Prefix of the query parameters filtering on custom metadata: ``metadata.<key>=<value>``."""
+MAX_METADATA_FILTERS = 10
+"""At most this many ``metadata.<key>`` filters in one query (each is one more indexed lookup)."""
+
+
+def metadata_filters(request: Request[Any, Any, Any]) -> tuple[tuple[str, str], ...]:
+    """The ``metadata.<key>=<value>`` query parameters of ``request`` as ``(key, value)`` pairs, in their order.
+
+    Raises:
+        ValidationError: an empty key, or more than :data:`MAX_METADATA_FILTERS` filters.
+    """
+    pairs = tuple(
+        (name.removeprefix(METADATA_FILTER), value)
+        for name, value in request.query_params.multi_items()
+        if name.startswith(METADATA_FILTER)
+    )
+    for key, _ in pairs:
+        if not key:
+            raise ValidationError.for_field(METADATA_FILTER, "name a key: metadata.<key>=<value>")
+    if len(pairs) > MAX_METADATA_FILTERS:
+        raise ValidationError.for_field(METADATA_FILTER, f"at most {MAX_METADATA_FILTERS} metadata filters")
+    return pairs
+
+
 def provide_media_query(
+    request: Request[Any, Any, Any],
     page: PageParam = 1,
     per_page: PerPageParam = 20,
     sort: FromQuery[MediaSort] = "-created_at",
@@ -43,12 +79,21 @@ def provide_media_query(
 
     ``type`` is read as text and must be exactly one of :data:`MEDIA_KINDS` (as ``MediaKind | None``, Litestar
     read ``type=null`` as no filter). ``q`` is declared by each route itself, since it means a substring filter on
-    ``GET /media`` and a required full-text query on ``GET /search``.
+    ``GET /media`` and a required full-text query on ``GET /search``. ``metadata.<key>=<value>`` parameters are
+    read from the request (:func:`metadata_filters`): their names are not known in advance.
     """
     if type is not None and type not in MEDIA_KINDS:
         raise ValidationError.for_field("type", f"must be one of {', '.join(MEDIA_KINDS)}")
     checksum = checksum_sha256.lower() if checksum_sha256 else None
-    return MediaQuery(page=page, per_page=per_page, sort=sort, kind=type, tag=tag, checksum_sha256=checksum)
+    return MediaQuery(
+        page=page,
+        per_page=per_page,
+        sort=sort,
+        kind=type,
+        tag=tag,
+        checksum_sha256=checksum,
+        metadata=metadata_filters(request),
+    )
 
 
 MediaQueryDep = NamedDependency[MediaQuery]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from mediavault_sdk import types as wire
@@ -10,7 +10,15 @@ from mediavault_sdk import types as wire
 from mediavault.db.models import Media, MediaProcessing, MediaVariant
 from mediavault.db.repositories import MediaRow
 
-__all__ = ("MediaKind", "MediaOut", "MediaProcessingOut", "MediaSort", "MediaUpdate", "Tags", "VariantOut")
+__all__ = (
+    "MediaKind",
+    "MediaOut",
+    "MediaProcessingOut",
+    "MediaSort",
+    "MediaUpdate",
+    "Tags",
+    "VariantOut",
+)
 
 MediaKind = Literal["image", "video", "audio", "document", "other"]
 """The ``type`` of a media item, derived from its sniffed content type."""
@@ -49,15 +57,19 @@ class MediaOut(wire.Media):
             created_at=media.created_at,
             updated_at=media.updated_at,
             content_url=content_url or f"{prefix}/media/{media.id}/content",
+            version=media.version,
+            metadata=media.custom_metadata,
         )
 
 
 class MediaUpdate(msgspec.Struct, forbid_unknown_fields=True):
-    """``PATCH /media/{id}``: only ``title``, ``description`` and ``tags``."""
+    """``PATCH /media/{id}``: only ``title``, ``description``, ``tags`` and ``metadata`` (a JSON merge patch of the
+    custom metadata, RFC 7396: ``null`` removes a key)."""
 
     title: Text | msgspec.UnsetType | None = msgspec.UNSET
     description: Text | msgspec.UnsetType | None = msgspec.UNSET
     tags: Tags | msgspec.UnsetType = msgspec.UNSET
+    metadata: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
 
 
 class VariantOut(wire.Variant):

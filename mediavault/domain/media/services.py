@@ -6,7 +6,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import anyio.to_thread
 import msgspec
@@ -17,11 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mediavault.auth.providers import Principal
 from mediavault.config import MediaVaultConfig
 from mediavault.db.blobs import BlobGone, BlobRepository
+from mediavault.db.custom_metadata import index_entries
 from mediavault.db.models import Media, MediaProcessing, MediaTag, MediaVariant, utcnow
 from mediavault.db.processing import ProcessingRepository
 from mediavault.db.query import MediaQuery
 from mediavault.db.repositories import MediaRepository, MediaRow
 from mediavault.db.search import search_document
+from mediavault.db.trash import TrashRepository
+from mediavault.db.versions import VersionRepository
 from mediavault.domain.media.schemas import MediaUpdate
 from mediavault.domain.media.sniff import image_dimensions, media_kind, safe_filename, sniff_content_type
 from mediavault.domain.ownership import get_owned, parse_id
@@ -29,14 +32,30 @@ from mediavault.errors import NUL_MESSAGE, Conflict, NotFound, PayloadTooLarge, 
 from mediavault.events import EventPublisher
 from mediavault.storage.base import StorageBackend, StoredFile, WrittenStream, write_stream
 
-__all__ = ("IncomingFile", "MediaService", "Upload", "check_upload_fields", "parse_tags", "stored_file")
+__all__ = (
+    "MAX_METADATA_BYTES",
+    "Incoming",
+    "IncomingFile",
+    "MediaService",
+    "Upload",
+    "UploadFields",
+    "check_metadata",
+    "check_upload_fields",
+    "merge_patch",
+    "parse_tags",
+    "stored_file",
+)
 
 logger = logging.getLogger("mediavault")
-UPLOAD_FIELDS = frozenset({"title", "description", "tags"})
+UPLOAD_FIELDS = frozenset({"title", "description", "tags", "metadata"})
 """The text parts ``POST /media/upload`` takes beside ``file``; any other is a 400 naming it."""
 MAX_TAGS = 50
 MAX_TAG_LENGTH = 100
+MAX_METADATA_BYTES = 16 * 1024
+"""Largest custom metadata object, JSON-encoded (16 KiB)."""
 DEDUP_ATTEMPTS = 3
+_DROPPED_KEYS = "mediavault.dropped_keys"
+"""``session.info`` key: storage keys a pending transaction makes unreferenced (deleted after its commit)."""
 HOST_REFERENCE_MESSAGE = (
     "Media is referenced by a row of the host application (a foreign key with ON DELETE RESTRICT): "
     "delete that row or point it elsewhere first"
@@ -83,22 +102,108 @@ def parse_tags(values: Iterable[str], field: str = "tags") -> list[str]:
     return tags
 
 
-def check_upload_fields(fields: Mapping[str, str]) -> list[str]:
-    """Check an upload's text fields (``title``, ``description``, ``tags``) and return its normalised tags.
+@dataclass(frozen=True)
+class UploadFields:
+    """The checked text parts of an upload form; ``None``: the part was not sent."""
+
+    title: str | None = None
+    description: str | None = None
+    tags: list[str] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any("\x00" in k or _has_nul(v) for k, v in value.items())
+    return isinstance(value, list) and any(_has_nul(v) for v in value)
+
+
+def check_metadata(value: Any, field: str = "metadata") -> dict[str, Any]:
+    """``value`` if it is custom metadata the vault keeps: a JSON object of at most :data:`MAX_METADATA_BYTES`
+    encoded, without NUL characters (PostgreSQL's ``jsonb`` cannot hold them).
 
     Raises:
-        ValidationError: another field, a NUL in a value, more than 50 tags or one over 100 characters, a title or
-            description over 10,000 characters.
+        ValidationError: naming ``field``.
+    """
+    if not isinstance(value, dict):
+        raise ValidationError.for_field(field, "must be a JSON object")
+    if len(msgspec.json.encode(value)) > MAX_METADATA_BYTES:
+        raise ValidationError.for_field(field, f"at most {MAX_METADATA_BYTES} bytes as JSON")
+    if _has_nul(value):
+        raise ValidationError.for_field(field, NUL_MESSAGE)
+    return value
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """``target`` with the JSON merge ``patch`` applied (RFC 7396 section 2: an object patch merges key by key,
+    ``null`` removes a key; any other patch replaces the target). Neither argument is changed."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+def check_upload_fields(fields: Mapping[str, str]) -> UploadFields:
+    """The text fields of an upload (``title``, ``description``, ``tags``, ``metadata``), checked.
+
+    Raises:
+        ValidationError: an unknown part, a NUL character, more than 50 tags or one over 100 characters, a title or
+            description over 10,000 characters, ``metadata`` not a JSON object (as text) or over 16 KiB.
     """
     if unknown := sorted(fields.keys() - UPLOAD_FIELDS):
-        raise ValidationError.for_field(unknown[0], "unknown field (the parts are file, title, description, tags)")
+        raise ValidationError.for_field(
+            unknown[0], "unknown field (the parts are file, title, description, tags, metadata)"
+        )
     if nul := sorted(name for name, value in fields.items() if "\x00" in value):
         raise ValidationError.for_field(nul[0], NUL_MESSAGE)
-    tags = parse_tags(fields.get("tags", "").split(","))
     for name in ("title", "description"):
         if len(fields.get(name, "")) > 10_000:
             raise ValidationError.for_field(name, "at most 10000 characters")
-    return tags
+    metadata = None
+    if "metadata" in fields:
+        try:
+            metadata = check_metadata(msgspec.json.decode(fields["metadata"]))
+        except msgspec.DecodeError:
+            raise ValidationError.for_field("metadata", "must be a JSON object") from None
+    return UploadFields(
+        title=fields.get("title"),
+        description=fields.get("description"),
+        tags=parse_tags(fields["tags"].split(",")) if "tags" in fields else None,
+        metadata=metadata,
+    )
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """New bytes, written to storage at ``key`` and checked, with the form's fields (see ``MediaService._store``)."""
+
+    key: str
+    filename: str
+    content_type: str
+    kind: str
+    size: int
+    checksum_sha256: str
+    dimensions: tuple[int, int] | None
+    fields: UploadFields
+
+    def apply_to(self, media: Media) -> None:
+        """Make these bytes ``media``'s: key, sanitised and original filename, sniffed type, size, checksum, and
+        dimensions; and its search document."""
+        media.storage_key = self.key
+        media.filename = safe_filename(self.filename)
+        media.original_filename = self.filename
+        media.content_type = self.content_type
+        media.kind = self.kind
+        media.size = self.size
+        media.checksum_sha256 = self.checksum_sha256
+        media.width, media.height = self.dimensions or (None, None)
 
 
 def stored_file(media: Media, key: str, variant: MediaVariant | None = None) -> StoredFile:
@@ -106,7 +211,8 @@ def stored_file(media: Media, key: str, variant: MediaVariant | None = None) -> 
     its variants. A variant has its own checksum (``ETag``), type and time; its filename gets the thumbnail size and,
     when its format differs (a TIFF shared as PNG), that format's extension."""
     if variant is None:
-        return StoredFile(key, media.size, media.checksum_sha256, media.content_type, media.filename, media.created_at)
+        modified = media.replaced_at or media.created_at
+        return StoredFile(key, media.size, media.checksum_sha256, media.content_type, media.filename, modified)
     filename = media.filename
     stem, dot, extension = filename.rpartition(".")
     stem, extension = (stem, extension) if dot else (filename, "")
@@ -222,34 +328,109 @@ class MediaService:
         Raises:
             ValidationError: as :func:`check_upload_fields`.
         """
+
+        async def build(incoming: Incoming) -> Media:
+            fields = incoming.fields
+            tags = fields.tags or []
+            media = Media(
+                id=uuid.uuid4(),
+                owner_id=owner_id,
+                title=fields.title or None,
+                description=fields.description or None,
+                tag_rows=[MediaTag(tag=t, position=i) for i, t in enumerate(tags)],
+                custom_metadata=fields.metadata or {},
+            )
+            incoming.apply_to(media)
+            media.search_text = search_document(media.filename, media.title, media.description, tags)
+            self.session.add(media)
+            owed = self.processing_owed(media, None)
+            done = {} if owed else {"status": "done", "processed_at": utcnow()}
+            self.session.add(MediaProcessing(media_id=media.id, **done))
+            if fields.metadata:
+                await self.session.flush()
+                await index_entries(self.session, media.id, fields.metadata, fresh=True)
+            self.events.publish(self.session, "media.uploaded", self.event_data(media), user_id=media.owner_id)
+            return media
+
+        media, deduplicated = await self._store(
+            key, written, filename, fields, build, before_commit=before_commit, discard_on_failure=discard_on_failure
+        )
+        return Upload(media, deduplicated=deduplicated)
+
+    async def replace(self, principal: Principal, media_id: str, file: IncomingFile) -> Media:
+        """Replace the bytes of the principal's media ``media_id`` with ``file`` (read and checked as :meth:`upload`
+        reads it): same id, collections and shares; ``version`` + 1; the previous bytes become a version (at most
+        ``max_versions`` are kept, older ones go with their bytes); its processing is done again for the new bytes;
+        emits ``media.updated``. The form's ``title``, ``description``, ``tags`` and ``metadata``, when sent,
+        replace those fields.
+
+        Raises:
+            NotFound: as :meth:`get` (checked before the body is read).
+            PayloadTooLarge, ValidationError: as :meth:`upload`; nothing changes then.
+        """
+        await self.get(principal, media_id)
+
+        async def build(incoming: Incoming) -> Media:
+            media = await self.get(principal, media_id)
+            versions = VersionRepository(self.session)
+            await versions.push(media)
+            incoming.apply_to(media)
+            fields = incoming.fields
+            for name in ("title", "description"):
+                if (value := getattr(fields, name)) is not None:
+                    setattr(media, name, value or None)
+            if fields.tags is not None:
+                media.tag_rows = [MediaTag(tag=t, position=i) for i, t in enumerate(fields.tags)]
+            if fields.metadata is not None:
+                media.custom_metadata = fields.metadata
+                await index_entries(self.session, media.id, fields.metadata, fresh=False)
+            media.search_text = search_document(media.filename, media.title, media.description, media.tags)
+            media.version += 1
+            media.replaced_at = media.updated_at = utcnow()
+            await ProcessingRepository(self.session).requeue([media.id])
+            self.session.info[_DROPPED_KEYS] = [
+                *await self._delete_variants(media),
+                *await versions.prune(media.id, self.config.max_versions),
+            ]
+            self.events.publish(self.session, "media.updated", self.event_data(media), user_id=media.owner_id)
+            return media
+
+        key = f"media/{principal.user_id}/{uuid.uuid4().hex}"
+        limited = _within_limit(file, self.config.max_upload_size)
+        written = await write_stream(await self.storage.open_writer(key), limited)
+        media, _ = await self._store(key, written, file.filename, file.fields, build)
+        await self.session.refresh(media)
+        return media
+
+    async def _store(
+        self,
+        key: str,
+        written: WrittenStream,
+        filename: str,
+        fields: Mapping[str, str],
+        build: Callable[[Incoming], Awaitable[Media]],
+        *,
+        before_commit: Callable[[Media], Awaitable[None]] | None = None,
+        discard_on_failure: bool = True,
+    ) -> tuple[Media, bool]:
+        """Check the fields of bytes stored at ``key``, ``build`` the rows making them a media item's (events
+        included), and commit; with ``dedup`` the item is linked to its owner's blob of those bytes, and ``build``
+        runs again when a concurrent delete took that blob. On any failure nothing is kept (the bytes at ``key``
+        go too unless ``discard_on_failure`` is false). After the commit, bytes the transaction left unreferenced
+        (``session.info[_DROPPED_KEYS]``, and ours when they were already stored) are deleted. Returns the item and
+        whether its bytes were already stored."""
         storage = self.storage
         try:
-            tags = check_upload_fields(fields)
+            checked = check_upload_fields(fields)
             sniffed = sniff_content_type(written.head, filename)
             kind = media_kind(sniffed)
             dimensions = await anyio.to_thread.run_sync(self._dimensions, key, sniffed) if kind == "image" else None
+            incoming = Incoming(
+                key, filename, sniffed, kind, written.size, written.checksum_sha256, dimensions, checked
+            )
             for attempt in range(DEDUP_ATTEMPTS):
-                media = Media(
-                    id=uuid.uuid4(),
-                    owner_id=owner_id,
-                    storage_key=key,
-                    filename=safe_filename(filename),
-                    original_filename=filename,
-                    content_type=sniffed,
-                    kind=kind,
-                    size=written.size,
-                    checksum_sha256=written.checksum_sha256,
-                    width=dimensions[0] if dimensions else None,
-                    height=dimensions[1] if dimensions else None,
-                    title=fields.get("title") or None,
-                    description=fields.get("description") or None,
-                    tag_rows=[MediaTag(tag=t, position=i) for i, t in enumerate(tags)],
-                )
-                media.search_text = search_document(media.filename, media.title, media.description, tags)
-                self.session.add(media)
-                owed = self.processing_owed(media, None)
-                done = {} if owed else {"status": "done", "processed_at": utcnow()}
-                self.session.add(MediaProcessing(media_id=media.id, **done))
+                self.session.info.pop(_DROPPED_KEYS, None)
+                media = await build(incoming)
                 try:
                     stored_at = key
                     if self.config.dedup:
@@ -257,9 +438,9 @@ class MediaService:
                         stored_at = await BlobRepository(self.session).attach(
                             media.id, media.owner_id, media.checksum_sha256, media.size, key
                         )
-                    self.events.publish(self.session, "media.uploaded", self._event_data(media), user_id=media.owner_id)
                     if before_commit is not None:
                         await before_commit(media)
+                    dropped = self.session.info.pop(_DROPPED_KEYS, [])
                     await self.session.commit()
                     break
                 except (IntegrityError, BlobGone):  # the blob was deleted meanwhile: attach again
@@ -267,16 +448,15 @@ class MediaService:
                     if attempt == DEDUP_ATTEMPTS - 1:
                         raise
         except BaseException:
+            self.session.info.pop(_DROPPED_KEYS, None)
             await self.session.rollback()
             if discard_on_failure:
                 await storage.delete(key)
             raise
         if stored_at != key:  # the same bytes were already stored: keep those, drop ours
-            try:
-                await storage.delete(key)
-            except Exception:
-                logger.exception("could not delete duplicate bytes %s", key)
-        return Upload(media, deduplicated=stored_at != key)
+            dropped.append(key)
+        await self._delete_bytes(dropped)
+        return media, stored_at != key
 
     def _dimensions(self, key: str, content_type: str) -> tuple[int, int] | None:
         with self.storage.open_sync(key) as fp:
@@ -310,10 +490,12 @@ class MediaService:
         return await self.media.rows_page(principal.user_id, query)
 
     async def update(self, principal: Principal, media_id: str, data: MediaUpdate) -> Media:
-        """Change title, description or tags (and the search index with them); emits ``media.updated``.
+        """Change title, description, tags (and the search index with them) or custom metadata (a JSON merge patch,
+        RFC 7396); emits ``media.updated``.
 
         Raises:
             NotFound: as :meth:`get`.
+            ValidationError: the patched metadata is over 16 KiB encoded.
         """
         media = await self.get(principal, media_id)
         if data.title is not msgspec.UNSET:
@@ -322,19 +504,19 @@ class MediaService:
             media.description = data.description
         if data.tags is not msgspec.UNSET:
             media.tag_rows = [MediaTag(tag=t, position=i) for i, t in enumerate(parse_tags(data.tags))]
+        if data.metadata is not msgspec.UNSET:
+            media.custom_metadata = check_metadata(merge_patch(media.custom_metadata, data.metadata))
+            await index_entries(self.session, media.id, media.custom_metadata, fresh=False)
         media.search_text = search_document(media.filename, media.title, media.description, media.tags)
         media.updated_at = utcnow()
-        self.events.publish(self.session, "media.updated", self._event_data(media), user_id=media.owner_id)
+        self.events.publish(self.session, "media.updated", self.event_data(media), user_id=media.owner_id)
         await self.session.commit()
         await self.session.refresh(media)
         return media
 
     async def delete(self, principal: Principal, media_id: str) -> None:
-        """Delete the row (its memberships, processing state and variant rows go with it), emit ``media.deleted``,
-        then remove the bytes: the variants', and the item's own unless they are a blob other items still use.
-
-        The row goes first: a crash in between leaves unreferenced bytes, never a row pointing at
-        missing bytes.
+        """Delete the principal's media ``media_id``: into the trash when ``trash_retention_days`` > 0 (emits
+        ``media.trashed``; hidden everywhere until restored or purged), else at once (:meth:`purge`).
 
         A host row referencing the item (:func:`mediavault.db.media_fk`, ``ON DELETE RESTRICT``) refuses the delete:
         the transaction is rolled back and nothing changes, rows nor bytes.
@@ -344,21 +526,30 @@ class MediaService:
             Conflict: a host row references the item.
         """
         media = await self.get(principal, media_id)
-        data = self._event_data(media)
+        if self.config.trash_retention_days > 0:
+            await TrashRepository(self.session).put(media)
+            self.events.publish(self.session, "media.trashed", self.event_data(media), user_id=media.owner_id)
+            await self.session.commit()
+            return
+        await self.purge(media)
+
+    async def purge(self, media: Media) -> None:
+        """Delete the row (its memberships, processing state, variant rows, versions and trash row go with it), emit
+        ``media.deleted``, then remove the bytes: the variants', the versions' and the item's own, except those of a
+        blob other items or versions still use.
+
+        The row goes first: a crash in between leaves unreferenced bytes, never a row pointing at
+        missing bytes.
+        """
+        data = self.event_data(media)
         blobs = BlobRepository(self.session)
         blob = await blobs.blob_of(media.id)
         # Lock the row (PostgreSQL: a variant insert's foreign key check now waits, then fails) and take the
         # variants' keys from the very statement that deletes them (on SQLite the first write, which holds the one
         # write lock to the commit): a variant the worker records meanwhile is deleted with its bytes, not orphaned.
         await self.session.execute(select(Media.id).where(Media.id == media.id).with_for_update())
-        keys = list(
-            await self.session.scalars(
-                delete(MediaVariant)
-                .where(MediaVariant.media_id == media.id)
-                .returning(MediaVariant.storage_key)
-                .execution_options(synchronize_session=False)
-            )
-        )
+        keys = await self._delete_variants(media)
+        keys += await VersionRepository(self.session).remove_all(media.id)
         await self.session.delete(media)
         await self._unless_referenced(self.session.flush)  # a RESTRICT reference refuses here
         if blob is None:
@@ -367,10 +558,25 @@ class MediaService:
             keys.append(released)
         self.events.publish(self.session, "media.deleted", data, user_id=media.owner_id)
         await self._unless_referenced(self.session.commit)  # a deferred one (DEFERRABLE INITIALLY DEFERRED) here
+        await self._delete_bytes(keys)
+
+    async def _delete_variants(self, media: Media) -> list[str]:
+        """Delete ``media``'s variant rows; returns their keys (the caller deletes the bytes after committing)."""
+        return list(
+            await self.session.scalars(
+                delete(MediaVariant)
+                .where(MediaVariant.media_id == media.id)
+                .returning(MediaVariant.storage_key)
+                .execution_options(synchronize_session=False)
+            )
+        )
+
+    async def _delete_bytes(self, keys: Iterable[str]) -> None:
+        """Remove stored bytes whose rows are gone (committed): orphans are logged, not an error for the caller."""
         for key in keys:
             try:
                 await self.storage.delete(key)
-            except Exception:  # the row is gone; orphaned bytes are logged, not an error for the caller
+            except Exception:
                 logger.exception("could not delete stored bytes %s", key)
 
     async def _unless_referenced(self, step: Callable[[], Awaitable[None]]) -> None:
@@ -451,7 +657,8 @@ class MediaService:
         return file
 
     @staticmethod
-    def _event_data(media: Media) -> dict[str, object]:
+    def event_data(media: Media) -> dict[str, object]:
+        """The ``data`` of a media event: id, type, owner, filename, content type, size, title, description, tags."""
         return {
             "id": str(media.id),
             "type": media.kind,

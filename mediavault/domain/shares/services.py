@@ -22,6 +22,7 @@ from mediavault.db.blobs import BlobRepository
 from mediavault.db.models import Collection, Media, MediaVariant, Share, utcnow
 from mediavault.db.query import MediaQuery
 from mediavault.db.repositories import CollectionRepository, MediaRepository, ShareRepository
+from mediavault.db.trash import not_trashed
 from mediavault.domain.media.services import stored_file
 from mediavault.domain.ownership import get_owned, parse_id
 from mediavault.domain.shares.schemas import ShareCreate
@@ -149,7 +150,8 @@ class ShareService:
         """The live share of ``token``, once its password (if any) is right.
 
         Raises:
-            NotFound: no such link, or it expired, was deleted, or its media/collection was deleted.
+            NotFound: no such link, or it expired, was deleted, or its media/collection was deleted (a media in the
+                trash included: see :meth:`_media_of`).
             Unauthorized: the link has a password and ``password`` is missing or wrong.
         """
         share = await self.shares.by_token_hash(token_hash(token))
@@ -262,7 +264,9 @@ class ShareService:
         return SharedMedia(media, file, variant.width, variant.height)
 
     async def _media_of(self, share: Share, media_id: object) -> Media:
-        media = await self.session.scalar(select(Media).where(Media.id == media_id, Media.owner_id == share.owner_id))
+        media = await self.session.scalar(
+            select(Media).where(Media.id == media_id, Media.owner_id == share.owner_id, not_trashed(share.owner_id))
+        )
         if media is None:
             raise NotFound("Media not found")
         return media

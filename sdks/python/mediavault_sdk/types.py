@@ -21,6 +21,7 @@ __all__ = (
     "Kind",
     "Media",
     "MediaProcessing",
+    "MediaVersion",
     "OpenedShare",
     "Page",
     "Pagination",
@@ -29,6 +30,7 @@ __all__ = (
     "SharedCollection",
     "SharedMedia",
     "SignedUpload",
+    "TrashedMedia",
     "Sort",
     "TokenPair",
     "User",
@@ -93,7 +95,8 @@ class ApiKeyCreated(msgspec.Struct):
 
 
 class Media(msgspec.Struct):
-    """A media item; ``width``/``height`` are ``None`` unless it is an image, ``size`` is in bytes."""
+    """A media item; ``width``/``height`` are ``None`` unless it is an image, ``size`` is in bytes; ``version`` counts
+    its bytes (1 at upload, + 1 per replacement); ``metadata`` is the owner's JSON object."""
 
     id: str
     filename: str
@@ -110,6 +113,27 @@ class Media(msgspec.Struct):
     created_at: dt.datetime
     updated_at: dt.datetime
     content_url: str
+    version: int = 1
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class MediaVersion(msgspec.Struct):
+    """One version of a media item's bytes (``GET /media/{id}/versions``, newest first); ``current`` marks the one
+    the item serves now."""
+
+    version: int
+    size: int
+    checksum_sha256: str
+    content_type: str
+    created_at: dt.datetime
+    current: bool
+
+
+class TrashedMedia(Media, kw_only=True):
+    """A media item in the trash (``GET /trash``): deleted at ``deleted_at``, purged with its bytes at ``purge_at``."""
+
+    deleted_at: dt.datetime
+    purge_at: dt.datetime
 
 
 class Variant(msgspec.Struct):

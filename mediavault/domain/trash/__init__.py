@@ -1,0 +1,1 @@
+"""The trash: deleted media, restorable until purged (``trash_retention_days``)."""

@@ -1,0 +1,1 @@
+"""Versions of media items' bytes: list, download and restore previous ones."""

@@ -1,0 +1,128 @@
+"""Versions of a media item's bytes: the current one and the previous ones kept (``max_versions``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mediavault.auth.providers import Principal
+from mediavault.db.models import Media, MediaVersion
+from mediavault.db.versions import VersionRepository
+from mediavault.domain.media.services import MediaService
+from mediavault.errors import NotFound
+from mediavault.storage.base import StorageBackend, StoredFile
+
+__all__ = ("VersionInfo", "VersionService")
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One version of an item's bytes as ``GET /media/{id}/versions`` lists it."""
+
+    version: int
+    size: int
+    checksum_sha256: str
+    content_type: str
+    created_at: dt.datetime
+    current: bool
+
+
+@dataclass
+class _StoredBytes:
+    """A version's stored bytes read again as an upload's file
+    (:class:`~mediavault.domain.media.services.IncomingFile`)."""
+
+    storage: StorageBackend
+    key: str
+    filename: str
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self.storage.read(self.key)
+
+
+class VersionService:
+    """Versions of the principal's media, for one request's session.
+
+    Args:
+        session: the request's database session.
+        storage: where the bytes are (a restore reads a version's bytes again).
+        media_service: builds the media service on a session (a restore is a replacement).
+    """
+
+    def __init__(
+        self, session: AsyncSession, *, storage: StorageBackend, media_service: Callable[[AsyncSession], MediaService]
+    ) -> None:
+        self.session = session
+        self.storage = storage
+        self.media = media_service(session)
+        self.versions = VersionRepository(session)
+
+    async def list_versions(self, principal: Principal, media_id: str) -> list[VersionInfo]:
+        """Every kept version of the principal's media ``media_id``, newest (the current one) first.
+
+        Raises:
+            NotFound: unknown, malformed, trashed or someone else's id.
+        """
+        media = await self.media.get(principal, media_id)
+        current = VersionInfo(
+            media.version,
+            media.size,
+            media.checksum_sha256,
+            media.content_type,
+            media.replaced_at or media.created_at,
+            current=True,
+        )
+        previous = [
+            VersionInfo(v.version, v.size, v.checksum_sha256, v.content_type, v.created_at, current=False)
+            for v in await self.versions.all(media.id)
+        ]
+        return [current, *previous]
+
+    async def _version(self, principal: Principal, media_id: str, number: str) -> tuple[Media, MediaVersion | None]:
+        """The media and its version ``number`` (``None``: the current one).
+
+        Raises:
+            NotFound: as :meth:`list_versions`, or no such version kept (``number`` not a positive integer included).
+        """
+        media = await self.media.get(principal, media_id)
+        if number.isascii() and number.isdigit() and int(number) == media.version:
+            return media, None
+        version = await self.versions.get(media.id, int(number)) if number.isascii() and number.isdigit() else None
+        if version is None:
+            raise NotFound("Version not found")
+        return media, version
+
+    async def content(self, principal: Principal, media_id: str, number: str) -> StoredFile:
+        """The bytes of version ``number`` of the principal's media ``media_id``, to download.
+
+        Raises:
+            NotFound: as :meth:`_version`.
+        """
+        media, version = await self._version(principal, media_id, number)
+        if version is None:
+            return await self.media.content(principal, media_id)
+        return StoredFile(
+            await self.versions.content_key(version),
+            version.size,
+            version.checksum_sha256,
+            version.content_type,
+            media.filename,
+            version.created_at,
+        )
+
+    async def restore(self, principal: Principal, media_id: str, number: str) -> Media:
+        """Make version ``number``'s bytes current again: a replacement (:meth:`MediaService.replace`) with a copy of
+        them, so ``version`` + 1 and the bytes current until now are kept as a version.
+
+        Raises:
+            NotFound: as :meth:`_version`.
+        """
+        media, version = await self._version(principal, media_id, number)
+        file = await self.media.content(principal, media_id) if version is None else None
+        key = file.key if file is not None else await self.versions.content_key(version)  # type: ignore[arg-type]
+        await self.session.commit()  # end the read transaction: the replacement runs its own
+        return await self.media.replace(principal, media_id, _StoredBytes(self.storage, key, media.original_filename))
