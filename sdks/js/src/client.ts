@@ -17,6 +17,7 @@ import type {
   Health,
   Media,
   MediaProcessing,
+  MediaVersion,
   MediaQuery,
   MediaUpdate,
   OpenedShare,
@@ -25,6 +26,7 @@ import type {
   Pagination,
   SearchQuery,
   Share,
+  TrashedMedia,
   ShareCreate,
   SharedCollection,
   SharedMedia,
@@ -73,6 +75,8 @@ export interface UploadOptions {
   description?: string;
   /** Tags (stored trimmed and lower-cased; no commas inside a tag). */
   tags?: string[];
+  /** Custom metadata (a JSON object, at most 16 KiB encoded). */
+  metadata?: Record<string, unknown>;
   /** `progress(sent, total)` as the file's bytes go; `total` is `undefined` for a stream of unknown size. */
   progress?: Progress;
   signal?: AbortSignal;
@@ -352,6 +356,15 @@ export class Vault {
   }
 
   /**
+   * `PUT /media/{id}/content` → the {@link Media} with new bytes, streamed as {@link upload} streams them: same id,
+   * collections and shares, `version` + 1, the previous bytes kept as a version; the options' fields replace the
+   * item's. @throws NotFound as {@link getMedia}. @throws PayloadTooLarge, ValidationError as {@link upload}.
+   */
+  replaceContent(mediaId: string, source: UploadSource, options: UploadOptions = {}): Promise<Media> {
+    return this.sendUpload(`/media/${id(mediaId)}/content`, source, options, true, {}, "PUT", 200);
+  }
+
+  /**
    * `POST /uploads/signed` → {@link SignedUpload}: a URL that takes one upload into the caller's account without
    * credentials (hand its `url` or `token` to a browser or a partner); `url` and `token` are shown only here.
    * @throws ValidationError `expires_in` outside 60-86400, `max_size` over the server's limit. @throws NotFound `collection_id` is not the caller's.
@@ -388,25 +401,63 @@ export class Vault {
     options: UploadOptions,
     auth = true,
     headers: Record<string, string> = {},
+    method = "POST",
+    status = 201,
   ): Promise<Media> {
     const fields = {
       filename: options.filename ?? sourceName(source) ?? "upload",
       title: options.title,
       description: options.description,
       tags: options.tags,
+      metadata: options.metadata,
     };
     const body = multipartBody(source, fields, this.streamUploads, options.progress);
     const media = await this.data<Media>({
-      method: "POST",
+      method,
       path,
       body,
       headers,
       auth,
       signal: options.signal,
-      expect: [201],
+      expect: [status],
     });
     if (!body.streamed && body.fileSize !== undefined) options.progress?.(body.fileSize, body.fileSize);
     return media;
+  }
+
+  /** `GET /media/{id}/versions` → every kept {@link MediaVersion}, newest (the current one) first. */
+  listVersions(mediaId: string): Promise<MediaVersion[]> {
+    return this.data({ method: "GET", path: `/media/${id(mediaId)}/versions` });
+  }
+
+  /** `GET /media/{id}/versions/{version}/content` → a {@link Download} of that version's bytes. @throws NotFound no such version kept. */
+  downloadVersion(mediaId: string, version: number, options: DownloadOptions = {}): Promise<Download> {
+    return this.bytes({ method: "GET", path: `/media/${id(mediaId)}/versions/${version}/content` }, options);
+  }
+
+  /** `POST /media/{id}/versions/{version}/restore` → the {@link Media}, whose new current version has a copy of those bytes. */
+  restoreVersion(mediaId: string, version: number): Promise<Media> {
+    return this.data({ method: "POST", path: `/media/${id(mediaId)}/versions/${version}/restore` });
+  }
+
+  /** `GET /trash` → a page of the caller's deleted {@link TrashedMedia}, most recently deleted first. */
+  listTrash(query: PageQuery = {}): Promise<Page<TrashedMedia>> {
+    return this.page({ method: "GET", path: "/trash", query: { ...query } });
+  }
+
+  /** `POST /trash/{id}/restore` → the {@link Media}, back where it was. @throws NotFound not in the caller's trash. */
+  restoreMedia(mediaId: string): Promise<Media> {
+    return this.data({ method: "POST", path: `/trash/${id(mediaId)}/restore` });
+  }
+
+  /** `DELETE /trash/{id}`: a deleted item and its bytes go now. @throws NotFound not in the caller's trash. */
+  purgeMedia(mediaId: string): Promise<void> {
+    return this.none({ method: "DELETE", path: `/trash/${id(mediaId)}` });
+  }
+
+  /** `DELETE /trash`: every deleted item of the caller and its bytes go now. */
+  emptyTrash(): Promise<void> {
+    return this.none({ method: "DELETE", path: "/trash" });
   }
 
   /** `GET /media/{id}` → {@link Media}. @throws NotFound unknown id, or someone else's media. */
@@ -429,7 +480,7 @@ export class Vault {
     return this.data({ method: "PATCH", path: `/media/${id(mediaId)}`, json: changes });
   }
 
-  /** `DELETE /media/{id}`: the media, its bytes and its collection memberships go. */
+  /** `DELETE /media/{id}`: the media, its bytes and its collection memberships go (into the trash when the server keeps one). */
   deleteMedia(mediaId: string): Promise<void> {
     return this.none({ method: "DELETE", path: `/media/${id(mediaId)}` });
   }

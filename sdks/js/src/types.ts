@@ -15,6 +15,8 @@ export type EventName =
   | "media.uploaded"
   | "media.updated"
   | "media.deleted"
+  | "media.trashed"
+  | "media.restored"
   | "user.registered"
   | "collection.created"
   | "collection.deleted"
@@ -83,13 +85,34 @@ export interface Media {
   created_at: string;
   updated_at: string;
   content_url: string;
+  /** 1 at upload, + 1 for each replacement of the bytes (`replaceContent`, `restoreVersion`). */
+  version: number;
+  /** The owner's custom metadata (a JSON object, at most 16 KiB encoded). */
+  metadata: Record<string, unknown>;
 }
 
-/** `PATCH /media/{id}`: fields left out are not changed, `null` clears. */
+/** `PATCH /media/{id}`: fields left out are not changed, `null` clears; `metadata` is a JSON merge patch (RFC 7396). */
 export interface MediaUpdate {
   title?: string | null;
   description?: string | null;
   tags?: string[];
+  metadata?: Record<string, unknown>;
+}
+
+/** One version of a media item's bytes (`GET /media/{id}/versions`, newest first; `current`: served now). */
+export interface MediaVersion {
+  version: number;
+  size: number;
+  checksum_sha256: string;
+  content_type: string;
+  created_at: string;
+  current: boolean;
+}
+
+/** A media item in the trash (`GET /trash`): deleted at `deleted_at`, purged with its bytes at `purge_at`. */
+export interface TrashedMedia extends Media {
+  deleted_at: string;
+  purge_at: string;
 }
 
 /** A derived file of a media item (a thumbnail: `url` serves it; the share copy has no `url`). */
@@ -183,7 +206,7 @@ export interface SignedUploadCreate {
  * `checksum_sha256` are `null` for an image the link refuses to serve (its content URL answers 403).
  * `content_url` is the link's own URL for the bytes.
  */
-export interface SharedMedia extends Omit<Media, "owner_id" | "size" | "checksum_sha256"> {
+export interface SharedMedia extends Omit<Media, "owner_id" | "size" | "checksum_sha256" | "version" | "metadata"> {
   size: number | null;
   checksum_sha256: string | null;
 }

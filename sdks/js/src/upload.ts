@@ -32,6 +32,8 @@ export interface UploadFields {
   title?: string | undefined;
   description?: string | undefined;
   tags?: string[] | undefined;
+  /** Custom metadata, sent as JSON text. */
+  metadata?: Record<string, unknown> | undefined;
 }
 
 /** A request body ready for `fetch`, and whether it may be sent again. */
@@ -152,6 +154,7 @@ export function multipartBody(source: UploadSource, fields: UploadFields, stream
   if (fields.title !== undefined) text.push(["title", fields.title]);
   if (fields.description !== undefined) text.push(["description", fields.description]);
   if (fields.tags !== undefined) text.push(["tags", fields.tags.join(",")]);
+  if (fields.metadata !== undefined) text.push(["metadata", JSON.stringify(fields.metadata)]);
   let head = "";
   for (const [name, value] of text) {
     head += `--${mark}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;

@@ -33,7 +33,10 @@ describe("the SDK against a real server", () => {
   let account: string;
 
   before(async () => {
-    server = await startServer({ MEDIAVAULT_ALLOW_PRIVATE_WEBHOOK_TARGETS: "true" });
+    server = await startServer({
+      MEDIAVAULT_ALLOW_PRIVATE_WEBHOOK_TARGETS: "true",
+      MEDIAVAULT_TRASH_RETENTION_DAYS: "7",
+    });
     vault = new Vault(server.baseUrl);
     account = email("ada");
     await vault.register(account, PASSWORD, "Ada");
@@ -321,6 +324,42 @@ describe("the SDK against a real server", () => {
       vault.search("  "),
       (error: unknown) => error instanceof ValidationError && error.details[0]?.field === "q",
     );
+  });
+
+  it("keeps custom metadata, versions of the bytes and a trash", async () => {
+    const media = await vault.upload(bytes("first"), { filename: "notes.txt", metadata: { project: "apollo" } });
+    assertShape(media, "media");
+    assert.deepEqual([media.version, media.metadata], [1, { project: "apollo" }]);
+    const patched = await vault.updateMedia(media.id, { metadata: { project: null, stage: "review" } });
+    assert.deepEqual(patched.metadata, { stage: "review" });
+    const replaced = await vault.replaceContent(media.id, bytes("second"), { filename: "notes.txt" });
+    assert.deepEqual([replaced.id, replaced.version, replaced.size], [media.id, 2, 6]);
+    const versions = await vault.listVersions(media.id);
+    assert.deepEqual(
+      versions.map((v) => [v.version, v.current]),
+      [
+        [2, true],
+        [1, false],
+      ],
+    );
+    assert.equal(await (await vault.downloadVersion(media.id, 1)).text(), "first");
+    assert.equal((await vault.restoreVersion(media.id, 1)).version, 3);
+    await vault.deleteMedia(media.id);
+    await assert.rejects(vault.getMedia(media.id), NotFound);
+    const trash = await vault.listTrash();
+    assert.deepEqual(
+      trash.items.map((m) => m.id),
+      [media.id],
+    );
+    assert.ok(trash.items[0] !== undefined && trash.items[0].purge_at > trash.items[0].deleted_at);
+    assert.equal((await vault.restoreMedia(media.id)).id, media.id);
+    await vault.deleteMedia(media.id);
+    await vault.purgeMedia(media.id);
+    await assert.rejects(vault.restoreMedia(media.id), NotFound);
+    const other = await vault.upload(bytes("other"), { filename: "other.txt" });
+    await vault.deleteMedia(other.id);
+    await vault.emptyTrash();
+    assert.deepEqual((await vault.listTrash()).items, []);
   });
 
   it("registers webhooks whose signed deliveries reach a receiver, and lists the attempts", async () => {

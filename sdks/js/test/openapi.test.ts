@@ -35,6 +35,14 @@ const METHODS: Record<string, keyof Vault> = {
   "GET /media/{media_id}/thumbnail": "downloadThumbnail",
   "GET /media/{media_id}/metadata": "getMetadata",
   "POST /media/{media_id}/reprocess": "reprocess",
+  "PUT /media/{media_id}/content": "replaceContent",
+  "GET /media/{media_id}/versions": "listVersions",
+  "GET /media/{media_id}/versions/{version}/content": "downloadVersion",
+  "POST /media/{media_id}/versions/{version}/restore": "restoreVersion",
+  "GET /trash": "listTrash",
+  "POST /trash/{media_id}/restore": "restoreMedia",
+  "DELETE /trash/{media_id}": "purgeMedia",
+  "DELETE /trash": "emptyTrash",
   "GET /search": "search",
   "POST /collections": "createCollection",
   "GET /collections": "listCollections",
@@ -85,6 +93,7 @@ const QUERIES: Record<string, string[]> = {
   "GET /s/{token}": REQUESTS.pageQuery,
   "GET /webhooks": REQUESTS.pageQuery,
   "GET /webhooks/{webhook_id}/deliveries": REQUESTS.pageQuery,
+  "GET /trash": REQUESTS.pageQuery,
   "GET /media/{media_id}/thumbnail": ["size"],
 };
 

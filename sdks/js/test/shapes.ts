@@ -58,6 +58,8 @@ const media = {
   created_at: true,
   updated_at: true,
   content_url: true,
+  version: true,
+  metadata: true,
 } as const;
 const webhook = {
   id: true,
@@ -95,7 +97,7 @@ export const SHAPES = {
     variants: true,
   }),
   variant: keys<Variant>()({ name: true, content_type: true, size: true, width: true, height: true, url: true }),
-  sharedMedia: keys<SharedMedia>()((({ owner_id, ...shared }) => shared)(media)),
+  sharedMedia: keys<SharedMedia>()((({ owner_id, version, metadata, ...shared }) => shared)(media)),
   sharedCollection: keys<SharedCollection>()({
     id: true,
     name: true,
@@ -162,7 +164,7 @@ const filters = { ...page, type: true, tag: true, sort: true, checksum_sha256: t
 /** The keys of the declared request bodies and queries (checked against the OpenAPI document's operations). */
 export const REQUESTS = {
   userUpdate: keys<UserUpdate>()({ display_name: true, email: true, password: true, current_password: true }),
-  mediaUpdate: keys<MediaUpdate>()({ title: true, description: true, tags: true }),
+  mediaUpdate: keys<MediaUpdate>()({ title: true, description: true, tags: true, metadata: true }),
   collectionUpdate: keys<CollectionUpdate>()({ name: true, description: true }),
   shareCreate: keys<ShareCreate>()({
     media_id: true,

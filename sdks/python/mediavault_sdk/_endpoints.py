@@ -10,7 +10,7 @@ those most worth handling are listed under *Raises*.
 from __future__ import annotations
 
 import os
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import quote
 
 import httpx
@@ -29,6 +29,7 @@ from mediavault_sdk.types import (
     Kind,
     Media,
     MediaProcessing,
+    MediaVersion,
     OpenedShare,
     Page,
     Pagination,
@@ -38,6 +39,7 @@ from mediavault_sdk.types import (
     SignedUpload,
     Sort,
     TokenPair,
+    TrashedMedia,
     User,
     Webhook,
     WebhookCreated,
@@ -205,6 +207,7 @@ def upload(
     title: str | None = None,
     description: str | None = None,
     tags: list[str] | None = None,
+    metadata: dict[str, Any] | None = None,
     progress: Progress | None = None,
     resumable: bool | None = None,
     chunk_size: int = CHUNK_SIZE,
@@ -222,6 +225,8 @@ def upload(
         filename: name to store (default: the path's base name); the content type is sniffed by the server.
         title, description: optional text.
         tags: optional tags (stored trimmed and lower-cased; no commas inside a tag).
+        metadata: optional custom metadata (a JSON object, at most 16 KiB encoded); sent with one-request
+            uploads only (a resumable upload's metadata has no place for it).
         progress: ``progress(bytes_sent, total_or_None)`` after each chunk of the file; a resumable upload first
             reports the offset it starts from (where an earlier attempt got).
         resumable: ``True`` sends a path through ``/uploads`` whatever its size, ``False`` never; ``None`` (the
@@ -232,17 +237,20 @@ def upload(
 
     Raises:
         PayloadTooLarge: the file is over the server's ``max_upload_size`` (nothing is kept).
-        ValidationError: an empty file.
-        ValueError: a tag with a comma, or the file changed size while it was being sent.
+        ValidationError: an empty file, or metadata over the limit.
+        ValueError: a tag with a comma, ``metadata`` with ``resumable=True``, or the file changed size while it was
+            being sent.
         FileNotFoundError: no such path.
     """
-    if isinstance(source, str | os.PathLike) and resumable is not False:
+    if metadata is not None and resumable:
+        raise ValueError("custom metadata goes with one-request uploads: leave resumable unset or False")
+    if isinstance(source, str | os.PathLike) and resumable is not False and metadata is None:
         size = os.stat(source).st_size
         if resumable or size >= RESUMABLE_THRESHOLD:
             fields = {"filename": filename or os.path.basename(source), **_upload_fields(title, description, tags)}
             store = ResumeFile(resume_file)
             return resumable_upload(source, fields=fields, chunk_size=chunk_size, resume_file=store, progress=progress)
-    body = _upload_body(source, filename, title, description, tags, progress)
+    body = _upload_body(source, filename, title, description, tags, progress, metadata)
     return Call("POST", "/media/upload", data_of(Media), 201, upload=body)
 
 
@@ -253,9 +261,13 @@ def _upload_body(
     description: str | None,
     tags: list[str] | None,
     progress: Progress | None,
+    metadata: dict[str, Any] | None = None,
 ) -> Upload:
-    """The multipart body of every upload route (``POST /media/upload``, signed URLs, share links)."""
+    """The multipart body of every upload route (``POST /media/upload``, signed URLs, share links, ``PUT
+    /media/{id}/content``)."""
     fields = _upload_fields(title, description, tags)
+    if metadata is not None:
+        fields["metadata"] = msgspec.json.encode(metadata).decode()
     return Upload(source, filename=filename, fields=fields, progress=progress)
 
 
@@ -336,6 +348,89 @@ def upload_to_share(
     return Call("POST", path, data_of(Media), 201, headers=_password(password), upload=body, authenticated=False)
 
 
+def replace_content(
+    media_id: str,
+    source: Source,
+    *,
+    filename: str | None = None,
+    title: str | None = None,
+    description: str | None = None,
+    tags: list[str] | None = None,
+    metadata: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> Call[Media]:
+    """``PUT /media/{id}/content`` → the :class:`Media` with new bytes (same id, collections and shares; ``version``
+    + 1, the previous bytes kept as a version). Arguments as :meth:`upload`; fields given replace the item's.
+
+    Raises:
+        NotFound: as :meth:`get_media`.
+        PayloadTooLarge, ValidationError: as :meth:`upload` (nothing changes).
+    """
+    body = _upload_body(source, filename, title, description, tags, progress, metadata)
+    return Call("PUT", f"/media/{_id(media_id)}/content", data_of(Media), upload=body)
+
+
+def list_versions(media_id: str) -> Call[list[MediaVersion]]:
+    """``GET /media/{id}/versions`` → every kept :class:`MediaVersion`, newest (the current one) first.
+
+    Raises:
+        NotFound: as :meth:`get_media`.
+    """
+    return Call("GET", f"/media/{_id(media_id)}/versions", data_of(list[MediaVersion]))
+
+
+def download_version(
+    media_id: str, version: int, destination: Destination, *, progress: Progress | None = None
+) -> Call[int]:
+    """``GET /media/{id}/versions/{version}/content`` streamed to ``destination`` as in :meth:`download`; returns the
+    byte count.
+
+    Raises:
+        NotFound: as :meth:`get_media`, or no such version kept.
+    """
+    sink = Download(destination, progress)
+    return Call("GET", f"/media/{_id(media_id)}/versions/{int(version)}/content", None, download=sink)
+
+
+def restore_version(media_id: str, version: int) -> Call[Media]:
+    """``POST /media/{id}/versions/{version}/restore`` → the :class:`Media`, whose new current version has a copy of
+    that version's bytes.
+
+    Raises:
+        NotFound: as :meth:`download_version`.
+    """
+    return Call("POST", f"/media/{_id(media_id)}/versions/{int(version)}/restore", data_of(Media))
+
+
+def list_trash(*, page: int = 1, per_page: int = 20) -> Call[Page[TrashedMedia]]:
+    """``GET /trash`` → a :class:`Page` of the caller's deleted :class:`TrashedMedia` (``deleted_at``,
+    ``purge_at``), most recently deleted first (the server's ``trash_retention_days`` > 0)."""
+    return Call("GET", "/trash", page_of(TrashedMedia), params={"page": page, "per_page": per_page})
+
+
+def restore_media(media_id: str) -> Call[Media]:
+    """``POST /trash/{id}/restore`` → the :class:`Media`, back where it was (collections, shares).
+
+    Raises:
+        NotFound: not in the caller's trash.
+    """
+    return Call("POST", f"/trash/{_id(media_id)}/restore", data_of(Media))
+
+
+def purge_media(media_id: str) -> Call[None]:
+    """``DELETE /trash/{id}``: a deleted item and its bytes go now.
+
+    Raises:
+        NotFound: not in the caller's trash.
+    """
+    return Call("DELETE", f"/trash/{_id(media_id)}", no_content, 204)
+
+
+def empty_trash() -> Call[None]:
+    """``DELETE /trash``: every deleted item of the caller and its bytes go now."""
+    return Call("DELETE", "/trash", no_content, 204)
+
+
 def get_media(media_id: str) -> Call[Media]:
     """``GET /media/{id}`` → :class:`Media`.
 
@@ -354,6 +449,7 @@ def list_media(
     q: str | None = None,
     sort: Sort | None = None,
     checksum_sha256: str | None = None,
+    metadata: dict[str, str] | None = None,
 ) -> Call[Page[Media]]:
     """``GET /media`` → a :class:`Page` of the caller's :class:`Media`.
 
@@ -364,6 +460,7 @@ def list_media(
         q: substring of filename, title or description (case-insensitive).
         sort: ``created_at``, ``filename`` or ``size``, ``-`` first for descending (default ``-created_at``).
         checksum_sha256: only media with this content (SHA-256, 64 hex digits).
+        metadata: only media whose custom metadata has each ``key: value`` (values compared as strings).
 
     Raises:
         ValidationError: a value out of range or not in its set.
@@ -376,8 +473,13 @@ def list_media(
         "q": q,
         "sort": sort,
         "checksum_sha256": checksum_sha256,
+        **_metadata_filters(metadata),
     }
     return Call("GET", "/media", page_of(Media), params=params)
+
+
+def _metadata_filters(metadata: dict[str, str] | None) -> dict[str, str]:
+    return {f"metadata.{key}": value for key, value in (metadata or {}).items()}
 
 
 def update_media(
@@ -386,18 +488,21 @@ def update_media(
     title: str | UnsetType | None = UNSET,
     description: str | UnsetType | None = UNSET,
     tags: list[str] | UnsetType = UNSET,
+    metadata: dict[str, Any] | UnsetType = UNSET,
 ) -> Call[Media]:
     """``PATCH /media/{id}`` → the updated :class:`Media`; arguments left out are not changed, ``None`` clears.
+    ``metadata`` is a JSON merge patch (RFC 7396) of the custom metadata: ``None`` values remove keys.
 
     Raises:
         NotFound: as :meth:`get_media`.
     """
-    body = _drop_unset(title=title, description=description, tags=tags)
+    body = _drop_unset(title=title, description=description, tags=tags, metadata=metadata)
     return Call("PATCH", f"/media/{_id(media_id)}", data_of(Media), json=body)
 
 
 def delete_media(media_id: str) -> Call[None]:
-    """``DELETE /media/{id}``: the media, its bytes and its collection memberships go.
+    """``DELETE /media/{id}``: the media, its bytes and its collection memberships go (into the trash, restorable,
+    when the server keeps one: ``trash_retention_days``).
 
     Raises:
         NotFound: as :meth:`get_media`.
@@ -476,9 +581,12 @@ def search(
     tag: str | None = None,
     sort: Sort | None = None,
     checksum_sha256: str | None = None,
+    metadata: dict[str, str] | None = None,
 ) -> Call[Page[Media]]:
     """``GET /search`` → a :class:`Page` of the caller's :class:`Media` whose words start with every word of ``q``
     (filename, title, description, tags); the other filters as in :meth:`list_media`.
+
+    ``metadata`` filters as in :meth:`list_media`.
 
     Raises:
         ValidationError: ``q`` empty or blank.
@@ -491,6 +599,7 @@ def search(
         "tag": tag,
         "sort": sort,
         "checksum_sha256": checksum_sha256,
+        **_metadata_filters(metadata),
     }
     return Call("GET", "/search", page_of(Media), params=params)
 
