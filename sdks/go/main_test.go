@@ -40,6 +40,7 @@ func run(m *testing.M) int {
 		fmt.Sprintf("MEDIAVAULT_MAX_UPLOAD_SIZE=%d", maxUpload),
 		"MEDIAVAULT_RATE_LIMIT_ANONYMOUS=100000",
 		"MEDIAVAULT_ALLOW_PRIVATE_WEBHOOK_TARGETS=true",
+		"MEDIAVAULT_TRASH_RETENTION_DAYS=7",
 	)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -78,6 +78,72 @@ func (c *Client) DeleteMedia(ctx context.Context, id string) error {
 	return c.do(ctx, &request{method: http.MethodDelete, path: "/media/" + pathID(id), expect: http.StatusNoContent}, nil)
 }
 
+// ReplaceContent replaces a media item's bytes with r's (PUT /media/{id}/content), sent as Upload sends them: same
+// id, collections and shares, Version + 1, the previous bytes kept as a version; o's fields replace the item's.
+//
+// Errors: ErrNotFound, ErrPayloadTooLarge, ErrValidation (nothing changes then).
+func (c *Client) ReplaceContent(ctx context.Context, id string, r io.Reader, o UploadOptions) (*Media, error) {
+	body, err := newUpload(r, o)
+	if err != nil {
+		return nil, err
+	}
+	return get[Media](ctx, c, &request{method: http.MethodPut, path: "/media/" + pathID(id) + "/content", upload: body})
+}
+
+// ListVersions returns every kept version of a media item's bytes, newest (the current one) first
+// (GET /media/{id}/versions).
+func (c *Client) ListVersions(ctx context.Context, id string) ([]MediaVersion, error) {
+	versions, err := get[[]MediaVersion](ctx, c, &request{method: http.MethodGet, path: "/media/" + pathID(id) + "/versions"})
+	if err != nil {
+		return nil, err
+	}
+	return *versions, nil
+}
+
+// OpenVersion starts downloading one version's bytes (GET /media/{id}/versions/{version}/content), as OpenContent.
+//
+// Errors: ErrNotFound (no such version kept).
+func (c *Client) OpenVersion(ctx context.Context, id string, version int, o DownloadOptions) (*Content, error) {
+	path := "/media/" + pathID(id) + "/versions/" + strconv.Itoa(version) + "/content"
+	return c.openContent(ctx, &request{method: http.MethodGet, path: path}, o)
+}
+
+// DownloadVersion writes one version's bytes into w and returns their count.
+func (c *Client) DownloadVersion(ctx context.Context, id string, version int, w io.Writer, o DownloadOptions) (int64, error) {
+	content, err := c.OpenVersion(ctx, id, version, o)
+	return copyContent(content, err, w)
+}
+
+// RestoreVersion makes a version's bytes current again (POST /media/{id}/versions/{version}/restore): a new
+// version with a copy of them.
+func (c *Client) RestoreVersion(ctx context.Context, id string, version int) (*Media, error) {
+	path := "/media/" + pathID(id) + "/versions/" + strconv.Itoa(version) + "/restore"
+	return get[Media](ctx, c, &request{method: http.MethodPost, path: path})
+}
+
+// ListTrash returns a page of the caller's deleted media, most recently deleted first (GET /trash; the server
+// keeps a trash when its trash_retention_days is set).
+func (c *Client) ListTrash(ctx context.Context, o ListOptions) (*Page[TrashedMedia], error) {
+	return list[TrashedMedia](ctx, c, &request{method: http.MethodGet, path: "/trash", query: o.values()})
+}
+
+// RestoreMedia takes a deleted item out of the trash, back where it was (POST /trash/{id}/restore).
+//
+// Errors: ErrNotFound (not in the caller's trash).
+func (c *Client) RestoreMedia(ctx context.Context, id string) (*Media, error) {
+	return get[Media](ctx, c, &request{method: http.MethodPost, path: "/trash/" + pathID(id) + "/restore"})
+}
+
+// PurgeMedia deletes a trashed item and its bytes now (DELETE /trash/{id}).
+func (c *Client) PurgeMedia(ctx context.Context, id string) error {
+	return c.do(ctx, &request{method: http.MethodDelete, path: "/trash/" + pathID(id), expect: http.StatusNoContent}, nil)
+}
+
+// EmptyTrash deletes every trashed item of the caller and their bytes now (DELETE /trash).
+func (c *Client) EmptyTrash(ctx context.Context) error {
+	return c.do(ctx, &request{method: http.MethodDelete, path: "/trash", expect: http.StatusNoContent}, nil)
+}
+
 // GetMetadata returns a media item's processing state, what each processor found and its variants
 // (GET /media/{id}/metadata).
 func (c *Client) GetMetadata(ctx context.Context, id string) (*MediaProcessing, error) {

@@ -33,6 +33,8 @@ func TestTypesMatchTheOpenAPIDocument(t *testing.T) {
 	// Answers: the fields a Go type decodes (its json tags).
 	answers := map[string]interface{}{
 		"MediaOut":           mediavault.Media{},
+		"TrashedMediaOut":    mediavault.TrashedMedia{},
+		"MediaVersionOut":    mediavault.MediaVersion{},
 		"UserOut":            mediavault.User{},
 		"TokenPair":          mediavault.TokenPair{},
 		"Health":             mediavault.Health{},
@@ -55,6 +57,7 @@ func TestTypesMatchTheOpenAPIDocument(t *testing.T) {
 		"UserUpdate": mediavault.UserUpdate{DisplayName: mediavault.Set("x"), Email: "a@b.co", Password: "password", CurrentPassword: "x"},
 		"MediaUpdate": mediavault.MediaUpdate{
 			Title: mediavault.Set("x"), Description: mediavault.Null[string](), Tags: mediavault.Set(all),
+			Metadata: map[string]interface{}{"k": "v"},
 		},
 		"ShareCreate": mediavault.ShareCreate{
 			MediaID: "x", CollectionID: "x", ExpiresIn: time.Hour, Password: "password", AllowDownload: &on,
@@ -149,6 +152,14 @@ var endpoints = map[string]string{
 	"GET /media/{media_id}/content":                        "OpenContent",
 	"GET /media/{media_id}/metadata":                       "GetMetadata",
 	"POST /media/{media_id}/reprocess":                     "Reprocess",
+	"PUT /media/{media_id}/content":                        "ReplaceContent",
+	"GET /media/{media_id}/versions":                       "ListVersions",
+	"GET /media/{media_id}/versions/{version}/content":     "OpenVersion",
+	"POST /media/{media_id}/versions/{version}/restore":    "RestoreVersion",
+	"GET /trash":                                           "ListTrash",
+	"POST /trash/{media_id}/restore":                       "RestoreMedia",
+	"DELETE /trash/{media_id}":                             "PurgeMedia",
+	"DELETE /trash":                                        "EmptyTrash",
 	"GET /media/{media_id}/thumbnail":                      "OpenThumbnail",
 	"GET /search":                                          "Search",
 	"POST /collections":                                    "CreateCollection",

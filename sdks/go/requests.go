@@ -64,6 +64,9 @@ type MediaUpdate struct {
 	Title       Opt[string]
 	Description Opt[string]
 	Tags        Opt[[]string]
+	// Metadata is a JSON merge patch (RFC 7396) of the custom metadata: its keys replace the item's, a nil value
+	// removes a key; nil sends nothing.
+	Metadata map[string]interface{}
 }
 
 // MarshalJSON sends only the fields given.
@@ -72,6 +75,9 @@ func (u MediaUpdate) MarshalJSON() ([]byte, error) {
 	u.Title.put(body, "title")
 	u.Description.put(body, "description")
 	u.Tags.put(body, "tags")
+	if u.Metadata != nil {
+		body["metadata"] = u.Metadata
+	}
 	return json.Marshal(body)
 }
 
@@ -218,6 +224,8 @@ type MediaQuery struct {
 	Tag            string // an exact tag, case-insensitive
 	Sort           Sort   // default SortNewest
 	ChecksumSHA256 string // only media with this content (64 hex digits)
+	// Metadata: only media whose custom metadata has every key with this value (compared as strings).
+	Metadata map[string]string
 }
 
 func (o MediaQuery) values() url.Values {
@@ -227,6 +235,9 @@ func (o MediaQuery) values() url.Values {
 	putValue(q, "tag", o.Tag)
 	putValue(q, "sort", string(o.Sort))
 	putValue(q, "checksum_sha256", o.ChecksumSHA256)
+	for key, value := range o.Metadata {
+		q.Set("metadata."+key, value)
+	}
 	return q
 }
 

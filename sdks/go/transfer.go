@@ -3,6 +3,7 @@ package mediavault
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +26,8 @@ type UploadOptions struct {
 	Title       string
 	Description string
 	Tags        []string // stored trimmed and lower-cased; a tag cannot contain a comma
+	// Metadata is custom metadata (a JSON object, at most 16 KiB encoded); nil sends none.
+	Metadata map[string]interface{}
 	// Size is the number of bytes the reader will give, when known and the reader is not an io.Seeker (whose
 	// remaining length is measured). With a size the request carries a Content-Length, so the server refuses an
 	// oversized file (ErrPayloadTooLarge) before it is sent; without one the body is sent chunked.
@@ -84,6 +87,13 @@ func newUpload(r io.Reader, o UploadOptions) (*upload, error) {
 	var form bytes.Buffer
 	w := multipart.NewWriter(&form)
 	fields := [][2]string{{"title", o.Title}, {"description", o.Description}, {"tags", strings.Join(o.Tags, ",")}}
+	if o.Metadata != nil {
+		encoded, err := json.Marshal(o.Metadata)
+		if err != nil {
+			return nil, fmt.Errorf("mediavault: metadata: %w", err)
+		}
+		fields = append(fields, [2]string{"metadata", string(encoded)})
+	}
 	for _, field := range fields {
 		if field[1] != "" {
 			if err := w.WriteField(field[0], field[1]); err != nil {

@@ -35,6 +35,8 @@ const (
 	EventMediaUploaded     = "media.uploaded"
 	EventMediaUpdated      = "media.updated"
 	EventMediaDeleted      = "media.deleted"
+	EventMediaTrashed      = "media.trashed"
+	EventMediaRestored     = "media.restored"
 	EventUserRegistered    = "user.registered"
 	EventCollectionCreated = "collection.created"
 	EventCollectionDeleted = "collection.deleted"
@@ -99,6 +101,28 @@ type Media struct {
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
 	ContentURL     string    `json:"content_url"`
+	// Version counts the item's bytes: 1 at upload, + 1 per ReplaceContent or RestoreVersion (0 on share links).
+	Version int `json:"version,omitempty"`
+	// Metadata is the owner's custom metadata, a JSON object (absent on share links).
+	Metadata map[string]interface{} `json:"metadata,omitempty"`
+}
+
+// MediaVersion is one version of a media item's bytes (ListVersions, newest first); Current marks the one the
+// item serves now.
+type MediaVersion struct {
+	Version        int       `json:"version"`
+	Size           int64     `json:"size"`
+	ChecksumSHA256 string    `json:"checksum_sha256"`
+	ContentType    string    `json:"content_type"`
+	CreatedAt      time.Time `json:"created_at"`
+	Current        bool      `json:"current"`
+}
+
+// TrashedMedia is a media item in the trash (ListTrash): deleted at DeletedAt, purged with its bytes at PurgeAt.
+type TrashedMedia struct {
+	Media
+	DeletedAt time.Time `json:"deleted_at"`
+	PurgeAt   time.Time `json:"purge_at"`
 }
 
 // Variant is a file derived from a media item (thumbnails); URL serves it (nil for the share copy).
