@@ -35,8 +35,12 @@ from mediavault.domain.media.schemas import MediaKind, MediaOut, MediaSort, Medi
 from mediavault.domain.media.services import MediaService
 from mediavault.domain.shares.schemas import ShareCreate, ShareOut
 from mediavault.domain.shares.services import ShareService
+from mediavault.domain.trash.schemas import TrashedMediaOut
+from mediavault.domain.trash.services import TrashService
 from mediavault.domain.users.schemas import UserOut, UserUpdate
 from mediavault.domain.users.services import UserService
+from mediavault.domain.versions.schemas import MediaVersionOut
+from mediavault.domain.versions.services import VersionService
 from mediavault.errors import NUL_MESSAGE, Unauthorized, ValidationError
 from mediavault.http.strict import error_field, nul_path
 from mediavault.inprocess.sources import IncomingSource, UploadSource
@@ -46,7 +50,7 @@ from mediavault.storage.base import StorageBackend
 if TYPE_CHECKING:
     from mediavault.runtime import VaultRuntime
 
-__all__ = ("CollectionsAPI", "InProcess", "MediaAPI", "Page", "SharesAPI", "UsersAPI", "VaultAPI")
+__all__ = ("CollectionsAPI", "InProcess", "MediaAPI", "Page", "SharesAPI", "TrashAPI", "UsersAPI", "VaultAPI")
 
 T = TypeVar("T")
 UNSET: Any = msgspec.UNSET
@@ -90,10 +94,17 @@ class _MediaQuery(_PageQuery, forbid_unknown_fields=True):
     type: MediaKind | None = None
     tag: str | None = None
     q: str | None = None
+    metadata: dict[str, str] = {}
 
     def query(self) -> MediaQuery:
         return MediaQuery(
-            page=self.page, per_page=self.per_page, sort=self.sort, kind=self.type, tag=self.tag, q=self.q
+            page=self.page,
+            per_page=self.per_page,
+            sort=self.sort,
+            kind=self.type,
+            tag=self.tag,
+            q=self.q,
+            metadata=tuple(self.metadata.items()),
         )
 
 
@@ -158,7 +169,8 @@ class VaultAPI:
     """The vault for host code, without HTTP: ``vault.api(user=..., session=...)``.
 
     Attributes:
-        media: upload, get, list, update and delete the acting user's media.
+        media: upload, get, list, update, replace and delete the acting user's media; their versions.
+        trash: their deleted media (``trash_retention_days`` > 0): list, restore, purge.
         collections: their collections.
         shares: their share links.
         uploads: their signed upload URLs.
@@ -181,6 +193,7 @@ class VaultAPI:
         self.shares = SharesAPI(self)
         self.uploads = UploadsAPI(self)
         self.users = UsersAPI(self)
+        self.trash = TrashAPI(self)
 
     @property
     def prefix(self) -> str:
@@ -240,6 +253,7 @@ class MediaAPI(_Area):
         title: str | None = None,
         description: str | None = None,
         tags: Sequence[str] = (),
+        metadata: dict[str, Any] | None = None,
     ) -> MediaOut:
         """Store one file; emits ``media.uploaded`` and owes its processing, as ``POST /media/upload``.
 
@@ -252,17 +266,64 @@ class MediaAPI(_Area):
             description: at most 10,000 characters.
             tags: at most 50 of at most 100 characters; trimmed, lower-cased, duplicates dropped. As over HTTP,
                 a comma separates tags.
+            metadata: custom metadata, a JSON object of at most 16 KiB encoded.
 
         Raises:
             PayloadTooLarge: more than ``max_upload_size`` bytes (nothing is kept).
-            ValidationError: an empty file, too many or too long tags, a title or description too long, a NUL.
+            ValidationError: an empty file, too many or too long tags, a title or description too long, a NUL,
+                metadata over 16 KiB.
             TypeError: ``source`` is not one of the above (a ``str`` is refused: a path is a ``pathlib.Path``).
         """
-        fields = {"title": title, "description": description, "tags": ",".join(tags) if tags else None}
-        file = IncomingSource(source, filename, {k: v for k, v in fields.items() if v is not None})
+        file = _incoming(source, filename, title, description, tags or None, metadata)
         async with self._api.acting() as (work, principal), aclosing(file):
             upload = await work.service(MediaService).upload(principal.user_id, file)
             return MediaOut.of(upload.media, self._api.prefix)
+
+    async def replace(
+        self,
+        media_id: str | uuid.UUID,
+        source: UploadSource,
+        *,
+        filename: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        tags: Sequence[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> MediaOut:
+        """Replace the item's bytes (``PUT /media/{id}/content``): same id, collections and shares, ``version`` + 1,
+        the previous bytes kept as a version; the fields given replace the item's; emits ``media.updated``.
+
+        Raises:
+            NotFound: as :meth:`get`.
+            PayloadTooLarge, ValidationError, TypeError: as :meth:`upload` (nothing changes).
+        """
+        file = _incoming(source, filename, title, description, tags, metadata)
+        async with self._api.acting() as (work, principal), aclosing(file):
+            media = await work.service(MediaService).replace(principal, str(media_id), file)
+            return MediaOut.of(media, self._api.prefix)
+
+    async def versions(self, media_id: str | uuid.UUID) -> list[MediaVersionOut]:
+        """Every kept version of the item's bytes, newest (the current one) first (``GET /media/{id}/versions``).
+
+        Raises:
+            NotFound: as :meth:`get`.
+        """
+        async with self._api.acting() as (work, principal):
+            found = await work.service(VersionService).list_versions(principal, str(media_id))
+            return [
+                MediaVersionOut(v.version, v.size, v.checksum_sha256, v.content_type, v.created_at, v.current)
+                for v in found
+            ]
+
+    async def restore_version(self, media_id: str | uuid.UUID, version: int) -> MediaOut:
+        """Make a version's bytes current again, as a new version (``POST /media/{id}/versions/{version}/restore``).
+
+        Raises:
+            NotFound: as :meth:`get`, or no such version kept.
+        """
+        async with self._api.acting() as (work, principal):
+            media = await work.service(VersionService).restore(principal, str(media_id), str(version))
+            return MediaOut.of(media, self._api.prefix)
 
     async def get(self, media_id: str | uuid.UUID) -> MediaOut:
         """One media item (``GET /media/{id}``).
@@ -294,14 +355,18 @@ class MediaAPI(_Area):
         type: MediaKind | None = None,
         tag: str | None = None,
         q: str | None = None,
+        metadata: dict[str, str] | None = None,
     ) -> Page[MediaOut]:
-        """One page of the acting user's media (``GET /media``): ``per_page`` 1-100, filtered by ``type``, ``tag`` and
-        ``q`` (a substring of filename, title or description), in ``sort`` order.
+        """One page of the acting user's media (``GET /media``): ``per_page`` 1-100, filtered by ``type``, ``tag``,
+        ``q`` (a substring of filename, title or description) and ``metadata`` (every ``key: value`` of the custom
+        metadata, compared as strings), in ``sort`` order.
 
         Raises:
             ValidationError: a page below 1, ``per_page`` outside 1-100, an unknown sort or type.
         """
-        query = _checked(_MediaQuery, page=page, per_page=per_page, sort=sort, type=type, tag=tag, q=q).query()
+        query = _checked(
+            _MediaQuery, page=page, per_page=per_page, sort=sort, type=type, tag=tag, q=q, metadata=metadata or {}
+        ).query()
         async with self._api.acting() as (work, principal):
             rows, total = await work.service(MediaService).list_page(principal, query)
             return _page([MediaOut.of(row, self._api.prefix) for row in rows], total, query)
@@ -313,28 +378,71 @@ class MediaAPI(_Area):
         title: str | None = UNSET,
         description: str | None = UNSET,
         tags: Sequence[str] = UNSET,
+        metadata: dict[str, Any] = UNSET,
     ) -> MediaOut:
-        """Change ``title``, ``description`` (``None`` clears) or ``tags``; emits ``media.updated``
-        (``PATCH /media/{id}``).
+        """Change ``title``, ``description`` (``None`` clears), ``tags`` or ``metadata`` (a JSON merge patch, RFC 7396:
+        ``None`` removes a key); emits ``media.updated`` (``PATCH /media/{id}``).
 
         Raises:
             NotFound: as :meth:`get`.
             ValidationError: as :meth:`upload`.
         """
-        data = _checked(MediaUpdate, title=title, description=description, tags=tags)
+        data = _checked(MediaUpdate, title=title, description=description, tags=tags, metadata=metadata)
         async with self._api.acting() as (work, principal):
             media = await work.service(MediaService).update(principal, str(media_id), data)
             return MediaOut.of(media, self._api.prefix)
 
     async def delete(self, media_id: str | uuid.UUID) -> None:
         """Delete the item and its bytes; emits ``media.deleted`` (``DELETE /media/{id}``). Inside a host's
-        transaction the bytes go when it commits.
+        transaction the bytes go when it commits. With ``trash_retention_days`` > 0 the item goes to the trash
+        instead (:class:`TrashAPI`; ``media.trashed``).
 
         Raises:
             NotFound: as :meth:`get`.
         """
         async with self._api.acting() as (work, principal):
             await work.service(MediaService).delete(principal, str(media_id))
+
+
+class TrashAPI(_Area):
+    """The acting user's deleted media (``/trash`` over HTTP; ``trash_retention_days`` > 0)."""
+
+    async def list(self, *, page: int = 1, per_page: int = 20) -> Page[TrashedMediaOut]:
+        """One page of deleted media, most recently deleted first, with ``deleted_at`` and ``purge_at``.
+
+        Raises:
+            ValidationError: a page below 1, ``per_page`` outside 1-100.
+        """
+        query = _checked(_PageQuery, page=page, per_page=per_page)
+        async with self._api.acting() as (work, principal):
+            service = work.service(TrashService)
+            rows, total = await service.list_page(principal, page=query.page, per_page=query.per_page)
+            prefix = self._api.prefix
+            items = [TrashedMediaOut.trashed(m, prefix, at, service.purge_at(at)) for m, at in rows]
+            return _page(items, total, query)
+
+    async def restore(self, media_id: str | uuid.UUID) -> MediaOut:
+        """Restore a deleted item, back where it was; emits ``media.restored``.
+
+        Raises:
+            NotFound: not in the acting user's trash.
+        """
+        async with self._api.acting() as (work, principal):
+            return MediaOut.of(await work.service(TrashService).restore(principal, str(media_id)), self._api.prefix)
+
+    async def purge(self, media_id: str | uuid.UUID) -> None:
+        """Delete a trashed item and its bytes now; emits ``media.deleted``.
+
+        Raises:
+            NotFound: not in the acting user's trash.
+        """
+        async with self._api.acting() as (work, principal):
+            await work.service(TrashService).purge(principal, str(media_id))
+
+    async def empty(self) -> None:
+        """Delete every trashed item of the acting user and their bytes now."""
+        async with self._api.acting() as (work, principal):
+            await work.service(TrashService).empty(principal)
 
 
 class CollectionsAPI(_Area):
@@ -588,6 +696,24 @@ class UsersAPI(_Area):
         )
         async with self._api.acting() as (work, principal):
             return UserOut.of(await work.service(UserService).update(principal, data))
+
+
+def _incoming(
+    source: UploadSource,
+    filename: str | None,
+    title: str | None,
+    description: str | None,
+    tags: Sequence[str] | None,
+    metadata: dict[str, Any] | None,
+) -> IncomingSource:
+    """``source`` as an upload form's file with the fields that were given (``metadata`` as its JSON text)."""
+    fields = {
+        "title": title,
+        "description": description,
+        "tags": ",".join(tags) if tags is not None else None,
+        "metadata": msgspec.json.encode(metadata).decode() if metadata is not None else None,
+    }
+    return IncomingSource(source, filename, {k: v for k, v in fields.items() if v is not None})
 
 
 def _page(items: list[T], total: int, query: _PageQuery | MediaQuery) -> Page[T]:
