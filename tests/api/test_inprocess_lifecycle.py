@@ -7,10 +7,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.pool import NullPool
 
 from mediavault import MediaVault, MediaVaultConfig
+from mediavault.db.engine import create_engine
 from mediavault.errors import NotFound, ValidationError
 from tests.backends import stored_objects
 from tests.conftest import make_config
@@ -76,7 +77,7 @@ async def test_inside_a_host_transaction_a_rollback_keeps_the_item_out_of_the_tr
 ) -> None:
     user = await vault.api().users.create("bob@example.com", PASSWORD)
     media = await vault.api(user=user.id).media.upload(b"kept", filename="k.txt")
-    host = create_async_engine(config.database_url, poolclass=NullPool)
+    host = create_engine(config.database_url, poolclass=NullPool)
     try:
         async with AsyncSession(host) as session:
             await vault.api(user=user.id, session=session).media.delete(media.id)
