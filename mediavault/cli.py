@@ -126,8 +126,9 @@ def migrate_command(data_dir: Path) -> None:
 @main.command("worker")
 @click.option("--data-dir", default="./mediavault-data", show_default=True, type=click.Path(path_type=Path))
 def worker_command(data_dir: Path) -> None:
-    """Run only the background workers, webhook delivery and media processing (and the expiry of resumable
-    uploads), with settings from MEDIAVAULT_* variables, until SIGINT/SIGTERM.
+    """Run only the background workers, webhook delivery and media processing, with the expiry of resumable
+    uploads, the trash's purge and, when MEDIAVAULT_FSCK_INTERVAL is set, the periodic fsck (settings from
+    MEDIAVAULT_* variables), until SIGINT/SIGTERM.
 
     For deployments that keep that work out of the web processes: run those with
     MEDIAVAULT_WEBHOOK_WORKER=false and MEDIAVAULT_PROCESSING_WORKER=false, and one or more of these beside
@@ -215,19 +216,13 @@ async def _run_worker(config: object) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    tasks: list[asyncio.Task[None]] = []
     try:
         await runtime.webhooks.start()
         await runtime.processing.start()
-        tasks.append(runtime.start_upload_expiry())
-        if (purge := runtime.start_trash_purge()) is not None:
-            tasks.append(purge)
         click.echo("webhook and media processing workers running (Ctrl+C to stop)")
-        await stop.wait()
+        async with runtime.periodic_tasks(processing=True):  # as app processes: upload expiry, trash purge, fsck
+            await stop.wait()
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
         await runtime.processing.stop()
         await runtime.webhooks.stop()
         await runtime.dispose()

@@ -423,6 +423,8 @@ def _convert(raw: str, hint: Any) -> Any:
         return None if raw.strip().lower() in ("", "none") else int(raw)
     if hint is float:
         return float(raw)
+    if text in ("float | None", "typing.Optional[float]"):
+        return None if raw.strip().lower() in ("", "none") else float(raw)
     if text.startswith("dict"):
         value = json.loads(raw)
         if not isinstance(value, dict):

@@ -218,14 +218,30 @@ class VaultRuntime:
             await self.webhooks.start()
         if self.config.processing_worker:
             await self.processing.start()
-        tasks = []
-        if self.config.processing_worker:  # the processes doing background work also expire resumable uploads
+        try:
+            async with self.periodic_tasks(processing=self.config.processing_worker):
+                yield
+        finally:
+            await self.events.drain()
+            await self.processing.stop()
+            await self.webhooks.stop()
+            await self.dispose()
+
+    @asynccontextmanager
+    async def periodic_tasks(self, *, processing: bool) -> AsyncIterator[None]:
+        """Run the periodic background tasks while inside: the expiry sweep of resumable uploads and the trash's purge
+        when ``processing`` (the processes doing background work), and :func:`~mediavault.fsck.fsck_periodically`
+        when ``fsck_interval`` is set. Cancelled on exit. Used by app processes (:meth:`lifespan`) and by
+        ``mediavault worker``, so both run the same tasks."""
+        loop = asyncio.get_running_loop()
+        tasks: list[asyncio.Task[None]] = []
+        if processing:
             tasks.append(self.start_upload_expiry())
-        if self.config.processing_worker and (purge := self.start_trash_purge()) is not None:
-            tasks.append(purge)
+            if (purge := self.start_trash_purge()) is not None:
+                tasks.append(purge)
         if self.config.fsck_interval:
             tasks.append(
-                asyncio.get_running_loop().create_task(
+                loop.create_task(
                     fsck_periodically(
                         self.storage,
                         self.session,
@@ -240,10 +256,6 @@ class VaultRuntime:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            await self.events.drain()
-            await self.processing.stop()
-            await self.webhooks.stop()
-            await self.dispose()
 
     def start_upload_expiry(self) -> asyncio.Task[None]:
         """Start the expiry sweep of resumable uploads (every ``upload_expiry_interval`` seconds, the first now) as a

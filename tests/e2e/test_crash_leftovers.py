@@ -92,3 +92,37 @@ def _fsck(data_dir: Path, env: dict[str, str], *args: str) -> subprocess.Complet
     return subprocess.run(
         [*command, *args], env=process_env(data_dir, env), capture_output=True, text=True, timeout=120
     )
+
+
+def test_worker_process_runs_the_periodic_fsck(tmp_path: Path) -> None:
+    """``mediavault worker`` with ``MEDIAVAULT_FSCK_INTERVAL`` runs the same periodic fsck as app processes: bytes
+    without a row (and a stale temporary file) are removed while no ``serve`` runs at all."""
+    data_dir = tmp_path / "vault"
+    media = data_dir / "media"
+    orphan = media / "media" / "nobody" / "left-by-a-killed-delete"
+    stale = media / "big.bin.part-0123456789abcdef0123456789abcdef"
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(b"bytes no row points at")
+    stale.write_bytes(b"a killed upload's")
+    hours_ago = time.time() - 7200
+    for path in (orphan, stale):
+        os.utime(path, (hours_ago, hours_ago))
+    env = {"MEDIAVAULT_STORAGE_URL": media.as_uri(), "MEDIAVAULT_FSCK_INTERVAL": "3600"}
+    log_path = tmp_path / "worker.log"
+    with log_path.open("wb") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-c", "from mediavault.cli import main; main()", "worker", "--data-dir", str(data_dir)],
+            env=process_env(data_dir, env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60  # a bound for a hang only
+            while orphan.exists() or stale.exists():
+                assert worker.poll() is None, log_path.read_text()
+                assert time.monotonic() < deadline, "the worker's periodic fsck did not run: " + log_path.read_text()
+                time.sleep(0.05)
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(30) == 0, log_path.read_text()
+    assert "fsck removed bytes without a row: media/nobody/left-by-a-killed-delete" in log_path.read_text()
