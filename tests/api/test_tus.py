@@ -287,3 +287,24 @@ def test_browsers_may_speak_tus_when_cors_is_configured(tmp_path: Path) -> None:
         exposed = created.headers["access-control-expose-headers"].lower()
         for name in ("location", "upload-offset", "upload-length", "upload-expires", "tus-resumable", "x-media-id"):
             assert name in exposed
+
+
+def test_the_app_sweeps_expired_uploads_by_itself(tmp_path: Path) -> None:
+    config = make_config(tmp_path, upload_expiry=1, upload_expiry_interval=0.2, processing_worker=True)
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as vault:
+        alice = Account(vault, "alice@example.com")
+        before = stored_keys(vault)
+        location = create(alice, 10 * MIB).headers["Location"]
+        assert append(alice, location, 0, os.urandom(MIB)).status_code == 204
+        rt = runtime(vault)
+
+        async def uploads() -> int:
+            async with rt.session() as session:
+                return await session.scalar(select(func.count()).select_from(Upload)) or 0
+
+        for _ in range(600):  # a bound for a hang only (the row goes first, then the bytes)
+            if vault.blocking_portal.call(uploads) == 0 and stored_keys(vault) == before:
+                break
+            time.sleep(0.05)
+        assert vault.blocking_portal.call(uploads) == 0
+        assert stored_keys(vault) == before
