@@ -390,7 +390,7 @@ def test_resumable_upload_continues_where_the_server_got(vault: Client, server: 
     options = {"resumable": True, "chunk_size": 100_000, "resume_file": store}
     with pytest.raises(_Stop):  # after the PATCH of bytes 400,000-500,000 was sent: the server may have it all
         vault.upload(path, title="Big", progress=die_half_way, **options)
-    assert len(json.loads(store.read_text())) == 1
+    (upload_id,) = json.loads(store.read_text()).values()
     seen: list[int] = []
     with Client(server.base_url, api_key=vault.create_api_key("another process").key) as fresh:
         media = fresh.upload(path, title="Big", progress=lambda done, _total: seen.append(done), **options)
@@ -398,6 +398,12 @@ def test_resumable_upload_continues_where_the_server_got(vault: Client, server: 
     assert (media.size, media.checksum_sha256, media.title) == (len(data), hashlib.sha256(data).hexdigest(), "Big")
     assert vault.list_media(checksum_sha256=media.checksum_sha256).pagination.total == 1
     assert json.loads(store.read_text()) == {}
+
+    # Finished, but the client died before it heard so: the server names the media, nothing is sent again.
+    store.write_text(json.dumps({ResumeFile.key(path): upload_id}))
+    seen.clear()
+    assert vault.upload(path, progress=lambda done, _total: seen.append(done), **options).id == media.id
+    assert seen == [len(data)]
 
     # An upload the server no longer has (expired, deleted) is started again from byte 0.
     store.write_text(json.dumps({ResumeFile.key(path): "00000000-0000-4000-8000-000000000000"}))
