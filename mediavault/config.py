@@ -16,13 +16,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, get_type_hints
 
-__all__ = ("DEFAULT_RETRY_SCHEDULE", "MediaVaultConfig", "WebhookEndpoint")
+__all__ = ("DEFAULT_RETRY_SCHEDULE", "NOT_FROM_ENV", "MediaVaultConfig", "WebhookEndpoint")
 
 DEFAULT_PATH_PREFIX = "/api/v1"
 """Where a vault's routes are mounted unless ``path_prefix`` says otherwise (the HTTP contract's prefix)."""
 
 DEFAULT_RETRY_SCHEDULE: tuple[int, ...] = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
 """Seconds between webhook attempts: the Standard Webhooks example schedule."""
+
+NOT_FROM_ENV = ("plugins", "host_identity")
+"""Fields :meth:`MediaVaultConfig.from_env` never reads (Python objects: set them in code)."""
 
 
 @dataclass(frozen=True)
@@ -388,7 +391,7 @@ class MediaVaultConfig:
         values: dict[str, Any] = dict(defaults)
         for f in dataclasses.fields(cls):
             raw = environ.get(f"MEDIAVAULT_{f.name.upper()}")
-            if raw is None or f.name in ("plugins", "host_identity"):
+            if raw is None or f.name in NOT_FROM_ENV:
                 continue
             try:
                 values[f.name] = _convert(raw, hints[f.name])
