@@ -99,12 +99,13 @@ class Manifest(msgspec.Struct, frozen=True):
     objects: dict[str, ObjectEntry]
 
     def summary(self) -> str:
-        """``"<n> rows of <n> tables and <n> objects (<n> bytes), schema revision <r>"``."""
+        """``"<n> rows of <n> tables and <n> objects (<n> bytes), from mediavault <version>"``: the version whose
+        migrations made the schema (an import needs the same one; :attr:`schema_revision` lists their revisions)."""
         rows = sum(t.rows for t in self.tables)
         size = sum(o.size for o in self.objects.values())
         return (
             f"{rows} rows of {len(self.tables)} tables and {len(self.objects)} objects ({size} bytes), "
-            f"schema revision {', '.join(self.schema_revision)}"
+            f"from mediavault {self.mediavault_version}"
         )
 
     def write(self, directory: Path) -> None:

@@ -26,6 +26,7 @@ from mediavault.backup.manifest import Manifest, object_path
 from mediavault.cli import main
 from mediavault.db.engine import VERSION_TABLE
 from mediavault.db.models import ApiKey, User, metadata
+from mediavault.meta import VERSION
 from tests.api._checks import processed, success
 from tests.backends import BACKENDS, query, snapshot, stored_objects, table_names
 from tests.conftest import PREFIX, Account, make_config
@@ -92,6 +93,9 @@ def test_export_then_import_reproduces_every_row_and_byte(tmp_path: Path) -> Non
 
     assert exported.exit_code == 0, exported.output
     assert "exported" in exported.output and "1 storage keys named by rows hold no object" in exported.output
+    assert f"objects ({sum(len(v) for v in stored_objects(source).values())} bytes), from mediavault {VERSION}\n" in (
+        exported.output
+    )  # as docs/cli.md shows it
     assert dump.stat().st_mode & 0o777 == 0o700  # it holds password hashes and webhook secrets
     manifest = Manifest.read(dump)
     vault_tables = {t for t in table_names(source) if t.startswith("mediavault_")} - {VERSION_TABLE}
@@ -111,7 +115,7 @@ def test_export_then_import_reproduces_every_row_and_byte(tmp_path: Path) -> Non
     imported = _cli(target, target_root, "import", str(dump))
 
     assert imported.exit_code == 0, imported.output
-    assert f"{len(source_objects)} objects" in imported.output
+    assert f"{len(source_objects)} objects" in imported.output and f"from mediavault {VERSION}" in imported.output
     assert _vault_rows(target) == source_rows
     target_objects = stored_objects(target)
     assert {k: hashlib.sha256(v).hexdigest() for k, v in target_objects.items()} == {
