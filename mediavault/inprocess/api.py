@@ -214,7 +214,8 @@ class VaultAPI:
         """One call's unit of work and the acting user's principal.
 
         Raises:
-            Unauthorized: no acting user was given, or it is not (or no longer) a user of the vault.
+            Unauthorized: no acting user was given, a ``str`` that is not a UUID (not a vault user's id: the host's
+                own ids are :class:`~mediavault.HostIdentity`), or not (or no longer) a user of the vault.
         """
         async with self.work() as work:
             yield work, await self._principal(work.session)
@@ -230,7 +231,10 @@ class VaultAPI:
         try:
             user_id = user if isinstance(user, uuid.UUID) else uuid.UUID(user)
         except ValueError:
-            raise Unauthorized("User no longer exists") from None
+            raise Unauthorized(
+                f"{user!r} is not a vault user id (a UUID): your app's own user id is given as "
+                f"user=HostIdentity(external_id={user!r})"
+            ) from None
         row = await _ROLE.first(session, user=user_id)
         if row is None:
             raise Unauthorized("User no longer exists")

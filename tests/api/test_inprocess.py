@@ -14,11 +14,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlchemyPlugin
-from litestar import Litestar, Request, post
-from litestar.di import NamedDependency
-from litestar.exceptions import HTTPException
-from litestar.params import FromPath
+from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
@@ -29,7 +25,7 @@ from mediavault.db.engine import create_engine
 from mediavault.errors import Conflict, NotFound, PayloadTooLarge, Unauthorized, ValidationError
 from mediavault.events import Event
 from tests.backends import query, stored_objects
-from tests.conftest import Account, make_config
+from tests.conftest import make_config
 from tests.files import make_png
 from tests.unit.test_docs_examples import python_blocks
 
@@ -211,9 +207,10 @@ async def test_another_users_things_are_not_found(started: Started) -> None:
 async def test_the_acting_user_must_exist(started: Started) -> None:
     with pytest.raises(Unauthorized, match="No acting user"):
         await started.vault.api().media.list()
-    for unknown in (uuid.uuid4(), "not-a-uuid"):
-        with pytest.raises(Unauthorized, match="User no longer exists"):
-            await started.vault.api(user=unknown).media.upload(b"x", filename="x.txt")
+    with pytest.raises(Unauthorized, match="User no longer exists"):
+        await started.vault.api(user=uuid.uuid4()).media.upload(b"x", filename="x.txt")
+    with pytest.raises(Unauthorized, match=r"'1' is not a vault user id \(a UUID\).*HostIdentity\(external_id='1'\)"):
+        await started.vault.api(user="1").media.upload(b"x", filename="x.txt")  # a host's own id, given as is
 
 
 async def test_collections_shares_and_users(started: Started) -> None:
@@ -462,36 +459,37 @@ def test_the_docs_order_app_saves_an_order_and_its_photos_together(tmp_path: Pat
         )
     )
     with TestClient(app) as client:
-        alice = Account(client, "alice@example.com")
         photo = make_png(4, 4)
         created = client.post(
             "/orders",
-            headers={"x-user-id": alice.id},
+            headers={"x-customer-id": "customer-1"},
             files=[("front", ("front.png", photo)), ("back", ("back.txt", b"back side"))],
         )
         assert created.status_code == 201, created.text
         order, photos = created.json()["order"], created.json()["photos"]
         photo_rows = select(orders.OrderPhoto.order_id, orders.OrderPhoto.media_id).order_by(orders.OrderPhoto.id)
         assert query(config, photo_rows) == [(order, uuid.UUID(photos[0])), (order, uuid.UUID(photos[1]))]
-        listed = client.get("/api/v1/media", headers=alice.headers).json()["data"]
-        assert {m["id"]: m["tags"] for m in listed} == {p: [f"order-{order}"] for p in photos}
+        owners = query(config, _OWNERS)  # the customer's vault user, created on first sight, owns both
+        assert owners == [("customer-1", "order-1", 2)]
         assert sorted(media_objects(config).values()) == sorted([photo, b"back side"])
         assert committed_orders == [1, 1]  # each event saw the order committed
 
         refused = client.post(
             "/orders",
-            headers={"x-user-id": alice.id},
+            headers={"x-customer-id": "customer-2"},
             files=[("front", ("ok.png", photo)), ("back", ("huge.bin", b"x" * (64 * 1024 + 1)))],
         )
         assert refused.status_code == 413, refused.text
         assert query(config, "SELECT count(*) FROM shop_order") == [(1,)]
         assert query(config, "SELECT count(*) FROM shop_order_photo") == [(2,)]
-        assert len(media_rows(config)) == 2
+        assert query(config, _OWNERS) == owners  # customer-2's new vault user was rolled back with the rest
+        assert query(config, "SELECT count(*) FROM mediavault_user") == [(1,)]
         assert sorted(media_objects(config).values()) == sorted([photo, b"back side"])  # ok.png's bytes are gone
 
-        other = client.post("/orders", headers={"x-user-id": str(uuid.uuid4())}, files=[("f", ("a.txt", b"a"))])
-        assert other.status_code == 401
-        assert query(config, "SELECT count(*) FROM shop_order") == [(1,)]
+
+_OWNERS = """SELECT u.external_id, t.tag, count(*) FROM mediavault_user u JOIN mediavault_media m ON m.owner_id = u.id
+JOIN mediavault_media_tag t ON t.media_id = m.id GROUP BY u.external_id, t.tag"""
+"""Who owns the media of the docs' orders, and their tags."""
 
 
 async def test_the_docs_import_script_runs_outside_any_app(
@@ -511,35 +509,27 @@ async def test_the_docs_import_script_runs_outside_any_app(
     assert query(config, "SELECT count(*) FROM mediavault_share") == [(1,)]
 
 
-def test_in_a_litestar_request_on_the_hosts_advanced_alchemy_session(config: MediaVaultConfig) -> None:
-    # The host's own advanced-alchemy plugin: its request session commits when the answer is a success and rolls back
-    # otherwise (before_send_handler="autocommit"); the vault follows it.
-    vault = MediaVault(config)
-
-    @post("/notes/{outcome:str}")
-    async def add_note(
-        request: Request[Any, Any, Any], outcome: FromPath[str], db_session: NamedDependency[AsyncSession]
-    ) -> dict[str, str]:
-        api = vault.api(user=request.headers["x-user-id"], session=db_session)
-        media = await api.media.upload(f"note {outcome}".encode(), filename=f"{outcome}.txt")
-        await db_session.execute(insert(host_note).values(body=outcome))
-        if outcome == "refused":
-            raise HTTPException(status_code=409, detail="refused after the upload")
-        return {"media": media.id}
-
-    database = SQLAlchemyAsyncConfig(
-        engine_instance=create_engine(config.database_url, poolclass=NullPool),
-        metadata=HOST,
-        create_all=True,
-        before_send_handler="autocommit",
-    )
-    app = Litestar(route_handlers=[add_note], plugins=[SQLAlchemyPlugin(config=database), vault])
+def test_the_docs_order_app_on_advanced_alchemy_commits_or_rolls_back_with_its_request_session(
+    tmp_path: Path, docs_module: Any
+) -> None:
+    # advanced-alchemy's request session commits when the answer is a success and rolls back otherwise
+    # (before_send_handler="autocommit"); the vault follows it.
+    config = make_config(tmp_path, max_upload_size=64 * 1024, webhook_worker=False)
+    orders = docs_module("orders.py")
+    app: Litestar = docs_module("orders_advanced_alchemy.py").create_app(config)
     with TestClient(app) as client:
-        alice = Account(client, "alice@example.com")
-        kept = client.post("/notes/kept", headers={"x-user-id": alice.id})
-        assert kept.status_code == 201, kept.text
-        refused = client.post("/notes/refused", headers={"x-user-id": alice.id})
-        assert refused.status_code == 409, refused.text
-    assert query(config, "SELECT body FROM host_note") == [("kept",)]
-    assert media_rows(config) == [("kept.txt",)]
-    assert list(media_objects(config).values()) == [b"note kept"]
+        photo = make_png(4, 4)
+        created = client.post("/orders", headers={"x-customer-id": "customer-1"}, files=[("f", ("f.png", photo))])
+        assert created.status_code == 201, created.text
+        order, photos = created.json()["order"], created.json()["photos"]
+        photo_rows = select(orders.OrderPhoto.order_id, orders.OrderPhoto.media_id)
+        assert query(config, photo_rows) == [(order, uuid.UUID(photos[0]))]
+        refused = client.post(
+            "/orders",
+            headers={"x-customer-id": "customer-2"},
+            files=[("front", ("ok.png", photo)), ("back", ("huge.bin", b"x" * (64 * 1024 + 1)))],
+        )
+        assert refused.status_code == 413, refused.text
+    assert query(config, "SELECT count(*) FROM shop_order") == [(1,)]
+    assert query(config, _OWNERS) == [("customer-1", f"order-{order}", 1)]
+    assert list(media_objects(config).values()) == [photo]  # ok.png's bytes went with the rollback
