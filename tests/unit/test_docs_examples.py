@@ -1,10 +1,12 @@
 """The complete examples of the docs run as written: the small storage plugin of docs/storage-plugins.md and
 the tests shown for it (through the real app, and the storage contract run by pytest), in a fresh directory;
 the Starlette and FastAPI hosts and the host models of docs/embedding.md are examples/*.py verbatim (run by
-tests/api/test_mount.py, test_host_users.py and test_host_references.py)."""
+tests/api/test_mount.py, test_host_users.py and test_host_references.py); README.md's app and its in-transaction
+route run as written."""
 
 from __future__ import annotations
 
+import importlib
 import re
 import subprocess
 import sys
@@ -75,3 +77,27 @@ def test_embedding_shows_the_examples_verbatim(example: str) -> None:
     # the examples themselves run in tests/api/test_mount.py, test_host_users.py and test_host_references.py
     code = (DOCS.parent / "examples" / example).read_text()
     assert f"```python\n{code}```" in (DOCS / "embedding.md").read_text()
+
+
+def test_the_readmes_app_and_its_order_route_run_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # README.md's embedding example, then its in-transaction route on the same `vault` and `app`, in one module
+    from litestar.testing import TestClient
+
+    readme = (DOCS.parent / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.DOTALL)
+    app_block = next(block for block in blocks if "plugins=[vault]" in block)
+    route_block = next(block for block in blocks if "vault.api(" in block)
+    (tmp_path / "readme_app.py").write_text(app_block + route_block)
+    monkeypatch.chdir(tmp_path)  # the example's relative vault.db and vault-media
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        app = importlib.import_module("readme_app").app
+    finally:
+        sys.modules.pop("readme_app", None)
+    with TestClient(app) as client:
+        assert client.get("/").json() == {"hello": "world"}
+        created = client.post("/orders", headers={"x-customer-id": "7"}, files={"data": ("a.txt", b"a photo")})
+        assert created.status_code == 201, created.text
+        assert created.json()["url"] == f"/api/v1/media/{created.json()['photo']}/content"
+    assert (tmp_path / "vault.db").is_file()
+    assert [p.read_bytes() for p in (tmp_path / "vault-media").rglob("*") if p.is_file()] == [b"a photo"]
