@@ -144,6 +144,8 @@ def make_mp4(
     samples: tuple[bytes, ...] = (b"\x00\x00\x00\x0b\x65\x88\x84\x00\x2f\xff\xfe\xf0\x5a\xa5", b"\x00\x00\x00\x05\x41"),
     large_mdat: bool = False,
     gps_samples: tuple[bytes, ...] = (),
+    subtitles: tuple[bytes, ...] = (),
+    subtitle_entry: bytes = b"tx3g",
 ) -> bytes:
     """An ISO base media file (ISO/IEC 14496-12) as a phone writes one: ``ftyp``, ``moov`` (``mvhd``, one video
     track with its sample table pointing into ``mdat``), ``mdat``. ``brand`` ``qt  `` makes a QuickTime (MOV) file.
@@ -151,8 +153,13 @@ def make_mp4(
     ``©mak`` camera; ``apple_location`` as ``moov/meta`` keys/ilst ``com.apple.quicktime.location.ISO6709`` (iPhone);
     ``xmp_gps`` as a file-level XMP ``uuid`` box with ``exif:GPSLatitude``; ``gps_samples`` as a second, timed
     metadata track (handler ``meta``, sample entry ``gpmd``, as GoPro cameras write their GPS), one sample per chunk,
-    its chunks after the video's in ``mdat``. The samples' offsets (``stco``) are absolute, so a rewrite that moves
-    a byte breaks them."""
+    its chunks after the video's in ``mdat``; ``subtitles`` as a subtitle track (handler ``sbtl``, sample entry
+    ``subtitle_entry``, 3GPP timed text ``tx3g`` by default: each sample a 16-bit length and the text, as drones write
+    their position), one sample per chunk after those. The samples' offsets (``stco``) are absolute, so a rewrite that
+    moves a byte breaks them."""
+    subtitle_samples = tuple(
+        struct.pack(">H", len(text)) + text if subtitle_entry == b"tx3g" else text for text in subtitles
+    )
     ftyp = _box(b"ftyp", brand, struct.pack(">I", 0x200), brand, b"mp41" if brand != b"qt  " else b"")
     matrix = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
     mvhd = _full_box(
@@ -210,13 +217,15 @@ def make_mp4(
     def moov(chunk_offset: int) -> bytes:
         video = track(b"vide", avc1, _full_box(b"vmhd", 0, 1, bytes(8)), samples, [chunk_offset])
         children = [mvhd, video]
-        if gps_samples:
-            gpmd = _box(b"gpmd", bytes(6), struct.pack(">H", 1))
-            offsets, at = [], chunk_offset + sum(map(len, samples))
-            for sample in gps_samples:
-                offsets.append(at)
-                at += len(sample)
-            children.append(track(b"meta", gpmd, _full_box(b"nmhd", 0, 0), gps_samples, offsets))
+        at = chunk_offset + sum(map(len, samples))
+        for handler, entry, items in ((b"meta", b"gpmd", gps_samples), (b"sbtl", subtitle_entry, subtitle_samples)):
+            if items:
+                offsets = []
+                for sample in items:
+                    offsets.append(at)
+                    at += len(sample)
+                description = _box(entry, bytes(6), struct.pack(">H", 1), bytes(30) if entry == b"tx3g" else b"")
+                children.append(track(handler, description, _full_box(b"nmhd", 0, 0), items, offsets))
         if location is not None:
             text = location.encode()
             xyz = _box(b"\xa9xyz", struct.pack(">HH", len(text), 0x15C7), text)
@@ -236,4 +245,90 @@ def make_mp4(
         head += _box(b"uuid", XMP_UUID, xmp)
     mdat_header = 16 if large_mdat else 8
     offset = len(head) + len(moov(0)) + mdat_header
-    return head + moov(offset) + _box(b"mdat", *samples, *gps_samples, large=large_mdat)
+    return head + moov(offset) + _box(b"mdat", *samples, *gps_samples, *subtitle_samples, large=large_mdat)
+
+
+def _ebml(element: int, *payload: bytes, size_width: int | None = None) -> bytes:
+    """One EBML element (RFC 8794): its ID (marker kept), its size as a variable-length integer (the narrowest, or
+    ``size_width`` bytes; ``-1`` writes the 8-byte "unknown size" of live recordings), its data."""
+    body = b"".join(payload)
+    if size_width == -1:
+        size = b"\x01" + b"\xff" * 7
+    else:
+        width = size_width or next(w for w in range(1, 9) if len(body) < (1 << (7 * w)) - 1)
+        size = ((1 << (7 * width)) | len(body)).to_bytes(width, "big")
+    return element.to_bytes((element.bit_length() + 7) // 8, "big") + size + body
+
+
+def _uint(element: int, value: int, width: int = 1) -> bytes:
+    return _ebml(element, value.to_bytes(width, "big"))
+
+
+MATROSKA_FRAME = b"\x9d\x01\x2a\x10\x00\x10\x00 a VP8 key frame"
+"""The payload of the one video frame of :func:`make_webm`."""
+
+
+def make_webm(
+    *, location: str | None = PARIS_ISO6709, cover: bytes | None = None, doc_type: bytes = b"webm", live: bool = False
+) -> bytes:
+    """A WebM/Matroska file (RFC 9559) as muxers write one: the ``EBML`` header, then a ``Segment`` of ``SeekHead``
+    (pointing at ``Info``, ``Tracks``, ``Cues`` and, when present, ``Attachments`` and ``Tags``), ``Info``, ``Tracks``
+    (one VP8 video track), a ``Cluster`` with one ``SimpleBlock``, ``Cues`` pointing at that cluster, then
+    ``Attachments`` (``cover``: an image stored as ``cover.jpg``) and ``Tags`` (``location``: an ISO 6709 string as
+    the ``LOCATION`` simple tag, next to a ``RECORDING_LOCATION`` device tag). ``live``: the ``Segment`` and the
+    ``Cluster`` of unknown size, as browsers' MediaRecorder writes them. Seek and cue positions (8-byte integers,
+    relative to the segment's data) point at real element starts, so a rewrite that moves a byte breaks them."""
+    header = _ebml(
+        0x1A45DFA3,
+        _uint(0x4286, 1),
+        _uint(0x42F7, 1),
+        _uint(0x42F2, 4),
+        _uint(0x42F3, 8),
+        _ebml(0x4282, doc_type),
+        _uint(0x4287, 4),
+        _uint(0x4285, 2),
+    )
+    info = _ebml(0x1549A966, _uint(0x2AD7B1, 1_000_000, 3), _ebml(0x4D80, b"mediavault-tests"))
+    video = _ebml(0xE0, _uint(0xB0, 16), _uint(0xBA, 16))
+    tracks = _ebml(
+        0x1654AE6B, _ebml(0xAE, _uint(0xD7, 1), _uint(0x73C5, 1), _uint(0x83, 1), _ebml(0x86, b"V_VP8"), video)
+    )
+    block = _ebml(0xA3, b"\x81\x00\x00\x80", MATROSKA_FRAME)
+    cluster = _ebml(0x1F43B675, _uint(0xE7, 0), block, size_width=-1 if live else None)
+    attachments = b""
+    if cover is not None:
+        attached = _ebml(
+            0x61A7, _ebml(0x466E, b"cover.jpg"), _ebml(0x4660, b"image/jpeg"), _ebml(0x465C, cover), _uint(0x46AE, 1)
+        )
+        attachments = _ebml(0x1941A469, attached)
+    tags = b""
+    if location is not None:
+        targets = _ebml(0x63C0, _uint(0x68CA, 50))
+        place = _ebml(0x67C8, _ebml(0x45A3, b"LOCATION"), _ebml(0x4487, location.encode()))
+        device = _ebml(0x67C8, _ebml(0x45A3, b"RECORDING_LOCATION"), _ebml(0x4487, b"Pixel8 camera"))
+        tags = _ebml(0x1254C367, _ebml(0x7373, targets, place, device))
+
+    def seek_head(positions: dict[int, int]) -> bytes:
+        seeks = [
+            _ebml(0x4DBB, _ebml(0x53AB, element.to_bytes(4, "big")), _uint(0x53AC, position, 8))
+            for element, position in positions.items()
+        ]
+        return _ebml(0x114D9B74, *seeks)
+
+    ids = [0x1549A966, 0x1654AE6B, 0x1C53BB6B] + [0x1941A469] * bool(attachments) + [0x1254C367] * bool(tags)
+
+    def cues(cluster_at: int) -> bytes:
+        position = _ebml(0xB7, _uint(0xF7, 1), _uint(0xF1, cluster_at, 8))
+        return _ebml(0x1C53BB6B, _ebml(0xBB, _uint(0xB3, 0), position))
+
+    head_size = len(seek_head(dict.fromkeys(ids, 0)))
+    cluster_at = head_size + len(info) + len(tracks)
+    cues_at = cluster_at + len(cluster)
+    after = cues_at + len(cues(0))
+    positions = {0x1549A966: head_size, 0x1654AE6B: head_size + len(info), 0x1C53BB6B: cues_at}
+    if attachments:
+        positions[0x1941A469] = after
+    if tags:
+        positions[0x1254C367] = after + len(attachments)
+    body = seek_head(positions) + info + tracks + cluster + cues(cluster_at) + attachments + tags
+    return header + _ebml(0x18538067, body, size_width=-1 if live else 8)

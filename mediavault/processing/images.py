@@ -1,5 +1,5 @@
 """The built-in processors: image metadata and thumbnails (Pillow), and the metadata-free copy for share links (of
-images, and of MP4/QuickTime videos).
+images, and of MP4/QuickTime and WebM/Matroska videos).
 
 Every one of them decodes at most ``config.max_image_pixels`` pixels (against decompression bombs: a tiny file
 that declares a huge canvas is refused before any pixel is decoded) and fails alone: a truncated or corrupt image
@@ -19,7 +19,9 @@ from mediavault.config import MediaVaultConfig
 from mediavault.processing.base import MediaSource, ProcessingError, ProcessingResult, Variant
 from mediavault.processing.budget import MemoryBudget, decoded_size
 from mediavault.processing.formats import pillow_formats
-from mediavault.processing.isobmff import ISOBMFF_TYPES, StrippedReader, metadata_boxes
+from mediavault.processing.isobmff import ISOBMFF_TYPES, metadata_boxes
+from mediavault.processing.matroska import MATROSKA_TYPES, matroska_blanks
+from mediavault.processing.patched import Patch, PatchedReader
 from mediavault.processing.strip import MAX_STRIP_BYTES, rewritten_in_place, strip_metadata, strippable
 
 __all__ = (
@@ -52,9 +54,9 @@ def is_raster(kind: str, content_type: str) -> bool:
 
 def stripped_when_shared(kind: str, content_type: str) -> bool:
     """Whether share links serve an item of ``kind`` and ``content_type`` without its metadata, as its ``share``
-    copy (raster images, and MP4/QuickTime videos: :data:`~mediavault.processing.isobmff.ISOBMFF_TYPES`), rather
-    than as stored."""
-    return is_raster(kind, content_type) or content_type in ISOBMFF_TYPES
+    copy (raster images, MP4/QuickTime videos: :data:`~mediavault.processing.isobmff.ISOBMFF_TYPES`, and WebM/Matroska
+    files: :data:`~mediavault.processing.matroska.MATROSKA_TYPES`), rather than as stored."""
+    return is_raster(kind, content_type) or content_type in ISOBMFF_TYPES or content_type in MATROSKA_TYPES
 
 
 def open_image(fp: IO[bytes], content_type: str, max_pixels: int) -> Image.Image:
@@ -205,9 +207,10 @@ class ThumbnailProcessor:
 
 class ShareCopyProcessor:
     """``share``: the ``share`` variant, the image without its metadata (:func:`~mediavault.processing.strip.
-    strip_metadata`) or the MP4/QuickTime video with its metadata boxes blanked in place
-    (:mod:`~mediavault.processing.isobmff`), served by share links when ``config.share_strip_metadata`` is on. An
-    item that carries no metadata is served as it is: no copy is stored, ``info`` says ``{"unchanged": true}``."""
+    strip_metadata`), or the video with its metadata blanked in place (MP4/QuickTime:
+    :mod:`~mediavault.processing.isobmff`; WebM/Matroska: :mod:`~mediavault.processing.matroska`), served by share
+    links when ``config.share_strip_metadata`` is on. An item that carries no metadata is served as it is: no copy
+    is stored, ``info`` says ``{"unchanged": true}``."""
 
     name = "share"
 
@@ -217,8 +220,8 @@ class ShareCopyProcessor:
         self.budget = budget or MemoryBudget(config.processing_memory_budget)
 
     def accepts(self, media: MediaSource) -> bool:
-        """Raster images and MP4/QuickTime videos (:func:`stripped_when_shared`), when ``share_strip_metadata``
-        is on."""
+        """Raster images, MP4/QuickTime and WebM/Matroska files (:func:`stripped_when_shared`), when
+        ``share_strip_metadata`` is on."""
         return self.enabled and stripped_when_shared(media.kind, media.content_type)
 
     def process(self, media: MediaSource) -> ProcessingResult:
@@ -237,7 +240,7 @@ class ShareCopyProcessor:
         Raises:
             ProcessingError: as :meth:`process`.
         """
-        if media.content_type in ISOBMFF_TYPES:
+        if media.content_type in ISOBMFF_TYPES or media.content_type in MATROSKA_TYPES:
             return self._video(media)
         if media.size > MAX_STRIP_BYTES:
             raise ProcessingError(f"images over {MAX_STRIP_BYTES} bytes are not stripped")
@@ -265,16 +268,20 @@ class ShareCopyProcessor:
 
     @staticmethod
     def _video(media: MediaSource) -> Variant | None:
-        """Reads box headers and metadata tracks' sample tables only; the copy is streamed from the original by the
-        worker when it stores it."""
+        """Reads box or element headers (and metadata tracks' sample tables) only; the copy is streamed from the
+        original through the patches by the worker when it stores it."""
         try:
             with media.open() as fp:
-                blanks = metadata_boxes(fp, media.size)
+                patches: list[Patch] = (
+                    metadata_boxes(fp, media.size).patches()
+                    if media.content_type in ISOBMFF_TYPES
+                    else matroska_blanks(fp, media.size)
+                )
         except ValueError as exc:
             raise ProcessingError(f"could not remove the metadata: {exc}") from exc
-        if not blanks:
+        if not patches:
             return None
-        return Variant("share", media.content_type, io.BufferedReader(StrippedReader(media.open, blanks)))
+        return Variant("share", media.content_type, io.BufferedReader(PatchedReader(media.open, patches)))
 
 
 def _png_exif(fp: IO[bytes], raw_profile: object = None) -> Image.Exif:

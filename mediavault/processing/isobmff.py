@@ -12,25 +12,29 @@ know of the place and the device:
 * ``uuid`` boxes: XMP (``BE7ACFCB-97A9-42E8-9C71-999491E3AFAC``, with its ``exif:GPS*``) and vendors' blocks;
 * a file-level ``meta`` or ``udta``;
 * timed metadata tracks (handler ``meta`` or ``camm``; sample entries ``gpmd``, GoPro's GPS and sensors, ``camm``,
-  Google's camera motion metadata with its GPS, ``mebx``, Apple's): their samples, in ``mdat``.
+  Google's camera motion metadata with its GPS, ``mebx``, Apple's): their samples, in ``mdat``;
+* subtitle and text tracks (handler ``sbtl``, ``text`` or ``subt``; sample entries ``tx3g``, ``text``, ``wvtt``,
+  ``stpp``, ``stxt``, ``sbtt``), where drones write their position and height once a second.
 
-None of them is needed to play the video. :func:`metadata_boxes` finds them, reading box headers and the metadata
-tracks' sample tables only (``mdat`` is never read); :class:`StrippedReader` serves the file with each box turned
-into a ``free`` box of the same size (ISO/IEC 14496-12 §8.1.2, allowed at any level) whose payload is zeroed, and
-the metadata tracks' samples zeroed where they lie. Nothing moves, so every chunk offset (``stco``/``co64``) stays
-valid and the copy plays as the original did.
+None of them is needed to play the video. :func:`metadata_boxes` finds them, reading box headers and those tracks'
+sample tables only (``mdat`` is never read); :meth:`Blanks.patches` turns each box into a ``free`` box of the same
+size (ISO/IEC 14496-12 §8.1.2, allowed at any level) whose payload is zeroed, zeroes the metadata tracks' samples
+where they lie, and turns each 3GPP/QuickTime text sample (``tx3g``, ``text``: a 16-bit text length, the text,
+then modifier boxes; 3GPP TS 26.245 §5.17) into one of the same size holding only spaces (or, over 64 KiB, an empty
+text and one ``free`` modifier box); samples of the other subtitle formats (WebVTT, TTML, plain text) are zeroed:
+the video plays, the subtitles show nothing. Nothing moves, so every chunk offset (``stco``/``co64``) stays valid.
+:class:`~mediavault.processing.patched.PatchedReader` serves the copy.
 """
 
 from __future__ import annotations
 
-import bisect
-import io
 import struct
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO
 
-__all__ = ("ISOBMFF_TYPES", "Blanks", "StrippedReader", "metadata_boxes")
+from mediavault.processing.patched import Patch
+
+__all__ = ("ISOBMFF_TYPES", "Blanks", "metadata_boxes")
 
 ISOBMFF_TYPES = frozenset({"video/mp4", "video/quicktime", "video/3gpp", "video/3gpp2", "video/x-m4v"})
 """Sniffed media types of ISO base media files whose share copies are stripped."""
@@ -44,6 +48,11 @@ _MAX_DEPTH = 8
 _METADATA_HANDLERS = frozenset({b"meta", b"camm"})
 _METADATA_ENTRIES = frozenset({b"gpmd", b"camm", b"mebx"})
 """Timed metadata tracks whose samples are zeroed: by handler type (``hdlr``) or sample entry (``stsd``) format."""
+_TEXT_HANDLERS = frozenset({b"sbtl", b"text", b"subt"})
+_TEXT_ENTRIES = frozenset({b"tx3g", b"text", b"wvtt", b"stpp", b"stxt", b"sbtt"})
+"""Subtitle and text tracks, whose samples are blanked too (some drones write their GPS as subtitles)."""
+_LENGTH_PREFIXED = frozenset({b"tx3g", b"text"})
+"""Text sample entries whose samples start with a 16-bit text length (3GPP TS 26.245 §5.17, QuickTime text)."""
 _MAX_TABLE_BYTES = 64 * 1024 * 1024
 """Largest sample table read (a track of 16 million samples)."""
 
@@ -51,13 +60,34 @@ _MAX_TABLE_BYTES = 64 * 1024 * 1024
 @dataclass
 class Blanks:
     """What a stripped copy blanks: ``boxes`` ``(offset, header size, box size)`` turned into zeroed ``free`` boxes,
-    ``samples`` ``(start, stop)`` byte ranges of timed metadata samples zeroed."""
+    ``samples`` ``(start, stop)`` byte ranges of timed metadata samples zeroed, ``texts`` ``(start, stop)`` text
+    samples (16-bit length, text) rewritten as spaces."""
 
     boxes: list[tuple[int, int, int]] = field(default_factory=list)
     samples: list[tuple[int, int]] = field(default_factory=list)
+    texts: list[tuple[int, int]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.boxes or self.samples)
+        return bool(self.boxes or self.samples or self.texts)
+
+    def patches(self) -> list[Patch]:
+        """The byte patches that make the stripped copy (for :class:`~mediavault.processing.patched.PatchedReader`)."""
+        patches = [Patch(start, stop) for start, stop in self.samples]
+        for offset, header, size in self.boxes:  # the type becomes ``free``; a 64-bit size field stays
+            patches += [Patch(offset + 4, offset + 8, _FREE), Patch(offset + header, offset + size)]
+        patches += [_blank_text(start, stop) for start, stop in self.texts]
+        return patches
+
+
+def _blank_text(start: int, stop: int) -> Patch:
+    """A text sample of the same size without its text: all spaces, or an empty text and a ``free`` modifier box
+    when the rest does not fit a 16-bit length."""
+    size = stop - start
+    if size < 2:
+        return Patch(start, stop)
+    if size - 2 <= 0xFFFF:
+        return Patch(start, stop, struct.pack(">H", size - 2), fill=0x20)
+    return Patch(start, stop, struct.pack(">HI4s", 0, size - 2, _FREE))
 
 
 def metadata_boxes(fp: IO[bytes], size: int) -> Blanks:
@@ -72,6 +102,7 @@ def metadata_boxes(fp: IO[bytes], size: int) -> Blanks:
     found = Blanks()
     _walk(fp, 0, size, 0, found)
     found.samples.sort()
+    found.texts.sort()
     return found
 
 
@@ -117,7 +148,7 @@ def _walk(fp: IO[bytes], start: int, end: int, depth: int, found: Blanks) -> Non
             if cut or depth >= _MAX_DEPTH:
                 raise ValueError(f"box {kind.decode('latin-1')!r} at byte {pos} is cut off or nested too deep")
             if kind == b"trak":
-                found.samples.extend(_metadata_samples(fp, pos + header, pos + size))
+                _track_samples(fp, pos + header, pos + size, found)
             _walk(fp, pos + header, pos + size, depth + 1, found)
 
 
@@ -142,21 +173,39 @@ def _payload(fp: IO[bytes], box: tuple[int, int]) -> bytes:
     return data
 
 
-def _metadata_samples(fp: IO[bytes], start: int, end: int) -> list[tuple[int, int]]:
-    """Byte ranges of the samples of the track ``trak`` (payload ``start``-``end``) if it is a timed metadata track,
-    else ``[]`` (ISO/IEC 14496-12 §8.7: ``stsz`` sizes, ``stsc`` samples per chunk, ``stco``/``co64`` offsets)."""
+def _track_samples(fp: IO[bytes], start: int, end: int, found: Blanks) -> None:
+    """Add the samples of the track ``trak`` (payload ``start``-``end``) to ``found`` if it is a timed metadata or a
+    text track (ISO/IEC 14496-12 §8.7: ``stsz`` sizes, ``stsc`` samples per chunk, ``stco``/``co64`` offsets)."""
     mdia = _child(fp, (start, end), b"mdia")
     hdlr = _child(fp, mdia, b"hdlr")
     stbl = _child(fp, _child(fp, mdia, b"minf"), b"stbl")
     stsd = _child(fp, stbl, b"stsd")
     handler = _payload(fp, hdlr)[8:12] if hdlr else b""
     entry = _payload(fp, stsd)[12:16] if stsd else b""
-    if handler not in _METADATA_HANDLERS and entry not in _METADATA_ENTRIES:
-        return []
+    text = handler in _TEXT_HANDLERS or entry in _TEXT_ENTRIES
+    if not text and handler not in _METADATA_HANDLERS and entry not in _METADATA_ENTRIES:
+        return
+    samples = _sample_ranges(fp, stbl)
+    if text and entry in _LENGTH_PREFIXED:
+        found.texts.extend(samples)
+        return
+    for sample in samples:  # adjacent samples (one chunk) as one range
+        if found.samples and found.samples[-1][1] == sample[0]:
+            found.samples[-1] = (found.samples[-1][0], sample[1])
+        else:
+            found.samples.append(sample)
+
+
+def _sample_ranges(fp: IO[bytes], stbl: tuple[int, int] | None) -> list[tuple[int, int]]:
+    """``(start, stop)`` of every non-empty sample of the sample table ``stbl``, in table order.
+
+    Raises:
+        ValueError: the table is missing a box or malformed (the samples cannot be located).
+    """
     stsz, stsc = _child(fp, stbl, b"stsz"), _child(fp, stbl, b"stsc")
     stco, co64 = _child(fp, stbl, b"stco"), _child(fp, stbl, b"co64")
     if stsz is None or stsc is None or (stco is None and co64 is None):
-        raise ValueError("a timed metadata track whose samples cannot be located")
+        raise ValueError("a metadata or text track whose samples cannot be located")
     try:
         sizes_box = _payload(fp, stsz)
         uniform, count = struct.unpack(">II", sizes_box[4:12])
@@ -175,67 +224,14 @@ def _metadata_samples(fp: IO[bytes], start: int, end: int) -> list[tuple[int, in
     ranges, sample = [], 0
     for index, offset in enumerate(offsets, start=1):
         per_chunk = next((n for first, n in reversed(runs) if first <= index), 0)
-        length = sum(sizes[sample : sample + per_chunk])
+        at = offset
+        for length in sizes[sample : sample + per_chunk]:
+            if length:
+                ranges.append((at, at + length))
+            at += length
         sample += per_chunk
-        if length:
-            ranges.append((offset, offset + length))
     return ranges
 
 
 def _count(box: bytes) -> int:
     return int(struct.unpack(">I", box[4:8])[0])
-
-
-class StrippedReader(io.RawIOBase):
-    """The file ``open()`` returns, read as it is except that each box of ``boxes`` (:func:`metadata_boxes`) reads
-    as a ``free`` box of the same size with a zeroed payload. Opens the file at the first read; closing closes it.
-
-    Args:
-        open: opens the original file for blocking, seekable reads.
-        blanks: what to blank (:func:`metadata_boxes`).
-    """
-
-    def __init__(self, open: Callable[[], IO[bytes]], blanks: Blanks) -> None:
-        super().__init__()
-        self._open = open
-        self._file: IO[bytes] | None = None
-        self._pos = 0
-        self._patches = [(offset + 4, offset + 8, _FREE) for offset, _, _ in blanks.boxes]
-        zeros = sorted([(offset + header, offset + size) for offset, header, size in blanks.boxes] + blanks.samples)
-        self._zero_starts = [start for start, _ in zeros]
-        self._zeros = zeros
-
-    def readable(self) -> bool:
-        """Always: a reader."""
-        return True
-
-    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
-        """Read the next bytes of the stripped file into ``buffer``; 0 at its end."""
-        if self._file is None:
-            self._file = self._open()
-        self._file.seek(self._pos)
-        data = self._file.read(len(buffer))
-        n = len(data)
-        if not n:
-            return 0
-        chunk = bytearray(data)
-        lo, hi = self._pos, self._pos + n
-        first = max(bisect.bisect_right(self._zero_starts, lo) - 1, 0)
-        for start, stop in self._zeros[first : bisect.bisect_left(self._zero_starts, hi)]:
-            if start < hi and stop > lo:
-                a, b = max(start, lo) - lo, min(stop, hi) - lo
-                chunk[a:b] = bytes(b - a)
-        for start, stop, value in self._patches:
-            if start < hi and stop > lo:
-                a, b = max(start, lo), min(stop, hi)
-                chunk[a - lo : b - lo] = value[a - start : b - start]
-        buffer[:n] = chunk
-        self._pos = hi
-        return n
-
-    def close(self) -> None:
-        """Close the original file (if it was opened)."""
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-        super().close()

@@ -24,6 +24,7 @@ from tests.api._checks import concurrently, error, processed, success
 from tests.backends import query, stored_objects
 from tests.conftest import PREFIX, Account, make_config
 from tests.files import (
+    MATROSKA_FRAME,
     PARIS_ISO6709,
     make_jpeg,
     make_mp4,
@@ -32,6 +33,7 @@ from tests.files import (
     make_png,
     make_png_bomb,
     make_png_with_text,
+    make_webm,
 )
 
 PARIS = (48.8584, 2.2945)
@@ -192,6 +194,31 @@ def test_share_links_serve_videos_without_their_location(owner: Account, brand: 
     plain = owner.upload(make_mp4(location=None), "plain.mp4")  # nothing to strip: served as it is, not copied
     assert processed(owner, plain["id"])["variants"] == []
     assert share_content(owner, plain["id"]).content == make_mp4(location=None)
+
+
+@pytest.mark.parametrize(
+    ("video", "content_type", "frame"),
+    [
+        (make_webm(cover=make_photo(gps=PARIS)), "video/webm", MATROSKA_FRAME),
+        (make_webm(doc_type=b"matroska", live=True), "video/x-matroska", MATROSKA_FRAME),
+        (make_mp4(location=None, subtitles=(b"GPS 48.8584N 2.2945E 35m",) * 2), "video/mp4", b"\x65\x88\x84\x00\x2f"),
+    ],
+    ids=["webm-tags-cover", "mkv-live-tags", "mp4-gps-subtitles"],
+)
+def test_share_links_blank_matroska_tags_and_gps_subtitles(
+    owner: Account, video: bytes, content_type: str, frame: bytes
+) -> None:
+    """WebM/Matroska ``Tags`` (a ``LOCATION``) and ``Attachments`` (a cover photo with EXIF GPS) become ``Void``
+    elements, and a drone's GPS subtitles become blank text samples: same size, every other byte as stored."""
+    media = owner.upload(video, "flight.bin")
+    assert media["content_type"] == content_type and media["type"] == "video"
+    [share] = processed(owner, media["id"])["variants"]
+    assert (share["name"], share["content_type"], share["size"]) == ("share", content_type, len(video))
+    assert owner.client.get(f"{PREFIX}/media/{media['id']}/content", headers=owner.headers).content == video
+    shared = share_content(owner, media["id"])
+    assert shared.status_code == 200 and len(shared.content) == len(video)
+    assert b"48.8584" in video and b"48.8584" not in shared.content
+    assert shared.content.count(frame) == video.count(frame) == 1  # the video's own frame, where it was
 
 
 def test_png_alpha_survives_and_text_chunks_do_not(owner: Account) -> None:

@@ -8,7 +8,8 @@ import struct
 
 import pytest
 
-from mediavault.processing.isobmff import StrippedReader, metadata_boxes
+from mediavault.processing.isobmff import Blanks, metadata_boxes
+from mediavault.processing.patched import PatchedReader
 from tests.files import PARIS_ISO6709, make_mp4
 
 SAMPLES = (b"first sample of the video", b"second sample")
@@ -35,7 +36,7 @@ def children(data: bytes, kind: bytes) -> list[bytes]:
 
 def strip(data: bytes) -> bytes:
     found = metadata_boxes(io.BytesIO(data), len(data))
-    with StrippedReader(lambda: io.BytesIO(data), found) as reader:
+    with PatchedReader(lambda: io.BytesIO(data), found.patches()) as reader:
         return reader.read()
 
 
@@ -100,7 +101,8 @@ def test_the_samples_of_a_gps_track_are_zeroed_the_video_samples_kept() -> None:
     original = make_mp4(location=None, samples=SAMPLES, gps_samples=gps)
     assert children(original, b"moov") == [b"mvhd", b"trak", b"trak"]
     blanked = metadata_boxes(io.BytesIO(original), len(original))
-    assert blanked.boxes == [] and len(blanked.samples) == 3
+    assert blanked.boxes == [] and blanked.texts == []
+    assert sum(stop - start for start, stop in blanked.samples) == len(b"".join(gps))  # adjacent: one range
     stripped = strip(original)
     assert len(stripped) == len(original) and b"GPS5" not in stripped and b"48.858" not in stripped
     assert stripped.replace(b"\x00", b"") == original.replace(b"".join(gps), b"").replace(b"\x00", b"")
@@ -114,8 +116,44 @@ def test_the_reader_reads_in_any_chunk_size() -> None:
     whole = strip(data)
     found = metadata_boxes(io.BytesIO(data), len(data))
     for size in (1, 3, 7, 64, 4096):
-        with StrippedReader(lambda: io.BytesIO(data), found) as reader:
+        with PatchedReader(lambda: io.BytesIO(data), found.patches()) as reader:
             parts = []
             while part := reader.read(size):
                 parts.append(part)
             assert b"".join(parts) == whole
+
+
+def test_gps_in_a_subtitle_track_is_blanked_to_spaces_of_the_same_size() -> None:
+    """Drones write their position as 3GPP timed text (handler ``sbtl``, sample entry ``tx3g``): each sample keeps
+    its size and becomes a valid text sample of spaces; the video samples and every chunk offset stay."""
+    lines = (b"GPS (48.8584, 2.2945, 35) ISO 100", b"GPS (48.8585, 2.2946, 36) ISO 100 F2.8")
+    original = make_mp4(location=None, samples=SAMPLES, subtitles=lines)
+    assert children(original, b"moov") == [b"mvhd", b"trak", b"trak"]
+    blanked = metadata_boxes(io.BytesIO(original), len(original))
+    assert blanked.boxes == [] and blanked.samples == [] and len(blanked.texts) == 2
+    stripped = strip(original)
+    assert len(stripped) == len(original) and b"48.858" not in stripped and b"GPS" not in stripped
+    for (start, stop), line in zip(blanked.texts, lines, strict=True):
+        assert original[start:stop] == struct.pack(">H", len(line)) + line
+        assert stripped[start:stop] == struct.pack(">H", len(line)) + b" " * len(line)  # a valid, blank subtitle
+    assert stripped[: blanked.texts[0][0]] == original[: blanked.texts[0][0]]  # all before the subtitles: intact
+    video = chunk_offset(stripped)
+    assert video == chunk_offset(original) and stripped[video : video + len(SAMPLES[0])] == SAMPLES[0]
+
+
+def test_other_subtitle_formats_are_zeroed() -> None:
+    """WebVTT (``wvtt``), TTML (``stpp``) and plain text (``stxt``) samples have no length prefix to keep: zeroed, the
+    track shows nothing and the video plays."""
+    cue = b"00:00.000 --> 00:01.000 48.8584N 2.2945E"
+    for entry in (b"wvtt", b"stpp", b"stxt"):
+        original = make_mp4(location=None, samples=SAMPLES, subtitles=(cue,), subtitle_entry=entry)
+        stripped = strip(original)
+        assert len(stripped) == len(original) and cue not in stripped
+        assert stripped == original.replace(cue, bytes(len(cue)))
+
+
+def test_a_large_text_sample_becomes_an_empty_text_and_a_free_box() -> None:
+    [patch] = Blanks(texts=[(1000, 1000 + 70_000)]).patches()
+    sample = patch.content(0, 70_000)
+    assert sample[:2] == b"\x00\x00" and struct.unpack(">I4s", sample[2:10]) == (69_998, b"free")
+    assert sample[10:] == bytes(69_990)

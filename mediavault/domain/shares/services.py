@@ -236,8 +236,9 @@ class ShareService:
         return await BlobRepository(self.session).content_key(media.id, media.storage_key), None
 
     async def _copy_of(self, media: Media) -> MediaVariant | None:
-        """The copy a link serves in place of ``media``'s bytes. An image or an MP4/QuickTime video, when
-        ``share_strip_metadata`` is on, is served as its ``share`` variant (no EXIF/GPS, XMP, location boxes), made
+        """The copy a link serves in place of ``media``'s bytes. An image, an MP4/QuickTime video or a WebM/Matroska
+        file, when ``share_strip_metadata`` is on, is served as its ``share`` variant (no EXIF/GPS, XMP, location
+        boxes, GPS subtitles, Matroska tags or attachments), made
         on the spot if processing has not made it yet, so a link never hands out the original; ``None`` (its own
         bytes) for one without metadata and anything else (SVG included: markup, served as an ``attachment`` in a
         sandbox).
