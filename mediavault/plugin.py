@@ -17,7 +17,7 @@ from litestar.routes import HTTPRoute
 from litestar.types import Message, Scope
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mediavault.backup import BackupError, export_vault, import_vault
+from mediavault.backup import BackupError, Leftovers, export_vault, import_vault, sqlite_paths
 from mediavault.config import MediaVaultConfig
 from mediavault.db.engine import run_migrations
 from mediavault.domain.api_keys.controllers import ApiKeyController
@@ -382,9 +382,19 @@ def litestar_group() -> Group:
     @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
     @vault_option
     def import_(app: Litestar, directory: Path, prefix: str | None) -> None:
-        """Import an export from DIRECTORY into the vault, whose database is migrated and empty (as 'mediavault
-        import')."""
-        manifest = _on_vault(app, prefix, lambda runtime: import_vault(runtime.engine, runtime.storage, directory))
+        """Import an export from DIRECTORY into the vault, whose database is empty and migrated, by this command when
+        the vault's auto_migrate is on (as 'mediavault import')."""
+        manifest = _on_vault(
+            app,
+            prefix,
+            lambda runtime: import_vault(
+                runtime.engine,
+                runtime.storage,
+                directory,
+                migrate=runtime.config.auto_migrate,
+                migrate_command="litestar mediavault migrate",
+            ),
+        )
         click.echo(f"imported {manifest.summary()}")
 
     return group
@@ -411,6 +421,8 @@ def _on_vault(app: Litestar, prefix: str | None, work: Callable[[VaultRuntime], 
             await vault.runtime.dispose()
 
     try:
-        return asyncio.run(run())
+        with Leftovers() as leftovers:  # a failed command leaves no new SQLite database behind
+            leftovers.watch(*sqlite_paths(vault.config.database_url))
+            return asyncio.run(run())
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None

@@ -112,7 +112,8 @@ async def _export(engine: AsyncEngine, storage: StorageBackend, directory: Path,
         created_at = utc_timestamp()
         revision = await schema_revision(conn)
         if not revision:
-            raise BackupError("the database has no vault tables: nothing to export (is MEDIAVAULT_DATABASE_URL right?)")
+            database = engine.url.render_as_string(hide_password=True)
+            raise BackupError(f"{database} has no vault tables: nothing to export (is the vault's database_url right?)")
         tables = [await _dump_table(conn, codec, directory, keys) for codec in map(RowCodec, vault_tables())]
         database = conn.dialect.name
     objects: dict[str, ObjectEntry] = {}

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from mediavault.backup.manifest import BackupError, Manifest, ObjectEntry, TableEntry, object_path
 from mediavault.backup.rows import RowCodec, schema_revision, vault_tables
 from mediavault.backup.transfer import CHUNK, for_each, store_file
+from mediavault.db.engine import migrate as migrate_database
 from mediavault.storage.base import StorageBackend
 
 __all__ = ("import_vault",)
@@ -29,18 +30,31 @@ _BATCH = 1000
 
 
 async def import_vault(
-    engine: AsyncEngine, storage: StorageBackend, directory: Path, *, concurrency: int = 8
+    engine: AsyncEngine,
+    storage: StorageBackend,
+    directory: Path,
+    *,
+    concurrency: int = 8,
+    migrate: bool = False,
+    migrate_command: str = "mediavault migrate",
 ) -> Manifest:
-    """Import the export at ``directory`` into an empty, migrated vault (``engine``, ``storage``).
+    """Import the export at ``directory`` into an empty vault (``engine``, ``storage``).
+
+    Args:
+        migrate: apply the vault's migrations first, once the export's manifest was read (the vault's
+            ``auto_migrate``); otherwise the database must be migrated already.
+        migrate_command: the command that migrates this vault's database, named in the refusals.
 
     Raises:
-        BackupError: not an export; the database is at another schema revision or not empty; an object is already
-            stored; a file is missing or its size or checksum differs from the manifest; a row cannot be inserted.
-            Nothing is left written in any of these cases.
+        BackupError: not an export; the database is not migrated (without ``migrate``), at another schema revision
+            or not empty; an object is already stored; a file is missing or its size or checksum differs from the
+            manifest; a row cannot be inserted. Nothing is left written in any of these cases.
     """
     manifest = await anyio.to_thread.run_sync(Manifest.read, directory)
+    if migrate:
+        await migrate_database(engine)
     async with engine.connect() as conn:
-        await _check_target(conn, manifest)
+        await _check_target(conn, manifest, migrate_command)
     started: list[str] = []
     try:
         await _write_objects(storage, directory, manifest.objects, started, concurrency)
@@ -57,10 +71,12 @@ async def import_vault(
     return manifest
 
 
-async def _check_target(conn: AsyncConnection, manifest: Manifest) -> None:
+async def _check_target(conn: AsyncConnection, manifest: Manifest, migrate_command: str) -> None:
     revision = await schema_revision(conn)
     if not revision:
-        raise BackupError("the database has no vault tables yet: run `mediavault migrate` first")
+        raise BackupError(
+            f"the database has no vault tables yet: run `{migrate_command}` first (or turn the vault's auto_migrate on)"
+        )
     if revision != manifest.schema_revision:
         raise BackupError(
             f"the export is of schema revision {', '.join(manifest.schema_revision)} but the database is at "
@@ -76,7 +92,7 @@ async def _check_target(conn: AsyncConnection, manifest: Manifest) -> None:
     if filled:
         raise BackupError(
             f"the database is not empty ({', '.join(filled)} have rows): import into a new database "
-            "that `mediavault migrate` made and nothing else used"
+            f"that `{migrate_command}` (or auto_migrate) made and nothing else used"
         )
 
 

@@ -54,9 +54,14 @@ def import_command(directory: Path, concurrency: int, data_dir: Path) -> None:
     from mediavault.backup import import_vault
 
     async def run(runtime: VaultRuntime) -> Any:
-        if runtime.config.auto_migrate:
-            await runtime.migrate()
-        return await import_vault(runtime.engine, runtime.storage, directory, concurrency=concurrency)
+        return await import_vault(
+            runtime.engine,
+            runtime.storage,
+            directory,
+            concurrency=concurrency,
+            migrate=runtime.config.auto_migrate,
+            migrate_command="mediavault migrate",
+        )
 
     click.echo(f"imported {_run(data_dir, run).summary()}")
 
@@ -117,19 +122,24 @@ def storage_migrate_command(url: str, to_options: str, concurrency: int, data_di
 
 def _run(data_dir: Path, work: Callable[[VaultRuntime], Awaitable[T]]) -> T:
     """Run ``work`` on a runtime of the configured vault, disposed of afterwards; a refusal becomes the command's
-    error message (exit status 1)."""
-    from mediavault.backup import BackupError
+    error message (exit status 1). When it fails, the data directory, secret key and SQLite database it created are
+    removed again (``export`` with nothing configured leaves no empty vault behind)."""
+    from mediavault.backup import BackupError, Leftovers, sqlite_paths
     from mediavault.runtime import VaultRuntime
     from mediavault.server import load_config
 
-    async def run() -> T:
-        runtime = VaultRuntime(load_config(data_dir))
+    async def run(runtime: VaultRuntime) -> T:
         try:
             return await work(runtime)
         finally:
             await runtime.dispose()
 
+    root = data_dir.expanduser().resolve()  # as load_config resolves it
     try:
-        return asyncio.run(run())
+        with Leftovers() as leftovers:
+            leftovers.watch(root, root / "secret_key")
+            config = load_config(data_dir)
+            leftovers.watch(*sqlite_paths(config.database_url))
+            return asyncio.run(run(VaultRuntime(config)))
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None

@@ -9,6 +9,8 @@ import asyncio
 import dataclasses
 import hashlib
 import json
+import os
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -34,14 +36,15 @@ from tests.files import make_photo
 from tests.s3 import MotoS3
 
 
-def _cli(config: MediaVaultConfig, root: Path, *args: str) -> Result:
-    """``mediavault ARGS --data-dir ROOT`` with ``config``'s database and storage in its environment."""
+def _cli(config: MediaVaultConfig, root: Path, *args: str, **env: str) -> Result:
+    """``mediavault ARGS --data-dir ROOT`` with ``config``'s database and storage (and ``env``) in its environment."""
     env = {
         "MEDIAVAULT_DATABASE_URL": config.database_url,
         "MEDIAVAULT_STORAGE_URL": config.storage_url,
         "MEDIAVAULT_STORAGE_OPTIONS": json.dumps(config.storage_options),
         "MEDIAVAULT_SECRET_KEY": config.secret_key,
         "MEDIAVAULT_LOAD_ENTRY_POINTS": "false",
+        **env,
     }
     return CliRunner().invoke(main, [*args, "--data-dir", str(root)], env=env)
 
@@ -301,6 +304,63 @@ def test_litestar_cli_exports_a_vault_of_a_host_app_and_imports_it_into_another(
     assert imported.exit_code == 0 and "imported" in imported.output, imported.output
     assert _vault_rows(two) == _vault_rows(one)
     assert stored_objects(two) == stored_objects(one) != {}
+
+
+def _exported(tmp_path: Path) -> tuple[MediaVaultConfig, Path]:
+    """A vault with one user and one upload, and its export at ``tmp_path / "dump"``."""
+    source = make_config(tmp_path / "source")
+    with TestClient(Litestar(plugins=[MediaVault(source)])) as client:
+        Account(client, "alice@example.com").upload(b"alice's bytes", "a.txt")
+    exported = _cli(source, tmp_path / "source", "export", str(tmp_path / "dump"))
+    assert exported.exit_code == 0, exported.output
+    return source, tmp_path / "dump"
+
+
+def test_import_migrates_a_new_database_itself_unless_auto_migrate_is_off(tmp_path: Path) -> None:
+    source, dump = _exported(tmp_path)
+    target_root = tmp_path / "target"
+    target = make_config(target_root, auto_migrate=False)  # a new database: not even the migrated seed
+
+    refused = _cli(target, target_root, "import", str(dump), MEDIAVAULT_AUTO_MIGRATE="false")
+    assert refused.exit_code == 1, refused.output
+    assert "no vault tables yet: run `mediavault migrate` first (or turn the vault's auto_migrate on)" in refused.output
+    assert not target_root.exists()  # the SQLite file the command opened and its directory are gone again
+
+    imported = _cli(target, target_root, "import", str(dump))  # auto_migrate's default: on
+    assert imported.exit_code == 0, imported.output
+    assert _vault_rows(target) == _vault_rows(source)
+
+
+def test_litestar_cli_import_migrates_as_the_vault_says_and_names_its_own_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from litestar.cli.main import litestar_group
+
+    source, dump = _exported(tmp_path)
+    monkeypatch.setenv("MV_TEST_DIR", str(tmp_path / "host"))
+    monkeypatch.delenv("LITESTAR_APP", raising=False)
+
+    def litestar(factory: str, *args: str) -> Result:
+        return CliRunner().invoke(litestar_group, ["--app", f"tests.api._cli_app:{factory}", "mediavault", *args])
+
+    refused = litestar("create_app", "import", str(dump), "--vault", "/one")  # auto_migrate off
+    assert refused.exit_code == 1, refused.output
+    said = " ".join(re.sub("[│╭╮╰╯─]", " ", refused.output).split())  # Litestar's CLI draws a box around it
+    assert "no vault tables yet: run `litestar mediavault migrate` first" in said, said
+    assert not (tmp_path / "host").exists()  # no empty SQLite database left behind
+    imported = litestar("create_migrating_app", "import", str(dump), "--vault", "/one")
+    assert imported.exit_code == 0, imported.output
+    assert _vault_rows(make_config(tmp_path / "host" / "one", auto_migrate=False)) == _vault_rows(source)
+
+
+def test_export_with_nothing_configured_leaves_no_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [name for name in os.environ if name.startswith("MEDIAVAULT_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    refused = CliRunner().invoke(main, ["export", "out"])
+    assert refused.exit_code == 1, refused.output
+    assert "mediavault-data/mediavault.db has no vault tables: nothing to export" in refused.output
+    assert list(tmp_path.iterdir()) == []  # no ./mediavault-data (secret key, empty database), no ./out
 
 
 def test_export_refuses_a_directory_that_is_not_empty(tmp_path: Path) -> None:
