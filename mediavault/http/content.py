@@ -3,7 +3,7 @@
 :func:`content_response` builds the response for ``GET``/``HEAD`` of stored bytes: every route that serves bytes
 (``/media/{id}/content``, ``/media/{id}/thumbnail`` and the share links) answers with it, for the
 :class:`~mediavault.storage.base.StoredFile` its service returned. The bytes are streamed from the
-:class:`~mediavault.storage.base.StorageBackend`, never loaded whole into memory.
+:class:`~mediavault.storage.base.StorageBackend`, never loaded whole into memory (up to 64 KiB are read at once).
 
 Security headers on every content response:
 
@@ -36,6 +36,10 @@ __all__ = (
 
 CONTENT_SECURITY_POLICY = "default-src 'none'; sandbox"
 """``Content-Security-Policy`` sent with every content response."""
+
+SMALL_BODY_SIZE = 64 * 1024
+"""A body up to this size is read at once (:meth:`~mediavault.storage.base.StorageBackend.read_bytes`) and sent in one
+message; a larger one is streamed in chunks, never held whole in memory."""
 
 CACHE_CONTROL = "private, no-cache"
 """Per-user content: shared caches must not store it, private caches must revalidate (ETag) before reuse."""
@@ -190,10 +194,10 @@ async def content_response(
             only after the caller was authorised to read the object.
 
     Returns:
-        A Litestar response; return it from the route handler. The body, if any, is a stream from
-        ``storage.read`` in chunks. The first chunk is read before the response starts, so a missing
-        object is an exception (a 500 envelope), not a connection cut after a 200; a storage error later
-        in the stream aborts the connection.
+        A Litestar response; return it from the route handler. A body of at most :data:`SMALL_BODY_SIZE` bytes is
+        read at once (``storage.read_bytes``); a larger one is a stream from ``storage.read`` in chunks. The
+        first chunk is read before the response starts, so a missing object is an exception (a 500 envelope),
+        not a connection cut after a 200; a storage error later in the stream aborts the connection.
 
     Raises:
         RangeNotSatisfiable: a ``GET`` with a valid single range that selects no byte; ``error.headers`` holds
@@ -253,6 +257,11 @@ async def content_response(
 
     if method == "HEAD":
         return Response(content=b"", status_code=status, headers=response_headers)
+    if end - start <= SMALL_BODY_SIZE:
+        body = await storage.read_bytes(key, start, end)
+        if len(body) != end - start:
+            raise OSError(f"stored object {key!r} has fewer bytes than recorded")  # a 500, never a short 200
+        return Response(content=body, status_code=status, headers=response_headers)
     return Stream(await _primed(storage.read(key, start, end)), status_code=status, headers=response_headers)
 
 

@@ -40,6 +40,9 @@ HEAD_SIZE = 8192
 """How many leading bytes :func:`write_stream` keeps (:attr:`WrittenStream.head`, for content sniffing)."""
 _PIPELINE_DEPTH = 3
 """Chunks queued between the producer (e.g. the multipart parser) and the hash-and-write task."""
+_INLINE_HASH_SIZE = 64 * 1024
+"""A chunk up to this size is hashed on the event loop (tens of microseconds): a worker thread's round trip costs
+more than that. Larger chunks (the multipart parser hands over 1 MiB batches) are hashed in a worker thread."""
 _FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 _FULL_S3_CODES = frozenset({"QuotaExceeded", "XMinioStorageFull", "XMinioAdminBucketQuotaExceeded"})
 """S3-compatible stores' error codes for "no room" (MinIO's disk full and bucket quota; Ceph RGW's quota)."""
@@ -168,6 +171,15 @@ class StorageBackend(ABC):
             FileNotFoundError: no object at ``key``.
         """
 
+    async def read_bytes(self, key: str, start: int, end: int) -> bytes:
+        """Bytes ``[start, end)`` of the object at once (a small range: the whole is held in memory); fewer if the
+        object is shorter. The default joins :meth:`read`'s chunks; a backend may do it in one call.
+
+        Raises:
+            FileNotFoundError: no object at ``key``.
+        """
+        return b"".join([chunk async for chunk in self.read(key, start, end)])
+
     @abstractmethod
     def open_sync(self, key: str) -> IO[bytes]:
         """Open the object for blocking, seekable reads. Only call from a worker thread."""
@@ -284,8 +296,9 @@ async def write_stream(
     """Write every chunk of ``chunks`` to ``writer``, then close it (commit); size, SHA-256 and the first
     ``head_size`` bytes are taken on the way, so each byte is touched once.
 
-    Hashing (in a worker thread: hashlib releases the GIL) and writing run in a task of their own, up to three chunks
-    behind, so the producer (e.g. the multipart parser reading the request body) keeps going meanwhile. On any
+    Hashing (in a worker thread for chunks over 64 KiB: hashlib releases the GIL) and writing run in a task of their
+    own, up to three chunks behind, so the producer (e.g. the multipart parser reading the request body) keeps going
+    meanwhile. On any
     failure (the stream's, e.g. a limit or a client that went away, the writer's, or cancellation) the writer is
     aborted and the error re-raised: nothing is left in storage. ``chunks`` is closed (``aclose``) in every case.
 
@@ -302,7 +315,10 @@ async def write_stream(
         while (chunk := await queue.get()) is not None:
             if not failure:
                 try:
-                    await anyio.to_thread.run_sync(sha256.update, chunk)
+                    if len(chunk) <= _INLINE_HASH_SIZE:
+                        sha256.update(chunk)
+                    else:
+                        await anyio.to_thread.run_sync(sha256.update, chunk)
                     await writer.write(chunk)
                 except Exception as exc:
                     failure.append(exc)

