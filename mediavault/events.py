@@ -20,10 +20,12 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import event as sa_event
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from mediavault.db.models import OutboxEvent, utcnow
+from mediavault.db.statements import WriteStatement
 from mediavault.meta import utc_timestamp
 
 __all__ = ("EVENT_NAMES", "Event", "EventListener", "EventPublisher")
@@ -76,6 +78,20 @@ EventListener = Callable[[Event], Awaitable[None] | None]
 """Called once per committed event, on the event loop; may be sync or async. Errors are logged."""
 
 
+def _outbox_row(item: Event) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "event": item.name,
+        "user_id": item.user_id,
+        "created_at": item.created_at,
+        "payload": item.payload,
+        "dispatched_at": None,
+    }
+
+
+_INSERT_OUTBOX = WriteStatement(insert(OutboxEvent.__table__))
+
+
 class EventPublisher:
     """Record events in the caller's unit of work; notify listeners after it commits."""
 
@@ -98,12 +114,29 @@ class EventPublisher:
         Raises:
             ValueError: unknown event name.
         """
+        item = self._pending(session, event, data, user_id)
+        session.add(OutboxEvent(**_outbox_row(item)))
+        return item
+
+    async def write(
+        self, session: AsyncSession, event: str, data: dict[str, Any], *, user_id: uuid.UUID | None
+    ) -> Event:
+        """:meth:`publish`, the outbox row inserted at once (one Core statement on the session's transaction,
+        :class:`~mediavault.db.statements.WriteStatement`) instead of by the session's next flush: for a unit of work
+        that writes without the ORM. The caller commits.
+
+        Raises:
+            ValueError: unknown event name.
+        """
+        item = self._pending(session, event, data, user_id)
+        await _INSERT_OUTBOX.execute(session, [_outbox_row(item)])
+        return item
+
+    @staticmethod
+    def _pending(session: AsyncSession, event: str, data: dict[str, Any], user_id: uuid.UUID | None) -> Event:
         if event not in EVENT_NAMES:
             raise ValueError(f"unknown event {event!r}")
         item = Event(id=uuid.uuid4(), name=event, data=data, user_id=user_id)
-        session.add(
-            OutboxEvent(id=item.id, event=event, user_id=user_id, created_at=item.created_at, payload=item.payload)
-        )
         session.sync_session.info.setdefault(_PENDING_KEY, []).append(item)
         return item
 

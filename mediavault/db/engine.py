@@ -72,6 +72,16 @@ class SQLiteWriteLock:
         Raises:
             ServiceUnavailable: no turn within :attr:`timeout` seconds.
         """
+        if id(dbapi_connection) not in self._holders:
+            await_only(self.acquire(dbapi_connection))
+
+    async def acquire(self, dbapi_connection: Any) -> None:
+        """:meth:`acquire_for` from a coroutine (a statement sent to the driver itself, see
+        :class:`~mediavault.db.statements.WriteStatement`); ``dbapi_connection`` is SQLAlchemy's adapted connection.
+
+        Raises:
+            ServiceUnavailable: no turn within :attr:`timeout` seconds.
+        """
         if id(dbapi_connection) in self._holders:
             return
         loop = asyncio.get_running_loop()
@@ -79,22 +89,28 @@ class SQLiteWriteLock:
         if lock is None:
             lock = self._locks[loop] = asyncio.Lock()
         try:
-            await_only(self._acquire(lock))
+            async with asyncio.timeout(self.timeout):
+                await lock.acquire()
         except TimeoutError:
             raise ServiceUnavailable(
                 "The database is busy with other writes; try again shortly", retry_after=1
             ) from None
         self._holders[id(dbapi_connection)] = lock
 
-    async def _acquire(self, lock: asyncio.Lock) -> None:
-        async with asyncio.timeout(self.timeout):
-            await lock.acquire()
-
     def release_for(self, dbapi_connection: Any) -> None:
         """Give the turn back if ``dbapi_connection`` holds it (after its commit, rollback or close)."""
         lock = self._holders.pop(id(dbapi_connection), None)
         if lock is not None:
             lock.release()
+
+
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Any, SQLiteWriteLock] = weakref.WeakKeyDictionary()
+"""The write lock of each SQLite engine's dialect (:func:`write_lock`)."""
+
+
+def write_lock(dialect: Any) -> SQLiteWriteLock | None:
+    """The :class:`SQLiteWriteLock` of an engine made by :func:`create_engine` (by its dialect); ``None`` for others."""
+    return _WRITE_LOCKS.get(dialect)
 
 
 def _opens_write(statement: str) -> bool:
@@ -130,6 +146,7 @@ def _install_write_lock(dialect: Any, lock: SQLiteWriteLock) -> None:
 
         return wrapper
 
+    _WRITE_LOCKS[dialect] = lock
     dialect.do_execute, dialect.do_executemany = do_execute, do_executemany
     dialect.do_commit, dialect.do_rollback = releasing(commit), releasing(rollback)
     dialect.do_close, dialect.do_terminate = releasing(close), releasing(terminate)

@@ -24,6 +24,7 @@ from mediavault.db.models import (
     Blob,
     Collection,
     Media,
+    MediaProcessing,
     MediaTag,
     RefreshToken,
     Share,
@@ -37,6 +38,7 @@ from mediavault.db.models import (
 from mediavault.db.search import match_clause, match_parameters, owner_clause
 from mediavault.db.statements import (
     ReadStatement,
+    WriteStatement,
     decode_json,
     decode_json_list,
     decode_timestamp,
@@ -255,10 +257,63 @@ _MEDIA_CONTENT = ReadStatement(
 """What a download of an item serves: its blob's key when it was deduplicated, else its own."""
 
 
+_INSERT_MEDIA = WriteStatement(insert(Media.__table__))
+_INSERT_TAGS = WriteStatement(insert(MediaTag.__table__))
+_INSERT_PROCESSING = WriteStatement(insert(MediaProcessing.__table__))
+_MEDIA_COLUMNS = tuple(column.key for column in Media.__table__.columns)
+_MEDIA_DEFAULTS = {
+    column.key: column.default.arg if column.default.is_scalar else column.default.arg(None)
+    for column in Media.__table__.columns
+    if column.default is not None and column.key not in ("id", "created_at", "updated_at")
+}
+"""The Python-side defaults of the columns a new item may leave unset (``version`` 1, ``custom_metadata`` ``{}`` ...):
+a Core insert does not apply them."""
+
+
+_SELECT_MEDIA = select(Media)
+
+
 class MediaRepository(SQLAlchemyAsyncRepository[Media]):
     """Media rows, always scoped to an owner."""
 
     model_type = Media
+
+    def __init__(self, **kwargs: Any) -> None:
+        # Made for every media request: the base's own ``select(Media)`` is ~40 % of constructing one (Selects are
+        # immutable, so one built once is shared).
+        kwargs.setdefault("statement", _SELECT_MEDIA)
+        super().__init__(**kwargs)
+
+    async def insert_new(self, media: Media, *, processed_at: dt.datetime | None) -> None:
+        """Insert a new item as built in memory (not added to the session), its tags and its processing row
+        (``pending``; ``done`` at ``processed_at`` when given): three Core statements on the session's transaction,
+        one call to the driver each, no ORM flush (:class:`~mediavault.db.statements.WriteStatement`). Every column
+        of ``media`` without a Python-side default must be set (``id``, ``created_at`` and ``updated_at`` included);
+        the caller commits.
+        """
+        values = media.__dict__  # the attributes set on the instance (never loaded: it is not in a session)
+        row = {name: values[name] if name in values else _MEDIA_DEFAULTS.get(name) for name in _MEDIA_COLUMNS}
+        await _INSERT_MEDIA.execute(self.session, [row])
+        created = media.created_at
+        tags = [
+            {"id": uuid.uuid4(), "created_at": created, "media_id": media.id, "tag": tag.tag, "position": tag.position}
+            for tag in media.tag_rows
+        ]
+        await _INSERT_TAGS.execute(self.session, tags)
+        processing = {
+            "id": uuid.uuid4(),
+            "created_at": created,
+            "media_id": media.id,
+            "status": "pending" if processed_at is None else "done",
+            "attempts": 0,
+            "claim_token": None,
+            "claimed_until": None,
+            "processed_at": processed_at,
+            "info": {},
+            "private": {},
+            "errors": {},
+        }
+        await _INSERT_PROCESSING.execute(self.session, [processing])
 
     async def row(self, owner_id: uuid.UUID, media_id: uuid.UUID) -> MediaRow | None:
         """``owner_id``'s media ``media_id`` with its tags (one statement, no ORM), ``None`` when not theirs."""

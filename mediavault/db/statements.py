@@ -24,15 +24,19 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar, cast
 
 import msgspec
-from sqlalchemy import ColumnElement, Select, String
+from sqlalchemy import ColumnElement, Executable, Select, String
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession, async_scoped_session
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_scoped_session
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
+
+from mediavault.db.engine import write_lock
 
 __all__ = (
     "ReadStatement",
     "decode_json",
+    "WriteStatement",
     "decode_json_list",
     "decode_timestamp",
     "decode_uuid",
@@ -157,6 +161,22 @@ def decode_json(value: Any) -> Any:
     return msgspec.json.decode(value) if isinstance(value, (str, bytes)) else value
 
 
+async def _connection(session: AsyncSession) -> AsyncConnection:
+    """The connection of ``session``'s current transaction (begun if need be)."""
+    transaction = session.sync_session.get_transaction()
+    cached = session.info.get(_CONNECTION_KEY)
+    if cached is not None and transaction is not None and cached[0] is transaction:
+        return cached[1]  # type: ignore[no-any-return]  # a later statement of the same transaction: no greenlet round
+    connection = await session.connection()
+    session.info[_CONNECTION_KEY] = (session.sync_session.get_transaction(), connection)
+    return connection
+
+
+def _bind_processors(compiled: Any, dialect: Dialect) -> list[tuple[str, Callable[[Any], Any] | None]]:
+    names: Sequence[str] = compiled.positiontup or ()
+    return [(name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names]
+
+
 class _Compiled:
     __slots__ = ("binds", "decoders", "sql")
 
@@ -199,9 +219,7 @@ class ReadStatement(Generic[T]):
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiled = self.statement.compile(dialect=dialect)
-        names: Sequence[str] = compiled.positiontup or ()
-        binds = [(name, compiled.binds[name].type.bind_processor(dialect)) for name in names]
-        entry = _Compiled(compiled.string, binds, self._decoders)
+        entry = _Compiled(compiled.string, _bind_processors(compiled, dialect), self._decoders)
         self._compiled[dialect.name] = entry
         return entry
 
@@ -213,13 +231,7 @@ class ReadStatement(Generic[T]):
         """
         # advanced-alchemy types a repository's session as this union; the vault only ever passes an AsyncSession
         session = cast(AsyncSession, session)
-        transaction = session.sync_session.get_transaction()
-        cached = session.info.get(_CONNECTION_KEY)
-        if cached is not None and transaction is not None and cached[0] is transaction:
-            connection = cached[1]  # a later statement of the same transaction: skip the greenlet round of connection()
-        else:
-            connection = await session.connection()
-            session.info[_CONNECTION_KEY] = (session.sync_session.get_transaction(), connection)
+        connection = await _connection(session)
         dialect = connection.dialect
         compiled = self._compiled.get(dialect.name) or self._compile(dialect)
         values = [params[name] if fn is None else fn(params[name]) for name, fn in compiled.binds]
@@ -251,3 +263,59 @@ class ReadStatement(Generic[T]):
         """The first row, decoded, or ``None`` (write the statement so that it finds at most one)."""
         rows = await self.all(session, **params)
         return rows[0] if rows else None
+
+
+class WriteStatement:
+    """An ``INSERT`` (or ``UPDATE``/``DELETE``) of the request path, run on the session's driver connection in the
+    session's transaction: compiled once per dialect, one call to the driver for any number of rows.
+
+    SQLite: ``executemany`` on aiosqlite, one hop to its thread (SQLAlchemy's ORM flush of the same rows costs
+    four per statement and its unit of work several times the statement), after the engine's write lock
+    (:class:`~mediavault.db.engine.SQLiteWriteLock`, as every write of the vault); the session's ``commit()``
+    commits it and gives the lock back. Other drivers: the same statement through ``session.execute``. The driver's
+    errors are raised as SQLAlchemy's (``IntegrityError`` ...), as from ``session.execute``. No Python-side column
+    defaults are applied: give every column the statement names.
+
+    Args:
+        statement: the Core statement, its parameters named with ``bindparam(name)``
+            (e.g. ``insert(table).values({c.name: bindparam(c.name) for c in table.columns})``).
+    """
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._compiled: dict[str, tuple[str, list[tuple[str, Callable[[Any], Any] | None]]]] = {}
+
+    def _compile(self, dialect: Dialect) -> tuple[str, list[tuple[str, Callable[[Any], Any] | None]]]:
+        compiled = self.statement.compile(dialect=dialect)
+        entry = self._compiled[dialect.name] = (compiled.string, _bind_processors(compiled, dialect))
+        return entry
+
+    async def execute(self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run the statement once per row of ``rows`` (none: nothing is sent).
+
+        Raises:
+            KeyError: a parameter of the statement is missing from a row.
+            sqlalchemy.exc.DBAPIError: the database refused it (e.g. ``IntegrityError``).
+            ServiceUnavailable: SQLite: no turn to write within ``database_busy_timeout``.
+        """
+        if not rows:
+            return
+        connection = await _connection(session)
+        dialect = connection.dialect
+        if dialect.name != "sqlite":
+            await session.execute(self.statement, list(rows))
+            return
+        sql, binds = self._compiled.get(dialect.name) or self._compile(dialect)
+        values = [[row[name] if fn is None else fn(row[name]) for name, fn in binds] for row in rows]
+        fairy = connection.sync_connection.connection  # type: ignore[union-attr]
+        driver = fairy.driver_connection
+        lock = write_lock(dialect)
+        if lock is not None and not driver.in_transaction:
+            await lock.acquire(fairy.dbapi_connection)
+        try:
+            await driver.executemany(sql, values)
+        except dialect.dbapi.Error as exc:  # type: ignore[union-attr]
+            raise DBAPIError.instance(sql, values, exc, dialect.dbapi.Error) from exc  # type: ignore[union-attr]
+        except BaseException:
+            await connection.invalidate()  # cancelled mid-call: the connection's state is unknown (as ReadStatement)
+            raise

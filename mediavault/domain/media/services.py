@@ -82,7 +82,10 @@ class IncomingFile(Protocol):
 
 @dataclass(frozen=True)
 class Upload:
-    """A recorded upload: the new item, and whether its bytes were already stored (``dedup``)."""
+    """A recorded upload: the new item, and whether its bytes were already stored (``dedup``).
+
+    ``media`` holds every column as stored, tags included, but is not in the session (its rows were written with
+    Core statements, :meth:`~mediavault.db.repositories.MediaRepository.insert_new`): load it again to change it."""
 
     media: Media
     deduplicated: bool
@@ -332,8 +335,11 @@ class MediaService:
         async def build(incoming: Incoming) -> Media:
             fields = incoming.fields
             tags = fields.tags or []
-            media = Media(
+            now = utcnow()
+            media = Media(  # written with Core statements (MediaRepository.insert_new), never added to the session
                 id=uuid.uuid4(),
+                created_at=now,
+                updated_at=now,
                 owner_id=owner_id,
                 title=fields.title or None,
                 description=fields.description or None,
@@ -342,14 +348,11 @@ class MediaService:
             )
             incoming.apply_to(media)
             media.search_text = search_document(media.filename, media.title, media.description, tags)
-            self.session.add(media)
             owed = self.processing_owed(media, None)
-            done = {} if owed else {"status": "done", "processed_at": utcnow()}
-            self.session.add(MediaProcessing(media_id=media.id, **done))
+            await self.media.insert_new(media, processed_at=None if owed else now)
             if fields.metadata:
-                await self.session.flush()
                 await index_entries(self.session, media.id, fields.metadata, fresh=True)
-            self.events.publish(self.session, "media.uploaded", self.event_data(media), user_id=media.owner_id)
+            await self.events.write(self.session, "media.uploaded", self.event_data(media), user_id=media.owner_id)
             return media
 
         media, deduplicated = await self._store(
@@ -434,7 +437,7 @@ class MediaService:
                 try:
                     stored_at = key
                     if self.config.dedup:
-                        await self.session.flush()
+                        await self.session.flush()  # replace()'s ORM changes (record() writes with Core statements)
                         stored_at = await BlobRepository(self.session).attach(
                             media.id, media.owner_id, media.checksum_sha256, media.size, key
                         )
