@@ -80,3 +80,36 @@ def test_write_blocked_by_another_process_answers_503(sqlite_client: TestClient[
     created = sqlite_client.post(f"{PREFIX}/collections", headers=alice.headers, json={"name": "after"})
     assert created.status_code == 201, created.text
     assert collection_names(sqlite_client, alice) == ["after"]
+
+
+@pytest.mark.parametrize("holder", ["this process", "another process"])
+def test_upload_without_its_turn_answers_503_and_keeps_nothing(
+    sqlite_client: TestClient[Litestar], vault: MediaVault, sqlite_file: Path, holder: str
+) -> None:
+    """An upload's rows are Core statements sent to the driver itself (db/statements.WriteStatement): they take the
+    write lock like every write, the driver's "database is locked" is SQLAlchemy's error like any other, and a refused
+    upload leaves no row and no bytes."""
+    alice = Account(sqlite_client, "alice@example.com")
+    portal = sqlite_client.blocking_portal
+    assert portal is not None
+    session = vault.runtime.session()
+    other = sqlite3.connect(sqlite_file, isolation_level=None)
+
+    async def write_without_commit() -> None:
+        await session.execute(text("UPDATE mediavault_user SET display_name = 'held' WHERE id = :id"), {"id": "x"})
+
+    if holder == "this process":
+        portal.call(write_without_commit)
+    else:
+        other.execute("BEGIN IMMEDIATE")
+    try:
+        upload = {"file": ("note.txt", b"hello", "text/plain")}
+        assert_busy(sqlite_client.post(f"{PREFIX}/media/upload", headers=alice.headers, files=upload))
+    finally:
+        portal.call(session.close)
+        other.close()
+    listed = sqlite_client.get(f"{PREFIX}/media", headers=alice.headers)
+    assert listed.json()["data"] == []
+    assert portal.call(vault.runtime.storage.scan) == []  # no object, no temporary file
+    created = sqlite_client.post(f"{PREFIX}/media/upload", headers=alice.headers, files=upload)
+    assert created.status_code == 201, created.text
