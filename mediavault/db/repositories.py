@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import uuid
 from collections.abc import Sequence
@@ -289,10 +290,13 @@ class MediaRepository(SQLAlchemyAsyncRepository[Media]):
         (``pending``; ``done`` at ``processed_at`` when given): three Core statements on the session's transaction,
         one call to the driver each, no ORM flush (:class:`~mediavault.db.statements.WriteStatement`). Every column
         of ``media`` without a Python-side default must be set (``id``, ``created_at`` and ``updated_at`` included);
-        the caller commits.
+        the others get their defaults, on ``media`` too. The caller commits.
         """
         values = media.__dict__  # the attributes set on the instance (never loaded: it is not in a session)
-        row = {name: values[name] if name in values else _MEDIA_DEFAULTS.get(name) for name in _MEDIA_COLUMNS}
+        for name, default in _MEDIA_DEFAULTS.items():
+            if name not in values:
+                setattr(media, name, copy.copy(default))  # the instance shows what is stored
+        row = {name: values.get(name) for name in _MEDIA_COLUMNS}
         await _INSERT_MEDIA.execute(self.session, [row])
         created = media.created_at
         tags = [
