@@ -17,10 +17,10 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table, insert
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -89,7 +89,7 @@ def _outbox_row(item: Event) -> dict[str, Any]:
     }
 
 
-_INSERT_OUTBOX = WriteStatement(insert(OutboxEvent.__table__))
+_INSERT_OUTBOX = WriteStatement(insert(cast("Table", OutboxEvent.__table__)))
 
 
 class EventPublisher:

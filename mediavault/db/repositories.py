@@ -7,12 +7,12 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import msgspec
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.types import GUID
-from sqlalchemy import ColumnElement, Select, String, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, String, Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql import operators
@@ -258,9 +258,9 @@ _MEDIA_CONTENT = ReadStatement(
 """What a download of an item serves: its blob's key when it was deduplicated, else its own."""
 
 
-_INSERT_MEDIA = WriteStatement(insert(Media.__table__))
-_INSERT_TAGS = WriteStatement(insert(MediaTag.__table__))
-_INSERT_PROCESSING = WriteStatement(insert(MediaProcessing.__table__))
+_INSERT_MEDIA = WriteStatement(insert(cast("Table", Media.__table__)))
+_INSERT_TAGS = WriteStatement(insert(cast("Table", MediaTag.__table__)))
+_INSERT_PROCESSING = WriteStatement(insert(cast("Table", MediaProcessing.__table__)))
 _MEDIA_COLUMNS = tuple(column.key for column in Media.__table__.columns)
 _MEDIA_DEFAULTS = {
     column.key: column.default.arg if column.default.is_scalar else column.default.arg(None)

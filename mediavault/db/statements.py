@@ -24,11 +24,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar, cast
 
 import msgspec
-from sqlalchemy import ColumnElement, Executable, Select, String
+from sqlalchemy import ColumnElement, Select, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_scoped_session
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import UpdateBase
 from sqlalchemy.sql.functions import FunctionElement
 
 from mediavault.db.engine import write_lock
@@ -238,9 +239,9 @@ class ReadStatement(Generic[T]):
         driver = connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
         try:
             if dialect.name == "sqlite":
-                rows: Any = await driver.execute_fetchall(compiled.sql, values)
+                rows: Any = await driver.execute_fetchall(compiled.sql, values)  # type: ignore[union-attr]
             elif dialect.driver == "asyncpg":
-                rows = await driver.fetch(compiled.sql, *values)
+                rows = await driver.fetch(compiled.sql, *values)  # type: ignore[union-attr]
             else:  # any other driver: through SQLAlchemy, the same statement
                 rows = (await session.execute(self.statement, params)).all()
         except BaseException:
@@ -281,7 +282,7 @@ class WriteStatement:
             (e.g. ``insert(table).values({c.name: bindparam(c.name) for c in table.columns})``).
     """
 
-    def __init__(self, statement: Executable) -> None:
+    def __init__(self, statement: UpdateBase) -> None:
         self.statement = statement
         self._compiled: dict[str, tuple[str, list[tuple[str, Callable[[Any], Any] | None]]]] = {}
 
@@ -290,7 +291,9 @@ class WriteStatement:
         entry = self._compiled[dialect.name] = (compiled.string, _bind_processors(compiled, dialect))
         return entry
 
-    async def execute(self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    async def execute(
+        self, session: AsyncSession | async_scoped_session[AsyncSession], rows: Sequence[Mapping[str, Any]]
+    ) -> None:
         """Run the statement once per row of ``rows`` (none: nothing is sent).
 
         Raises:
@@ -300,6 +303,7 @@ class WriteStatement:
         """
         if not rows:
             return
+        session = cast(AsyncSession, session)  # as in ReadStatement.all
         connection = await _connection(session)
         dialect = connection.dialect
         if dialect.name != "sqlite":
@@ -310,10 +314,10 @@ class WriteStatement:
         fairy = connection.sync_connection.connection  # type: ignore[union-attr]
         driver = fairy.driver_connection
         lock = write_lock(dialect)
-        if lock is not None and not driver.in_transaction:
+        if lock is not None and not driver.in_transaction:  # type: ignore[union-attr]
             await lock.acquire(fairy.dbapi_connection)
         try:
-            await driver.executemany(sql, values)
+            await driver.executemany(sql, values)  # type: ignore[union-attr]
         except dialect.dbapi.Error as exc:  # type: ignore[union-attr]
             raise DBAPIError.instance(sql, values, exc, dialect.dbapi.Error) from exc  # type: ignore[union-attr]
         except BaseException:
