@@ -213,6 +213,13 @@ class MediaVaultConfig:
     webhook_delivery_retention: float = 30 * 86400.0
     """Seconds a finished webhook delivery attempt (succeeded or failed) stays in the delivery log (default 30
     days) before the webhook worker deletes it; pending attempts are never deleted."""
+    audit_retention: float = 365 * 86400.0
+    """Seconds a line of the audit log (``GET /admin/audit``) is kept (default 365 days) before the webhook worker's
+    hourly clean-up deletes it."""
+    default_quota_bytes: int | None = None
+    """Bytes each user may store (originals once per stored blob, with their previous versions and trash); unset:
+    unlimited. An admin may set another quota per user (``PATCH /admin/users/{id}``); over it, uploads get 413
+    ``quota_exceeded``."""
     processing_worker: bool = True
     """Run the media processing worker inside the app (its lifespan): metadata, thumbnails and the share copy of
     each new upload (see ``docs/processing.md``). Turn off in web processes when ``mediavault worker`` runs."""
@@ -362,6 +369,8 @@ class MediaVaultConfig:
         _check(self.webhook_poll_interval > 0, "webhook_poll_interval", "must be positive")
         _check(self.outbox_retention > 0, "outbox_retention", "must be positive")
         _check(self.webhook_delivery_retention > 0, "webhook_delivery_retention", "must be positive")
+        _check(self.audit_retention > 0, "audit_retention", "must be positive")
+        _check(self.default_quota_bytes is None or self.default_quota_bytes >= 0, "default_quota_bytes", "must be >= 0")
         _check(all(16 <= s <= 4096 for s in self.thumbnail_sizes), "thumbnail_sizes", "each must be 16-4096")
         _check(self.thumbnail_format in {"webp", "jpeg"}, "thumbnail_format", "must be webp or jpeg")
         _check(self.realtime_path.startswith("/"), "realtime_path", "must start with '/'")

@@ -11,6 +11,7 @@ Every error the vault raises on purpose is a :class:`VaultError`; the HTTP layer
     ├── MethodNotAllowed       405 method_not_allowed
     ├── Conflict               409 conflict
     ├── PayloadTooLarge        413 payload_too_large
+    │   └── QuotaExceeded      413 quota_exceeded
     ├── UnsupportedMediaType   415 unsupported_media_type
     ├── RangeNotSatisfiable    416 range_not_satisfiable
     ├── RequestTimeout         408 request_timeout
@@ -43,6 +44,7 @@ __all__ = (
     "NotFound",
     "PayloadTooLarge",
     "PreconditionFailed",
+    "QuotaExceeded",
     "RangeNotSatisfiable",
     "RateLimited",
     "RequestTimeout",
@@ -127,6 +129,12 @@ class PayloadTooLarge(VaultError, sdk.PayloadTooLarge):
     """Request body over the configured limit (413 ``payload_too_large``)."""
 
     default_message = "Request body too large"
+
+
+class QuotaExceeded(PayloadTooLarge, sdk.QuotaExceeded):
+    """The upload would take its owner past their storage quota (413 ``quota_exceeded``); nothing was kept."""
+
+    default_message = "The upload would exceed your storage quota"
 
 
 class UnsupportedMediaType(VaultError, sdk.UnsupportedMediaType):

@@ -11,13 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any
 
-__all__ = ("REQUEST_ID", "JsonFormatter", "RequestIdFilter", "logging_config")
+__all__ = ("REQUEST_ID", "REQUEST_SCOPE", "JsonFormatter", "RequestIdFilter", "logging_config")
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("mediavault_request_id", default=None)
 """The id of the vault request being served in this context (``None`` outside one)."""
+REQUEST_SCOPE: ContextVar[Mapping[str, Any] | None] = ContextVar("mediavault_request_scope", default=None)
+"""The ASGI scope of the vault request being served in this context (``None`` outside one): the audit log reads the
+client's address and user agent from it, only when it writes a line."""
 
 
 class RequestIdFilter(logging.Filter):

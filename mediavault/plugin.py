@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mediavault.backup import BackupError, Leftovers, export_vault, import_vault, sqlite_paths
 from mediavault.config import MediaVaultConfig
 from mediavault.db.engine import run_migrations
+from mediavault.domain.admin.controllers import AdminController
+from mediavault.domain.admin.services import AdminService
 from mediavault.domain.api_keys.controllers import ApiKeyController
 from mediavault.domain.api_keys.services import ApiKeyService
 from mediavault.domain.auth.controllers import AuthController
@@ -81,6 +83,7 @@ CONTROLLERS = (
     GuestUploadController,
     TrashController,
     VersionController,
+    AdminController,
 )
 """Every controller mounted under the vault's router. A new area adds its controller here..."""
 SERVICES: dict[str, type[Any]] = {
@@ -95,6 +98,7 @@ SERVICES: dict[str, type[Any]] = {
     "mediavault_link_upload_service": LinkUploadService,
     "mediavault_trash_service": TrashService,
     "mediavault_version_service": VersionService,
+    "mediavault_admin_service": AdminService,
 }
 """...and its service here: a per-request dependency built by the service's factory in
 :attr:`VaultRuntime.services <mediavault.runtime.VaultRuntime>` from the request's session (opened on first use and

@@ -23,8 +23,10 @@ from mediavault.auth.chain import ProviderChain
 from mediavault.auth.host import HostUserProvider, HostUsers
 from mediavault.auth.passwords import PasswordHasher
 from mediavault.config import MediaVaultConfig
+from mediavault.db.audit import AuditTrail
 from mediavault.db.engine import create_engine, migrate
 from mediavault.db.engine import dispose as dispose_engine
+from mediavault.domain.admin.services import AdminService
 from mediavault.domain.api_keys.services import ApiKeyService
 from mediavault.domain.auth.services import AuthService
 from mediavault.domain.collections.services import CollectionService
@@ -39,7 +41,7 @@ from mediavault.domain.versions.services import VersionService
 from mediavault.domain.webhooks.services import WebhookService
 from mediavault.events import Event, EventPublisher
 from mediavault.fsck import fsck_periodically, sweep_temporary_files
-from mediavault.http.ratelimit import RateLimiter
+from mediavault.http.ratelimit import RateLimiter, current_client
 from mediavault.processing.worker import ProcessingWorker
 from mediavault.realtime.hub import RealtimeHub
 from mediavault.storage.base import StorageBackend
@@ -69,6 +71,7 @@ class VaultRuntime:
         passwords: Argon2id hasher.
         events: the outbox publisher.
         limiter: the rate-limit budgets (memory, or Redis when ``redis_url`` is set).
+        audit: the audit log's writer, given to the services that record actions.
         health: ``GET /health``'s checks, cached per process for ``health_cache_ttl`` seconds.
         metrics: the Prometheus metrics when ``metrics_enabled``, else ``None``.
         realtime: the realtime broker (its lifespan is run by the app; fed by ``events``).
@@ -103,6 +106,7 @@ class VaultRuntime:
             providers.append(HostUserProvider(config.host_identity, self.host_users))
         self.auth_chain = ProviderChain(providers)
         self.limiter = RateLimiter(config)
+        self.audit = AuditTrail(client=partial(current_client, self.limiter.trusted))
         self.metrics: VaultMetrics | None = None
         if config.metrics_enabled:
             from mediavault.metrics import VaultMetrics
@@ -131,8 +135,14 @@ class VaultRuntime:
         """Each domain service with the parts it uses, its bytes in ``storage`` (:attr:`storage`, or the in-process
         API's view of it inside a host's transaction); the request's session is the one argument left."""
         config, events, passwords, revoked = self.config, self.events, self.passwords, self.realtime.logins_revoked
+        audit, quota = self.audit, config.default_quota_bytes
         media = partial(
-            MediaService, config=config, storage=storage, events=events, processing_owed=self.processing.owed
+            MediaService,
+            config=config,
+            storage=storage,
+            events=events,
+            processing_owed=self.processing.owed,
+            audit=audit,
         )
         shares = partial(
             ShareService,
@@ -140,6 +150,7 @@ class VaultRuntime:
             events=events,
             share_copy=self.processing.share_copy,
             strip_metadata=config.share_strip_metadata,
+            audit=audit,
         )
         factories: list[partial[Any]] = [
             partial(
@@ -150,17 +161,19 @@ class VaultRuntime:
                 throttle=self.limiter,
                 logins_revoked=revoked,
                 allow_registration=config.allow_registration,
+                audit=audit,
             ),
-            partial(UserService, passwords=passwords, logins_revoked=revoked),
+            partial(UserService, passwords=passwords, logins_revoked=revoked, default_quota_bytes=quota),
             media,
             partial(TusService, config=config, storage=storage, media=media),
             partial(TrashService, events=events, retention_days=config.trash_retention_days, media_service=media),
             partial(VersionService, storage=storage, media_service=media),
-            partial(ApiKeyService),
+            partial(ApiKeyService, audit=audit),
             partial(CollectionService, events=events),
             shares,
             partial(WebhookService, check_url=self.webhooks.check_url),
             partial(LinkUploadService, media=media, shares=shares, max_upload_size=config.max_upload_size),
+            partial(AdminService, default_quota_bytes=quota, logins_revoked=revoked, audit=audit),
         ]
         return {cast("type[Any]", factory.func): factory for factory in factories}
 

@@ -10,6 +10,7 @@ scanners, logs) and to tell apart from JWTs.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 import uuid
@@ -17,12 +18,12 @@ from typing import Any
 
 import msgspec
 from litestar.connection import ASGIConnection
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault.auth.providers import AuthProvider, Principal
-from mediavault.db.models import ApiKey, User
-from mediavault.db.statements import ReadStatement, decode_uuid
+from mediavault.db.models import ApiKey, User, utcnow
+from mediavault.db.statements import ReadStatement, decode_timestamp, decode_uuid
 from mediavault.errors import Unauthorized
 
 __all__ = ("API_KEY_HEADER", "API_KEY_PREFIX", "ApiKeyProvider", "generate_api_key", "hash_api_key")
@@ -32,6 +33,9 @@ API_KEY_PREFIX = "mvk_"
 API_KEY_HEADER = "x-api-key"
 """Request header carrying an API key."""
 _DISPLAY_LENGTH = 12
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+"""``last_used_at`` is written when it is older than this: at most one write per key and minute, not one per
+request."""
 
 
 def generate_api_key() -> tuple[str, str, str]:
@@ -54,22 +58,44 @@ class _KeyOwner(msgspec.Struct):
     key_id: uuid.UUID
     user_id: uuid.UUID
     role: str
+    scopes: list[str] | None
+    expires_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+
+
+def _optional(decode: Any) -> Any:
+    return lambda value: None if value is None else decode(value)
+
+
+def _json_list(value: Any) -> list[str] | None:
+    """A JSON column as the driver gives it (text; a list already with some drivers), ``None`` for SQL NULL or
+    JSON ``null``."""
+    if value is None or isinstance(value, list):
+        return value
+    return msgspec.json.decode(value)  # type: ignore[no-any-return]
 
 
 _keys, _users = ApiKey.__table__.c, User.__table__.c
 _KEY_OWNER = ReadStatement(
-    select(_keys.id, _users.id, _users.role)
+    select(_keys.id, _users.id, _users.role, _keys.scopes, _keys.expires_at, _keys.last_used_at)
     .join(User.__table__, _users.id == _keys.owner_id)
-    .where(_keys.key_hash == bindparam("key_hash")),
+    .where(_keys.key_hash == bindparam("key_hash"), _users.disabled_at.is_(None)),
     _KeyOwner,
-    {"key_id": decode_uuid, "user_id": decode_uuid},
+    {
+        "key_id": decode_uuid,
+        "user_id": decode_uuid,
+        "scopes": _json_list,
+        "expires_at": _optional(decode_timestamp),
+        "last_used_at": _optional(decode_timestamp),
+    },
 )
-"""Key id, owner id and owner role of a key hash: one indexed statement per request, compiled once (see
-``providers._LIVE_FAMILY_ROLE``)."""
+"""Key id, owner id, owner role, scopes, expiry and last use of a key hash whose owner is enabled: one indexed
+statement per request, compiled once (see ``providers._LIVE_FAMILY_ROLE``)."""
 
 
 class ApiKeyProvider(AuthProvider):
-    """The built-in provider for ``X-API-Key``: the key's user, while the key exists (deleting it revokes it)."""
+    """The built-in provider for ``X-API-Key``: the key's user, while the key exists (deleting it revokes it), has not
+    expired and its user is enabled; limited to the key's scopes."""
 
     async def authenticate(
         self, connection: ASGIConnection[Any, Any, Any, Any], session: AsyncSession
@@ -80,10 +106,12 @@ class ApiKeyProvider(AuthProvider):
         return await self.principal_for(key, session)
 
     async def principal_for(self, key: str, session: AsyncSession) -> Principal:
-        """The principal of ``key`` (its owner), while the key exists.
+        """The principal of ``key`` (its owner, limited to the key's scopes), while the key exists and has not
+        expired and its owner is enabled. Records the use in ``last_used_at`` when the one recorded is older than
+        :data:`LAST_USED_RESOLUTION` (then commits ``session``: a statement and a commit per key and minute).
 
         Raises:
-            Unauthorized: not a vault key, unknown, or revoked.
+            Unauthorized: not a vault key, unknown, revoked, expired, or its owner is disabled.
         """
         key = key.strip()
         if not key.startswith(API_KEY_PREFIX) or len(key) > 200:
@@ -91,4 +119,31 @@ class ApiKeyProvider(AuthProvider):
         row = await _KEY_OWNER.first(session, key_hash=hash_api_key(key))
         if row is None:
             raise Unauthorized("Invalid or revoked API key")
-        return Principal(user_id=row.user_id, role=row.role, method="api_key", api_key_id=row.key_id)
+        now = utcnow()
+        if row.expires_at is not None and row.expires_at <= now:
+            raise Unauthorized("API key has expired")
+        if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+            await _record_use(session, row.key_id, now)
+        return Principal(
+            user_id=row.user_id,
+            role=row.role,
+            method="api_key",
+            api_key_id=row.key_id,
+            expires_at=row.expires_at.timestamp() if row.expires_at is not None else None,
+            scopes=frozenset(row.scopes) if row.scopes is not None else None,
+        )
+
+
+async def _record_use(session: AsyncSession, key_id: uuid.UUID, now: dt.datetime) -> None:
+    """Set ``last_used_at`` of ``key_id`` to ``now`` unless another request did within the last minute, and commit
+    (the request's own writes come later, in a transaction of their own)."""
+    await session.execute(
+        update(ApiKey)
+        .where(
+            ApiKey.id == key_id,
+            or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - LAST_USED_RESOLUTION),
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    await session.commit()

@@ -45,6 +45,7 @@ class Principal:
             API-key rate-limit tier.
         expires_at: Unix time (seconds) when the credential stops being valid (an access token's ``exp``),
             ``None`` when it has no end of its own; a realtime socket is closed then unless it sent a fresh one.
+        scopes: the scopes an API key is limited to (:mod:`mediavault.auth.scopes`), ``None`` for every scope.
     """
 
     user_id: uuid.UUID
@@ -54,6 +55,7 @@ class Principal:
     token_id: uuid.UUID | None = None
     api_key_id: uuid.UUID | None = None
     expires_at: float | None = None
+    scopes: frozenset[str] | None = None
 
 
 class AuthProvider(ABC):
@@ -89,11 +91,17 @@ _users, _families = User.__table__.c, TokenFamily.__table__.c
 _LIVE_FAMILY_ROLE = ReadStatement(
     select(_users.role)
     .join(TokenFamily.__table__, _families.user_id == _users.id)
-    .where(_families.id == bindparam("family"), _families.user_id == bindparam("user"), _families.revoked_at.is_(None)),
+    .where(
+        _families.id == bindparam("family"),
+        _families.user_id == bindparam("user"),
+        _families.revoked_at.is_(None),
+        _users.disabled_at.is_(None),
+    ),
     _Role,
 )
-"""The role of the user of a live token family: one indexed statement per request, compiled once
-(:class:`~mediavault.db.statements.ReadStatement`), no cache: a logout or a deleted user is refused at once."""
+"""The role of the enabled user of a live token family: one indexed statement per request, compiled once
+(:class:`~mediavault.db.statements.ReadStatement`), no cache: a logout, a disabled or a deleted user is refused at
+once."""
 
 
 class BearerTokenProvider(AuthProvider):
@@ -114,7 +122,7 @@ class BearerTokenProvider(AuthProvider):
         """The principal of verified access-token ``claims`` whose family (login) is still alive.
 
         Raises:
-            Unauthorized: the family was revoked (logout, refresh-token reuse) or the user is gone.
+            Unauthorized: the family was revoked (logout, refresh-token reuse), or the user is disabled or gone.
         """
         row = await _LIVE_FAMILY_ROLE.first(session, family=claims.fam, user=claims.sub)
         if row is None:

@@ -33,6 +33,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = (
     "ApiKey",
+    "AuditEvent",
     "Base",
     "Blob",
     "Collection",
@@ -123,6 +124,12 @@ class User(Timestamped, Base):
     role: Mapped[str] = mapped_column(String(20), default="user")
     password_hash: Mapped[str] = mapped_column(String(255))
     external_id: Mapped[str | None] = mapped_column(String(255), default=None, unique=True, index=True)
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    """When an admin disabled the account (``None``: enabled); a disabled user's tokens and keys are refused."""
+    quota_override: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Whether an admin set this user's quota (then ``quota_bytes`` applies, ``None`` meaning unlimited); else the
+    config's ``default_quota_bytes`` applies."""
+    quota_bytes: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
 
 class TokenFamily(Base):
@@ -407,6 +414,11 @@ class ApiKey(Base):
     name: Mapped[str] = mapped_column(String(200))
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[list[str] | None] = mapped_column(JsonB, default=None)
+    """The scopes the key is limited to (:data:`mediavault.auth.scopes.SCOPES`); ``None``: every scope."""
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    """When the key last authenticated a request, to the minute (written at most once a minute per key)."""
 
 
 class Blob(Base):
@@ -524,3 +536,27 @@ class Upload(Timestamped, Base):
     media_id: Mapped[UUID | None] = mapped_column(
         GUID, ForeignKey("mediavault_media.id", ondelete="SET NULL"), default=None
     )
+
+
+class AuditEvent(Base):
+    """One line of the audit log: who (``actor_id``) did what (``action``) to what (``target_type``, ``target_id``),
+    from where (``ip``, ``user_agent``), when (``created_at``), with ``details``.
+
+    Append-only: the API only reads it, the worker deletes lines past ``audit_retention``. ``actor_id`` has no
+    foreign key, so the lines about a deleted user stay.
+    """
+
+    __tablename__ = "mediavault_audit_event"
+    __table_args__ = (
+        Index("ix_mediavault_audit_event_created_id", "created_at", "id"),
+        Index("ix_mediavault_audit_event_action_created", "action", "created_at"),
+        Index("ix_mediavault_audit_event_actor_created", "actor_id", "created_at"),
+    )
+
+    action: Mapped[str] = mapped_column(String(64))
+    actor_id: Mapped[UUID | None] = mapped_column(GUID, default=None)
+    target_type: Mapped[str | None] = mapped_column(String(32), default=None)
+    target_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    ip: Mapped[str | None] = mapped_column(String(64), default=None)
+    user_agent: Mapped[str | None] = mapped_column(String(512), default=None)
+    details: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)

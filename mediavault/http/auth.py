@@ -16,7 +16,8 @@ from litestar.middleware import ASGIMiddleware
 
 from mediavault.auth.chain import ProviderChain
 from mediavault.auth.providers import PRINCIPAL_SCOPE_KEY, Principal
-from mediavault.errors import Unauthorized
+from mediavault.auth.scopes import check_scope
+from mediavault.errors import Forbidden, Unauthorized
 from mediavault.http.ratelimit import EXEMPT_OPT_KEY
 from mediavault.http.session import request_session
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from litestar.handlers import BaseRouteHandler
     from litestar.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ("AuthenticationMiddleware", "provide_principal", "require_principal")
+__all__ = ("AuthenticationMiddleware", "provide_principal", "require_admin", "require_principal")
 
 _REJECTION_SCOPE_KEY = "mediavault.auth_rejection"
 """ASGI scope key of the :class:`Unauthorized` a provider raised for this request's credential, else ``None``."""
@@ -68,17 +69,37 @@ class AuthenticationMiddleware(ASGIMiddleware):
 
 
 async def require_principal(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """The router guard: a route that is not public needs the principal :class:`AuthenticationMiddleware` found.
+    """The router guard: a route that is not public needs the principal :class:`AuthenticationMiddleware` found, and
+    a principal limited to some scopes (an API key made with ``scopes``) the scope the route declares
+    (:mod:`mediavault.auth.scopes`).
 
     A coroutine function although it never waits: Litestar runs a plain-function guard in a worker thread.
 
     Raises:
         Unauthorized: no provider recognised a credential, or the one a provider rejected (its message).
+        Forbidden: the principal's scopes do not include the route's (the message names it).
     """
-    if handler.opt.get("public") or connection.scope.get(PRINCIPAL_SCOPE_KEY) is not None:
+    opt = handler.opt
+    if opt.get("public"):
+        return
+    principal: Principal | None = connection.scope.get(PRINCIPAL_SCOPE_KEY)  # type: ignore[assignment]
+    if principal is not None:
+        if principal.scopes is not None:
+            check_scope(principal.scopes, opt, connection.scope["method"])  # type: ignore[typeddict-item]
         return
     rejection: Unauthorized | None = connection.scope.get(_REJECTION_SCOPE_KEY)  # type: ignore[assignment]
     raise rejection or Unauthorized()
+
+
+async def require_admin(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+    """Guard of the admin routes (after :func:`require_principal`): the principal's role must be ``admin``.
+
+    Raises:
+        Forbidden: any other role.
+    """
+    principal: Principal | None = connection.scope.get(PRINCIPAL_SCOPE_KEY)  # type: ignore[assignment]
+    if principal is None or principal.role != "admin":
+        raise Forbidden("Only administrators may do this")
 
 
 def provide_principal(request: ASGIConnection[Any, Any, Any, Any]) -> Principal:

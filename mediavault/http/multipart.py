@@ -34,7 +34,7 @@ from python_multipart.exceptions import FormParserError
 
 from mediavault.errors import PayloadTooLarge, UnsupportedMediaType, ValidationError
 
-__all__ = ("FRAMING_ALLOWANCE", "UploadStream", "open_upload")
+__all__ = ("FRAMING_ALLOWANCE", "UploadStream", "least_file_size", "open_upload")
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +128,17 @@ def _boundary_from(content_type: str | None) -> bytes:
         return boundary.encode("latin-1")
     except UnicodeEncodeError:
         raise ValidationError("malformed multipart: invalid boundary") from None
+
+
+def least_file_size(content_length: str | None) -> int | None:
+    """The fewest bytes the file part of a body of declared ``content_length`` can hold: the length less
+    :data:`FRAMING_ALLOWANCE` (the most the framing and text parts may take); ``None`` when no length is declared.
+
+    Raises:
+        ValidationError: ``content_length`` is not a number.
+    """
+    declared = _declared_length(content_length)
+    return None if declared is None else max(0, declared - FRAMING_ALLOWANCE)
 
 
 def _declared_length(content_length: str | None) -> int | None:

@@ -6,7 +6,8 @@ table of what every route can answer beyond what is derived:
 
 * errors, always in the vault's envelope (``ErrorEnvelope``), never Litestar's ``{status_code, detail}``:
   400 where there is input to validate (parameters or a body), 401 on every route that is not public (handler
-  ``opt={"public": True}``), 404 on routes with path parameters, 413 on routes with a body, 429 on every route the
+  ``opt={"public": True}``) and 403 on those an API key limited to other scopes may not call, 404 on routes with
+  path parameters, 413 on routes with a body, 429 on every route the
   rate limiter counts, 500 and 503 (``service_unavailable``) everywhere, and the route's own extras from the table
   (403, 409, 415...);
 * downloads (``bytes`` in the table): raw bytes of any type with ``ETag``, ``Last-Modified``, ``Accept-Ranges``,
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 
+from mediavault.auth.scopes import required_scope
 from mediavault.events import EVENT_NAMES
 from mediavault.http.envelope import ErrorEnvelope
 
@@ -76,8 +78,12 @@ OPERATIONS: dict[str, Spec] = {
     "GET /health": Spec(),  # its 503 is the health body (status degraded)
     "GET /users/me": Spec(),
     "PATCH /users/me": Spec((409,), example={"display_name": "Ada Lovelace"}),
+    "GET /users/me/usage": Spec(),
     "POST /users/me/api-keys": Spec(
-        (403, 409), token_only=True, example={"name": "laptop backup"}, creates=(("key_id", "/data/id"),)
+        (403, 409),
+        token_only=True,
+        example={"name": "photo frame", "scopes": ["media:read"], "expires_in": 2592000},
+        creates=(("key_id", "/data/id"),),
     ),
     "GET /users/me/api-keys": Spec((403,), token_only=True),
     "DELETE /users/me/api-keys/{key_id}": Spec((403,), token_only=True),
@@ -143,6 +149,10 @@ OPERATIONS: dict[str, Spec] = {
     "HEAD /uploads/{upload_id}": Spec((412,)),
     "PATCH /uploads/{upload_id}": Spec((409, 412, 415, 460, 507)),
     "DELETE /uploads/{upload_id}": Spec((412,)),
+    "GET /admin/users": Spec(),
+    "GET /admin/users/{user_id}": Spec(),
+    "PATCH /admin/users/{user_id}": Spec(example={"disabled": True, "quota_bytes": 10737418240}),
+    "GET /admin/audit": Spec(),
 }
 """Every operation of the vault's HTTP API, keyed ``"<METHOD> <path relative to the prefix>"``."""
 
@@ -154,7 +164,10 @@ _ERRORS = {
     404: ("NotFound", "not_found: unknown, malformed or someone else's id"),
     409: ("Conflict", "conflict: the change conflicts with an existing resource"),
     412: ("PreconditionFailed", "precondition_failed: Tus-Resumable: 1.0.0 is missing (Tus-Version says which)"),
-    413: ("PayloadTooLarge", "payload_too_large: the body is over the configured limit"),
+    413: (
+        "PayloadTooLarge",
+        "payload_too_large: the body is over the configured limit (quota_exceeded: over the owner's storage quota)",
+    ),
     415: ("UnsupportedMediaType", "unsupported_media_type: the body is not of the expected type"),
     416: ("RangeNotSatisfiable", "range_not_satisfiable: no byte of the resource is in the Range"),
     429: ("RateLimited", "rate_limited: over a rate-limit budget; retry after Retry-After seconds"),
@@ -387,6 +400,8 @@ def _complete(method: str, operation: dict[str, Any], spec: Spec, opt: dict[str,
         statuses.add(404)
     if not opt.get("public"):
         statuses.add(401)
+        if required_scope(opt, method.upper()) is not None:
+            statuses.add(403)  # an API key limited to other scopes (mediavault.auth.scopes)
         operation["security"] = [{"bearerAuth": []}] + ([] if spec.token_only else [{"apiKeyAuth": []}])
     if not opt.get("rate_limit_exempt"):
         statuses.add(429)

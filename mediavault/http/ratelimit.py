@@ -51,13 +51,22 @@ from litestar.middleware import ASGIMiddleware
 
 from mediavault.auth.providers import PRINCIPAL_SCOPE_KEY, Principal
 from mediavault.errors import RateLimited, ServiceUnavailable
+from mediavault.logs import REQUEST_SCOPE
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
     from mediavault.config import MediaVaultConfig
 
-__all__ = ("EXEMPT_OPT_KEY", "Budget", "RateLimitMiddleware", "RateLimiter", "client_address", "peer_is_trusted")
+__all__ = (
+    "EXEMPT_OPT_KEY",
+    "Budget",
+    "RateLimitMiddleware",
+    "RateLimiter",
+    "client_address",
+    "current_client",
+    "peer_is_trusted",
+)
 
 logger = logging.getLogger("mediavault")
 
@@ -123,6 +132,17 @@ def peer_is_trusted(scope: Scope, trusted: tuple[_IPNetwork, ...]) -> bool:
     """Whether the TCP peer of ``scope`` is one of the ``trusted`` proxies (whose forwarding headers count)."""
     client = scope.get("client")
     return bool(trusted and client and _is_trusted(client[0], trusted))
+
+
+def current_client(trusted: tuple[_IPNetwork, ...]) -> tuple[str | None, str | None]:
+    """``(address, user agent)`` of the vault request being served in this context (:data:`~mediavault.logs.
+    REQUEST_SCOPE`), ``(None, None)`` outside one (a script, the in-process API); the user agent cut to 512
+    characters, ``None`` when not sent."""
+    scope = REQUEST_SCOPE.get()
+    if scope is None:
+        return None, None
+    agent = next((v.decode("latin-1")[:512] for k, v in scope.get("headers", ()) if k == b"user-agent"), None)
+    return client_address(scope, trusted), agent  # type: ignore[arg-type]
 
 
 def client_address(scope: Scope, trusted: tuple[_IPNetwork, ...]) -> str:

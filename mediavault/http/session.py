@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault.http.envelope import request_id
 from mediavault.http.errors import DATABASE_LOST_SCOPE_KEY, database_unavailable
-from mediavault.logs import REQUEST_ID
+from mediavault.logs import REQUEST_ID, REQUEST_SCOPE
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -93,6 +93,7 @@ class RequestSessionMiddleware(ASGIMiddleware):
         nothing and has no body, so repeating it is safe (RFC 9110 §9.2.2), and SQLAlchemy has renewed every
         connection pooled before the loss meanwhile. Other methods answer the vault's 503 (``Retry-After``)."""
         REQUEST_ID.set(request_id(scope))  # for the logs (mediavault.logs), in this request's task only
+        REQUEST_SCOPE.set(scope)  # for the audit log's address and user agent, read only when a line is written
         method: str = scope["method"]  # type: ignore[typeddict-item]  # HTTP scopes only (``scopes``)
         if await self._attempt(scope, receive, send, next_app, retry=method in ("GET", "HEAD")):
             logger.warning("database connection lost on %s %s: sent again", method, scope["path"])

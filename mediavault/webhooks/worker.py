@@ -38,6 +38,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault.config import MediaVaultConfig
+from mediavault.db.audit import AuditRepository
 from mediavault.db.models import Webhook, WebhookDelivery, utcnow
 from mediavault.db.webhooks import ClaimedDelivery, DeliveryRepository, WebhookRepository
 from mediavault.events import EVENT_NAMES, Event
@@ -297,17 +298,21 @@ class WebhookWorker:
 
     async def prune(self) -> tuple[int, int]:
         """Delete dispatched outbox events older than ``outbox_retention`` and finished attempts older than
-        ``webhook_delivery_retention`` (bounded tables); ``(events, attempts)`` deleted. The loop calls it at most
-        once per :data:`PRUNE_INTERVAL` seconds."""
+        ``webhook_delivery_retention`` (bounded tables); ``(events, attempts)`` deleted. Audit log lines older than
+        ``audit_retention`` go too (this worker runs the vault's hourly clean-up). The loop calls it at most once per
+        :data:`PRUNE_INTERVAL` seconds."""
         now = utcnow()
         async with self.session_factory() as session:
             pruned = await DeliveryRepository(session=session).prune(
                 events_before=now - dt.timedelta(seconds=self.config.outbox_retention),
                 attempts_before=now - dt.timedelta(seconds=self.config.webhook_delivery_retention),
             )
+            audit = await AuditRepository(session).prune(now - dt.timedelta(seconds=self.config.audit_retention))
             await session.commit()
         if any(pruned):
             logger.info("pruned %d outbox events and %d webhook attempts past their retention", *pruned)
+        if audit:
+            logger.info("pruned %d audit log lines past their retention", audit)
         return pruned
 
     async def fan_out(self) -> int:

@@ -27,7 +27,7 @@ def test_create_shows_the_key_once_and_stores_only_its_hash(
     key = created["key"]
     assert key.startswith("mvk_") and len(key) >= 40
     assert created["prefix"] == key[:12]
-    assert set(created) == {"id", "name", "prefix", "created_at", "key"}
+    assert set(created) == {"id", "name", "prefix", "created_at", "scopes", "expires_at", "last_used_at", "key"}
     assert created["name"] == "deploy bot"
 
     listed = client.get(KEYS, headers=alice.headers)

@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from mediavault.auth.scopes import ANY_PRINCIPAL, SCOPE_OPT
 from mediavault.domain.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
 from mediavault.domain.api_keys.services import ApiKeyService
 from mediavault.domain.deps import CurrentPrincipal
@@ -25,6 +26,7 @@ class ApiKeyController(Controller):
 
     path = "/users/me/api-keys"
     tags = ["api keys"]
+    opt = {SCOPE_OPT: ANY_PRINCIPAL}  # API keys are refused here whatever their scopes (the service)
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create_api_key(
@@ -34,10 +36,10 @@ class ApiKeyController(Controller):
         mediavault_principal: CurrentPrincipal,
         mediavault_api_key_service: ApiKeyServiceDep,
     ) -> Response[Envelope[ApiKeyCreated]]:
-        """Create a key (201). ``key`` (``mvk_...``) is in this answer only; the vault stores its SHA-256."""
-        row, key = await mediavault_api_key_service.create(mediavault_principal, data.name)
-        out = ApiKeyCreated(id=str(row.id), name=row.name, prefix=row.prefix, created_at=row.created_at, key=key)
-        return envelope(request, out, HTTP_201_CREATED)
+        """Create a key (201), limited to ``scopes`` (absent: every scope) and expiring after ``expires_in`` seconds
+        (absent: never). ``key`` (``mvk_...``) is in this answer only; the vault stores its SHA-256."""
+        row, key = await mediavault_api_key_service.create(mediavault_principal, data)
+        return envelope(request, ApiKeyCreated.of(row, key), HTTP_201_CREATED)
 
     @get("/")
     async def list_api_keys(

@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from mediavault.auth.scopes import ANY_PRINCIPAL, SCOPE_OPT
 from mediavault.domain.auth.schemas import LoginIn, RefreshIn, RegisterIn, TokenPair
 from mediavault.domain.auth.services import AuthService
 from mediavault.domain.deps import ClientAddressDep, CurrentPrincipal
@@ -55,7 +56,7 @@ class AuthController(Controller):
         """Rotate a refresh token; a spent one presented again revokes its whole family (401)."""
         return envelope(request, await mediavault_auth_service.refresh(data.refresh_token))
 
-    @post("/logout", status_code=HTTP_204_NO_CONTENT)
+    @post("/logout", status_code=HTTP_204_NO_CONTENT, opt={SCOPE_OPT: ANY_PRINCIPAL})
     async def logout(self, mediavault_principal: CurrentPrincipal, mediavault_auth_service: AuthServiceDep) -> None:
         """Revoke the caller's access token and its refresh family at once."""
         await mediavault_auth_service.logout(mediavault_principal)

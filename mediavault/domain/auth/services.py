@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mediavault.auth.passwords import PasswordHasher
 from mediavault.auth.providers import Principal
 from mediavault.auth.tokens import TokenService
+from mediavault.db.audit import AuditTrail
 from mediavault.db.models import RefreshToken, TokenFamily, User, utcnow
 from mediavault.db.repositories import RefreshTokenRepository, TokenFamilyRepository, UserRepository
 from mediavault.domain.auth.schemas import LoginIn, RegisterIn, TokenPair
@@ -46,6 +47,7 @@ class AuthService:
         logins_revoked: called with a user id after a logout or a refresh-token reuse revoked logins (the realtime
             hub closes their sockets at once).
         allow_registration: whether :meth:`register` is open (``config.allow_registration``).
+        audit: the audit log (sign-ins, failed sign-ins, sign-outs).
     """
 
     def __init__(
@@ -58,8 +60,10 @@ class AuthService:
         throttle: LoginThrottle,
         logins_revoked: Callable[[uuid.UUID], None],
         allow_registration: bool,
+        audit: AuditTrail | None = None,
     ) -> None:
         self.session = session
+        self.audit = audit or AuditTrail()
         self.passwords = passwords
         self.tokens = tokens
         self.events = events
@@ -109,9 +113,11 @@ class AuthService:
         An address or account that used up its failed-login budget is refused before any password hash is
         computed (each costs ``argon2_memory_cost`` KiB and ~130 ms); each failure spends one attempt of both.
 
+        Every attempt past the budget check is an audit line (``auth.login`` or ``auth.login_failed``).
+
         Raises:
             RateLimited: too many attempts from this address or for this account.
-            Unauthorized: unknown email or wrong password (the same error for both).
+            Unauthorized: unknown email or wrong password (the same error for both), or a disabled account.
         """
         await self.throttle.check_login(client_address, data.username)
         passwords = self.passwords
@@ -120,15 +126,29 @@ class AuthService:
             await passwords.verify_dummy(data.password)
         if user is None or not await passwords.verify(user.password_hash, data.password):
             await self.throttle.record_login_failure(client_address, data.username)
+            await self._login_failed(user, data.username, "bad_credentials")
             raise Unauthorized(_BAD_LOGIN)
+        if user.disabled_at is not None:
+            await self._login_failed(user, data.username, "disabled")
+            raise Unauthorized("This account is disabled")
         if passwords.needs_rehash(user.password_hash):
             user.password_hash = await passwords.hash(data.password)
         family = TokenFamily(id=uuid.uuid4(), user_id=user.id, expires_at=utcnow())
         self.session.add(family)
         await self.session.flush()  # the family row must exist before its first refresh token
         pair = self._issue(user.id, family)
+        self.audit.record(self.session, "auth.login", actor_id=user.id, target_type="user", target_id=user.id)
         await self.session.commit()
         return pair
+
+    async def _login_failed(self, user: User | None, email: str, reason: str) -> None:
+        """Record a failed sign-in (its own commit: the attempt is refused right after)."""
+        user_id = user.id if user is not None else None
+        details = {"email": email.strip().lower()[:320], "reason": reason}
+        self.audit.record(
+            self.session, "auth.login_failed", actor_id=user_id, target_type="user", target_id=user_id, details=details
+        )
+        await self.session.commit()
 
     async def refresh(self, token: str) -> TokenPair:
         """Spend ``token`` and return a new pair of the same family.
@@ -143,6 +163,8 @@ class AuthService:
         family = await self.families.get_one_or_none(id=claims.fam, user_id=claims.sub)
         if row is None or family is None or family.revoked_at is not None:
             raise Unauthorized("Refresh token has been revoked")
+        if not await self.users.exists(id=claims.sub, disabled_at=None):
+            raise Unauthorized("This account is disabled")
         if not await self.refresh_tokens.spend(row.id):
             await self.families.revoke([family.id])
             await self.session.commit()
@@ -156,6 +178,9 @@ class AuthService:
         """Revoke the caller's token family: its access and refresh tokens stop working now."""
         if principal.family_id is not None:
             await self.families.revoke([principal.family_id])
+            self.audit.record(
+                self.session, "auth.logout", actor_id=principal.user_id, target_type="user", target_id=principal.user_id
+            )
             await self.session.commit()
             self.logins_revoked(principal.user_id)  # its realtime sockets close at once
 

@@ -10,6 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from mediavault.auth.scopes import SCOPE_OPT
 from mediavault.domain.collections.schemas import CollectionAddMedia, CollectionCreate, CollectionOut, CollectionUpdate
 from mediavault.domain.collections.services import CollectionService
 from mediavault.domain.deps import ConfigDep, CurrentPrincipal
@@ -29,6 +30,7 @@ class CollectionController(Controller):
 
     path = "/collections"
     tags = ["collections"]
+    opt = {SCOPE_OPT: "collections"}
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create_collection(

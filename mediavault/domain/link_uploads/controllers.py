@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
+from mediavault.auth.scopes import SCOPE_OPT
 from mediavault.domain.deps import ConfigDep, CurrentPrincipal, SharePassword
 from mediavault.domain.link_uploads.schemas import SignedUploadCreate, SignedUploadOut
 from mediavault.domain.link_uploads.services import LinkUploadService
@@ -28,6 +29,7 @@ class SignedUploadController(Controller):
     """Signed upload URLs: the owner signs one; anyone holding it uploads one file with it."""
 
     path = "/uploads/signed"
+    opt = {SCOPE_OPT: "media:write"}  # signing (its POST /{token} is public: the token is the credential)
     tags = ["uploads"]
 
     @post("/", status_code=HTTP_201_CREATED)

@@ -10,12 +10,14 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
+from mediavault.auth.scopes import SCOPE_OPT
 from mediavault.domain.deps import ConfigDep, CurrentPrincipal, StorageDep
 from mediavault.domain.media.query import MediaQueryDep
 from mediavault.domain.media.schemas import MediaOut, MediaProcessingOut, MediaUpdate
 from mediavault.domain.media.services import MediaService
 from mediavault.http.content import content_response
 from mediavault.http.envelope import Envelope, envelope, paginated
+from mediavault.http.multipart import least_file_size
 from mediavault.http.uploads import UploadOperation, receive_upload
 
 __all__ = ("DEDUPLICATED_HEADER", "MediaController", "MediaServiceDep")
@@ -32,6 +34,7 @@ class MediaController(Controller):
 
     path = "/media"
     tags = ["media"]
+    opt = {SCOPE_OPT: "media"}
 
     @post("/upload", status_code=HTTP_201_CREATED, request_max_body_size=None, operation_class=UploadOperation)
     async def upload(
@@ -43,9 +46,12 @@ class MediaController(Controller):
     ) -> Response[Envelope[MediaOut]]:
         """Upload one file as ``multipart/form-data``: part ``file`` (required), optional ``title``,
         ``description``, ``tags`` (comma-separated). The body is parsed here, as it arrives, and the file part's
-        bytes are handed to the service as a stream (straight to storage); over ``max_upload_size`` → 413."""
+        bytes are handed to the service as a stream (straight to storage); over ``max_upload_size`` → 413
+        ``payload_too_large``, over the owner's quota → 413 ``quota_exceeded`` (before the file's bytes are stored
+        when ``Content-Length`` already says so)."""
+        declared = least_file_size(request.headers.get("content-length"))
         async with receive_upload(request, mediavault_config.max_upload_size) as file:
-            upload = await mediavault_media_service.upload(mediavault_principal.user_id, file)
+            upload = await mediavault_media_service.upload(mediavault_principal.user_id, file, declared_size=declared)
         response = envelope(request, MediaOut.of(upload.media, mediavault_config.path_prefix), HTTP_201_CREATED)
         if mediavault_config.dedup:
             response.headers[DEDUPLICATED_HEADER] = "true" if upload.deduplicated else "false"

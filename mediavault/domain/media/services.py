@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault.auth.providers import Principal
 from mediavault.config import MediaVaultConfig
+from mediavault.db.audit import AuditTrail
 from mediavault.db.blobs import BlobGone, BlobRepository
 from mediavault.db.custom_metadata import index_entries
 from mediavault.db.models import Media, MediaProcessing, MediaTag, MediaVariant, utcnow
@@ -28,6 +29,7 @@ from mediavault.db.versions import VersionRepository
 from mediavault.domain.media.schemas import MediaUpdate
 from mediavault.domain.media.sniff import image_dimensions, media_kind, safe_filename, sniff_content_type
 from mediavault.domain.ownership import get_owned, parse_id
+from mediavault.domain.quotas import Quotas
 from mediavault.errors import NUL_MESSAGE, Conflict, NotFound, PayloadTooLarge, ValidationError
 from mediavault.events import EventPublisher
 from mediavault.storage.base import StorageBackend, StoredFile, WrittenStream, write_stream
@@ -271,8 +273,10 @@ class MediaService:
         storage: StorageBackend,
         events: EventPublisher,
         processing_owed: Callable[[Media, str | None], bool],
+        audit: AuditTrail | None = None,
     ) -> None:
         self.session = session
+        self.audit = audit or AuditTrail()
         self.config = config
         self.storage = storage
         self.events = events
@@ -285,6 +289,7 @@ class MediaService:
         file: IncomingFile,
         *,
         before_commit: Callable[[Media], Awaitable[None]] | None = None,
+        declared_size: int | None = None,
     ) -> Upload:
         """Stream ``file`` into storage and record it as a media item of ``owner_id`` (the caller, or whoever made
         the link it came through); emits ``media.uploaded``.
@@ -294,17 +299,24 @@ class MediaService:
         item's processing (metadata, thumbnails) is owed from the same transaction (a ``pending`` row the processing
         worker claims; ``done`` at once when no processor accepts the item). With ``dedup`` on, an upload whose
         bytes the owner already stored links to them and its own copy is deleted (see :mod:`mediavault.db.blobs`).
-        ``before_commit``: as :meth:`record`.
+        ``before_commit``: as :meth:`record`. The owner's storage quota is checked before the first byte is stored
+        when ``declared_size`` (the least the file can be, from a declared length) is given, while the bytes arrive,
+        and in the transaction (:mod:`mediavault.domain.quotas`).
 
         Raises:
             PayloadTooLarge: ``file`` holds more than ``max_upload_size`` bytes (reading stops there).
+            QuotaExceeded: the file would take the owner past their quota; nothing was kept.
             ValidationError: ``file`` is empty; more than 50 tags or one over 100 characters, a title or description
                 over 10,000.
             Exception: whatever reading ``file`` raises (e.g. :class:`~mediavault.errors.PayloadTooLarge`), after the
                 bytes written so far were discarded.
         """
+        quotas = Quotas(self.session, default_quota_bytes=self.config.default_quota_bytes)
+        room = await quotas.ensure_room(owner_id, declared_size or 0)
         key = f"media/{owner_id}/{uuid.uuid4().hex}"
         limited = _within_limit(file, self.config.max_upload_size)
+        if room is not None:
+            limited = quotas.capped(limited, room)
         written = await write_stream(await self.storage.open_writer(key), limited)
         return await self.record(owner_id, key, written, file.filename, file.fields, before_commit=before_commit)
 
@@ -330,6 +342,8 @@ class MediaService:
 
         Raises:
             ValidationError: as :func:`check_upload_fields`.
+            QuotaExceeded: with this item the owner stores more than their quota (:meth:`Quotas.check
+                <mediavault.domain.quotas.Quotas.check>`).
         """
 
         async def build(incoming: Incoming) -> Media:
@@ -423,6 +437,7 @@ class MediaService:
         (``session.info[_DROPPED_KEYS]``, and ours when they were already stored) are deleted. Returns the item and
         whether its bytes were already stored."""
         storage = self.storage
+        quotas = Quotas(self.session, default_quota_bytes=self.config.default_quota_bytes)
         try:
             checked = check_upload_fields(fields)
             sniffed = sniff_content_type(written.head, filename)
@@ -441,6 +456,7 @@ class MediaService:
                         stored_at = await BlobRepository(self.session).attach(
                             media.id, media.owner_id, media.checksum_sha256, media.size, key
                         )
+                    await quotas.check(media.owner_id)  # with the new rows, the owner's row locked
                     if before_commit is not None:
                         await before_commit(media)
                     dropped = self.session.info.pop(_DROPPED_KEYS, [])
@@ -560,6 +576,14 @@ class MediaService:
         elif released := await blobs.release(blob[0]):
             keys.append(released)
         self.events.publish(self.session, "media.deleted", data, user_id=media.owner_id)
+        self.audit.record(
+            self.session,
+            "media.deleted",
+            actor_id=principal.user_id,
+            target_type="media",
+            target_id=media.id,
+            details={"filename": media.filename, "size": media.size},
+        )
         await self._unless_referenced(self.session.commit)  # a deferred one (DEFERRABLE INITIALLY DEFERRED) here
         await self._delete_bytes(keys)
 

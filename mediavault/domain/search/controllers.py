@@ -9,6 +9,7 @@ from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
+from mediavault.auth.scopes import SCOPE_OPT
 from mediavault.domain.deps import ConfigDep, CurrentPrincipal
 from mediavault.domain.media.query import MediaQueryDep
 from mediavault.domain.media.schemas import MediaOut
@@ -31,6 +32,7 @@ class SearchController(Controller):
 
     path = "/search"
     tags = ["search"]
+    opt = {SCOPE_OPT: "media"}
 
     @get("/")
     async def search(

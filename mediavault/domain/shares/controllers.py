@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from mediavault.auth.scopes import SCOPE_OPT
 from mediavault.domain.deps import ConfigDep, CurrentPrincipal, SharePassword, StorageDep
 from mediavault.domain.shares.schemas import (
     PublicCollection,
@@ -33,6 +34,7 @@ class ShareController(Controller):
 
     path = "/shares"
     tags = ["sharing"]
+    opt = {SCOPE_OPT: "shares"}
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create_share(

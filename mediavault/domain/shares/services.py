@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault.auth.passwords import PasswordHasher
 from mediavault.auth.providers import Principal
+from mediavault.db.audit import AuditTrail
 from mediavault.db.blobs import BlobRepository
 from mediavault.db.models import Collection, Media, MediaVariant, Share, utcnow
 from mediavault.db.query import MediaQuery
@@ -85,8 +86,10 @@ class ShareService:
         events: EventPublisher,
         share_copy: Callable[[Media], Awaitable[MediaVariant | None]],
         strip_metadata: bool,
+        audit: AuditTrail | None = None,
     ) -> None:
         self.session = session
+        self.audit = audit or AuditTrail()
         self.passwords = passwords
         self.events = events
         self.share_copy = share_copy
@@ -129,6 +132,15 @@ class ShareService:
         self.session.add(share)
         await self.session.flush()
         self.events.publish(self.session, "share.created", self._event_data(share), user_id=principal.user_id)
+        target = {"media_id": data.media_id} if data.media_id is not None else {"collection_id": data.collection_id}
+        self.audit.record(
+            self.session,
+            "share.created",
+            actor_id=principal.user_id,
+            target_type="share",
+            target_id=share.id,
+            details=target,
+        )
         await self.session.commit()
         return share, token
 
@@ -144,6 +156,9 @@ class ShareService:
         """
         share = await get_owned(self.session, Share, principal, share_id, what="Share")
         await self.session.delete(share)
+        self.audit.record(
+            self.session, "share.deleted", actor_id=principal.user_id, target_type="share", target_id=share.id
+        )
         await self.session.commit()
 
     async def open(self, token: str, password: str | None) -> Share:

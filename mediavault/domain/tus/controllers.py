@@ -12,6 +12,7 @@ from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from litestar.types import Message, Scope
 
+from mediavault.auth.scopes import SCOPE_OPT
 from mediavault.db.models import Upload
 from mediavault.domain.deps import ConfigDep, CurrentPrincipal
 from mediavault.domain.tus.schemas import (
@@ -92,6 +93,7 @@ class TusController(Controller):
 
     path = "/uploads"
     tags = ["uploads"]
+    opt = {SCOPE_OPT: "media:write"}  # every step of an upload, HEAD included: an upload-only key resumes too
 
     @route("/", http_method="OPTIONS", status_code=HTTP_204_NO_CONTENT, opt={"public": True, _TUS_OPT: True})
     async def capabilities(self, mediavault_config: ConfigDep) -> Response[None]:

@@ -29,6 +29,7 @@ from mediavault.db.models import Media, Upload, utcnow
 from mediavault.db.uploads import UploadRepository
 from mediavault.domain.media.services import MediaService, check_upload_fields
 from mediavault.domain.ownership import parse_id
+from mediavault.domain.quotas import Quotas
 from mediavault.errors import (
     NUL_MESSAGE,
     ChecksumMismatch,
@@ -130,14 +131,19 @@ class TusService:
         return utcnow() + dt.timedelta(seconds=self.config.upload_expiry)
 
     async def check_room(self, principal: Principal, length: int) -> None:
-        """Refuse an upload of ``length`` bytes the principal may not store: over ``max_upload_size``. This is the
-        one place a declared length is checked against limits (a per-user quota belongs here too).
+        """Refuse an upload of ``length`` bytes the principal may not store: over ``max_upload_size``, or over the
+        room their storage quota leaves (:mod:`mediavault.domain.quotas`). This is the one place a declared length
+        is checked against limits (the finished upload is checked against the quota again when it is recorded).
 
         Raises:
             PayloadTooLarge: ``length`` is over ``max_upload_size``.
+            QuotaExceeded: ``length`` is over the room the principal's quota leaves.
         """
         if length > self.config.max_upload_size:
             raise PayloadTooLarge(f"Upload-Length is over the limit of {self.config.max_upload_size} bytes")
+        await Quotas(self.session, default_quota_bytes=self.config.default_quota_bytes).ensure_room(
+            principal.user_id, length
+        )
 
     async def create(self, principal: Principal, length: int, metadata: Mapping[str, str]) -> Upload:
         """Start an upload of ``length`` bytes; ``metadata`` is the decoded ``Upload-Metadata`` (``filename``,

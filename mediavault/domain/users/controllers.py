@@ -8,8 +8,9 @@ from litestar import Controller, Request, Response, get, patch
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
+from mediavault.auth.scopes import ANY_PRINCIPAL, EVERY_SCOPE, SCOPE_OPT
 from mediavault.domain.deps import CurrentPrincipal
-from mediavault.domain.users.schemas import UserOut, UserUpdate
+from mediavault.domain.users.schemas import UsageOut, UserOut, UserUpdate
 from mediavault.domain.users.services import UserService
 from mediavault.http.envelope import Envelope, envelope
 
@@ -25,7 +26,7 @@ class UserController(Controller):
     path = "/users"
     tags = ["users"]
 
-    @get("/me")
+    @get("/me", opt={SCOPE_OPT: ANY_PRINCIPAL})
     async def get_me(
         self,
         request: Request[Any, Any, Any],
@@ -35,7 +36,7 @@ class UserController(Controller):
         """The caller's profile."""
         return envelope(request, UserOut.of(await mediavault_user_service.profile(mediavault_principal)))
 
-    @patch("/me")
+    @patch("/me", opt={SCOPE_OPT: EVERY_SCOPE})
     async def update_me(
         self,
         request: Request[Any, Any, Any],
@@ -46,3 +47,17 @@ class UserController(Controller):
         """Change ``display_name``, ``email``, or ``password`` (with ``current_password``). Other fields → 400."""
         user = await mediavault_user_service.update(mediavault_principal, data)
         return envelope(request, UserOut.of(user))
+
+    @get("/me/usage", opt={SCOPE_OPT: ANY_PRINCIPAL})
+    async def get_usage(
+        self,
+        request: Request[Any, Any, Any],
+        mediavault_principal: CurrentPrincipal,
+        mediavault_user_service: UserServiceDep,
+    ) -> Response[Envelope[UsageOut]]:
+        """Bytes the caller stores (each stored blob once, previous versions and trash included), their quota
+        (``null``: unlimited) and their number of media items."""
+        usage = await mediavault_user_service.usage(mediavault_principal)
+        return envelope(
+            request, UsageOut(used_bytes=usage.used_bytes, quota_bytes=usage.quota_bytes, media_count=usage.media_count)
+        )

@@ -10,7 +10,7 @@ from mediavault_sdk import types as wire
 from mediavault.db.models import User
 from mediavault.db.repositories import UserProfile
 
-__all__ = ("Email", "Password", "UserOut", "UserUpdate")
+__all__ = ("Email", "Password", "UsageOut", "UserOut", "UserUpdate")
 
 _NOT_AT_OR_SPACE = r"[^@\s\x1c-\x1f\x85\ufeff]"
 # Python's \s also matches \x1c-\x1f and \x85, the JSON Schema (ECMA-262) \s also \ufeff: excluding all of them
@@ -53,3 +53,8 @@ class UserUpdate(msgspec.Struct, forbid_unknown_fields=True):
     email: Email | msgspec.UnsetType = msgspec.UNSET
     password: Password | msgspec.UnsetType = msgspec.UNSET
     current_password: str | msgspec.UnsetType = msgspec.UNSET
+
+
+class UsageOut(wire.Usage):
+    """``GET /users/me/usage``: bytes stored (each stored blob once, versions and trash included), the quota in force
+    (``None``: unlimited) and the number of media items."""

@@ -13,6 +13,7 @@ from mediavault.auth.passwords import PasswordHasher
 from mediavault.auth.providers import Principal
 from mediavault.db.models import User
 from mediavault.db.repositories import TokenFamilyRepository, UserProfile, UserRepository
+from mediavault.domain.quotas import Quotas, Usage
 from mediavault.domain.users.schemas import UserUpdate
 from mediavault.errors import Conflict, Unauthorized, ValidationError
 
@@ -26,12 +27,19 @@ class UserService:
         session: the request's database session (the service commits it).
         passwords: the Argon2id hasher.
         logins_revoked: called with the user's id after a password change ended their other logins.
+        default_quota_bytes: the config's quota for users without one of their own (``None``: unlimited).
     """
 
     def __init__(
-        self, session: AsyncSession, *, passwords: PasswordHasher, logins_revoked: Callable[[uuid.UUID], None]
+        self,
+        session: AsyncSession,
+        *,
+        passwords: PasswordHasher,
+        logins_revoked: Callable[[uuid.UUID], None],
+        default_quota_bytes: int | None = None,
     ) -> None:
         self.session = session
+        self.default_quota_bytes = default_quota_bytes
         self.passwords = passwords
         self.logins_revoked = logins_revoked
         self.users = UserRepository(session=session)
@@ -57,6 +65,10 @@ class UserService:
         if profile is None:
             raise Unauthorized("User no longer exists")
         return profile
+
+    async def usage(self, principal: Principal) -> Usage:
+        """What the principal stores, their quota and media count (:mod:`mediavault.domain.quotas`)."""
+        return await Quotas(self.session, default_quota_bytes=self.default_quota_bytes).usage(principal.user_id)
 
     async def update(self, principal: Principal, data: UserUpdate) -> User:
         """Apply ``data``. A new password or a new email needs ``current_password`` (a bearer token alone must not

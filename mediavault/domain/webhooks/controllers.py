@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from mediavault.auth.scopes import SCOPE_OPT
 from mediavault.domain.deps import CurrentPrincipal
 from mediavault.domain.webhooks.schemas import DeliveryOut, WebhookCreate, WebhookCreated, WebhookOut, WebhookUpdate
 from mediavault.domain.webhooks.services import WebhookService
@@ -25,6 +26,7 @@ class WebhookController(Controller):
 
     path = "/webhooks"
     tags = ["webhooks"]
+    opt = {SCOPE_OPT: "webhooks"}
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create_webhook(

@@ -40,6 +40,7 @@ __all__ = (
     "NotFound",
     "PayloadTooLarge",
     "PreconditionFailed",
+    "QuotaExceeded",
     "RangeNotSatisfiable",
     "RateLimited",
     "RequestTimeout",
@@ -119,6 +120,13 @@ class PayloadTooLarge(VaultError):
 
     status_code = 413
     code = "payload_too_large"
+
+
+class QuotaExceeded(PayloadTooLarge):
+    """The upload would take the user past their storage quota (413 ``quota_exceeded``); nothing was kept.
+    A :class:`PayloadTooLarge` too, so code that handles a 413 handles both."""
+
+    code = "quota_exceeded"
 
 
 class UnsupportedMediaType(VaultError):
@@ -208,6 +216,7 @@ ERRORS: tuple[type[VaultError], ...] = (
     MethodNotAllowed,
     Conflict,
     PayloadTooLarge,
+    QuotaExceeded,
     UnsupportedMediaType,
     RangeNotSatisfiable,
     RequestTimeout,
@@ -220,7 +229,7 @@ ERRORS: tuple[type[VaultError], ...] = (
 """Every class of a specific ``error.code`` (:class:`VaultError` itself stands for the rest)."""
 
 _BY_CODE = {cls.code: cls for cls in ERRORS}
-_BY_STATUS = {cls.status_code: cls for cls in ERRORS}
+_BY_STATUS = {cls.status_code: cls for cls in reversed(ERRORS)}  # a status's first class (413: PayloadTooLarge)
 
 
 def error_for(

@@ -13,8 +13,10 @@ from typing import Any, Generic, Literal, TypeVar
 import msgspec
 
 __all__ = (
+    "AdminUser",
     "ApiKey",
     "ApiKeyCreated",
+    "AuditEvent",
     "Collection",
     "Delivery",
     "Health",
@@ -33,6 +35,7 @@ __all__ = (
     "TrashedMedia",
     "Sort",
     "TokenPair",
+    "Usage",
     "User",
     "Variant",
     "Webhook",
@@ -75,23 +78,56 @@ class User(msgspec.Struct):
     updated_at: dt.datetime
 
 
+class Usage(msgspec.Struct):
+    """What a user stores: ``used_bytes`` (each stored blob once, versions and trash included), their
+    ``quota_bytes`` (``None``: unlimited) and ``media_count``."""
+
+    used_bytes: int
+    quota_bytes: int | None
+    media_count: int
+
+
+class AdminUser(User):
+    """A user as an admin sees it: :class:`User`'s fields plus ``disabled``, ``quota_bytes`` (``None``: unlimited)
+    and ``used_bytes``."""
+
+    disabled: bool
+    quota_bytes: int | None
+    used_bytes: int
+
+
 class ApiKey(msgspec.Struct):
-    """An API key as listed: only its first 12 characters (``prefix``), never the key."""
+    """An API key as listed: only its first 12 characters (``prefix``), never the key; the ``scopes`` it may use,
+    when it expires (``None``: never) and when it last authenticated a request (to the minute)."""
 
     id: str
     name: str
     prefix: str
     created_at: dt.datetime
+    scopes: list[str]
+    expires_at: dt.datetime | None
+    last_used_at: dt.datetime | None
 
 
-class ApiKeyCreated(msgspec.Struct):
+class ApiKeyCreated(ApiKey):
     """A new API key: :class:`ApiKey`'s fields plus ``key`` (``mvk_...``), shown this once and never again."""
 
-    id: str
-    name: str
-    prefix: str
-    created_at: dt.datetime
     key: str
+
+
+class AuditEvent(msgspec.Struct):
+    """One line of the audit log: ``action`` (e.g. ``auth.login``) by ``actor_id`` on ``target_type``/``target_id``,
+    from ``ip`` with ``user_agent``, and ``details``."""
+
+    id: str
+    action: str
+    actor_id: str | None
+    target_type: str | None
+    target_id: str | None
+    ip: str | None
+    user_agent: str | None
+    details: dict[str, Any]
+    created_at: dt.datetime
 
 
 class Media(msgspec.Struct):

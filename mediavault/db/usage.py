@@ -1,0 +1,78 @@
+"""Storage used per user: the bytes each stored object takes, counted once.
+
+What a user stores is the union of :data:`USAGE_TERMS`, each a ``SELECT owner_id, size`` over one kind of stored
+object: media items that own their bytes, and deduplicated blobs (one per owner and checksum, however many items
+share it). Derived files (thumbnails, share copies) are not counted. A feature that keeps more bytes for a user
+(previous versions, say) appends its term here, and quotas, ``GET /users/me/usage`` and the admin API count it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Collection
+from typing import Any
+
+import msgspec
+from sqlalchemy import Select, bindparam, exists, func, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mediavault.db.models import Blob, Media, User, media_blob
+from mediavault.db.statements import ReadStatement
+
+__all__ = ("USAGE_TERMS", "media_counts", "quota_settings", "used_bytes")
+
+UsageTerm = Callable[[Collection[uuid.UUID]], Select[Any]]
+
+
+def _own_bytes(owners: Collection[uuid.UUID]) -> Select[Any]:
+    """Media items that own their bytes (not linked to a blob)."""
+    linked = exists().where(media_blob.c.media_id == Media.id)
+    return select(Media.owner_id.label("owner_id"), Media.size.label("size")).where(Media.owner_id.in_(owners), ~linked)
+
+
+def _blob_bytes(owners: Collection[uuid.UUID]) -> Select[Any]:
+    """Deduplicated blobs: each once, whatever the number of items reading it."""
+    return select(Blob.owner_id.label("owner_id"), Blob.size.label("size")).where(Blob.owner_id.in_(owners))
+
+
+USAGE_TERMS: list[UsageTerm] = [_own_bytes, _blob_bytes]
+"""Every kind of stored object a user's usage counts: functions of the owner ids giving ``(owner_id, size)`` rows."""
+
+
+async def used_bytes(session: AsyncSession, owners: Collection[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Bytes stored by each of ``owners`` (one statement; owners storing nothing are 0)."""
+    if not owners:
+        return {}
+    rows = union_all(*(term(owners) for term in USAGE_TERMS)).subquery()
+    result = await session.execute(select(rows.c.owner_id, func.sum(rows.c.size)).group_by(rows.c.owner_id))
+    found = {owner: int(total or 0) for owner, total in result.all()}
+    return {owner: found.get(owner, 0) for owner in owners}
+
+
+async def media_counts(session: AsyncSession, owners: Collection[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Media items of each of ``owners``."""
+    result = await session.execute(
+        select(Media.owner_id, func.count()).where(Media.owner_id.in_(owners)).group_by(Media.owner_id)
+    )
+    found = {owner: int(count) for owner, count in result.all()}
+    return {owner: found.get(owner, 0) for owner in owners}
+
+
+class _Quota(msgspec.Struct):
+    override: bool
+    quota_bytes: int | None
+
+
+_QUOTA = select(User.quota_override, User.quota_bytes).where(User.id == bindparam("id"))
+_READ_QUOTA = ReadStatement(_QUOTA, _Quota, {"override": bool})
+"""A user's quota setting: read before every upload, so compiled once (:mod:`mediavault.db.statements`)."""
+
+
+async def quota_settings(session: AsyncSession, user_id: uuid.UUID, *, lock: bool = False) -> tuple[bool, int | None]:
+    """``(quota_override, quota_bytes)`` of ``user_id`` (``(False, None)`` for an unknown user); ``lock`` takes the
+    user's row ``FOR UPDATE`` on PostgreSQL, so uploads of one user check their quota one at a time."""
+    if lock and session.bind is not None and session.bind.dialect.name == "postgresql":
+        row = (await session.execute(_QUOTA.with_for_update(), {"id": user_id})).first()
+        return (bool(row[0]), row[1]) if row is not None else (False, None)
+    found = await _READ_QUOTA.first(session, id=user_id)
+    return (found.override, found.quota_bytes) if found is not None else (False, None)

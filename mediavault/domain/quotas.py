@@ -1,0 +1,107 @@
+"""Storage quotas: how many bytes a user may store, and the checks every upload path makes.
+
+A user's quota is the one an admin set (``PATCH /admin/users/{id}``, ``None`` meaning unlimited), else the config's
+``default_quota_bytes`` (``None``: unlimited). Usage counts each stored object once (:mod:`mediavault.db.usage`).
+An upload is checked three times: before any byte is stored when its length is declared (:meth:`Quotas.ensure_room`),
+while its bytes arrive (:meth:`Quotas.capped`, cut off past the room left) and in its transaction, after its rows
+were written and the user's row locked (:meth:`Quotas.check`: concurrent uploads of one user cannot both pass).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mediavault.db.usage import media_counts, quota_settings, used_bytes
+from mediavault.errors import QuotaExceeded
+
+__all__ = ("Quotas", "Usage")
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What a user stores: ``used_bytes``, ``quota_bytes`` (``None``: unlimited), ``media_count``."""
+
+    used_bytes: int
+    quota_bytes: int | None
+    media_count: int
+
+
+class Quotas:
+    """The quota rule on one session (the caller commits).
+
+    Args:
+        session: the database session the checks read (and lock) in.
+        default_quota_bytes: the config's quota for users without one of their own (``None``: unlimited).
+    """
+
+    def __init__(self, session: AsyncSession, *, default_quota_bytes: int | None) -> None:
+        self.session = session
+        self.default_quota_bytes = default_quota_bytes
+
+    async def limit(self, user_id: uuid.UUID, *, lock: bool = False) -> int | None:
+        """The quota of ``user_id`` in bytes, ``None`` when unlimited (``lock``: see
+        :func:`~mediavault.db.usage.quota_settings`)."""
+        override, quota = await quota_settings(self.session, user_id, lock=lock)
+        return quota if override else self.default_quota_bytes
+
+    async def room(self, user_id: uuid.UUID) -> int | None:
+        """Bytes ``user_id`` may still store (0 when at or over the quota), ``None`` when unlimited (no usage is
+        counted then)."""
+        limit = await self.limit(user_id)
+        if limit is None:
+            return None
+        return max(0, limit - (await used_bytes(self.session, [user_id]))[user_id])
+
+    async def ensure_room(self, user_id: uuid.UUID, size: int) -> int | None:
+        """May ``user_id`` store ``size`` more bytes? Call it before storing a declared length.
+
+        Returns:
+            The room left before these bytes (``None``: unlimited), for :meth:`capped`.
+
+        Raises:
+            QuotaExceeded: ``size`` is more than the room left.
+        """
+        room = await self.room(user_id)
+        if room is not None and size > room:
+            raise QuotaExceeded(f"The upload of {size} bytes exceeds your storage quota ({room} bytes left)")
+        return room
+
+    @staticmethod
+    async def capped(chunks: AsyncIterable[bytes], room: int | None) -> AsyncIterator[bytes]:
+        """``chunks`` as they come, cut off with :class:`~mediavault.errors.QuotaExceeded` once more than ``room``
+        bytes went through (``None``: never); ``chunks`` is closed when this is."""
+        seen = 0
+        source = aiter(chunks)
+        try:
+            async for chunk in source:
+                seen += len(chunk)
+                if room is not None and seen > room:
+                    raise QuotaExceeded(f"The upload exceeds your storage quota ({room} bytes left)")
+                yield chunk
+        finally:
+            if (aclose := getattr(source, "aclose", None)) is not None:
+                await aclose()
+
+    async def check(self, user_id: uuid.UUID) -> None:
+        """After an upload's rows were written (flushed) in this session's transaction: lock the user's row
+        (PostgreSQL; SQLite has one writer) and count again, so two concurrent uploads cannot both take the last room.
+
+        Raises:
+            QuotaExceeded: the user's usage, with the new rows, is over the quota (roll back).
+        """
+        limit = await self.limit(user_id, lock=True)
+        if limit is None:
+            return
+        await self.session.flush()
+        if (used := (await used_bytes(self.session, [user_id]))[user_id]) > limit:
+            raise QuotaExceeded(f"The upload exceeds your storage quota ({used} of {limit} bytes with it)")
+
+    async def usage(self, user_id: uuid.UUID) -> Usage:
+        """Usage, quota and media count of ``user_id``."""
+        ids = [user_id]
+        used, counts = await used_bytes(self.session, ids), await media_counts(self.session, ids)
+        return Usage(used_bytes=used[user_id], quota_bytes=await self.limit(user_id), media_count=counts[user_id])
