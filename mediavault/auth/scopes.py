@@ -10,7 +10,7 @@ handler or, for a whole controller, on the controller: Litestar merges the layer
 * :data:`EVERY_SCOPE` (``"*"``): only principals holding every scope (admin routes, account changes).
 
 A route that says nothing is treated as :data:`EVERY_SCOPE` (closed by default);
-``tests/unit/test_route_scopes.py`` fails for any vault route that says nothing.
+``tests/api/test_scoped_keys.py`` fails for any vault route that says nothing.
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ from sqlalchemy import select, update
 from mediavault import MediaVault, MediaVaultConfig
 from mediavault.db.models import Collection
 from mediavault.domain.collections.controllers import CollectionServiceDep
+from tests.api._admin import make_admin
 from tests.api._checks import processed
 from tests.backends import snapshot
 from tests.conftest import PREFIX, Account, make_config
@@ -107,6 +108,12 @@ def _setup_upload(owner: Account) -> Params:
 
 
 _TUS = {"Tus-Resumable": "1.0.0"}
+
+
+def _setup_admin(owner: Account) -> Params:
+    return {"user_id": make_admin(owner).id}  # the owner is an admin; another (non-admin) user gets 403
+
+
 SETUP: dict[str, Callable[[Account], Params]] = {
     "/media/": _setup_media,
     "/media/{media_id:str}/versions/": _setup_versions,
@@ -116,6 +123,7 @@ SETUP: dict[str, Callable[[Account], Params]] = {
     "/webhooks/": _setup_webhook,
     "/users/me/api-keys/": _setup_api_key,
     "/uploads/": _setup_upload,
+    "/admin/users/": _setup_admin,
 }
 """Path prefix (under the vault's prefix) → makes the owner's resources, returns a value per path parameter."""
 
@@ -140,7 +148,10 @@ RAW: dict[tuple[str, str], tuple[dict[str, str], bytes | None]] = {
 MULTIPART: set[tuple[str, str]] = {("PUT", "/media/{media_id:str}/content")}
 """Routes whose body is an upload form (a small PNG as ``file``) rather than JSON."""
 
-EXPECTED: dict[tuple[str, str], set[int]] = {}
+EXPECTED: dict[tuple[str, str], set[int]] = {
+    ("GET", "/admin/users/{user_id:str}"): {403},
+    ("PATCH", "/admin/users/{user_id:str}"): {403},
+}
 """Routes where the contract answers another user with something other than 404 (e.g. 403)."""
 
 

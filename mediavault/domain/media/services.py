@@ -545,7 +545,16 @@ class MediaService:
             Conflict: a host row references the item.
         """
         media = await self.get(principal, media_id)
-        if self.config.trash_retention_days > 0:
+        trashed = self.config.trash_retention_days > 0
+        self.audit.record(
+            self.session,
+            "media.deleted",
+            actor_id=principal.user_id,
+            target_type="media",
+            target_id=media.id,
+            details={"filename": media.filename, "size": media.size, "trashed": trashed},
+        )  # committed with the move to the trash or the deletion, rolled back with them
+        if trashed:
             await TrashRepository(self.session).put(media)
             self.events.publish(self.session, "media.trashed", self.event_data(media), user_id=media.owner_id)
             await self.session.commit()
@@ -576,14 +585,6 @@ class MediaService:
         elif released := await blobs.release(blob[0]):
             keys.append(released)
         self.events.publish(self.session, "media.deleted", data, user_id=media.owner_id)
-        self.audit.record(
-            self.session,
-            "media.deleted",
-            actor_id=principal.user_id,
-            target_type="media",
-            target_id=media.id,
-            details={"filename": media.filename, "size": media.size},
-        )
         await self._unless_referenced(self.session.commit)  # a deferred one (DEFERRABLE INITIALLY DEFERRED) here
         await self._delete_bytes(keys)
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault.auth.providers import Principal
+from mediavault.db.audit import AuditTrail
 from mediavault.db.models import Media, utcnow
 from mediavault.db.trash import TrashRepository
 from mediavault.domain.media.services import MediaService
@@ -30,6 +31,7 @@ class TrashService:
         events: the outbox publisher.
         retention_days: ``trash_retention_days`` (when an item is purged).
         media_service: builds the media service on a session (its purge removes rows and bytes).
+        audit: the audit log (restores).
     """
 
     def __init__(
@@ -39,8 +41,10 @@ class TrashService:
         events: EventPublisher,
         retention_days: float,
         media_service: Callable[[AsyncSession], MediaService],
+        audit: AuditTrail | None = None,
     ) -> None:
         self.session = session
+        self.audit = audit or AuditTrail()
         self.events = events
         self.retention = dt.timedelta(days=retention_days)
         self.media = media_service(session)
@@ -72,6 +76,9 @@ class TrashService:
         media = await self._get(principal, media_id)
         await self.trash.take_out(media.id)
         self.events.publish(self.session, "media.restored", MediaService.event_data(media), user_id=media.owner_id)
+        self.audit.record(
+            self.session, "media.restored", actor_id=principal.user_id, target_type="media", target_id=media.id
+        )
         await self.session.commit()
         return media
 
