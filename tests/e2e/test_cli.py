@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from mediavault_cli._app import cli
-from mediavault_sdk import Client
+from mediavault_sdk import Client, Forbidden, QuotaExceeded, Unauthorized, Usage
 from mediavault_sdk._core import Call
 from mediavault_sdk._resumable import TUS
 
@@ -162,6 +162,41 @@ def test_users_create_login_and_logout(server: VaultServer, tmp_path: Path) -> N
     assert refused.returncode == 1 and "refused the credential" in refused.stdout
     nowhere = mediavault("upload", str(tmp_path), env=env)
     assert nowhere.returncode == 1 and "mediavault login" in nowhere.stdout
+
+
+def test_an_admin_made_with_users_create_governs_through_the_sdk(server: VaultServer, tmp_path: Path) -> None:
+    """``users create --admin``, then the SDK's admin, usage, scoped-key and audit calls on the real server."""
+    env = _env(tmp_path / "config", server)
+    made = mediavault(
+        "users", "create", "chief@example.com", "--admin", "--password-stdin", "--data-dir", str(server.data_dir),
+        env=env, stdin=f"{PASSWORD}\n",
+    )  # fmt: skip
+    assert made.returncode == 0, made.stdout
+    with Client(server.base_url) as chief, Client(server.base_url) as member:
+        chief.login("chief@example.com", PASSWORD)
+        member.register("member@example.com", PASSWORD)
+        member.login("member@example.com", PASSWORD)
+        member_id = member.me().id
+        assert [u.email for u in chief.iter_users(q="member@")] == ["member@example.com"]
+        assert chief.update_user(member_id, quota_bytes=1000).quota_bytes == 1000
+        assert member.usage() == Usage(used_bytes=0, quota_bytes=1000, media_count=0)
+        with pytest.raises(Forbidden):
+            member.list_users()
+        with pytest.raises(QuotaExceeded):
+            member.upload(io.BytesIO(os.urandom(1001)), filename="big.bin")
+        frame = member.create_api_key("photo frame", scopes=["media:read"], expires_in=3600)
+        assert frame.scopes == ["media:read"] and frame.expires_at is not None
+        with Client(server.base_url, api_key=frame.key) as keyed:
+            assert keyed.list_media().items == []
+            with pytest.raises(Forbidden, match="media:write"):
+                keyed.upload(io.BytesIO(b"x"), filename="x.bin")
+            assert chief.update_user(member_id, disabled=True).disabled
+            with pytest.raises(Unauthorized):
+                keyed.list_media()
+        with pytest.raises(Unauthorized):
+            member.me()
+        actions = [e.action for e in chief.iter_audit_events(actor_id=chief.me().id)]
+        assert actions[:2] == ["admin.user_updated", "admin.user_updated"] and actions[-1] == "auth.login"
 
 
 # ----------------------------------------------------------------------------------------------- upload

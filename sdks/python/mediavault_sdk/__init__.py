@@ -43,8 +43,10 @@ from mediavault_sdk.errors import (
     VaultError,
 )
 from mediavault_sdk.types import (
+    AdminUser,
     ApiKey,
     ApiKeyCreated,
+    AuditEvent,
     Collection,
     Delivery,
     Health,
@@ -59,6 +61,7 @@ from mediavault_sdk.types import (
     SharedMedia,
     SignedUpload,
     TokenPair,
+    Usage,
     User,
     Variant,
     Webhook,
@@ -66,9 +69,11 @@ from mediavault_sdk.types import (
 )
 
 __all__ = (
+    "AdminUser",
     "ApiKey",
     "ApiKeyCreated",
     "AsyncClient",
+    "AuditEvent",
     "ByteRange",
     "Client",
     "Collection",
@@ -101,6 +106,7 @@ __all__ = (
     "TokenPair",
     "Unauthorized",
     "UnsupportedMediaType",
+    "Usage",
     "User",
     "ValidationError",
     "Variant",

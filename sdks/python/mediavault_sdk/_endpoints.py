@@ -9,6 +9,7 @@ those most worth handling are listed under *Raises*.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from typing import Any, Literal
 from urllib.parse import quote
@@ -21,8 +22,10 @@ from mediavault_sdk._core import Call, Credentials, data_of, decode_answer, no_c
 from mediavault_sdk._resumable import CHUNK_SIZE, RESUMABLE_THRESHOLD, Flow, ResumeFile, resumable_upload
 from mediavault_sdk._transfer import Destination, Download, Progress, Source, Upload
 from mediavault_sdk.types import (
+    AdminUser,
     ApiKey,
     ApiKeyCreated,
+    AuditEvent,
     Collection,
     Delivery,
     Health,
@@ -40,6 +43,7 @@ from mediavault_sdk.types import (
     Sort,
     TokenPair,
     TrashedMedia,
+    Usage,
     User,
     Webhook,
     WebhookCreated,
@@ -173,14 +177,33 @@ def update_me(
     return Call("PATCH", "/users/me", data_of(User), json=body)
 
 
-def create_api_key(name: str) -> Call[ApiKeyCreated]:
+def usage() -> Call[Usage]:
+    """``GET /users/me/usage`` → :class:`Usage`: bytes stored (each stored blob once), the quota (``None``:
+    unlimited) and the number of media items."""
+    return Call("GET", "/users/me/usage", data_of(Usage))
+
+
+def create_api_key(name: str, *, scopes: list[str] | None = None, expires_in: int | None = None) -> Call[ApiKeyCreated]:
     """``POST /users/me/api-keys`` → :class:`ApiKeyCreated`, whose ``key`` is shown only in this answer.
+
+    Args:
+        name: 1-200 characters, to tell the key apart.
+        scopes: the scopes the key is limited to (``media:read``, ``media:write``, ``collections:read``,
+            ``collections:write``, ``shares:read``, ``shares:write``, ``webhooks:read``, ``webhooks:write``);
+            ``None``: every scope.
+        expires_in: seconds until the key stops working (60 to ten years); ``None``: never.
 
     Raises:
         Forbidden: the client itself authenticates with an API key (keys are managed with a login only).
         Conflict: the user holds 100 keys already.
+        ValidationError: an unknown scope, an empty list, or ``expires_in`` out of range.
     """
-    return Call("POST", "/users/me/api-keys", data_of(ApiKeyCreated), 201, json={"name": name})
+    body: dict[str, object] = {"name": name}
+    if scopes is not None:
+        body["scopes"] = scopes
+    if expires_in is not None:
+        body["expires_in"] = expires_in
+    return Call("POST", "/users/me/api-keys", data_of(ApiKeyCreated), 201, json=body)
 
 
 def list_api_keys(*, page: int = 1, per_page: int = 20) -> Call[Page[ApiKey]]:
@@ -844,3 +867,72 @@ def list_deliveries(webhook_id: str, *, page: int = 1, per_page: int = 20) -> Ca
     """``GET /webhooks/{id}/deliveries`` → a :class:`Page` of :class:`Delivery` attempts, newest first."""
     params = {"page": page, "per_page": per_page}
     return Call("GET", f"/webhooks/{_id(webhook_id)}/deliveries", page_of(Delivery), params=params)
+
+
+# ----------------------------------------------------------------------------------------------- admin
+
+
+def list_users(*, q: str | None = None, page: int = 1, per_page: int = 20) -> Call[Page[AdminUser]]:
+    """``GET /admin/users`` (admins) → a :class:`Page` of :class:`AdminUser` (oldest first); ``q``: in email or display
+    name.
+
+    Raises:
+        Forbidden: the caller is not an admin.
+    """
+    return Call("GET", "/admin/users", page_of(AdminUser), params={"q": q, "page": page, "per_page": per_page})
+
+
+def get_user(user_id: str) -> Call[AdminUser]:
+    """``GET /admin/users/{id}`` (admins) → :class:`AdminUser`.
+
+    Raises:
+        Forbidden: the caller is not an admin.
+        NotFound: no such user.
+    """
+    return Call("GET", f"/admin/users/{_id(user_id)}", data_of(AdminUser))
+
+
+def update_user(
+    user_id: str,
+    *,
+    disabled: bool | UnsetType = UNSET,
+    role: Literal["user", "admin"] | UnsetType = UNSET,
+    quota_bytes: int | UnsetType | None = UNSET,
+) -> Call[AdminUser]:
+    """``PATCH /admin/users/{id}`` (admins) → the updated :class:`AdminUser`. ``disabled=True`` ends the user's
+    logins and refuses their keys at once; ``quota_bytes=None``: unlimited.
+
+    Raises:
+        Forbidden: the caller is not an admin.
+        NotFound: no such user.
+        ValidationError: disabling or demoting yourself, a negative quota.
+    """
+    body = _drop_unset(disabled=disabled, role=role, quota_bytes=quota_bytes)
+    return Call("PATCH", f"/admin/users/{_id(user_id)}", data_of(AdminUser), json=body)
+
+
+def list_audit_events(
+    *,
+    action: str | None = None,
+    actor_id: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> Call[Page[AuditEvent]]:
+    """``GET /admin/audit`` (admins) → a :class:`Page` of :class:`AuditEvent`, newest first, filtered by ``action``,
+    ``actor_id`` and the time window (``since`` inclusive, ``until`` exclusive).
+
+    Raises:
+        Forbidden: the caller is not an admin.
+        ValidationError: an unknown action.
+    """
+    params = {
+        "action": action,
+        "actor_id": actor_id,
+        "since": since.isoformat() if since is not None else None,
+        "until": until.isoformat() if until is not None else None,
+        "page": page,
+        "per_page": per_page,
+    }
+    return Call("GET", "/admin/audit", page_of(AuditEvent), params=params)
