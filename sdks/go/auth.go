@@ -192,10 +192,25 @@ func (c *Client) UpdateMe(ctx context.Context, u UserUpdate) (*User, error) {
 	return get[User](ctx, c, &request{method: http.MethodPatch, path: "/users/me", json: u})
 }
 
-// CreateAPIKey makes an API key (POST /users/me/api-keys); its Key is shown only in this answer. Keys are
-// managed with a login only: a client authenticated by an API key gets ErrForbidden.
-func (c *Client) CreateAPIKey(ctx context.Context, name string) (*APIKeyCreated, error) {
-	body := map[string]string{"name": name}
+// APIKeyOptions limit a new API key: Scopes (e.g. "media:read"; empty: every scope) and ExpiresIn (zero: never;
+// at least a minute).
+type APIKeyOptions struct {
+	Scopes    []string
+	ExpiresIn time.Duration
+}
+
+// CreateAPIKey makes an API key (POST /users/me/api-keys), limited by opts when given; its Key is shown only in this
+// answer. Keys are managed with a login only: a client authenticated by an API key gets ErrForbidden.
+func (c *Client) CreateAPIKey(ctx context.Context, name string, opts ...APIKeyOptions) (*APIKeyCreated, error) {
+	body := map[string]interface{}{"name": name}
+	for _, o := range opts {
+		if len(o.Scopes) > 0 {
+			body["scopes"] = o.Scopes
+		}
+		if o.ExpiresIn > 0 {
+			body["expires_in"] = int(o.ExpiresIn / time.Second)
+		}
+	}
 	return get[APIKeyCreated](ctx, c, &request{
 		method: http.MethodPost, path: "/users/me/api-keys", json: body, expect: http.StatusCreated,
 	})

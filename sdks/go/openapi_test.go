@@ -49,6 +49,9 @@ func TestTypesMatchTheOpenAPIDocument(t *testing.T) {
 		"Pagination":         mediavault.Pagination{},
 		"ApiKeyOut":          mediavault.APIKey{},
 		"ApiKeyCreated":      mediavault.APIKeyCreated{},
+		"UsageOut":           mediavault.Usage{},
+		"AdminUserOut":       mediavault.AdminUser{},
+		"AuditEventOut":      mediavault.AuditEvent{},
 	}
 	// Requests: the fields a Go value sends with every field given.
 	on, all := true, []string{"x"}
@@ -66,6 +69,7 @@ func TestTypesMatchTheOpenAPIDocument(t *testing.T) {
 		"SignedUploadCreate": mediavault.SignedUploadCreate{ExpiresIn: time.Hour, MaxSize: 1, CollectionID: "x"},
 		"WebhookCreate":      mediavault.WebhookCreate{URL: "x", Events: all, Description: "x"},
 		"WebhookUpdate":      mediavault.WebhookUpdate{URL: "x", Events: all, Description: mediavault.Set("x"), Active: &on},
+		"AdminUserUpdate":    mediavault.AdminUserUpdate{Disabled: &on, Role: "user", QuotaBytes: mediavault.Set[int64](1)},
 	}
 	for name, value := range answers {
 		checkFields(t, name, document.Components.Schemas[name].Properties, jsonTags(reflect.TypeOf(value)))
@@ -182,6 +186,11 @@ var endpoints = map[string]string{
 	"PATCH /webhooks/{webhook_id}":                         "UpdateWebhook",
 	"DELETE /webhooks/{webhook_id}":                        "DeleteWebhook",
 	"GET /webhooks/{webhook_id}/deliveries":                "ListDeliveries",
+	"GET /users/me/usage":                                  "Usage",
+	"GET /admin/users":                                     "ListUsers",
+	"GET /admin/users/{user_id}":                           "GetUser",
+	"PATCH /admin/users/{user_id}":                         "UpdateUser",
+	"GET /admin/audit":                                     "ListAuditEvents",
 }
 
 // tusOperations are the resumable-upload protocol (tus 1.0.0, docs/uploads.md): spoken by tus clients, not by

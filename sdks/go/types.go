@@ -75,6 +75,10 @@ type APIKey struct {
 	Name      string    `json:"name"`
 	Prefix    string    `json:"prefix"`
 	CreatedAt time.Time `json:"created_at"`
+	// Scopes the key may use (every scope unless it was made with some).
+	Scopes     []string   `json:"scopes"`
+	ExpiresAt  *time.Time `json:"expires_at"`   // nil: never
+	LastUsedAt *time.Time `json:"last_used_at"` // to the minute; nil: never used
 }
 
 // APIKeyCreated is the answer to CreateAPIKey: Key ("mvk_...") is shown this once and never again.

@@ -9,8 +9,13 @@ import { Unauthorized, VaultError, errorFromResponse } from "./errors.js";
 import { RealtimeClient, type Credential, type RealtimeOptions } from "./realtime.js";
 import { Session, type Tokens } from "./session.js";
 import type {
+  AdminUser,
+  AdminUserUpdate,
   ApiKey,
   ApiKeyCreated,
+  ApiKeyOptions,
+  AuditEvent,
+  AuditQuery,
   Collection,
   CollectionUpdate,
   Delivery,
@@ -33,7 +38,9 @@ import type {
   SignedUpload,
   SignedUploadCreate,
   TokenPair,
+  Usage,
   User,
+  UserQuery,
   UserUpdate,
   Webhook,
   WebhookCreate,
@@ -320,12 +327,18 @@ export class Vault {
     return this.data({ method: "PATCH", path: "/users/me", json: changes });
   }
 
+  /** `GET /users/me/usage` → {@link Usage}: bytes stored, the quota (`null`: unlimited), media count. */
+  usage(): Promise<Usage> {
+    return this.data({ method: "GET", path: "/users/me/usage" });
+  }
+
   /**
-   * `POST /users/me/api-keys` → {@link ApiKeyCreated}, whose `key` is shown only in this answer.
+   * `POST /users/me/api-keys` → {@link ApiKeyCreated}, whose `key` is shown only in this answer; `options` limit it
+   * to some scopes and make it expire.
    * @throws Forbidden the client itself uses an API key (keys are managed with a login only).
    */
-  createApiKey(name: string): Promise<ApiKeyCreated> {
-    return this.data({ method: "POST", path: "/users/me/api-keys", json: { name }, expect: [201] });
+  createApiKey(name: string, options: ApiKeyOptions = {}): Promise<ApiKeyCreated> {
+    return this.data({ method: "POST", path: "/users/me/api-keys", json: { name, ...options }, expect: [201] });
   }
 
   /** `GET /users/me/api-keys` → a page of {@link ApiKey} (newest first, without the keys). */
@@ -677,6 +690,41 @@ export class Vault {
   /** `DELETE /webhooks/{id}` (its delivery log goes with it). */
   deleteWebhook(webhookId: string): Promise<void> {
     return this.none({ method: "DELETE", path: `/webhooks/${id(webhookId)}` });
+  }
+
+  // ------------------------------------------------------------------------------------------- admin
+
+  /** `GET /admin/users` (admins) → a page of {@link AdminUser}, oldest first. @throws Forbidden not an admin. */
+  listUsers(query: UserQuery = {}): Promise<Page<AdminUser>> {
+    return this.page({ method: "GET", path: "/admin/users", query: { ...query } });
+  }
+
+  /** Every user, page after page (admins). */
+  iterUsers(query: UserQuery = {}): AsyncGenerator<AdminUser, void, undefined> {
+    return this.walk((page) => this.listUsers({ ...query, page }), query.page);
+  }
+
+  /** `GET /admin/users/{id}` (admins) → {@link AdminUser}. */
+  getUser(userId: string): Promise<AdminUser> {
+    return this.data({ method: "GET", path: `/admin/users/${id(userId)}` });
+  }
+
+  /**
+   * `PATCH /admin/users/{id}` (admins) → the updated {@link AdminUser}; `disabled: true` ends the user's logins and
+   * refuses their keys at once. @throws ValidationError disabling or demoting yourself.
+   */
+  updateUser(userId: string, changes: AdminUserUpdate): Promise<AdminUser> {
+    return this.data({ method: "PATCH", path: `/admin/users/${id(userId)}`, json: changes });
+  }
+
+  /** `GET /admin/audit` (admins) → a page of {@link AuditEvent}, newest first. */
+  listAuditEvents(query: AuditQuery = {}): Promise<Page<AuditEvent>> {
+    return this.page({ method: "GET", path: "/admin/audit", query: { ...query } });
+  }
+
+  /** Every audit line, page after page (admins). */
+  iterAuditEvents(query: AuditQuery = {}): AsyncGenerator<AuditEvent, void, undefined> {
+    return this.walk((page) => this.listAuditEvents({ ...query, page }), query.page);
   }
 
   /** `GET /webhooks/{id}/deliveries` → a page of {@link Delivery} attempts, newest first. */

@@ -61,6 +61,81 @@ export interface ApiKey {
   name: string;
   prefix: string;
   created_at: string;
+  /** The scopes the key may use (every scope unless it was made with some). */
+  scopes: Scope[];
+  /** When the key stops working; `null`: never. */
+  expires_at: string | null;
+  /** When the key last authenticated a request (to the minute); `null`: never used. */
+  last_used_at: string | null;
+}
+
+/** What an API key may be limited to. */
+export type Scope =
+  | "media:read"
+  | "media:write"
+  | "collections:read"
+  | "collections:write"
+  | "shares:read"
+  | "shares:write"
+  | "webhooks:read"
+  | "webhooks:write";
+
+/** `POST /users/me/api-keys` beside its `name`. */
+export interface ApiKeyOptions {
+  /** Limit the key to these scopes (left out: every scope). */
+  scopes?: Scope[];
+  /** Seconds until the key stops working (60 to ten years; left out: never). */
+  expires_in?: number;
+}
+
+/** `GET /users/me/usage`: bytes stored (each stored blob once), the quota (`null`: unlimited), media count. */
+export interface Usage {
+  used_bytes: number;
+  quota_bytes: number | null;
+  media_count: number;
+}
+
+/** A user as an admin sees it (`GET /admin/users`). */
+export interface AdminUser extends User {
+  disabled: boolean;
+  /** The quota in force, bytes; `null`: unlimited. */
+  quota_bytes: number | null;
+  used_bytes: number;
+}
+
+/** `PATCH /admin/users/{id}`. */
+export interface AdminUserUpdate {
+  disabled?: boolean;
+  role?: "user" | "admin";
+  /** Bytes; `null`: unlimited. */
+  quota_bytes?: number | null;
+}
+
+/** The query of `GET /admin/users`. */
+export interface UserQuery extends PageQuery {
+  /** In the email or display name (case-insensitive). */
+  q?: string;
+}
+
+/** A line of the audit log (`GET /admin/audit`). */
+export interface AuditEvent {
+  id: string;
+  action: string;
+  actor_id: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  details: Record<string, unknown>;
+  created_at: string;
+}
+
+/** The query of `GET /admin/audit` (`since` inclusive, `until` exclusive, RFC 3339). */
+export interface AuditQuery extends PageQuery {
+  action?: string;
+  actor_id?: string;
+  since?: string;
+  until?: string;
 }
 
 /** The answer to `POST /users/me/api-keys`: `key` (`mvk_...`) is shown in this answer only. */

@@ -21,6 +21,7 @@ const METHODS: Record<string, keyof Vault> = {
   "POST /auth/logout": "logout",
   "GET /users/me": "me",
   "PATCH /users/me": "updateMe",
+  "GET /users/me/usage": "usage",
   "POST /users/me/api-keys": "createApiKey",
   "GET /users/me/api-keys": "listApiKeys",
   "DELETE /users/me/api-keys/{key_id}": "deleteApiKey",
@@ -65,6 +66,10 @@ const METHODS: Record<string, keyof Vault> = {
   "PATCH /webhooks/{webhook_id}": "updateWebhook",
   "DELETE /webhooks/{webhook_id}": "deleteWebhook",
   "GET /webhooks/{webhook_id}/deliveries": "listDeliveries",
+  "GET /admin/users": "listUsers",
+  "GET /admin/users/{user_id}": "getUser",
+  "PATCH /admin/users/{user_id}": "updateUser",
+  "GET /admin/audit": "listAuditEvents",
 };
 
 /** The resumable-upload protocol (tus 1.0.0, docs/uploads.md): spoken by tus clients (tus-js-client), not by
@@ -80,6 +85,7 @@ const BODIES: Record<string, keyof typeof REQUESTS> = {
   "POST /uploads/signed": "signedUploadCreate",
   "POST /webhooks": "webhookCreate",
   "PATCH /webhooks/{webhook_id}": "webhookUpdate",
+  "PATCH /admin/users/{user_id}": "adminUserUpdate",
 };
 
 /** The query of each list operation, as the SDK declares it. */
@@ -95,6 +101,8 @@ const QUERIES: Record<string, string[]> = {
   "GET /webhooks/{webhook_id}/deliveries": REQUESTS.pageQuery,
   "GET /trash": REQUESTS.pageQuery,
   "GET /media/{media_id}/thumbnail": ["size"],
+  "GET /admin/users": REQUESTS.userQuery,
+  "GET /admin/audit": REQUESTS.auditQuery,
 };
 
 interface Operation {

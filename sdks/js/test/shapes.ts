@@ -7,8 +7,10 @@
 import assert from "node:assert/strict";
 
 import type {
+  AdminUserUpdate,
   ApiKey,
   ApiKeyCreated,
+  AuditQuery,
   Collection,
   CollectionUpdate,
   Delivery,
@@ -28,6 +30,7 @@ import type {
   SignedUploadCreate,
   TokenPair,
   User,
+  UserQuery,
   UserUpdate,
   Variant,
   Webhook,
@@ -73,7 +76,15 @@ const webhook = {
   created_at: true,
   updated_at: true,
 } as const;
-const apiKey = { id: true, name: true, prefix: true, created_at: true } as const;
+const apiKey = {
+  id: true,
+  name: true,
+  prefix: true,
+  created_at: true,
+  scopes: true,
+  expires_at: true,
+  last_used_at: true,
+} as const;
 
 export const SHAPES = {
   health: keys<Health>()({ status: true, checks: true }),
@@ -180,4 +191,7 @@ export const REQUESTS = {
   pageQuery: keys<PageQuery>()(page),
   mediaQuery: keys<MediaQuery>()({ ...filters, q: true }),
   searchQuery: [...keys<SearchQuery>()(filters), "q"].sort(), // q is search()'s first argument
+  adminUserUpdate: keys<AdminUserUpdate>()({ disabled: true, role: true, quota_bytes: true }),
+  userQuery: keys<UserQuery>()({ ...page, q: true }),
+  auditQuery: keys<AuditQuery>()({ ...page, action: true, actor_id: true, since: true, until: true }),
 };
