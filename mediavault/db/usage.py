@@ -70,9 +70,11 @@ _READ_QUOTA = ReadStatement(_QUOTA, _Quota, {"override": bool})
 
 async def quota_settings(session: AsyncSession, user_id: uuid.UUID, *, lock: bool = False) -> tuple[bool, int | None]:
     """``(quota_override, quota_bytes)`` of ``user_id`` (``(False, None)`` for an unknown user); ``lock`` takes the
-    user's row ``FOR UPDATE`` on PostgreSQL, so uploads of one user check their quota one at a time."""
+    user's row ``FOR NO KEY UPDATE`` on PostgreSQL, so uploads of one user check their quota one at a time."""
     if lock and session.bind is not None and session.bind.dialect.name == "postgresql":
-        row = (await session.execute(_QUOTA.with_for_update(), {"id": user_id})).first()
+        # FOR NO KEY UPDATE: uploads of the user wait for each other, never for (nor against) the key-share locks
+        # their own media rows' foreign keys take on the user's row
+        row = (await session.execute(_QUOTA.with_for_update(key_share=True), {"id": user_id})).first()
         return (bool(row[0]), row[1]) if row is not None else (False, None)
     found = await _READ_QUOTA.first(session, id=user_id)
     return (found.override, found.quota_bytes) if found is not None else (False, None)

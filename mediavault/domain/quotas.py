@@ -93,6 +93,8 @@ class Quotas:
         Raises:
             QuotaExceeded: the user's usage, with the new rows, is over the quota (roll back).
         """
+        if await self.limit(user_id) is None:
+            return  # no lock, no count: unlimited users' uploads never wait for each other
         limit = await self.limit(user_id, lock=True)
         if limit is None:
             return

@@ -134,3 +134,11 @@ def test_without_a_quota_usage_is_still_reported(tmp_path: Path) -> None:
         alice = Account(client, "alice@example.com")
         alice.upload(b"x" * 123)
         assert usage(alice) == {"used_bytes": 123, "quota_bytes": None, "media_count": 1}
+
+
+def test_a_resumable_upload_over_the_quota_is_refused_at_creation(client: TestClient[Litestar], alice: Account) -> None:
+    headers = {**alice.headers, "Tus-Resumable": "1.0.0"}
+    over = client.post(f"{PREFIX}/uploads", headers={**headers, "Upload-Length": str(QUOTA + 1)})
+    error(over, 413, "quota_exceeded")
+    within = client.post(f"{PREFIX}/uploads", headers={**headers, "Upload-Length": str(QUOTA)})
+    assert within.status_code == 201, within.text
