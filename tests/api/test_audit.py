@@ -62,7 +62,7 @@ def test_actions_are_recorded_with_actor_address_and_agent(
     }  # fmt: skip
     deleted = by_action["media.deleted"]
     assert (deleted["target_type"], deleted["target_id"]) == ("media", media["id"])
-    assert deleted["details"] == {"filename": "d.bin", "size": 4}
+    assert deleted["details"] == {"filename": "d.bin", "size": 4, "trashed": False}
     assert deleted["ip"] == "testclient" and deleted["user_agent"] == "audit-test/1.0"
     assert RFC3339_UTC.match(deleted["created_at"])
     assert by_action["share.created"]["details"] == {"media_id": media["id"]}
@@ -122,3 +122,19 @@ def test_lines_past_the_retention_are_pruned(client: TestClient[Litestar], admin
     client.blocking_portal.call(runtime(client).webhooks.prune)
     assert [line["action"] for line in audit(admin, action="auth.login")] == ["auth.login"]
     assert audit(admin, action="auth.login")[0]["actor_id"] == alice.id
+
+
+def test_trashing_and_restoring_are_recorded(tmp_path: Any) -> None:
+    from litestar import Litestar as App
+
+    from mediavault import MediaVault
+    from tests.conftest import make_config
+
+    with TestClient(App(plugins=[MediaVault(make_config(tmp_path, trash_retention_days=30))])) as client:
+        admin, alice = make_admin(Account(client, "root@example.com")), Account(client, "alice@example.com")
+        media = alice.upload(b"data", "d.bin")
+        assert client.delete(f"{PREFIX}/media/{media['id']}", headers=alice.headers).status_code == 204
+        success(client.post(f"{PREFIX}/trash/{media['id']}/restore", headers=alice.headers))
+        lines = audit(admin, actor_id=alice.id)
+        assert [line["action"] for line in lines[:2]] == ["media.restored", "media.deleted"]
+        assert lines[1]["details"]["trashed"] is True and lines[0]["target_id"] == media["id"]

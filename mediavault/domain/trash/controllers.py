@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
+from mediavault.auth.scopes import SCOPE_OPT
 from mediavault.domain.deps import ConfigDep, CurrentPrincipal
 from mediavault.domain.media.schemas import MediaOut
 from mediavault.domain.trash.schemas import TrashedMediaOut
@@ -26,6 +27,7 @@ class TrashController(Controller):
 
     path = "/trash"
     tags = ["trash"]
+    opt = {SCOPE_OPT: "media"}
 
     @get("/")
     async def list_trash(

@@ -8,6 +8,7 @@ from litestar import Controller, Request, Response, get, post, route
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
+from mediavault.auth.scopes import SCOPE_OPT
 from mediavault.domain.deps import ConfigDep, CurrentPrincipal, StorageDep
 from mediavault.domain.media.schemas import MediaOut
 from mediavault.domain.versions.schemas import MediaVersionOut
@@ -26,6 +27,7 @@ class VersionController(Controller):
 
     path = "/media/{media_id:str}/versions"
     tags = ["media"]
+    opt = {SCOPE_OPT: "media"}
 
     @get("/")
     async def list_versions(
