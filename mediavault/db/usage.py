@@ -1,9 +1,10 @@
 """Storage used per user: the bytes each stored object takes, counted once.
 
 What a user stores is the union of :data:`USAGE_TERMS`, each a ``SELECT owner_id, size`` over one kind of stored
-object: media items that own their bytes, and deduplicated blobs (one per owner and checksum, however many items
-share it). Derived files (thumbnails, share copies) are not counted. A feature that keeps more bytes for a user
-(previous versions, say) appends its term here, and quotas, ``GET /users/me/usage`` and the admin API count it.
+object: media items that own their bytes (in the trash too: they are rows until purged), previous versions that own
+theirs, and deduplicated blobs (one per owner and checksum, however many items and versions share it). Derived files
+(thumbnails, share copies) are not counted. A feature that keeps more bytes for a user appends its term here, and
+quotas, ``GET /users/me/usage`` and the admin API count it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import msgspec
 from sqlalchemy import Select, bindparam, exists, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mediavault.db.models import Blob, Media, User, media_blob
+from mediavault.db.models import Blob, Media, MediaVersion, User, media_blob
 from mediavault.db.statements import ReadStatement
 
 __all__ = ("USAGE_TERMS", "media_counts", "quota_settings", "used_bytes")
@@ -35,7 +36,16 @@ def _blob_bytes(owners: Collection[uuid.UUID]) -> Select[Any]:
     return select(Blob.owner_id.label("owner_id"), Blob.size.label("size")).where(Blob.owner_id.in_(owners))
 
 
-USAGE_TERMS: list[UsageTerm] = [_own_bytes, _blob_bytes]
+def _version_bytes(owners: Collection[uuid.UUID]) -> Select[Any]:
+    """Previous versions that own their bytes (a version on a blob is counted with the blob)."""
+    return (
+        select(Media.owner_id.label("owner_id"), MediaVersion.size.label("size"))
+        .join(Media, Media.id == MediaVersion.media_id)
+        .where(Media.owner_id.in_(owners), MediaVersion.blob_id.is_(None))
+    )
+
+
+USAGE_TERMS: list[UsageTerm] = [_own_bytes, _blob_bytes, _version_bytes]
 """Every kind of stored object a user's usage counts: functions of the owner ids giving ``(owner_id, size)`` rows."""
 
 

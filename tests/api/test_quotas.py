@@ -142,3 +142,14 @@ def test_a_resumable_upload_over_the_quota_is_refused_at_creation(client: TestCl
     error(over, 413, "quota_exceeded")
     within = client.post(f"{PREFIX}/uploads", headers={**headers, "Upload-Length": str(QUOTA)})
     assert within.status_code == 201, within.text
+
+
+def test_previous_versions_count_until_they_are_purged(client: TestClient[Litestar], alice: Account) -> None:
+    media = alice.upload(os.urandom(1000), "v.bin")
+    replaced = client.put(
+        f"{PREFIX}/media/{media['id']}/content", headers=alice.headers, files={"file": ("v.bin", os.urandom(500))}
+    )
+    assert success(replaced)["version"] == 2
+    assert usage(alice) == {"used_bytes": 1500, "quota_bytes": QUOTA, "media_count": 1}
+    client.delete(f"{PREFIX}/media/{media['id']}", headers=alice.headers)
+    assert usage(alice)["used_bytes"] == 0
