@@ -268,14 +268,21 @@ def _download_responses(spec: Spec, method: str) -> dict[str, Any]:
     return responses
 
 
+_UNPAGINATED = frozenset({"MediaVersionOut"})
+"""Items of list answers without ``meta.pagination`` (``GET /media/{id}/versions``: at most ``max_versions`` + 1)."""
+
+
 def _envelope_name(name: str, title: str) -> str | None:
     """The readable name of Litestar's ``Envelope_...`` schema titled ``title``: ``Envelope[list[MediaOut]]`` →
-    ``MediaOutPage``, ``Envelope[UnionType[A, B]]`` → ``AOrBEnvelope``, ``Envelope[UserOut]`` → ``UserOutEnvelope``."""
+    ``MediaOutPage`` (``...List`` for :data:`_UNPAGINATED` items), ``Envelope[UnionType[A, B]]`` → ``AOrBEnvelope``,
+    ``Envelope[UserOut]`` → ``UserOutEnvelope``."""
     if not name.startswith("Envelope_") or not title.startswith("Envelope["):
         return None
     inner = title.removeprefix("Envelope[").removesuffix("]")
     names = [word for word in re.findall(r"[A-Za-z_]\w*", inner) if word not in _TYPING_WORDS]
-    return "Or".join(names) + ("Page" if inner.startswith("list[") else "Envelope")
+    if not inner.startswith("list["):
+        return "Or".join(names) + "Envelope"
+    return "Or".join(names) + ("List" if inner.removeprefix("list[").removesuffix("]") in _UNPAGINATED else "Page")
 
 
 def _rename_envelopes(document: dict[str, Any]) -> None:
@@ -369,6 +376,24 @@ def _refine(document: dict[str, Any], prefix: str, thumbnail_sizes: Iterable[int
     schemas["ShareCreate"]["oneOf"] = one_of
     for name in ("CollectionCreate", "CollectionUpdate"):
         schemas[name]["properties"]["name"]["pattern"] = _NOT_BLANK
+    # custom metadata: any JSON object without NUL in its keys or texts, at any depth (PostgreSQL's jsonb refuses it)
+    schemas["JsonObject"] = {
+        "type": "object",
+        "propertyNames": {"pattern": _NO_NUL},
+        "additionalProperties": {"$ref": "#/components/schemas/JsonValue"},
+    }
+    schemas["JsonValue"] = {
+        "anyOf": [
+            {"type": "string", "pattern": _NO_NUL},
+            {"type": ["number", "boolean", "null"]},
+            {"type": "array", "items": {"$ref": "#/components/schemas/JsonValue"}},
+            {"$ref": "#/components/schemas/JsonObject"},
+        ]
+    }
+    schemas["MediaUpdate"]["properties"]["metadata"] = {
+        "$ref": "#/components/schemas/JsonObject",
+        "description": "An RFC 7396 merge patch of the media's metadata (null removes a key), at most 16 KiB encoded",
+    }
     for parameter in document["paths"][f"{prefix}/search"]["get"]["parameters"]:
         if parameter["name"] == "q":
             parameter["schema"]["pattern"] = _NOT_BLANK
@@ -479,7 +504,32 @@ def vault_openapi(app: Litestar, config: MediaVaultConfig) -> dict[str, Any]:
     components.setdefault("securitySchemes", {}).update(_SECURITY_SCHEMES)
     _rename_envelopes(document)
     _refine(document, prefix, config.thumbnail_sizes)
+    _describe_tus(document, prefix, config.max_upload_size)
     return document
+
+
+def _describe_tus(document: dict[str, Any], prefix: str, max_upload_size: int) -> None:
+    """The tus 1.0.0 request headers and ``PATCH`` body (docs/uploads.md), which the handlers read themselves:
+    ``Tus-Resumable: 1.0.0`` on every request but ``OPTIONS`` (else 412), ``Upload-Length`` at creation (at most
+    ``max_upload_size``), ``Upload-Offset`` and an ``application/offset+octet-stream`` body to append."""
+
+    def header(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+        return {"name": name, "in": "header", "required": True, "schema": schema, "description": description}
+
+    tus = header("Tus-Resumable", {"type": "string", "const": "1.0.0"}, "The tus protocol version")
+    length = header(
+        "Upload-Length", {"type": "integer", "minimum": 1, "maximum": max_upload_size}, "The upload's size in bytes"
+    )
+    offset = header("Upload-Offset", {"type": "integer", "minimum": 0}, "Where the body's bytes go (the server's)")
+    uploads, upload = document["paths"][f"{prefix}/uploads"], document["paths"][f"{prefix}/uploads/{{upload_id}}"]
+    for operation, extra in ((uploads["post"], [length]), (upload["patch"], [offset])):
+        operation["parameters"] = [*(operation.get("parameters") or []), tus, *extra]
+    for method in ("head", "delete"):
+        upload[method]["parameters"] = [*(upload[method].get("parameters") or []), tus]
+    upload["patch"]["requestBody"] = {
+        "required": True,
+        "content": {"application/offset+octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
 
 
 def cached_vault_openapi(app: Litestar, config: MediaVaultConfig) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
-from litestar.openapi.spec import OpenAPIMediaType, Operation, Schema
+from litestar.openapi.spec import Encoding, OpenAPIMediaType, Operation, Schema
 from litestar.openapi.spec import RequestBody as OpenAPIRequestBody
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 
@@ -18,6 +18,8 @@ from mediavault.http.body import RequestBody
 from mediavault.http.multipart import UploadStream, open_upload
 
 __all__ = ("UploadOperation", "receive_upload")
+
+_NO_NUL = r"^[^\x00]*$"  # the vault refuses NUL in text (mediavault.errors.NUL_MESSAGE)
 
 
 @asynccontextmanager
@@ -73,12 +75,22 @@ class UploadOperation(Operation):
                                 pattern=r"^[^,\x00]{0,100}(,[^,\x00]{0,100}){0,49}$",
                             ),
                             "metadata": Schema(
-                                type=OpenAPIType.STRING,
-                                description="Custom metadata: a JSON object as text, at most 16 KiB",
-                                max_length=16 * 1024,
+                                type=OpenAPIType.OBJECT,
+                                description="Custom metadata: a JSON object, at most 16 KiB encoded, no NUL",
+                                property_names=Schema(pattern=_NO_NUL),
+                                additional_properties=Schema(  # (nested values are accepted too)
+                                    type=[
+                                        OpenAPIType.STRING,
+                                        OpenAPIType.NUMBER,
+                                        OpenAPIType.BOOLEAN,
+                                        OpenAPIType.NULL,
+                                    ],
+                                    pattern=_NO_NUL,  # (applies to strings only)
+                                ),
                             ),
                         },
-                    )
+                    ),
+                    encoding={"metadata": Encoding(content_type="application/json")},  # the part is JSON text
                 )
             },
         )
