@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 
-from mediavault.auth.scopes import required_scope
+from mediavault.auth.scopes import SCOPES, required_scope
 from mediavault.events import EVENT_NAMES
 from mediavault.http.envelope import ErrorEnvelope
 
@@ -145,9 +145,9 @@ OPERATIONS: dict[str, Spec] = {
     "GET /webhooks/{webhook_id}/deliveries": Spec(),
     # tus 1.0.0 (docs/uploads.md): headers carry the protocol, bodies are raw bytes
     "OPTIONS /uploads": Spec(),
-    "POST /uploads": Spec((412, 415, 507)),
+    "POST /uploads": Spec((400, 412, 413, 415, 507)),
     "HEAD /uploads/{upload_id}": Spec((412,)),
-    "PATCH /uploads/{upload_id}": Spec((409, 412, 415, 460, 507)),
+    "PATCH /uploads/{upload_id}": Spec((409, 412, 413, 415, 460, 507)),
     "DELETE /uploads/{upload_id}": Spec((412,)),
     "GET /admin/users": Spec(),
     "GET /admin/users/{user_id}": Spec(),
@@ -376,6 +376,9 @@ def _refine(document: dict[str, Any], prefix: str, thumbnail_sizes: Iterable[int
     schemas["ShareCreate"]["oneOf"] = one_of
     for name in ("CollectionCreate", "CollectionUpdate"):
         schemas[name]["properties"]["name"]["pattern"] = _NOT_BLANK
+    for variant in schemas["ApiKeyCreate"]["properties"]["scopes"].get("anyOf", ()):
+        if variant.get("type") == "array":
+            variant["items"] = {"type": "string", "enum": list(SCOPES)}
     # custom metadata: any JSON object without NUL in its keys or texts, at any depth (PostgreSQL's jsonb refuses it)
     schemas["JsonObject"] = {
         "type": "object",

@@ -14,10 +14,14 @@ from typing import Any
 
 import httpx
 import schemathesis
+from hypothesis import strategies as st
 
 API = os.environ["MEDIAVAULT_TEST_API"]
 MAIN_EMAIL = os.environ["MEDIAVAULT_TEST_EMAIL"]
 PASSWORD = os.environ["MEDIAVAULT_TEST_PASSWORD"]
+
+# tus PATCH bodies: raw bytes (a chunk of an upload)
+schemathesis.openapi.media_type("application/offset+octet-stream", st.binary(min_size=1, max_size=64))
 THROWAWAY = frozenset({"POST /api/v1/auth/logout", "PATCH /api/v1/users/me"})
 
 
