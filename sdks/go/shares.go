@@ -99,7 +99,8 @@ func (c *Client) DownloadShared(ctx context.Context, token string, w io.Writer, 
 
 // UploadToShare stores the bytes of r as a new media item through a collection link made with AllowUpload
 // (POST /s/{token}/upload; password: the link's, if it has one): the media belongs to the collection's owner and
-// is added to the collection. No account is needed. The body is streamed as by Upload.
+// is added to the collection. No account is needed. The body is streamed as by Upload. The answer is the item as
+// the link shows it (as OpenShare does): no OwnerID, Version or Metadata, and ContentURL the link's URL for its bytes.
 //
 // Errors: ErrUnauthorized (missing or wrong password), ErrForbidden (a link without AllowUpload), ErrNotFound (an
 // unknown, expired or deleted link), ErrPayloadTooLarge (over the server's max_upload_size; nothing is kept).

@@ -41,8 +41,11 @@ func TestSignedAndGuestUploads(t *testing.T) {
 		t.Fatalf("no password: want ErrUnauthorized, got %v", err)
 	}
 	byGuest, err := visitor.UploadToShare(ctx, *guests.Token, "guest password", strings.NewReader("guest"), options)
-	if err != nil || byGuest.OwnerID != byURL.OwnerID {
-		t.Fatalf("guest upload: %+v, %v", byGuest, err)
+	if err != nil || byGuest.OwnerID != "" || !strings.HasSuffix(byGuest.ContentURL, "/s/"+*guests.Token+"/media/"+byGuest.ID+"/content") {
+		t.Fatalf("guest upload (the link's view: no owner): %+v, %v", byGuest, err)
+	}
+	if owned, err := c.GetMedia(ctx, byGuest.ID); err != nil || owned.OwnerID != byURL.OwnerID {
+		t.Fatalf("guest upload, as its owner sees it: %+v, %v", owned, err)
 	}
 	closed, err := c.CreateShare(ctx, mediavault.ShareCreate{CollectionID: drop.ID})
 	if err != nil {

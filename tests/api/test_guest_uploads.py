@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from mediavault_sdk import SharedMedia
 from sqlalchemy import update
 
 from mediavault import MediaVault, MediaVaultConfig
@@ -26,6 +28,7 @@ from tests.files import make_png
 LIMIT = 100_000
 ANONYMOUS_LIMIT = 40
 BOUNDARY = "guestboundary42"
+SHARED_MEDIA_FIELDS = set(SharedMedia.__struct_fields__)
 
 
 @pytest.fixture
@@ -52,6 +55,12 @@ def _share(account: Account, status: int = 201, **body: Any) -> Any:
 def _upload(client: TestClient[Litestar], token: str, content: bytes, password: str | None = None, **data: str) -> Any:
     headers = {"X-Share-Password": password} if password is not None else {}
     return client.post(f"{PREFIX}/s/{token}/upload", headers=headers, files={"file": ("guest.bin", content)}, data=data)
+
+
+def _assert_owned_by(client: TestClient[Litestar], owner: Account, media: dict[str, Any]) -> None:
+    """``media``, a guest upload's answer, says nothing of its owner, and ``owner`` sees it as theirs."""
+    assert "owner_id" not in media
+    assert success(client.get(f"{PREFIX}/media/{media['id']}", headers=owner.headers))["owner_id"] == owner.id
 
 
 def _kept(config: MediaVaultConfig) -> tuple[int, int]:
@@ -88,9 +97,15 @@ def test_guest_upload(client: TestClient[Litestar], alice: Account, config: Medi
         f"{PREFIX}/s/{token}/upload", files={"file": ("C:\\party\\me.png", png)}, data={"title": "Me", "tags": "A"}
     )
     media = success(response, 201)
-    assert media["owner_id"] == alice.id and media["filename"] == "me.png" and media["content_type"] == "image/png"
+    assert set(media) == SHARED_MEDIA_FIELDS  # the link's shape: nothing of the owner (no owner_id), no version
+    assert media["filename"] == "me.png" and media["content_type"] == "image/png"
     assert media["title"] == "Me" and media["tags"] == ["a"] and (media["width"], media["height"]) == (10, 7)
+    assert (media["size"], media["checksum_sha256"]) == (len(png), hashlib.sha256(png).hexdigest())
+    assert media["content_url"] == f"{PREFIX}/s/{token}/media/{media['id']}/content"
+    assert client.get(media["content_url"]).status_code == 200  # the link serves the item it took
     assert DEDUPLICATED_HEADER not in response.headers  # a guest learns nothing of what the owner already has
+    owned = success(client.get(f"{PREFIX}/media/{media['id']}", headers=alice.headers))
+    assert owned["owner_id"] == alice.id and owned["checksum_sha256"] == media["checksum_sha256"]
     members = success(client.get(f"{PREFIX}/collections/{collection_id}/media", headers=alice.headers))
     assert [m["id"] for m in members] == [media["id"]]
     assert [m["id"] for m in success(client.get(f"{PREFIX}/s/{token}"))["media"]] == [media["id"]]
@@ -105,7 +120,7 @@ def test_bytes_the_owner_has_are_deduplicated_silently(
     alice.upload(b"the same bytes")
     token = _share(alice, collection_id=_collection(alice), allow_upload=True)["token"]
     response = _upload(client, token, b"the same bytes")
-    assert success(response, 201)["owner_id"] == alice.id
+    _assert_owned_by(client, alice, success(response, 201))
     assert DEDUPLICATED_HEADER not in response.headers
     assert _kept(config) == (2, 1)
 
@@ -114,7 +129,7 @@ def test_a_principal_is_ignored(client: TestClient[Litestar], alice: Account, bo
     token = _share(alice, collection_id=_collection(alice), allow_upload=True)["token"]
     response = client.post(f"{PREFIX}/s/{token}/upload", headers=bob.headers, files={"file": b"from bob"})
     media = success(response, 201)
-    assert media["owner_id"] == alice.id
+    _assert_owned_by(client, alice, media)
     error(client.get(f"{PREFIX}/media/{media['id']}", headers=bob.headers), 404, "not_found")
 
 

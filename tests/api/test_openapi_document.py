@@ -128,6 +128,8 @@ def test_204_has_no_body_and_lists_are_pages(document: dict[str, Any]) -> None:
     media = operations(document)["GET /media/{media_id}"]["responses"]["200"]
     assert media["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/MediaOutEnvelope"}
     assert media["headers"]["X-Request-ID"]["required"] is True
+    guest = operations(document)["POST /s/{token}/upload"]["responses"]["201"]  # a share link's view: no owner_id
+    assert guest["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/SharedMediaOutEnvelope"}
 
 
 def test_request_bodies_state_what_msgspec_checks_and_have_examples(document: dict[str, Any]) -> None:

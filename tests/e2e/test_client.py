@@ -28,6 +28,7 @@ from mediavault_sdk import (
     PayloadTooLarge,
     RangeNotSatisfiable,
     RateLimited,
+    SharedMedia,
     Unauthorized,
     ValidationError,
     VaultError,
@@ -365,6 +366,8 @@ def test_signed_and_guest_uploads(vault: Client, server: VaultServer) -> None:
         guest = anonymous.upload_to_share(
             guests.token, io.BytesIO(b"guest"), filename="guest.txt", password="open sesame"
         )
+        assert isinstance(guest, SharedMedia)  # the link's view of the item: nothing of the owner
+        assert guest.content_url.endswith(f"/s/{guests.token}/media/{guest.id}/content")
         view_only = vault.create_share(collection_id=album.id)
         with pytest.raises(Forbidden):
             anonymous.upload_to_share(view_only.token, io.BytesIO(b"no"))
@@ -574,7 +577,8 @@ async def _async_flow(server: VaultServer, tmp_path: Path) -> None:
         async with AsyncClient(server.base_url) as anonymous:
             by_url = await anonymous.upload_signed(signed.token, _chunks(b"signed " * 1000, 1000), filename="s.txt")
             by_guest = await anonymous.upload_to_share(guests.token, io.BytesIO(b"guest"), filename="g.txt")
-        assert by_url.owner_id == by_guest.owner_id == user.id
+        assert isinstance(by_guest, SharedMedia) and by_guest.size == len(b"guest")
+        assert by_url.owner_id == (await vault.get_media(by_guest.id)).owner_id == user.id
         assert [m.id async for m in vault.iter_collection_media(drop.id)] == [by_guest.id]
         await vault.delete_collection(drop.id)
 

@@ -16,6 +16,7 @@ from mediavault.domain.deps import ConfigDep, CurrentPrincipal, SharePassword
 from mediavault.domain.link_uploads.schemas import SignedUploadCreate, SignedUploadOut
 from mediavault.domain.link_uploads.services import LinkUploadService
 from mediavault.domain.media.schemas import MediaOut
+from mediavault.domain.shares.schemas import SharedMediaOut
 from mediavault.http.envelope import Envelope, envelope
 from mediavault.http.uploads import UploadOperation, receive_upload
 
@@ -87,10 +88,12 @@ class GuestUploadController(Controller):
         mediavault_link_upload_service: LinkUploadServiceDep,
         mediavault_config: ConfigDep,
         x_share_password: SharePassword = None,
-    ) -> Response[Envelope[MediaOut]]:
+    ) -> Response[Envelope[SharedMediaOut]]:
         """Upload one file (the body of ``POST /media/upload``) into the shared collection, no credentials: a media
-        item of the collection's owner. ``allow_upload`` false → 403; missing or wrong ``X-Share-Password`` → 401;
-        expired or deleted link → 404."""
+        item of the collection's owner, shown as the link shows its media (no ``owner_id``; ``content_url`` is the
+        link's ``/s/{token}/media/{id}/content``). ``allow_upload`` false → 403; missing or wrong
+        ``X-Share-Password`` → 401; expired or deleted link → 404."""
         service = mediavault_link_upload_service
         media = await service.upload_to_share(token, x_share_password, partial(receive_upload, request))
-        return envelope(request, MediaOut.of(media, mediavault_config.path_prefix), HTTP_201_CREATED)
+        content_url = f"{mediavault_config.path_prefix}/s/{token}/media/{media.id}/content"
+        return envelope(request, SharedMediaOut.of_upload(media, content_url), HTTP_201_CREATED)

@@ -9,6 +9,7 @@ from mediavault_sdk import types as wire
 
 from mediavault.db.models import Collection, Media, Share
 from mediavault.domain.collections.schemas import CollectionOut
+from mediavault.domain.media.services import stored_file
 from mediavault.domain.users.schemas import Password
 from mediavault.storage.base import StoredFile
 
@@ -99,6 +100,13 @@ class SharedMediaOut(wire.SharedMedia):
             updated_at=media.updated_at,
             content_url=content_url,
         )
+
+    @classmethod
+    def of_upload(cls, media: Media, content_url: str) -> SharedMediaOut:
+        """Build for an item a guest just uploaded through a collection link (``POST /s/{token}/upload``): the
+        stored upload as it was received (its ``size``, ``checksum_sha256`` and dimensions), ``owner_id`` left
+        out like on every public route; ``content_url`` is the link's own URL for the item's bytes."""
+        return cls.of(media, stored_file(media, media.storage_key), media.width, media.height, content_url)
 
 
 class SharedCollectionOut(wire.SharedCollection):

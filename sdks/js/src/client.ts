@@ -396,19 +396,21 @@ export class Vault {
   }
 
   /**
-   * `POST /s/{token}/upload` (no account needed) → the new {@link Media}, added to the shared collection and owned
-   * by its owner; options as {@link upload}.
+   * `POST /s/{token}/upload` (no account needed) → the new item as the link shows it, a {@link SharedMedia} (no
+   * `owner_id`; `content_url` is the link's URL for its bytes): added to the shared collection and owned by the
+   * collection's owner. Options as {@link upload}.
    * @throws Unauthorized missing or wrong `password`. @throws Forbidden a link without `allow_upload`. @throws NotFound unknown, expired or deleted link.
    */
   uploadToShare(
     token: string,
     source: UploadSource,
     options: UploadOptions & { password?: string } = {},
-  ): Promise<Media> {
-    return this.sendUpload(`/s/${id(token)}/upload`, source, options, false, shareHeaders(options.password));
+  ): Promise<SharedMedia> {
+    const path = `/s/${id(token)}/upload`;
+    return this.sendUpload<SharedMedia>(path, source, options, false, shareHeaders(options.password));
   }
 
-  private async sendUpload(
+  private async sendUpload<T = Media>(
     path: string,
     source: UploadSource,
     options: UploadOptions,
@@ -416,7 +418,7 @@ export class Vault {
     headers: Record<string, string> = {},
     method = "POST",
     status = 201,
-  ): Promise<Media> {
+  ): Promise<T> {
     const fields = {
       filename: options.filename ?? sourceName(source) ?? "upload",
       title: options.title,
@@ -425,7 +427,7 @@ export class Vault {
       metadata: options.metadata,
     };
     const body = multipartBody(source, fields, this.streamUploads, options.progress);
-    const media = await this.data<Media>({
+    const media = await this.data<T>({
       method,
       path,
       body,

@@ -303,7 +303,9 @@ describe("the SDK against a real server", () => {
     assert.equal(guests.allow_upload, true);
     await assert.rejects(anonymous.uploadToShare(guests.token!, bytes("guest")), Unauthorized);
     const byGuest = await anonymous.uploadToShare(guests.token!, bytes("guest"), { password: "guest password" });
-    assert.equal(byUrl.owner_id, byGuest.owner_id);
+    assertShape(byGuest, "sharedMedia"); // nothing of the owner
+    assert.ok(byGuest.content_url.endsWith(`/s/${guests.token}/media/${byGuest.id}/content`));
+    assert.equal((await vault.getMedia(byGuest.id)).owner_id, byUrl.owner_id);
     const members = await vault.listCollectionMedia(drop.id);
     assert.deepEqual(new Set(members.items.map((media) => media.id)), new Set([byUrl.id, byGuest.id]));
     const viewOnly = await vault.createShare({ collection_id: drop.id });

@@ -356,9 +356,10 @@ def upload_to_share(
     description: str | None = None,
     tags: list[str] | None = None,
     progress: Progress | None = None,
-) -> Call[Media]:
-    """``POST /s/{token}/upload`` (no account needed) → the new :class:`Media`, added to the shared collection and
-    owned by its owner; arguments as :meth:`upload`.
+) -> Call[SharedMedia]:
+    """``POST /s/{token}/upload`` (no account needed) → the new item as the link shows it, a :class:`SharedMedia`
+    (no ``owner_id``; ``content_url`` is the link's URL for its bytes): added to the shared collection and owned
+    by the collection's owner. Arguments as :meth:`upload`.
 
     Raises:
         Unauthorized: the link has a password and ``password`` is missing or wrong.
@@ -368,7 +369,8 @@ def upload_to_share(
     """
     body = _upload_body(source, filename, title, description, tags, progress)
     path = f"/s/{_id(token)}/upload"
-    return Call("POST", path, data_of(Media), 201, headers=_password(password), upload=body, authenticated=False)
+    answer = data_of(SharedMedia)
+    return Call("POST", path, answer, 201, headers=_password(password), upload=body, authenticated=False)
 
 
 def replace_content(
