@@ -524,3 +524,75 @@ def test_ctrl_c_at_a_prompt_exits_130(server: VaultServer, tmp_path: Path) -> No
         process.wait(10)
     assert process.returncode == 130, err
     assert b"Traceback" not in err and err.rstrip().endswith(b"Interrupted."), err
+
+
+# ----------------------------------------------------------------------------------------------- trash, usage
+
+QUOTA = 10 * 1024 * 1024  # bytes: every account's default quota on the trash server
+
+
+@pytest.fixture(scope="module")
+def trash_user(module_servers: ServerFactory, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, CliUser]:
+    """An account on a server keeping a trash (and a default quota), the CLI set up with an API key through
+    ``MEDIAVAULT_URL``/``MEDIAVAULT_API_KEY``; and the server's URL."""
+    trash_server = module_servers.start(
+        env={"MEDIAVAULT_TRASH_RETENTION_DAYS": "30", "MEDIAVAULT_DEFAULT_QUOTA_BYTES": str(QUOTA)}
+    )
+    with Client(trash_server.base_url) as owner:
+        owner.register("trash@example.com", PASSWORD)
+        owner.login("trash@example.com", PASSWORD)
+        key = owner.create_api_key("cli").key
+    env = _env(tmp_path_factory.mktemp("config"), trash_server, MEDIAVAULT_URL=trash_server.base_url)
+    env["MEDIAVAULT_API_KEY"] = key
+    return trash_server.base_url, CliUser(env, key)
+
+
+def test_trash_lists_restores_purges_and_empties(trash_user: tuple[str, CliUser]) -> None:
+    url, user = trash_user
+    with Client(url, api_key=user.api_key) as vault:
+        photo = vault.upload(io.BytesIO(make_png()), filename="beach.png")
+        scan = vault.upload(io.BytesIO(make_pdf()), filename="scan.pdf")
+        notes = vault.upload(io.BytesIO(b"some notes\n"), filename="notes.txt")
+        for media in (photo, scan, notes):
+            vault.delete_media(media.id)
+
+        listed = mediavault("trash", env=user.env)
+        assert listed.returncode == 0, listed.stdout
+        lines = listed.out.splitlines()
+        assert [line.split()[0] for line in lines] == [notes.id, scan.id, photo.id]  # most recently deleted first
+        assert lines[1].split()[1:3] == [str(scan.size), "document"] and lines[1].endswith("  scan.pdf")
+        rows = json.loads(mediavault("trash", "--json", env=user.env).out)
+        assert [row["id"] for row in rows] == [notes.id, scan.id, photo.id] and rows[0]["purge_at"] > rows[0][
+            "deleted_at"
+        ]
+
+        restored = mediavault("trash", "--restore", photo.id, env=user.env)
+        assert restored.returncode == 0 and restored.out == f"{photo.id}  beach.png\n"
+        assert vault.get_media(photo.id).checksum_sha256 == photo.checksum_sha256
+        purged = mediavault("trash", "--purge", scan.id, "--json", env=user.env)
+        assert purged.returncode == 0 and json.loads(purged.out) == {"purged": scan.id}
+        assert [item.id for item in vault.list_trash().items] == [notes.id]
+
+        again = mediavault("trash", "--purge", scan.id, env=user.env)  # gone: the server's 404, as a message
+        assert again.returncode == 1 and "not found" in again.stdout.lower()
+        declined = mediavault("trash", "--empty", env=user.env, stdin="n\n")
+        assert declined.returncode == 1 and vault.list_trash().items
+        emptied = mediavault("trash", "--empty", env=user.env, stdin="y\n")
+        assert emptied.returncode == 0 and emptied.out.endswith("trash emptied\n")
+        assert vault.list_trash().items == []
+        assert mediavault("trash", "--yes", "--empty", env=user.env).returncode == 0  # nothing left: still fine
+        both = mediavault("trash", "--restore", photo.id, "--empty", env=user.env)
+        assert both.returncode == 2 and "at most one" in both.stdout
+
+
+def test_usage_prints_bytes_quota_and_count(trash_user: tuple[str, CliUser]) -> None:
+    url, user = trash_user
+    with Client(url, api_key=user.api_key) as vault:
+        expected = vault.usage()
+        plain = mediavault("usage", env=user.env)
+        assert plain.returncode == 0, plain.stdout
+        assert plain.out.startswith(f"used {expected.used_bytes} bytes (quota {QUOTA} bytes, ")
+        assert plain.out.endswith(f"), {expected.media_count} media\n")
+        assert json.loads(mediavault("usage", "--json", env=user.env).out) == {
+            "used_bytes": expected.used_bytes, "quota_bytes": QUOTA, "media_count": expected.media_count
+        }  # fmt: skip

@@ -1,6 +1,7 @@
-"""The ``mediavault`` command: ``login``, ``logout``, ``upload``, ``download`` and ``ls`` talk to a vault through
-:mod:`mediavault_sdk`; the server's commands (``serve``, ``migrate``, ``worker``, ``users``...) join them from the
-``mediavault.cli`` entry-point group when the ``mediavault`` package is installed (:mod:`mediavault_cli._app`).
+"""The ``mediavault`` command: ``login``, ``logout``, ``upload``, ``download``, ``ls``, ``trash`` and ``usage`` talk
+to a vault through :mod:`mediavault_sdk`; the server's commands (``serve``, ``migrate``, ``worker``, ``users``...)
+join them from the ``mediavault.cli`` entry-point group when the ``mediavault`` package is installed
+(:mod:`mediavault_cli._app`).
 
 This module imports nothing at load time, so Ctrl-C is handled from the first moment the command runs: it exits with
 status 130 (128 + SIGINT, as shells report an interrupted program) and no traceback. Needs ``mediavault-sdk[cli]``.

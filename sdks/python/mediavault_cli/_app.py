@@ -25,6 +25,8 @@ _COMMANDS = {
     "upload": "mediavault_cli.transfer:upload_command",
     "download": "mediavault_cli.transfer:download_command",
     "ls": "mediavault_cli.listing:ls_command",
+    "trash": "mediavault_cli.trash:trash_command",
+    "usage": "mediavault_cli.trash:usage_command",
 }
 _SERVER_COMMANDS = ("serve", "migrate", "worker", "users", "reprocess")
 
