@@ -11,6 +11,7 @@ host's ``AsyncSession``, inside the host's transaction (:mod:`mediavault.inproce
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, aclosing, asynccontextmanager
@@ -25,6 +26,8 @@ from mediavault.auth.providers import Principal
 from mediavault.db.models import User
 from mediavault.db.query import MediaQuery
 from mediavault.db.statements import ReadStatement
+from mediavault.domain.admin.schemas import AdminUserOut, AdminUserUpdate, AuditEventOut
+from mediavault.domain.admin.services import AdminService, AdminUser
 from mediavault.domain.auth.schemas import RegisterIn
 from mediavault.domain.auth.services import AuthService
 from mediavault.domain.collections.schemas import CollectionCreate, CollectionOut, CollectionUpdate
@@ -37,11 +40,11 @@ from mediavault.domain.shares.schemas import ShareCreate, ShareOut
 from mediavault.domain.shares.services import ShareService
 from mediavault.domain.trash.schemas import TrashedMediaOut
 from mediavault.domain.trash.services import TrashService
-from mediavault.domain.users.schemas import UserOut, UserUpdate
+from mediavault.domain.users.schemas import UsageOut, UserOut, UserUpdate
 from mediavault.domain.users.services import UserService
 from mediavault.domain.versions.schemas import MediaVersionOut
 from mediavault.domain.versions.services import VersionService
-from mediavault.errors import NUL_MESSAGE, Unauthorized, ValidationError
+from mediavault.errors import NUL_MESSAGE, Forbidden, Unauthorized, ValidationError
 from mediavault.http.strict import error_field, nul_path
 from mediavault.inprocess.sources import IncomingSource, UploadSource
 from mediavault.inprocess.transaction import JoinedSessions, Work
@@ -50,7 +53,17 @@ from mediavault.storage.base import StorageBackend
 if TYPE_CHECKING:
     from mediavault.runtime import VaultRuntime
 
-__all__ = ("CollectionsAPI", "InProcess", "MediaAPI", "Page", "SharesAPI", "TrashAPI", "UsersAPI", "VaultAPI")
+__all__ = (
+    "AdminAPI",
+    "CollectionsAPI",
+    "InProcess",
+    "MediaAPI",
+    "Page",
+    "SharesAPI",
+    "TrashAPI",
+    "UsersAPI",
+    "VaultAPI",
+)
 
 T = TypeVar("T")
 UNSET: Any = msgspec.UNSET
@@ -64,8 +77,10 @@ class _Role(msgspec.Struct):
     role: str
 
 
-_ROLE = ReadStatement(select(User.__table__.c.role).where(User.__table__.c.id == bindparam("user")), _Role)
-"""The acting user's role: one statement per call, straight to the driver (as HTTP's principal lookup)."""
+_users = User.__table__.c
+_ROLE = ReadStatement(select(_users.role).where(_users.id == bindparam("user"), _users.disabled_at.is_(None)), _Role)
+"""The acting user's role, unless an admin disabled them: one statement per call, straight to the driver (as HTTP's
+principal lookup)."""
 
 
 class Page(msgspec.Struct, Generic[T], kw_only=True):
@@ -174,7 +189,8 @@ class VaultAPI:
         collections: their collections.
         shares: their share links.
         uploads: their signed upload URLs.
-        users: create users; read and change the acting user.
+        users: create users; read and change the acting user; their usage.
+        admin: every user and the audit log, for an admin acting user (anyone else: ``Forbidden``).
 
     Args:
         vault: the vault's :class:`InProcess`.
@@ -194,6 +210,7 @@ class VaultAPI:
         self.uploads = UploadsAPI(self)
         self.users = UsersAPI(self)
         self.trash = TrashAPI(self)
+        self.admin = AdminAPI(self)
 
     @property
     def prefix(self) -> str:
@@ -215,7 +232,7 @@ class VaultAPI:
 
         Raises:
             Unauthorized: no acting user was given, a ``str`` that is not a UUID (not a vault user's id: the host's
-                own ids are :class:`~mediavault.HostIdentity`), or not (or no longer) a user of the vault.
+                own ids are :class:`~mediavault.HostIdentity`), or not (or no longer) a user of the vault, or disabled.
         """
         async with self.work() as work:
             yield work, await self._principal(work.session)
@@ -237,7 +254,7 @@ class VaultAPI:
             ) from None
         row = await _ROLE.first(session, user=user_id)
         if row is None:
-            raise Unauthorized("User no longer exists")
+            raise Unauthorized("User no longer exists or is disabled")
         return Principal(user_id=user_id, role=row.role, method="inprocess")
 
 
@@ -700,6 +717,90 @@ class UsersAPI(_Area):
         )
         async with self._api.acting() as (work, principal):
             return UserOut.of(await work.service(UserService).update(principal, data))
+
+    async def usage(self) -> UsageOut:
+        """The acting user's ``used_bytes`` (each stored blob once, versions and trash included), ``quota_bytes``
+        (``None``: unlimited) and ``media_count`` (``GET /users/me/usage``).
+
+        Raises:
+            Unauthorized: no acting user, or it no longer exists.
+        """
+        async with self._api.acting() as (work, principal):
+            usage = await work.service(UserService).usage(principal)
+            return UsageOut(used_bytes=usage.used_bytes, quota_bytes=usage.quota_bytes, media_count=usage.media_count)
+
+
+class AdminAPI(_Area):
+    """Every user and the audit log (``/admin`` over HTTP): the acting user must be an admin."""
+
+    @asynccontextmanager
+    async def _admin(self) -> AsyncIterator[tuple[AdminService, Principal]]:
+        async with self._api.acting() as (work, principal):
+            if principal.role != "admin":
+                raise Forbidden("Only administrators may do this")
+            yield work.service(AdminService), principal
+
+    async def users(self, *, q: str | None = None, page: int = 1, per_page: int = 20) -> Page[AdminUserOut]:
+        """One page of users, oldest first, with ``disabled``, ``quota_bytes`` and ``used_bytes``; ``q`` keeps those
+        whose email or display name contains it (any case) (``GET /admin/users``).
+
+        Raises:
+            Forbidden: the acting user is not an admin.
+            ValidationError: a page below 1, ``per_page`` outside 1-100.
+        """
+        query = _checked(_PageQuery, page=page, per_page=per_page)
+        async with self._admin() as (service, _principal):
+            users, total = await service.list_users(q=q, page=query.page, per_page=query.per_page)
+            return _page([_admin_user(u) for u in users], total, query)
+
+    async def update_user(
+        self,
+        user_id: str | uuid.UUID,
+        *,
+        disabled: bool = UNSET,
+        role: str = UNSET,
+        quota_bytes: int | None = UNSET,
+    ) -> AdminUserOut:
+        """Disable or enable a user, set their ``role`` (``user``/``admin``) or ``quota_bytes`` (``None``: unlimited)
+        (``PATCH /admin/users/{id}``). Disabling ends the user's logins and refuses their API keys at once.
+
+        Raises:
+            Forbidden: the acting user is not an admin.
+            NotFound: no such user.
+            ValidationError: an unknown role, a negative quota, disabling or demoting yourself.
+        """
+        data = _checked(AdminUserUpdate, disabled=disabled, role=role, quota_bytes=quota_bytes)
+        async with self._admin() as (service, principal):
+            return _admin_user(await service.update_user(principal, str(user_id), data))
+
+    async def audit(
+        self,
+        *,
+        action: str | None = None,
+        actor_id: str | uuid.UUID | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        page: int = 1,
+        per_page: int = 20,
+    ) -> Page[AuditEventOut]:
+        """One page of the audit log, newest first, filtered by ``action``, ``actor_id`` and a time window
+        (``since`` inclusive, ``until`` exclusive; a time without an offset is UTC) (``GET /admin/audit``).
+
+        Raises:
+            Forbidden: the acting user is not an admin.
+            ValidationError: an unknown ``action``, a malformed ``actor_id``, a page out of range.
+        """
+        query = _checked(_PageQuery, page=page, per_page=per_page)
+        actor = str(actor_id) if actor_id is not None else None
+        async with self._admin() as (service, _principal):
+            rows, total = await service.audit_page(
+                action=action, actor_id=actor, since=since, until=until, page=query.page, per_page=query.per_page
+            )
+            return _page([AuditEventOut.of(r) for r in rows], total, query)
+
+
+def _admin_user(found: AdminUser) -> AdminUserOut:
+    return AdminUserOut.of(found.user, quota_bytes=found.quota_bytes, used_bytes=found.used_bytes)
 
 
 def _incoming(

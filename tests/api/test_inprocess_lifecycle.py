@@ -1,5 +1,5 @@
-"""Trash, versions and custom metadata through the in-process API (``MediaVault.api``), on the vault's own sessions
-and inside a host's transaction: the services the HTTP routes call, with their rules."""
+"""Trash, versions, custom metadata, usage and the admin calls through the in-process API (``MediaVault.api``), on
+the vault's own sessions and inside a host's transaction: the services the HTTP routes call, with their rules."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.pool import NullPool
 
 from mediavault import MediaVault, MediaVaultConfig
 from mediavault.db.engine import create_engine
-from mediavault.errors import NotFound, ValidationError
+from mediavault.errors import Forbidden, NotFound, QuotaExceeded, Unauthorized, ValidationError
 from tests.backends import stored_objects
 from tests.conftest import make_config
 
@@ -86,3 +86,43 @@ async def test_inside_a_host_transaction_a_rollback_keeps_the_item_out_of_the_tr
         await host.dispose()
     assert (await vault.api(user=user.id).media.get(media.id)).id == media.id
     assert (await vault.api(user=user.id).trash.list()).total == 0
+
+
+async def test_usage_and_the_admin_calls_follow_the_http_rules(vault: MediaVault) -> None:
+    chief_user = await vault.api().users.create("chief@example.com", PASSWORD, role="admin")
+    member_user = await vault.api().users.create("member@example.com", PASSWORD)
+    chief, member = vault.api(user=chief_user.id), vault.api(user=member_user.id)
+    await member.media.upload(b"twelve bytes", filename="a.txt")
+    usage = await member.users.usage()
+    assert (usage.used_bytes, usage.quota_bytes, usage.media_count) == (12, None, 1)
+
+    for call in (member.admin.users(), member.admin.update_user(chief_user.id, disabled=True), member.admin.audit()):
+        with pytest.raises(Forbidden):
+            await call
+    with pytest.raises(Unauthorized):
+        await vault.api().admin.users()
+
+    listed = await chief.admin.users(q="MEMBER@")
+    assert [(u.email, u.used_bytes) for u in listed.items] == [("member@example.com", 12)] and listed.total == 1
+    assert (await chief.admin.update_user(member_user.id, quota_bytes=20)).quota_bytes == 20
+    assert (await member.users.usage()).quota_bytes == 20
+    with pytest.raises(QuotaExceeded):
+        await member.media.upload(b"nine more bytes", filename="b.txt")
+    for bad in ({"role": "owner"}, {"quota_bytes": -1}):
+        with pytest.raises(ValidationError):
+            await chief.admin.update_user(member_user.id, **bad)
+    with pytest.raises(ValidationError):
+        await chief.admin.update_user(chief_user.id, disabled=True)  # not yourself
+    with pytest.raises(NotFound):
+        await chief.admin.update_user("00000000-0000-4000-8000-000000000000", disabled=True)
+    assert (await chief.admin.update_user(member_user.id, disabled=True)).disabled
+    with pytest.raises(Unauthorized):
+        await member.users.usage()
+
+    audit = await chief.admin.audit(actor_id=chief_user.id, per_page=1)
+    assert [e.action for e in audit.items] == ["admin.user_updated"] and audit.total == 2
+    assert (await chief.admin.audit(action="admin.user_updated")).total == 2
+    with pytest.raises(ValidationError):
+        await chief.admin.audit(action="no.such")
+    with pytest.raises(ValidationError):
+        await chief.admin.audit(per_page=101)
