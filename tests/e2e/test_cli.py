@@ -383,6 +383,25 @@ def test_download_round_trips_byte_for_byte(server: VaultServer, account: CliUse
 # ----------------------------------------------------------------------------------------------- ls
 
 
+def test_upload_with_metadata_stores_it_on_every_file(server: VaultServer, account: CliUser, tmp_path: Path) -> None:
+    (tmp_path / "a.png").write_bytes(make_png())
+    (tmp_path / "b.pdf").write_bytes(make_pdf())
+    with _vault(server, account) as vault:
+        _clear(vault)
+        # --resumable-from 0 would send every file in resumable chunks: with metadata, each goes in one request
+        run = mediavault(
+            "upload", str(tmp_path), "--metadata", '{"project": "apollo", "n": 1}', "--resumable-from", "0",
+            env=account.env,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stdout
+        ids = _ids(run.out)
+        assert len(ids) == 2
+        assert all(vault.get_media(i).metadata == {"project": "apollo", "n": 1} for i in ids.values())
+    for bad in ("[1]", "not json"):
+        refused = mediavault("upload", str(tmp_path), "--metadata", bad, env=account.env)
+        assert refused.returncode == 2 and "--metadata" in refused.stdout
+
+
 def test_ls_lists_filters_and_prints_json(server: VaultServer, account: CliUser, tmp_path: Path) -> None:
     with _vault(server, account) as vault:
         _clear(vault)

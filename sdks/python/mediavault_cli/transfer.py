@@ -6,10 +6,10 @@ An upload is resumable at the file level: each file's SHA-256 is computed first 
 vault already holds that content (``GET /media?checksum_sha256=``), so re-running an interrupted upload sends only
 what is missing. It is resumable within a file too from ``--resumable-from`` bytes (64 MiB) on: such a file goes
 through the vault's resumable uploads (tus) in ``--chunk-size`` chunks, written down under
-``$XDG_STATE_HOME/mediavault``, so a re-run continues from the server's offset. The stored checksum is compared with
-the file's. Empty files are skipped with a note (the vault keeps no empty files). Exit status: 0 when every file was
-uploaded or skipped, 1 when any failed (or nothing could start, e.g. not logged in), 2 for a usage error, 130 after
-Ctrl-C.
+``$XDG_STATE_HOME/mediavault``, so a re-run continues from the server's offset (not with ``--metadata``, which goes
+with the file in one request). The stored checksum is compared with the file's. Empty files are skipped with a note
+(the vault keeps no empty files). Exit status: 0 when every file was uploaded or skipped, 1 when any failed (or
+nothing could start, e.g. not logged in), 2 for a usage error, 130 after Ctrl-C.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 import httpx
@@ -164,6 +164,7 @@ class _Uploader:
         tags: list[str] | None,
         resumable_from: int = RESUMABLE_THRESHOLD,
         chunk_size: int = CHUNK_SIZE,
+        metadata: dict[str, Any] | None = None,
     ) -> None:
         self.client = client
         self.progress = progress
@@ -171,6 +172,7 @@ class _Uploader:
         self.tags = tags
         self.resumable_from = resumable_from
         self.chunk_size = chunk_size
+        self.metadata = metadata  # sent with each file, in one request (a resumable upload has no place for it)
         self.seen: dict[str, asyncio.Future[str | None]] = {}  # checksum → the media id of this run's first copy
         self.expected = 0  # bytes the total bar waits for: those of files not skipped (yet)
         self.total = progress.add_task("total", total=0)
@@ -216,7 +218,7 @@ class _Uploader:
         where an earlier, interrupted run of the command got (noted on the console; the bars start there)."""
         task = self.progress.add_task(path.name, total=size)
         sent = 0
-        resumable = size >= self.resumable_from
+        resumable = size >= self.resumable_from and self.metadata is None
 
         def report(done: int, _total: int | None) -> None:
             nonlocal sent
@@ -230,13 +232,31 @@ class _Uploader:
 
         try:
             return await self.client.upload(
-                path, tags=self.tags, progress=report, resumable=resumable, chunk_size=self.chunk_size
+                path,
+                tags=self.tags,
+                metadata=self.metadata,
+                progress=report,
+                resumable=resumable,
+                chunk_size=self.chunk_size,
             )
         except BaseException:
             self.progress.advance(self.total, size - sent)  # the bar still reaches its end
             raise
         finally:
             self.progress.remove_task(task)
+
+
+def _json_object(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dict[str, Any] | None:
+    """``--metadata``'s text as a JSON object (anything else is a usage error)."""
+    if value is None:
+        return None
+    try:
+        parsed = json.loads(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"not JSON: {exc}") from exc
+    if not isinstance(parsed, dict):
+        raise click.BadParameter('must be a JSON object, e.g. \'{"project": "apollo"}\'')
+    return parsed
 
 
 @click.command("upload")
@@ -259,6 +279,12 @@ class _Uploader:
     type=click.IntRange(1),
     help="Bytes per chunk of a resumable upload (keep it under a proxy's body limit).",
 )
+@click.option(
+    "--metadata",
+    callback=_json_object,
+    metavar="JSON",
+    help="Custom metadata of every uploaded file, a JSON object; each file then goes in one request.",
+)
 @json_option
 @url_option
 def upload_command(
@@ -267,6 +293,7 @@ def upload_command(
     tags: tuple[str, ...],
     resumable_from: int,
     chunk_size: int,
+    metadata: dict[str, Any] | None,
     as_json: bool,
     url: str | None,
 ) -> None:
@@ -283,7 +310,9 @@ def upload_command(
     async def run() -> list[Outcome]:
         async with connection.async_client() as vault:
             with _progress(console) as progress:
-                uploader = _Uploader(vault, progress, concurrency, list(tags) or None, resumable_from, chunk_size)
+                uploader = _Uploader(
+                    vault, progress, concurrency, list(tags) or None, resumable_from, chunk_size, metadata
+                )
                 return await uploader.run(files)
 
     _report(console, asyncio.run(run()), "uploaded", as_json)
