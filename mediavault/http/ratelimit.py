@@ -43,7 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from limits import RateLimitItemPerSecond
+from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from litestar.enums import ScopeType
@@ -174,6 +174,36 @@ def client_address(scope: Scope, trusted: tuple[_IPNetwork, ...]) -> str:
     return hops[0] if hops else peer
 
 
+def _budget(
+    item: RateLimitItem,
+    allowed: bool,
+    previous_count: int,
+    previous_expires_in: float,
+    current_count: int,
+    current_expires_in: float,
+) -> Budget:
+    """The :class:`Budget` of ``item`` from its sliding window (the two windows' counts and seconds to expiry).
+
+    The same arithmetic as ``limits``' ``SlidingWindowCounterRateLimiter.get_window_stats``: the previous window's
+    count weighted by its overlap with the sliding one plus the current count is spent; the budget next grows when
+    one of the previous window's requests slides out or the current window expires, whichever comes first.
+    """
+    period = item.get_expiry()
+    spent = previous_count * previous_expires_in / period + current_count
+    remaining = max(0, item.amount - math.floor(spent))
+    resets = []
+    if previous_count:
+        resets.append(previous_expires_in % (period / previous_count))
+    if current_count:
+        resets.append(current_expires_in % period)
+    return Budget(
+        allowed=allowed,
+        limit=item.amount,
+        remaining=remaining,
+        reset_at=time.time() + min(resets, default=0.0),
+    )
+
+
 class RateLimiter:
     """The budgets of one vault instance.
 
@@ -187,12 +217,15 @@ class RateLimiter:
         self.trusted = _networks(config.trusted_proxies)
         self._period = config.rate_limit_period
         self._namespace = config.path_prefix or "/"
-        self._limits = {
-            "api_key": config.rate_limit_api_key,
-            "user": config.rate_limit_authenticated,
-            "address": config.rate_limit_anonymous,
-            "login_address": config.rate_limit_login_per_address,
-            "login_account": config.rate_limit_login_per_account,
+        self._items: dict[str, RateLimitItem] = {
+            tier: RateLimitItemPerSecond(limit, self._period)
+            for tier, limit in (
+                ("api_key", config.rate_limit_api_key),
+                ("user", config.rate_limit_authenticated),
+                ("address", config.rate_limit_anonymous),
+                ("login_address", config.rate_limit_login_per_address),
+                ("login_account", config.rate_limit_login_per_account),
+            )
         }
         self.storage: Storage
         if config.redis_url:
@@ -224,16 +257,19 @@ class RateLimiter:
         Raises:
             ServiceUnavailable: the counter store failed and ``rate_limit_fail_open`` is off.
         """
-        limit = self._limits[tier]
-        item = RateLimitItemPerSecond(limit, self._period)
+        item = self._items[tier]
+        key = item.key_for(self._namespace, tier, identity)
+        expiry = item.get_expiry()
+        # The storage is called directly (the strategy's hit() and get_window_stats() compute the key again and
+        # add a layer each): one atomic count, then one read of the window for the headers.
         try:
-            allowed = await self._strategy.hit(item, self._namespace, tier, identity)
-            stats = await self._strategy.get_window_stats(item, self._namespace, tier, identity)
+            allowed = await self.storage.acquire_sliding_window_entry(key, item.amount, expiry)  # type: ignore[attr-defined]
+            window = await self.storage.get_sliding_window(key, expiry)  # type: ignore[attr-defined]
         except Exception as exc:
             self._store_failed(exc)
             return None
         self._store_answered()
-        return Budget(allowed=allowed, limit=limit, remaining=max(0, stats.remaining), reset_at=stats.reset_time)
+        return _budget(item, bool(allowed), *window)
 
     def _store_failed(self, exc: Exception) -> None:
         """Apply ``rate_limit_fail_open`` to a failed counter store call; log the first failure of a run only.
@@ -271,7 +307,7 @@ class RateLimiter:
         if not self.enabled:
             return
         for tier, identity in self._login_identities(address, email):
-            item = RateLimitItemPerSecond(self._limits[tier], self._period)
+            item = self._items[tier]
             try:
                 allowed = await self._strategy.test(item, self._namespace, tier, identity)
                 if allowed:
