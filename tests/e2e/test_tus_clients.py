@@ -18,8 +18,9 @@ from pathlib import Path
 import httpx
 from tusclient import client as tus_client
 
-from tests.conftest import PREFIX
-from tests.e2e.conftest import ServerFactory, VaultServer, process_env, register_and_login
+from tests.backends import BACKENDS
+from tests.conftest import PREFIX, make_config
+from tests.e2e.conftest import ServerFactory, VaultServer, process_env, register_and_login, stored_files
 
 MIB = 1024 * 1024
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -30,6 +31,16 @@ def _fsck(server: VaultServer) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*command, str(server.data_dir)], env=process_env(server.data_dir), capture_output=True, text=True, timeout=120
     )
+
+
+def _open_multipart_uploads(data_dir: Path) -> list[str]:
+    """Keys of the S3 multipart uploads begun under the server's prefix and neither completed nor aborted (none
+    off S3)."""
+    storage_url = make_config(data_dir).storage_url
+    if not storage_url.startswith("s3://"):
+        return []
+    bucket, prefix = storage_url.removeprefix("s3://").split("/", 1)
+    return [upload["Key"] for upload in BACKENDS.s3.multipart_uploads(bucket) if upload["Key"].startswith(f"{prefix}/")]
 
 
 def _content(server: VaultServer, headers: dict[str, str], media_id: str) -> bytes:
@@ -163,3 +174,5 @@ def test_an_upload_resumes_after_the_server_was_killed_mid_patch(vault_servers: 
     assert _content(second, headers, media_id) == data
     checked = _fsck(second)  # nothing of the killed PATCH is left behind
     assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert stored_files(data_dir) == [data]  # on the leg's storage (S3 on the full leg): the file, nothing else
+    assert _open_multipart_uploads(data_dir) == []

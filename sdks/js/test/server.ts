@@ -2,6 +2,9 @@
  * A REAL `mediavault serve` for the tests: the Python of `MEDIAVAULT_PYTHON` (default `python3`, the active
  * virtual environment's) runs `-m mediavault serve` on a free loopback port with its own temporary data dir and
  * cheap Argon2id settings, and is stopped (SIGTERM, then SIGKILL) by `stop()` or when the test process exits.
+ * It keeps its state in that data dir (SQLite and local files) unless `MEDIAVAULT_SDK_TEST_SERVER_ENV` holds a JSON
+ * object of `MEDIAVAULT_*` settings for every server: `python -m tests.full_leg` sets it to PostgreSQL + Redis + S3
+ * on moto (sdks/js/ci.sh runs the tus test so).
  */
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -24,6 +27,9 @@ const BASE_ENV: Record<string, string> = {
   MEDIAVAULT_RATE_LIMIT_ANONYMOUS: "100000",
 };
 
+/** The engines every server runs on (`MEDIAVAULT_SDK_TEST_SERVER_ENV`, see above); none: its data dir. */
+const BACKEND_ENV: Record<string, string> = JSON.parse(process.env.MEDIAVAULT_SDK_TEST_SERVER_ENV ?? "{}");
+
 /** Bounds for a hang only: a server that starts or stops promptly is never waited for. */
 const STARTUP_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 30_000;
@@ -36,6 +42,8 @@ export interface Server {
   /** The server's output so far (for failure messages). */
   log(): Promise<string>;
   stop(): Promise<void>;
+  /** Kill the server with SIGKILL (a crash) and keep its data dir, for `startServer(env, server.root)`. */
+  kill(): Promise<void>;
 }
 
 const running = new Map<ChildProcess, string>(); // each server and its temporary folder
@@ -65,18 +73,21 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** Start a server with extra `MEDIAVAULT_*` settings and wait until `GET /api/v1/health` answers 200. */
-export async function startServer(env: Record<string, string> = {}): Promise<Server> {
-  const root = await mkdtemp(join(tmpdir(), "mediavault-sdk-js-"));
+/**
+ * Start a server with extra `MEDIAVAULT_*` settings and wait until `GET /api/v1/health` answers 200; on the data dir
+ * of a killed server when `killedRoot` is its `root` (a restart after a crash), else on a new one.
+ */
+export async function startServer(env: Record<string, string> = {}, killedRoot?: string): Promise<Server> {
+  const root = killedRoot ?? (await mkdtemp(join(tmpdir(), "mediavault-sdk-js-")));
   const port = await freePort();
   const logPath = join(root, "server.log");
-  const log = createWriteStream(logPath);
+  const log = createWriteStream(logPath, { flags: "a" });
   await once(log, "open");
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("MEDIAVAULT_")));
   const child = spawn(
     PYTHON,
     ["-m", "mediavault", "serve", "--host", "127.0.0.1", "--port", String(port), "--data-dir", join(root, "data")],
-    { env: { ...inherited, ...BASE_ENV, ...env }, stdio: ["ignore", log, log] },
+    { env: { ...inherited, ...BASE_ENV, ...BACKEND_ENV, ...env }, stdio: ["ignore", log, log] },
   );
   running.set(child, root);
   const exited = once(child, "exit");
@@ -95,6 +106,14 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
       running.delete(child);
       log.end();
       await rm(root, { recursive: true, force: true });
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGKILL");
+        await exited;
+      }
+      running.delete(child);
+      log.end();
     },
   };
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;

@@ -1,7 +1,8 @@
 /**
  * Resumable uploads (tus 1.0.0, docs/uploads.md) with the reference JavaScript client, tus-js-client, against a real
- * server: a chunked upload with its metadata, and an upload stopped half-way and resumed by a new client from the
- * server's offset.
+ * server: a chunked upload with its metadata, an upload stopped half-way and resumed by a new client from the
+ * server's offset, and one resumed by a new client after the server was killed (SIGKILL) in the middle of a PATCH.
+ * sdks/js/ci.sh runs it on SQLite + files and again on PostgreSQL + Redis + S3 (`python -m tests.full_leg`).
  */
 
 import assert from "node:assert/strict";
@@ -20,11 +21,11 @@ describe("tus with tus-js-client", () => {
   let server: Server;
   let vault: Vault;
   let headers: Record<string, string>;
+  const address = email("tus");
 
   before(async () => {
     server = await startServer();
     vault = new Vault(server.baseUrl);
-    const address = email("tus");
     await vault.register(address, PASSWORD);
     await vault.login(address, PASSWORD);
     headers = { Authorization: `Bearer ${vault.tokens?.token ?? ""}` };
@@ -89,6 +90,54 @@ describe("tus with tus-js-client", () => {
       },
     });
     assert.equal(offsets[0], String(4 * MIB)); // continued where the server's HEAD said, not from 0
+    const mediaId = last.getHeader("X-Media-Id");
+    assert.ok(mediaId);
+    const media = await vault.getMedia(mediaId);
+    assert.equal(media.checksum_sha256, sha256(data));
+  });
+
+  it("resumes from the server's offset after the server was killed in the middle of a PATCH", async () => {
+    const data = randomBytes(10 * MIB);
+    let url: string | null = null;
+    // The third PATCH (bytes 4-6 MiB) is under way when the server dies; the client, not retrying, gives up.
+    await assert.rejects(
+      new Promise((resolve, reject) => {
+        let killed = false;
+        const upload: Upload = new Upload(data, {
+          endpoint: `${server.baseUrl}/api/v1/uploads`,
+          headers,
+          retryDelays: [],
+          chunkSize: 2 * MIB,
+          metadata: { filename: "crash.bin" },
+          onProgress: (sent: number) => {
+            url = upload.url;
+            if (!killed && sent >= 5 * MIB) {
+              killed = true;
+              void server.kill();
+            }
+          },
+          onSuccess: resolve,
+          onError: reject,
+        });
+        upload.start();
+      }),
+    );
+    assert.ok(url);
+    server = await startServer({}, server.root);
+    vault = new Vault(server.baseUrl);
+    await vault.login(address, PASSWORD); // the same account, on the state the killed server left
+    const location = new URL(url as string).pathname; // the same upload on the restarted server (a new port)
+
+    const offsets: string[] = [];
+    const { last } = await run(data, {
+      uploadUrl: `${server.baseUrl}${location}`,
+      chunkSize: 2 * MIB,
+      onBeforeRequest: (request: HttpRequest) => {
+        if (request.getMethod() === "PATCH") offsets.push(request.getHeader("Upload-Offset") ?? "");
+      },
+    });
+    // Continued from what the server had stored before it died (whole chunks only), not from 0.
+    assert.ok([String(4 * MIB), String(6 * MIB)].includes(offsets[0] ?? ""), `resumed at ${offsets[0]}`);
     const mediaId = last.getHeader("X-Media-Id");
     assert.ok(mediaId);
     const media = await vault.getMedia(mediaId);
