@@ -368,7 +368,8 @@ def _refine(document: dict[str, Any], prefix: str, thumbnail_sizes: Iterable[int
         properties = schemas[name]["properties"]
         properties["events"]["items"] = events
         properties["url"].update(pattern=_HTTP_URL, description="An http(s) URL (or one a transport plugin accepts)")
-    one_of = [  # exactly one of media_id / collection_id (a null counts as absent); uploads into collections only
+    # exactly one of media_id / collection_id (a null counts as absent); uploads into collections only
+    one_of: list[dict[str, Any]] = [
         {"required": [given], "properties": {given: {"type": "string"}, other: {"type": "null"}}}
         for given, other in (("media_id", "collection_id"), ("collection_id", "media_id"))
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from mediavault_sdk import types as wire
@@ -43,7 +43,7 @@ class ApiKeyCreated(wire.ApiKeyCreated):
         return cls(**_fields(row), key=key)
 
 
-def _fields(row: ApiKey) -> dict[str, object]:
+def _fields(row: ApiKey) -> dict[str, Any]:
     return {
         "id": str(row.id),
         "name": row.name,
