@@ -2,8 +2,8 @@
 
 A trashed item keeps its row, memberships, shares and bytes; a row in :data:`~mediavault.db.models.media_trash`
 marks it, and every read of media adds :func:`not_trashed`, so the item is gone for every route until it is
-restored. The clause compares the media id with the owner's (few) trash rows, so list queries keep picking their
-pages from the ``(owner_id, <sort column>, id)`` indexes alone.
+restored. The clause probes the trash's primary key for each candidate row, so list queries keep picking their
+pages from the ``(owner_id, <sort column>, id)`` indexes.
 """
 
 from __future__ import annotations
@@ -21,8 +21,14 @@ __all__ = ("TrashRepository", "not_trashed")
 
 
 def not_trashed(owner: Any) -> ColumnElement[bool]:
-    """``Media`` rows of ``owner`` (a value or a bound parameter) that are not in the trash."""
-    return Media.id.not_in(select(media_trash.c.media_id).where(media_trash.c.owner_id == owner))
+    """``Media`` rows of ``owner`` (a value or a bound parameter) that are not in the trash.
+
+    A correlated ``NOT EXISTS`` on the trash's primary key: one index probe per candidate row, which SQLite and
+    PostgreSQL (an anti-join) run without building the owner's list of trashed ids first. ``owner`` is kept in
+    the clause so the probe stays within the owner's rows.
+    """
+    trashed = select(media_trash.c.media_id).where(media_trash.c.media_id == Media.id, media_trash.c.owner_id == owner)
+    return ~trashed.exists()
 
 
 class TrashRepository:
