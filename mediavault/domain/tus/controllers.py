@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import Any, cast
 
 from litestar import Controller, Request, Response, delete, head, patch, post, route
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
+from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from litestar.types import Message, Scope
@@ -50,9 +52,10 @@ async def add_tus_resumable(message: Message, scope: Scope) -> None:
     headers.append((b"tus-resumable", TUS_VERSION.encode()))
 
 
-def _require_tus(request: Request[Any, Any, Any]) -> None:
-    """tus: every request but ``OPTIONS`` says ``Tus-Resumable: 1.0.0``; else 412 with the versions served."""
-    if request.headers.get("tus-resumable") != TUS_VERSION:
+def _require_tus(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+    """Guard of the tus routes: every request but ``OPTIONS`` says ``Tus-Resumable: 1.0.0``; else 412 with the
+    versions served (tus 1.0.0). Runs after the vault's authentication guard (no principal: 401 first)."""
+    if connection.scope.get("method") != "OPTIONS" and connection.headers.get("tus-resumable") != TUS_VERSION:
         raise PreconditionFailed(
             f"Tus-Resumable: {TUS_VERSION} is required (tus resumable upload protocol)",
             headers={"Tus-Version": TUS_VERSION},
@@ -93,6 +96,7 @@ class TusController(Controller):
 
     path = "/uploads"
     tags = ["uploads"]
+    guards = [_require_tus]
     opt = {SCOPE_OPT: "media:write"}  # every step of an upload, HEAD included: an upload-only key resumes too
 
     @route("/", http_method="OPTIONS", status_code=HTTP_204_NO_CONTENT, opt={"public": True, _TUS_OPT: True})
@@ -122,7 +126,6 @@ class TusController(Controller):
         """Create an upload of ``Upload-Length`` bytes with ``Upload-Metadata`` (``filename``, ``title``,
         ``description``, ``tags``); with an ``application/offset+octet-stream`` body its bytes are appended at once
         (creation-with-upload). → 201 with ``Location`` and ``Upload-Expires`` (and ``Upload-Offset``)."""
-        _require_tus(request)
         if request.headers.get("upload-defer-length") is not None:
             raise ValidationError.for_field("Upload-Defer-Length", "deferred length is not offered")
         service = mediavault_tus_service
@@ -144,15 +147,12 @@ class TusController(Controller):
     @head("/{upload_id:str}", status_code=HTTP_200_OK, opt={_TUS_OPT: True})
     async def status(
         self,
-        request: Request[Any, Any, Any],
         mediavault_principal: CurrentPrincipal,
         mediavault_tus_service: TusServiceDep,
-        mediavault_config: ConfigDep,
         upload_id: FromPath[str],
     ) -> Response[None]:
         """The upload's ``Upload-Offset`` (bytes stored), ``Upload-Length``, ``Upload-Expires``,
         ``Upload-Metadata``, and ``X-Media-Id`` once finished."""
-        _require_tus(request)
         upload = await mediavault_tus_service.get(mediavault_principal, upload_id)
         headers = {
             **_upload_headers(upload),
@@ -170,13 +170,11 @@ class TusController(Controller):
         request: Request[Any, Any, Any],
         mediavault_principal: CurrentPrincipal,
         mediavault_tus_service: TusServiceDep,
-        mediavault_config: ConfigDep,
         upload_id: FromPath[str],
     ) -> Response[None]:
         """Append the body (``application/offset+octet-stream``) at ``Upload-Offset``; optional ``Upload-Checksum``
         (``sha1``/``sha256``, base64). → 204 with the new ``Upload-Offset`` (and ``X-Media-Id`` when that was the
         last byte)."""
-        _require_tus(request)
 
         async def work(chunks: Any) -> Upload:
             _offset_body(request)
@@ -191,11 +189,9 @@ class TusController(Controller):
     @delete("/{upload_id:str}", status_code=HTTP_204_NO_CONTENT, opt={_TUS_OPT: True})
     async def terminate(
         self,
-        request: Request[Any, Any, Any],
         mediavault_principal: CurrentPrincipal,
         mediavault_tus_service: TusServiceDep,
         upload_id: FromPath[str],
     ) -> None:
         """Terminate the upload: it and its bytes are gone (a finished upload's media stays)."""
-        _require_tus(request)
         await mediavault_tus_service.terminate(mediavault_principal, upload_id)
