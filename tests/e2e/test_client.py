@@ -643,8 +643,12 @@ async def _realtime_flow(server: VaultServer) -> None:
         with pytest.raises(Unauthorized):
             AsyncClient(server.base_url).realtime()  # no credential yet
 
+        # An access token that expired meanwhile is refreshed before the socket authenticates with it.
+        stale = vault.credentials.token
+        await asyncio.sleep(TTL + 1.1)
         # The socket of a login ends with that login: logout closes it with 4401, which the iteration raises.
         async with vault.realtime() as live:
+            assert vault.credentials.token != stale
             await live.subscribe("collection_updates")
             await vault.logout()
             with pytest.raises(Unauthorized):

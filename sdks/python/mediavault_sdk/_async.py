@@ -98,19 +98,29 @@ class AsyncClient:
 
     def realtime(self, *, path: str = "/realtime", **connect_options: Any) -> Realtime:
         """The realtime socket of this server (:class:`~mediavault_sdk.realtime.Realtime`, an async context
-        manager), authenticated with this client's API key or current access token (a socket opened with a token
-        is closed when that token expires, unless :meth:`Realtime.authenticate` sends a fresh one: API keys suit
-        long-lived sockets); needs ``mediavault-sdk[realtime]``.
+        manager), authenticated with this client's API key or access token (refreshed first when it is about to
+        expire; a socket opened with a token is closed when that token expires, unless
+        :meth:`Realtime.authenticate` sends a fresh one: API keys suit long-lived sockets); needs
+        ``mediavault-sdk[realtime]``.
 
         Raises:
             Unauthorized: the client holds no credential yet (log in first).
         """
         from mediavault_sdk.realtime import Realtime
 
-        token = self.credentials.api_key or self.credentials.token
-        if token is None:
+        if self.credentials.api_key is None and self.credentials.token is None:
             raise Unauthorized("log in, or pass api_key, before opening the realtime socket")
-        return Realtime(self.base_url, token, path=path, **connect_options)
+        return Realtime(self.base_url, self._socket_token, path=path, **connect_options)
+
+    async def _socket_token(self) -> str:
+        """The credential a realtime socket authenticates with: the API key, else the access token, refreshed
+        first when due."""
+        if self.credentials.refresh_due():
+            await self._refresh(self.credentials.token)
+        token = self.credentials.api_key or self.credentials.token
+        if token is None:  # the refresh was refused: the login is over
+            raise Unauthorized("log in again before opening the realtime socket")
+        return token
 
     async def run(self, work: Call[T] | Flow[T]) -> T:
         """Send one :class:`Call`, or each call of a flow (a resumable upload) in turn, answering it with the call's

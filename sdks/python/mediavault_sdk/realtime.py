@@ -15,6 +15,7 @@ reconnect, re-read what matters over HTTP.
 from __future__ import annotations
 
 import collections
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 import msgspec
@@ -67,7 +68,9 @@ class Realtime:
 
     Args:
         url: the server, e.g. ``"http://127.0.0.1:8080"`` (``https`` becomes ``wss``).
-        token: an access token or an API key (``mvk_...``), sent in the first message, never in the URL.
+        token: an access token or an API key (``mvk_...``), sent in the first message, never in the URL; or an
+            async function returning one, awaited on entering (the clients pass one that refreshes an access token
+            about to expire first, so a socket never opens with a stale token).
         path: the server's ``realtime_path``.
         connect_options: passed to :func:`websockets.asyncio.client.connect` (``open_timeout``, ``ssl``...).
 
@@ -75,7 +78,9 @@ class Realtime:
         Unauthorized: (entering, or while iterating) the token was refused or the login behind it ended.
     """
 
-    def __init__(self, url: str, token: str, *, path: str = "/realtime", **connect_options: Any) -> None:
+    def __init__(
+        self, url: str, token: str | Callable[[], Awaitable[str]], *, path: str = "/realtime", **connect_options: Any
+    ) -> None:
         origin = url.rstrip("/")
         self.url = "ws" + origin.removeprefix("http") + path if origin.startswith("http") else origin + path
         self._token = token
@@ -86,7 +91,7 @@ class Realtime:
     async def __aenter__(self) -> Realtime:
         self._socket = await connect(self.url, **self._options)
         try:
-            await self.authenticate(self._token)
+            await self.authenticate(self._token if isinstance(self._token, str) else await self._token())
         except BaseException:
             await self.close()
             raise
