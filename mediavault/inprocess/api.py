@@ -27,7 +27,7 @@ from mediavault.db.models import User
 from mediavault.db.query import MediaQuery
 from mediavault.db.statements import ReadStatement
 from mediavault.domain.admin.schemas import AdminUserOut, AdminUserUpdate, AuditEventOut
-from mediavault.domain.admin.services import AdminService, AdminUser
+from mediavault.domain.admin.services import AdminService
 from mediavault.domain.auth.schemas import RegisterIn
 from mediavault.domain.auth.services import AuthService
 from mediavault.domain.collections.schemas import CollectionCreate, CollectionOut, CollectionUpdate
@@ -751,7 +751,7 @@ class AdminAPI(_Area):
         query = _checked(_PageQuery, page=page, per_page=per_page)
         async with self._admin() as (service, _principal):
             users, total = await service.list_users(q=q, page=query.page, per_page=query.per_page)
-            return _page([_admin_user(u) for u in users], total, query)
+            return _page([AdminUserOut.of(u) for u in users], total, query)
 
     async def update_user(
         self,
@@ -771,7 +771,7 @@ class AdminAPI(_Area):
         """
         data = _checked(AdminUserUpdate, disabled=disabled, role=role, quota_bytes=quota_bytes)
         async with self._admin() as (service, principal):
-            return _admin_user(await service.update_user(principal, str(user_id), data))
+            return AdminUserOut.of(await service.update_user(principal, str(user_id), data))
 
     async def audit(
         self,
@@ -797,10 +797,6 @@ class AdminAPI(_Area):
                 action=action, actor_id=actor, since=since, until=until, page=query.page, per_page=query.per_page
             )
             return _page([AuditEventOut.of(r) for r in rows], total, query)
-
-
-def _admin_user(found: AdminUser) -> AdminUserOut:
-    return AdminUserOut.of(found.user, quota_bytes=found.quota_bytes, used_bytes=found.used_bytes)
 
 
 def _incoming(

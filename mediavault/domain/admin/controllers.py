@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from mediavault.auth.scopes import EVERY_SCOPE, SCOPE_OPT
 from mediavault.domain.admin.schemas import AdminUserOut, AdminUserUpdate, AuditEventOut
-from mediavault.domain.admin.services import AdminService, AdminUser
+from mediavault.domain.admin.services import AdminService
 from mediavault.domain.deps import CurrentPrincipal
 from mediavault.http.auth import require_admin
 from mediavault.http.envelope import Envelope, PageParam, PerPageParam, envelope, paginated
@@ -20,10 +20,6 @@ __all__ = ("AdminController", "AdminServiceDep")
 
 AdminServiceDep = NamedDependency[AdminService]
 """``mediavault_admin_service``."""
-
-
-def _out(found: AdminUser) -> AdminUserOut:
-    return AdminUserOut.of(found.user, quota_bytes=found.quota_bytes, used_bytes=found.used_bytes)
 
 
 class AdminController(Controller):
@@ -46,7 +42,7 @@ class AdminController(Controller):
         """Every user (oldest first), paginated; ``q`` keeps those whose email or display name contains it."""
         users, total = await mediavault_admin_service.list_users(q=q, page=page, per_page=per_page)
         return paginated(
-            request, [_out(u) for u in users], total=total, page=page, per_page=per_page, path="/admin/users"
+            request, [AdminUserOut.of(u) for u in users], total=total, page=page, per_page=per_page, path="/admin/users"
         )
 
     @get("/users/{user_id:str}")
@@ -54,7 +50,7 @@ class AdminController(Controller):
         self, request: Request[Any, Any, Any], user_id: FromPath[str], mediavault_admin_service: AdminServiceDep
     ) -> Response[Envelope[AdminUserOut]]:
         """One user, with ``disabled``, ``quota_bytes`` and ``used_bytes``."""
-        return envelope(request, _out(await mediavault_admin_service.get_user(user_id)))
+        return envelope(request, AdminUserOut.of(await mediavault_admin_service.get_user(user_id)))
 
     @patch("/users/{user_id:str}")
     async def update_user(
@@ -68,7 +64,7 @@ class AdminController(Controller):
         """Set ``disabled``, ``role`` or ``quota_bytes`` (``null``: unlimited). Disabling ends the user's logins and
         refuses their API keys at once; disabling or demoting yourself → 400."""
         found = await mediavault_admin_service.update_user(mediavault_principal, user_id, data)
-        return envelope(request, _out(found))
+        return envelope(request, AdminUserOut.of(found))
 
     @get("/audit")
     async def list_audit(

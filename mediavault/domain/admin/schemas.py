@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import msgspec
 from mediavault_sdk import types as wire
 
-from mediavault.db.models import AuditEvent, User
+from mediavault.db.models import AuditEvent
+
+if TYPE_CHECKING:
+    from mediavault.domain.admin.services import AdminUser
 
 __all__ = ("AdminUserOut", "AdminUserUpdate", "AuditEventOut")
 
@@ -25,8 +28,10 @@ class AdminUserOut(wire.AdminUser):
     """A user as an admin sees it."""
 
     @classmethod
-    def of(cls, user: User, *, quota_bytes: int | None, used_bytes: int) -> AdminUserOut:
-        """Build from a :class:`~mediavault.db.models.User` row, its quota in force and its usage."""
+    def of(cls, found: AdminUser) -> AdminUserOut:
+        """Build from an :class:`~mediavault.domain.admin.services.AdminUser` (the row, its quota in force and its
+        usage)."""
+        user = found.user
         return cls(
             id=str(user.id),
             email=user.email,
@@ -35,8 +40,8 @@ class AdminUserOut(wire.AdminUser):
             created_at=user.created_at,
             updated_at=user.updated_at,
             disabled=user.disabled_at is not None,
-            quota_bytes=quota_bytes,
-            used_bytes=used_bytes,
+            quota_bytes=found.quota_bytes,
+            used_bytes=found.used_bytes,
         )
 
 
