@@ -112,6 +112,12 @@ interface Envelope<T> {
 
 const id = encodeURIComponent;
 
+/** A media listing's query with its `metadata` filters spelled as the API's `metadata.<key>` parameters. */
+function mediaQuery({ metadata, ...query }: MediaQuery & { q?: string }): Query {
+  const filters = Object.entries(metadata ?? {}).map(([key, value]) => [`metadata.${key}`, value]);
+  return { ...query, ...Object.fromEntries(filters) };
+}
+
 function isNodeLike(): boolean {
   const process = (globalThis as { process?: { versions?: { node?: string } } }).process;
   return typeof process?.versions?.node === "string";
@@ -482,7 +488,7 @@ export class Vault {
 
   /** `GET /media` → a page of the caller's {@link Media}, filtered and sorted. @throws ValidationError a value out of range. */
   listMedia(query: MediaQuery = {}): Promise<Page<Media>> {
-    return this.page({ method: "GET", path: "/media", query: { ...query } });
+    return this.page({ method: "GET", path: "/media", query: mediaQuery(query) });
   }
 
   /** Every media of {@link listMedia}'s query, page after page (`for await (const m of vault.iterMedia({tag}))`). */
@@ -531,7 +537,7 @@ export class Vault {
 
   /** `GET /search` → a page of the caller's {@link Media} whose words start with every word of `q`. @throws ValidationError `q` blank. */
   search(q: string, query: SearchQuery = {}): Promise<Page<Media>> {
-    return this.page({ method: "GET", path: "/search", query: { ...query, q } });
+    return this.page({ method: "GET", path: "/search", query: mediaQuery({ ...query, q }) });
   }
 
   /** Every result of {@link search}, page after page. */
@@ -582,7 +588,7 @@ export class Vault {
 
   /** `GET /collections/{id}/media` → a page of its {@link Media}, with the filters of {@link listMedia}. */
   listCollectionMedia(collectionId: string, query: MediaQuery = {}): Promise<Page<Media>> {
-    return this.page({ method: "GET", path: `/collections/${id(collectionId)}/media`, query: { ...query } });
+    return this.page({ method: "GET", path: `/collections/${id(collectionId)}/media`, query: mediaQuery(query) });
   }
 
   /** Every media of a collection, page after page. */

@@ -373,6 +373,8 @@ export interface MediaFilters {
   sort?: MediaSort;
   /** Only media with this content (SHA-256, 64 hex digits). */
   checksum_sha256?: string;
+  /** Only media whose custom metadata has each `key: value` (sent as `metadata.<key>=<value>`, compared as strings). */
+  metadata?: Record<string, string>;
 }
 
 /** The query of `GET /media` and `GET /collections/{id}/media`. */

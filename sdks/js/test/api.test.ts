@@ -334,6 +334,23 @@ describe("the SDK against a real server", () => {
     assert.deepEqual([media.version, media.metadata], [1, { project: "apollo" }]);
     const patched = await vault.updateMedia(media.id, { metadata: { project: null, stage: "review" } });
     assert.deepEqual(patched.metadata, { stage: "review" });
+    const collection = await vault.createCollection("metadata filter");
+    await vault.addToCollection(collection.id, [media.id]);
+    const unrelated = await vault.upload(bytes("unrelated"), { filename: "notes 2.txt", metadata: { stage: "draft" } });
+    for (const listed of [
+      await vault.listMedia({ metadata: { stage: "review" } }),
+      await vault.search("notes", { metadata: { stage: "review" } }),
+      await vault.listCollectionMedia(collection.id, { metadata: { stage: "review" } }),
+    ]) {
+      assert.deepEqual(
+        listed.items.map((m) => m.id),
+        [media.id],
+      );
+    }
+    assert.deepEqual((await vault.listMedia({ metadata: { stage: "review", project: "apollo" } })).items, []);
+    await vault.deleteMedia(unrelated.id);
+    await vault.purgeMedia(unrelated.id);
+    await vault.deleteCollection(collection.id);
     const replaced = await vault.replaceContent(media.id, bytes("second"), { filename: "notes.txt" });
     assert.deepEqual([replaced.id, replaced.version, replaced.size], [media.id, 2, 6]);
     const versions = await vault.listVersions(media.id);

@@ -170,7 +170,9 @@ export function assertShape(value: object, shape: keyof typeof SHAPES): void {
 }
 
 const page = { page: true, per_page: true } as const;
-const filters = { ...page, type: true, tag: true, sort: true, checksum_sha256: true } as const;
+const filters = { ...page, type: true, tag: true, sort: true, checksum_sha256: true, metadata: true } as const;
+/** `metadata` is sent as `metadata.<key>=<value>` parameters, whose names the OpenAPI document cannot list. */
+const wire = (names: string[]): string[] => names.filter((name) => name !== "metadata");
 
 /** The keys of the declared request bodies and queries (checked against the OpenAPI document's operations). */
 export const REQUESTS = {
@@ -189,8 +191,8 @@ export const REQUESTS = {
   webhookCreate: keys<WebhookCreate>()({ url: true, events: true, description: true }),
   webhookUpdate: keys<WebhookUpdate>()({ url: true, events: true, description: true, active: true }),
   pageQuery: keys<PageQuery>()(page),
-  mediaQuery: keys<MediaQuery>()({ ...filters, q: true }),
-  searchQuery: [...keys<SearchQuery>()(filters), "q"].sort(), // q is search()'s first argument
+  mediaQuery: wire(keys<MediaQuery>()({ ...filters, q: true })),
+  searchQuery: wire([...keys<SearchQuery>()(filters), "q"].sort()), // q is search()'s first argument
   adminUserUpdate: keys<AdminUserUpdate>()({ disabled: true, role: true, quota_bytes: true }),
   userQuery: keys<UserQuery>()({ ...page, q: true }),
   auditQuery: keys<AuditQuery>()({ ...page, action: true, actor_id: true, since: true, until: true }),
