@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from dataclasses import dataclass
+from typing import Annotated, Literal
 
 import msgspec
 from mediavault_sdk import types as wire
 
-from mediavault.db.models import AuditEvent
+from mediavault.db.models import AuditEvent, User
 
-if TYPE_CHECKING:
-    from mediavault.domain.admin.services import AdminUser
+__all__ = ("AdminUser", "AdminUserOut", "AdminUserUpdate", "AuditEventOut")
 
-__all__ = ("AdminUserOut", "AdminUserUpdate", "AuditEventOut")
+
+@dataclass(frozen=True)
+class AdminUser:
+    """A user with its quota in force (``None``: unlimited) and the bytes it stores (what the admin service
+    answers)."""
+
+    user: User
+    quota_bytes: int | None
+    used_bytes: int
 
 
 class AdminUserUpdate(msgspec.Struct, forbid_unknown_fields=True):
@@ -29,7 +37,7 @@ class AdminUserOut(wire.AdminUser):
 
     @classmethod
     def of(cls, found: AdminUser) -> AdminUserOut:
-        """Build from an :class:`~mediavault.domain.admin.services.AdminUser` (the row, its quota in force and its
+        """Build from an :class:`AdminUser` (the row, its quota in force and its
         usage)."""
         user = found.user
         return cls(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import msgspec
 from sqlalchemy import func, or_, select
@@ -16,20 +15,11 @@ from mediavault.db.audit import AUDIT_ACTIONS, AuditFilter, AuditRepository, Aud
 from mediavault.db.models import AuditEvent, User, utcnow
 from mediavault.db.repositories import TokenFamilyRepository
 from mediavault.db.usage import used_bytes
-from mediavault.domain.admin.schemas import AdminUserUpdate
+from mediavault.domain.admin.schemas import AdminUser, AdminUserUpdate
 from mediavault.domain.ownership import parse_id
 from mediavault.errors import NotFound, ValidationError
 
 __all__ = ("AdminService", "AdminUser")
-
-
-@dataclass(frozen=True)
-class AdminUser:
-    """A user with its quota in force (``None``: unlimited) and the bytes it stores."""
-
-    user: User
-    quota_bytes: int | None
-    used_bytes: int
 
 
 class AdminService:
