@@ -19,7 +19,7 @@ from mediavault.domain.admin.schemas import AdminUser, AdminUserUpdate
 from mediavault.domain.ownership import parse_id
 from mediavault.errors import NotFound, ValidationError
 
-__all__ = ("AdminService", "AdminUser")
+__all__ = ("AdminService",)
 
 
 class AdminService:
