@@ -138,7 +138,7 @@ class MediaVaultConfig:
     client_body_timeout: float = 60.0
     """``mediavault serve``: seconds a client may send nothing while its request body is awaited; then 408
     ``request_timeout`` (unless an answer already began) and the connection is closed. Nothing of an upload cut off
-    this way is kept."""
+    this way is kept, except the bytes a tus ``PATCH`` received (tus: they count toward its offset)."""
     keep_alive_timeout: float = 75.0
     """``mediavault serve``: seconds an idle keep-alive connection stays open. Keep it longer than the idle timeout
     of any proxy's or client's connection pool in front (nginx ``keepalive_timeout`` 60 s, AWS ALB 60 s), so the

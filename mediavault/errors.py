@@ -5,6 +5,7 @@ Every error the vault raises on purpose is a :class:`VaultError`; the HTTP layer
 
     VaultError (status, code, message, details)
     ├── ValidationError        400 validation_error
+    │   └── ClientDisconnected 400 validation_error (the client left mid-body; no one reads the answer)
     ├── Unauthorized           401 unauthorized
     ├── Forbidden              403 forbidden
     ├── NotFound               404 not_found
@@ -35,6 +36,7 @@ from mediavault_sdk import errors as sdk
 
 __all__ = (
     "ChecksumMismatch",
+    "ClientDisconnected",
     "Conflict",
     "ErrorDetail",
     "Forbidden",
@@ -93,6 +95,14 @@ class ValidationError(VaultError, sdk.ValidationError):
     def for_field(cls, field: str, message: str) -> ValidationError:
         """Build an error naming one offending ``field``."""
         return cls(f"Invalid input data: {field}: {message}", [{"field": field, "message": message}])
+
+
+class ClientDisconnected(ValidationError):
+    """The request body ended before its end: the client hung up, or sent nothing for ``client_body_timeout``
+    seconds (the server then disconnects it). Raised while the body is read (:class:`mediavault.http.body
+    .RequestBody`); what reads it decides what of the bytes received so far to keep (a tus ``PATCH`` keeps them)."""
+
+    default_message = "Client disconnected"
 
 
 class Unauthorized(VaultError, sdk.Unauthorized):

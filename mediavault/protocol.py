@@ -14,7 +14,7 @@ nothing, or stops in the middle of an upload holds a connection (and its file de
 
 When a deadline passes before any response began, the connection gets ``408 request_timeout`` in the vault's
 error envelope and is closed; the application sees ``http.disconnect``, so an upload in progress is aborted and
-nothing of it is kept.
+nothing of it is kept (a tus ``PATCH`` keeps the bytes that arrived, as for a client that hung up).
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import anyio
-from litestar.exceptions import ClientException
 from litestar.types import Receive
+
+from mediavault.errors import ClientDisconnected
 
 __all__ = ("RequestBody",)
 
@@ -18,7 +19,8 @@ class RequestBody:
     :meth:`drain` uses to read the rest of a rejected body before the error response is sent.
 
     Raises:
-        ClientException: the client disconnected mid-body (while iterating).
+        ClientDisconnected: the client disconnected mid-body, or the server cut it off (``client_body_timeout``),
+            while iterating.
     """
 
     def __init__(self, receive: Receive) -> None:
@@ -33,7 +35,7 @@ class RequestBody:
             message = await self._receive()
             if message["type"] == "http.disconnect":
                 self.finished = True
-                raise ClientException("Client disconnected")
+                raise ClientDisconnected()
             self.finished = not message.get("more_body", False)
             body: bytes = message.get("body", b"")  # type: ignore[assignment]
             if body:
@@ -53,5 +55,5 @@ class RequestBody:
                     seen += len(chunk)
                     if seen >= max_bytes:
                         return
-            except ClientException:
+            except ClientDisconnected:
                 return

@@ -191,6 +191,68 @@ def test_protocol_errors(alice: Account, vault: TestClient[Litestar]) -> None:
     assert good.headers["Upload-Offset"] == "3"
 
 
+async def _cut_off_patch(app: Any, location: str, headers: dict[str, str], data: bytes) -> int:
+    """Send ``PATCH location`` announcing twice ``len(data)`` bytes straight to the ASGI ``app``: the body's first
+    half, then ``http.disconnect`` (the client hung up, or the server's ``client_body_timeout`` cut it off). Returns
+    the answer's status (which no real client would read)."""
+    messages: list[dict[str, Any]] = [
+        {"type": "http.request", "body": data[i : i + 256 * 1024], "more_body": True}
+        for i in range(0, len(data), 256 * 1024)
+    ]
+    messages.append({"type": "http.disconnect"})
+    raw = [(k.lower().encode(), v.encode()) for k, v in {**headers, "Content-Length": str(2 * len(data))}.items()]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "PATCH",
+        "scheme": "http",
+        "path": location,
+        "raw_path": location.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), *raw],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return next(m["status"] for m in sent if m["type"] == "http.response.start")
+
+
+def test_a_patch_cut_off_mid_body_keeps_what_arrived(alice: Account, vault: TestClient[Litestar]) -> None:
+    data = os.urandom(20 * MIB + 7)
+    before = stored_keys(vault)
+    location = create(alice, len(data), filename="cut.bin").headers["Location"]
+    assert append(alice, location, 0, data[: 3 * MIB]).status_code == 204  # on S3: a 3 MiB tail object
+    headers = {**alice.headers, **TUS, **OCTETS, "Upload-Offset": str(3 * MIB)}
+    half = data[3 * MIB : 9 * MIB]  # on S3: fills the first 8 MiB part, leaves a 1 MiB tail
+    vault.blocking_portal.call(_cut_off_patch, vault.app, location, headers, half)
+    assert offset_of(alice, location) == 9 * MIB  # tus: "store as much of the received data as possible"
+
+    digest = base64.b64encode(hashlib.sha256(data[9 * MIB : 13 * MIB]).digest()).decode()
+    checked = {**headers, "Upload-Offset": str(9 * MIB), "Upload-Checksum": f"sha256 {digest}"}
+    vault.blocking_portal.call(_cut_off_patch, vault.app, location, checked, data[9 * MIB : 11 * MIB])
+    assert offset_of(alice, location) == 9 * MIB  # a cut-off body cannot match its checksum: nothing kept
+
+    vault.blocking_portal.call(_cut_off_patch, vault.app, location, {**headers, "Upload-Offset": str(9 * MIB)}, b"")
+    assert offset_of(alice, location) == 9 * MIB  # nothing arrived, nothing changes
+
+    last = append(alice, location, 9 * MIB, data[9 * MIB :])
+    assert last.status_code == 204, last.text
+    media_id = last.headers["X-Media-Id"]
+    assert alice.client.get(f"{PREFIX}/media/{media_id}/content", headers=alice.headers).content == data
+    assert len([k for k in stored_keys(vault) if k not in before]) == 1  # the media's bytes; no piece is left
+    assert multipart_uploads(vault) in (None, 0)
+
+
 def test_another_user_and_unknown_ids_get_404(alice: Account, vault: TestClient[Litestar]) -> None:
     bob = Account(vault, "bob@example.com")
     location = create(alice, 10).headers["Location"]

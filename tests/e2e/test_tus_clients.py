@@ -125,14 +125,17 @@ def test_a_fresh_client_process_resumes_an_interrupted_upload(vault_servers: Ser
     assert _content(server, {"Authorization": f"Bearer {token}"}, media_id) == data
 
 
-def _patch_head(port: int, location: str, token: str, offset: int, length: int) -> socket.socket:
-    """Start a ``PATCH`` that announces ``length`` bytes and send only half of them."""
+def _patch_head(
+    port: int, location: str, token: str, offset: int, length: int, half: bytes | None = None
+) -> socket.socket:
+    """Start a ``PATCH`` that announces ``length`` bytes and send only ``half`` (random bytes, by default half of
+    ``length``)."""
     request = (
         f"PATCH {location} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nTus-Resumable: 1.0.0\r\n"
         f"Content-Type: application/offset+octet-stream\r\nUpload-Offset: {offset}\r\nContent-Length: {length}\r\n\r\n"
     ).encode()
     sock = socket.create_connection(("127.0.0.1", port))
-    sock.sendall(request + os.urandom(length // 2))
+    sock.sendall(request + (os.urandom(length // 2) if half is None else half))
     return sock
 
 
@@ -176,3 +179,36 @@ def test_an_upload_resumes_after_the_server_was_killed_mid_patch(vault_servers: 
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert stored_files(data_dir) == [data]  # on the leg's storage (S3 on the full leg): the file, nothing else
     assert _open_multipart_uploads(data_dir) == []
+
+
+def test_a_patch_whose_client_hangs_up_keeps_what_arrived(vault_servers: ServerFactory, tmp_path: Path) -> None:
+    server = vault_servers.start()
+    with server.client() as client:
+        headers = register_and_login(client, "hangup@example.com")
+    token = headers["Authorization"].split()[1]
+    data = os.urandom(20 * MIB)
+    path = tmp_path / "movie.bin"
+    path.write_bytes(data)
+    tus = tus_client.TusClient(f"{server.base_url}{PREFIX}/uploads", headers=headers)
+    uploader = tus.uploader(str(path), chunk_size=3 * MIB, metadata={"filename": "movie.bin"})
+    uploader.upload(stop_at=3 * MIB)  # on S3: a 3 MiB tail object
+    location = uploader.url.removeprefix(server.base_url)
+
+    sock = _patch_head(server.port, location, token, 3 * MIB, 12 * MIB, data[3 * MIB : 9 * MIB])
+    sock.close()  # half the announced body sent, then gone (on S3: an 8 MiB part and a 1 MiB tail)
+    with httpx.Client(base_url=server.base_url, headers={**headers, **TUS}) as client:
+        for _ in range(600):  # a bound for a hang only: the server stores the half after it saw the hang-up
+            head = client.head(location)
+            if head.headers.get("Upload-Offset") != str(3 * MIB):
+                break
+            time.sleep(0.05)
+    assert head.status_code == 200, head.text
+    assert head.headers["Upload-Offset"] == str(9 * MIB)  # every byte that arrived counts
+
+    resumed = tus.uploader(str(path), url=f"{server.base_url}{location}", chunk_size=5 * MIB)
+    assert resumed.offset == 9 * MIB
+    resumed.upload()
+    media_id = resumed.request.response_headers["x-media-id"]
+    assert _content(server, headers, media_id) == data
+    assert stored_files(server.data_dir) == [data]  # the media's bytes, no piece left
+    assert _open_multipart_uploads(server.data_dir) == []

@@ -33,6 +33,7 @@ from mediavault.domain.quotas import Quotas
 from mediavault.errors import (
     NUL_MESSAGE,
     ChecksumMismatch,
+    ClientDisconnected,
     Conflict,
     NotFound,
     PayloadTooLarge,
@@ -80,7 +81,13 @@ class Checksum:
 
 class _Chunks:
     """The body of an append as it arrives: counted, refused past ``room`` bytes, checked against ``checksum`` at
-    the end (raising before the storage sees the end of the stream, so it keeps nothing of it)."""
+    the end (raising before the storage sees the end of the stream, so it keeps nothing of it).
+
+    A body cut off before its end (:class:`~mediavault.errors.ClientDisconnected`: the client hung up or went
+    silent) ends the stream as if it were complete, so the storage keeps what arrived (tus 1.0.0: "the Server SHOULD
+    always attempt to store as much of the received data as possible"), and ``interrupted`` is set; with a
+    ``checksum``, which such a body cannot match, the error propagates instead and nothing is kept.
+    """
 
     def __init__(self, chunks: AsyncIterable[bytes], room: int, checksum: Checksum | None) -> None:
         self._chunks = chunks
@@ -88,9 +95,20 @@ class _Chunks:
         self._checksum = checksum
         self._hash = CHECKSUM_ALGORITHMS[checksum.algorithm]() if checksum else None
         self.count = 0
+        self.interrupted = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._chunks:
+        chunks = aiter(self._chunks)
+        while True:
+            try:
+                chunk = await anext(chunks)
+            except StopAsyncIteration:
+                break
+            except ClientDisconnected:
+                if self._checksum is not None:
+                    raise
+                self.interrupted = True
+                return
             self.count += len(chunk)
             if self.count > self._room:
                 raise ValidationError.for_field(
@@ -201,13 +219,17 @@ class TusService:
         """Append ``chunks`` at ``offset`` (which must be the upload's); the append that stores the last byte makes
         the media (its id in the returned row's ``media_id``). Returns the upload as recorded.
 
-        Nothing of a failed append is kept: the offset stays where it was.
+        Nothing of a failed append is kept: the offset stays where it was. A body cut off before its end (the client
+        hung up or went silent) is not a failure: the bytes that arrived are stored and counted, as a shorter
+        append would be, unless a ``checksum`` was given (it cannot be verified then, so nothing is kept and
+        :class:`~mediavault.errors.ClientDisconnected` propagates).
 
         Raises:
             NotFound: as :meth:`get`.
             Conflict: ``offset`` is not the upload's, or another request changed the upload meanwhile.
             ValidationError: the body goes past ``Upload-Length``.
             ChecksumMismatch: the body does not match ``checksum``.
+            ClientDisconnected: the body was cut off and ``checksum`` was given.
             Exception: what storage or the media's recording raise.
         """
         upload = await self.get(principal, upload_id)
@@ -217,6 +239,8 @@ class TusService:
         body = _Chunks(chunks, upload.length - upload.offset, checksum)
         before = PartialObject(upload.storage_key, upload.pieces, upload.storage_state)
         after = await self.storage.append_partial(before, body)
+        if body.interrupted:
+            logger.info("upload %s: a PATCH was cut off after %d bytes; they are kept", upload.id, body.count)
         if not body.count:
             return upload
         new_offset = upload.offset + body.count
