@@ -110,6 +110,93 @@ def test_an_undeclared_length_is_cut_off_mid_stream(client: TestClient[Litestar]
     assert stored_keys(client) == keys and usage(alice)["media_count"] == 0
 
 
+# ----------------------------------------------------------------------------- every other upload path
+
+UPLOAD_PATHS = ("replace", "signed", "guest")
+
+
+def _upload_target(client: TestClient[Litestar], alice: Account, path: str) -> tuple[str, str, dict[str, str]]:
+    """(method, URL, headers) of an upload of ``path`` into alice's account: ``PUT /media/{id}/content`` of an item
+    of hers (1000 bytes), her signed upload URL, or a guest upload through her collection's share link."""
+    if path == "replace":
+        media = alice.upload(os.urandom(1000), "kept.bin")
+        return "PUT", f"{PREFIX}/media/{media['id']}/content", dict(alice.headers)
+    if path == "signed":
+        signed = success(client.post(f"{PREFIX}/uploads/signed", headers=alice.headers, json={}), 201)
+        return "POST", signed["url"], {}
+    collection = success(client.post(f"{PREFIX}/collections", headers=alice.headers, json={"name": "c"}), 201)
+    share = client.post(
+        f"{PREFIX}/shares", headers=alice.headers, json={"collection_id": collection["id"], "allow_upload": True}
+    )
+    return "POST", f"{PREFIX}/s/{success(share, 201)['token']}/upload", {}
+
+
+def _state(client: TestClient[Litestar], alice: Account) -> tuple[object, ...]:
+    """What an upload refused by the quota must leave as it was: alice's usage, her items (id, version, checksum)
+    and every stored object."""
+    media = success(client.get(f"{PREFIX}/media", headers=alice.headers))
+    items = sorted((m["id"], m["version"], m["checksum_sha256"]) for m in media)
+    return usage(alice), items, stored_keys(client)
+
+
+@pytest.mark.parametrize("path", UPLOAD_PATHS)
+def test_every_path_refuses_a_declared_length_over_the_quota_before_streaming(
+    client: TestClient[Litestar], alice: Account, path: str
+) -> None:
+    method, url, headers = _upload_target(client, alice, path)
+    before = _state(client, alice)
+    # the body holds 10 bytes, its Content-Length declares more than the quota: refused from the declaration
+    body = _file_part_head() + b"0123456789" + f"\r\n--{BOUNDARY}--\r\n".encode()
+    headers |= {
+        "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
+        "Content-Length": str(QUOTA + FRAMING_ALLOWANCE + 1),
+    }
+
+    async def send() -> httpx.Response:
+        transport = httpx.ASGITransport(app=client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            return await http.request(method, url, headers=headers, content=body)
+
+    err = error(client.blocking_portal.call(send), 413, "quota_exceeded")
+    assert "quota" in err["message"]
+    assert _state(client, alice) == before
+    # the same 10 bytes, honestly declared, fit: the link was not spent by the refusal
+    response = client.request(method, url, headers=headers | {"Content-Length": str(len(body))}, content=body)
+    assert success(response, 200 if path == "replace" else 201)["size"] == 10
+
+
+@pytest.mark.parametrize("path", UPLOAD_PATHS)
+def test_every_path_cuts_an_undeclared_length_off_mid_stream(
+    client: TestClient[Litestar], alice: Account, path: str
+) -> None:
+    method, url, headers = _upload_target(client, alice, path)
+    before = _state(client, alice)
+
+    def chunks() -> Iterator[bytes]:  # chunked: no Content-Length; 32 KiB against 10,000 bytes of quota
+        yield _file_part_head()
+        for _ in range(8):
+            yield os.urandom(4096)
+        yield f"\r\n--{BOUNDARY}--\r\n".encode()
+
+    headers |= {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+    response = client.request(method, url, headers=headers, content=chunks())
+    assert "content-length" not in response.request.headers
+    err = error(response, 413, "quota_exceeded")
+    room = QUOTA - usage(alice)["used_bytes"]  # type: ignore[operator]
+    assert f"({room} bytes left)" in err["message"]  # the stream's cap, not the transaction's count, refused it
+    assert _state(client, alice) == before
+
+
+def test_a_replacement_counts_the_bytes_it_replaces(client: TestClient[Litestar], alice: Account) -> None:
+    # the current bytes stay as a version: 6000 kept + 6000 new is over 10,000, though either alone fits
+    media = alice.upload(os.urandom(6000), "v.bin")
+    url = f"{PREFIX}/media/{media['id']}/content"
+    error(client.put(url, headers=alice.headers, files={"file": ("v.bin", os.urandom(6000))}), 413, "quota_exceeded")
+    assert usage(alice)["used_bytes"] == 6000
+    assert success(client.put(url, headers=alice.headers, files={"file": ("v.bin", os.urandom(4000))}))["version"] == 2
+    assert usage(alice)["used_bytes"] == QUOTA
+
+
 def test_an_admin_override_replaces_the_default(
     client: TestClient[Litestar], alice: Account, account_factory: object
 ) -> None:

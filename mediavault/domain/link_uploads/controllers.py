@@ -18,6 +18,7 @@ from mediavault.domain.link_uploads.services import LinkUploadService
 from mediavault.domain.media.schemas import MediaOut
 from mediavault.domain.shares.schemas import SharedMediaOut
 from mediavault.http.envelope import Envelope, envelope
+from mediavault.http.multipart import least_file_size
 from mediavault.http.uploads import UploadOperation, receive_upload
 
 __all__ = ("GuestUploadController", "LinkUploadServiceDep", "SignedUploadController")
@@ -62,8 +63,12 @@ class SignedUploadController(Controller):
         mediavault_config: ConfigDep,
     ) -> Response[Envelope[MediaOut]]:
         """Upload one file (the body of ``POST /media/upload``) with a signed URL, no credentials: a media item of
-        the signer. Unknown, expired or used URL → 404; over its ``max_size`` → 413 and the URL stays usable."""
-        media = await mediavault_link_upload_service.upload_signed(token, partial(receive_upload, request))
+        the signer. Unknown, expired or used URL → 404; over its ``max_size`` → 413 and the URL stays usable; over
+        the signer's quota → 413 ``quota_exceeded`` (before the file's bytes are stored when ``Content-Length`` says
+        so) and the URL stays usable."""
+        declared = least_file_size(request.headers.get("content-length"))
+        service = mediavault_link_upload_service
+        media = await service.upload_signed(token, partial(receive_upload, request), declared_size=declared)
         return envelope(request, MediaOut.of(media, mediavault_config.path_prefix), HTTP_201_CREATED)
 
 
@@ -92,8 +97,11 @@ class GuestUploadController(Controller):
         """Upload one file (the body of ``POST /media/upload``) into the shared collection, no credentials: a media
         item of the collection's owner, shown as the link shows its media (no ``owner_id``; ``content_url`` is the
         link's ``/s/{token}/media/{id}/content``). ``allow_upload`` false → 403; missing or wrong
-        ``X-Share-Password`` → 401; expired or deleted link → 404."""
+        ``X-Share-Password`` → 401; expired or deleted link → 404; over the owner's quota → 413 ``quota_exceeded``
+        (before the file's bytes are stored when ``Content-Length`` says so)."""
+        declared = least_file_size(request.headers.get("content-length"))
         service = mediavault_link_upload_service
-        media = await service.upload_to_share(token, x_share_password, partial(receive_upload, request))
+        opener = partial(receive_upload, request)
+        media = await service.upload_to_share(token, x_share_password, opener, declared_size=declared)
         content_url = f"{mediavault_config.path_prefix}/s/{token}/media/{media.id}/content"
         return envelope(request, SharedMediaOut.of_upload(media, content_url), HTTP_201_CREATED)

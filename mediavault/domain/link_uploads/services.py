@@ -103,14 +103,16 @@ class LinkUploadService:
         await self.session.commit()
         return grant, token
 
-    async def upload_signed(self, token: str, open_file: FileOpener) -> Media:
+    async def upload_signed(self, token: str, open_file: FileOpener, *, declared_size: int | None = None) -> Media:
         """Upload the request's file through the signed URL of ``token``: a media item of the signer, added to the
-        URL's collection if it has one. The URL is spent with it.
+        URL's collection if it has one. The URL is spent with it. ``declared_size``: the least the file can be
+        (from the request's ``Content-Length``), checked against the signer's quota before a byte is stored.
 
         Raises:
             NotFound: unknown, expired or spent URL (also when a concurrent upload spent it first: then nothing of
                 this one is kept), or its collection was deleted.
             PayloadTooLarge: the file is over the URL's ``max_size``: nothing kept, the URL stays usable.
+            QuotaExceeded: the file would take the signer past their quota: nothing kept, the URL stays usable.
             ValidationError: as :meth:`MediaService.upload <mediavault.domain.media.services.MediaService.upload>`.
         """
         grant = await self.grants.live(token_hash(token), utcnow())
@@ -127,18 +129,20 @@ class LinkUploadService:
                 raise NotFound(_SIGNED_GONE)
 
         async with open_file(grant.max_size) as file:
-            upload = await self.media.upload(grant.owner_id, file, before_commit=spend)
+            upload = await self.media.upload(grant.owner_id, file, before_commit=spend, declared_size=declared_size)
         return upload.media
 
-    async def upload_to_share(self, token: str, password: str | None, open_file: FileOpener) -> Media:
+    async def upload_to_share(
+        self, token: str, password: str | None, open_file: FileOpener, *, declared_size: int | None = None
+    ) -> Media:
         """Upload the request's file through the collection share link of ``token``: a media item of the link's owner,
-        added to its collection.
+        added to its collection. ``declared_size``: as :meth:`upload_signed`, against the owner's quota.
 
         Raises:
             NotFound: unknown, expired or deleted link (also deleted while the file was arriving: nothing kept).
             Unauthorized: the link has a password and ``password`` is missing or wrong.
             Forbidden: the link was not made with ``allow_upload``.
-            PayloadTooLarge, ValidationError: as :meth:`MediaService.upload
+            PayloadTooLarge, QuotaExceeded, ValidationError: as :meth:`MediaService.upload
                 <mediavault.domain.media.services.MediaService.upload>` (limit: ``max_upload_size``).
         """
         share = await self.shares.open(token, password)
@@ -154,7 +158,7 @@ class LinkUploadService:
                 raise NotFound(_SHARE_GONE)
 
         async with open_file(self.max_upload_size) as file:
-            upload = await self.media.upload(share.owner_id, file, before_commit=add)
+            upload = await self.media.upload(share.owner_id, file, before_commit=add, declared_size=declared_size)
         return upload.media
 
     async def _add_to(self, collection_id: uuid.UUID, media: Media) -> None:

@@ -128,9 +128,11 @@ class MediaController(Controller):
     ) -> Response[Envelope[MediaOut]]:
         """Replace the item's bytes with the same multipart body as upload (part ``file``; ``title``,
         ``description``, ``tags``, ``metadata`` replace those fields when sent): same id, collections and shares,
-        ``version`` + 1, the previous bytes kept as a version."""
+        ``version`` + 1, the previous bytes kept as a version. Over the owner's quota → 413 ``quota_exceeded``, as
+        upload (before the file's bytes are stored when ``Content-Length`` already says so)."""
+        declared = least_file_size(request.headers.get("content-length"))
         async with receive_upload(request, mediavault_config.max_upload_size) as file:
-            media = await mediavault_media_service.replace(mediavault_principal, media_id, file)
+            media = await mediavault_media_service.replace(mediavault_principal, media_id, file, declared_size=declared)
         return envelope(request, MediaOut.of(media, mediavault_config.path_prefix))
 
     @route("/{media_id:str}/thumbnail", http_method=["GET", "HEAD"])

@@ -374,18 +374,27 @@ class MediaService:
         )
         return Upload(media, deduplicated=deduplicated)
 
-    async def replace(self, principal: Principal, media_id: str, file: IncomingFile) -> Media:
+    async def replace(
+        self, principal: Principal, media_id: str, file: IncomingFile, *, declared_size: int | None = None
+    ) -> Media:
         """Replace the bytes of the principal's media ``media_id`` with ``file`` (read and checked as :meth:`upload`
         reads it): same id, collections and shares; ``version`` + 1; the previous bytes become a version (at most
         ``max_versions`` are kept, older ones go with their bytes); its processing is done again for the new bytes;
         emits ``media.updated``. The form's ``title``, ``description``, ``tags`` and ``metadata``, when sent,
         replace those fields.
 
+        The owner's quota is checked as :meth:`upload` checks it (``declared_size`` before the first byte is stored,
+        then while the bytes arrive, then in the transaction); the first two count the current bytes as kept (they
+        become a version), the third counts what the transaction leaves (versions pruned by ``max_versions``,
+        deduplicated bytes).
+
         Raises:
             NotFound: as :meth:`get` (checked before the body is read).
-            PayloadTooLarge, ValidationError: as :meth:`upload`; nothing changes then.
+            PayloadTooLarge, QuotaExceeded, ValidationError: as :meth:`upload`; nothing changes then.
         """
-        await self.get(principal, media_id)
+        owner_id = (await self.get(principal, media_id)).owner_id
+        quotas = Quotas(self.session, default_quota_bytes=self.config.default_quota_bytes)
+        room = await quotas.ensure_room(owner_id, declared_size or 0)
 
         async def build(incoming: Incoming) -> Media:
             media = await self.get(principal, media_id)
@@ -412,8 +421,10 @@ class MediaService:
             self.events.publish(self.session, "media.updated", self.event_data(media), user_id=media.owner_id)
             return media
 
-        key = f"media/{principal.user_id}/{uuid.uuid4().hex}"
+        key = f"media/{owner_id}/{uuid.uuid4().hex}"
         limited = _within_limit(file, self.config.max_upload_size)
+        if room is not None:
+            limited = quotas.capped(limited, room)
         written = await write_stream(await self.storage.open_writer(key), limited)
         media, _ = await self._store(key, written, file.filename, file.fields, build)
         await self.session.refresh(media)
