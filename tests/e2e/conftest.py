@@ -215,6 +215,17 @@ def register_and_login(client: httpx.Client, email: str, password: str = PASSWOR
     return {"Authorization": f"Bearer {login.json()['data']['token']}"}
 
 
+def create_admin(server: VaultServer, email: str, password: str = PASSWORD) -> None:
+    """Make an admin account on ``server``'s database as an operator does: ``mediavault users create EMAIL --admin
+    --password-stdin`` in a process of its own (the server's settings, through :func:`process_env`)."""
+    command = [sys.executable, "-c", "from mediavault.cli import main; main()", "users", "create", email, "--admin"]
+    command += ["--password-stdin", "--data-dir", str(server.data_dir)]
+    made = subprocess.run(
+        command, input=f"{password}\n", env=process_env(server.data_dir), capture_output=True, text=True, check=False
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+
+
 def stored_files(data_dir: Path) -> list[bytes]:
     """The bytes of every object the server rooted at ``data_dir`` stored (``.part-*`` temporaries included),
     sorted: its ``media/`` folder on the embedded leg, its S3 prefix on the full leg."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -369,7 +370,7 @@ def upload_to_share(
     """
     body = _upload_body(source, filename, title, description, tags, progress)
     path = f"/s/{_id(token)}/upload"
-    answer = data_of(SharedMedia)
+    answer: Callable[[httpx.Response], SharedMedia] = data_of(SharedMedia)
     return Call("POST", path, answer, 201, headers=_password(password), upload=body, authenticated=False)
 
 
@@ -490,7 +491,25 @@ def list_media(
     Raises:
         ValidationError: a value out of range or not in its set.
     """
-    params = {
+    params = _media_params(page, per_page, type, tag, sort, checksum_sha256, metadata, q=q)
+    return Call("GET", "/media", page_of(Media), params=params)
+
+
+def _media_params(
+    page: int,
+    per_page: int,
+    type: Kind | None,
+    tag: str | None,
+    sort: Sort | None,
+    checksum_sha256: str | None,
+    metadata: dict[str, str] | None,
+    *,
+    q: str | None,
+) -> dict[str, object]:
+    """The query of the media listings (``GET /media``, ``/search``, ``/collections/{id}/media``); each
+    ``metadata`` item is a ``metadata.<key>=<value>`` parameter (``None`` values are left out when sent)."""
+    filters = {f"metadata.{key}": value for key, value in (metadata or {}).items()}
+    return {
         "page": page,
         "per_page": per_page,
         "type": type,
@@ -498,13 +517,8 @@ def list_media(
         "q": q,
         "sort": sort,
         "checksum_sha256": checksum_sha256,
-        **_metadata_filters(metadata),
+        **filters,
     }
-    return Call("GET", "/media", page_of(Media), params=params)
-
-
-def _metadata_filters(metadata: dict[str, str] | None) -> dict[str, str]:
-    return {f"metadata.{key}": value for key, value in (metadata or {}).items()}
 
 
 def update_media(
@@ -616,16 +630,7 @@ def search(
     Raises:
         ValidationError: ``q`` empty or blank.
     """
-    params = {
-        "q": q,
-        "page": page,
-        "per_page": per_page,
-        "type": type,
-        "tag": tag,
-        "sort": sort,
-        "checksum_sha256": checksum_sha256,
-        **_metadata_filters(metadata),
-    }
+    params = _media_params(page, per_page, type, tag, sort, checksum_sha256, metadata, q=q)
     return Call("GET", "/search", page_of(Media), params=params)
 
 
@@ -685,18 +690,11 @@ def list_collection_media(
     q: str | None = None,
     sort: Sort | None = None,
     checksum_sha256: str | None = None,
+    metadata: dict[str, str] | None = None,
 ) -> Call[Page[Media]]:
     """``GET /collections/{id}/media`` → a :class:`Page` of its :class:`Media`, with the filters of
     :meth:`list_media`."""
-    params = {
-        "page": page,
-        "per_page": per_page,
-        "type": type,
-        "tag": tag,
-        "q": q,
-        "sort": sort,
-        "checksum_sha256": checksum_sha256,
-    }
+    params = _media_params(page, per_page, type, tag, sort, checksum_sha256, metadata, q=q)
     return Call("GET", f"/collections/{_id(collection_id)}/media", page_of(Media), params=params)
 
 

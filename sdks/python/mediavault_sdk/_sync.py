@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import threading
-from collections.abc import Callable, Iterator
-from typing import Any, Concatenate, ParamSpec, TypeVar, cast
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar, cast
 
 import httpx
 
 from mediavault_sdk import _endpoints as ep
 from mediavault_sdk._core import Call, Credentials, check, request_parts
+from mediavault_sdk._methods import Endpoints
 from mediavault_sdk._resumable import Flow
 from mediavault_sdk._transfer import content_length
 from mediavault_sdk.errors import VaultError
@@ -18,36 +18,10 @@ from mediavault_sdk.types import Page
 
 __all__ = ("Client",)
 
-P = ParamSpec("P")
 T = TypeVar("T")
 
 
-def _method(fn: Callable[P, Call[T] | Flow[T]]) -> Callable[Concatenate[Client, P], T]:
-    @functools.wraps(fn)
-    def method(self: Client, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        return self.run(fn(*args, **kwargs))
-
-    return method
-
-
-def _pages(fn: Callable[P, Call[Page[T]]]) -> Callable[Concatenate[Client, P], Iterator[T]]:
-    @functools.wraps(fn)
-    def method(self: Client, /, *args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
-        options = cast(dict[str, Any], kwargs)
-        number = int(options.pop("page", 1))
-        while True:
-            page = self.send(fn(*args, page=number, **options))  # type: ignore[arg-type]
-            yield from page.items
-            if page.pagination.links.next is None:
-                return
-            number += 1
-
-    method.__name__ = method.__qualname__ = "iter_" + fn.__name__.removeprefix("list_")
-    method.__doc__ = f"Every item of every page, from ``page`` on (one request per page): {fn.__doc__}"
-    return method
-
-
-class Client:
+class Client(Endpoints):
     """A blocking Media Vault client on :class:`httpx.Client` (thread-safe; use as a context manager).
 
     Args:
@@ -107,6 +81,18 @@ class Client:
         except StopIteration as stop:
             return cast(T, stop.value)
 
+    def walk(self, fn: Callable[..., Call[Page[T]]], args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Iterator[T]:
+        """Every item of every page of the list ``fn(*args, **kwargs)``, from its ``page`` on (one request per
+        page, sent as the iteration gets there)."""
+        options = dict(kwargs)
+        number = int(options.pop("page", 1))
+        while True:
+            page = self.send(fn(*args, page=number, **options))
+            yield from page.items
+            if page.pagination.links.next is None:
+                return
+            number += 1
+
     def send(self, call: Call[T]) -> T:
         """Send one :class:`Call`; after a 401 on an expired access token, refresh once and send it again."""
         if call.authenticated and self.credentials.refresh_due():
@@ -149,69 +135,3 @@ class Client:
             except VaultError:  # refused: this login is over, log in again
                 self.credentials.clear()
                 raise
-
-    health = _method(ep.health)
-    register = _method(ep.register)
-    login = _method(ep.login)
-    refresh = _method(ep.refresh)
-    logout = _method(ep.logout)
-    me = _method(ep.me)
-    update_me = _method(ep.update_me)
-    usage = _method(ep.usage)
-    create_api_key = _method(ep.create_api_key)
-    list_api_keys = _method(ep.list_api_keys)
-    iter_api_keys = _pages(ep.list_api_keys)
-    delete_api_key = _method(ep.delete_api_key)
-    upload = _method(ep.upload)
-    sign_upload = _method(ep.sign_upload)
-    upload_signed = _method(ep.upload_signed)
-    upload_to_share = _method(ep.upload_to_share)
-    get_media = _method(ep.get_media)
-    list_media = _method(ep.list_media)
-    iter_media = _pages(ep.list_media)
-    update_media = _method(ep.update_media)
-    delete_media = _method(ep.delete_media)
-    replace_content = _method(ep.replace_content)
-    list_versions = _method(ep.list_versions)
-    download_version = _method(ep.download_version)
-    restore_version = _method(ep.restore_version)
-    list_trash = _method(ep.list_trash)
-    restore_media = _method(ep.restore_media)
-    purge_media = _method(ep.purge_media)
-    empty_trash = _method(ep.empty_trash)
-    download = _method(ep.download)
-    download_thumbnail = _method(ep.download_thumbnail)
-    get_metadata = _method(ep.get_metadata)
-    reprocess = _method(ep.reprocess)
-    search = _method(ep.search)
-    iter_search = _pages(ep.search)
-    create_collection = _method(ep.create_collection)
-    list_collections = _method(ep.list_collections)
-    iter_collections = _pages(ep.list_collections)
-    get_collection = _method(ep.get_collection)
-    update_collection = _method(ep.update_collection)
-    delete_collection = _method(ep.delete_collection)
-    add_to_collection = _method(ep.add_to_collection)
-    list_collection_media = _method(ep.list_collection_media)
-    iter_collection_media = _pages(ep.list_collection_media)
-    remove_from_collection = _method(ep.remove_from_collection)
-    create_share = _method(ep.create_share)
-    list_shares = _method(ep.list_shares)
-    iter_shares = _pages(ep.list_shares)
-    delete_share = _method(ep.delete_share)
-    open_share = _method(ep.open_share)
-    download_shared = _method(ep.download_shared)
-    create_webhook = _method(ep.create_webhook)
-    list_webhooks = _method(ep.list_webhooks)
-    iter_webhooks = _pages(ep.list_webhooks)
-    get_webhook = _method(ep.get_webhook)
-    update_webhook = _method(ep.update_webhook)
-    delete_webhook = _method(ep.delete_webhook)
-    list_deliveries = _method(ep.list_deliveries)
-    iter_deliveries = _pages(ep.list_deliveries)
-    list_users = _method(ep.list_users)
-    iter_users = _pages(ep.list_users)
-    get_user = _method(ep.get_user)
-    update_user = _method(ep.update_user)
-    list_audit_events = _method(ep.list_audit_events)
-    iter_audit_events = _pages(ep.list_audit_events)
