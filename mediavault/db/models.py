@@ -517,8 +517,11 @@ class Upload(Timestamped, Base):
     ``pieces`` until then).
 
     ``offset`` counts only bytes whose state was committed here, so after a crash the upload resumes at the offset
-    this row says. ``media_id`` is set in the transaction that creates the media from the last byte; the row lasts
-    until ``expires_at`` (``upload_expiry`` after its last append), when the expiry sweep removes it and its pieces.
+    this row says. ``media_id`` is set in the transaction that creates the media from the last byte (and
+    ``storage_key`` then names the object it kept); the row lasts until ``expires_at`` (``upload_expiry`` after its
+    last append), when the expiry sweep removes it and its pieces. ``completions`` counts the attempts to write the
+    finished object, each counted (and committed) before its bytes are written, so the sweep can remove every object
+    an attempt may have left (:func:`mediavault.domain.tus.services.completion_key`).
     """
 
     __tablename__ = "mediavault_upload"
@@ -536,6 +539,7 @@ class Upload(Timestamped, Base):
     media_id: Mapped[UUID | None] = mapped_column(
         GUID, ForeignKey("mediavault_media.id", ondelete="SET NULL"), default=None
     )
+    completions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AuditEvent(Base):

@@ -44,6 +44,19 @@ class UploadRepository:
         )
         return result.rowcount == 1
 
+    async def claim_completion(self, upload_id: uuid.UUID, expected: int) -> int | None:
+        """Count one more attempt to write the finished object of upload ``upload_id`` if its offset is still
+        ``expected`` and no media was made of it yet; returns the attempt's number (1, 2, ...), ``None`` when the
+        upload changed. An atomic increment: two attempts never get the same number."""
+        result = await self.session.execute(
+            update(Upload)
+            .where(Upload.id == upload_id, Upload.offset == expected, Upload.media_id.is_(None))
+            .values(completions=Upload.completions + 1)
+            .returning(Upload.completions)
+            .execution_options(synchronize_session=False)
+        )
+        return result.scalar_one_or_none()
+
     async def media_of(self, upload_id: uuid.UUID) -> uuid.UUID | None:
         """The media made of upload ``upload_id`` (``None``: none yet, or no such upload)."""
         return await self.session.scalar(select(Upload.media_id).where(Upload.id == upload_id))

@@ -9,7 +9,7 @@ import datetime as dt
 import hashlib
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,9 @@ from sqlalchemy import func, select, update
 
 from mediavault import MediaVault
 from mediavault.db.models import Media, Upload
-from mediavault.domain.tus.services import expire_uploads
+from mediavault.domain.tus.services import completion_key, expire_uploads
 from mediavault.fsck import fsck
+from mediavault.storage.base import write_stream
 from mediavault.storage.s3 import S3Storage
 from tests.api._checks import concurrently
 from tests.conftest import PREFIX, Account, make_config
@@ -331,6 +332,65 @@ def test_expired_uploads_and_their_bytes_are_removed(tmp_path: Path) -> None:
         assert len(media_keys) == 1  # the finished upload's media, nothing of the expired one
         report = vault.blocking_portal.call(lambda: fsck(rt.storage, rt.session, max_age=0))
         assert report.consistent, report.summary()
+
+
+def test_objects_of_a_completion_that_failed_or_crashed_are_the_uploads_to_remove(tmp_path: Path) -> None:
+    config = make_config(tmp_path, default_quota_bytes=12 * MIB, rate_limit_authenticated=100_000)
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as vault:
+        alice = Account(vault, "alice@example.com")
+        rt = runtime(vault)
+        before = stored_keys(vault)
+        big, small = os.urandom(9 * MIB), os.urandom(2 * MIB)  # on S3: a multipart upload, and a copied tail
+        uploads = [create(alice, len(data), filename=f"{len(data)}.bin").headers["Location"] for data in (big, small)]
+        for location, data in zip(uploads, (big, small), strict=True):
+            assert append(alice, location, 0, data[:MIB]).status_code == 204
+        other = alice.client.post(
+            f"{PREFIX}/media/upload", headers=alice.headers, files={"file": ("other.bin", os.urandom(11 * MIB))}
+        )
+        assert other.status_code == 201, other.text
+        for location, data in zip(uploads, (big, small), strict=True):  # the object is written, the media refused
+            last = append(alice, location, MIB, data[MIB:])
+            assert last.status_code == 413, last.text
+            assert last.json()["error"]["code"] == "quota_exceeded"
+            assert offset_of(alice, location) == MIB
+
+        async def rows() -> list[Upload]:
+            async with rt.session() as session:
+                return list(await session.scalars(select(Upload).order_by(Upload.length.desc())))
+
+        abandoned, retried = vault.blocking_portal.call(rows)
+        assert (abandoned.completions, retried.completions) == (1, 1)  # each attempt counted before its bytes
+
+        async def leave(key: str) -> None:  # what a crash between the finished object and the commit leaves
+            await write_stream(await rt.storage.open_writer(key), _one(b"left by a crash"))
+
+        for upload in (abandoned, retried):
+            vault.blocking_portal.call(leave, completion_key(upload, 1))
+        other_id = other.json()["data"]["id"]
+        assert alice.client.delete(f"{PREFIX}/media/{other_id}", headers=alice.headers).status_code == 204
+        done = append(alice, uploads[1], MIB, small[MIB:])  # the client retries once there is room: attempt 2
+        assert done.status_code == 204, done.text
+        media_id = done.headers["X-Media-Id"]
+
+        async def expire_all() -> None:
+            async with rt.session() as session, session.begin():
+                past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+                await session.execute(update(Upload).values(expires_at=past))
+
+        vault.blocking_portal.call(expire_all)
+        assert vault.blocking_portal.call(expire_uploads, rt.storage, rt.session) == 2
+        assert vault.blocking_portal.call(rows) == []
+        assert multipart_uploads(vault) in (None, 0)
+        media = alice.client.get(f"{PREFIX}/media", headers=alice.headers).json()["data"]
+        assert [m["id"] for m in media] == [media_id]
+        assert alice.client.get(f"{PREFIX}/media/{media_id}/content", headers=alice.headers).content == small
+        assert len([k for k in stored_keys(vault) if k not in before]) == 1  # its bytes; nothing of the rest
+        report = vault.blocking_portal.call(lambda: fsck(rt.storage, rt.session, max_age=0))
+        assert report.consistent, report.summary()
+
+
+async def _one(data: bytes) -> AsyncIterator[bytes]:
+    yield data
 
 
 def test_browsers_may_speak_tus_when_cors_is_configured(tmp_path: Path) -> None:

@@ -4,9 +4,14 @@ An upload is a row (:class:`~mediavault.db.models.Upload`) and a :class:`~mediav
 storage. Each append writes its bytes to storage first and then records the new offset and storage state with a
 compare-and-set on the row, so the offset a client is told only ever counts bytes that are stored, and a crash at
 any byte leaves at most pieces the row does not list (removed with the upload). The append that stores the last
-byte completes the object at the upload's ``storage_key`` and records it through
+byte completes the object and records it through
 :meth:`MediaService.record <mediavault.domain.media.services.MediaService.record>`, the very path
 ``POST /media/upload`` takes, in a transaction that also marks the upload done.
+
+Every object an upload may write is owned by its row until a media item owns it: each attempt to write the finished
+object is counted on the row (and committed) before its first byte, at a key derived from the count
+(:func:`completion_key`), so the expiry sweep and termination remove whatever a failed or crashed attempt left, and
+only the object the media was made of (the row's ``storage_key`` once done) is left to the media.
 """
 
 from __future__ import annotations
@@ -41,7 +46,14 @@ from mediavault.errors import (
 )
 from mediavault.storage.base import PartialObject, StorageBackend
 
-__all__ = ("CHECKSUM_ALGORITHMS", "Checksum", "TusService", "expire_uploads", "expire_uploads_periodically")
+__all__ = (
+    "CHECKSUM_ALGORITHMS",
+    "Checksum",
+    "TusService",
+    "completion_key",
+    "expire_uploads",
+    "expire_uploads_periodically",
+)
 
 logger = logging.getLogger("mediavault")
 
@@ -49,6 +61,13 @@ CHECKSUM_ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}
 """The ``Upload-Checksum`` algorithms served (tus checksum extension), by their tus names."""
 METADATA_FIELDS = ("title", "description", "tags")
 """``Upload-Metadata`` keys that become the media's text fields (``filename`` is the name; others are ignored)."""
+
+
+def completion_key(upload: Upload, number: int) -> str:
+    """The storage key at which attempt ``number`` (1, 2, ...; see ``Upload.completions``) writes the finished object
+    of ``upload`` (S3 completes a multipart upload at the key its first part fixed instead: the upload's
+    ``storage_key`` as created)."""
+    return f"media/{upload.owner_id}/{upload.id.hex}-{number}"
 
 
 @dataclass(frozen=True)
@@ -256,18 +275,25 @@ class TusService:
     async def _complete(self, principal: Principal, upload: Upload, partial: PartialObject) -> Upload:
         """Write the object from the pieces and record it as media, marking the upload done in the same transaction.
 
-        Of two requests completing the same upload (a client retrying while its first try still runs) one wins: each
-        writes its own object (a fresh key; on S3 the multipart upload's, whose parts both complete alike), and only
-        the one whose transaction marks the upload done keeps it. Bytes at the upload's own ``storage_key`` are
-        never deleted here: the expiry sweep removes them if no media was made.
+        The attempt is counted on the row first (committed before any byte is written), so whatever it writes is
+        the upload's to remove until the media is committed: on failure it is deleted here, after a crash by the
+        expiry sweep (:func:`_discard`). Of two requests completing the same upload (a client retrying while its
+        first try still runs) one wins: each writes its own object (its attempt's key; on S3 the multipart upload's,
+        whose parts both complete alike), and only the one whose transaction marks the upload done keeps it.
         """
         # Plain values: a retried commit inside record() rolls back, which expires the row's attributes.
         upload_id, expected, length = upload.id, upload.offset, upload.length
-        attempt = replace(partial, key=f"media/{principal.user_id}/{uuid.uuid4().hex}")
+        number = await self.uploads.claim_completion(upload_id, expected)
+        if number is None:
+            await self.session.rollback()
+            raise Conflict("Another request changed this upload; ask for its offset again")
+        await self.session.commit()
+        attempt = replace(partial, key=completion_key(upload, number))
         key: str | None = None
 
         async def mark_done(media: Media) -> None:
-            if not await self.uploads.advance(upload_id, expected, length, partial.state, media_id=media.id):
+            done = {"media_id": media.id, "storage_key": key}
+            if not await self.uploads.advance(upload_id, expected, length, partial.state, **done):
                 raise _LostRace()
 
         try:
@@ -330,11 +356,16 @@ class _LostRace(Exception):
 
 
 async def _discard(storage: StorageBackend, upload: Upload) -> None:
-    """Remove what an upload stored, its row being gone: the pieces, and the object at ``storage_key`` unless a
-    media item was made of it (``offset == length`` only in the transaction that made one)."""
+    """Remove what an upload stored, its row being gone: the pieces, and every finished object an attempt may have
+    written (:func:`completion_key`, and S3's multipart key as created) except the one a media item was made of
+    (``storage_key`` once ``offset == length``, which is set only in the transaction that made the media; the
+    media's own lifecycle removes it)."""
     await storage.discard_partial(PartialObject(upload.storage_key, upload.pieces, upload.storage_state))
-    if upload.offset < upload.length:
-        await storage.delete(upload.storage_key)
+    kept = upload.storage_key if upload.offset == upload.length else None
+    written = [completion_key(upload, number) for number in range(1, upload.completions + 1)]
+    for key in written if kept else [upload.storage_key, *written]:
+        if key != kept:
+            await storage.delete(key)
 
 
 async def expire_uploads(
