@@ -25,6 +25,14 @@ An ``auth`` without a token asks the chain about the handshake itself (its cooki
 ``cors_allow_origins`` (:func:`handshake_origin_allowed`): any other site's page is refused, whatever cookies its
 visitor's browser sent (cross-site WebSocket hijacking; docs/security.md).
 
+An API key limited to some scopes (:mod:`mediavault.auth.scopes`) reads over the socket what it may read over HTTP:
+subscribing to ``media_updates`` needs ``media:read``, to ``collection_updates`` ``collections:read`` (else the
+error ``forbidden`` naming the scope, whatever the resource); and each event is sent only when the socket's current
+principal holds the read scope of the event's kind (``media.*``: ``media:read``, ``collection.*``:
+``collections:read``, ``share.*``: ``shares:read``; any other kind: every scope), so a ``media.uploaded`` carried
+on ``collection_updates`` never reaches a key without ``media:read``, nor does anything after a fresh ``auth`` with a
+narrower key.
+
 Every subscription is authorised when made, through the owner-scoped lookup
 (:func:`~mediavault.domain.ownership.get_owned`): someone else's resource, an unknown or malformed id is
 the error ``not_found`` (existence is never revealed), and no event of it is ever sent. Events reach a socket
@@ -49,6 +57,7 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.handlers import WebsocketRouteHandler
 
 from mediavault.auth.providers import Principal
+from mediavault.auth.scopes import SCOPE_OPT, check_scope
 from mediavault.db import models
 from mediavault.domain.ownership import get_owned
 from mediavault.errors import NotFound, Unauthorized, VaultError
@@ -81,6 +90,10 @@ MAX_MESSAGE_CHARS = 8192
 Channel = Literal["media_updates", "collection_updates"]
 ResourceId = Annotated[str, msgspec.Meta(max_length=100)]
 _RESOURCE_MODELS = {"media_updates": ("Media", "Media"), "collection_updates": ("Collection", "Collection")}
+_CHANNEL_AREAS = {"media_updates": "media", "collection_updates": "collections"}
+"""The scope area whose read scope a channel needs (``media_updates``: ``media:read``)."""
+_EVENT_AREAS = {"media": "media", "collection": "collections", "share": "shares"}
+"""The scope area of an event, by the part of its name before the dot; any other kind needs every scope."""
 
 
 class AuthMessage(msgspec.Struct, tag="auth", tag_field="type", forbid_unknown_fields=True):
@@ -283,17 +296,19 @@ class RealtimeSession:
         if (channel, resource_id) not in self.subscriptions and len(self.subscriptions) >= MAX_SUBSCRIPTIONS:
             await self.send_error("validation_error", f"At most {MAX_SUBSCRIPTIONS} subscriptions", **context)
             return
-        if raw_id is not None:
-            model_name, what = _RESOURCE_MODELS[channel]
-            model = getattr(models, model_name, None)
-            try:
+        try:
+            if self.principal.scopes is not None:  # before the lookup: a key without the scope learns nothing
+                check_scope(self.principal.scopes, {SCOPE_OPT: _CHANNEL_AREAS[channel]}, "GET")
+            if raw_id is not None:
+                model_name, what = _RESOURCE_MODELS[channel]
+                model = getattr(models, model_name, None)
                 if model is None:
                     raise NotFound(f"{what} not found")
                 async with self.session_factory() as session:
                     await get_owned(session, model, self.principal, raw_id, what=what)
-            except VaultError as exc:
-                await self.send_error(exc.code, exc.message, **context)
-                return
+        except VaultError as exc:
+            await self.send_error(exc.code, exc.message, **context)
+            return
         self.subscriptions.add((channel, resource_id))
         await self.send({"type": "subscribed", "channel": channel, "resource_id": resource_id})
 
@@ -309,6 +324,8 @@ class RealtimeSession:
                 continue
             payload = message.get("payload") or {}
             name, data = str(payload.get("event", "")), payload.get("data") or {}
+            if not self.may_read(name):
+                continue
             for channel, resource_id in event_targets(name, data):
                 if (channel, None) in self.subscriptions or (channel, resource_id) in self.subscriptions:
                     await self.send(
@@ -322,6 +339,14 @@ class RealtimeSession:
                             "timestamp": payload.get("timestamp"),
                         }
                     )
+
+    def may_read(self, event: str) -> bool:
+        """Whether the socket's principal holds the read scope of ``event``'s kind (see the module's docstring)."""
+        held = self.principal.scopes if self.principal is not None else frozenset()
+        if held is None:
+            return True
+        area = _EVENT_AREAS.get(event.partition(".")[0])
+        return area is not None and f"{area}:read" in held
 
     async def watch_login(self) -> None:
         """Re-check the login on a revocation notice, every ``realtime_recheck_interval`` s, and at expiry."""

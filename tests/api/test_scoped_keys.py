@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 import pytest
 from litestar import Litestar
@@ -140,3 +141,69 @@ def test_every_vault_route_declares_its_scope(app: Litestar) -> None:
                 unknown.append(f"{method} {route.path}: {need!r}")
     assert undeclared == [], "routes without opt[SCOPE_OPT] (see mediavault/auth/scopes.py)"
     assert unknown == []
+
+
+# ----------------------------------------------------------------------------- realtime
+
+
+def _socket_auth(ws: Any, token: object) -> None:
+    ws.send_json({"type": "auth", "token": str(token)})
+    assert ws.receive_json(timeout=10) == {"type": "auth_ok"}
+
+
+def _subscribe(ws: Any, channel: str, resource_id: str | None = None) -> dict[str, Any]:
+    ws.send_json({"type": "subscribe", "channel": channel, "resource_id": resource_id})
+    return ws.receive_json(timeout=10)  # type: ignore[no-any-return]
+
+
+def _collection(account: Account, name: str) -> str:
+    response = account.client.post(f"{PREFIX}/collections", headers=account.headers, json={"name": name})
+    return str(success(response, 201)["id"])
+
+
+def test_realtime_subscriptions_need_the_channels_read_scope(client: TestClient[Litestar], alice: Account) -> None:
+    media = alice.upload(b"hello", "a.txt")
+    camera = create(alice, scopes=["media:write", "collections:read"])
+    with client.websocket_connect("/realtime") as ws:
+        _socket_auth(ws, camera["key"])  # any key authenticates; what it may subscribe to is its scopes' business
+        for resource_id in (None, media["id"]):  # refused before the lookup: its own media, too
+            refused = _subscribe(ws, "media_updates", resource_id)
+            assert refused["type"] == "error" and refused["error"]["code"] == "forbidden"
+            assert "media:read" in refused["error"]["message"]
+            assert (refused["channel"], refused["resource_id"]) == ("media_updates", resource_id)
+        assert _subscribe(ws, "collection_updates")["type"] == "subscribed"
+        first = _collection(alice, "one")
+        event = ws.receive_json(timeout=10)
+        assert (event["event"], event["resource_id"]) == ("collection.created", first)
+        share = client.post(f"{PREFIX}/shares", headers=alice.headers, json={"collection_id": first})
+        success(share, 201)  # share.created goes to collection_updates, but needs shares:read
+        alice.upload(b"more", "b.txt")
+        second = _collection(alice, "two")
+        event = ws.receive_json(timeout=10)  # the next frame: the share's event was never sent
+        assert (event["event"], event["resource_id"]) == ("collection.created", second)
+    frame = create(alice, scopes=["media:read"])
+    with client.websocket_connect("/realtime") as ws:
+        _socket_auth(ws, frame["key"])
+        assert _subscribe(ws, "media_updates")["type"] == "subscribed"
+        assert _subscribe(ws, "collection_updates")["error"]["code"] == "forbidden"
+        uploaded = alice.upload(b"new", "c.txt")
+        event = ws.receive_json(timeout=10)
+        assert (event["event"], event["resource_id"]) == ("media.uploaded", uploaded["id"])
+
+
+def test_realtime_events_follow_the_current_keys_scopes(client: TestClient[Litestar], alice: Account) -> None:
+    # subscribed with a login token (every scope), then re-authenticated with a key without media:read: the
+    # subscription stays, but no media event reaches the socket any more
+    narrow = create(alice, scopes=["collections:read"])
+    with client.websocket_connect("/realtime") as ws:
+        _socket_auth(ws, alice.tokens["token"])
+        assert _subscribe(ws, "media_updates")["type"] == "subscribed"
+        assert _subscribe(ws, "collection_updates")["type"] == "subscribed"
+        before = alice.upload(b"seen", "a.txt")
+        assert ws.receive_json(timeout=10)["resource_id"] == before["id"]
+        _socket_auth(ws, narrow["key"])
+        alice.upload(b"unseen", "b.txt")
+        client.patch(f"{PREFIX}/media/{before['id']}", headers=alice.headers, json={"title": "t"})
+        collection = _collection(alice, "after")
+        event = ws.receive_json(timeout=10)  # the next frame: neither media event was sent
+        assert (event["event"], event["resource_id"]) == ("collection.created", collection)
