@@ -17,17 +17,15 @@ import stat
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from mediavault_cli._app import cli
 from mediavault_sdk import Client, Forbidden, QuotaExceeded, Unauthorized, Usage
 from mediavault_sdk._core import Call
 from mediavault_sdk._resumable import TUS
 
-from tests.e2e.conftest import PASSWORD, ServerFactory, VaultServer, process_env
+from tests.e2e._cli import CliUser, cli_env, mediavault
+from tests.e2e.conftest import PASSWORD, ServerFactory, VaultServer
 from tests.files import make_jpeg, make_pdf, make_png
 
 MAX_UPLOAD = 2 * 1024 * 1024  # bytes: a larger file fails to upload
@@ -38,50 +36,20 @@ def server(module_servers: ServerFactory) -> VaultServer:
     return module_servers.start(env={"MEDIAVAULT_MAX_UPLOAD_SIZE": str(MAX_UPLOAD)})
 
 
-def _env(config_home: Path, server: VaultServer, **extra: str) -> dict[str, str | None]:
-    """The CLI's environment: nothing of the caller's MEDIAVAULT_* settings, the engines of ``server``'s data dir
-    (for ``users create --data-dir``), the login stored under ``config_home``."""
-    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("MEDIAVAULT_")}
-    env.update(process_env(server.data_dir))
-    env.update(XDG_CONFIG_HOME=str(config_home), **extra)
-    return env
-
-
 def _command(*args: str) -> list[str]:
     """``mediavault ARGS`` as the console script runs it, by this interpreter (no reliance on PATH)."""
     return [sys.executable, "-c", "from mediavault_cli import main; main()", *args]
-
-
-@dataclass
-class Run:
-    returncode: int
-    stdout: str  # standard output and error, as a person sees them
-    out: str  # standard output alone (ids, --json)
-
-
-def mediavault(*args: str, env: dict[str, str | None], stdin: str | None = None) -> Run:
-    """Run ``mediavault ARGS`` to completion with click's runner (in this process, so no interpreter start-up)."""
-    result = CliRunner().invoke(cli, list(args), input=stdin, env=env, catch_exceptions=False)
-    return Run(result.exit_code, result.output, result.stdout)
 
 
 def _summary(output: str) -> str:
     return output.strip().splitlines()[-1]
 
 
-@dataclass
-class CliUser:
-    """An account logged in with ``mediavault login``: the CLI's environment and the stored API key."""
-
-    env: dict[str, str | None]
-    api_key: str
-
-
 @pytest.fixture(scope="module")
 def account(server: VaultServer, tmp_path_factory: pytest.TempPathFactory) -> CliUser:
     """An operator-made account (``users create``), logged in with ``mediavault login``."""
     config_home = tmp_path_factory.mktemp("config")
-    env = _env(config_home, server)
+    env = cli_env(config_home, server)
     created = mediavault(
         "users", "create", "cli@example.com", "--password-stdin", "--data-dir", str(server.data_dir),
         env=env, stdin=f"{PASSWORD}\n",
@@ -112,7 +80,7 @@ def _checksums(root: Path) -> set[str]:
 
 
 def test_users_create_login_and_logout(server: VaultServer, tmp_path: Path) -> None:
-    env = _env(tmp_path / "config", server)
+    env = cli_env(tmp_path / "config", server)
     data_dir = str(server.data_dir)
     admin = mediavault(
         "users", "create", "Boss@Example.com", "--admin", "--password-stdin", "--data-dir", data_dir,
@@ -166,7 +134,7 @@ def test_users_create_login_and_logout(server: VaultServer, tmp_path: Path) -> N
 
 def test_an_admin_made_with_users_create_governs_through_the_sdk(server: VaultServer, tmp_path: Path) -> None:
     """``users create --admin``, then the SDK's admin, usage, scoped-key and audit calls on the real server."""
-    env = _env(tmp_path / "config", server)
+    env = cli_env(tmp_path / "config", server)
     made = mediavault(
         "users", "create", "chief@example.com", "--admin", "--password-stdin", "--data-dir", str(server.data_dir),
         env=env, stdin=f"{PASSWORD}\n",
@@ -561,7 +529,7 @@ def trash_user(module_servers: ServerFactory, tmp_path_factory: pytest.TempPathF
         owner.register("trash@example.com", PASSWORD)
         owner.login("trash@example.com", PASSWORD)
         key = owner.create_api_key("cli").key
-    env = _env(tmp_path_factory.mktemp("config"), trash_server, MEDIAVAULT_URL=trash_server.base_url)
+    env = cli_env(tmp_path_factory.mktemp("config"), trash_server, MEDIAVAULT_URL=trash_server.base_url)
     env["MEDIAVAULT_API_KEY"] = key
     return trash_server.base_url, CliUser(env, key)
 

@@ -1,5 +1,6 @@
-"""The ``mediavault`` command: ``login``, ``logout``, ``upload``, ``download``, ``ls``, ``trash`` and ``usage`` talk
-to a vault through :mod:`mediavault_sdk`; the server's commands (``serve``, ``migrate``, ``worker``, ``users``...)
+"""The ``mediavault`` command: ``login``, ``logout``, ``upload``, ``download``, ``ls``, ``edit``, ``replace``,
+``versions``, ``trash``, ``usage``, ``keys``, ``admin`` and ``audit`` talk to a vault through :mod:`mediavault_sdk`;
+the server's commands (``serve``, ``migrate``, ``worker``, ``users``...)
 join them from the ``mediavault.cli`` entry-point group when the ``mediavault`` package is installed
 (:mod:`mediavault_cli._app`).
 

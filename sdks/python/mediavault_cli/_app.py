@@ -27,6 +27,12 @@ _COMMANDS = {
     "ls": "mediavault_cli.listing:ls_command",
     "trash": "mediavault_cli.trash:trash_command",
     "usage": "mediavault_cli.trash:usage_command",
+    "versions": "mediavault_cli.versions:versions_command",
+    "replace": "mediavault_cli.versions:replace_command",
+    "edit": "mediavault_cli.versions:edit_command",
+    "keys": "mediavault_cli.keys:keys_group",
+    "admin": "mediavault_cli.admin:admin_group",
+    "audit": "mediavault_cli.admin:audit_command",
 }
 _SERVER_COMMANDS = ("serve", "migrate", "worker", "users", "reprocess")
 

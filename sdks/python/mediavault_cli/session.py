@@ -19,6 +19,8 @@ import json
 import os
 import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -32,6 +34,7 @@ __all__ = (
     "connect",
     "credentials_path",
     "fail",
+    "login_client",
     "login_command",
     "logout_command",
     "read_password",
@@ -128,6 +131,35 @@ def connect(url: str | None) -> Connection:
         except (VaultError, httpx.HTTPError) as exc:
             raise fail(exc, url) from exc
     return connection
+
+
+@contextmanager
+def login_client(url: str | None, email: str | None, password_stdin: bool) -> Iterator[Client]:
+    """A client authenticated by a login, for what API keys may not do (managing API keys): ``MEDIAVAULT_TOKEN``
+    when set, else a login to the server (``url``, else the stored login's) as ``email`` (else the stored login's,
+    else asked for) with the password (asked for, or the first line of standard input), logged out afterwards.
+
+    Raises:
+        click.ClickException: no server configured, the login was refused, or the server could not be reached.
+    """
+    stored = _stored()
+    url = url or (stored.url if stored else None)
+    if not url:
+        raise click.ClickException("no server: run 'mediavault login --url URL' or set MEDIAVAULT_URL")
+    if stored and stored.url.rstrip("/") == url.rstrip("/"):
+        email = email or stored.email
+    token = os.environ.get("MEDIAVAULT_TOKEN")
+    try:
+        with Client(url, token=token) as client:
+            if token is None:
+                client.login(email or click.prompt("Email"), read_password(password_stdin))
+            try:
+                yield client
+            finally:
+                if token is None:
+                    client.logout()
+    except (VaultError, httpx.HTTPError) as exc:
+        raise fail(exc, url) from exc
 
 
 def read_password(from_stdin: bool, *, confirm: bool = False) -> str:

@@ -28,6 +28,7 @@ import httpx
 from mediavault_sdk import AsyncClient, Client, Media, NotFound, VaultError
 from mediavault_sdk._resumable import CHUNK_SIZE, RESUMABLE_THRESHOLD
 
+from mediavault_cli._shared import json_object
 from mediavault_cli.session import connect, url_option
 
 if TYPE_CHECKING:
@@ -246,19 +247,6 @@ class _Uploader:
             self.progress.remove_task(task)
 
 
-def _json_object(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dict[str, Any] | None:
-    """``--metadata``'s text as a JSON object (anything else is a usage error)."""
-    if value is None:
-        return None
-    try:
-        parsed = json.loads(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"not JSON: {exc}") from exc
-    if not isinstance(parsed, dict):
-        raise click.BadParameter('must be a JSON object, e.g. \'{"project": "apollo"}\'')
-    return parsed
-
-
 @click.command("upload")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
@@ -281,7 +269,7 @@ def _json_object(_ctx: click.Context, _param: click.Parameter, value: str | None
 )
 @click.option(
     "--metadata",
-    callback=_json_object,
+    callback=json_object,
     metavar="JSON",
     help="Custom metadata of every uploaded file, a JSON object; each file then goes in one request.",
 )

@@ -8,52 +8,13 @@ whole trash (after a confirmation, or ``--yes``). ``usage`` prints the bytes sto
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
 import click
-import httpx
-import msgspec
-from mediavault_sdk import Client, Usage, VaultError
-from mediavault_sdk.types import TrashedMedia
+from mediavault_sdk import Usage
 
-from mediavault_cli.session import connect, fail, url_option
+from mediavault_cli._shared import as_json_option, call, done, echo_json, when
+from mediavault_cli.session import url_option
 
 __all__ = ("trash_command", "usage_command")
-
-T = TypeVar("T")
-
-
-def _call(url: str | None, request: Callable[[Client], T]) -> T:
-    """``request(client)`` on the configured connection; the server's and the network's errors as a message."""
-    connection = connect(url)
-    try:
-        with connection.client() as vault:
-            return request(vault)
-    except (VaultError, httpx.HTTPError) as exc:
-        raise fail(exc, connection.url) from exc
-
-
-def _echo_json(value: object) -> None:
-    click.echo(msgspec.json.format(msgspec.json.encode(value).decode(), indent=2))
-
-
-def _done(answer: dict[str, object], line: str, as_json: bool) -> None:
-    if as_json:
-        _echo_json(answer)
-    else:
-        click.echo(line)
-
-
-def _all_trash(vault: Client) -> list[TrashedMedia]:
-    items: list[TrashedMedia] = []
-    number = 1
-    while True:
-        page = vault.list_trash(page=number, per_page=100)
-        items.extend(page.items)
-        if page.pagination.links.next is None:
-            return items
-        number += 1
 
 
 @click.command("trash")
@@ -72,37 +33,37 @@ def trash_command(
     if sum((restore_id is not None, purge_id is not None, empty)) > 1:
         raise click.UsageError("give at most one of --restore, --purge and --empty")
     if restore_id is not None:
-        media = _call(url, lambda vault: vault.restore_media(restore_id))
+        media = call(url, lambda vault: vault.restore_media(restore_id))
         if as_json:
-            _echo_json(media)
+            echo_json(media)
         else:
             click.echo(f"{media.id}  {media.filename}")
     elif purge_id is not None:
-        _call(url, lambda vault: vault.purge_media(purge_id))
-        _done({"purged": purge_id}, f"purged {purge_id}", as_json)
+        call(url, lambda vault: vault.purge_media(purge_id))
+        done({"purged": purge_id}, f"purged {purge_id}", as_json)
     elif empty:
         if not yes:
             click.confirm("Delete everything in the trash for good?", abort=True, err=True)
-        _call(url, lambda vault: vault.empty_trash())
-        _done({"emptied": True}, "trash emptied", as_json)
+        call(url, lambda vault: vault.empty_trash())
+        done({"emptied": True}, "trash emptied", as_json)
     else:
-        items = _call(url, _all_trash)
+        items = call(url, lambda vault: list(vault.iter_trash(per_page=100)))
         if as_json:
-            _echo_json(items)
+            echo_json(items)
             return
         for item in items:
-            deleted, purged = (t.strftime("%Y-%m-%d %H:%M") for t in (item.deleted_at, item.purge_at))
+            deleted, purged = when(item.deleted_at), when(item.purge_at)
             click.echo(f"{item.id}  {item.size:>12}  {item.type:<8}  {deleted}  {purged}  {item.filename}")
 
 
 @click.command("usage")
-@click.option("--json", "as_json", is_flag=True, help="Print the API's answer as JSON.")
+@as_json_option
 @url_option
 def usage_command(as_json: bool, url: str | None) -> None:
     """Bytes stored (each stored file once, versions and trash included), the quota and the number of media."""
-    usage: Usage = _call(url, lambda vault: vault.usage())
+    usage: Usage = call(url, lambda vault: vault.usage())
     if as_json:
-        _echo_json(usage)
+        echo_json(usage)
         return
     if usage.quota_bytes is None:
         quota = "no quota"
