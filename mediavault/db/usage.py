@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault.db.models import Blob, Media, MediaVersion, User, media_blob
 from mediavault.db.statements import ReadStatement
+from mediavault.db.trash import not_trashed
 
 __all__ = ("USAGE_TERMS", "media_counts", "quota_settings", "used_bytes")
 
@@ -60,9 +61,12 @@ async def used_bytes(session: AsyncSession, owners: Collection[uuid.UUID]) -> di
 
 
 async def media_counts(session: AsyncSession, owners: Collection[uuid.UUID]) -> dict[uuid.UUID, int]:
-    """Media items of each of ``owners``."""
+    """Media items of each of ``owners``, those in the trash left out (what they have: their bytes still count in
+    :func:`used_bytes` until purged)."""
     result = await session.execute(
-        select(Media.owner_id, func.count()).where(Media.owner_id.in_(owners)).group_by(Media.owner_id)
+        select(Media.owner_id, func.count())
+        .where(Media.owner_id.in_(owners), not_trashed(Media.owner_id))
+        .group_by(Media.owner_id)
     )
     found = {owner: int(count) for owner, count in result.all()}
     return {owner: found.get(owner, 0) for owner in owners}

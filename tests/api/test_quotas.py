@@ -231,6 +231,27 @@ def test_a_resumable_upload_over_the_quota_is_refused_at_creation(client: TestCl
     assert within.status_code == 201, within.text
 
 
+def test_trashed_media_count_in_bytes_not_in_media_count(tmp_path: Path) -> None:
+    from mediavault import MediaVault
+
+    config = make_config(tmp_path, default_quota_bytes=QUOTA, trash_retention_days=30)
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
+        alice = Account(client, "alice@example.com")
+        kept = alice.upload(os.urandom(1000), "kept.bin")
+        trashed = alice.upload(os.urandom(3000), "trashed.bin")
+        assert client.delete(f"{PREFIX}/media/{trashed['id']}", headers=alice.headers).status_code == 204
+        # the item is gone from what alice has (as GET /media counts it), its bytes are still stored
+        assert usage(alice) == {"used_bytes": 4000, "quota_bytes": QUOTA, "media_count": 1}
+        listed = client.get(f"{PREFIX}/media", headers=alice.headers)
+        assert [m["id"] for m in success(listed)] == [kept["id"]]
+        restore = client.post(f"{PREFIX}/trash/{trashed['id']}/restore", headers=alice.headers)
+        assert success(restore)["id"] == trashed["id"]
+        assert usage(alice) == {"used_bytes": 4000, "quota_bytes": QUOTA, "media_count": 2}
+        client.delete(f"{PREFIX}/media/{trashed['id']}", headers=alice.headers)
+        assert client.delete(f"{PREFIX}/trash/{trashed['id']}", headers=alice.headers).status_code == 204
+        assert usage(alice) == {"used_bytes": 1000, "quota_bytes": QUOTA, "media_count": 1}
+
+
 def test_previous_versions_count_until_they_are_purged(client: TestClient[Litestar], alice: Account) -> None:
     media = alice.upload(os.urandom(1000), "v.bin")
     replaced = client.put(

@@ -57,4 +57,4 @@ class UserUpdate(msgspec.Struct, forbid_unknown_fields=True):
 
 class UsageOut(wire.Usage):
     """``GET /users/me/usage``: bytes stored (each stored blob once, versions and trash included), the quota in force
-    (``None``: unlimited) and the number of media items."""
+    (``None``: unlimited) and the number of media items (not counting those in the trash, whose bytes count)."""
