@@ -357,14 +357,15 @@ class ProcessingWorker:
         for _ in range(3):
             async with self.session_factory() as session:
                 repo = ProcessingRepository(session)
-                taken = {v.name for v in await repo.variants(media.id)}
-                keep = [row for row in rows if row.name not in taken]  # e.g. a share copy made on demand first
-                session.add_all(keep)
                 try:
+                    # the claim first: a media deleted meanwhile ends here, before its variant rows are written
                     if not await repo.finish(item, status="done", processed_at=utcnow(), **values):
                         await session.rollback()
                         await self._discard(rows)  # the lease was lost or the item deleted
                         return
+                    taken = {v.name for v in await repo.variants(media.id)}
+                    keep = [row for row in rows if row.name not in taken]  # e.g. a share copy made on demand first
+                    session.add_all(keep)
                     await session.commit()
                 except IntegrityError:  # a variant of that name appeared meanwhile, or the item was deleted
                     await session.rollback()

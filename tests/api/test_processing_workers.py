@@ -4,12 +4,15 @@ lease runs out, and with several workers on one database (SQLite, PostgreSQL) ev
 from __future__ import annotations
 
 import errno
+import logging
 import os
+import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from click.testing import CliRunner
 from litestar import Litestar
@@ -171,3 +174,61 @@ def test_reprocess_an_item_that_failed(tmp_path: Path) -> None:
         assert processed(owner, second)["status"] == "done"
         result = CliRunner().invoke(main, ["reprocess", "--data-dir", str(tmp_path)], env=env)
         assert result.exit_code == 2 and "give media ids or --failed" in result.output
+
+
+class GatedVariants:
+    """A storage plugin that holds the worker at its first variant write until ``proceed`` is set (``reached`` tells
+    the test it got there) and records every variant key it was asked to write."""
+
+    def __init__(self) -> None:
+        self.reached = threading.Event()
+        self.proceed = threading.Event()
+        self.keys: list[str] = []
+        self.deleted: set[str] = set()
+
+    @hookimpl
+    def mediavault_storage_backend(self, config: MediaVaultConfig) -> StorageBackend:
+        storage = builtin_storage(config)
+        write, delete = storage.open_writer, storage.delete
+
+        async def open_writer(key: str) -> StorageWriter:
+            if ".thumb-" in key or ".share." in key:
+                self.keys.append(key)
+                self.reached.set()
+                await anyio.to_thread.run_sync(self.proceed.wait)
+            return await write(key)
+
+        async def delete_key(key: str) -> None:
+            await delete(key)
+            self.deleted.add(key)
+
+        storage.open_writer = open_writer  # type: ignore[method-assign]
+        storage.delete = delete_key  # type: ignore[method-assign]
+        return storage
+
+
+def test_a_media_deleted_while_processed_leaves_no_variant(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The owner deletes the media while the worker makes its thumbnails: the worker drops what it made (no variant
+    row, no variant bytes) without an error, instead of failing on the vanished media's foreign key."""
+    gate = GatedVariants()
+    config = make_config(tmp_path, processing_poll_interval=0.05, thumbnail_sizes=(64,), plugins=(gate,))
+    logger = logging.getLogger("mediavault.processing")
+    logger.addHandler(caplog.handler)  # the app's logging config stops propagation to the root logger
+    with ExitStack() as stack:
+        stack.callback(logger.removeHandler, caplog.handler)
+        client = stack.enter_context(TestClient(Litestar(plugins=[MediaVault(config)])))
+        owner = Account(client, "gone@example.com")
+        media = owner.upload(make_photo(), "gone.jpg")
+        client.blocking_portal.call(_runtime(client).processing.start)
+        assert gate.reached.wait(30)
+        assert client.delete(f"{PREFIX}/media/{media['id']}", headers=owner.headers).status_code == 204
+        gate.proceed.set()
+        worker = _runtime(client).processing
+        for _ in range(400):  # until the worker is done with the item
+            if not worker._inflight:
+                break
+            time.sleep(0.025)
+        assert not worker._inflight
+        assert gate.keys and gate.deleted >= set(gate.keys)  # the variant bytes it made are gone
+        assert client.blocking_portal.call(_rows, client) == []
+        assert "could not record" not in caplog.text and "failed" not in caplog.text
