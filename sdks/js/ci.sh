@@ -3,8 +3,9 @@
 # (mediavault installed: the tests start `python3 -m mediavault serve`, or $MEDIAVAULT_PYTHON). Installs Node.js,
 # npm and Chromium (for the browser test; $CHROMIUM names another) from Debian's packages when missing, then the
 # locked dev dependencies, checks the formatting, builds and runs the tests (Node.js's own test runner; the last
-# lines are its summary). Then the tus test (tus-js-client) again with its server on PostgreSQL + Redis + S3 on moto
-# (`python -m tests.full_leg`: a fresh database on 127.0.0.1:5432, Redis on 6379; docs/testing.md).
+# lines are its summary). Then the tus tests (tus-js-client, and the SDK's own resumable uploads) again with their
+# server on PostgreSQL + Redis + S3 on moto (`python -m tests.full_leg`: a fresh database on 127.0.0.1:5432, Redis
+# on 6379; docs/testing.md).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -38,5 +39,5 @@ npm ci --no-audit --no-fund
 echo "CI timing: sdks/js npm ci $((SECONDS - started)) s"
 npm test
 started=$SECONDS
-(cd ../.. && "$python" -m tests.full_leg node sdks/js/test/run.mjs tus.test)
-echo "CI timing: sdks/js tus test on PostgreSQL + Redis + S3 $((SECONDS - started)) s"
+(cd ../.. && "$python" -m tests.full_leg node sdks/js/test/run.mjs tus.test resumable.test)
+echo "CI timing: sdks/js tus tests on PostgreSQL + Redis + S3 $((SECONDS - started)) s"

@@ -47,6 +47,15 @@ import type {
   WebhookCreated,
   WebhookUpdate,
 } from "./types.js";
+import {
+  RESUMABLE_THRESHOLD,
+  knownSize,
+  sendResumable,
+  uploadIdOf,
+  type ResumableOptions,
+  type ResumeStore,
+  type TusTransport,
+} from "./resumable.js";
 import { multipartBody, sourceName, type Body, type Progress, type UploadSource } from "./upload.js";
 
 /** Options of a {@link Vault}. */
@@ -72,19 +81,40 @@ export interface VaultOptions {
   streamUploads?: boolean;
   /** Headers sent with every request (e.g. `X-Request-ID`). */
   headers?: Record<string, string>;
+  /**
+   * `upload` sends a source of at least this many bytes (known size) through the resumable uploads (tus, in
+   * `chunkSize` chunks; default 64 MiB; `Infinity`: only when asked with `resumable: true`).
+   */
+  resumableThreshold?: number;
+  /** Bytes per `PATCH` of a resumable upload (default 8 MiB); an upload's own `chunkSize` wins. */
+  chunkSize?: number;
+  /**
+   * Where unfinished resumable uploads are written down, so that uploading the same file again (in this process or
+   * a later one) continues from the server's offset: `resumeFile()` of `@mediavault/sdk/node` (the Python SDK's
+   * file), `storageResumeStore(localStorage)` in a browser. Default: none (keep `onUploadUrl`'s URL instead).
+   */
+  resumeStore?: ResumeStore;
 }
 
-/** Options of {@link Vault.upload}. */
-export interface UploadOptions {
+/** Options of {@link Vault.upload}; those of {@link ResumableOptions} concern resumable uploads only. */
+export interface UploadOptions extends ResumableOptions {
+  /**
+   * `true` sends the file through the resumable uploads (tus) whatever its size, `false` never; by default a
+   * source of known size of at least the client's `resumableThreshold` (64 MiB) without `metadata` goes so.
+   */
+  resumable?: boolean;
   /** Name to store (default: the `File`'s or path's name, else `upload`); the content type is sniffed by the server. */
   filename?: string;
   title?: string;
   description?: string;
   /** Tags (stored trimmed and lower-cased; no commas inside a tag). */
   tags?: string[];
-  /** Custom metadata (a JSON object, at most 16 KiB encoded). */
+  /** Custom metadata (a JSON object, at most 16 KiB encoded); sent with one-request uploads only (tus has no place for it). */
   metadata?: Record<string, unknown>;
-  /** `progress(sent, total)` as the file's bytes go; `total` is `undefined` for a stream of unknown size. */
+  /**
+   * `progress(sent, total)` as the file's bytes go; `total` is `undefined` for a stream of unknown size. A
+   * resumable upload first reports the offset it starts from (0, or where the server got).
+   */
   progress?: Progress;
   signal?: AbortSignal;
 }
@@ -141,6 +171,9 @@ export class Vault {
   private readonly streamUploads: boolean;
   private readonly extraHeaders: Record<string, string>;
   private readonly realtimeUrl: string;
+  private readonly resumableThreshold: number;
+  private readonly chunkSize: number | undefined;
+  private readonly resumeStore: ResumeStore | undefined;
 
   constructor(baseUrl: string, options: VaultOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
@@ -148,6 +181,9 @@ export class Vault {
     this.fetcher = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.streamUploads = options.streamUploads ?? isNodeLike();
     this.extraHeaders = { ...options.headers };
+    this.resumableThreshold = options.resumableThreshold ?? RESUMABLE_THRESHOLD;
+    this.chunkSize = options.chunkSize;
+    this.resumeStore = options.resumeStore;
     const realtime = new URL("/realtime", this.baseUrl);
     realtime.protocol = realtime.protocol === "https:" ? "wss:" : "ws:";
     this.realtimeUrl = options.realtimeUrl ?? realtime.toString();
@@ -370,8 +406,63 @@ export class Vault {
    * @throws PayloadTooLarge over the server's `max_upload_size` (nothing kept). @throws ValidationError an empty file.
    * @throws TypeError a tag with a comma, or a file that changed size while it was sent.
    */
-  upload(source: UploadSource, options: UploadOptions = {}): Promise<Media> {
-    return this.sendUpload("/media/upload", source, options);
+  async upload(source: UploadSource, options: UploadOptions = {}): Promise<Media> {
+    if (options.metadata !== undefined && options.resumable === true) {
+      throw new TypeError("custom metadata goes with one-request uploads: leave resumable unset or false");
+    }
+    const size = knownSize(source, options.size);
+    const resumable =
+      options.resumable ??
+      (options.metadata === undefined &&
+        (options.uploadUrl !== undefined || (size !== undefined && size >= this.resumableThreshold)));
+    if (!resumable) return this.sendUpload("/media/upload", source, options);
+    const fields = {
+      filename: options.filename ?? sourceName(source) ?? "upload",
+      title: options.title,
+      description: options.description,
+      tags: options.tags?.join(","),
+    };
+    if (options.tags?.some((tag) => tag.includes(","))) {
+      throw new TypeError("a tag cannot contain a comma (the upload's metadata sends tags comma-separated)");
+    }
+    const mediaId = await sendResumable(this.tus(), source, fields, {
+      ...options,
+      chunkSize: options.chunkSize ?? this.chunkSize,
+      store: this.resumeStore,
+    });
+    return this.getMedia(mediaId);
+  }
+
+  /**
+   * {@link upload} through the resumable uploads (tus 1.0.0 on `/uploads`) whatever the size: `POST` the length and
+   * the fields, `PATCH` chunks of `chunkSize` bytes from the server's offset, then the new {@link Media}. An upload
+   * is continued when `uploadUrl` names one, or when the client's `resumeStore` holds one for the source (then
+   * only what the server lacks is sent); a `409` is answered by asking the server's offset again, a chunk refused
+   * for its checksum (`checksum: true`) is sent once more.
+   * @throws TypeError a source of unknown size (pass `size` for a stream), `metadata` given, a source that changed size.
+   * @throws NotFound a kept `uploadUrl` the server no longer has (expired, deleted, someone else's).
+   * @throws PayloadTooLarge, QuotaExceeded refused before any byte is sent. @throws ChecksumMismatch a chunk refused twice.
+   */
+  uploadResumable(source: UploadSource, options: Omit<UploadOptions, "resumable" | "metadata"> = {}): Promise<Media> {
+    return this.upload(source, { ...options, resumable: true });
+  }
+
+  /**
+   * `DELETE /uploads/{id}` (tus termination): an unfinished resumable upload and its bytes go now (its URL or id,
+   * as `onUploadUrl` told it). @throws NotFound unknown, finished and expired, or someone else's.
+   */
+  deleteUpload(uploadUrl: string): Promise<void> {
+    const headers = { "Tus-Resumable": "1.0.0" };
+    return this.none({ method: "DELETE", path: `/uploads/${id(uploadIdOf(uploadUrl))}`, headers });
+  }
+
+  private tus(): TusTransport {
+    return {
+      send: (request) => this.send(request),
+      url: (path) => this.url(path),
+      prefix: this.prefix,
+      streamUploads: this.streamUploads,
+    };
   }
 
   /**

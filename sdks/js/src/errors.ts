@@ -77,6 +77,8 @@ export class RangeNotSatisfiable extends VaultError {}
 export class RateLimited extends RetryableError {}
 /** 500 `internal_error`: a server bug (logged there with `requestId`). */
 export class InternalError extends VaultError {}
+/** 460 `checksum_mismatch`: a resumable upload's chunk did not match its `Upload-Checksum` (the server kept none of it). */
+export class ChecksumMismatch extends VaultError {}
 /** 503 `service_unavailable`: try again after `retryAfter` seconds. */
 export class ServiceUnavailable extends RetryableError {}
 /** 507 `insufficient_storage`: the storage is full (nothing was kept). */
@@ -103,6 +105,7 @@ const BY_CODE: Record<string, ErrorClass> = {
   quota_exceeded: QuotaExceeded,
   unsupported_media_type: UnsupportedMediaType,
   range_not_satisfiable: RangeNotSatisfiable,
+  checksum_mismatch: ChecksumMismatch,
   rate_limited: RateLimited,
   internal_error: InternalError,
   service_unavailable: ServiceUnavailable,
@@ -122,6 +125,7 @@ const CODE_OF_STATUS: Record<number, string> = {
   415: "unsupported_media_type",
   416: "range_not_satisfiable",
   429: "rate_limited",
+  460: "checksum_mismatch",
   500: "internal_error",
   503: "service_unavailable",
   507: "insufficient_storage",

@@ -6,6 +6,7 @@
 export { Vault, type UploadOptions, type VaultOptions } from "./client.js";
 export { Download, type ByteRange, type ContentRange, type DownloadOptions } from "./download.js";
 export {
+  ChecksumMismatch,
   Conflict,
   Forbidden,
   InsufficientStorage,
@@ -36,3 +37,10 @@ export {
 export type { Tokens } from "./session.js";
 export type * from "./types.js";
 export type { FileSource, Progress, UploadSource } from "./upload.js";
+export {
+  CHUNK_SIZE,
+  RESUMABLE_THRESHOLD,
+  storageResumeStore,
+  type ResumableOptions,
+  type ResumeStore,
+} from "./resumable.js";

@@ -17,6 +17,10 @@ export interface FileSource {
   readonly size?: number;
   /** Its name (a `File`'s or the path's base name); `filename` of the upload options wins. */
   readonly name?: string;
+  /** Bytes `[start, end)` as a new stream (lets a resumable upload read any chunk, e.g. from the server's offset). */
+  readRange?(start: number, end: number): ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+  /** The key a resumable upload of it is written down under in a `ResumeStore` (`openFile`: path, size, mtime). */
+  readonly resumeKey?: string;
 }
 
 /**
@@ -117,7 +121,9 @@ async function* chunksOf(bytes: Uint8Array): AsyncIterable<Uint8Array> {
 }
 
 /** An async iterable over a web stream (Node 18 streams are not async-iterable in every version, so read by hand). */
-async function* iterate(source: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+export async function* iterate(
+  source: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
+): AsyncIterable<Uint8Array> {
   if (!isReadableStream(source)) {
     yield* source;
     return;

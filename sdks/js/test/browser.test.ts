@@ -1,12 +1,14 @@
 /**
  * The SDK in a real browser: headless Chromium (Debian's, `$CHROMIUM` or `chromium` on the PATH) loads a page that
  * imports the built ES modules (dist/) and walks through login, an upload of a `File` with progress, a list, a
- * range download, a share link and a realtime event against a real `mediavault serve` on another origin (CORS),
- * then posts what it saw back to the page's server.
+ * range download, a share link, a realtime event and a resumable (tus) upload of a larger `File` with chunk
+ * checksums against a real `mediavault serve` on another origin (CORS), then posts what it saw back to the page's
+ * server.
  */
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:http";
@@ -24,10 +26,14 @@ const RESULT_TIMEOUT_MS = 120_000; // a bound for a hang only
 /** The page's script: runs in the browser, posts `{ok, ...}` or `{error}` to /result. */
 function page(vaultUrl: string): string {
   return `<!doctype html><meta charset="utf-8"><title>sdk</title><script type="module">
-import { Vault, NotFound } from "/sdk/index.js";
+import { Vault, NotFound, storageResumeStore } from "/sdk/index.js";
 const report = (body) => fetch("/result", { method: "POST", body: JSON.stringify(body) });
 try {
-  const vault = new Vault(${JSON.stringify(vaultUrl)});
+  const vault = new Vault(${JSON.stringify(vaultUrl)}, {
+    resumableThreshold: 2000,
+    chunkSize: 1024,
+    resumeStore: storageResumeStore(localStorage),
+  });
   await vault.register("browser@example.com", ${JSON.stringify(PASSWORD)});
   await vault.login("browser@example.com", ${JSON.stringify(PASSWORD)});
   const file = new File([new TextEncoder().encode("0123456789".repeat(100))], "from-browser.txt");
@@ -45,6 +51,10 @@ try {
   for await (const received of live) { event = received; break; }
   live.close();
   const missing = await vault.getMedia("missing").catch((error) => error);
+  // Over the threshold: a resumable upload (tus) in Blob slices, each with its SHA-256 (Web Crypto).
+  const large = new File([new Uint8Array(2500).map((_, i) => i % 251)], "large.bin", { lastModified: 1 });
+  const chunks = [];
+  const resumed = await vault.upload(large, { checksum: true, progress: (sent) => chunks.push(sent) });
   await report({
     ok: true,
     userAgent: navigator.userAgent,
@@ -55,6 +65,7 @@ try {
     sharedSize: shared.size,
     event: [event.event, event.data.title],
     notFound: [missing instanceof NotFound, missing.code, typeof missing.requestId],
+    resumable: [resumed.size, resumed.checksum_sha256, chunks, localStorage.length],
   });
 } catch (error) {
   await report({ error: String(error && error.stack || error) });
@@ -130,6 +141,11 @@ test("the SDK works in a real browser (headless Chromium)", async () => {
     assert.equal(seen.sharedSize, 1000);
     assert.deepEqual(seen.event, ["media.updated", "Seen in a browser"]);
     assert.deepEqual(seen.notFound, [true, "not_found", "string"]);
+    const large = new Uint8Array(2500).map((_, i) => i % 251);
+    const digest = createHash("sha256").update(large).digest("hex");
+    // Three PATCHes of 1024, 1024 and 452 bytes; progress from the start offset, then after each chunk; the
+    // localStorage entry is gone once the media is made.
+    assert.deepEqual(seen.resumable, [2500, digest, [0, 1024, 2048, 2500], 0]);
   } finally {
     browser.kill("SIGKILL");
     await exited.catch(() => undefined);
