@@ -540,6 +540,9 @@ class Upload(Timestamped, Base):
         GUID, ForeignKey("mediavault_media.id", ondelete="SET NULL"), default=None
     )
     completions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    replaces_id: Mapped[UUID | None] = mapped_column(GUID, default=None)
+    """The owner's media item whose bytes the finished upload replaces (as ``PUT /media/{id}/content``), ``None``
+    for a new item. No foreign key: an item deleted meanwhile fails the completion, the row stays for the sweep."""
 
 
 class AuditEvent(Base):

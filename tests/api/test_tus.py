@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import os
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from mediavault.domain.tus.services import completion_key, expire_uploads
 from mediavault.fsck import fsck
 from mediavault.storage.base import write_stream
 from mediavault.storage.s3 import S3Storage
+from mediavault.testing import EventRecorder
 from tests.api._checks import concurrently
 from tests.conftest import PREFIX, Account, make_config
 from tests.files import make_photo
@@ -391,6 +393,59 @@ def test_objects_of_a_completion_that_failed_or_crashed_are_the_uploads_to_remov
 
 async def _one(data: bytes) -> AsyncIterator[bytes]:
     yield data
+
+
+def test_an_upload_naming_a_media_item_replaces_its_bytes(tmp_path: Path) -> None:
+    recorder = EventRecorder()
+    config = make_config(tmp_path, default_quota_bytes=40 * MIB, rate_limit_authenticated=100_000, plugins=(recorder,))
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as vault:
+        alice, bob = Account(vault, "alice@example.com"), Account(vault, "bob@example.com")
+        old = make_photo(width=40, height=30)
+        media = alice.upload(old, "photo.jpg", title="Old", tags="a")
+        for who, target in ((bob, media["id"]), (alice, str(uuid.uuid4())), (alice, "nope")):
+            refused = create(who, 5, filename="x.bin", media_id=target)
+            assert refused.status_code == 404, refused.text  # someone else's or unknown: nothing created
+        over = create(alice, 40 * MIB - len(old) + 1, media_id=media["id"])  # the current bytes count, as for PUT
+        assert over.status_code == 413, over.text
+        assert over.json()["error"]["code"] == "quota_exceeded"
+
+        new = b"%PDF-1.4\n" + os.urandom(10 * MIB)  # on S3: a multipart upload
+        created = create(alice, len(new), filename="scan.pdf", title="New", media_id=media["id"])
+        assert created.status_code == 201, created.text
+        location = created.headers["Location"]
+        head = alice.client.head(location, headers={**alice.headers, **TUS})
+        assert f"media_id {base64.b64encode(media['id'].encode()).decode()}" in head.headers["Upload-Metadata"]
+        assert append(alice, location, 0, new[: 9 * MIB]).status_code == 204
+        last = append(alice, location, 9 * MIB, new[9 * MIB :])
+        assert last.status_code == 204, last.text
+        assert last.headers["X-Media-Id"] == media["id"]
+
+        replaced = alice.client.get(f"{PREFIX}/media/{media['id']}", headers=alice.headers).json()["data"]
+        assert replaced["version"] == 2
+        assert (replaced["filename"], replaced["content_type"], replaced["size"]) == (
+            "scan.pdf",
+            "application/pdf",
+            len(new),
+        )
+        assert (replaced["title"], replaced["tags"]) == ("New", ["a"])  # fields sent replace, others stay
+        assert alice.client.get(f"{PREFIX}/media/{media['id']}/content", headers=alice.headers).content == new
+        versions = alice.client.get(f"{PREFIX}/media/{media['id']}/versions", headers=alice.headers).json()["data"]
+        assert [(v["version"], v["current"]) for v in versions] == [(2, True), (1, False)]
+        assert versions[1]["checksum_sha256"] == hashlib.sha256(old).hexdigest()
+        old_bytes = alice.client.get(f"{PREFIX}/media/{media['id']}/versions/1/content", headers=alice.headers)
+        assert old_bytes.content == old
+        assert recorder.wait_for("media.updated").data["id"] == media["id"]
+        listed = alice.client.get(f"{PREFIX}/media", headers=alice.headers).json()["data"]
+        assert [m["id"] for m in listed] == [media["id"]]  # no new item
+
+        gone = alice.upload(b"bye", "gone.txt")
+        location = create(alice, 4, filename="late.txt", media_id=gone["id"]).headers["Location"]
+        assert alice.client.delete(f"{PREFIX}/media/{gone['id']}", headers=alice.headers).status_code == 204
+        late = append(alice, location, 0, b"late")
+        assert late.status_code == 404, late.text  # the item went meanwhile: nothing is made
+        assert offset_of(alice, location) == 0
+        listed = alice.client.get(f"{PREFIX}/media", headers=alice.headers).json()["data"]
+        assert [m["id"] for m in listed] == [media["id"]]
 
 
 def test_browsers_may_speak_tus_when_cors_is_configured(tmp_path: Path) -> None:

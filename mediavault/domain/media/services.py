@@ -395,6 +395,34 @@ class MediaService:
         owner_id = (await self.get(principal, media_id)).owner_id
         quotas = Quotas(self.session, default_quota_bytes=self.config.default_quota_bytes)
         room = await quotas.ensure_room(owner_id, declared_size or 0)
+        key = f"media/{owner_id}/{uuid.uuid4().hex}"
+        limited = _within_limit(file, self.config.max_upload_size)
+        if room is not None:
+            limited = quotas.capped(limited, room)
+        written = await write_stream(await self.storage.open_writer(key), limited)
+        return await self.record_replacement(principal, media_id, key, written, file.filename, file.fields)
+
+    async def record_replacement(
+        self,
+        principal: Principal,
+        media_id: str,
+        key: str,
+        written: WrittenStream,
+        filename: str,
+        fields: Mapping[str, str],
+        *,
+        before_commit: Callable[[Media], Awaitable[None]] | None = None,
+        discard_on_failure: bool = True,
+    ) -> Media:
+        """Make bytes already stored at ``key`` the new bytes of the principal's media ``media_id`` (the second half
+        of :meth:`replace`, also what a finished resumable upload naming that item calls): ``version`` + 1, the
+        previous bytes become a version, processing again, ``media.updated``; ``fields`` that are sent replace the
+        item's. ``before_commit`` and ``discard_on_failure``: as :meth:`record`.
+
+        Raises:
+            NotFound: the item is gone, or not the principal's; nothing changes then.
+            ValidationError, QuotaExceeded: as :meth:`record`; nothing changes then.
+        """
 
         async def build(incoming: Incoming) -> Media:
             media = await self.get(principal, media_id)
@@ -421,12 +449,9 @@ class MediaService:
             self.events.publish(self.session, "media.updated", self.event_data(media), user_id=media.owner_id)
             return media
 
-        key = f"media/{owner_id}/{uuid.uuid4().hex}"
-        limited = _within_limit(file, self.config.max_upload_size)
-        if room is not None:
-            limited = quotas.capped(limited, room)
-        written = await write_stream(await self.storage.open_writer(key), limited)
-        media, _ = await self._store(key, written, file.filename, file.fields, build)
+        media, _ = await self._store(
+            key, written, filename, fields, build, before_commit=before_commit, discard_on_failure=discard_on_failure
+        )
         await self.session.refresh(media)
         return media
 

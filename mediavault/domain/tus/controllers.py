@@ -26,7 +26,7 @@ from mediavault.domain.tus.schemas import (
     http_date,
     parse_length,
 )
-from mediavault.domain.tus.services import CHECKSUM_ALGORITHMS, Checksum, TusService
+from mediavault.domain.tus.services import CHECKSUM_ALGORITHMS, REPLACES_KEY, Checksum, TusService
 from mediavault.errors import PreconditionFailed, UnsupportedMediaType, ValidationError, VaultError
 from mediavault.http.body import RequestBody
 
@@ -124,8 +124,10 @@ class TusController(Controller):
         mediavault_config: ConfigDep,
     ) -> Response[None]:
         """Create an upload of ``Upload-Length`` bytes with ``Upload-Metadata`` (``filename``, ``title``,
-        ``description``, ``tags``); with an ``application/offset+octet-stream`` body its bytes are appended at once
-        (creation-with-upload). → 201 with ``Location`` and ``Upload-Expires`` (and ``Upload-Offset``)."""
+        ``description``, ``tags``; ``media_id``: the caller's item whose bytes it replaces when finished, as
+        ``PUT /media/{id}/content``; unknown or someone else's → 404); with an ``application/offset+octet-stream``
+        body its bytes are appended at once (creation-with-upload). → 201 with ``Location`` and ``Upload-Expires``
+        (and ``Upload-Offset``)."""
         if request.headers.get("upload-defer-length") is not None:
             raise ValidationError.for_field("Upload-Defer-Length", "deferred length is not offered")
         service = mediavault_tus_service
@@ -160,6 +162,8 @@ class TusController(Controller):
             "Cache-Control": "no-store",
         }
         named = {"filename": upload.filename} if upload.filename else {}
+        if upload.replaces_id is not None:
+            named[REPLACES_KEY] = str(upload.replaces_id)
         if metadata := encode_metadata({**named, **upload.fields}):
             headers["Upload-Metadata"] = metadata
         return Response(None, status_code=HTTP_200_OK, headers=headers)

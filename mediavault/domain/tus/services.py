@@ -48,6 +48,7 @@ from mediavault.storage.base import PartialObject, StorageBackend
 
 __all__ = (
     "CHECKSUM_ALGORITHMS",
+    "REPLACES_KEY",
     "Checksum",
     "TusService",
     "completion_key",
@@ -60,7 +61,10 @@ logger = logging.getLogger("mediavault")
 CHECKSUM_ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}
 """The ``Upload-Checksum`` algorithms served (tus checksum extension), by their tus names."""
 METADATA_FIELDS = ("title", "description", "tags")
-"""``Upload-Metadata`` keys that become the media's text fields (``filename`` is the name; others are ignored)."""
+"""``Upload-Metadata`` keys that become the media's text fields (``filename`` is the name, ``media_id`` the item whose
+bytes the upload replaces; others are ignored)."""
+REPLACES_KEY = "media_id"
+"""The ``Upload-Metadata`` key naming the caller's media item whose bytes the finished upload replaces."""
 
 
 def completion_key(upload: Upload, number: int) -> str:
@@ -184,15 +188,21 @@ class TusService:
 
     async def create(self, principal: Principal, length: int, metadata: Mapping[str, str]) -> Upload:
         """Start an upload of ``length`` bytes; ``metadata`` is the decoded ``Upload-Metadata`` (``filename``,
-        ``title``, ``description``, ``tags``; other keys are ignored).
+        ``title``, ``description``, ``tags``; ``media_id``: the principal's item whose bytes the finished upload
+        replaces, as ``PUT /media/{id}/content`` does; other keys are ignored).
 
         Raises:
             ValidationError: ``length`` is 0 (an empty file, as ``POST /media/upload``), a NUL in the filename,
                 or the text fields break :func:`~mediavault.domain.media.services.check_upload_fields`.
-            PayloadTooLarge: see :meth:`check_room`.
+            NotFound: ``media_id`` names no item of the principal's.
+            PayloadTooLarge: see :meth:`check_room` (for a replacement the item's current bytes count as kept, as
+                for ``PUT /media/{id}/content``: they become a version).
         """
         if length < 1:
             raise ValidationError.for_field("Upload-Length", "the file is empty")
+        replaces = None
+        if REPLACES_KEY in metadata:
+            replaces = (await self.media(self.session).get(principal, metadata[REPLACES_KEY])).id
         await self.check_room(principal, length)
         filename = metadata.get("filename", "")
         if "\x00" in filename:
@@ -211,6 +221,7 @@ class TusService:
             pieces=f"uploads/{upload_id.hex}",
             storage_state={},
             expires_at=self._expiry(),
+            replaces_id=replaces,
         )
         self.session.add(upload)
         await self.session.commit()
@@ -273,7 +284,10 @@ class TusService:
         return await self.get(principal, upload_id)
 
     async def _complete(self, principal: Principal, upload: Upload, partial: PartialObject) -> Upload:
-        """Write the object from the pieces and record it as media, marking the upload done in the same transaction.
+        """Write the object from the pieces and record it as media (a new item, or the new bytes of the item the
+        upload replaces: :meth:`MediaService.record_replacement
+        <mediavault.domain.media.services.MediaService.record_replacement>`, as ``PUT /media/{id}/content``),
+        marking the upload done in the same transaction.
 
         The attempt is counted on the row first (committed before any byte is written), so whatever it writes is
         the upload's to remove until the media is committed: on failure it is deleted here, after a crash by the
@@ -282,7 +296,8 @@ class TusService:
         whose parts both complete alike), and only the one whose transaction marks the upload done keeps it.
         """
         # Plain values: a retried commit inside record() rolls back, which expires the row's attributes.
-        upload_id, expected, length = upload.id, upload.offset, upload.length
+        upload_id, expected, length, replaces = upload.id, upload.offset, upload.length, upload.replaces_id
+        filename, fields = upload.filename, dict(upload.fields)
         number = await self.uploads.claim_completion(upload_id, expected)
         if number is None:
             await self.session.rollback()
@@ -300,15 +315,22 @@ class TusService:
             key, written = await self.storage.complete_partial(attempt)
             if written.size != length:
                 raise RuntimeError(f"upload {upload_id}: {written.size} bytes stored, {length} expected")
-            await self.media(self.session).record(
-                principal.user_id,
-                key,
-                written,
-                upload.filename,
-                dict(upload.fields),
-                before_commit=mark_done,
-                discard_on_failure=False,
-            )
+            media = self.media(self.session)
+            if replaces is None:
+                await media.record(
+                    principal.user_id, key, written, filename, fields, before_commit=mark_done, discard_on_failure=False
+                )
+            else:
+                await media.record_replacement(
+                    principal,
+                    str(replaces),
+                    key,
+                    written,
+                    filename,
+                    fields,
+                    before_commit=mark_done,
+                    discard_on_failure=False,
+                )
         except BaseException as exc:
             with anyio.CancelScope(shield=True):
                 await self.session.rollback()
