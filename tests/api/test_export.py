@@ -29,6 +29,7 @@ from mediavault.cli import main
 from mediavault.db.engine import VERSION_TABLE
 from mediavault.db.models import ApiKey, User, metadata
 from mediavault.meta import VERSION
+from tests.api._admin import make_admin
 from tests.api._checks import processed, success
 from tests.backends import BACKENDS, query, snapshot, stored_objects, table_names
 from tests.conftest import PREFIX, Account, make_config
@@ -134,6 +135,103 @@ def test_export_then_import_reproduces_every_row_and_byte(tmp_path: Path) -> Non
         assert content.status_code == 200 and hashlib.sha256(content.content).hexdigest() == found["checksum_sha256"]
         again = _cli(target, target_root, "import", str(dump))
     assert again.exit_code == 1 and "the database is not empty" in again.output, again.output
+
+
+def _fill_governance(client: TestClient[Litestar]) -> dict[str, Any]:
+    """Rows of issue 16's features: an item in the trash, an item replaced twice (two previous versions with their
+    own bytes), custom metadata, a scoped and expiring API key and a revoked one, and audit lines (sign-ins, a failed
+    one, the delete, the keys, a share, an admin's change)."""
+    admin = make_admin(Account(client, "admin@example.com"))
+    alice = Account(client, "alice@example.com")
+    kept = alice.upload(b"version 1\n" * 300, "kept.txt", metadata='{"camera": {"make": "Leica"}, "roll": 7}')
+    url = f"{PREFIX}/media/{kept['id']}/content"
+    for n in (2, 3):
+        replaced = client.put(url, headers=alice.headers, files={"file": ("kept.txt", f"version {n}\n".encode() * 300)})
+        assert success(replaced)["version"] == n
+    trashed = alice.upload(b"into the trash\n" * 200, "trashed.txt", metadata='{"roll": 8}')
+    assert client.delete(f"{PREFIX}/media/{trashed['id']}", headers=alice.headers).status_code == 204
+    scoped = {"name": "frame", "scopes": ["media:read"], "expires_in": 86_400}
+    key = success(client.post(f"{PREFIX}/users/me/api-keys", json=scoped, headers=alice.headers), 201)
+    revoked = success(client.post(f"{PREFIX}/users/me/api-keys", json={"name": "old"}, headers=alice.headers), 201)
+    assert client.delete(f"{PREFIX}/users/me/api-keys/{revoked['id']}", headers=alice.headers).status_code == 204
+    success(client.post(f"{PREFIX}/shares", json={"media_id": kept["id"]}, headers=alice.headers), 201)
+    wrong = client.post(f"{PREFIX}/auth/login", json={"username": alice.email, "password": "not the password"})
+    assert wrong.status_code == 401
+    patched = client.patch(f"{PREFIX}/admin/users/{alice.id}", headers=admin.headers, json={"quota_bytes": 10**6})
+    assert success(patched)["quota_bytes"] == 10**6
+    return {"kept": kept, "trashed": trashed, "key": key["key"], "admin": admin.headers}
+
+
+def _login(client: TestClient[Litestar], email: str) -> dict[str, str]:
+    login = {"username": email, "password": "correct horse battery"}
+    return {"Authorization": f"Bearer {success(client.post(f'{PREFIX}/auth/login', json=login))['token']}"}
+
+
+@pytest.mark.parametrize("engine", ["same", "other"])
+def test_trash_versions_metadata_scoped_keys_and_audit_survive_export_and_import(tmp_path: Path, engine: str) -> None:
+    source = make_config(tmp_path / "source", trash_retention_days=30, max_versions=5)
+    with TestClient(Litestar(plugins=[MediaVault(source)])) as client:
+        made = _fill_governance(client)
+        audit_before = success(client.get(f"{PREFIX}/admin/audit", headers=made["admin"], params={"per_page": 100}))
+    source_rows, source_objects = _vault_rows(source), stored_objects(source)
+    for name in ("media_trash", "media_version", "media_metadata", "api_key", "audit_event"):
+        assert source_rows[f"mediavault_{name}"], name  # each feature left rows to carry over
+    assert len(source_rows["mediavault_media_version"]) == 2
+    actions = {line["action"] for line in audit_before}
+    assert {"auth.login", "auth.login_failed", "media.deleted", "api_key.created", "api_key.revoked"} <= actions
+    assert {"share.created", "admin.user_updated"} <= actions
+    assert _cli(source, tmp_path / "source", "export", str(tmp_path / "dump")).exit_code == 0
+
+    target_root = tmp_path / "target"
+    other: dict[str, Any] = {}  # "other": SQLite -> PostgreSQL on the embedded leg, PostgreSQL -> SQLite on the full
+    if engine == "other" and source.database_url.startswith("sqlite"):
+        other = {"database_url": BACKENDS.postgres_url(target_root)}
+    elif engine == "other":
+        other = {"database_url": f"sqlite+aiosqlite:///{target_root / 'other.db'}"}
+    target = make_config(target_root, trash_retention_days=30, max_versions=5, **other)
+    imported = _cli(target, target_root, "import", str(tmp_path / "dump"))
+    assert imported.exit_code == 0, imported.output
+
+    if engine == "same":
+        assert _vault_rows(target) == source_rows
+    else:  # rows compared as JSON values: exporting the imported vault gives the same tables
+        assert _cli(target, target_root, "export", str(tmp_path / "again")).exit_code == 0
+        for table in Manifest.read(tmp_path / "dump").tables:
+            assert _rows_of(tmp_path / "again", table.file) == _rows_of(tmp_path / "dump", table.file), table.name
+    target_objects = stored_objects(target)
+    assert {k: hashlib.sha256(v).hexdigest() for k, v in target_objects.items()} == {
+        k: hashlib.sha256(v).hexdigest() for k, v in source_objects.items()
+    }
+    with TestClient(Litestar(plugins=[MediaVault(target)])) as client:
+        alice, admin = _login(client, "alice@example.com"), _login(client, "admin@example.com")
+        kept, trashed = made["kept"], made["trashed"]
+        # the trash: the item is still hidden, listed there, and restorable
+        assert [m["id"] for m in success(client.get(f"{PREFIX}/media", headers=alice))] == [kept["id"]]
+        assert [m["id"] for m in success(client.get(f"{PREFIX}/trash", headers=alice))] == [trashed["id"]]
+        # the versions, with their bytes
+        versions = success(client.get(f"{PREFIX}/media/{kept['id']}/versions", headers=alice))
+        assert [(v["version"], v["current"]) for v in versions] == [(3, True), (2, False), (1, False)]
+        for version in versions:
+            path = f"{PREFIX}/media/{kept['id']}/versions/{version['version']}/content"
+            content = client.get(path, headers=alice)
+            assert content.status_code == 200, content.text
+            assert content.content == f"version {version['version']}\n".encode() * 300
+            assert hashlib.sha256(content.content).hexdigest() == version["checksum_sha256"]
+        # custom metadata, and its filter index
+        (found,) = success(client.get(f"{PREFIX}/media", headers=alice, params={"metadata.roll": "7"}))
+        assert found["id"] == kept["id"] and found["metadata"] == {"camera": {"make": "Leica"}, "roll": 7}
+        # the scoped key: still limited, still expiring
+        key = {"X-API-Key": made["key"]}
+        success(client.get(f"{PREFIX}/media", headers=key))
+        assert client.post(f"{PREFIX}/collections", headers=key, json={"name": "x"}).status_code == 403
+        (listed,) = success(client.get(f"{PREFIX}/users/me/api-keys", headers=alice))
+        assert listed["scopes"] == ["media:read"] and listed["expires_at"] is not None
+        # the audit log, every line as it was (the logins just made come on top)
+        audit = success(client.get(f"{PREFIX}/admin/audit", headers=admin, params={"per_page": 100}))
+        assert audit[-len(audit_before) :] == audit_before
+        restored = client.post(f"{PREFIX}/trash/{trashed['id']}/restore", headers=alice)
+        assert success(restored)["metadata"] == {"roll": 8}
+        assert success(client.get(f"{PREFIX}/users/me/usage", headers=alice))["media_count"] == 2
 
 
 def test_an_import_into_the_other_database_engine_exports_the_same(tmp_path: Path) -> None:
