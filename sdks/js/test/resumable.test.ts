@@ -17,7 +17,7 @@ import { after, before, describe, it } from "node:test";
 import { ChecksumMismatch, NotFound, Vault, type VaultOptions } from "@mediavault/sdk";
 import { openFile, resumeFile } from "@mediavault/sdk/node";
 
-import { PASSWORD, email, startServer, type Server } from "./server.js";
+import { PASSWORD, email, python, startServer, type Server } from "./server.js";
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -166,7 +166,13 @@ describe("resumable uploads of the SDK (tus)", () => {
     const uploadId = uploadUrl.split("/").pop() ?? "";
     const source = await openFile(path);
     assert.deepEqual(JSON.parse(await readFile(storePath, "utf8")), { [source.resumeKey ?? ""]: uploadId });
-    assert.match(source.resumeKey ?? "", /\|1355776\|\d+$/); // <real path>|<size>|<mtime ns>, as the Python SDK's
+    // <real path>|<size>|<mtime ns>: the Python SDK's own key of the file (so either SDK continues the other's upload)
+    const pythonKey = python(
+      "import sys\nfrom pathlib import Path\nfrom mediavault_sdk._resumable import ResumeFile\nprint(ResumeFile.key(Path(sys.argv[1])))",
+      [path],
+    );
+    assert.equal(source.resumeKey, pythonKey.trim());
+    assert.match(source.resumeKey ?? "", /\|1355776\|\d+$/);
 
     // A new client (a new process would do the same) finds the upload in the file and sends only the rest.
     const second: Seen[] = [];
