@@ -26,6 +26,7 @@ type Client struct {
 	http      *http.Client
 	userAgent string
 	creds     credentials
+	resumable resumableSettings
 }
 
 // Option configures a Client (New).
@@ -77,6 +78,7 @@ func New(baseURL string, options ...Option) (*Client, error) {
 		realtime:  ws.String(),
 		http:      &http.Client{},
 		userAgent: "mediavault-go/" + Version,
+		resumable: resumableSettings{threshold: ResumableThreshold, chunkSize: ChunkSize, store: NewResumeFile("")},
 	}
 	for _, option := range options {
 		option(c)
@@ -103,6 +105,7 @@ type request struct {
 	query    url.Values
 	json     interface{} // a JSON body
 	upload   *upload     // a streamed multipart body
+	raw      *rawBody    // a body of its own content type (a tus chunk)
 	header   http.Header
 	public   bool // send no credentials (register, login, refresh, health, share links)
 	expect   int  // the status of success (0: 200)
@@ -148,6 +151,13 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
 
 func (r *request) replayable() bool { return r.upload == nil || r.upload.replayable() }
 
+// rawBody is a request body that can be opened again for each attempt.
+type rawBody struct {
+	contentType string
+	length      int64
+	open        func() io.Reader
+}
+
 // attempt sends r once; sent is the access token it carried ("" for none or an API key).
 func (c *Client) attempt(ctx context.Context, r *request) (resp *http.Response, sent string, err error) {
 	target := c.base + r.path
@@ -169,6 +179,8 @@ func (c *Client) attempt(ctx context.Context, r *request) (resp *http.Response, 
 			return nil, "", err
 		}
 		contentType = r.upload.contentType()
+	case r.raw != nil:
+		body, length, contentType = r.raw.open(), r.raw.length, r.raw.contentType
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, target, body)
 	if err != nil {

@@ -26,6 +26,7 @@ var (
 	ErrQuotaExceeded        = errors.New("mediavault: quota_exceeded")
 	ErrUnsupportedMediaType = errors.New("mediavault: unsupported_media_type")
 	ErrRangeNotSatisfiable  = errors.New("mediavault: range_not_satisfiable")
+	ErrChecksumMismatch     = errors.New("mediavault: checksum_mismatch")
 	ErrRateLimited          = errors.New("mediavault: rate_limited")
 	ErrInternal             = errors.New("mediavault: internal_error")
 	ErrServiceUnavailable   = errors.New("mediavault: service_unavailable")
@@ -48,6 +49,7 @@ var codes = map[string]struct {
 	"quota_exceeded":         {ErrQuotaExceeded, http.StatusRequestEntityTooLarge},
 	"unsupported_media_type": {ErrUnsupportedMediaType, http.StatusUnsupportedMediaType},
 	"range_not_satisfiable":  {ErrRangeNotSatisfiable, http.StatusRequestedRangeNotSatisfiable},
+	"checksum_mismatch":      {ErrChecksumMismatch, 460}, // tus checksum extension: the chunk was not kept
 	"rate_limited":           {ErrRateLimited, http.StatusTooManyRequests},
 	"internal_error":         {ErrInternal, http.StatusInternalServerError},
 	"service_unavailable":    {ErrServiceUnavailable, http.StatusServiceUnavailable},

@@ -18,7 +18,26 @@ import (
 //
 // Errors: ErrPayloadTooLarge (over the server's max_upload_size; nothing is kept), ErrQuotaExceeded,
 // ErrValidation (an empty file), and an error of the reader's when it gives more or fewer bytes than declared.
+//
+// A source of known size of at least the client's threshold (64 MiB; WithResumableThreshold) goes through a
+// resumable upload instead (UploadResumable), unless o.Metadata is set or o.Resumable says otherwise.
 func (c *Client) Upload(ctx context.Context, r io.Reader, o UploadOptions) (*Media, error) {
+	return c.upload(ctx, r, o, "")
+}
+
+// upload is Upload; key names the source in the ResumeStore when the caller knows it (UploadFile).
+func (c *Client) upload(ctx context.Context, r io.Reader, o UploadOptions, key string) (*Media, error) {
+	resumable, err := c.wantsResumable(r, o)
+	if err != nil {
+		return nil, err
+	}
+	if resumable {
+		id, err := c.uploadResumable(ctx, r, o, key)
+		if err != nil {
+			return nil, err
+		}
+		return c.GetMedia(ctx, id)
+	}
 	body, err := newUpload(r, o)
 	if err != nil {
 		return nil, err
@@ -26,14 +45,23 @@ func (c *Client) Upload(ctx context.Context, r io.Reader, o UploadOptions) (*Med
 	return get[Media](ctx, c, &request{method: http.MethodPost, path: "/media/upload", upload: body, expect: http.StatusCreated})
 }
 
-// UploadFile uploads the file at path (see Upload); the stored filename defaults to the path's base name.
+// UploadFile uploads the file at path (see Upload); the stored filename defaults to the path's base name. A
+// resumable upload of it is written down in the client's ResumeStore under FileResumeKey(path), so calling
+// UploadFile again for the unchanged file (in this process or another, after a crash) sends only what the server
+// lacks.
 func (c *Client) UploadFile(ctx context.Context, path string, o UploadOptions) (*Media, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return c.Upload(ctx, f, o)
+	key := o.ResumeKey
+	if key == "" && c.resumable.store != nil {
+		if key, err = FileResumeKey(path); err != nil {
+			return nil, err
+		}
+	}
+	return c.upload(ctx, f, o, key)
 }
 
 // GetMedia returns a media item (GET /media/{id}).

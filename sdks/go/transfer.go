@@ -33,8 +33,25 @@ type UploadOptions struct {
 	// oversized file (ErrPayloadTooLarge) before it is sent; without one the body is sent chunked.
 	Size int64
 	// Progress, when set, is called after each chunk read from the reader, with the bytes sent so far and the
-	// total (-1 when unknown). It runs on the HTTP transport's goroutine: keep it quick.
+	// total (-1 when unknown). It runs on the HTTP transport's goroutine: keep it quick. A resumable upload first
+	// reports the offset it starts from (0, or where the server got).
 	Progress func(sent, total int64)
+
+	// Resumable picks one POST /media/upload or a resumable upload (tus; see UploadResumable). By default a
+	// source of known size of at least the client's threshold (64 MiB) without Metadata goes resumable.
+	Resumable Resumable
+	// ChunkSize is the bytes per PATCH of a resumable upload (default: the client's, 8 MiB); a failed chunk is
+	// sent again whole.
+	ChunkSize int64
+	// Checksum sends each chunk's SHA-256 (Upload-Checksum); a chunk refused for it (460: corrupted on the way,
+	// nothing kept) is sent once more, then the upload fails with ErrChecksumMismatch.
+	Checksum bool
+	// UploadURL continues this resumable upload (its URL, path or id, as OnUploadURL told it).
+	UploadURL string
+	// ResumeKey names the source in the client's ResumeStore (UploadFile: its path, size and modification time).
+	ResumeKey string
+	// OnUploadURL is told a resumable upload's URL as soon as it is known (made or continued), e.g. to keep it.
+	OnUploadURL func(uploadURL string)
 }
 
 // upload is a multipart/form-data body streamed from a reader: the form fields and the file part's head
@@ -77,13 +94,7 @@ func newUpload(r io.Reader, o UploadOptions) (*upload, error) {
 			u.seeker, u.start, u.size = s, start, end-start
 		}
 	}
-	filename := o.Filename
-	if f, ok := r.(*os.File); ok && filename == "" {
-		filename = filepath.Base(f.Name())
-	}
-	if filename == "" {
-		filename = "upload"
-	}
+	filename := filenameOf(r, o.Filename)
 	var form bytes.Buffer
 	w := multipart.NewWriter(&form)
 	fields := [][2]string{{"title", o.Title}, {"description", o.Description}, {"tags", strings.Join(o.Tags, ",")}}
@@ -110,6 +121,17 @@ func newUpload(r io.Reader, o UploadOptions) (*upload, error) {
 	}
 	u.prefix, u.suffix, u.boundary = form.Bytes()[:head], form.Bytes()[head:], w.Boundary()
 	return u, nil
+}
+
+// filenameOf is the name an upload is stored under: the given one, else an *os.File's base name, else "upload".
+func filenameOf(r io.Reader, filename string) string {
+	if f, ok := r.(*os.File); ok && filename == "" {
+		filename = filepath.Base(f.Name())
+	}
+	if filename == "" {
+		filename = "upload"
+	}
+	return filename
 }
 
 func (u *upload) contentType() string { return "multipart/form-data; boundary=" + u.boundary }
