@@ -407,30 +407,40 @@ export class Vault {
    * @throws TypeError a tag with a comma, or a file that changed size while it was sent.
    */
   async upload(source: UploadSource, options: UploadOptions = {}): Promise<Media> {
+    if (!this.goesResumable(source, options)) return this.sendUpload("/media/upload", source, options);
+    return this.getMedia(await this.sendTus(source, options));
+  }
+
+  /** Whether `upload`/`replaceContent` send `source` through the resumable uploads (see {@link UploadOptions.resumable}). */
+  private goesResumable(source: UploadSource, options: UploadOptions): boolean {
     if (options.metadata !== undefined && options.resumable === true) {
       throw new TypeError("custom metadata goes with one-request uploads: leave resumable unset or false");
     }
     const size = knownSize(source, options.size);
-    const resumable =
+    return (
       options.resumable ??
       (options.metadata === undefined &&
-        (options.uploadUrl !== undefined || (size !== undefined && size >= this.resumableThreshold)));
-    if (!resumable) return this.sendUpload("/media/upload", source, options);
+        (options.uploadUrl !== undefined || (size !== undefined && size >= this.resumableThreshold)))
+    );
+  }
+
+  /** Send `source` through `/uploads` (replacing the bytes of `replaces` when given); the media's id. */
+  private sendTus(source: UploadSource, options: UploadOptions, replaces?: string): Promise<string> {
+    if (options.tags?.some((tag) => tag.includes(","))) {
+      throw new TypeError("a tag cannot contain a comma (the upload's metadata sends tags comma-separated)");
+    }
     const fields = {
       filename: options.filename ?? sourceName(source) ?? "upload",
       title: options.title,
       description: options.description,
       tags: options.tags?.join(","),
+      media_id: replaces,
     };
-    if (options.tags?.some((tag) => tag.includes(","))) {
-      throw new TypeError("a tag cannot contain a comma (the upload's metadata sends tags comma-separated)");
-    }
-    const mediaId = await sendResumable(this.tus(), source, fields, {
+    return sendResumable(this.tus(), source, fields, {
       ...options,
       chunkSize: options.chunkSize ?? this.chunkSize,
       store: this.resumeStore,
     });
-    return this.getMedia(mediaId);
   }
 
   /**
@@ -468,10 +478,15 @@ export class Vault {
   /**
    * `PUT /media/{id}/content` → the {@link Media} with new bytes, streamed as {@link upload} streams them: same id,
    * collections and shares, `version` + 1, the previous bytes kept as a version; the options' fields replace the
-   * item's. @throws NotFound as {@link getMedia}. @throws PayloadTooLarge, ValidationError as {@link upload}.
+   * item's. A large source goes through a resumable upload naming the item (`Upload-Metadata` `media_id`), as
+   * {@link upload} decides, written down in the `resumeStore` apart from uploads of the same file as a new item.
+   * @throws NotFound as {@link getMedia}. @throws PayloadTooLarge, ValidationError as {@link upload}.
    */
-  replaceContent(mediaId: string, source: UploadSource, options: UploadOptions = {}): Promise<Media> {
-    return this.sendUpload(`/media/${id(mediaId)}/content`, source, options, true, {}, "PUT", 200);
+  async replaceContent(mediaId: string, source: UploadSource, options: UploadOptions = {}): Promise<Media> {
+    if (!this.goesResumable(source, options)) {
+      return this.sendUpload(`/media/${id(mediaId)}/content`, source, options, true, {}, "PUT", 200);
+    }
+    return this.getMedia(await this.sendTus(source, options, mediaId));
   }
 
   /**

@@ -275,7 +275,8 @@ export function uploadIdOf(url: string): string {
 }
 
 /**
- * Send `source` through `/uploads`, continuing an upload of it when one is known; resolves with the new media's id.
+ * Send `source` through `/uploads`, continuing an upload of it when one is known; resolves with the media's id (a
+ * new item's, or `fields.media_id`, the item whose bytes it replaces).
  *
  * @throws TypeError a size that is unknown, a chunk size under 1, a source that changed size or ended early.
  * @throws NotFound a kept `uploadUrl` the server no longer has. @throws PayloadTooLarge, QuotaExceeded, ValidationError as `POST /uploads` answers.
@@ -297,7 +298,8 @@ export async function sendResumable(
   const size = chunks.size;
   const { signal, progress } = options;
   const store = options.store;
-  const key = store === undefined ? undefined : (options.resumeKey ?? defaultKey(source));
+  let key = store === undefined ? undefined : (options.resumeKey ?? defaultKey(source));
+  if (key !== undefined && fields.media_id !== undefined) key += `|replaces ${fields.media_id}`; // not a new item's
   const uploads = `${transport.prefix}/uploads`;
   const head = async (uploadId: string) =>
     position(

@@ -2,8 +2,9 @@
  * The SDK's own resumable uploads (tus 1.0.0 on `/uploads`) against a real server, with a small threshold and
  * chunks (1 MiB, 256 KiB) for speed: `upload` picks tus over the threshold, byte-exact; an upload interrupted after
  * two chunks is continued by a fresh client from the server's offset (through the resume file, and through a kept
- * upload URL), ending in one media; a `409` is answered from `HEAD`; chunk checksums, a corrupted chunk sent again,
- * and termination. The requests are watched through the client's `fetch` option (the real `fetch` underneath).
+ * upload URL), ending in one media; `replaceContent` through tus (a new version of the item, resumable); a `409` is
+ * answered from `HEAD`; chunk checksums, a corrupted chunk sent again, and termination. The requests are watched
+ * through the client's `fetch` option (the real `fetch` underneath).
  * sdks/js/ci.sh runs it on SQLite + files and again on PostgreSQL + Redis + S3 (`python -m tests.full_leg`).
  */
 
@@ -193,6 +194,41 @@ describe("resumable uploads of the SDK (tus)", () => {
     assert.deepEqual(JSON.parse(await readFile(storePath, "utf8")), {}); // done: the entry is gone
     const same = await new Vault(server.baseUrl, { apiKey }).listMedia({ checksum_sha256: sha256(data) });
     assert.equal(same.pagination.total, 1);
+  });
+
+  it("replaceContent of a large file goes through tus naming the item: same id, a new version, resumable", async () => {
+    const vault = new Vault(server.baseUrl, { apiKey });
+    const item = await vault.upload(random(1000), { filename: "v1.bin" });
+    const data = random(MIB + 5);
+    const path = join(folder, "v2.bin");
+    await writeFile(path, data);
+    const storePath = join(folder, "replace-state", "uploads.json");
+    const stop = new AbortController();
+    await assert.rejects(
+      client([], { resumeStore: resumeFile(storePath) }, (_url, init, earlier) => {
+        if (init.method === "PATCH" && patches(earlier).length === 2) stop.abort();
+        return { ...init, signal: stop.signal };
+      }).replaceContent(item.id, await openFile(path), { signal: stop.signal }),
+      (error: Error) => error.name === "AbortError",
+    );
+    // Written down apart from an upload of the same file as a new item.
+    const key = (await openFile(path)).resumeKey ?? "";
+    assert.deepEqual(Object.keys(JSON.parse(await readFile(storePath, "utf8"))), [`${key}|replaces ${item.id}`]);
+
+    const seen: Seen[] = [];
+    const replaced = await client(seen, { resumeStore: resumeFile(storePath) }).replaceContent(
+      item.id,
+      await openFile(path),
+    );
+    assert.deepEqual(seen.map((request) => [request.method, request.offset ?? request.answeredOffset]).slice(0, 2), [
+      ["HEAD", String(2 * CHUNK)],
+      ["PATCH", String(2 * CHUNK)],
+    ]);
+    assert.equal(replaced.id, item.id);
+    assert.equal(replaced.version, 2);
+    assert.equal(replaced.filename, "v2.bin");
+    assert.equal(replaced.checksum_sha256, sha256(data));
+    assert.equal((await vault.listVersions(item.id)).length, 2);
   });
 
   it("continues an upload by the URL a caller kept (Blob chunks, then a stream) and answers a 409 from HEAD", async () => {
