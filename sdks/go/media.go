@@ -32,7 +32,7 @@ func (c *Client) upload(ctx context.Context, r io.Reader, o UploadOptions, key s
 		return nil, err
 	}
 	if resumable {
-		id, err := c.uploadResumable(ctx, r, o, key)
+		id, err := c.uploadResumable(ctx, r, o, key, "")
 		if err != nil {
 			return nil, err
 		}
@@ -108,9 +108,21 @@ func (c *Client) DeleteMedia(ctx context.Context, id string) error {
 
 // ReplaceContent replaces a media item's bytes with r's (PUT /media/{id}/content), sent as Upload sends them: same
 // id, collections and shares, Version + 1, the previous bytes kept as a version; o's fields replace the item's.
+// A large source goes through a resumable upload naming the item (Upload-Metadata media_id), as Upload decides;
+// with o.ResumeKey it is written down in the ResumeStore apart from uploads of the same source as a new item.
 //
 // Errors: ErrNotFound, ErrPayloadTooLarge, ErrValidation (nothing changes then).
 func (c *Client) ReplaceContent(ctx context.Context, id string, r io.Reader, o UploadOptions) (*Media, error) {
+	resumable, err := c.wantsResumable(r, o)
+	if err != nil {
+		return nil, err
+	}
+	if resumable {
+		if _, err := c.uploadResumable(ctx, r, o, "", id); err != nil {
+			return nil, err
+		}
+		return c.GetMedia(ctx, id)
+	}
 	body, err := newUpload(r, o)
 	if err != nil {
 		return nil, err

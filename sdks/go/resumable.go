@@ -276,8 +276,9 @@ func position(resp *http.Response) (int64, string, error) {
 	return offset, resp.Header.Get("X-Media-Id"), nil
 }
 
-// uploadResumable sends r through /uploads and returns the new media's id.
-func (c *Client) uploadResumable(ctx context.Context, r io.Reader, o UploadOptions, key string) (string, error) {
+// uploadResumable sends r through /uploads and returns the media's id: a new item's, or replaces, the item whose
+// bytes it replaces.
+func (c *Client) uploadResumable(ctx context.Context, r io.Reader, o UploadOptions, key, replaces string) (string, error) {
 	chunkSize := o.ChunkSize
 	if chunkSize == 0 {
 		chunkSize = c.resumable.chunkSize
@@ -304,6 +305,9 @@ func (c *Client) uploadResumable(ctx context.Context, r io.Reader, o UploadOptio
 	}
 	if store == nil {
 		key = ""
+	}
+	if key != "" && replaces != "" {
+		key += "|replaces " + replaces // not an upload of the same source as a new item
 	}
 	head := func(id string) (int64, string, error) {
 		resp, err := c.send(ctx, &request{method: http.MethodHead, path: "/uploads/" + pathID(id), header: tusHeader()})
@@ -339,7 +343,7 @@ func (c *Client) uploadResumable(ctx context.Context, r io.Reader, o UploadOptio
 		header.Set("Upload-Length", strconv.FormatInt(size, 10))
 		header.Set("Upload-Metadata", uploadMetadata([][2]string{
 			{"filename", filenameOf(r, o.Filename)}, {"title", o.Title}, {"description", o.Description},
-			{"tags", strings.Join(o.Tags, ",")},
+			{"tags", strings.Join(o.Tags, ",")}, {"media_id", replaces},
 		}))
 		resp, err := c.send(ctx, &request{method: http.MethodPost, path: "/uploads", header: header, expect: http.StatusCreated})
 		if err != nil {

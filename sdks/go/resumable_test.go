@@ -3,8 +3,8 @@ package mediavault_test
 // The SDK's resumable uploads (tus 1.0.0 on /uploads) against the real server, with a small threshold and chunks
 // (1 MiB, 256 KiB) for speed: Upload picks tus over the threshold, byte-exact; an upload interrupted after two
 // chunks is continued by a fresh client from the server's offset (through the resume file, and through a kept
-// upload URL with a reader read in order), ending in one media; a 409 is answered from HEAD; chunk checksums, a
-// corrupted chunk sent again, and termination. Requests are watched through the client's http.Client (the
+// upload URL with a reader read in order), ending in one media; ReplaceContent through tus (a new version of the
+// item, resumable); a 409 is answered from HEAD; chunk checksums, a corrupted chunk sent again, and termination. Requests are watched through the client's http.Client (the
 // standard transport underneath).
 
 import (
@@ -186,6 +186,42 @@ func TestResumableUploadOverTheThreshold(t *testing.T) {
 	if _, err := resumableClient(t, user, small).UploadResumable(ctx, io.MultiReader(bytes.NewReader(data)), mediavault.UploadOptions{}); err == nil ||
 		!strings.Contains(err.Error(), "Size") {
 		t.Fatalf("UploadResumable of a reader of unknown size: want an error, got %v", err)
+	}
+}
+
+func TestResumableReplaceContentMakesANewVersion(t *testing.T) {
+	ctx := ctxOf(t)
+	user := newUser(t)
+	c := resumableClient(t, user, &watcher{})
+	item, err := c.Upload(ctx, bytes.NewReader(randomBytes(t, 1000)), mediavault.UploadOptions{Filename: "v1.bin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := randomBytes(t, mib+5)
+	storePath := filepath.Join(t.TempDir(), "uploads.json")
+	store := mediavault.WithResumeStore(mediavault.NewResumeFile(storePath))
+	options := mediavault.UploadOptions{Filename: "v2.bin", ResumeKey: "v2.bin|1048581"}
+	if _, err := resumableClient(t, user, &watcher{before: dropThirdChunk}, store).
+		ReplaceContent(ctx, item.ID, bytes.NewReader(data), options); !errors.Is(err, errDropped) {
+		t.Fatalf("first attempt: want the dropped connection, got %v", err)
+	}
+	raw, err := os.ReadFile(storePath)
+	if err != nil || !strings.Contains(string(raw), `"v2.bin|1048581|replaces `+item.ID+`"`) {
+		t.Fatalf("resume file: %s, %v (want the key apart from a new item's)", raw, err)
+	}
+	second := &watcher{}
+	replaced, err := resumableClient(t, user, second, store).ReplaceContent(ctx, item.ID, bytes.NewReader(data), options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equalLines(t, "the fresh client's first requests", second.summary()[:2], []string{
+		"HEAD /api/v1/uploads/<id> 200 524288", "PATCH /api/v1/uploads/<id> 204 524288",
+	})
+	if replaced.ID != item.ID || replaced.Version != 2 || replaced.Filename != "v2.bin" || replaced.ChecksumSHA256 != checksum(data) {
+		t.Fatalf("replaced: %+v", replaced)
+	}
+	if versions, err := c.ListVersions(ctx, item.ID); err != nil || len(versions) != 2 {
+		t.Fatalf("versions: %+v, %v", versions, err)
 	}
 }
 
