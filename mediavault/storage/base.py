@@ -251,6 +251,15 @@ class StorageBackend(ABC):
         """Remove pieces of ``before`` that ``after`` (a later state, now recorded) no longer needs. The default
         needs them all."""
 
+    async def abandon_partial(self, before: PartialObject, after: PartialObject) -> None:
+        """Remove what an append added to ``before`` to make ``after``, a state that will never be recorded (another
+        request's append or completion won, or the completion failed); ``before``'s pieces stay. The default deletes
+        the segments ``after`` lists and ``before`` does not."""
+        kept = {key for key, _ in before.state.get("segments", ())}
+        for key, _ in after.state.get("segments", ()):
+            if key not in kept:
+                await self.delete(key)
+
     async def discard_partial(self, partial: PartialObject) -> None:
         """Remove every piece of ``partial`` (not the object at ``partial.key``); idempotent. The default deletes
         the segments its state lists; backends that can remove a prefix also remove what a crash left unrecorded."""

@@ -506,6 +506,16 @@ class S3Storage(StorageBackend):
         if old and old != after.state.get("tail"):
             await self.delete(old[0])
 
+    async def abandon_partial(self, before: PartialObject, after: PartialObject) -> None:
+        """Abort the multipart upload ``after`` began (not one ``before`` already had: its parts are rewritten alike by
+        the next append) and delete ``after``'s new tail object."""
+        upload_id = after.state.get("upload_id")
+        if upload_id and upload_id != before.state.get("upload_id"):
+            await self._abort_multipart(after.state.get("key") or after.key, upload_id)
+        tail = after.state.get("tail")
+        if tail and tail != before.state.get("tail"):
+            await self.delete(tail[0])
+
     async def discard_partial(self, partial: PartialObject) -> None:
         """Abort the multipart upload (if not completed) and delete every object under ``partial.pieces``."""
         if upload_id := partial.state.get("upload_id"):

@@ -285,6 +285,22 @@ def test_of_two_appends_at_the_same_offset_one_wins(alice: Account, vault: TestC
     assert [m["id"] for m in listed] == [media_id]  # one media, not two
 
 
+def test_the_loser_of_a_race_leaves_no_multipart_upload(alice: Account, vault: TestClient[Litestar]) -> None:
+    data = os.urandom(12 * MIB)
+    before = stored_keys(vault)
+    location = create(alice, len(data), filename="raced.bin").headers["Location"].removeprefix(PREFIX)
+    headers = {**alice.headers, **TUS, **OCTETS, "Upload-Offset": "0"}
+    first = [("PATCH", location, {"headers": headers, "content": data[: 9 * MIB]})] * 2  # on S3: each starts one
+    answers = vault.blocking_portal.call(concurrently, vault.app, first)
+    assert sorted(a.status_code for a in answers) == [204, 409], [a.text for a in answers]
+    last = append(alice, PREFIX + location, 9 * MIB, data[9 * MIB :])
+    assert last.status_code == 204, last.text
+    content = alice.client.get(f"{PREFIX}/media/{last.headers['X-Media-Id']}/content", headers=alice.headers)
+    assert content.content == data
+    assert multipart_uploads(vault) in (None, 0)  # the loser's was aborted, the winner's completed
+    assert len([k for k in stored_keys(vault) if k not in before]) == 1
+
+
 def test_termination_removes_the_upload_and_its_bytes(alice: Account, vault: TestClient[Litestar]) -> None:
     before = stored_keys(vault)
     location = create(alice, 20 * MIB).headers["Location"]
@@ -350,7 +366,7 @@ def test_objects_of_a_completion_that_failed_or_crashed_are_the_uploads_to_remov
             f"{PREFIX}/media/upload", headers=alice.headers, files={"file": ("other.bin", os.urandom(11 * MIB))}
         )
         assert other.status_code == 201, other.text
-        for location, data in zip(uploads, (big, small), strict=True):  # the object is written, the media refused
+        for location, data in zip(uploads, (big, small), strict=True):  # refused before the object is made
             last = append(alice, location, MIB, data[MIB:])
             assert last.status_code == 413, last.text
             assert last.json()["error"]["code"] == "quota_exceeded"
@@ -361,17 +377,21 @@ def test_objects_of_a_completion_that_failed_or_crashed_are_the_uploads_to_remov
                 return list(await session.scalars(select(Upload).order_by(Upload.length.desc())))
 
         retried, abandoned = vault.blocking_portal.call(rows)
-        assert (retried.completions, abandoned.completions) == (1, 1)  # each attempt counted before its bytes
+        assert (retried.completions, abandoned.completions) == (0, 0)
+        assert multipart_uploads(vault) in (None, 0)  # the refused PATCH's multipart upload was aborted
 
-        async def leave(key: str) -> None:  # what a crash between the finished object and the commit leaves
-            await write_stream(await rt.storage.open_writer(key), _one(b"left by a crash"))
+        async def crash(upload: Upload) -> None:
+            """What a SIGKILL between the finished object and the media's commit leaves: the attempt counted (it is
+            committed before the object is written) and its object."""
+            async with rt.session() as session, session.begin():
+                await session.execute(update(Upload).where(Upload.id == upload.id).values(completions=1))
+            await write_stream(await rt.storage.open_writer(completion_key(upload, 1)), _one(b"left by a crash"))
 
         for upload in (abandoned, retried):
-            vault.blocking_portal.call(leave, completion_key(upload, 1))
+            vault.blocking_portal.call(crash, upload)
         other_id = other.json()["data"]["id"]
         assert alice.client.delete(f"{PREFIX}/media/{other_id}", headers=alice.headers).status_code == 204
         done = append(alice, uploads[0], MIB, big[MIB:])  # the client retries once there is room: attempt 2
-        # (on S3 the refused attempt completed a multipart upload its state never recorded: the retry makes another)
         assert done.status_code == 204, done.text
         media_id = done.headers["X-Media-Id"]
 
@@ -447,6 +467,33 @@ def test_an_upload_naming_a_media_item_replaces_its_bytes(tmp_path: Path) -> Non
         assert offset_of(alice, location) == 0
         listed = alice.client.get(f"{PREFIX}/media", headers=alice.headers).json()["data"]
         assert [m["id"] for m in listed] == [media["id"]]
+
+
+def test_a_completion_refused_by_the_quota_can_be_retried(tmp_path: Path) -> None:
+    config = make_config(tmp_path, default_quota_bytes=30 * MIB, rate_limit_authenticated=100_000)
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as vault:
+        alice = Account(vault, "alice@example.com")
+        before = stored_keys(vault)
+        data = os.urandom(20 * MIB)
+        location = create(alice, len(data), filename="big.bin").headers["Location"]
+        assert append(alice, location, 0, data[: 9 * MIB]).status_code == 204  # on S3: the multipart upload begins
+        other = alice.client.post(
+            f"{PREFIX}/media/upload", headers=alice.headers, files={"file": ("other.bin", os.urandom(15 * MIB))}
+        )
+        assert other.status_code == 201, other.text
+        refused = append(alice, location, 9 * MIB, data[9 * MIB :])  # before the object (on S3: the multipart
+        assert refused.status_code == 413, refused.text  # upload is not spent: completed, it could not go on)
+        assert offset_of(alice, location) == 9 * MIB
+        other_id = other.json()["data"]["id"]
+        assert alice.client.delete(f"{PREFIX}/media/{other_id}", headers=alice.headers).status_code == 204
+        done = append(alice, location, 9 * MIB, data[9 * MIB :])
+        assert done.status_code == 204, done.text
+        media_id = done.headers["X-Media-Id"]
+        assert alice.client.get(f"{PREFIX}/media/{media_id}/content", headers=alice.headers).content == data
+        media = alice.client.get(f"{PREFIX}/media/{media_id}", headers=alice.headers).json()["data"]
+        assert media["checksum_sha256"] == hashlib.sha256(data).hexdigest()
+        assert multipart_uploads(vault) in (None, 0)
+        assert len([k for k in stored_keys(vault) if k not in before]) == 1
 
 
 def test_browsers_may_speak_tus_when_cors_is_configured(tmp_path: Path) -> None:

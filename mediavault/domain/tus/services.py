@@ -249,10 +249,11 @@ class TusService:
         """Append ``chunks`` at ``offset`` (which must be the upload's); the append that stores the last byte makes
         the media (its id in the returned row's ``media_id``). Returns the upload as recorded.
 
-        Nothing of a failed append is kept: the offset stays where it was. A body cut off before its end (the client
-        hung up or went silent) is not a failure: the bytes that arrived are stored and counted, as a shorter
-        append would be, unless a ``checksum`` was given (it cannot be verified then, so nothing is kept and
-        :class:`~mediavault.errors.ClientDisconnected` propagates).
+        Nothing of a failed append is kept: the offset stays where it was, and what it stored is removed
+        (:meth:`StorageBackend.abandon_partial <mediavault.storage.base.StorageBackend.abandon_partial>`). A body
+        cut off before its end (the client hung up or went silent) is not a failure: the bytes that arrived are
+        stored and counted, as a shorter append would be, unless a ``checksum`` was given (it cannot be verified
+        then, so nothing is kept and :class:`~mediavault.errors.ClientDisconnected` propagates).
 
         Raises:
             NotFound: as :meth:`get`.
@@ -273,12 +274,20 @@ class TusService:
             logger.info("upload %s: a PATCH was cut off after %d bytes; they are kept", upload.id, body.count)
         if not body.count:
             return upload
-        new_offset = upload.offset + body.count
-        if new_offset == upload.length:
-            return await self._complete(principal, upload, after)
-        if not await self.uploads.advance(upload.id, upload.offset, new_offset, after.state, expires_at=self._expiry()):
-            await self.session.rollback()
-            raise Conflict("Another request changed this upload; ask for its offset again")
+        new_offset, upload_key = upload.offset + body.count, upload.id
+        try:
+            if new_offset == upload.length:
+                return await self._complete(principal, upload, after)
+            recorded = await self.uploads.advance(
+                upload.id, upload.offset, new_offset, after.state, expires_at=self._expiry()
+            )
+            if not recorded:
+                raise Conflict("Another request changed this upload; ask for its offset again")
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self.session.rollback()
+                await self._quietly(self.storage.abandon_partial(before, after), upload_key)
+            raise
         await self.session.commit()
         await self._quietly(self.storage.release_partial(before, after), upload.id)
         return await self.get(principal, upload_id)
@@ -298,6 +307,11 @@ class TusService:
         # Plain values: a retried commit inside record() rolls back, which expires the row's attributes.
         upload_id, expected, length, replaces = upload.id, upload.offset, upload.length, upload.replaces_id
         filename, fields = upload.filename, dict(upload.fields)
+        # What would refuse the media anyway is checked before the object is made (on S3 completing the multipart
+        # upload spends it: a refused completion could not be retried); both are checked again when it is recorded.
+        await self.check_room(principal, length)
+        if replaces is not None:
+            await self.media(self.session).get(principal, str(replaces))
         number = await self.uploads.claim_completion(upload_id, expected)
         if number is None:
             await self.session.rollback()
