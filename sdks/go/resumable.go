@@ -86,7 +86,8 @@ func WithResumeStore(s ResumeStore) Option {
 // Errors: ErrValidation (an empty file, bad fields), ErrPayloadTooLarge or ErrQuotaExceeded (refused before
 // any byte is sent), ErrNotFound (a kept UploadURL the server no longer has), ErrChecksumMismatch (o.Checksum:
 // a chunk refused twice), an error for o.Metadata or an unknown size, and the network's or the context's
-// errors as they come: calling again continues the upload.
+// errors as they come: calling again continues the upload. A kept upload of another length than the source's is
+// an error too (nothing is sent into it).
 func (c *Client) UploadResumable(ctx context.Context, r io.Reader, o UploadOptions) (*Media, error) {
 	o.Resumable = ResumableAlways
 	return c.Upload(ctx, r, o)
@@ -313,6 +314,10 @@ func (c *Client) uploadResumable(ctx context.Context, r io.Reader, o UploadOptio
 		resp, err := c.send(ctx, &request{method: http.MethodHead, path: "/uploads/" + pathID(id), header: tusHeader()})
 		if err != nil {
 			return 0, "", err
+		}
+		if length := resp.Header.Get("Upload-Length"); length != "" && length != strconv.FormatInt(size, 10) {
+			discard(resp)
+			return 0, "", fmt.Errorf("mediavault: upload %s is of %s bytes, the source of %d: not the same file", id, length, size)
 		}
 		return position(resp)
 	}

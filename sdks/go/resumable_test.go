@@ -3,7 +3,7 @@ package mediavault_test
 // The SDK's resumable uploads (tus 1.0.0 on /uploads) against the real server, with a small threshold and chunks
 // (1 MiB, 256 KiB) for speed: Upload picks tus over the threshold, byte-exact; an upload interrupted after two
 // chunks is continued by a fresh client from the server's offset (through the resume file, and through a kept
-// upload URL with a reader read in order), ending in one media; ReplaceContent through tus (a new version of the
+// upload URL with a reader read in order and with a seeker), ending in one media; ReplaceContent through tus (a new version of the
 // item, resumable); a 409 is answered from HEAD; chunk checksums, a corrupted chunk sent again, and termination. Requests are watched through the client's http.Client (the
 // standard transport underneath).
 
@@ -362,6 +362,42 @@ func TestResumableUploadByKeptURLAnswersAConflictFromHead(t *testing.T) {
 		"GET /api/v1/media/<id> 200",
 	})
 	if media.ChecksumSHA256 != checksum(data) || media.Filename != "kept.bin" {
+		t.Fatalf("media: %+v", media)
+	}
+}
+
+// seekOnly hides a bytes.Reader's io.ReaderAt: chunks are read after a Seek.
+type seekOnly struct{ io.ReadSeeker }
+
+func TestResumableUploadOfASeekerContinuedByKeptURL(t *testing.T) {
+	ctx := ctxOf(t)
+	user := newUser(t)
+	data := randomBytes(t, mib+chunk/2)
+	uploadURL := ""
+	options := mediavault.UploadOptions{Filename: "seek.bin", OnUploadURL: func(u string) { uploadURL = u }}
+	if _, err := resumableClient(t, user, &watcher{before: dropThirdChunk}).
+		Upload(ctx, seekOnly{bytes.NewReader(data)}, options); !errors.Is(err, errDropped) {
+		t.Fatalf("first attempt: want the dropped connection, got %v", err)
+	}
+	// Another file (another length) is not sent into it.
+	wrong := &watcher{}
+	_, err := resumableClient(t, user, wrong).UploadResumable(ctx, bytes.NewReader(data[:1000]), mediavault.UploadOptions{UploadURL: uploadURL})
+	if err == nil || !strings.Contains(err.Error(), "is of 1179648 bytes, the source of 1000") {
+		t.Fatalf("a kept upload of another length: want an error, got %v", err)
+	}
+	equalLines(t, "requests", wrong.summary(), []string{"HEAD /api/v1/uploads/<id> 200 524288"})
+
+	second := &watcher{}
+	options.UploadURL = uploadURL
+	media, err := resumableClient(t, user, second).Upload(ctx, seekOnly{bytes.NewReader(data)}, options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equalLines(t, "requests", second.summary(), []string{
+		"HEAD /api/v1/uploads/<id> 200 524288", "PATCH /api/v1/uploads/<id> 204 524288",
+		"PATCH /api/v1/uploads/<id> 204 786432", "PATCH /api/v1/uploads/<id> 204 1048576", "GET /api/v1/media/<id> 200",
+	})
+	if media.ChecksumSHA256 != checksum(data) || media.Filename != "seek.bin" {
 		t.Fatalf("media: %+v", media)
 	}
 }

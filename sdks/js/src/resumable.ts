@@ -278,7 +278,8 @@ export function uploadIdOf(url: string): string {
  * Send `source` through `/uploads`, continuing an upload of it when one is known; resolves with the media's id (a
  * new item's, or `fields.media_id`, the item whose bytes it replaces).
  *
- * @throws TypeError a size that is unknown, a chunk size under 1, a source that changed size or ended early.
+ * @throws TypeError a size that is unknown, a chunk size under 1, a source that changed size or ended early, a kept
+ *   upload of another length.
  * @throws NotFound a kept `uploadUrl` the server no longer has. @throws PayloadTooLarge, QuotaExceeded, ValidationError as `POST /uploads` answers.
  */
 export async function sendResumable(
@@ -301,16 +302,21 @@ export async function sendResumable(
   let key = store === undefined ? undefined : (options.resumeKey ?? defaultKey(source));
   if (key !== undefined && fields.media_id !== undefined) key += `|replaces ${fields.media_id}`; // not a new item's
   const uploads = `${transport.prefix}/uploads`;
-  const head = async (uploadId: string) =>
-    position(
-      await transport.send({
-        method: "HEAD",
-        path: `/uploads/${encodeURIComponent(uploadId)}`,
-        headers: TUS,
-        expect: [200],
-        signal,
-      }),
-    );
+  const head = async (uploadId: string) => {
+    const response = await transport.send({
+      method: "HEAD",
+      path: `/uploads/${encodeURIComponent(uploadId)}`,
+      headers: TUS,
+      expect: [200],
+      signal,
+    });
+    const length = response.headers.get("Upload-Length");
+    if (length !== null && Number(length) !== size) {
+      await response.body?.cancel();
+      throw new TypeError(`upload ${uploadId} is of ${length} bytes, the source of ${size}: not the same file`);
+    }
+    return position(response);
+  };
 
   let uploadId = options.uploadUrl === undefined ? undefined : uploadIdOf(options.uploadUrl);
   const explicit = uploadId !== undefined;

@@ -246,6 +246,16 @@ describe("resumable uploads of the SDK (tus)", () => {
       (error: Error) => error.name === "AbortError",
     );
     assert.match(uploadUrl, new RegExp(`^${server.baseUrl}/api/v1/uploads/[0-9a-f-]+$`));
+    // Another file (another length) is not sent into it.
+    const wrong: Seen[] = [];
+    await assert.rejects(
+      client(wrong).uploadResumable(random(1000), { uploadUrl }),
+      /of 1048586 bytes, the source of 1000/,
+    );
+    assert.deepEqual(
+      wrong.map((request) => request.method),
+      ["HEAD"],
+    );
 
     // Continued from a one-shot stream of the whole file (read in order): another client sends half of the next
     // chunk just before this one's first PATCH, the server answers 409, and the client asks the offset again and
