@@ -7,7 +7,8 @@ Usage::
 What it does:
 
 1. starts ``mediavault serve`` (uvicorn, 1 worker) on a free port with a fresh data dir under ``--tmp`` (``--storage
-   s3``: a moto server on loopback, ``storage_url=s3://<fresh bucket>/bench``, as ``benchmarks/upload.py``);
+   s3``: a moto server on loopback, ``storage_url=s3://<fresh bucket>/bench``, with a 900 s S3 read timeout:
+   ``benchmarks/_server.py``);
 2. uploads ``--size`` bytes (one 1 MiB random block, repeated, generated on the fly: the client never holds more)
    once with ``POST /media/upload`` and once through tus per chunk size (``POST /uploads``, then one ``PATCH`` per
    chunk, each streamed with its ``Content-Length``), checking size and SHA-256 of the media each made, then
@@ -39,18 +40,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from upload import (  # noqa: E402  (the sibling benchmark's helpers)
-    BLOCK,
-    PREFIX,
-    Multipart,
-    RssSampler,
-    Server,
-    free_port,
-    human,
-    parse_size,
-    read_status,
-    reset_hwm,
-)
+from _server import PREFIX, Server, moto_storage_env  # noqa: E402
+from upload import BLOCK, Multipart, RssSampler, human, parse_size, read_status, reset_hwm  # noqa: E402
 
 MiB = 1024 * 1024
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -137,25 +128,13 @@ def main() -> int:
     stack = contextlib.ExitStack()
     server: Server | None = None
     try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAVAULT_")}
-        env.update(
-            MEDIAVAULT_ARGON2_TIME_COST="1",
-            MEDIAVAULT_ARGON2_MEMORY_COST="8",
-            MEDIAVAULT_ARGON2_PARALLELISM="1",
-            MEDIAVAULT_LOAD_ENTRY_POINTS="false",
-            MEDIAVAULT_MAX_UPLOAD_SIZE=str(max(size, 1024 * MiB)),
-            MEDIAVAULT_RATE_LIMIT_AUTHENTICATED="100000",
-        )
+        env = {
+            "MEDIAVAULT_MAX_UPLOAD_SIZE": str(max(size, 1024 * MiB)),
+            "MEDIAVAULT_RATE_LIMIT_AUTHENTICATED": "100000",
+        }
         if args.storage == "s3":
-            from tests.s3 import moto_server
-
-            s3 = stack.enter_context(moto_server())
-            env["MEDIAVAULT_STORAGE_URL"] = s3.storage_url(prefix="bench")
-            env["MEDIAVAULT_STORAGE_OPTIONS"] = s3.storage_options_json
-        port = free_port()
-        command = [sys.executable, "-c", "from mediavault.cli import main; main()", "serve", "--port", str(port)]
-        command += ["--data-dir", str(root / "data"), "--workers", "1"]
-        server = Server("mediavault", command, port, f"{PREFIX}/health", env, root / "mediavault.log")
+            env.update(moto_storage_env(stack))
+        server = Server(root / "data", env, timeout=60)
 
         block = os.urandom(BLOCK)
         expected = hashlib.sha256()

@@ -36,10 +36,7 @@ import hashlib
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -51,11 +48,13 @@ from pathlib import Path
 
 import httpx
 
-MiB = 1024 * 1024
-PREFIX = "/api/v1"
-BLOCK = MiB
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))  # tests/s3.py: the moto launcher for --storage s3
+sys.path.insert(0, str(HERE))
+
+from _server import PREFIX, Process, Server, free_port, moto_storage_env  # noqa: E402
+
+MiB = 1024 * 1024
+BLOCK = MiB
 
 
 # --------------------------------------------------------------------------- helpers
@@ -75,12 +74,6 @@ def human(size: int) -> str:
         if size >= factor and size % factor == 0:
             return f"{size // factor} {unit}"
     return f"{size} B"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def read_status(pid: int) -> dict[str, int]:
@@ -174,46 +167,6 @@ class Multipart:
 # --------------------------------------------------------------------------- servers
 
 
-class Server:
-    """A server subprocess on 127.0.0.1, ready once ``ready_path`` answers 200."""
-
-    def __init__(self, name: str, cmd: list[str], port: int, ready_path: str, env: dict[str, str], log: Path) -> None:
-        self.name = name
-        self.port = port
-        self.base_url = f"http://127.0.0.1:{port}"
-        self.log_path = log
-        self._log = log.open("wb")
-        self.proc = subprocess.Popen(cmd, env=env, stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        with httpx.Client(base_url=self.base_url, timeout=2) as client:
-            while True:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"{name} exited with {self.proc.returncode}:\n{log.read_text()[-3000:]}")
-                try:
-                    if client.get(ready_path).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"{name} not ready:\n{log.read_text()[-3000:]}")
-                time.sleep(0.05)
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self._log.close()
-
-
 @dataclass
 class Measurement:
     seconds: float
@@ -229,7 +182,7 @@ class Measurement:
     size: int = 0
 
 
-def measure(server: Server, client: httpx.Client, url: str, body: Multipart, headers: dict[str, str]) -> tuple:
+def measure(server: Process, client: httpx.Client, url: str, body: Multipart, headers: dict[str, str]) -> tuple:
     """Upload ``body`` once; returns (response, Measurement)."""
     exact_hwm = reset_hwm(server.pid)
     before = read_status(server.pid)["VmRSS"]
@@ -292,43 +245,26 @@ def main() -> int:
         return 2
 
     root = Path(tempfile.mkdtemp(prefix="mediavault-bench-", dir=tmp_parent))
-    servers: list[Server] = []
+    servers: list[Process] = []
     stack = contextlib.ExitStack()
     try:
-        storage_env: dict[str, str] = {}
+        env = {
+            "MEDIAVAULT_MAX_UPLOAD_SIZE": str(max(biggest, 1024 * MiB)),
+            "MEDIAVAULT_RATE_LIMIT_AUTHENTICATED": "100000",
+        }
         if args.storage == "s3":
-            from tests.s3 import moto_server
-
-            s3 = stack.enter_context(moto_server())
-            storage_env = {
-                "MEDIAVAULT_STORAGE_URL": s3.storage_url(prefix="bench"),
-                "MEDIAVAULT_STORAGE_OPTIONS": s3.storage_options_json,
-            }
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAVAULT_")}
-        env.update(
-            MEDIAVAULT_ARGON2_TIME_COST="1",
-            MEDIAVAULT_ARGON2_MEMORY_COST="8",
-            MEDIAVAULT_ARGON2_PARALLELISM="1",
-            MEDIAVAULT_LOAD_ENTRY_POINTS="false",
-            MEDIAVAULT_MAX_UPLOAD_SIZE=str(max(biggest, 1024 * MiB)),
-            MEDIAVAULT_RATE_LIMIT_AUTHENTICATED="100000",
-        )
-        env.update(storage_env)
-        data_dir = root / "mediavault-data"
-        mv_cmd = [sys.executable, "-c", "from mediavault.cli import main; main()", "serve"]
-        mv_cmd += ["--port", "{port}", "--data-dir", str(data_dir), "--workers", "1"]
-        port = free_port()
-        mv_cmd = [a.replace("{port}", str(port)) for a in mv_cmd]
-        mv = Server("mediavault", mv_cmd, port, f"{PREFIX}/health", env, root / "mediavault.log")
+            env.update(moto_storage_env(stack))
+        mv = Server(root / "mediavault-data", env, timeout=60)
         servers.append(mv)
 
-        base: Server | None = None
+        base: Process | None = None
         if not args.no_baseline:
             out_dir = root / "baseline-out"
             port = free_port()
             base_cmd = [sys.executable, str(HERE / "_baseline.py"), "--port", str(port), "--out-dir", str(out_dir)]
             base_cmd += ["--mode", args.baseline_mode]
-            base = Server("baseline", base_cmd, port, "/", env, root / "baseline.log")
+            clean = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAVAULT_")}
+            base = Process("baseline", base_cmd, port, "/", clean, root / "baseline.log", timeout=60)
             servers.append(base)
 
         block = os.urandom(BLOCK)
