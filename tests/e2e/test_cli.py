@@ -294,16 +294,21 @@ def _stopped_past_half(process: subprocess.Popen[bytes], vault: Client, state: P
     raise AssertionError("the upload did not get half way in 120 s")
 
 
+@pytest.mark.parametrize("command", ["upload", "replace"])
 def test_large_file_killed_half_way_continues_from_the_servers_offset(
-    server: VaultServer, account: CliUser, tmp_path: Path
+    server: VaultServer, account: CliUser, tmp_path: Path, command: str
 ) -> None:
+    """``upload FILE`` (a new item) and ``replace ID FILE`` (an item's new bytes, through the same resumable upload
+    naming the item), killed half way and run again: they continue from the server's offset, and say so."""
     data = os.urandom(1_500_000)
     path = tmp_path / "big.bin"
     path.write_bytes(data)
     state_home = tmp_path / "state"
-    args = ("upload", "--resumable-from", "0", "--chunk-size", "50000", str(path))
     with _vault(server, account) as vault:
         _clear(vault)
+        before = [vault.upload(io.BytesIO(b"the old bytes"), filename="old.txt")] if command == "replace" else []
+        target = [m.id for m in before]
+        args = (command, *target, "--resumable-from", "0", "--chunk-size", "50000", str(path))
         env = _process_env(account) | {"XDG_STATE_HOME": str(state_home)}
         process = subprocess.Popen(_command(*args), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
@@ -311,16 +316,25 @@ def test_large_file_killed_half_way_continues_from_the_servers_offset(
         finally:
             process.send_signal(signal.SIGKILL)
             process.wait(10)
-        assert vault.list_media(per_page=1).pagination.total == 0
+        shown = [(m.id, m.version, m.checksum_sha256) for m in vault.iter_media()]
+        assert shown == [(m.id, m.version, m.checksum_sha256) for m in before]  # nothing made or changed yet
 
         rerun = mediavault(*args, env=account.env | {"XDG_STATE_HOME": str(state_home)})
         assert rerun.returncode == 0, rerun.stdout
         resumed = re.search(r"resuming \S*big\.bin at (\d+) %", rerun.stdout)
         assert resumed, rerun.stdout  # the bars start there, not at 0
         assert int(resumed.group(1)) >= 100 * offset // len(data) >= 50
-        stored = list(vault.iter_media(per_page=100))
-        assert [m.checksum_sha256 for m in stored] == [hashlib.sha256(data).hexdigest()]
-        assert _ids(rerun.out) == {str(path): stored[0].id}
+        (stored,) = vault.iter_media(per_page=100)
+        assert stored.checksum_sha256 == hashlib.sha256(data).hexdigest()
+        if command == "upload":
+            assert _ids(rerun.out) == {str(path): stored.id}
+        else:  # the same item, one version more
+            assert (stored.id, stored.version, stored.filename) == (before[0].id, 2, "big.bin")
+            assert rerun.out == f"{stored.id}  version 2  {len(data)} bytes  big.bin\n"
+            assert [v.version for v in vault.list_versions(stored.id)] == [2, 1]
+            copy = io.BytesIO()
+            vault.download(stored.id, copy)
+            assert copy.getvalue() == data
 
 
 # ----------------------------------------------------------------------------------------------- download

@@ -417,6 +417,65 @@ def test_resumable_upload_continues_where_the_server_got(vault: Client, server: 
     assert small.size == len(data)
 
 
+def test_resumable_replacement_continues_where_the_server_got(
+    vault: Client, server: VaultServer, tmp_path: Path
+) -> None:
+    data = os.urandom(1_000_000)
+    path = tmp_path / "big.bin"
+    path.write_bytes(data)
+    store = tmp_path / "state" / "uploads.json"
+    first, other = (vault.upload(io.BytesIO(b"version one"), filename=name) for name in ("a.txt", "b.txt"))
+
+    def die_half_way(done: int, _total: int | None) -> None:
+        if done >= len(data) // 2:
+            raise _Stop
+
+    options = {"resumable": True, "chunk_size": 100_000, "resume_file": store}
+    with pytest.raises(_Stop):  # the same file half sent as a new item, and half sent as `first`'s new bytes
+        vault.upload(path, progress=die_half_way, **options)
+    with pytest.raises(_Stop):
+        vault.replace_content(first.id, path, title="Big", progress=die_half_way, **options)
+    entries = json.loads(store.read_text())
+    assert set(entries) == {ResumeFile.key(path), ResumeFile.key(path, first.id)}  # kept apart
+    assert len(set(entries.values())) == 2
+
+    seen: list[int] = []
+    with Client(server.base_url, api_key=vault.create_api_key("another process").key) as fresh:
+        # Another item's replacement never continues either upload: it starts from byte 0.
+        assert fresh.replace_content(other.id, path, progress=lambda done, _: seen.append(done), **options).version == 2
+        assert seen[0] == 0
+        seen.clear()
+        replaced = fresh.replace_content(
+            first.id, path, title="Big", progress=lambda done, _: seen.append(done), **options
+        )
+    assert seen[0] in (400_000, 500_000) and seen[-1] == len(data)  # continued from the server's offset
+    assert (replaced.id, replaced.version, replaced.size, replaced.title) == (first.id, 2, len(data), "Big")
+    assert replaced.checksum_sha256 == hashlib.sha256(data).hexdigest() and replaced.filename == "big.bin"
+    copy = io.BytesIO()
+    vault.download(first.id, copy)
+    assert copy.getvalue() == data
+    assert [(v.version, v.size) for v in vault.list_versions(first.id)] == [(2, len(data)), (1, len(b"version one"))]
+    assert json.loads(store.read_text()) == {ResumeFile.key(path): entries[ResumeFile.key(path)]}  # the new item's
+    # The plain upload continues as a new item, not as a replacement.
+    new = vault.upload(path, **options)
+    assert new.id not in (first.id, other.id) and new.version == 1 and json.loads(store.read_text()) == {}
+    assert vault.list_media(checksum_sha256=new.checksum_sha256).pagination.total == 3
+
+    # Under the threshold (and with custom metadata) a replacement is one PUT, as before; an unknown item: 404.
+    small = vault.replace_content(first.id, path, metadata={"k": "v"})
+    assert (small.version, small.metadata) == (3, {"k": "v"})
+    with pytest.raises(NotFound):
+        vault.replace_content("00000000-0000-4000-8000-000000000000", path, **options)
+    assert json.loads(store.read_text()) == {}
+    # The item deleted while its new bytes were on the way: the last PATCH's 404, and nothing left to continue.
+    with pytest.raises(_Stop):
+        vault.replace_content(other.id, path, progress=die_half_way, **options)
+    vault.delete_media(other.id)
+    with pytest.raises(NotFound):
+        vault.replace_content(other.id, path, **options)
+    assert json.loads(store.read_text()) == {}
+
+
 def test_webhooks(vault: Client) -> None:
     hook = vault.create_webhook("http://127.0.0.1:9/hook", ["media.uploaded"], description="local")
     assert hook.secret.startswith("whsec_") and hook.active
@@ -569,6 +628,10 @@ async def _async_flow(server: VaultServer, tmp_path: Path) -> None:
         big.write_bytes(os.urandom(300_000))
         resumed = await vault.upload(big, resumable=True, chunk_size=64 * 1024, resume_file=tmp_path / "async.json")
         assert resumed.checksum_sha256 == hashlib.sha256(big.read_bytes()).hexdigest()
+        big.write_bytes(os.urandom(200_000))
+        options = {"resumable": True, "chunk_size": 64 * 1024, "resume_file": tmp_path / "async.json"}
+        replaced = await vault.replace_content(resumed.id, big, **options)
+        assert (replaced.id, replaced.version, replaced.size) == (resumed.id, 2, 200_000)
 
         signed = await vault.sign_upload()
         drop = await vault.create_collection("Async drop")

@@ -33,9 +33,18 @@ from mediavault_cli.session import connect, url_option
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.progress import Progress
+    from rich.progress import Progress, TaskID
 
-__all__ = ("download_command", "sha256_of", "upload_command")
+__all__ = (
+    "FileBar",
+    "chunk_size_option",
+    "download_command",
+    "progress_bars",
+    "resumable_from_option",
+    "sha256_of",
+    "stderr_console",
+    "upload_command",
+)
 
 _CHUNK = 1024 * 1024
 
@@ -81,13 +90,14 @@ def _files(paths: tuple[Path, ...]) -> Iterator[Path]:
             yield path
 
 
-def _console() -> Console:
+def stderr_console() -> Console:
+    """A rich console on standard error (standard output stays for ids and ``--json``)."""
     from rich.console import Console
 
     return Console(stderr=True)
 
 
-def _progress(console: Console) -> Progress:
+def progress_bars(console: Console) -> Progress:
     """Bars on standard error that vanish when done (standard output stays for ids and ``--json``)."""
     from rich.progress import (
         BarColumn,
@@ -109,6 +119,62 @@ def _progress(console: Console) -> Progress:
         redirect_stdout=False,
         redirect_stderr=False,
     )
+
+
+class FileBar:
+    """The bar of one file being uploaded, as a ``progress(done, total)`` callback of the SDK's upload methods: it
+    follows the bytes sent (and advances the ``overall`` bar alike), and when a resumable upload starts past byte 0
+    (continuing an interrupted one) it first prints ``resuming PATH at N %``. A context manager: leaving it removes
+    the bar, and the ``overall`` bar is advanced to the file's end even when the upload failed.
+
+    Args:
+        progress: the bars (:func:`progress_bars`).
+        path, size: the file and its size in bytes.
+        resumable: whether the file is sent through a resumable upload (only that one reports a starting offset).
+        overall: the bar of every file of the command, if any.
+    """
+
+    def __init__(
+        self, progress: Progress, path: Path, size: int, resumable: bool, overall: TaskID | None = None
+    ) -> None:
+        self.progress, self.path, self.size, self.resumable, self.overall = progress, path, size, resumable, overall
+        self.task = progress.add_task(path.name, total=size)
+        self.sent = 0
+
+    def __call__(self, done: int, _total: int | None) -> None:
+        if self.resumable and self.sent == 0 and done:  # a resumable upload reports where it starts first
+            percent = 100 * done // self.size
+            self.progress.console.print(f"resuming {self.path} at {percent} %", highlight=False, soft_wrap=True)
+        self.progress.update(self.task, completed=done)
+        if self.overall is not None:
+            self.progress.advance(self.overall, done - self.sent)
+        self.sent = done
+
+    def __enter__(self) -> FileBar:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.overall is not None:
+            self.progress.advance(self.overall, self.size - self.sent)  # the bar still reaches its end
+        self.progress.remove_task(self.task)
+
+
+resumable_from_option = click.option(
+    "--resumable-from",
+    default=RESUMABLE_THRESHOLD,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Files of at least this many bytes are sent in resumable chunks (0: every file).",
+)
+"""``--resumable-from BYTES``: from this size on a file goes through the vault's resumable uploads."""
+chunk_size_option = click.option(
+    "--chunk-size",
+    default=CHUNK_SIZE,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Bytes per chunk of a resumable upload (keep it under a proxy's body limit).",
+)
+"""``--chunk-size BYTES``: bytes per ``PATCH`` of a resumable upload."""
 
 
 EMPTY = "empty file (the vault keeps no empty files)"
@@ -217,34 +283,16 @@ class _Uploader:
     async def _send(self, path: Path, size: int) -> Media:
         """Upload one file: in one request, or from ``resumable_from`` bytes on in resumable chunks that continue
         where an earlier, interrupted run of the command got (noted on the console; the bars start there)."""
-        task = self.progress.add_task(path.name, total=size)
-        sent = 0
         resumable = size >= self.resumable_from and self.metadata is None
-
-        def report(done: int, _total: int | None) -> None:
-            nonlocal sent
-            if resumable and sent == 0 and done:  # a resumable upload reports where it starts first
-                self.progress.console.print(
-                    f"resuming {path} at {100 * done // size} %", highlight=False, soft_wrap=True
-                )
-            self.progress.update(task, completed=done)
-            self.progress.advance(self.total, done - sent)
-            sent = done
-
-        try:
+        with FileBar(self.progress, path, size, resumable, self.total) as bar:
             return await self.client.upload(
                 path,
                 tags=self.tags,
                 metadata=self.metadata,
-                progress=report,
+                progress=bar,
                 resumable=resumable,
                 chunk_size=self.chunk_size,
             )
-        except BaseException:
-            self.progress.advance(self.total, size - sent)  # the bar still reaches its end
-            raise
-        finally:
-            self.progress.remove_task(task)
 
 
 @click.command("upload")
@@ -253,20 +301,8 @@ class _Uploader:
     "-j", "--concurrency", default=4, show_default=True, type=click.IntRange(1, 32), help="Files sent at once."
 )
 @click.option("--tag", "tags", multiple=True, help="Tag every uploaded file (repeatable).")
-@click.option(
-    "--resumable-from",
-    default=RESUMABLE_THRESHOLD,
-    show_default=True,
-    type=click.IntRange(0),
-    help="Files of at least this many bytes are sent in resumable chunks (0: every file).",
-)
-@click.option(
-    "--chunk-size",
-    default=CHUNK_SIZE,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Bytes per chunk of a resumable upload (keep it under a proxy's body limit).",
-)
+@resumable_from_option
+@chunk_size_option
 @click.option(
     "--metadata",
     callback=json_object,
@@ -293,11 +329,11 @@ def upload_command(
     """
     files = list(_files(paths))
     connection = connect(url)
-    console = _console()
+    console = stderr_console()
 
     async def run() -> list[Outcome]:
         async with connection.async_client() as vault:
-            with _progress(console) as progress:
+            with progress_bars(console) as progress:
                 uploader = _Uploader(
                     vault, progress, concurrency, list(tags) or None, resumable_from, chunk_size, metadata
                 )
@@ -354,7 +390,7 @@ def download_command(media_ids: tuple[str, ...], output: Path, overwrite: bool, 
     content is skipped. Exits with 1 if any download failed.
     """
     output.mkdir(parents=True, exist_ok=True)
-    console = _console()
-    with connect(url).client() as client, _progress(console) as progress:
+    console = stderr_console()
+    with connect(url).client() as client, progress_bars(console) as progress:
         outcomes = [_download_one(client, media_id, output, overwrite, progress) for media_id in media_ids]
     _report(console, outcomes, "downloaded", as_json)

@@ -4,7 +4,9 @@ bytes under the same id, and its title, description, tags and custom metadata.
 ``versions ID`` lists the kept versions, newest (the current one, marked ``*``) first: ``VERSION  SIZE  CREATED
 SHA-256  CONTENT-TYPE``; ``--restore N`` makes a copy of version ``N`` the current bytes, ``--download N -o PATH``
 writes version ``N`` to a file. ``replace ID FILE`` uploads new bytes for the media (``PUT /media/{id}/content``):
-same id, collections and share links; the old bytes become a version. ``edit ID`` changes the fields given
+same id, collections and share links; the old bytes become a version. From ``--resumable-from`` bytes (64 MiB) on
+the file goes through the vault's resumable uploads naming the media, with a progress bar, as ``mediavault upload``
+does: run again after an interruption, it continues from the server's offset. ``edit ID`` changes the fields given
 (``--metadata`` is a JSON merge patch: ``null`` removes a key). ``--json`` prints what the API returns.
 """
 
@@ -19,6 +21,7 @@ from msgspec import UNSET
 
 from mediavault_cli._shared import as_json_option, call, echo_json, json_object, when
 from mediavault_cli.session import url_option
+from mediavault_cli.transfer import FileBar, chunk_size_option, progress_bars, resumable_from_option, stderr_console
 
 __all__ = ("edit_command", "replace_command", "versions_command")
 
@@ -69,12 +72,33 @@ def versions_command(
 @click.argument("media_id")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--filename", help="The name to store (default: the file's own).")
+@resumable_from_option
+@chunk_size_option
 @as_json_option
 @url_option
-def replace_command(media_id: str, path: Path, filename: str | None, as_json: bool, url: str | None) -> None:
+def replace_command(
+    media_id: str,
+    path: Path,
+    filename: str | None,
+    resumable_from: int,
+    chunk_size: int,
+    as_json: bool,
+    url: str | None,
+) -> None:
     """Upload FILE as the new bytes of a media (same id, collections and share links; the old bytes are kept as a
-    version). Prints the media's id, new version, size and file name."""
-    _show(call(url, lambda vault: vault.replace_content(media_id, path, filename=filename or path.name)), as_json)
+    version). Prints the media's id, new version, size and file name. A large file (--resumable-from) goes in
+    resumable chunks: run again after an interruption, it continues from where the server got."""
+    size = path.stat().st_size
+    resumable = size >= resumable_from
+
+    def replace(vault: Client) -> Media:
+        with progress_bars(stderr_console()) as progress, FileBar(progress, path, size, resumable) as bar:
+            name = filename or path.name
+            return vault.replace_content(
+                media_id, path, filename=name, progress=bar, resumable=resumable, chunk_size=chunk_size
+            )
+
+    _show(call(url, replace), as_json)
 
 
 @click.command("edit")

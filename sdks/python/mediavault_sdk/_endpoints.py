@@ -266,16 +266,43 @@ def upload(
             being sent.
         FileNotFoundError: no such path.
     """
+    fields = (filename, title, description, tags, metadata, progress)
+    if flow := _resumable(source, *fields, resumable, chunk_size, resume_file):
+        return flow
+    return Call("POST", "/media/upload", data_of(Media), 201, upload=_upload_body(source, *fields))
+
+
+def _resumable(
+    source: Source,
+    filename: str | None,
+    title: str | None,
+    description: str | None,
+    tags: list[str] | None,
+    metadata: dict[str, Any] | None,
+    progress: Progress | None,
+    resumable: bool | None,
+    chunk_size: int,
+    resume_file: str | os.PathLike[str] | None,
+    media_id: str | None = None,
+) -> Flow[Media] | None:
+    """The resumable upload (``/uploads``) of :meth:`upload` and :meth:`replace_content` (``media_id``): for a path of
+    :data:`RESUMABLE_THRESHOLD` bytes or more, or any path with ``resumable=True``; ``None`` when ``source`` goes in
+    one request (``resumable=False``, not a path, or with custom ``metadata``).
+
+    Raises:
+        ValueError: ``metadata`` with ``resumable=True``, or a tag with a comma.
+    """
     if metadata is not None and resumable:
         raise ValueError("custom metadata goes with one-request uploads: leave resumable unset or False")
-    if isinstance(source, str | os.PathLike) and resumable is not False and metadata is None:
-        size = os.stat(source).st_size
-        if resumable or size >= RESUMABLE_THRESHOLD:
-            fields = {"filename": filename or os.path.basename(source), **_upload_fields(title, description, tags)}
-            store = ResumeFile(resume_file)
-            return resumable_upload(source, fields=fields, chunk_size=chunk_size, resume_file=store, progress=progress)
-    body = _upload_body(source, filename, title, description, tags, progress, metadata)
-    return Call("POST", "/media/upload", data_of(Media), 201, upload=body)
+    if not isinstance(source, str | os.PathLike) or resumable is False or metadata is not None:
+        return None
+    if not resumable and os.stat(source).st_size < RESUMABLE_THRESHOLD:
+        return None
+    fields = {"filename": filename or os.path.basename(source), **_upload_fields(title, description, tags)}
+    store = ResumeFile(resume_file)
+    return resumable_upload(
+        source, fields=fields, media_id=media_id, chunk_size=chunk_size, resume_file=store, progress=progress
+    )
 
 
 def _upload_body(
@@ -284,8 +311,8 @@ def _upload_body(
     title: str | None,
     description: str | None,
     tags: list[str] | None,
+    metadata: dict[str, Any] | None,
     progress: Progress | None,
-    metadata: dict[str, Any] | None = None,
 ) -> Upload:
     """The multipart body of every upload route (``POST /media/upload``, signed URLs, share links, ``PUT
     /media/{id}/content``)."""
@@ -343,7 +370,7 @@ def upload_signed(
         NotFound: unknown, expired or already used URL.
         PayloadTooLarge: the file is over the URL's ``max_size`` (nothing kept; the URL can be used again).
     """
-    body = _upload_body(source, filename, title, description, tags, progress)
+    body = _upload_body(source, filename, title, description, tags, None, progress)
     return Call("POST", f"/uploads/signed/{_id(token)}", data_of(Media), 201, upload=body, authenticated=False)
 
 
@@ -368,7 +395,7 @@ def upload_to_share(
         NotFound: unknown, expired or deleted link.
         PayloadTooLarge: the file is over the server's ``max_upload_size`` (nothing kept).
     """
-    body = _upload_body(source, filename, title, description, tags, progress)
+    body = _upload_body(source, filename, title, description, tags, None, progress)
     path = f"/s/{_id(token)}/upload"
     answer: Callable[[httpx.Response], SharedMedia] = data_of(SharedMedia)
     return Call("POST", path, answer, 201, headers=_password(password), upload=body, authenticated=False)
@@ -384,16 +411,25 @@ def replace_content(
     tags: list[str] | None = None,
     metadata: dict[str, Any] | None = None,
     progress: Progress | None = None,
-) -> Call[Media]:
+    resumable: bool | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    resume_file: str | os.PathLike[str] | None = None,
+) -> Call[Media] | Flow[Media]:
     """``PUT /media/{id}/content`` → the :class:`Media` with new bytes (same id, collections and shares; ``version``
-    + 1, the previous bytes kept as a version). Arguments as :meth:`upload`; fields given replace the item's.
+    + 1, the previous bytes kept as a version). Arguments as :meth:`upload`; fields given replace the item's. A file
+    of :data:`RESUMABLE_THRESHOLD` (64 MiB) or more (``resumable=``) goes in resumable chunks through ``/uploads``
+    naming the item (``Upload-Metadata`` ``media_id``), with the same outcome; written down in ``resume_file`` under
+    the file and the item's id, so calling ``replace_content`` again for the same file and item continues where the
+    server got, and never continues an upload of the file as a new item or as another item's bytes.
 
     Raises:
-        NotFound: as :meth:`get_media`.
-        PayloadTooLarge, ValidationError: as :meth:`upload` (nothing changes).
+        NotFound: as :meth:`get_media` (also when the item is deleted before a resumable upload's last byte).
+        PayloadTooLarge, ValidationError, ValueError: as :meth:`upload` (nothing changes).
     """
-    body = _upload_body(source, filename, title, description, tags, progress, metadata)
-    return Call("PUT", f"/media/{_id(media_id)}/content", data_of(Media), upload=body)
+    fields = (filename, title, description, tags, metadata, progress)
+    if flow := _resumable(source, *fields, resumable, chunk_size, resume_file, media_id=media_id):
+        return flow
+    return Call("PUT", f"/media/{_id(media_id)}/content", data_of(Media), upload=_upload_body(source, *fields))
 
 
 def list_versions(media_id: str) -> Call[list[MediaVersion]]:

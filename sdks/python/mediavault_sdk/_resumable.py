@@ -5,13 +5,16 @@ client sends each one and sends its result back in (or throws its error in), so 
 drive the same steps (``Client.run`` / ``AsyncClient.run``). The steps:
 
 1. Look the file up in the resume file (:class:`ResumeFile`: a JSON object kept under ``$XDG_STATE_HOME``), keyed by
-   its absolute path, size and modification time. A known upload is asked for its offset (``HEAD``); one the server
-   no longer has (expired, deleted, another server's) is forgotten.
+   its absolute path, size and modification time, and for a replacement of an item's bytes by that item's id too.
+   A known upload is asked for its offset (``HEAD``); one the server no longer has (expired, deleted, another
+   server's) is forgotten.
 2. Otherwise create one (``POST /uploads`` with ``Upload-Length`` and the metadata) and write its id down at once,
    so a process killed from then on continues where the server says it got.
 3. Send the rest in ``PATCH`` chunks of ``chunk_size`` bytes read from the file at the server's offset. A ``409``
    (another process moved the offset) is answered by asking the offset again.
-4. The ``PATCH`` of the last byte names the new media (``X-Media-Id``); its entry is removed and the media fetched.
+4. The ``PATCH`` of the last byte names the media (``X-Media-Id``: the new item, or the replaced one); its entry is
+   removed and the media fetched. A ``404`` on the way (the upload expired, the replaced item was deleted) removes
+   the entry too.
 """
 
 from __future__ import annotations
@@ -54,8 +57,9 @@ def default_resume_file() -> Path:
 
 class ResumeFile:
     """Where unfinished uploads are written down: ``{"<path>|<size>|<mtime_ns>": "<upload id>"}`` in a JSON file
-    (folder 0700, file 0600), replaced atomically on each change. A file changed since its upload began has another
-    key, so it is sent again from the start.
+    (folder 0700, file 0600), replaced atomically on each change; an upload replacing an item's bytes is under
+    ``"<path>|<size>|<mtime_ns>|media_id=<item id>"``. A file changed since its upload began has another key, so it
+    is sent again from the start; so is the same file as a new item, or as another item's bytes.
 
     Args:
         path: the JSON file (default :func:`default_resume_file`).
@@ -65,10 +69,12 @@ class ResumeFile:
         self.path = Path(path) if path is not None else default_resume_file()
 
     @staticmethod
-    def key(file: Path) -> str:
-        """The entry's key of ``file``: its absolute path, size and modification time (ns)."""
+    def key(file: Path, media_id: str | None = None) -> str:
+        """The entry's key of ``file``: its absolute path, size and modification time (ns), and the id of the item
+        whose bytes it replaces (``None``: a new item)."""
         stat = file.stat()
-        return f"{file.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+        key = f"{file.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+        return key if media_id is None else f"{key}|media_id={media_id}"
 
     def _read(self) -> dict[str, str]:
         try:
@@ -115,32 +121,39 @@ def resumable_upload(
     path: str | os.PathLike[str],
     *,
     fields: dict[str, str],
+    media_id: str | None = None,
     chunk_size: int = CHUNK_SIZE,
     resume_file: ResumeFile | None = None,
     progress: Progress | None = None,
 ) -> Flow[Media]:
     """Upload the file at ``path`` through ``/uploads``, continuing an upload of it written down in ``resume_file``;
-    the flow's value is the new :class:`Media`.
+    the flow's value is the new :class:`Media`, or with ``media_id`` that item with the file as its new bytes.
 
     Args:
         fields: the metadata (``filename``, ``title``, ``description``, ``tags``).
+        media_id: the caller's item whose bytes the upload replaces (``Upload-Metadata`` ``media_id``: as ``PUT
+            /media/{id}/content``, version + 1); ``None`` makes a new item. Part of the resume file's key, so an
+            upload only ever continues one made for the same purpose.
         chunk_size: bytes per ``PATCH``.
         resume_file: where unfinished uploads are written down (default :class:`ResumeFile`'s).
         progress: ``progress(done, size)``, first with the offset it starts from (0, or where the server got).
 
     Raises:
         ValueError: ``chunk_size`` under 1, or the file changed size while it was sent.
+        NotFound: ``media_id`` is not one of the caller's items, or it was deleted before the last byte arrived.
         VaultError: as the tus endpoints answer (e.g. :class:`~mediavault_sdk.PayloadTooLarge`).
     """
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1 byte")
     file, store = Path(path), resume_file or ResumeFile()
-    key, size = store.key(file), file.stat().st_size
+    key, size = store.key(file, media_id), file.stat().st_size
+    if media_id is not None:
+        fields = {**fields, "media_id": media_id}
     upload_id = store.get(key)
-    offset, media_id = 0, None
+    offset, done = 0, None
     if upload_id is not None:
         try:
-            offset, media_id = yield Call("HEAD", f"/uploads/{upload_id}", _offset, headers=TUS)
+            offset, done = yield Call("HEAD", f"/uploads/{upload_id}", _offset, headers=TUS)
         except NotFound:
             store.put(key, upload_id := None)
     if upload_id is None:
@@ -150,14 +163,18 @@ def resumable_upload(
         store.put(key, upload_id)
     if progress is not None:
         progress(offset, size)
-    while media_id is None:
-        length = min(chunk_size, size - offset)
-        body = FilePart(file, offset, length, "application/offset+octet-stream", progress=progress, total=size)
-        headers = {**TUS, "Upload-Offset": str(offset)}
-        try:
-            offset, media_id = yield Call("PATCH", f"/uploads/{upload_id}", _offset, 204, headers=headers, upload=body)
-        except Conflict:  # another process moved it on: continue from where the server is
-            offset, media_id = yield Call("HEAD", f"/uploads/{upload_id}", _offset, headers=TUS)
+    try:
+        while done is None:
+            length = min(chunk_size, size - offset)
+            body = FilePart(file, offset, length, "application/offset+octet-stream", progress=progress, total=size)
+            headers = {**TUS, "Upload-Offset": str(offset)}
+            try:
+                offset, done = yield Call("PATCH", f"/uploads/{upload_id}", _offset, 204, headers=headers, upload=body)
+            except Conflict:  # another process moved it on: continue from where the server is
+                offset, done = yield Call("HEAD", f"/uploads/{upload_id}", _offset, headers=TUS)
+    except NotFound:  # the upload expired, or the item it replaces is gone: nothing to continue
+        store.put(key, None)
+        raise
     store.put(key, None)
-    media: Media = yield Call("GET", f"/media/{media_id}", data_of(Media))
+    media: Media = yield Call("GET", f"/media/{done}", data_of(Media))
     return media
