@@ -58,8 +58,9 @@ def default_resume_file() -> Path:
 class ResumeFile:
     """Where unfinished uploads are written down: ``{"<path>|<size>|<mtime_ns>": "<upload id>"}`` in a JSON file
     (folder 0700, file 0600), replaced atomically on each change; an upload replacing an item's bytes is under
-    ``"<path>|<size>|<mtime_ns>|media_id=<item id>"``. A file changed since its upload began has another key, so it
-    is sent again from the start; so is the same file as a new item, or as another item's bytes.
+    ``"<path>|<size>|<mtime_ns>|replaces <item id>"`` (the TypeScript and Go SDKs' key too). A file changed since its
+    upload began has another key, so it is sent again from the start; so is the same file as a new item, or as
+    another item's bytes.
 
     Args:
         path: the JSON file (default :func:`default_resume_file`).
@@ -74,7 +75,7 @@ class ResumeFile:
         whose bytes it replaces (``None``: a new item)."""
         stat = file.stat()
         key = f"{file.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
-        return key if media_id is None else f"{key}|media_id={media_id}"
+        return key if media_id is None else f"{key}|replaces {media_id}"
 
     def _read(self) -> dict[str, str]:
         try:
