@@ -1,5 +1,6 @@
 """The docs must keep up with the code: every config field and every hookspec is documented (a hookspec with an
-example and a test), and the files CONTRIBUTING.md points at exist."""
+example and a test), every method of the Python and TypeScript SDKs is in their endpoint tables, and the files
+CONTRIBUTING.md points at exist."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import dataclasses
 import inspect
 import re
 from pathlib import Path
+
+from mediavault_sdk._methods import Endpoint, Endpoints, Pages
 
 from mediavault import hookspecs
 from mediavault.config import NOT_FROM_ENV, MediaVaultConfig
@@ -56,3 +59,29 @@ def test_every_path_in_the_contributors_guide_exists() -> None:
     paths |= set(re.findall(r"\]\(((?:docs|benchmarks)/[^)#]+)", text))
     assert len(paths) > 20
     assert sorted(p for p in paths if not (root / p).exists()) == []
+
+
+def _called(text: str, heading: str, name: str) -> set[str]:
+    """The names called in the first Markdown table after ``heading``: each backticked cell's leading ``name`` (a
+    regular expression) when it stands alone or is followed by ``(`` (``listMedia``, ``upload(source, ...)``)."""
+    section = text.split(f"\n{heading}\n", 1)[1]
+    table = section[section.index("\n|") : section.index("\n\n", section.index("\n|"))]
+    return {found for cell in re.findall(r"`([^`]+)`", table) for found in re.findall(rf"^({name})(?:\(|$)", cell)}
+
+
+def test_the_python_sdks_endpoint_table_names_every_method() -> None:
+    methods = {name for name, value in vars(Endpoints).items() if isinstance(value, Endpoint | Pages)}
+    assert len(methods) > 50
+    assert sorted(methods - _called((DOCS / "sdk.md").read_text(), "### Endpoints", r"[a-z]\w*")) == []
+
+
+def test_the_typescript_sdks_endpoint_table_names_exactly_its_methods() -> None:
+    js = DOCS.parent / "sdks" / "js"
+    source = (js / "src" / "client.ts").read_text()
+    vault = source[source.index("export class Vault") :]
+    vault = vault[: re.search(r"^}", vault, re.MULTILINE).start()]
+    methods = set(re.findall(r"^  (?:async )?([a-z]\w*)[<(]", vault, re.MULTILINE)) - {"constructor", "url"}
+    assert len(methods) > 50  # url(path) resolves a path against the server: no endpoint
+    # camelCase names only: snake_case cells are wire fields (`quota_bytes`)
+    listed = _called((js / "README.md").read_text(), "## Endpoints", r"[a-z][A-Za-z0-9]*")
+    assert (sorted(methods - listed), sorted(listed - methods)) == ([], [])
