@@ -172,6 +172,12 @@ def test_protocol_errors(alice: Account, vault: TestClient[Litestar]) -> None:
         f"{PREFIX}/uploads", headers={**alice.headers, **TUS, "Upload-Length": "5", "Upload-Metadata": "title %%%"}
     )
     assert bad_meta.status_code == 400
+    not_ascii = alice.client.post(
+        f"{PREFIX}/uploads",
+        headers={**alice.headers, **TUS, "Upload-Length": "5", "Upload-Metadata": b"filename \xff\xfe"},
+    )
+    assert not_ascii.status_code == 400
+    assert not_ascii.json()["error"]["details"][0]["field"] == "Upload-Metadata"
     assert create(alice, 5, tags=",".join(f"t{i}" for i in range(51))).status_code == 400
     location = create(alice, 10).headers["Location"]
     assert append(alice, location, 3, b"abc").status_code == 409

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import datetime as dt
 from collections.abc import Mapping
 from email.utils import format_datetime
@@ -58,7 +57,7 @@ def decode_metadata(raw: str | None) -> dict[str, str]:
             raise ValidationError.for_field("Upload-Metadata", f"malformed pair {pair.strip()[:40]!r}")
         try:
             metadata[key] = base64.b64decode(value.strip(), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError) as exc:
+        except ValueError as exc:  # binascii.Error, UnicodeDecodeError, and a value with non-ASCII bytes
             raise ValidationError.for_field("Upload-Metadata", f"{key[:40]}: not base64 of UTF-8 text") from exc
     return metadata
 
