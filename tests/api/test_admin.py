@@ -119,6 +119,7 @@ def test_an_admin_cannot_disable_or_demote_themselves(client: TestClient[Litesta
         ({"email": "x@example.com"}, "email"),
         ({"role": "root"}, "role"),
         ({"quota_bytes": -1}, "quota_bytes"),
+        ({"quota_bytes": 2**63}, "quota_bytes"),  # past a BIGINT: 500 once
         ({"disabled": "yes"}, "disabled"),
     ],
 )

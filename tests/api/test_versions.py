@@ -88,8 +88,13 @@ def test_versions_list_download_and_restore(alice: Account, config: MediaVaultCo
         f"{PREFIX}/media/{media['id']}/versions/1/content", headers={**alice.headers, "Range": "bytes=0-6"}
     )
     assert ranged.status_code == 206 and ranged.content == b"version"
-    for missing in ("3", "0", "x", "-1", "01x"):
+    for missing in ("3", "0", "x", "-1", "01x", "2147483648", "99999999999999999999999"):
         error(_version_bytes(alice, media["id"], missing), 404, "not_found")  # type: ignore[arg-type]
+        error(
+            alice.client.post(f"{PREFIX}/media/{media['id']}/versions/{missing}/restore", headers=alice.headers),
+            404,
+            "not_found",
+        )
 
     restored = success(alice.client.post(f"{PREFIX}/media/{media['id']}/versions/1/restore", headers=alice.headers))
     assert restored["version"] == 3 and restored["checksum_sha256"] == versions[1]["checksum_sha256"]

@@ -29,7 +29,7 @@ class AdminUserUpdate(msgspec.Struct, forbid_unknown_fields=True):
 
     disabled: bool | msgspec.UnsetType = msgspec.UNSET
     role: Literal["user", "admin"] | msgspec.UnsetType = msgspec.UNSET
-    quota_bytes: Annotated[int, msgspec.Meta(ge=0)] | msgspec.UnsetType | None = msgspec.UNSET
+    quota_bytes: Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)] | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class AdminUserOut(wire.AdminUser):

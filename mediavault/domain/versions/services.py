@@ -44,6 +44,18 @@ class _StoredBytes:
         return self.storage.read(self.key)
 
 
+_MAX_VERSION = 2**31 - 1
+"""The largest version number the ``version`` columns hold (SQL ``INTEGER``)."""
+
+
+def _version_number(number: str) -> int | None:
+    """``number`` (a path segment) as a version number, or ``None`` when it cannot be one (not decimal digits, or
+    past :data:`_MAX_VERSION`, which the database would refuse as a parameter)."""
+    if not (number.isascii() and number.isdigit()) or len(number) > 10 or int(number) > _MAX_VERSION:
+        return None
+    return int(number)
+
+
 class VersionService:
     """Versions of the principal's media, for one request's session.
 
@@ -89,9 +101,10 @@ class VersionService:
             NotFound: as :meth:`list_versions`, or no such version kept (``number`` not a positive integer included).
         """
         media = await self.media.get(principal, media_id)
-        if number.isascii() and number.isdigit() and int(number) == media.version:
+        wanted = _version_number(number)
+        if wanted == media.version:
             return media, None
-        version = await self.versions.get(media.id, int(number)) if number.isascii() and number.isdigit() else None
+        version = await self.versions.get(media.id, wanted) if wanted is not None else None
         if version is None:
             raise NotFound("Version not found")
         return media, version
