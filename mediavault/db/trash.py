@@ -45,9 +45,12 @@ class TrashRepository:
         )
         return now
 
-    async def take_out(self, media_id: uuid.UUID) -> None:
-        """Restore ``media_id`` (its trash row goes)."""
-        await self.session.execute(delete(media_trash).where(media_trash.c.media_id == media_id))
+    async def take_out(self, media_id: uuid.UUID) -> bool:
+        """Take ``media_id`` out of the trash (its trash row goes; to restore it, or to claim it for purging);
+        ``False`` when it was not there (a concurrent restore or purge took it first: on PostgreSQL this waits for
+        that transaction, on SQLite writers take turns)."""
+        result = await self.session.execute(delete(media_trash).where(media_trash.c.media_id == media_id))
+        return bool(getattr(result, "rowcount", 0))
 
     async def get(self, owner_id: uuid.UUID, media_id: uuid.UUID) -> tuple[Media, dt.datetime] | None:
         """``owner_id``'s trashed media ``media_id`` and when it was deleted, ``None`` when there is none."""

@@ -15,7 +15,7 @@ from litestar.testing import TestClient
 
 from mediavault import MediaVault, MediaVaultConfig
 from mediavault.testing import EventRecorder
-from tests.api._checks import error, success
+from tests.api._checks import concurrently, error, success
 from tests.backends import stored_objects
 from tests.conftest import PREFIX, Account, make_config
 from tests.files import make_png
@@ -107,6 +107,28 @@ def test_purge_one_and_empty_remove_rows_and_bytes(
     assert [m["id"] for m in success(_get(alice, "/media"))] == [keep["id"]]
     # a media that is not in the trash cannot be purged through it
     error(_delete(alice, f"/trash/{keep['id']}"), 404, "not_found")
+
+
+def test_a_restore_racing_a_purge_either_wins_or_is_404(alice: Account, config: MediaVaultConfig) -> None:
+    """A restore answered 200 leaves the item back (never purged by a purge that read it in the trash before);
+    the purge answered 204 leaves it gone; never both."""
+    for round_ in range(6):
+        media = alice.upload(f"raced {round_}".encode(), "raced.txt")
+        assert _delete(alice, f"/media/{media['id']}").status_code == 204
+        requests = [
+            ("POST", f"/trash/{media['id']}/restore", {"headers": alice.headers}),
+            ("DELETE", f"/trash/{media['id']}", {"headers": alice.headers}),
+        ]
+        if round_ % 2:
+            requests.reverse()
+        answers = {
+            r.request.method: r.status_code
+            for r in alice.client.blocking_portal.call(concurrently, alice.client.app, requests)
+        }
+        assert sorted(answers.values()) in ([200, 404], [204, 404]), answers
+        found = _get(alice, f"/media/{media['id']}").status_code
+        assert found == (200 if answers["POST"] == 200 else 404), answers
+        assert (f"raced {round_}".encode() in stored_objects(config).values()) == (answers["POST"] == 200)
 
 
 def test_one_users_trash_is_theirs(alice: Account, bob: Account) -> None:

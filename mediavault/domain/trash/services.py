@@ -74,7 +74,9 @@ class TrashService:
             NotFound: not in the principal's trash (unknown, malformed, someone else's, or not deleted).
         """
         media = await self._get(principal, media_id)
-        await self.trash.take_out(media.id)
+        if not await self.trash.take_out(media.id):  # purged (or restored) meanwhile by another request
+            await self.session.rollback()
+            raise NotFound("Media not found in the trash")
         self.events.publish(self.session, "media.restored", MediaService.event_data(media), user_id=media.owner_id)
         self.audit.record(
             self.session, "media.restored", actor_id=principal.user_id, target_type="media", target_id=media.id
@@ -88,16 +90,29 @@ class TrashService:
         Raises:
             NotFound: as :meth:`restore`.
         """
-        await self.media.purge(await self._get(principal, media_id))
+        media = await self._get(principal, media_id)
+        if not await _claim(self.trash, media):
+            raise NotFound("Media not found in the trash")
+        await self.media.purge(media)
 
     async def empty(self, principal: Principal) -> int:
         """Delete every item of the principal's trash now, with their bytes; returns how many."""
         ids = await self.trash.ids(owner_id=principal.user_id)
         for media_id in ids:
             found = await self.trash.get(principal.user_id, media_id)
-            if found is not None:  # purged meanwhile by another request or the worker
+            if found is not None and await _claim(self.trash, found[0]):  # else restored or purged meanwhile
                 await self.media.purge(found[0])
         return len(ids)
+
+
+async def _claim(trash: TrashRepository, media: Media) -> bool:
+    """Take ``media`` out of the trash in the transaction that will purge it, so that a restore committed since it
+    was read wins (the purge is dropped, rolled back) instead of being told 200 for an item then purged; ``False``
+    when it is no longer there."""
+    if await trash.take_out(media.id):
+        return True
+    await trash.session.rollback()
+    return False
 
 
 async def purge_expired(
@@ -115,7 +130,11 @@ async def purge_expired(
         service = media_service(session)
         for media_id in ids:
             media = await session.get(Media, media_id)
-            if media is not None and await trash.get(media.owner_id, media_id) is not None:
+            if (
+                media is not None
+                and await trash.get(media.owner_id, media_id) is not None
+                and await _claim(trash, media)
+            ):
                 try:
                     await service.purge(media)
                 except Conflict as exc:  # a host row references it: it stays in the trash, the others go
