@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from tusclient import client as tus_client
 
 from tests.backends import BACKENDS
@@ -181,8 +182,11 @@ def test_an_upload_resumes_after_the_server_was_killed_mid_patch(vault_servers: 
     assert _open_multipart_uploads(data_dir) == []
 
 
-def test_a_patch_whose_client_hangs_up_keeps_what_arrived(vault_servers: ServerFactory, tmp_path: Path) -> None:
-    server = vault_servers.start()
+@pytest.mark.parametrize("cut_off", ["hang-up", "stall"])
+def test_a_patch_cut_off_keeps_what_arrived(vault_servers: ServerFactory, tmp_path: Path, cut_off: str) -> None:
+    """The client hangs up after half the announced body, or stalls until ``client_body_timeout`` (1 s here) and
+    the server answers 408 and closes the connection: either way the half that arrived is kept."""
+    server = vault_servers.start(env={"MEDIAVAULT_CLIENT_BODY_TIMEOUT": "1"} if cut_off == "stall" else None)
     with server.client() as client:
         headers = register_and_login(client, "hangup@example.com")
     token = headers["Authorization"].split()[1]
@@ -195,7 +199,13 @@ def test_a_patch_whose_client_hangs_up_keeps_what_arrived(vault_servers: ServerF
     location = uploader.url.removeprefix(server.base_url)
 
     sock = _patch_head(server.port, location, token, 3 * MIB, 12 * MIB, data[3 * MIB : 9 * MIB])
-    sock.close()  # half the announced body sent, then gone (on S3: an 8 MiB part and a 1 MiB tail)
+    with sock:  # half the announced body sent (on S3: an 8 MiB part and a 1 MiB tail), then
+        if cut_off == "stall":  # nothing more: the server gives up on the body and closes the connection
+            sock.settimeout(120)  # a bound for a hang only
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
     with httpx.Client(base_url=server.base_url, headers={**headers, **TUS}) as client:
         for _ in range(600):  # a bound for a hang only: the server stores the half after it saw the hang-up
             head = client.head(location)
