@@ -572,8 +572,13 @@ class ShareRepository(SQLAlchemyAsyncRepository[Share]):
         return await _page(self.session, stmt, Share.id, _NEWEST_SHARES, offset, limit)
 
     async def by_token_hash(self, token_hash: str) -> Share | None:
-        """The share whose token hashes to ``token_hash`` (hex SHA-256), if any."""
-        return await self.session.scalar(select(Share).where(Share.token_hash == token_hash))
+        """The share whose token hashes to ``token_hash`` (hex SHA-256), if any and its owner is not disabled (an
+        admin's disabling closes the account's links too, until it is enabled again)."""
+        return await self.session.scalar(
+            select(Share)
+            .join(User, User.id == Share.owner_id)
+            .where(Share.token_hash == token_hash, User.disabled_at.is_(None))
+        )
 
     async def hold(self, share_id: uuid.UUID) -> bool:
         """Whether the share still exists, kept from deletion until the transaction ends (PostgreSQL

@@ -14,7 +14,7 @@ import uuid
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mediavault.db.models import SignedUpload, utcnow
+from mediavault.db.models import SignedUpload, User, utcnow
 
 __all__ = ("SignedUploadRepository",)
 
@@ -34,9 +34,12 @@ class SignedUploadRepository:
         return grant
 
     async def live(self, token_hash: str, now: dt.datetime) -> SignedUpload | None:
-        """The unspent URL whose token hashes to ``token_hash`` (hex SHA-256), unless it expired by ``now``."""
+        """The unspent URL whose token hashes to ``token_hash`` (hex SHA-256), unless it expired by ``now`` or its
+        signer is disabled (an admin's disabling stops uploads into the account, until it is enabled again)."""
         return await self.session.scalar(
-            select(SignedUpload).where(SignedUpload.token_hash == token_hash, SignedUpload.expires_at > now)
+            select(SignedUpload)
+            .join(User, User.id == SignedUpload.owner_id)
+            .where(SignedUpload.token_hash == token_hash, SignedUpload.expires_at > now, User.disabled_at.is_(None))
         )
 
     async def spend(self, grant_id: uuid.UUID) -> bool:

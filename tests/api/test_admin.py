@@ -95,6 +95,34 @@ def test_disabling_stops_tokens_refresh_tokens_and_keys_at_once(
     error(client.get(f"{PREFIX}/users/me", headers=old_headers), 401, "unauthorized")
 
 
+def test_a_disabled_accounts_links_are_closed_until_it_is_enabled(
+    client: TestClient[Litestar], admin: Account, alice: Account
+) -> None:
+    """Signed upload URLs and share links (views, downloads, guest uploads) of a disabled account answer 404, as a
+    dead link: nobody uploads into it or reads from it through them; enabling it opens them again."""
+    media = alice.upload(b"shared bytes", "shared.txt")
+    collection = success(client.post(f"{PREFIX}/collections", headers=alice.headers, json={"name": "c"}), 201)
+    signed = success(client.post(f"{PREFIX}/uploads/signed", headers=alice.headers, json={}), 201)
+    media_link = success(client.post(f"{PREFIX}/shares", headers=alice.headers, json={"media_id": media["id"]}), 201)
+    body = {"collection_id": collection["id"], "allow_upload": True}
+    guest_link = success(client.post(f"{PREFIX}/shares", headers=alice.headers, json=body), 201)
+
+    def file() -> dict[str, tuple[str, bytes]]:
+        return {"file": ("from-a-link.txt", b"from a link")}
+
+    _patch(admin, alice.id, {"disabled": True})
+    error(client.post(signed["url"], files=file()), 404, "not_found")
+    error(client.post(f"{PREFIX}/s/{guest_link['token']}/upload", files=file()), 404, "not_found")
+    error(client.get(f"{PREFIX}/s/{media_link['token']}"), 404, "not_found")
+    error(client.get(f"{PREFIX}/s/{media_link['token']}/content"), 404, "not_found")
+    _patch(admin, alice.id, {"disabled": False})
+    alice.login()
+    assert success(client.get(f"{PREFIX}/users/me/usage", headers=alice.headers))["media_count"] == 1  # none kept
+    success(client.post(signed["url"], files=file()), 201)
+    success(client.post(f"{PREFIX}/s/{guest_link['token']}/upload", files=file()), 201)
+    assert client.get(f"{PREFIX}/s/{media_link['token']}/content").content == b"shared bytes"
+
+
 def test_role_and_quota_changes(client: TestClient[Litestar], admin: Account, alice: Account) -> None:
     assert _patch(admin, alice.id, {"role": "admin"})["role"] == "admin"
     success(client.get(f"{PREFIX}/admin/users", headers=alice.headers))  # at once, with the same token
