@@ -16,7 +16,7 @@ from litestar.testing import TestClient
 from mediavault import MediaVault, MediaVaultConfig
 from mediavault.fsck import fsck
 from mediavault.testing import EventRecorder
-from tests.api._checks import error, fields, processed, success
+from tests.api._checks import concurrently, error, fields, processed, success
 from tests.backends import stored_objects
 from tests.conftest import PREFIX, Account, make_config
 from tests.files import make_jpeg, make_png
@@ -113,6 +113,23 @@ def test_at_most_max_versions_are_kept(alice: Account, config: MediaVaultConfig)
     # deleting the item removes every version's bytes
     assert alice.client.delete(f"{PREFIX}/media/{media['id']}", headers=alice.headers).status_code == 204
     assert stored_objects(config) == {}
+
+
+def test_concurrent_replacements_each_make_a_version(alice: Account, config: MediaVaultConfig) -> None:
+    """Replacements of one item racing each other take turns: each answers 200 with its own version (they used to
+    push the same previous version twice: 500), and what is kept is the newest bytes and ``max_versions`` before."""
+    media = alice.upload(b"version one", "v.txt")
+    bodies = [f"racing replacement {i}".encode() for i in range(4)]
+    requests = [
+        ("PUT", f"/media/{media['id']}/content", {"headers": alice.headers, "files": {"file": ("v.txt", body)}})
+        for body in bodies
+    ]
+    answers = alice.client.blocking_portal.call(concurrently, alice.client.app, requests)
+    assert [a.status_code for a in answers] == [200] * 4, [a.text for a in answers]
+    assert sorted(success(a)["version"] for a in answers) == [2, 3, 4, 5]
+    assert [v["version"] for v in _versions(alice, media["id"])] == [5, 4, 3]
+    kept = sorted(stored_objects(config).values())
+    assert len(kept) == 3 and set(kept) <= set(bodies)
 
 
 def test_bad_replacements_change_nothing(alice: Account, bob: Account, config: MediaVaultConfig) -> None:

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import anyio.to_thread
 import msgspec
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -425,7 +425,7 @@ class MediaService:
         """
 
         async def build(incoming: Incoming) -> Media:
-            media = await self.get(principal, media_id)
+            media = await self._locked(principal, media_id)
             versions = VersionRepository(self.session)
             await versions.push(media)
             incoming.apply_to(media)
@@ -516,6 +516,21 @@ class MediaService:
     def _dimensions(self, key: str, content_type: str) -> tuple[int, int] | None:
         with self.storage.open_sync(key) as fp:
             return image_dimensions(fp, content_type)
+
+    async def _locked(self, principal: Principal, media_id: str) -> Media:
+        """The principal's media ``media_id`` as committed now, its row locked to the end of the transaction (a
+        no-op ``UPDATE``: PostgreSQL's row lock; on SQLite the statement that opens the one write transaction), so
+        that of two replacements of one item the second waits and reads the first's version instead of pushing the
+        same version again (a unique violation: 500).
+
+        Raises:
+            NotFound: as :meth:`get` (also when a concurrent delete or trash won).
+        """
+        lock = update(Media).where(Media.id == parse_id(media_id)).values(version=Media.version)
+        await self.session.execute(lock.execution_options(synchronize_session=False))
+        media = await self.get(principal, media_id)
+        await self.session.refresh(media)
+        return media
 
     async def get(self, principal: Principal, media_id: str) -> Media:
         """The principal's media ``media_id``.
