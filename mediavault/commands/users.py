@@ -46,12 +46,17 @@ def create_user_command(
         data = msgspec.convert({"email": email, "password": password, "display_name": display_name}, RegisterIn)
     except msgspec.ValidationError as exc:
         raise click.ClickException(_field(str(exc))) from exc
+    from sqlalchemy.engine import make_url
+
     role = "admin" if admin else "user"
+    config = load_config(data_dir)
     try:
-        user_id, stored_email = asyncio.run(_create(load_config(data_dir), data, role))
+        user_id, stored_email = asyncio.run(_create(config, data, role))
     except Conflict as exc:
         raise click.ClickException(f"an account with the email {data.email.strip()} already exists") from exc
-    click.echo(f"Created {role} {stored_email} (id {user_id})")
+    # the database written to, so an account made in the wrong folder (a new, empty vault there) is noticed at once
+    database = make_url(config.database_url).render_as_string(hide_password=True)
+    click.echo(f"Created {role} {stored_email} (id {user_id}) in {database}")
 
 
 def _field(message: str) -> str:

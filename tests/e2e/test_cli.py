@@ -87,6 +87,8 @@ def test_users_create_login_and_logout(server: VaultServer, tmp_path: Path) -> N
         env=env, stdin=f"{PASSWORD}\n",
     )  # fmt: skip
     assert admin.returncode == 0 and "Created admin boss@example.com" in admin.stdout, admin.stdout
+    database = admin.stdout.rsplit(" in ", 1)[1].strip()  # where it was written: the server's own database
+    assert str(server.data_dir) in database or database.startswith("postgresql"), database
     again = mediavault(
         "users", "create", "boss@example.com", "--password-stdin", "--data-dir", data_dir, env=env, stdin=PASSWORD
     )
