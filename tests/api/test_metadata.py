@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.api._checks import error, fields, success
+from tests.api._checks import concurrently, error, fields, success
 from tests.conftest import PREFIX, Account
 from tests.files import make_png
 
@@ -64,6 +64,24 @@ def test_patch_is_a_json_merge_patch(alice: Account) -> None:
         "metadata"
     }
     assert success(alice.client.get(url, headers=alice.headers))["metadata"] == changed["metadata"]
+
+
+def test_concurrent_patches_apply_one_after_the_other(alice: Account) -> None:
+    """Merge patches racing on one item each add their key (none lost), and tag lists racing leave one of them
+    (not their union); the filters agree with what is kept."""
+    media = _upload(alice, "a.png", {"start": 0})
+    path = f"/media/{media['id']}"
+    merges = [("PATCH", path, {"headers": alice.headers, "json": {"metadata": {f"k{i}": i}}}) for i in range(6)]
+    answers = alice.client.blocking_portal.call(concurrently, alice.client.app, merges)
+    assert [a.status_code for a in answers] == [200] * 6
+    kept = success(alice.client.get(f"{PREFIX}{path}", headers=alice.headers))
+    assert kept["metadata"] == {"start": 0, **{f"k{i}": i for i in range(6)}}
+    assert _ids(alice, "/media", **{"metadata.k3": "3"}) == [media["id"]]
+    tag_sets = [("PATCH", path, {"headers": alice.headers, "json": {"tags": [f"t{i}", "both"]}}) for i in range(6)]
+    answers = alice.client.blocking_portal.call(concurrently, alice.client.app, tag_sets)
+    assert [a.status_code for a in answers] == [200] * 6
+    tags = success(alice.client.get(f"{PREFIX}{path}", headers=alice.headers))["tags"]
+    assert len(tags) == 2 and tags[1] == "both" and tags[0] in {f"t{i}" for i in range(6)}, tags
 
 
 def test_filters_all_apply_and_compare_as_strings(alice: Account, bob: Account) -> None:

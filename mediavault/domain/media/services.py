@@ -521,7 +521,8 @@ class MediaService:
         """The principal's media ``media_id`` as committed now, its row locked to the end of the transaction (a
         no-op ``UPDATE``: PostgreSQL's row lock; on SQLite the statement that opens the one write transaction), so
         that of two replacements of one item the second waits and reads the first's version instead of pushing the
-        same version again (a unique violation: 500).
+        same version again (a unique violation: 500), and a metadata merge patch or a tag list applies to what the
+        previous change left (not a lost update, nor the union of concurrent tag lists).
 
         Raises:
             NotFound: as :meth:`get` (also when a concurrent delete or trash won).
@@ -567,7 +568,7 @@ class MediaService:
             NotFound: as :meth:`get`.
             ValidationError: the patched metadata is over 16 KiB encoded.
         """
-        media = await self.get(principal, media_id)
+        media = await self._locked(principal, media_id)  # concurrent patches apply one after the other
         if data.title is not msgspec.UNSET:
             media.title = data.title
         if data.description is not msgspec.UNSET:
