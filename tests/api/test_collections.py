@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from mediavault import MediaVaultConfig
 from mediavault.db.models import OutboxEvent
-from tests.api._checks import error, fields, success
+from tests.api._checks import concurrently, error, fields, success
 from tests.backends import query
 from tests.conftest import PREFIX, Account
 from tests.files import make_pdf, make_png
@@ -165,6 +165,24 @@ def test_add_media_idempotent(shared_alice: Account) -> None:
     items, pagination = _members(shared_alice, collection["id"])
     assert [m["id"] for m in items] == [b["id"], a["id"]] and pagination["total"] == 2
     assert items[1] == success(shared_alice.client.get(f"{PREFIX}/media/{a['id']}", headers=shared_alice.headers))
+
+
+def test_adding_media_while_the_collection_or_a_media_is_deleted_is_404(shared_alice: Account) -> None:
+    """An add racing the deletion of its collection or of one of its media answers 200 (it came first) or 404,
+    never 500 (a foreign key refusing the membership), and adds nothing then."""
+    for round_ in range(4):
+        media = [shared_alice.upload(f"member {round_} {i}".encode(), f"m{i}.txt") for i in range(3)]
+        collection = _create(shared_alice)
+        add = ("POST", f"/collections/{collection['id']}/media", {"json": {"media_ids": [m["id"] for m in media]}})
+        gone = f"/collections/{collection['id']}" if round_ % 2 else f"/media/{media[0]['id']}"
+        requests = [add, ("DELETE", gone, {})]
+        requests = [(m, p, {**kw, "headers": shared_alice.headers}) for m, p, kw in requests]
+        added, deleted = shared_alice.client.blocking_portal.call(concurrently, shared_alice.client.app, requests)
+        assert deleted.status_code == 204
+        assert added.status_code in (200, 404), added.text
+        if round_ % 2 == 0:  # the collection stays: its members are those added, less the deleted one
+            expected = 2 if added.status_code == 200 else 0
+            assert _get(shared_alice, collection["id"])["media_count"] == expected
 
 
 def test_add_media_all_or_nothing(shared_alice: Account, shared_bob: Account) -> None:

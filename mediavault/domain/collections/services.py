@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import msgspec
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault.auth.providers import Principal
@@ -104,9 +105,13 @@ class CollectionService:
         """
         collection = await get_owned(self.session, Collection, principal, collection_id, what="Collection")
         ids = await get_owned_ids(self.session, Media, principal, media_ids, what="Media")
-        await self.collections.add_media(collection.id, ids)
-        collection.updated_at = utcnow()
-        await self.session.commit()
+        try:
+            await self.collections.add_media(collection.id, ids)
+            collection.updated_at = utcnow()
+            await self.session.commit()
+        except IntegrityError as exc:  # the collection or a media item was deleted since they were read
+            await self.session.rollback()
+            raise NotFound("Collection or media not found") from exc
         return collection, await self._count(collection)
 
     async def remove_media(self, principal: Principal, collection_id: str, media_id: str) -> None:
