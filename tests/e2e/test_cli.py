@@ -297,6 +297,26 @@ def _stopped_past_half(process: subprocess.Popen[bytes], vault: Client, state: P
 
 
 @pytest.mark.parametrize("command", ["upload", "replace"])
+def test_large_file_first_run_says_nothing_of_resuming(
+    server: VaultServer, account: CliUser, tmp_path: Path, command: str
+) -> None:
+    """A first run of a resumable upload (nothing saved from an earlier run) starts at byte 0 without a
+    ``resuming`` line, though its chunks report progress from the first bytes on."""
+    data = os.urandom(300_000)
+    path = tmp_path / "big.bin"
+    path.write_bytes(data)
+    with _vault(server, account) as vault:
+        _clear(vault)
+        target = [vault.upload(io.BytesIO(b"the old bytes"), filename="old.txt").id] if command == "replace" else []
+        args = (command, *target, "--resumable-from", "0", "--chunk-size", "50000", str(path))
+        run = mediavault(*args, env=account.env | {"XDG_STATE_HOME": str(tmp_path / "state")})
+        assert run.returncode == 0, run.stdout
+        assert "resuming" not in run.stdout
+        (stored,) = vault.iter_media(per_page=100)
+        assert stored.checksum_sha256 == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize("command", ["upload", "replace"])
 def test_large_file_killed_half_way_continues_from_the_servers_offset(
     server: VaultServer, account: CliUser, tmp_path: Path, command: str
 ) -> None:

@@ -123,8 +123,9 @@ def progress_bars(console: Console) -> Progress:
 
 class FileBar:
     """The bar of one file being uploaded, as a ``progress(done, total)`` callback of the SDK's upload methods: it
-    follows the bytes sent (and advances the ``overall`` bar alike), and when a resumable upload starts past byte 0
-    (continuing an interrupted one) it first prints ``resuming PATH at N %``. A context manager: leaving it removes
+    follows the bytes sent (and advances the ``overall`` bar alike). A resumable upload reports its starting offset
+    first: when that is past byte 0 (the server kept part of it from an earlier run) it prints ``resuming PATH at
+    N %``; a new upload (offset 0) prints nothing. A context manager: leaving it removes
     the bar, and the ``overall`` bar is advanced to the file's end even when the upload failed.
 
     Args:
@@ -140,11 +141,13 @@ class FileBar:
         self.progress, self.path, self.size, self.resumable, self.overall = progress, path, size, resumable, overall
         self.task = progress.add_task(path.name, total=size)
         self.sent = 0
+        self.started = False  # whether the first report (a resumable upload's starting offset) came
 
     def __call__(self, done: int, _total: int | None) -> None:
-        if self.resumable and self.sent == 0 and done:  # a resumable upload reports where it starts first
+        if self.resumable and not self.started and done:  # the server kept part of it from an earlier run
             percent = 100 * done // self.size
             self.progress.console.print(f"resuming {self.path} at {percent} %", highlight=False, soft_wrap=True)
+        self.started = True
         self.progress.update(self.task, completed=done)
         if self.overall is not None:
             self.progress.advance(self.overall, done - self.sent)
