@@ -56,8 +56,12 @@ class Quotas:
             return None
         return max(0, limit - (await used_bytes(self.session, [user_id]))[user_id])
 
-    async def ensure_room(self, user_id: uuid.UUID, size: int) -> int | None:
+    async def ensure_room(self, user_id: uuid.UUID, size: int, *, at_least: bool = False) -> int | None:
         """May ``user_id`` store ``size`` more bytes? Call it before storing a declared length.
+
+        Args:
+            at_least: ``size`` is a lower bound (e.g. a multipart ``Content-Length`` less its framing margin), not
+                the exact length (a tus ``Upload-Length``): the refusal then says "at least ``size`` bytes".
 
         Returns:
             The room left before these bytes (``None``: unlimited), for :meth:`capped`.
@@ -67,7 +71,8 @@ class Quotas:
         """
         room = await self.room(user_id)
         if room is not None and size > room:
-            raise QuotaExceeded(f"The upload of {size} bytes exceeds your storage quota ({room} bytes left)")
+            amount = f"at least {size}" if at_least else f"{size}"
+            raise QuotaExceeded(f"The upload of {amount} bytes exceeds your storage quota ({room} bytes left)")
         return room
 
     @staticmethod

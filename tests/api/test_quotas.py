@@ -89,7 +89,8 @@ def test_a_declared_length_over_the_quota_is_refused_before_streaming(
 
     keys = stored_keys(client)
     response = client.blocking_portal.call(send)
-    error(response, 413, "quota_exceeded")
+    err = error(response, 413, "quota_exceeded")  # the least the file can be: the declared length less the margin
+    assert err["message"] == f"The upload of at least {QUOTA + 1} bytes exceeds your storage quota ({QUOTA} bytes left)"
     assert stored_keys(client) == keys and usage(alice)["media_count"] == 0
 
 
@@ -139,6 +140,16 @@ def _state(client: TestClient[Litestar], alice: Account) -> tuple[object, ...]:
     return usage(alice), items, stored_keys(client)
 
 
+def _assert_message(message: str, path: str, owners: str) -> None:
+    """The owner (``replace``) is told how her bytes stand (``owners`` starts the message); the caller of a signed
+    URL or a share link is not the owner and is told nothing of her usage: not one digit."""
+    if path == "replace":
+        assert message.startswith(owners), message
+    else:
+        assert message == "This upload does not fit in the owner's storage quota"
+        assert not any(c.isdigit() for c in message)
+
+
 @pytest.mark.parametrize("path", UPLOAD_PATHS)
 def test_every_path_refuses_a_declared_length_over_the_quota_before_streaming(
     client: TestClient[Litestar], alice: Account, path: str
@@ -158,7 +169,7 @@ def test_every_path_refuses_a_declared_length_over_the_quota_before_streaming(
             return await http.request(method, url, headers=headers, content=body)
 
     err = error(client.blocking_portal.call(send), 413, "quota_exceeded")
-    assert "quota" in err["message"]
+    _assert_message(err["message"], path, f"The upload of at least {QUOTA + 1} bytes exceeds your storage quota")
     assert _state(client, alice) == before
     # the same 10 bytes, honestly declared, fit: the link was not spent by the refusal
     response = client.request(method, url, headers=headers | {"Content-Length": str(len(body))}, content=body)
@@ -183,7 +194,8 @@ def test_every_path_cuts_an_undeclared_length_off_mid_stream(
     assert "content-length" not in response.request.headers
     err = error(response, 413, "quota_exceeded")
     room = QUOTA - usage(alice)["used_bytes"]  # type: ignore[operator]
-    assert f"({room} bytes left)" in err["message"]  # the stream's cap, not the transaction's count, refused it
+    # the stream's cap, not the transaction's count, refused it
+    _assert_message(err["message"], path, f"The upload exceeds your storage quota ({room} bytes left)")
     assert _state(client, alice) == before
 
 
@@ -226,7 +238,8 @@ def test_without_a_quota_usage_is_still_reported(tmp_path: Path) -> None:
 def test_a_resumable_upload_over_the_quota_is_refused_at_creation(client: TestClient[Litestar], alice: Account) -> None:
     headers = {**alice.headers, "Tus-Resumable": "1.0.0"}
     over = client.post(f"{PREFIX}/uploads", headers={**headers, "Upload-Length": str(QUOTA + 1)})
-    error(over, 413, "quota_exceeded")
+    err = error(over, 413, "quota_exceeded")  # the caller is the owner: told the exact length and her room
+    assert err["message"] == f"The upload of {QUOTA + 1} bytes exceeds your storage quota ({QUOTA} bytes left)"
     within = client.post(f"{PREFIX}/uploads", headers={**headers, "Upload-Length": str(QUOTA)})
     assert within.status_code == 201, within.text
 

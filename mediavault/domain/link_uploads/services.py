@@ -14,7 +14,9 @@ that made the link; the link's own checks run in the transaction that records th
   <mediavault.domain.shares.services.ShareService.open>`: expiry, password), and the link must still exist when
   the upload is recorded: deleting it stops the uploads in flight too.
 
-Expiry is checked when the upload starts: one that began in time may finish after it.
+Expiry is checked when the upload starts: one that began in time may finish after it. An upload over the owner's
+storage quota is refused as any other (413 ``quota_exceeded``), with a message that tells the caller, who is not the
+owner, nothing of the owner's usage (no byte counts).
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import uuid
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager, contextmanager
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,7 +37,7 @@ from mediavault.domain.link_uploads.schemas import SignedUploadCreate
 from mediavault.domain.media.services import IncomingFile, MediaService
 from mediavault.domain.ownership import get_owned
 from mediavault.domain.shares.services import ShareService, token_hash
-from mediavault.errors import Forbidden, NotFound, ValidationError
+from mediavault.errors import Forbidden, NotFound, QuotaExceeded, ValidationError
 
 __all__ = ("FileOpener", "LinkUploadService")
 
@@ -45,6 +47,17 @@ FileOpener = Callable[[int], AbstractAsyncContextManager[IncomingFile]]
 
 _SIGNED_GONE = "Upload URL not found (unknown, expired or already used)"
 _SHARE_GONE = "Share link not found"
+_OWNER_QUOTA = "This upload does not fit in the owner's storage quota"
+
+
+@contextmanager
+def _owner_usage_hidden() -> Iterator[None]:
+    """Re-raise a :class:`~mediavault.errors.QuotaExceeded` (whose message counts the owner's bytes) with a message
+    that counts nothing: the caller of a link is not the owner."""
+    try:
+        yield
+    except QuotaExceeded as exc:
+        raise QuotaExceeded(_OWNER_QUOTA) from exc
 
 
 class LinkUploadService:
@@ -112,7 +125,8 @@ class LinkUploadService:
             NotFound: unknown, expired or spent URL (also when a concurrent upload spent it first: then nothing of
                 this one is kept), or its collection was deleted.
             PayloadTooLarge: the file is over the URL's ``max_size``: nothing kept, the URL stays usable.
-            QuotaExceeded: the file would take the signer past their quota: nothing kept, the URL stays usable.
+            QuotaExceeded: the file would take the signer past their quota: nothing kept, the URL stays usable; the
+                message counts none of the signer's bytes.
             ValidationError: as :meth:`MediaService.upload <mediavault.domain.media.services.MediaService.upload>`.
         """
         grant = await self.grants.live(token_hash(token), utcnow())
@@ -128,8 +142,9 @@ class LinkUploadService:
             if not await self.grants.spend(grant_id):
                 raise NotFound(_SIGNED_GONE)
 
-        async with open_file(grant.max_size) as file:
-            upload = await self.media.upload(grant.owner_id, file, before_commit=spend, declared_size=declared_size)
+        with _owner_usage_hidden():
+            async with open_file(grant.max_size) as file:
+                upload = await self.media.upload(grant.owner_id, file, before_commit=spend, declared_size=declared_size)
         return upload.media
 
     async def upload_to_share(
@@ -157,8 +172,9 @@ class LinkUploadService:
             if not await self.links.hold(share_id):
                 raise NotFound(_SHARE_GONE)
 
-        async with open_file(self.max_upload_size) as file:
-            upload = await self.media.upload(share.owner_id, file, before_commit=add, declared_size=declared_size)
+        with _owner_usage_hidden():
+            async with open_file(self.max_upload_size) as file:
+                upload = await self.media.upload(share.owner_id, file, before_commit=add, declared_size=declared_size)
         return upload.media
 
     async def _add_to(self, collection_id: uuid.UUID, media: Media) -> None:

@@ -312,7 +312,7 @@ class MediaService:
                 bytes written so far were discarded.
         """
         quotas = Quotas(self.session, default_quota_bytes=self.config.default_quota_bytes)
-        room = await quotas.ensure_room(owner_id, declared_size or 0)
+        room = await quotas.ensure_room(owner_id, declared_size or 0, at_least=True)
         key = f"media/{owner_id}/{uuid.uuid4().hex}"
         limited = _within_limit(file, self.config.max_upload_size)
         if room is not None:
@@ -394,7 +394,7 @@ class MediaService:
         """
         owner_id = (await self.get(principal, media_id)).owner_id
         quotas = Quotas(self.session, default_quota_bytes=self.config.default_quota_bytes)
-        room = await quotas.ensure_room(owner_id, declared_size or 0)
+        room = await quotas.ensure_room(owner_id, declared_size or 0, at_least=True)
         key = f"media/{owner_id}/{uuid.uuid4().hex}"
         limited = _within_limit(file, self.config.max_upload_size)
         if room is not None:
