@@ -98,9 +98,29 @@ def test_versions_list_download_and_restore(alice: Account, config: MediaVaultCo
 
     restored = success(alice.client.post(f"{PREFIX}/media/{media['id']}/versions/1/restore", headers=alice.headers))
     assert restored["version"] == 3 and restored["checksum_sha256"] == versions[1]["checksum_sha256"]
+    assert restored["filename"] == "notes.txt"  # of the same type: the name kept
     assert alice.client.get(media["content_url"], headers=alice.headers).content == b"version one"
     assert [v["version"] for v in _versions(alice, media["id"])] == [3, 2, 1]
     assert sorted(stored_objects(config).values()) == [b"version one", b"version one", b"version two"]
+
+
+def test_a_version_of_another_type_comes_back_under_its_types_extension(alice: Account) -> None:
+    """The item is named after its current bytes: a JPEG version of ``beach.png`` is downloaded and restored as
+    ``beach.jpg`` (the stem kept), and the PNG version then as ``beach.png`` again."""
+    jpeg, png = make_jpeg(), make_png()
+    media = alice.upload(jpeg, "beach.jpg")
+    assert success(_put(alice, media["id"], png, "beach.png"))["filename"] == "beach.png"
+    old = _version_bytes(alice, media["id"], 1)
+    assert old.content == jpeg and old.headers["content-type"] == "image/jpeg"
+    assert 'filename="beach.jpg"' in old.headers["content-disposition"]
+
+    restored = success(alice.client.post(f"{PREFIX}/media/{media['id']}/versions/1/restore", headers=alice.headers))
+    assert (restored["version"], restored["filename"], restored["content_type"]) == (3, "beach.jpg", "image/jpeg")
+    content = alice.client.get(media["content_url"], headers=alice.headers)
+    assert content.content == jpeg and 'filename="beach.jpg"' in content.headers["content-disposition"]
+    assert 'filename="beach.png"' in _version_bytes(alice, media["id"], 2).headers["content-disposition"]
+    again = success(alice.client.post(f"{PREFIX}/media/{media['id']}/versions/2/restore", headers=alice.headers))
+    assert (again["filename"], again["content_type"]) == ("beach.png", "image/png")
 
 
 def test_at_most_max_versions_are_kept(alice: Account, config: MediaVaultConfig) -> None:

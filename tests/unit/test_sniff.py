@@ -12,7 +12,13 @@ import zlib
 import pytest
 from PIL import Image
 
-from mediavault.domain.media.sniff import image_dimensions, media_kind, safe_filename, sniff_content_type
+from mediavault.domain.media.sniff import (
+    filename_for_type,
+    image_dimensions,
+    media_kind,
+    safe_filename,
+    sniff_content_type,
+)
 
 
 def pillow_bytes(fmt: str, size: tuple[int, int] = (3, 2), **kwargs) -> bytes:
@@ -272,6 +278,27 @@ def test_image_dimensions_reads_from_start_and_leaves_file_open() -> None:
     fp.seek(10)
     assert image_dimensions(fp, "image/png") == (5, 6)
     assert not fp.closed
+
+
+# ------------------------------------------------------------------------------- filename_for_type
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "expected"),
+    [
+        ("beach.png", "image/jpeg", "beach.jpg"),  # names another type: swapped
+        ("beach.jpg", "image/png", "beach.png"),
+        ("my.trip.PNG", "image/jpeg", "my.trip.jpg"),  # only the last extension, whatever its case
+        ("beach.jpeg", "image/jpeg", "beach.jpeg"),  # one of the type's extensions: kept
+        ("beach.JPG", "image/jpeg", "beach.JPG"),
+        ("notes.c", "text/plain", "notes.c"),
+        ("beach", "image/jpeg", "beach"),  # no extension: none made up
+        ("beach.xyz123", "image/jpeg", "beach.xyz123"),  # an extension of no known type
+        ("report.pdf", "application/x-unknown-thing", "report.pdf"),  # a type without a usual extension
+    ],
+)
+def test_filename_for_type(name: str, content_type: str, expected: str) -> None:
+    assert filename_for_type(name, content_type) == expected
 
 
 # ------------------------------------------------------------------------------- safe_filename

@@ -28,6 +28,7 @@ brands, Ogg codecs and ZIP-based formats from the bytes, and has its own text/ma
 
 from __future__ import annotations
 
+import mimetypes
 import os
 import threading
 import unicodedata
@@ -39,7 +40,7 @@ from PIL import Image
 from mediavault.domain.media.signatures import candidates
 from mediavault.processing.formats import pillow_formats
 
-__all__ = ("image_dimensions", "media_kind", "safe_filename", "sniff_content_type")
+__all__ = ("filename_for_type", "image_dimensions", "media_kind", "safe_filename", "sniff_content_type")
 
 OCTET_STREAM = "application/octet-stream"
 
@@ -288,6 +289,25 @@ _MAX_EXT_BYTES = 32
 
 def _truncate_utf8(text: str, max_bytes: int) -> str:
     return text.encode("utf-8")[:max_bytes].decode("utf-8", "ignore")
+
+
+_TYPES = mimetypes.MimeTypes()
+"""Python's own table of extensions and types (not the machine's ``mime.types``: the same answers everywhere)."""
+
+
+def filename_for_type(filename: str, content_type: str) -> str:
+    """``filename`` for bytes of ``content_type``: its extension swapped for the usual one of ``content_type``
+    (``beach.png`` for ``image/jpeg`` → ``beach.jpg``) when the extension names another type; kept as it is when
+    it has no extension, its extension names no known type or one of ``content_type``'s, or ``content_type`` has
+    no usual extension (Python's :mod:`mimetypes` table, not the machine's)."""
+    root, ext = os.path.splitext(filename)
+    named = _TYPES.guess_type("file" + ext)[0] if ext else None
+    if named is None or _ALIASES.get(named, named) == content_type:
+        return filename
+    if ext.lower() in _TYPES.guess_all_extensions(content_type):
+        return filename
+    usual = _TYPES.guess_extension(content_type)
+    return filename if usual is None else root + usual
 
 
 def safe_filename(name: str) -> str:

@@ -12,6 +12,7 @@ from mediavault.auth.providers import Principal
 from mediavault.db.models import Media, MediaVersion
 from mediavault.db.versions import VersionRepository
 from mediavault.domain.media.services import MediaService
+from mediavault.domain.media.sniff import filename_for_type
 from mediavault.errors import NotFound
 from mediavault.storage.base import StorageBackend, StoredFile
 
@@ -123,19 +124,25 @@ class VersionService:
             version.size,
             version.checksum_sha256,
             version.content_type,
-            media.filename,
+            filename_for_type(media.filename, version.content_type),
             version.created_at,
         )
 
     async def restore(self, principal: Principal, media_id: str, number: str) -> Media:
         """Make version ``number``'s bytes current again: a replacement (:meth:`MediaService.replace`) with a copy of
-        them, so ``version`` + 1 and the bytes current until now are kept as a version.
+        them, so ``version`` + 1 and the bytes current until now are kept as a version. The item keeps its name,
+        with the extension swapped for the restored type's when it names another type
+        (:func:`~mediavault.domain.media.sniff.filename_for_type`: a JPEG version of ``beach.png`` comes back as
+        ``beach.jpg``).
 
         Raises:
             NotFound: as :meth:`_version`.
         """
         media, version = await self._version(principal, media_id, number)
-        file = await self.media.content(principal, media_id) if version is None else None
-        key = file.key if file is not None else await self.versions.content_key(version)  # type: ignore[arg-type]
+        if version is None:
+            key, filename = (await self.media.content(principal, media_id)).key, media.original_filename
+        else:
+            key = await self.versions.content_key(version)
+            filename = filename_for_type(media.original_filename, version.content_type)
         await self.session.commit()  # end the read transaction: the replacement runs its own
-        return await self.media.replace(principal, media_id, _StoredBytes(self.storage, key, media.original_filename))
+        return await self.media.replace(principal, media_id, _StoredBytes(self.storage, key, filename))
