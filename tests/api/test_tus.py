@@ -156,6 +156,29 @@ def test_creation_with_upload_and_a_single_patch(alice: Account) -> None:
     assert "X-Media-Id" in whole.headers
 
 
+def test_answers_without_a_body_carry_no_body_headers(alice: Account, vault: TestClient[Litestar]) -> None:
+    """``HEAD`` (200) and the 201 and 204 answers have no body: no ``Content-Type`` (a serialized ``null`` was
+    announced as ``application/json``, 4 bytes), and the 201/204 ones no body bytes either."""
+
+    def bodiless(answer: Any, status: int) -> None:
+        assert answer.status_code == status, answer.text
+        assert "content-type" not in answer.headers, answer.headers
+        assert answer.headers.get("content-length", "0") == "0", answer.headers
+        assert answer.content == b""
+
+    bodiless(vault.options(f"{PREFIX}/uploads"), 204)
+    created = create(alice, 10)
+    bodiless(created, 201)
+    location = created.headers["Location"]
+    bodiless(alice.client.head(location, headers={**alice.headers, **TUS}), 200)
+    bodiless(append(alice, location, 0, b"01234"), 204)
+    bodiless(create(alice, 10, body=b"01234"), 201)
+    bodiless(alice.client.delete(location, headers={**alice.headers, **TUS}), 204)
+    finished = create(alice, 5, filename="a.txt").headers["Location"]
+    bodiless(append(alice, finished, 0, b"01234"), 204)
+    bodiless(alice.client.head(finished, headers={**alice.headers, **TUS}), 200)
+
+
 def test_protocol_errors(alice: Account, vault: TestClient[Litestar]) -> None:
     no_version = alice.client.post(f"{PREFIX}/uploads", headers={**alice.headers, "Upload-Length": "5"})
     assert no_version.status_code == 412

@@ -11,6 +11,7 @@ from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath
+from litestar.response.base import ASGIResponse
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from litestar.types import Message, Scope
 
@@ -38,6 +39,21 @@ TusServiceDep = NamedDependency[TusService]
 MEDIA_ID_HEADER = "X-Media-Id"
 """The media made of a finished upload: on the request that stored its last byte, and on ``HEAD`` afterwards."""
 _TUS_OPT = "mediavault_tus"
+
+
+class _NoBody(Response[None]):
+    """A tus answer that is only its status and headers (``HEAD`` 200, 201, 204): no ``Content-Type`` and no body
+    (Litestar would serialize ``None`` as a 4-byte JSON ``null``); ``Content-Length: 0`` on a 201, none on ``HEAD``
+    (there is no ``GET`` whose length it could announce) and on a 204 (RFC 9110 §8.6)."""
+
+    def __init__(self, status_code: int, headers: dict[str, str]) -> None:
+        if status_code == HTTP_201_CREATED:
+            headers = {**headers, "Content-Length": "0"}
+        super().__init__(None, status_code=status_code, headers=headers)
+
+    def to_asgi_response(self, app: Any, request: Request[Any, Any, Any], **kwargs: Any) -> ASGIResponse:
+        """The answer without a body, as Litestar makes a ``HEAD`` answer (headers only, an empty body)."""
+        return super().to_asgi_response(app, request, **{**kwargs, "is_head_response": True})
 
 
 async def add_tus_resumable(message: Message, scope: Scope) -> None:
@@ -104,10 +120,9 @@ class TusController(Controller):
         """tus discovery: the version, extensions, size limit and checksum algorithms served (no principal
         needed). Named to sort before ``create``: Litestar registers a controller's handlers by name, and a path's
         first handler without an ``OPTIONS`` one gets Litestar's automatic ``OPTIONS`` answer, which would win."""
-        return Response(
-            None,
-            status_code=HTTP_204_NO_CONTENT,
-            headers={
+        return _NoBody(
+            HTTP_204_NO_CONTENT,
+            {
                 "Tus-Version": TUS_VERSION,
                 "Tus-Extension": TUS_EXTENSIONS,
                 "Tus-Max-Size": str(mediavault_config.max_upload_size),
@@ -144,7 +159,7 @@ class TusController(Controller):
         upload = await _stream(request, work)
         location = f"{mediavault_config.path_prefix}/uploads/{upload.id}"
         headers = {"Location": location, **_upload_headers(upload)}
-        return Response(None, status_code=HTTP_201_CREATED, headers=headers)
+        return _NoBody(HTTP_201_CREATED, headers)
 
     @head("/{upload_id:str}", status_code=HTTP_200_OK, opt={_TUS_OPT: True})
     async def status(
@@ -166,7 +181,7 @@ class TusController(Controller):
             named[REPLACES_KEY] = str(upload.replaces_id)
         if metadata := encode_metadata({**named, **upload.fields}):
             headers["Upload-Metadata"] = metadata
-        return Response(None, status_code=HTTP_200_OK, headers=headers)
+        return _NoBody(HTTP_200_OK, headers)
 
     @patch("/{upload_id:str}", status_code=HTTP_204_NO_CONTENT, request_max_body_size=None, opt={_TUS_OPT: True})
     async def append(
@@ -188,7 +203,7 @@ class TusController(Controller):
 
         upload = await _stream(request, work)
         headers = _upload_headers(upload)
-        return Response(None, status_code=HTTP_204_NO_CONTENT, headers=headers)
+        return _NoBody(HTTP_204_NO_CONTENT, headers)
 
     @delete("/{upload_id:str}", status_code=HTTP_204_NO_CONTENT, opt={_TUS_OPT: True})
     async def terminate(
