@@ -603,6 +603,9 @@ def test_trash_lists_restores_purges_and_empties(trash_user: tuple[str, CliUser]
         emptied = mediavault("trash", "--empty", env=user.env, stdin="y\n")
         assert emptied.returncode == 0 and emptied.out.endswith("trash emptied\n")
         assert vault.list_trash().items == []
+        nothing = mediavault("trash", env=user.env)  # said on standard error; standard output has no rows
+        assert nothing.returncode == 0 and (nothing.stdout, nothing.out) == ("The trash is empty.\n", "")
+        assert json.loads(mediavault("trash", "--json", env=user.env).out) == []
         assert mediavault("trash", "--yes", "--empty", env=user.env).returncode == 0  # nothing left: still fine
         both = mediavault("trash", "--restore", photo.id, "--empty", env=user.env)
         assert both.returncode == 2 and "at most one" in both.stdout

@@ -1,9 +1,10 @@
 """``mediavault trash`` and ``mediavault usage``: what the caller deleted (restore or purge it) and what they store.
 
 ``trash`` lists the deleted media, most recently deleted first (``ID  SIZE  TYPE  DELETED  PURGED-AT  FILENAME``,
-times in UTC); ``--restore ID`` puts one back, ``--purge ID`` deletes one and its bytes for good, ``--empty`` the
-whole trash (after a confirmation, or ``--yes``). ``usage`` prints the bytes stored, the quota and the media count.
-``--json`` prints what the API returns. The server keeps a trash only when its ``trash_retention_days`` is over 0.
+times in UTC; ``The trash is empty.`` on standard error when there are none); ``--restore ID`` puts one back,
+``--purge ID`` deletes one and its bytes for good, ``--empty`` the whole trash (after a confirmation, or ``--yes``).
+``usage`` prints the bytes stored, the quota and the media count. ``--json`` prints what the API returns. The server
+keeps a trash only when its ``trash_retention_days`` is over 0.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ def trash_command(
         if as_json:
             echo_json(items)
             return
+        if not items:  # a note, on standard error: standard output stays for the rows scripts read
+            click.echo("The trash is empty.", err=True)
         for item in items:
             deleted, purged = when(item.deleted_at), when(item.purge_at)
             click.echo(f"{item.id}  {item.size:>12}  {item.type:<8}  {deleted}  {purged}  {item.filename}")
