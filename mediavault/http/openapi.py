@@ -57,6 +57,7 @@ class Spec:
         example: an example of the JSON request body.
         creates: ``(path parameter, JSON pointer into the 201 body)`` of what the operation creates: OpenAPI links
             from its 201 to every operation taking that parameter (clients and tools follow them).
+        headers_only: the success answers are headers only, no body nor ``Content-Type`` (tus).
     """
 
     errors: tuple[int, ...] = ()
@@ -65,6 +66,7 @@ class Spec:
     token_only: bool = False
     example: Any = None
     creates: tuple[tuple[str, str], ...] = ()
+    headers_only: bool = False
 
 
 _MEDIA_ID = "0b7f0e8e-3c53-4a59-9a63-7f1f3c1e7a10"
@@ -144,11 +146,11 @@ OPERATIONS: dict[str, Spec] = {
     "DELETE /webhooks/{webhook_id}": Spec(),
     "GET /webhooks/{webhook_id}/deliveries": Spec(),
     # tus 1.0.0 (docs/uploads.md): headers carry the protocol, bodies are raw bytes
-    "OPTIONS /uploads": Spec(),
-    "POST /uploads": Spec((400, 412, 413, 415, 507)),
-    "HEAD /uploads/{upload_id}": Spec((412,)),
-    "PATCH /uploads/{upload_id}": Spec((409, 412, 413, 415, 460, 507)),
-    "DELETE /uploads/{upload_id}": Spec((412,)),
+    "OPTIONS /uploads": Spec(headers_only=True),
+    "POST /uploads": Spec((400, 412, 413, 415, 507), headers_only=True),
+    "HEAD /uploads/{upload_id}": Spec((412,), headers_only=True),
+    "PATCH /uploads/{upload_id}": Spec((409, 412, 413, 415, 460, 507), headers_only=True),
+    "DELETE /uploads/{upload_id}": Spec((412,), headers_only=True),
     "GET /admin/users": Spec(),
     "GET /admin/users/{user_id}": Spec(),
     "PATCH /admin/users/{user_id}": Spec(example={"disabled": True, "quota_bytes": 10737418240}),
@@ -449,7 +451,7 @@ def _complete(method: str, operation: dict[str, Any], spec: Spec, opt: dict[str,
                 "X-Request-ID": {**_REQUEST_ID, "required": True},
                 **({} if opt.get("rate_limit_exempt") else _RATE_HEADERS),
             }
-            if code == "204":
+            if code == "204" or spec.headers_only:
                 response.pop("content", None)
     operation["responses"] = dict(sorted(responses.items()))
     if spec.example is not None and body and "application/json" in body.get("content", {}):

@@ -130,6 +130,10 @@ def test_204_has_no_body_and_lists_are_pages(document: dict[str, Any]) -> None:
     assert media["headers"]["X-Request-ID"]["required"] is True
     guest = operations(document)["POST /s/{token}/upload"]["responses"]["201"]  # a share link's view: no owner_id
     assert guest["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/SharedMediaOutEnvelope"}
+    tus = {key: op for key, op in operations(document).items() if key.split(" ")[1].startswith("/uploads/{")}
+    tus["POST /uploads"] = operations(document)["POST /uploads"]
+    for key, operation in tus.items():  # tus answers are headers only
+        assert [code for code, r in operation["responses"].items() if code < "300" and "content" in r] == [], key
 
 
 def test_request_bodies_state_what_msgspec_checks_and_have_examples(document: dict[str, Any]) -> None:
