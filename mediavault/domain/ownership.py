@@ -8,10 +8,12 @@ to remember its own ``if owner_id != ...`` check.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped
 
@@ -20,7 +22,7 @@ from mediavault.db.models import Media
 from mediavault.db.trash import not_trashed
 from mediavault.errors import NotFound
 
-__all__ = ("Owned", "get_owned", "get_owned_ids", "parse_id")
+__all__ = ("Owned", "get_owned", "get_owned_ids", "parse_id", "still_owned")
 
 
 class Owned(Protocol):
@@ -93,3 +95,19 @@ async def get_owned_ids(
     if len(found) != len(ids):
         raise NotFound(f"{what} not found")
     return ids
+
+
+@asynccontextmanager
+async def still_owned(session: AsyncSession, what: str) -> AsyncIterator[None]:
+    """Around the writes (up to the commit) that point at rows read with :func:`get_owned`: a foreign key refusing
+    them means one of those rows was deleted since (a concurrent ``DELETE``), which is the same 404 as if it had
+    been gone when it was read; the transaction is rolled back.
+
+    Raises:
+        NotFound: ``"<what> not found"``, a foreign key refused the writes.
+    """
+    try:
+        yield
+    except IntegrityError as exc:
+        await session.rollback()
+        raise NotFound(f"{what} not found") from exc

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from mediavault import MediaVault, MediaVaultConfig
 from mediavault.db.models import OutboxEvent
-from tests.api._checks import error, fields, success
+from tests.api._checks import concurrently, error, fields, success
 from tests.backends import query, snapshot
 from tests.conftest import PREFIX, Account, make_config
 from tests.files import make_jpeg, make_photo, make_png
@@ -115,6 +115,23 @@ def test_create_validation(shared_alice: Account, body: dict[str, Any], field: s
     body = {k: media["id"] if v == "MEDIA" else collection["id"] if v == "COLLECTION" else v for k, v in body.items()}
     response = shared_alice.client.post(f"{PREFIX}/shares", headers=shared_alice.headers, json=body)
     assert field in fields(error(response, 400, "validation_error"))
+
+
+def test_a_share_racing_the_deletion_of_its_target_is_201_or_404(shared_alice: Account) -> None:
+    """Never 500 (a foreign key refusing the share): created first (then gone with its target), or 404."""
+    alice = shared_alice
+    for round_ in range(4):
+        media = alice.upload(f"shared then deleted {round_}".encode(), "s.txt")
+        collection = success(alice.client.post(f"{PREFIX}/collections", headers=alice.headers, json={"name": "c"}), 201)
+        target = {"media_id": media["id"]} if round_ % 2 else {"collection_id": collection["id"]}
+        gone = f"/media/{media['id']}" if round_ % 2 else f"/collections/{collection['id']}"
+        requests = [("POST", "/shares", {"json": target}), ("DELETE", gone, {})]
+        requests = [(m, p, {**kw, "headers": alice.headers}) for m, p, kw in requests]
+        created, deleted = alice.client.blocking_portal.call(concurrently, alice.client.app, requests)
+        assert deleted.status_code == 204
+        assert created.status_code in (201, 404), created.text
+        if created.status_code == 201:
+            error(alice.client.get(f"{PREFIX}/s/{created.json()['data']['token']}"), 404, "not_found")
 
 
 def test_create_for_others_or_unknown_target_is_404(shared_alice: Account, shared_bob: Account) -> None:

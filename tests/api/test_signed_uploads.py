@@ -18,7 +18,7 @@ from sqlalchemy import update
 
 from mediavault import MediaVault, MediaVaultConfig
 from mediavault.db.models import SignedUpload, utcnow
-from tests.api._checks import RFC3339_UTC, error, fields, success
+from tests.api._checks import RFC3339_UTC, concurrently, error, fields, success
 from tests.backends import query, stored_objects
 from tests.conftest import PREFIX, Account, make_config
 from tests.files import make_png
@@ -59,6 +59,21 @@ def _kept(config: MediaVaultConfig) -> tuple[int, int]:
 
 
 # ----------------------------------------------------------------------------- signing
+
+
+def test_signing_for_a_collection_being_deleted_is_201_or_404(alice: Account) -> None:
+    """Never 500 (a foreign key refusing the URL): signed first (then the URL dies with the collection), or 404."""
+    for _ in range(4):
+        collection = success(alice.client.post(f"{PREFIX}/collections", headers=alice.headers, json={"name": "c"}), 201)
+        requests = [
+            ("POST", "/uploads/signed", {"headers": alice.headers, "json": {"collection_id": collection["id"]}}),
+            ("DELETE", f"/collections/{collection['id']}", {"headers": alice.headers}),
+        ]
+        signed, deleted = alice.client.blocking_portal.call(concurrently, alice.client.app, requests)
+        assert deleted.status_code == 204
+        assert signed.status_code in (201, 404), signed.text
+        if signed.status_code == 201:
+            error(alice.client.post(signed.json()["data"]["url"], files={"file": ("a.txt", b"a")}), 404, "not_found")
 
 
 def test_sign_defaults(alice: Account) -> None:

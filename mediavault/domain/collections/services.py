@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import msgspec
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault.auth.providers import Principal
@@ -11,7 +10,7 @@ from mediavault.db.models import Collection, Media, utcnow
 from mediavault.db.query import MediaQuery
 from mediavault.db.repositories import CollectionRepository, MediaRepository, MediaRow
 from mediavault.domain.collections.schemas import CollectionCreate, CollectionUpdate
-from mediavault.domain.ownership import get_owned, get_owned_ids
+from mediavault.domain.ownership import get_owned, get_owned_ids, still_owned
 from mediavault.errors import NotFound, ValidationError
 from mediavault.events import EventPublisher
 
@@ -105,13 +104,10 @@ class CollectionService:
         """
         collection = await get_owned(self.session, Collection, principal, collection_id, what="Collection")
         ids = await get_owned_ids(self.session, Media, principal, media_ids, what="Media")
-        try:
+        async with still_owned(self.session, "Collection or media"):
             await self.collections.add_media(collection.id, ids)
             collection.updated_at = utcnow()
             await self.session.commit()
-        except IntegrityError as exc:  # the collection or a media item was deleted since they were read
-            await self.session.rollback()
-            raise NotFound("Collection or media not found") from exc
         return collection, await self._count(collection)
 
     async def remove_media(self, principal: Principal, collection_id: str, media_id: str) -> None:

@@ -35,7 +35,7 @@ from mediavault.db.repositories import CollectionRepository, ShareRepository
 from mediavault.db.signed_uploads import SignedUploadRepository
 from mediavault.domain.link_uploads.schemas import SignedUploadCreate
 from mediavault.domain.media.services import IncomingFile, MediaService
-from mediavault.domain.ownership import get_owned
+from mediavault.domain.ownership import get_owned, still_owned
 from mediavault.domain.shares.services import ShareService, token_hash
 from mediavault.errors import Forbidden, NotFound, QuotaExceeded, ValidationError
 
@@ -112,8 +112,9 @@ class LinkUploadService:
             max_size=max_size,
             collection_id=collection_id,
         )
-        await self.grants.add(grant)
-        await self.session.commit()
+        async with still_owned(self.session, "Collection"):
+            await self.grants.add(grant)
+            await self.session.commit()
         return grant, token
 
     async def upload_signed(self, token: str, open_file: FileOpener, *, declared_size: int | None = None) -> Media:

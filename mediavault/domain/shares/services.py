@@ -25,7 +25,7 @@ from mediavault.db.query import MediaQuery
 from mediavault.db.repositories import CollectionRepository, MediaRepository, ShareRepository
 from mediavault.db.trash import not_trashed
 from mediavault.domain.media.services import stored_file
-from mediavault.domain.ownership import get_owned, parse_id
+from mediavault.domain.ownership import get_owned, parse_id, still_owned
 from mediavault.domain.shares.schemas import ShareCreate
 from mediavault.errors import Forbidden, NotFound, Unauthorized, ValidationError
 from mediavault.events import EventPublisher
@@ -129,19 +129,20 @@ class ShareService:
             share.expires_at = utcnow() + dt.timedelta(seconds=data.expires_in)
         if data.password is not None:
             share.password_hash = await self.passwords.hash(data.password)
-        self.session.add(share)
-        await self.session.flush()
-        self.events.publish(self.session, "share.created", self._event_data(share), user_id=principal.user_id)
         target = {"media_id": data.media_id} if data.media_id is not None else {"collection_id": data.collection_id}
-        self.audit.record(
-            self.session,
-            "share.created",
-            actor_id=principal.user_id,
-            target_type="share",
-            target_id=share.id,
-            details=target,
-        )
-        await self.session.commit()
+        async with still_owned(self.session, "Media" if data.media_id is not None else "Collection"):
+            self.session.add(share)
+            await self.session.flush()
+            self.events.publish(self.session, "share.created", self._event_data(share), user_id=principal.user_id)
+            self.audit.record(
+                self.session,
+                "share.created",
+                actor_id=principal.user_id,
+                target_type="share",
+                target_id=share.id,
+                details=target,
+            )
+            await self.session.commit()
         return share, token
 
     async def list_page(self, principal: Principal, *, page: int, per_page: int) -> tuple[list[Share], int]:
