@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from mediavault import MediaVaultConfig
 from mediavault.db.models import OutboxEvent
-from tests.api._checks import error, fields, success
+from tests.api._checks import concurrently, error, fields, success
 from tests.backends import query, stored_objects
 from tests.conftest import PREFIX, Account
 from tests.files import make_png
@@ -116,6 +116,16 @@ def test_delete(alice: Account, config: MediaVaultConfig) -> None:
     listed = alice.client.get(f"{PREFIX}/media", headers=alice.headers)
     assert [m["id"] for m in success(listed)] == [keep["id"]]
     assert listed.json()["meta"]["pagination"]["total"] == 1
+
+
+def test_concurrent_deletes_one_wins(alice: Account, config: MediaVaultConfig) -> None:
+    """Of DELETEs racing on one item one answers 204 and the others 404 (each used to purge it again: several
+    204s and ``media.deleted`` events for one item)."""
+    media = alice.upload(b"deleted thrice", "d.txt")
+    requests = [("DELETE", f"/media/{media['id']}", {"headers": alice.headers})] * 3
+    answers = alice.client.blocking_portal.call(concurrently, alice.client.app, requests)
+    assert sorted(a.status_code for a in answers) == [204, 404, 404], [a.text for a in answers]
+    assert _files(config) == []
 
 
 def test_delete_requires_auth(client: TestClient[Litestar], alice: Account, config: MediaVaultConfig) -> None:

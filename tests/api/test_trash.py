@@ -131,6 +131,17 @@ def test_a_restore_racing_a_purge_either_wins_or_is_404(alice: Account, config: 
         assert (f"raced {round_}".encode() in stored_objects(config).values()) == (answers["POST"] == 200)
 
 
+def test_concurrent_deletes_of_one_item_one_wins(alice: Account, config: MediaVaultConfig) -> None:
+    """Of DELETEs racing on one item one answers 204 (one media.deleted audit line, one trash row) and the others
+    404 (they used to hit the trash row's primary key: 500)."""
+    for round_ in range(3):
+        media = alice.upload(f"deleted thrice {round_}".encode(), "d.txt")
+        requests = [("DELETE", f"/media/{media['id']}", {"headers": alice.headers})] * 3
+        answers = alice.client.blocking_portal.call(concurrently, alice.client.app, requests)
+        assert sorted(a.status_code for a in answers) == [204, 404, 404], [a.text for a in answers]
+        assert [m["id"] for m in success(_get(alice, "/trash"))].count(media["id"]) == 1
+
+
 def test_one_users_trash_is_theirs(alice: Account, bob: Account) -> None:
     media = alice.upload(b"alice's", "a.txt")
     assert _delete(alice, f"/media/{media['id']}").status_code == 204

@@ -596,7 +596,7 @@ class MediaService:
             NotFound: as :meth:`get`.
             Conflict: a host row references the item.
         """
-        media = await self.get(principal, media_id)
+        media = await self._locked(principal, media_id)  # of concurrent deletes one wins, the others get 404
         trashed = self.config.trash_retention_days > 0
         self.audit.record(
             self.session,
