@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped
@@ -22,7 +22,7 @@ from mediavault.db.models import Media
 from mediavault.db.trash import not_trashed
 from mediavault.errors import NotFound
 
-__all__ = ("Owned", "get_owned", "get_owned_ids", "parse_id", "still_owned")
+__all__ = ("Owned", "delete_owned", "get_owned", "get_owned_ids", "parse_id", "still_owned")
 
 
 class Owned(Protocol):
@@ -111,3 +111,17 @@ async def still_owned(session: AsyncSession, what: str) -> AsyncIterator[None]:
     except IntegrityError as exc:
         await session.rollback()
         raise NotFound(f"{what} not found") from exc
+
+
+async def delete_owned(session: AsyncSession, row: Any, *, what: str) -> None:
+    """Delete ``row`` (read with :func:`get_owned`; a model no ORM cascade hangs on) with one statement that must
+    match it, so that of concurrent deletes of one resource exactly one goes on (to its audit line, its commit).
+
+    Raises:
+        NotFound: ``"<what> not found"``, a concurrent request deleted it first; the transaction is rolled back.
+    """
+    model = type(row)
+    result = await session.execute(delete(model).where(model.id == row.id).execution_options(synchronize_session=False))
+    if not result.rowcount:  # type: ignore[attr-defined]
+        await session.rollback()
+        raise NotFound(f"{what} not found")

@@ -8,6 +8,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from mediavault import MediaVaultConfig
+from tests.api._checks import concurrently
 from tests.backends import snapshot
 from tests.conftest import PREFIX, Account
 
@@ -66,6 +67,14 @@ def test_revoked_key_stops_at_once(client: TestClient[Litestar], alice: Account)
     assert response.json()["error"]["code"] == "unauthorized"
     assert client.get(KEYS, headers=alice.headers).json()["data"] == []
     assert client.delete(f"{KEYS}/{created['id']}", headers=alice.headers).status_code == 404
+
+
+def test_concurrent_revokes_of_a_key_one_wins(alice: Account) -> None:
+    """One 204 (one ``api_key.revoked`` audit line), the others 404; they all used to answer 204."""
+    created = create_key(alice)
+    requests = [("DELETE", f"/users/me/api-keys/{created['id']}", {"headers": alice.headers})] * 3
+    answers = alice.client.blocking_portal.call(concurrently, alice.client.app, requests)
+    assert sorted(a.status_code for a in answers) == [204, 404, 404]
 
 
 def test_unknown_and_malformed_keys_are_401(client: TestClient[Litestar]) -> None:

@@ -134,6 +134,15 @@ def test_a_share_racing_the_deletion_of_its_target_is_201_or_404(shared_alice: A
             error(alice.client.get(f"{PREFIX}/s/{created.json()['data']['token']}"), 404, "not_found")
 
 
+def test_concurrent_deletes_of_a_share_one_wins(shared_alice: Account) -> None:
+    """One 204 (one ``share.deleted`` audit line), the others 404; they all used to answer 204."""
+    media = shared_alice.upload(b"shared once", "s.txt")
+    share = _share(shared_alice, media_id=media["id"])
+    requests = [("DELETE", f"/shares/{share['id']}", {"headers": shared_alice.headers})] * 3
+    answers = shared_alice.client.blocking_portal.call(concurrently, shared_alice.client.app, requests)
+    assert sorted(a.status_code for a in answers) == [204, 404, 404]
+
+
 def test_create_for_others_or_unknown_target_is_404(shared_alice: Account, shared_bob: Account) -> None:
     bobs_media = shared_bob.upload(make_png(), "b.png")
     bobs_collection = _collection(shared_bob, [])

@@ -13,7 +13,7 @@ from mediavault.db.audit import AuditTrail
 from mediavault.db.models import ApiKey, utcnow
 from mediavault.db.repositories import ApiKeyRepository
 from mediavault.domain.api_keys.schemas import ApiKeyCreate
-from mediavault.domain.ownership import get_owned
+from mediavault.domain.ownership import delete_owned, get_owned
 from mediavault.errors import Conflict, Forbidden
 
 __all__ = ("MAX_API_KEYS", "ApiKeyService")
@@ -100,7 +100,7 @@ class ApiKeyService:
         """
         self._require_login(principal)
         row = await get_owned(self.session, ApiKey, principal, key_id, what="API key")
-        await self.session.delete(row)
+        await delete_owned(self.session, row, what="API key")
         self.audit.record(
             self.session, "api_key.revoked", actor_id=principal.user_id, target_type="api_key", target_id=row.id
         )

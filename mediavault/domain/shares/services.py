@@ -25,7 +25,7 @@ from mediavault.db.query import MediaQuery
 from mediavault.db.repositories import CollectionRepository, MediaRepository, ShareRepository
 from mediavault.db.trash import not_trashed
 from mediavault.domain.media.services import stored_file
-from mediavault.domain.ownership import get_owned, parse_id, still_owned
+from mediavault.domain.ownership import delete_owned, get_owned, parse_id, still_owned
 from mediavault.domain.shares.schemas import ShareCreate
 from mediavault.errors import Forbidden, NotFound, Unauthorized, ValidationError
 from mediavault.events import EventPublisher
@@ -156,7 +156,7 @@ class ShareService:
             NotFound: unknown, malformed, or someone else's id.
         """
         share = await get_owned(self.session, Share, principal, share_id, what="Share")
-        await self.session.delete(share)
+        await delete_owned(self.session, share, what="Share")
         self.audit.record(
             self.session, "share.deleted", actor_id=principal.user_id, target_type="share", target_id=share.id
         )
