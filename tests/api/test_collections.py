@@ -185,6 +185,14 @@ def test_adding_media_while_the_collection_or_a_media_is_deleted_is_404(shared_a
             assert _get(shared_alice, collection["id"])["media_count"] == expected
 
 
+def test_concurrent_deletes_of_a_collection_one_wins(shared_alice: Account) -> None:
+    """One 204 (one ``collection.deleted`` event), the others 404; they all used to answer 204."""
+    collection = _create(shared_alice)
+    requests = [("DELETE", f"/collections/{collection['id']}", {"headers": shared_alice.headers})] * 3
+    answers = shared_alice.client.blocking_portal.call(concurrently, shared_alice.client.app, requests)
+    assert sorted(a.status_code for a in answers) == [204, 404, 404]
+
+
 def test_add_media_all_or_nothing(shared_alice: Account, shared_bob: Account) -> None:
     mine = shared_alice.upload(make_png(), "mine.png")
     theirs = shared_bob.upload(make_png(), "theirs.png")

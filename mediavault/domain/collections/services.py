@@ -10,7 +10,7 @@ from mediavault.db.models import Collection, Media, utcnow
 from mediavault.db.query import MediaQuery
 from mediavault.db.repositories import CollectionRepository, MediaRepository, MediaRow
 from mediavault.domain.collections.schemas import CollectionCreate, CollectionUpdate
-from mediavault.domain.ownership import get_owned, get_owned_ids, still_owned
+from mediavault.domain.ownership import delete_owned, get_owned, get_owned_ids, still_owned
 from mediavault.errors import NotFound, ValidationError
 from mediavault.events import EventPublisher
 
@@ -91,7 +91,7 @@ class CollectionService:
         """
         collection = await get_owned(self.session, Collection, principal, collection_id, what="Collection")
         data = self._event_data(collection)
-        await self.session.delete(collection)
+        await delete_owned(self.session, collection, what="Collection")  # one of concurrent deletes goes on
         self.events.publish(self.session, "collection.deleted", data, user_id=principal.user_id)
         await self.session.commit()
 
