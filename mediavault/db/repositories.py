@@ -220,17 +220,17 @@ _MEDIA_ROW = (
     json_array(
         MediaTag.__table__.c.tag, MediaTag.__table__.c.media_id, Media.__table__.c.id, MediaTag.__table__.c.position
     ),
-    uuid_text(Media.owner_id),
+    bindparam("owner_text", type_=String()),  # the owner asked for, as text: not read and formatted once per row
     Media.created_at,
     Media.updated_at,
     Media.version,
     Media.custom_metadata,
 )
-"""The columns of a :class:`MediaRow`: the item and its tags in one row."""
+"""The columns of a :class:`MediaRow`: the item and its tags in one row. Every statement selecting them is scoped to
+one owner, whose id (parameter ``owner_text``, canonical text) is given back as ``owner_id``."""
 _ROW_DECODE = {
     "id": decode_uuid_text,
     "tags": decode_json_list,
-    "owner_id": decode_uuid_text,
     "custom_metadata": decode_json,
     **_TIMES,
 }
@@ -321,7 +321,7 @@ class MediaRepository(SQLAlchemyAsyncRepository[Media]):
 
     async def row(self, owner_id: uuid.UUID, media_id: uuid.UUID) -> MediaRow | None:
         """``owner_id``'s media ``media_id`` with its tags (one statement, no ORM), ``None`` when not theirs."""
-        return await _MEDIA_BY_ID.first(self.session, id=media_id, owner=owner_id)
+        return await _MEDIA_BY_ID.first(self.session, id=media_id, owner=owner_id, owner_text=str(owner_id))
 
     async def stored_file(self, owner_id: uuid.UUID, media_id: uuid.UUID) -> StoredFile | None:
         """What downloading ``owner_id``'s media ``media_id`` serves (one statement), ``None`` when not theirs."""
@@ -343,21 +343,27 @@ class MediaRepository(SQLAlchemyAsyncRepository[Media]):
         them (tags included), and the total: two statements, each compiled once per kind of query.
 
         The page is picked like :func:`_page` picks one (a deferred join over the sort's covering index; a page in
-        the second half walked from the other end).
+        the second half walked from the other end); the first page of an unfiltered listing walks the owner's sort
+        index and reads the rows in the same statement.
         """
         listing, params = _listing(self.session.bind.dialect.name, owner_id, query, collection_id)
         offset, limit = query.offset, query.per_page
+        owner_text = str(owner_id)
         if offset == 0:  # the first page carries the total in its rows: one statement (none found: the total is 0)
-            first: list[Any] = await listing.first.all(self.session, **params, offset=0, limit=limit)
+            first: list[Any] = await listing.first.all(
+                self.session, **params, owner_text=owner_text, offset=0, limit=limit
+            )
             return first, first[0].total if first else 0
         total = (await listing.count.all(self.session, **params))[0].n
         if offset >= total:  # past the end: no query (a huge page number would overflow the database's integer)
             return [], total
         if offset > total // 2:
             size = min(limit, total - offset)
-            rows = await listing.backward.all(self.session, **params, offset=total - offset - size, limit=size)
+            rows = await listing.backward.all(
+                self.session, **params, owner_text=owner_text, offset=total - offset - size, limit=size
+            )
         else:
-            rows = await listing.forward.all(self.session, **params, offset=offset, limit=limit)
+            rows = await listing.forward.all(self.session, **params, owner_text=owner_text, offset=offset, limit=limit)
         return rows, total
 
 
@@ -467,10 +473,14 @@ def _build_listing(dialect: str, sort: str, params: dict[str, Any]) -> _Listing:
         return select(*_MEDIA_ROW).where(Media.id.in_(keys.order_by(*order_keys))).order_by(*order)
 
     counted = select(func.count()).select_from(Media).where(*where)
+    if len(params) == 1:  # only the owner (and the trash): the owner's sort index walked in order, no sort, no join
+        first = select(*_MEDIA_ROW).where(*where).order_by(*order).offset(bindparam("offset")).limit(bindparam("limit"))
+    else:  # filters may make the database sort what matches, each row with its tags: pick the page's ids first
+        first = page(order)
     return _Listing(
         where=tuple(where),
         count=ReadStatement(counted, _Count),
-        first=ReadStatement(page(order).add_columns(counted.scalar_subquery()), _CountedRow, _ROW_DECODE),
+        first=ReadStatement(first.add_columns(counted.scalar_subquery()), _CountedRow, _ROW_DECODE),
         forward=ReadStatement(page(order), MediaRow, _ROW_DECODE),
         backward=ReadStatement(page(_reversed(order)), MediaRow, _ROW_DECODE),
     )

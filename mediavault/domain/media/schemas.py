@@ -41,25 +41,36 @@ class MediaOut(wire.Media):
         ``content_url`` replaces the owner's ``<prefix>/media/{id}/content`` (a share link serves the bytes
         under its own URL).
         """
+        media_id = media.id if isinstance(media.id, str) else str(media.id)
+        owner_id = media.owner_id if isinstance(media.owner_id, str) else str(media.owner_id)
+        # positionally, in wire.Media's field order: keyword arguments cost ~3x as much per item (a page of 20)
         return cls(
-            id=str(media.id),
-            filename=media.filename,
-            content_type=media.content_type,
-            type=media.kind,
-            size=media.size,
-            checksum_sha256=media.checksum_sha256,
-            width=media.width,
-            height=media.height,
-            title=media.title,
-            description=media.description,
-            tags=media.tags,
-            owner_id=str(media.owner_id),
-            created_at=media.created_at,
-            updated_at=media.updated_at,
-            content_url=content_url or f"{prefix}/media/{media.id}/content",
-            version=media.version,
-            metadata=media.custom_metadata,
+            media_id,
+            media.filename,
+            media.content_type,
+            media.kind,
+            media.size,
+            media.checksum_sha256,
+            media.width,
+            media.height,
+            media.title,
+            media.description,
+            media.tags,
+            owner_id,
+            media.created_at,
+            media.updated_at,
+            content_url or f"{prefix}/media/{media_id}/content",
+            media.version,
+            media.custom_metadata,
         )
+
+
+_ORDER = (
+    "id", "filename", "content_type", "type", "size", "checksum_sha256", "width", "height", "title", "description",
+    "tags", "owner_id", "created_at", "updated_at", "content_url", "version", "metadata",
+)  # fmt: skip
+if MediaOut.__struct_fields__ != _ORDER:  # MediaOut.of builds positionally: fail at import, never mix fields up
+    raise TypeError(f"MediaOut's fields changed order: {MediaOut.__struct_fields__}")
 
 
 class MediaUpdate(msgspec.Struct, forbid_unknown_fields=True):
