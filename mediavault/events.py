@@ -132,6 +132,17 @@ class EventPublisher:
         await _INSERT_OUTBOX.execute(session, [_outbox_row(item)])
         return item
 
+    def outbox_write(
+        self, session: AsyncSession, event: str, data: dict[str, Any], *, user_id: uuid.UUID | None
+    ) -> tuple[WriteStatement, list[dict[str, Any]]]:
+        """:meth:`write` without running the insert: the ``(statement, rows)`` the caller runs with its own writes in
+        one call (:func:`~mediavault.db.statements.execute_writes`) before it commits.
+
+        Raises:
+            ValueError: unknown event name.
+        """
+        return _INSERT_OUTBOX, [_outbox_row(self._pending(session, event, data, user_id))]
+
     @staticmethod
     def _pending(session: AsyncSession, event: str, data: dict[str, Any], user_id: uuid.UUID | None) -> Event:
         if event not in EVENT_NAMES:

@@ -39,11 +39,13 @@ from mediavault.db.models import (
 from mediavault.db.search import match_clause, match_parameters, owner_clause
 from mediavault.db.statements import (
     ReadStatement,
+    Writes,
     WriteStatement,
     decode_json,
     decode_json_list,
     decode_timestamp,
     decode_uuid_text,
+    execute_writes,
     json_array,
     uuid_text,
 )
@@ -285,25 +287,24 @@ class MediaRepository(SQLAlchemyAsyncRepository[Media]):
         kwargs.setdefault("statement", _SELECT_MEDIA)
         super().__init__(**kwargs)
 
-    async def insert_new(self, media: Media, *, processed_at: dt.datetime | None) -> None:
+    async def insert_new(self, media: Media, *, processed_at: dt.datetime | None, also: Writes = ()) -> None:
         """Insert a new item as built in memory (not added to the session), its tags and its processing row
-        (``pending``; ``done`` at ``processed_at`` when given): three Core statements on the session's transaction,
-        one call to the driver each, no ORM flush (:class:`~mediavault.db.statements.WriteStatement`). Every column
-        of ``media`` without a Python-side default must be set (``id``, ``created_at`` and ``updated_at`` included);
-        the others get their defaults, on ``media`` too. The caller commits.
+        (``pending``; ``done`` at ``processed_at`` when given), then ``also`` (e.g. its event's outbox row): Core
+        statements on the session's transaction, on SQLite in one call to the driver, no ORM flush
+        (:func:`~mediavault.db.statements.execute_writes`). Every column of ``media`` without a Python-side default
+        must be set (``id``, ``created_at`` and ``updated_at`` included); the others get their defaults, on ``media``
+        too. The caller commits.
         """
         values = media.__dict__  # the attributes set on the instance (never loaded: it is not in a session)
         for name, default in _MEDIA_DEFAULTS.items():
             if name not in values:
                 setattr(media, name, copy.copy(default))  # the instance shows what is stored
         row = {name: values.get(name) for name in _MEDIA_COLUMNS}
-        await _INSERT_MEDIA.execute(self.session, [row])
         created = media.created_at
         tags = [
             {"id": uuid.uuid4(), "created_at": created, "media_id": media.id, "tag": tag.tag, "position": tag.position}
             for tag in media.tag_rows
         ]
-        await _INSERT_TAGS.execute(self.session, tags)
         processing = {
             "id": uuid.uuid4(),
             "created_at": created,
@@ -317,7 +318,9 @@ class MediaRepository(SQLAlchemyAsyncRepository[Media]):
             "private": {},
             "errors": {},
         }
-        await _INSERT_PROCESSING.execute(self.session, [processing])
+        await execute_writes(
+            self.session, [(_INSERT_MEDIA, [row]), (_INSERT_TAGS, tags), (_INSERT_PROCESSING, [processing]), *also]
+        )
 
     async def row(self, owner_id: uuid.UUID, media_id: uuid.UUID) -> MediaRow | None:
         """``owner_id``'s media ``media_id`` with its tags (one statement, no ORM), ``None`` when not theirs."""

@@ -24,7 +24,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar, cast
 
 import msgspec
-from sqlalchemy import ColumnElement, Select, String
+from advanced_alchemy.types import GUID, DateTimeUTC
+from sqlalchemy import JSON, ColumnElement, Select, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_scoped_session
@@ -38,10 +39,12 @@ __all__ = (
     "ReadStatement",
     "decode_json",
     "WriteStatement",
+    "Writes",
     "decode_json_list",
     "decode_timestamp",
     "decode_uuid",
     "decode_uuid_text",
+    "execute_writes",
     "json_array",
     "uuid_text",
 )
@@ -185,7 +188,48 @@ async def _connection(session: AsyncSession) -> AsyncConnection:
 
 def _bind_processors(compiled: Any, dialect: Dialect) -> list[tuple[str, Callable[[Any], Any] | None]]:
     names: Sequence[str] = compiled.positiontup or ()
-    return [(name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names]
+    processors = []
+    for name in names:
+        type_ = compiled.binds[name].type
+        processor = type_.dialect_impl(dialect).bind_processor(dialect)
+        processors.append((name, _sqlite_bind(type_, processor) if dialect.name == "sqlite" else processor))
+    return processors
+
+
+def _sqlite_bind(type_: Any, processor: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+    """``processor`` (SQLAlchemy's, for SQLite) with a shortcut for the common values, giving the same result.
+
+    Measured per value: a ``uuid.UUID`` through advanced-alchemy's ``GUID`` ~5,700 instructions, ``.bytes`` a tenth;
+    a UTC datetime through ``DateTimeUTC`` and SQLite's ``DATETIME`` ~21,000 (``astimezone``, then ``%``-formatting a
+    dict), ``isoformat`` ~1,500; an empty dict through ``JSON`` ~14,000 (``json.dumps``). Anything else (``None``, a
+    string id, another time zone, a non-empty document) goes through ``processor``.
+    """
+    if processor is None:
+        return None
+    slow = processor
+    if isinstance(type_, GUID) and type_.binary:
+
+        def guid(value: Any) -> Any:
+            return value.bytes if type(value) is uuid.UUID else slow(value)
+
+        return guid
+    if isinstance(type_, DateTimeUTC):
+
+        def timestamp(value: Any) -> Any:
+            if type(value) is dt.datetime and value.tzinfo is _UTC:  # SQLite's "YYYY-MM-DD HH:MM:SS.ffffff"
+                return value.isoformat(" ", "microseconds")[:26]
+            return slow(value)
+
+        return timestamp
+    if isinstance(type_, JSON):
+
+        def json_document(value: Any) -> Any:
+            if not value and type(value) in (dict, list):
+                return "{}" if type(value) is dict else "[]"
+            return slow(value)
+
+        return json_document
+    return processor
 
 
 class _Compiled:
@@ -285,7 +329,8 @@ class WriteStatement:
     (:class:`~mediavault.db.engine.SQLiteWriteLock`, as every write of the vault); the session's ``commit()``
     commits it and gives the lock back. Other drivers: the same statement through ``session.execute``. The driver's
     errors are raised as SQLAlchemy's (``IntegrityError`` ...), as from ``session.execute``. No Python-side column
-    defaults are applied: give every column the statement names.
+    defaults are applied: give every column the statement names. Several statements of one unit of work go to the
+    driver's thread in one call with :func:`execute_writes`.
 
     Args:
         statement: the Core statement, its parameters named with ``bindparam(name)``
@@ -301,6 +346,9 @@ class WriteStatement:
         entry = self._compiled[dialect.name] = (compiled.string, _bind_processors(compiled, dialect))
         return entry
 
+    def _compiled_for(self, dialect: Dialect) -> tuple[str, list[tuple[str, Callable[[Any], Any] | None]]]:
+        return self._compiled.get(dialect.name) or self._compile(dialect)
+
     async def execute(
         self, session: AsyncSession | async_scoped_session[AsyncSession], rows: Sequence[Mapping[str, Any]]
     ) -> None:
@@ -311,25 +359,59 @@ class WriteStatement:
             sqlalchemy.exc.DBAPIError: the database refused it (e.g. ``IntegrityError``).
             ServiceUnavailable: SQLite: no turn to write within ``database_busy_timeout``.
         """
-        if not rows:
-            return
-        session = cast(AsyncSession, session)  # as in ReadStatement.all
-        connection = await _connection(session)
-        dialect = connection.dialect
-        if dialect.name != "sqlite":
-            await session.execute(self.statement, list(rows))
-            return
-        sql, binds = self._compiled.get(dialect.name) or self._compile(dialect)
-        values = [[row[name] if fn is None else fn(row[name]) for name, fn in binds] for row in rows]
-        fairy = connection.sync_connection.connection  # type: ignore[union-attr]
-        driver = fairy.driver_connection
-        lock = write_lock(dialect)
-        if lock is not None and not driver.in_transaction:  # type: ignore[union-attr]
-            await lock.acquire(fairy.dbapi_connection)
-        try:
-            await driver.executemany(sql, values)  # type: ignore[union-attr]
-        except dialect.dbapi.Error as exc:  # type: ignore[union-attr]
-            raise DBAPIError.instance(sql, values, exc, dialect.dbapi.Error) from exc  # type: ignore[union-attr]
-        except BaseException:
-            await connection.invalidate()  # cancelled mid-call: the connection's state is unknown (as ReadStatement)
-            raise
+        await execute_writes(session, [(self, rows)])
+
+
+Writes = Sequence[tuple[WriteStatement, Sequence[Mapping[str, Any]]]]
+"""``[(statement, rows), ...]``: what :func:`execute_writes` runs, in order."""
+
+
+def _executemany_all(connection: Any, batch: list[tuple[str, list[list[Any]]]], done: list[int]) -> None:
+    """In aiosqlite's thread: each ``(sql, rows)`` of ``batch`` on the ``sqlite3`` connection, counted in ``done``."""
+    for sql, values in batch:
+        connection.executemany(sql, values)
+        done[0] += 1
+
+
+async def execute_writes(session: AsyncSession | async_scoped_session[AsyncSession], writes: Writes) -> None:
+    """Run each :class:`WriteStatement` of ``writes`` with its rows, in order, in the session's transaction
+    (statements without rows are skipped).
+
+    SQLite: after the engine's write lock, all of them in one call to aiosqlite's thread (each call is a round trip
+    through a queue and the event loop, ~100,000 instructions); other drivers: one ``session.execute`` each.
+
+    Raises:
+        KeyError, sqlalchemy.exc.DBAPIError, ServiceUnavailable: as :meth:`WriteStatement.execute` (the statements
+            before the one refused stay written in the transaction: roll it back).
+    """
+    writes = [(statement, rows) for statement, rows in writes if rows]
+    if not writes:
+        return
+    session = cast(AsyncSession, session)  # as in ReadStatement.all
+    connection = await _connection(session)
+    dialect = connection.dialect
+    if dialect.name != "sqlite":
+        for statement, rows in writes:
+            await session.execute(statement.statement, list(rows))
+        return
+    batch = []
+    for statement, rows in writes:
+        sql, binds = statement._compiled_for(dialect)
+        batch.append((sql, [[row[name] if fn is None else fn(row[name]) for name, fn in binds] for row in rows]))
+    fairy = connection.sync_connection.connection  # type: ignore[union-attr]
+    driver = fairy.driver_connection
+    lock = write_lock(dialect)
+    if lock is not None and not driver.in_transaction:  # type: ignore[union-attr]
+        await lock.acquire(fairy.dbapi_connection)
+    done = [0]
+    try:
+        if len(batch) == 1:
+            await driver.executemany(*batch[0])  # type: ignore[union-attr]
+        else:  # aiosqlite runs any function in its thread (``_execute``: how each of its own methods does)
+            await driver._execute(_executemany_all, driver._conn, batch, done)  # type: ignore[union-attr]
+    except dialect.dbapi.Error as exc:  # type: ignore[union-attr]
+        sql, values = batch[min(done[0], len(batch) - 1)]
+        raise DBAPIError.instance(sql, values, exc, dialect.dbapi.Error) from exc  # type: ignore[union-attr]
+    except BaseException:
+        await connection.invalidate()  # cancelled mid-call: the connection's state is unknown (as ReadStatement)
+        raise

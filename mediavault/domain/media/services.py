@@ -363,10 +363,12 @@ class MediaService:
             incoming.apply_to(media)
             media.search_text = search_document(media.filename, media.title, media.description, tags)
             owed = self.processing_owed(media, None)
-            await self.media.insert_new(media, processed_at=None if owed else now)
+            event = self.events.outbox_write(
+                self.session, "media.uploaded", self.event_data(media), user_id=media.owner_id
+            )
+            await self.media.insert_new(media, processed_at=None if owed else now, also=[event])
             if fields.metadata:
                 await index_entries(self.session, media.id, fields.metadata, fresh=True)
-            await self.events.write(self.session, "media.uploaded", self.event_data(media), user_id=media.owner_id)
             return media
 
         media, deduplicated = await self._store(
