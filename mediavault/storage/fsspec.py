@@ -39,6 +39,7 @@ __all__ = ("WRITE_BATCH_SIZE", "FsspecStorage", "FsspecWriter", "validate_key", 
 
 WRITE_BATCH_SIZE = 1024 * 1024
 """Bytes buffered by :class:`FsspecWriter` before one batch is written in a worker thread (1 MiB)."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TEMPORARY = re.compile(r"\.part-[0-9a-f]{32}$")
 """The suffix of a writer's hidden temporary file (``<name>.part-<uuid4 hex>``)."""
 
@@ -75,7 +76,7 @@ def validate_key(key: str) -> str:
         raise ValueError(f"storage key must be relative: {key!r}")
     if "\\" in key:
         raise ValueError(f"storage key must not contain backslashes: {key!r}")
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in key):
+    if _CONTROL.search(key):
         raise ValueError(f"storage key must not contain control characters: {key!r}")
     for segment in key.split("/"):
         if segment in ("", ".", ".."):
@@ -149,7 +150,7 @@ class FsspecWriter(StorageWriter):
         file, self._file = self._file, None
         file.close()
         if self._write_path != self._path:
-            self._storage.fs.mv(self._write_path, self._path)
+            self._storage._rename_sync(self._write_path, self._path)
 
     async def close(self) -> None:
         """Flush the buffer, close the file and make the object visible under its key.
@@ -246,9 +247,21 @@ class FsspecStorage(StorageBackend):
 
     def _open_write_sync(self, path: str, write_path: str) -> IO[bytes]:
         self._ensure_root_sync()
+        if self._local:  # the OS's calls: fsspec's open, makedirs and mv measured ~4x as many instructions
+            try:
+                return open(write_path, "wb")
+            except FileNotFoundError:  # the key's folder does not exist yet
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                return open(write_path, "wb")
         if self._rename_on_close:
             self.fs.makedirs(self.fs._parent(path), exist_ok=True)
         return self.fs.open(write_path, "wb")
+
+    def _rename_sync(self, source: str, target: str) -> None:
+        if self._local:
+            os.replace(source, target)
+        else:
+            self.fs.mv(source, target)
 
     async def open_writer(self, key: str) -> FsspecWriter:
         """Start writing a new object at ``key``; it becomes visible only after :meth:`FsspecWriter.close`.
