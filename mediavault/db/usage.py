@@ -14,14 +14,15 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 import msgspec
-from sqlalchemy import Select, bindparam, exists, func, select, union_all
+from advanced_alchemy.types import GUID
+from sqlalchemy import BigInteger, Select, bindparam, case, cast, exists, func, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault.db.models import Blob, Media, MediaVersion, User, media_blob
 from mediavault.db.statements import ReadStatement
 from mediavault.db.trash import not_trashed
 
-__all__ = ("USAGE_TERMS", "media_counts", "quota_settings", "used_bytes")
+__all__ = ("USAGE_TERMS", "media_counts", "quota_and_usage", "quota_settings", "used_bytes")
 
 UsageTerm = Callable[[Collection[uuid.UUID]], Select[Any]]
 
@@ -92,3 +93,31 @@ async def quota_settings(session: AsyncSession, user_id: uuid.UUID, *, lock: boo
         return (bool(row[0]), row[1]) if row is not None else (False, None)
     found = await _READ_QUOTA.first(session, id=user_id)
     return (found.override, found.quota_bytes) if found is not None else (False, None)
+
+
+class _QuotaAndUsage(msgspec.Struct):
+    limit: int | None
+    used: int | None
+
+
+def _quota_and_usage() -> ReadStatement[_QuotaAndUsage]:
+    owner = bindparam("id", type_=GUID())
+    rows = union_all(*(term([owner]) for term in USAGE_TERMS)).subquery()
+    used = select(cast(func.coalesce(func.sum(rows.c.size), literal_column("0")), BigInteger)).scalar_subquery()
+    limit = case((User.quota_override, User.quota_bytes), else_=bindparam("default", type_=BigInteger()))
+    # the usage is only counted when there is a limit (CASE evaluates its branch lazily on SQLite and PostgreSQL)
+    return ReadStatement(
+        select(limit, case((limit.is_not(None), used), else_=None)).where(User.id == owner), _QuotaAndUsage
+    )
+
+
+_READ_QUOTA_AND_USAGE = _quota_and_usage()
+
+
+async def quota_and_usage(
+    session: AsyncSession, user_id: uuid.UUID, default_quota_bytes: int | None
+) -> tuple[int | None, int | None] | None:
+    """``(quota, bytes used)`` of ``user_id`` in one statement: the quota is theirs or ``default_quota_bytes``
+    (``None``: unlimited, and then the usage is not counted: ``None``); ``None`` for an unknown user."""
+    found = await _READ_QUOTA_AND_USAGE.first(session, id=user_id, default=default_quota_bytes)
+    return (found.limit, found.used) if found is not None else None

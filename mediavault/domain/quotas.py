@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mediavault.db.usage import media_counts, quota_settings, used_bytes
+from mediavault.db.usage import media_counts, quota_and_usage, quota_settings, used_bytes
 from mediavault.errors import QuotaExceeded
 
 __all__ = ("Quotas", "Usage")
@@ -68,11 +68,15 @@ class Quotas:
 
     async def room(self, user_id: uuid.UUID) -> int | None:
         """Bytes ``user_id`` may still store (0 when at or over the quota), ``None`` when unlimited (no usage is
-        counted then)."""
-        limit = await self.limit(user_id)
-        if limit is None:
-            return None
-        return max(0, limit - (await used_bytes(self.session, [user_id]))[user_id])
+        counted then): the quota and the usage in one statement."""
+        found = await quota_and_usage(self.session, user_id, self.default_quota_bytes)  # one statement
+        if found is None:  # no such user: the default quota
+            limit = self.default_quota_bytes
+            self._remembered()[user_id] = limit
+            return None if limit is None else max(0, limit - (await used_bytes(self.session, [user_id]))[user_id])
+        limit, used = found
+        self._remembered()[user_id] = limit
+        return None if limit is None else max(0, limit - (used or 0))
 
     async def ensure_room(self, user_id: uuid.UUID, size: int, *, at_least: bool = False) -> int | None:
         """May ``user_id`` store ``size`` more bytes? Call it before storing a declared length.
