@@ -405,10 +405,13 @@ async def execute_writes(session: AsyncSession | async_scoped_session[AsyncSessi
         await lock.acquire(fairy.dbapi_connection)
     done = [0]
     try:
-        if len(batch) == 1:
-            await driver.executemany(*batch[0])  # type: ignore[union-attr]
-        else:  # aiosqlite runs any function in its thread (``_execute``: how each of its own methods does)
-            await driver._execute(_executemany_all, driver._conn, batch, done)  # type: ignore[union-attr]
+        run_in_thread = getattr(driver, "_execute", None)  # aiosqlite's (private): how each of its methods runs
+        if len(batch) == 1 or run_in_thread is None:  # one statement, or an aiosqlite without it: one call each
+            for sql, values in batch:
+                await driver.executemany(sql, values)  # type: ignore[union-attr]
+                done[0] += 1
+        else:
+            await run_in_thread(_executemany_all, driver._conn, batch, done)  # type: ignore[union-attr]
     except dialect.dbapi.Error as exc:  # type: ignore[union-attr]
         sql, values = batch[min(done[0], len(batch) - 1)]
         raise DBAPIError.instance(sql, values, exc, dialect.dbapi.Error) from exc  # type: ignore[union-attr]
