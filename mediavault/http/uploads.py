@@ -13,7 +13,7 @@ from litestar.openapi.spec import Encoding, OpenAPIMediaType, Operation, Schema
 from litestar.openapi.spec import RequestBody as OpenAPIRequestBody
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 
-from mediavault.errors import PayloadTooLarge
+from mediavault.errors import VaultError
 from mediavault.http.body import RequestBody
 from mediavault.http.multipart import UploadStream, open_upload
 
@@ -32,9 +32,12 @@ async def receive_upload(request: Request[Any, Any, Any], max_size: int) -> Asyn
 
     Raises:
         PayloadTooLarge: the file is (declared, or turns out) over ``max_size``, raised by the parser or by the
-            block; the rest of the body is read and discarded first (up to 1 GiB / 30 s), so that a client still
-            sending reads the 413 instead of a connection reset.
-        ValidationError, UnsupportedMediaType: as :func:`~mediavault.http.multipart.open_upload`.
+            block.
+        ValidationError, UnsupportedMediaType: as :func:`~mediavault.http.multipart.open_upload` (a field too
+            long, too many parts, a malformed body, ...).
+        VaultError: whatever the block raises. On any :class:`~mediavault.errors.VaultError` the rest of the body
+            is read and discarded first (:meth:`RequestBody.drain`: up to 1 GiB / 30 s), so that a client still
+            sending reads the error instead of a connection reset.
     """
     body = RequestBody(request.receive)
     try:
@@ -46,7 +49,7 @@ async def receive_upload(request: Request[Any, Any, Any], max_size: int) -> Asyn
         )
         async with aclosing(file):
             yield file
-    except PayloadTooLarge:
+    except VaultError:
         await body.drain()
         raise
 

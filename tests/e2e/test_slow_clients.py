@@ -1,6 +1,7 @@
 """Slow, silent and vanishing clients against a real ``mediavault serve`` (raw sockets): the header and body
 deadlines answer 408 ``request_timeout`` and close, an upload cut off that way leaves nothing, idle keep-alive
-connections outlive the pools in front, and a client that hangs up mid-body is no server error."""
+connections outlive the pools in front, a client that hangs up mid-body is no server error, and one that sends a
+refused upload in one go reads its 400."""
 
 from __future__ import annotations
 
@@ -128,3 +129,39 @@ def test_idle_keep_alive_connection_outlives_uvicorns_5_seconds(vault_servers: S
         assert conn.sock is first
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        [("title", "t" * (64 * 1024 + 1))],  # over the 64 KiB field limit
+        [(f"extra{i}", "x") for i in range(25)],  # over the 20 parts limit
+    ],
+    ids=["field-too-long", "too-many-parts"],
+)
+def test_upload_refused_mid_body_is_drained_so_the_400_arrives(
+    server: VaultServer, fields: list[tuple[str, str]]
+) -> None:
+    """A 400 found before the file part, with megabytes still to come, sent in one go: the rest is read, so the
+    client (still sending) reads the whole envelope instead of a connection reset."""
+    with server.client() as client:
+        auth = register_and_login(client, f"drain-{len(fields)}@example.com")
+    boundary = "refusedupload"
+    body = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields
+    )
+    file_head = f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n\r\n'
+    body += file_head.encode() + b"\x01" * (8 * 1024 * 1024) + f"\r\n--{boundary}--\r\n".encode()
+    head = (
+        f"POST {PREFIX}/media/upload HTTP/1.1\r\nHost: x\r\nAuthorization: {auth['Authorization']}\r\n"
+        "Connection: close\r\n"  # as urllib sends: the server closes after the answer
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    with connect(server) as sock:
+        sock.sendall(head + body)
+        answer = read_until_closed(sock)  # (a reset raises ConnectionResetError)
+    status, _, envelope = answer.partition(b"\r\n\r\n")
+    assert status.startswith(b"HTTP/1.1 400 "), answer[:200]
+    assert json.loads(envelope)["error"]["code"] == "validation_error"
+    assert stored_files(server.data_dir) == []
