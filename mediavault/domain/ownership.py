@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped
@@ -22,7 +22,7 @@ from mediavault.db.models import Media
 from mediavault.db.trash import not_trashed
 from mediavault.errors import NotFound
 
-__all__ = ("Owned", "delete_owned", "get_owned", "get_owned_ids", "parse_id", "still_owned")
+__all__ = ("Owned", "Stamped", "delete_owned", "get_owned", "get_owned_ids", "lock_row", "parse_id", "still_owned")
 
 
 class Owned(Protocol):
@@ -30,6 +30,13 @@ class Owned(Protocol):
 
     id: Mapped[uuid.UUID]
     owner_id: Mapped[uuid.UUID]
+
+
+class Stamped(Protocol):
+    """A model with an ``id`` and an ``updated_at`` (:class:`~mediavault.db.models.Timestamped`)."""
+
+    id: Mapped[uuid.UUID]
+    updated_at: Mapped[Any]
 
 
 M = TypeVar("M", bound=Any)
@@ -52,23 +59,44 @@ def parse_id(raw: str) -> uuid.UUID:
         raise NotFound() from exc
 
 
-async def get_owned(session: AsyncSession, model: type[M], principal: Principal, raw_id: str, *, what: str) -> M:
+async def lock_row(session: AsyncSession, model: type[Stamped], row_id: uuid.UUID) -> None:
+    """Lock the ``model`` row ``row_id`` (if any) to the end of ``session``'s transaction with a no-op ``UPDATE``
+    (``updated_at`` set to itself, so its ``onupdate`` does not fire): PostgreSQL's row lock; on SQLite the statement
+    that opens the one write transaction. A read-modify-write of the row after it (read it again: the session may
+    hold it as it was) applies to what the previous change left, so concurrent changes apply one after the other
+    instead of losing each other's fields (or versions, tags...).
+    """
+    lock = update(model).where(model.id == row_id).values(updated_at=model.updated_at)
+    await session.execute(lock.execution_options(synchronize_session=False))
+
+
+async def get_owned(
+    session: AsyncSession, model: type[M], principal: Principal, raw_id: str, *, what: str, lock: bool = False
+) -> M:
     """The ``model`` row ``raw_id`` if ``principal`` owns it.
 
     Args:
-        model: a mapped class with ``id`` and ``owner_id`` columns.
+        model: a mapped class with ``id`` and ``owner_id`` columns (and ``updated_at`` for ``lock``).
         raw_id: the id as it came in the path.
         what: the resource's name for the error message (``"Media"``, ``"Collection"``...).
+        lock: first lock the row to the end of the transaction (:func:`lock_row`), then read it as committed now
+            (for a read-modify-write of it: a change racing it waits, or is waited for).
 
     Raises:
-        NotFound: malformed id, no such row, a row owned by someone else, or media in the trash (indistinguishable).
+        NotFound: malformed id, no such row, a row owned by someone else, or media in the trash (indistinguishable;
+            also when a concurrent delete or trash committed before the lock was taken).
     """
     owner = principal.user_id
+    row_id = parse_id(raw_id)
+    if lock:
+        await lock_row(session, model, row_id)
     row = await session.scalar(
-        select(model).where(model.id == parse_id(raw_id), model.owner_id == owner, *_visible(model, owner))
+        select(model).where(model.id == row_id, model.owner_id == owner, *_visible(model, owner))
     )
     if row is None:
         raise NotFound(f"{what} not found")
+    if lock:
+        await session.refresh(row)  # the session may hold it as read before the lock
     return row
 
 

@@ -73,3 +73,14 @@ async def concurrently(app: Any, requests: list[tuple[str, str, dict[str, Any]]]
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         return await asyncio.gather(*(http.request(method, "/api/v1" + path, **kw) for method, path, kw in requests))
+
+
+def serial(start: dict[str, Any], changes: list[dict[str, Any]], answers: list[dict[str, Any]]) -> dict[str, Any]:
+    """Check that the answers of concurrent patches (``changes[i]`` answered with ``answers[i]``, each with an
+    ``updated_at``) form a serial history: in ``updated_at`` order each answer shows ``start`` with every change up to
+    its own applied (none lost, none answered with another's state). Returns the state after the last one."""
+    state = dict(start)
+    for i in sorted(range(len(answers)), key=lambda i: answers[i]["updated_at"]):
+        state.update(changes[i])
+        assert {k: answers[i][k] for k in state} == state, (i, answers)
+    return state

@@ -10,7 +10,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from tests.api._admin import make_admin
-from tests.api._checks import error, fields, success
+from tests.api._checks import concurrently, error, fields, success
 from tests.conftest import PREFIX, Account
 
 ROUTES = [
@@ -131,6 +131,25 @@ def test_role_and_quota_changes(client: TestClient[Litestar], admin: Account, al
     assert _patch(admin, alice.id, {"quota_bytes": 5000})["quota_bytes"] == 5000
     assert _patch(admin, alice.id, {"quota_bytes": None})["quota_bytes"] is None
     assert _patch(admin, alice.id, {})["role"] == "user"
+
+
+def test_concurrent_changes_apply_one_after_the_other(
+    client: TestClient[Litestar], admin: Account, alice: Account
+) -> None:
+    """Changes racing on one user each apply to what the previous one left: every change is kept, and one that
+    another already made is no change (one audit line for it, not one per request that read the user before)."""
+    bodies = [{"disabled": True}] * 3 + [{"role": "admin"}] * 2 + [{"quota_bytes": 1000 * i} for i in range(1, 4)]
+    path = f"/admin/users/{alice.id}"
+    requests = [("PATCH", path, {"headers": admin.headers, "json": body}) for body in bodies]
+    answers = client.blocking_portal.call(concurrently, client.app, requests)
+    assert [a.status_code for a in answers] == [200] * 8, [a.text for a in answers]
+    params = {"action": "admin.user_updated", "per_page": 100}
+    audit = success(client.get(f"{PREFIX}/admin/audit", headers=admin.headers, params=params))
+    lines = [line["details"] for line in audit if line["target_id"] == alice.id]
+    assert sorted(map(str, lines)) == sorted(map(str, [{"disabled": True}, {"role": "admin"}, *bodies[5:]])), lines
+    kept = success(client.get(f"{PREFIX}/admin/users/{alice.id}", headers=admin.headers))
+    last_quota = next(line["quota_bytes"] for line in lines if "quota_bytes" in line)  # newest first
+    assert (kept["disabled"], kept["role"], kept["quota_bytes"]) == (True, "admin", last_quota)
 
 
 def test_an_admin_cannot_disable_or_demote_themselves(client: TestClient[Litestar], admin: Account) -> None:

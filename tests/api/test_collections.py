@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from mediavault import MediaVaultConfig
 from mediavault.db.models import OutboxEvent
-from tests.api._checks import concurrently, error, fields, success
+from tests.api._checks import concurrently, error, fields, serial, success
 from tests.backends import query
 from tests.conftest import PREFIX, Account
 from tests.files import make_pdf, make_png
@@ -183,6 +183,19 @@ def test_adding_media_while_the_collection_or_a_media_is_deleted_is_404(shared_a
         if round_ % 2 == 0:  # the collection stays: its members are those added, less the deleted one
             expected = 2 if added.status_code == 200 else 0
             assert _get(shared_alice, collection["id"])["media_count"] == expected
+
+
+def test_concurrent_patches_apply_one_after_the_other(shared_alice: Account) -> None:
+    """Renames and new descriptions racing on one collection each apply to what the previous one left: in order,
+    every answer shows all the changes before it and its own, and the collection keeps the last of each."""
+    collection = _create(shared_alice, "start", description="start")
+    changes = [{"name": f"name {i}"} if i % 2 else {"description": f"text {i}"} for i in range(8)]
+    path = f"/collections/{collection['id']}"
+    requests = [("PATCH", path, {"headers": shared_alice.headers, "json": change}) for change in changes]
+    answers = shared_alice.client.blocking_portal.call(concurrently, shared_alice.client.app, requests)
+    last = serial({"name": "start", "description": "start"}, changes, [success(a) for a in answers])
+    kept = _get(shared_alice, collection["id"])
+    assert {"name": kept["name"], "description": kept["description"]} == last
 
 
 def test_concurrent_deletes_of_a_collection_one_wins(shared_alice: Account) -> None:

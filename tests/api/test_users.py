@@ -9,7 +9,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from mediavault import MediaVaultConfig
-from tests.api._checks import RFC3339_UTC, error, fields, success
+from tests.api._checks import RFC3339_UTC, concurrently, error, fields, serial, success
 from tests.backends import query
 from tests.conftest import PREFIX, Account
 
@@ -111,6 +111,24 @@ def test_password_change(client: TestClient[Litestar], alice: Account) -> None:
         401,
         "unauthorized",
     )
+
+
+def test_concurrent_patches_apply_one_after_the_other(client: TestClient[Litestar], alice: Account) -> None:
+    """Patches racing on one account each apply to what the previous one left: in order, every answer shows the
+    display name the changes before it left; of two password changes with the same current password one wins and
+    the other is refused (the current password is no longer that one), instead of both answering 200."""
+    names = [{"display_name": f"name {i}"} for i in range(6)]
+    passwords = [{"password": f"new password {i}", "current_password": alice.password} for i in range(2)]
+    requests = [("PATCH", "/users/me", {"headers": alice.headers, "json": body}) for body in names + passwords]
+    answers = client.blocking_portal.call(concurrently, client.app, requests)
+    assert [a.status_code for a in answers[:6]] == [200] * 6, [a.text for a in answers]
+    assert sorted(a.status_code for a in answers[6:]) == [200, 400], [a.text for a in answers[6:]]
+    won = next(i for i in (0, 1) if answers[6 + i].status_code == 200)
+    assert "current_password" in fields(error(answers[7 - won], 400, "validation_error"))
+    last = serial({"display_name": None}, [*names, {}], [success(a) for a in [*answers[:6], answers[6 + won]]])
+    assert _me(client, alice)["display_name"] == last["display_name"]
+    success(_login(client, alice.email, passwords[won]["password"]))
+    error(_login(client, alice.email, passwords[1 - won]["password"]), 401, "unauthorized")
 
 
 def test_password_change_ends_other_refresh_families(client: TestClient[Litestar], alice: Account) -> None:

@@ -16,7 +16,7 @@ from mediavault.db.models import AuditEvent, User, utcnow
 from mediavault.db.repositories import TokenFamilyRepository
 from mediavault.db.usage import used_bytes
 from mediavault.domain.admin.schemas import AdminUser, AdminUserUpdate
-from mediavault.domain.ownership import parse_id
+from mediavault.domain.ownership import lock_row, parse_id
 from mediavault.errors import NotFound, ValidationError
 
 __all__ = ("AdminService",)
@@ -70,8 +70,11 @@ class AdminService:
         )
         return await self._with_usage(list(users)), total
 
-    async def _user(self, user_id: str) -> User:
-        user = await self.session.get(User, parse_id(user_id))
+    async def _user(self, user_id: str, *, lock: bool = False) -> User:
+        row_id = parse_id(user_id)
+        if lock:
+            await lock_row(self.session, User, row_id)
+        user = await self.session.get(User, row_id, populate_existing=lock)  # locked: as committed now
         if user is None:
             raise NotFound("User not found")
         return user
@@ -94,7 +97,7 @@ class AdminService:
             NotFound: unknown or malformed id.
             ValidationError: an admin disabling or demoting themselves.
         """
-        user = await self._user(user_id)
+        user = await self._user(user_id, lock=True)  # concurrent changes apply one after the other
         if user.id == principal.user_id:
             if data.disabled is True:
                 raise ValidationError.for_field("disabled", "you cannot disable your own account")

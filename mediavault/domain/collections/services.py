@@ -68,18 +68,20 @@ class CollectionService:
         return [(c, counts[c.id]) for c in rows], total
 
     async def update(self, principal: Principal, collection_id: str, data: CollectionUpdate) -> tuple[Collection, int]:
-        """Change ``name`` and/or ``description``.
+        """Change ``name`` and/or ``description``, on the row as committed now and locked (concurrent changes apply
+        one after the other: none is lost).
 
         Raises:
             NotFound: as :meth:`get`.
             ValidationError: blank ``name``.
         """
-        collection, count = await self.get(principal, collection_id)
+        collection = await get_owned(self.session, Collection, principal, collection_id, what="Collection", lock=True)
         if data.name is not msgspec.UNSET:
             collection.name = _name(data.name)
         if data.description is not msgspec.UNSET:
             collection.description = data.description
         collection.updated_at = utcnow()
+        count = await self._count(collection)
         await self.session.commit()
         return collection, count
 

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import anyio.to_thread
 import msgspec
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -427,7 +427,7 @@ class MediaService:
         """
 
         async def build(incoming: Incoming) -> Media:
-            media = await self._locked(principal, media_id)
+            media = await self.get(principal, media_id, lock=True)
             versions = VersionRepository(self.session)
             await versions.push(media)
             incoming.apply_to(media)
@@ -519,29 +519,18 @@ class MediaService:
         with self.storage.open_sync(key) as fp:
             return image_dimensions(fp, content_type)
 
-    async def _locked(self, principal: Principal, media_id: str) -> Media:
-        """The principal's media ``media_id`` as committed now, its row locked to the end of the transaction (a
-        no-op ``UPDATE``: PostgreSQL's row lock; on SQLite the statement that opens the one write transaction), so
-        that of two replacements of one item the second waits and reads the first's version instead of pushing the
-        same version again (a unique violation: 500), and a metadata merge patch or a tag list applies to what the
-        previous change left (not a lost update, nor the union of concurrent tag lists).
+    async def get(self, principal: Principal, media_id: str, *, lock: bool = False) -> Media:
+        """The principal's media ``media_id``; with ``lock``, its row locked to the end of the transaction and read
+        as committed now (:func:`~mediavault.domain.ownership.get_owned`), so that of two replacements of one item
+        the second waits and reads the first's version instead of pushing the same version again (a unique
+        violation: 500), and a metadata merge patch or a tag list applies to what the previous change left (not a
+        lost update, nor the union of concurrent tag lists).
 
         Raises:
-            NotFound: as :meth:`get` (also when a concurrent delete or trash won).
+            NotFound: unknown, malformed, or someone else's id (existence is not revealed; also when a concurrent
+                delete or trash won the lock).
         """
-        lock = update(Media).where(Media.id == parse_id(media_id)).values(version=Media.version)
-        await self.session.execute(lock.execution_options(synchronize_session=False))
-        media = await self.get(principal, media_id)
-        await self.session.refresh(media)
-        return media
-
-    async def get(self, principal: Principal, media_id: str) -> Media:
-        """The principal's media ``media_id``.
-
-        Raises:
-            NotFound: unknown, malformed, or someone else's id (existence is not revealed).
-        """
-        return await get_owned(self.session, Media, principal, media_id, what="Media")
+        return await get_owned(self.session, Media, principal, media_id, what="Media", lock=lock)
 
     async def read(self, principal: Principal, media_id: str) -> MediaRow:
         """The principal's media ``media_id`` as the API shows it (one statement, no ORM).
@@ -570,7 +559,7 @@ class MediaService:
             NotFound: as :meth:`get`.
             ValidationError: the patched metadata is over 16 KiB encoded.
         """
-        media = await self._locked(principal, media_id)  # concurrent patches apply one after the other
+        media = await self.get(principal, media_id, lock=True)  # concurrent patches apply one after the other
         if data.title is not msgspec.UNSET:
             media.title = data.title
         if data.description is not msgspec.UNSET:
@@ -598,7 +587,7 @@ class MediaService:
             NotFound: as :meth:`get`.
             Conflict: a host row references the item.
         """
-        media = await self._locked(principal, media_id)  # of concurrent deletes one wins, the others get 404
+        media = await self.get(principal, media_id, lock=True)  # of concurrent deletes one wins, the others get 404
         trashed = self.config.trash_retention_days > 0
         self.audit.record(
             self.session,

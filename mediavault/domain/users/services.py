@@ -13,6 +13,7 @@ from mediavault.auth.passwords import PasswordHasher
 from mediavault.auth.providers import Principal
 from mediavault.db.models import User
 from mediavault.db.repositories import TokenFamilyRepository, UserProfile, UserRepository
+from mediavault.domain.ownership import lock_row
 from mediavault.domain.quotas import Quotas, Usage
 from mediavault.domain.users.schemas import UserUpdate
 from mediavault.errors import Conflict, Unauthorized, ValidationError
@@ -79,7 +80,9 @@ class UserService:
                 either.
             Conflict: the new email is taken.
         """
+        await lock_row(self.session, User, principal.user_id)  # concurrent changes apply one after the other
         user = await self.me(principal)
+        await self.session.refresh(user)  # as committed now (the session may hold it as read before the lock)
         email = data.email.strip().lower() if data.email is not msgspec.UNSET else user.email
         changes_login = data.password is not msgspec.UNSET or email != user.email
         if data.current_password is msgspec.UNSET:
