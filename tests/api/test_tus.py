@@ -105,6 +105,25 @@ def test_options_says_what_is_served_without_a_principal(vault: TestClient[Lites
     assert answer.headers["Tus-Checksum-Algorithm"] == "sha1,sha256"
 
 
+def test_every_answer_on_a_tus_path_says_tus_resumable(alice: Account, vault: TestClient[Litestar]) -> None:
+    """``OPTIONS`` on an upload and a wrong method on either tus path (answered by Litestar's router, before any
+    handler) carry ``Tus-Resumable`` too; a wrong method on the signed upload URLs below ``/uploads`` does not."""
+    location = create(alice, 10).headers["Location"]
+    options = vault.options(location)
+    assert options.status_code == 204
+    assert options.headers["Tus-Resumable"] == "1.0.0"
+    assert options.headers["Tus-Version"] == "1.0.0"
+    assert options.headers["Allow"] == "DELETE, HEAD, OPTIONS, PATCH"
+    for method, path in [("PUT", location), ("GET", location), ("GET", f"{PREFIX}/uploads")]:
+        refused = alice.client.request(method, path, headers={**alice.headers, **TUS})
+        assert refused.status_code == 405, (method, path)
+        assert refused.json()["error"]["code"] == "method_not_allowed"
+        assert refused.headers["Tus-Resumable"] == "1.0.0", (method, path)
+    signed = alice.client.put(f"{PREFIX}/uploads/signed/abc", headers=alice.headers)
+    assert signed.status_code == 405
+    assert "tus-resumable" not in signed.headers
+
+
 def test_upload_in_chunks_makes_the_media_upload_would(alice: Account) -> None:
     photo = make_photo(width=40, height=30)
     data = photo + os.urandom(12 * MIB)  # more than one S3 part (8 MiB), and a tail

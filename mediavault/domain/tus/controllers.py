@@ -9,13 +9,16 @@ from typing import Any, cast
 from litestar import Controller, Request, Response, delete, head, patch, post, route
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException
 from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath
 from litestar.response.base import ASGIResponse
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT, HTTP_405_METHOD_NOT_ALLOWED
 from litestar.types import Message, Scope
+from litestar.utils import normalize_path
 
 from mediavault.auth.scopes import SCOPE_OPT
+from mediavault.config import MediaVaultConfig
 from mediavault.db.models import Upload
 from mediavault.domain.deps import ConfigDep, CurrentPrincipal
 from mediavault.domain.tus.schemas import (
@@ -58,14 +61,29 @@ class _NoBody(Response[None]):
 
 async def add_tus_resumable(message: Message, scope: Scope) -> None:
     """``before_send``: ``Tus-Resumable: 1.0.0`` on every answer of a tus route, errors included (which the route's
-    own middleware would not see)."""
+    own middleware would not see), and on a 405 for a tus path (refused by Litestar's router before any handler was
+    chosen: the path's route is then found by its ``OPTIONS`` handler, which every route has)."""
     if message["type"] != "http.response.start":
         return
     handler = scope.get("route_handler")
+    if handler is None and message["status"] == HTTP_405_METHOD_NOT_ALLOWED:
+        handler = _options_handler(scope)
     if handler is None or not handler.opt.get(_TUS_OPT):
         return
     headers = cast("list[tuple[bytes, bytes]]", message.setdefault("headers", []))
     headers.append((b"tus-resumable", TUS_VERSION.encode()))
+
+
+def _options_handler(scope: Scope) -> BaseRouteHandler | None:
+    """The ``OPTIONS`` handler of the route at the (not yet routed) path of ``scope``, as Litestar's router finds it
+    (the same path handling: ``root_path`` stripped, then normalized); ``None`` for an unknown path."""
+    path = scope["path"]
+    if root_path := scope.get("root_path", ""):
+        path = path.split(root_path, maxsplit=1)[-1]
+    try:
+        return cast("BaseRouteHandler", scope["app"].asgi_router.handle_routing(normalize_path(path), "OPTIONS")[1])
+    except HTTPException:  # (a 405 came from routing this path, so it has a route: defensive only)
+        return None
 
 
 def _require_tus(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
@@ -96,6 +114,19 @@ async def _stream(request: Request[Any, Any, Any], work: Any) -> Any:
         raise
 
 
+def _capabilities(config: MediaVaultConfig) -> _NoBody:
+    """The ``OPTIONS`` answer of the tus routes (204, the capabilities headers)."""
+    return _NoBody(
+        HTTP_204_NO_CONTENT,
+        {
+            "Tus-Version": TUS_VERSION,
+            "Tus-Extension": TUS_EXTENSIONS,
+            "Tus-Max-Size": str(config.max_upload_size),
+            "Tus-Checksum-Algorithm": ",".join(CHECKSUM_ALGORITHMS),
+        },
+    )
+
+
 def _offset_body(request: Request[Any, Any, Any]) -> None:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != OFFSET_CONTENT_TYPE:
@@ -120,15 +151,19 @@ class TusController(Controller):
         """tus discovery: the version, extensions, size limit and checksum algorithms served (no principal
         needed). Named to sort before ``create``: Litestar registers a controller's handlers by name, and a path's
         first handler without an ``OPTIONS`` one gets Litestar's automatic ``OPTIONS`` answer, which would win."""
-        return _NoBody(
-            HTTP_204_NO_CONTENT,
-            {
-                "Tus-Version": TUS_VERSION,
-                "Tus-Extension": TUS_EXTENSIONS,
-                "Tus-Max-Size": str(mediavault_config.max_upload_size),
-                "Tus-Checksum-Algorithm": ",".join(CHECKSUM_ALGORITHMS),
-            },
-        )
+        return _capabilities(mediavault_config)
+
+    @route(
+        "/{upload_id:str}",
+        http_method="OPTIONS",
+        status_code=HTTP_204_NO_CONTENT,
+        include_in_schema=False,
+        opt={"public": True, _TUS_OPT: True},
+    )
+    async def allowed(self, mediavault_config: ConfigDep) -> Response[None]:
+        """``OPTIONS`` on an upload: as on ``/uploads``, so that it says ``Tus-Resumable`` (Litestar's automatic
+        answer would not); ``Allow`` is the plugin's. Named to sort before ``append`` (see :meth:`capabilities`)."""
+        return _capabilities(mediavault_config)
 
     @post("/", status_code=HTTP_201_CREATED, request_max_body_size=None, opt={_TUS_OPT: True})
     async def create(
