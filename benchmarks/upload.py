@@ -19,7 +19,9 @@ What it does:
    before the upload, plus ``VmHWM`` (reset through ``/proc/<pid>/clear_refs`` before each upload
    where the kernel allows it, so it is the exact per-upload peak even between samples);
 5. prints a table. Goals (from the issue): RSS growth flat and < 64 MiB at 1 GiB; throughput
-   at least 0.8x the baseline.
+   at least 0.8x the baseline. Then CPU time per MiB of file (``/proc/<pid>/stat``, user + system, in 10 ms
+   ticks): each server's whole process and its event loop's (main) thread alone, and the client's (this
+   process), with the throughput ratio of each repeat's pair of uploads.
 
 ``--storage s3`` stores the uploads on S3 instead of local files: a moto server (``tests/s3.py``, in its own
 process) on loopback, ``storage_url=s3://<fresh bucket>/bench``; the server's RSS then shows what the multipart
@@ -85,6 +87,15 @@ def read_status(pid: int) -> dict[str, int]:
                 name, value = line.split(":", 1)
                 out[name] = int(value.split()[0]) * 1024
     return out
+
+
+def cpu_seconds(pid: int, tid: int | None = None) -> float:
+    """User + system CPU time so far, in seconds: of process ``pid`` (all its threads; ``/proc/<pid>/stat``), or of
+    its thread ``tid`` alone (``/proc/<pid>/task/<tid>/stat``; the main thread's ``tid`` is ``pid``)."""
+    path = f"/proc/{pid}/stat" if tid is None else f"/proc/{pid}/task/{tid}/stat"
+    with open(path) as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def reset_hwm(pid: int) -> bool:
@@ -174,10 +185,25 @@ class Measurement:
     rss_peak_growth: int
     hwm: int
     hwm_growth: int | None
+    cpu_seconds: float = 0.0
+    loop_cpu_seconds: float = 0.0
+    client_cpu_seconds: float = 0.0
 
     @property
     def mib_s(self) -> float:
         return 0.0 if self.seconds == 0 else self.size / MiB / self.seconds
+
+    @property
+    def cpu_ms_per_mib(self) -> float:
+        return 0.0 if self.size == 0 else self.cpu_seconds * 1000 / (self.size / MiB)
+
+    @property
+    def loop_cpu_ms_per_mib(self) -> float:
+        return 0.0 if self.size == 0 else self.loop_cpu_seconds * 1000 / (self.size / MiB)
+
+    @property
+    def client_cpu_ms_per_mib(self) -> float:
+        return 0.0 if self.size == 0 else self.client_cpu_seconds * 1000 / (self.size / MiB)
 
     size: int = 0
 
@@ -188,6 +214,8 @@ def measure(server: Process, client: httpx.Client, url: str, body: Multipart, he
     before = read_status(server.pid)["VmRSS"]
     sampler = RssSampler(server.pid)
     sampler.start()
+    cpu_before, loop_before = cpu_seconds(server.pid), cpu_seconds(server.pid, server.pid)
+    client_before = time.process_time()
     started = time.perf_counter()
     response = client.post(
         url,
@@ -195,6 +223,8 @@ def measure(server: Process, client: httpx.Client, url: str, body: Multipart, he
         headers={**headers, "Content-Type": body.content_type, "Content-Length": str(body.length)},
     )
     seconds = time.perf_counter() - started
+    cpu, loop_cpu = cpu_seconds(server.pid) - cpu_before, cpu_seconds(server.pid, server.pid) - loop_before
+    client_cpu = time.process_time() - client_before
     sampler.stop()
     status = read_status(server.pid)
     peak = max(sampler.peak, status["VmRSS"])
@@ -204,6 +234,9 @@ def measure(server: Process, client: httpx.Client, url: str, body: Multipart, he
         rss_peak_growth=peak - before,
         hwm=status["VmHWM"],
         hwm_growth=status["VmHWM"] - before if exact_hwm else None,
+        cpu_seconds=cpu,
+        loop_cpu_seconds=loop_cpu,
+        client_cpu_seconds=client_cpu,
         size=body.size,
     )
     return response, m
@@ -323,8 +356,12 @@ def main() -> int:
                     [
                         {
                             "size": size,
-                            "mediavault": [asdict(m) | {"mib_s": m.mib_s} for m in mv_runs],
-                            "baseline": [asdict(m) | {"mib_s": m.mib_s} for m in base_runs],
+                            "mediavault": [
+                                asdict(m) | {"mib_s": m.mib_s, "cpu_ms_per_mib": m.cpu_ms_per_mib} for m in mv_runs
+                            ],
+                            "baseline": [
+                                asdict(m) | {"mib_s": m.mib_s, "cpu_ms_per_mib": m.cpu_ms_per_mib} for m in base_runs
+                            ],
                         }
                         for size, mv_runs, base_runs in results
                     ],
@@ -372,6 +409,19 @@ def print_table(results: list, repeat: int, baseline_mode: str | None, storage: 
         mv_hwm_col = f"{max(mv_hwm) / MiB:17.1f}" if mv_hwm else f"{'n/a':>17}"
         row = f"{human(size):>8} | {mv_speed:16.1f} | {base_cols} | {ratio} | {mv_rss:17.1f} | {mv_hwm_col}"
         print(f"{row} | {base_mem}")
+    print()
+    print("server CPU time per MiB of file (user + system; all threads / the event loop's thread), median;")
+    print("the client's (this process, httpx sending) CPU per MiB sending to mediavault; per-run throughput ratios")
+    print("(mediavault / baseline, the two uploads of one repeat)")
+    for size, mv_runs, base_runs in results:
+        mv_cpu, mv_loop = _median(mv_runs, "cpu_ms_per_mib"), _median(mv_runs, "loop_cpu_ms_per_mib")
+        client = _median(mv_runs, "client_cpu_ms_per_mib")
+        line = f"{human(size):>8} | mediavault {mv_cpu:5.2f} / {mv_loop:5.2f} ms | client {client:5.2f} ms"
+        if base_runs:
+            base_cpu, base_loop = _median(base_runs, "cpu_ms_per_mib"), _median(base_runs, "loop_cpu_ms_per_mib")
+            pairs = " ".join(f"{m.mib_s / b.mib_s:.2f}" for m, b in zip(mv_runs, base_runs, strict=True))
+            line += f" | baseline {base_cpu:5.2f} / {base_loop:5.2f} ms | per-run ratios {pairs}"
+        print(line)
     print()
 
 
