@@ -136,20 +136,24 @@ def test_at_most_max_versions_are_kept(alice: Account, config: MediaVaultConfig)
 
 
 def test_concurrent_replacements_each_make_a_version(alice: Account, config: MediaVaultConfig) -> None:
-    """Replacements of one item racing each other take turns: each answers 200 with its own version (they used to
-    push the same previous version twice: 500), and what is kept is the newest bytes and ``max_versions`` before."""
+    """Replacements of one item racing each other take turns: each answers 200 with its own version and bytes (they
+    used to push the same previous version twice: 500), and what is kept is the newest bytes and ``max_versions``
+    before."""
     media = alice.upload(b"version one", "v.txt")
-    bodies = [f"racing replacement {i}".encode() for i in range(4)]
+    bodies = [f"racing replacement {i}".encode() for i in range(8)]
     requests = [
         ("PUT", f"/media/{media['id']}/content", {"headers": alice.headers, "files": {"file": ("v.txt", body)}})
         for body in bodies
     ]
-    answers = alice.client.blocking_portal.call(concurrently, alice.client.app, requests)
-    assert [a.status_code for a in answers] == [200] * 4, [a.text for a in answers]
-    # each answer is the item as read after its commit (a later replacement may have committed by then)
-    assert {success(a)["version"] for a in answers} <= {2, 3, 4, 5}
-    assert success(alice.client.get(f"{PREFIX}/media/{media['id']}", headers=alice.headers))["version"] == 5
-    assert [v["version"] for v in _versions(alice, media["id"])] == [5, 4, 3]
+    answers = [success(a) for a in alice.client.blocking_portal.call(concurrently, alice.client.app, requests)]
+    # each answer is the state its own replacement committed (it used to be read again after the commit: a later
+    # replacement's version and bytes when one had committed meanwhile)
+    assert sorted(a["version"] for a in answers) == list(range(2, 10))
+    assert [a["checksum_sha256"] for a in answers] == [hashlib.sha256(b).hexdigest() for b in bodies]
+    last = bodies[next(i for i, a in enumerate(answers) if a["version"] == 9)]
+    assert alice.client.get(media["content_url"], headers=alice.headers).content == last
+    assert success(alice.client.get(f"{PREFIX}/media/{media['id']}", headers=alice.headers))["version"] == 9
+    assert [v["version"] for v in _versions(alice, media["id"])] == [9, 8, 7]
     kept = sorted(stored_objects(config).values())
     assert len(kept) == 3 and set(kept) <= set(bodies)
 

@@ -451,10 +451,14 @@ class MediaService:
             self.events.publish(self.session, "media.updated", self.event_data(media), user_id=media.owner_id)
             return media
 
+        async def settle(media: Media) -> None:
+            if before_commit is not None:
+                await before_commit(media)
+            await self._reread(media)
+
         media, _ = await self._store(
-            key, written, filename, fields, build, before_commit=before_commit, discard_on_failure=discard_on_failure
+            key, written, filename, fields, build, before_commit=settle, discard_on_failure=discard_on_failure
         )
-        await self.session.refresh(media)
         return media
 
     async def _store(
@@ -519,6 +523,13 @@ class MediaService:
         with self.storage.open_sync(key) as fp:
             return image_dimensions(fp, content_type)
 
+    async def _reread(self, media: Media) -> None:
+        """Flush ``media`` and read it again in the transaction, before its commit: the answer is then the state this
+        request's change left (Core statements and ``onupdate`` values included), not one a change racing it commits
+        right after (the item's row lock is released at the commit)."""
+        await self.session.flush()
+        await self.session.refresh(media)
+
     async def get(self, principal: Principal, media_id: str, *, lock: bool = False) -> Media:
         """The principal's media ``media_id``; with ``lock``, its row locked to the end of the transaction and read
         as committed now (:func:`~mediavault.domain.ownership.get_owned`), so that of two replacements of one item
@@ -572,8 +583,8 @@ class MediaService:
         media.search_text = search_document(media.filename, media.title, media.description, media.tags)
         media.updated_at = utcnow()
         self.events.publish(self.session, "media.updated", self.event_data(media), user_id=media.owner_id)
+        await self._reread(media)
         await self.session.commit()
-        await self.session.refresh(media)
         return media
 
     async def delete(self, principal: Principal, media_id: str) -> None:
