@@ -76,7 +76,7 @@ OPERATIONS: dict[str, Spec] = {
     ),
     "POST /auth/login": Spec((401,), example={"username": "ada@example.com", "password": "correct horse battery"}),
     "POST /auth/refresh": Spec((401,), example={"refresh_token": "<the refresh_token of a login>"}),
-    "POST /auth/logout": Spec(),
+    "POST /auth/logout": Spec((403,), token_only=True),  # an API key is no login
     "GET /health": Spec(),  # its 503 is the health body (status degraded)
     "GET /users/me": Spec(),
     "PATCH /users/me": Spec((409,), example={"display_name": "Ada Lovelace"}),

@@ -104,6 +104,17 @@ def test_an_api_key_cannot_manage_keys(client: TestClient[Litestar], alice: Acco
         assert response.json()["error"]["code"] == "forbidden"
 
 
+def test_an_api_key_cannot_log_out(client: TestClient[Litestar], alice: Account) -> None:
+    """Logout ends a login (a token family); a key is no login: 403, as for key management, and it keeps working."""
+    auth = {"X-API-Key": create_key(alice)["key"]}
+    response = client.post(f"{PREFIX}/auth/logout", headers=auth)
+    assert response.status_code == 403, response.text
+    assert response.json()["error"]["code"] == "forbidden"
+    assert "DELETE /users/me/api-keys/" in response.json()["error"]["message"]
+    assert client.get(f"{PREFIX}/users/me", headers=auth).status_code == 200
+    assert client.get(f"{PREFIX}/users/me", headers=alice.headers).status_code == 200  # nor was a login ended
+
+
 def test_create_validation(client: TestClient[Litestar], alice: Account) -> None:
     for body in ({}, {"name": ""}, {"name": "x" * 201}, {"name": "ok", "scopes": ["all"]}):
         response = client.post(KEYS, headers=alice.headers, json=body)

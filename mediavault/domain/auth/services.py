@@ -175,7 +175,14 @@ class AuthService:
         return pair
 
     async def logout(self, principal: Principal) -> None:
-        """Revoke the caller's token family: its access and refresh tokens stop working now."""
+        """Revoke the caller's token family: its access and refresh tokens stop working now.
+
+        Raises:
+            Forbidden: the caller used an API key, which is no login (it is revoked with
+                ``DELETE /users/me/api-keys/{id}``), as API keys cannot manage API keys.
+        """
+        if principal.method == "api_key":
+            raise Forbidden("API keys cannot log out; revoke the key with DELETE /users/me/api-keys/{id}")
         if principal.family_id is not None:
             await self.families.revoke([principal.family_id])
             self.audit.record(

@@ -148,6 +148,7 @@ def logout() -> Call[None]:
 
     Raises:
         Unauthorized: not logged in with a token.
+        Forbidden: the client authenticates with an API key, which is no login (delete the key instead).
     """
     return Call("POST", "/auth/logout", no_content, 204, after=_forget)
 
