@@ -102,7 +102,8 @@ class _QuotaAndUsage(msgspec.Struct):
 
 def _quota_and_usage() -> ReadStatement[_QuotaAndUsage]:
     owner = bindparam("id", type_=GUID())
-    rows = union_all(*(term([owner]) for term in USAGE_TERMS)).subquery()
+    # the owner as a bound parameter where the terms take ids (their in_() takes any expression)
+    rows = union_all(*(term([owner]) for term in USAGE_TERMS)).subquery()  # type: ignore[list-item]
     used = select(cast(func.coalesce(func.sum(rows.c.size), literal_column("0")), BigInteger)).scalar_subquery()
     limit = case((User.quota_override, User.quota_bytes), else_=bindparam("default", type_=BigInteger()))
     # the usage is only counted when there is a limit (CASE evaluates its branch lazily on SQLite and PostgreSQL)

@@ -22,7 +22,7 @@ from mediavault.db.models import Media
 from mediavault.db.trash import not_trashed
 from mediavault.errors import NotFound
 
-__all__ = ("Owned", "Stamped", "delete_owned", "get_owned", "get_owned_ids", "lock_row", "parse_id", "still_owned")
+__all__ = ("Owned", "delete_owned", "get_owned", "get_owned_ids", "lock_row", "parse_id", "still_owned")
 
 
 class Owned(Protocol):
@@ -30,13 +30,6 @@ class Owned(Protocol):
 
     id: Mapped[uuid.UUID]
     owner_id: Mapped[uuid.UUID]
-
-
-class Stamped(Protocol):
-    """A model with an ``id`` and an ``updated_at`` (:class:`~mediavault.db.models.Timestamped`)."""
-
-    id: Mapped[uuid.UUID]
-    updated_at: Mapped[Any]
 
 
 M = TypeVar("M", bound=Any)
@@ -59,8 +52,9 @@ def parse_id(raw: str) -> uuid.UUID:
         raise NotFound() from exc
 
 
-async def lock_row(session: AsyncSession, model: type[Stamped], row_id: uuid.UUID) -> None:
-    """Lock the ``model`` row ``row_id`` (if any) to the end of ``session``'s transaction with a no-op ``UPDATE``
+async def lock_row(session: AsyncSession, model: type[Any], row_id: uuid.UUID) -> None:
+    """Lock the row ``row_id`` (if any) of ``model`` (one with ``id`` and ``updated_at``:
+    :class:`~mediavault.db.models.Timestamped`) to the end of ``session``'s transaction with a no-op ``UPDATE``
     (``updated_at`` set to itself, so its ``onupdate`` does not fire): PostgreSQL's row lock; on SQLite the statement
     that opens the one write transaction. A read-modify-write of the row after it (read it again: the session may
     hold it as it was) applies to what the previous change left, so concurrent changes apply one after the other
