@@ -69,12 +69,14 @@ class UploadRepository:
             )
         )
 
-    async def remove(self, upload_id: uuid.UUID, *, expired_at: dt.datetime | None = None) -> bool:
-        """Delete the row ``upload_id`` (only if it expired by ``expired_at`` when given); whether it was there."""
+    async def remove(self, upload_id: uuid.UUID, *, expired_at: dt.datetime | None = None) -> Upload | None:
+        """Delete the row ``upload_id`` (only if it expired by ``expired_at`` when given); the row as it was when
+        deleted (``DELETE ... RETURNING``), ``None`` if it was not there. Its bytes are to be removed from this copy,
+        never from one read earlier: a completion committed in between changed which object is the media's."""
         statement = delete(Upload).where(Upload.id == upload_id)
         if expired_at is not None:
             statement = statement.where(Upload.expires_at <= expired_at)
-        result: CursorResult[Any] = await self.session.execute(  # type: ignore[assignment]
-            statement.execution_options(synchronize_session=False)
+        result = await self.session.execute(
+            statement.returning(Upload).execution_options(synchronize_session=False, populate_existing=True)
         )
-        return result.rowcount == 1
+        return result.scalar_one_or_none()

@@ -374,9 +374,10 @@ class TusService:
             NotFound: as :meth:`get`.
         """
         upload = await self.get(principal, upload_id)
-        await self.uploads.remove(upload.id)
+        removed = await self.uploads.remove(upload.id)  # as deleted: a completion may have committed since get()
         await self.session.commit()
-        await _discard(self.storage, upload)
+        if removed is not None:  # else another request removed it (and its bytes)
+            await _discard(self.storage, removed)
 
     @staticmethod
     async def _quietly(cleanup: Awaitable[None], upload_id: uuid.UUID) -> None:
@@ -418,11 +419,12 @@ async def expire_uploads(
             expired = await UploadRepository(session).expired(now, batch)
         for upload in expired:
             async with session_factory() as session:
-                if not await UploadRepository(session).remove(upload.id, expired_at=now):
+                gone = await UploadRepository(session).remove(upload.id, expired_at=now)
+                if gone is None:
                     continue
                 await session.commit()
             try:
-                await _discard(storage, upload)
+                await _discard(storage, gone)  # the row as deleted, not as listed: it may have completed since
             except Exception:
                 logger.exception("removing the bytes of expired upload %s failed", upload.id)
             removed += 1
