@@ -127,12 +127,24 @@ async def still_owned(session: AsyncSession, what: str) -> AsyncIterator[None]:
 
     Raises:
         NotFound: ``"<what> not found"``, a foreign key refused the writes.
+        IntegrityError: any other constraint refused them (a bug to see, not a 404).
     """
     try:
         yield
     except IntegrityError as exc:
         await session.rollback()
+        if not _foreign_key_refused(exc):
+            raise
         raise NotFound(f"{what} not found") from exc
+
+
+def _foreign_key_refused(exc: IntegrityError) -> bool:
+    """Whether a foreign key refused the statement: SQLSTATE 23503 (PostgreSQL, asyncpg's ``sqlstate``), SQLite's
+    ``FOREIGN KEY constraint failed``."""
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if code is not None:
+        return bool(code == "23503")
+    return "FOREIGN KEY" in str(exc.orig)
 
 
 async def delete_owned(session: AsyncSession, row: Any, *, what: str) -> None:
