@@ -5,9 +5,9 @@ A user's quota is the one an admin set (``PATCH /admin/users/{id}``, ``None`` me
 An upload is checked three times: before any byte is stored when its length is declared (:meth:`Quotas.ensure_room`),
 while its bytes arrive (:meth:`Quotas.capped`, cut off past the room left) and in its transaction, after its rows
 were written and the user's row locked (:meth:`Quotas.check`: concurrent uploads of one user cannot both pass).
-A quota read once in a transaction is remembered for the rest of it: an unlimited user's upload reads their quota
-once (before its bytes are stored) and nothing in its transaction; a limited user's check goes straight to the locked
-read.
+A quota read once in a session (one request) is remembered for the rest of it: an unlimited user's upload reads their
+quota once (before its bytes are stored) and nothing in its transaction; a limited user's check goes straight to the
+locked read. An admin's change to a quota applies from the next upload, not to one already streaming.
 """
 
 from __future__ import annotations
@@ -50,21 +50,16 @@ class Quotas:
 
     async def limit(self, user_id: uuid.UUID, *, lock: bool = False) -> int | None:
         """The quota of ``user_id`` in bytes, ``None`` when unlimited (``lock``: see
-        :func:`~mediavault.db.usage.quota_settings`); remembered for the rest of the session's transaction."""
+        :func:`~mediavault.db.usage.quota_settings`); remembered for the rest of the session."""
         override, quota = await quota_settings(self.session, user_id, lock=lock)
         limit = quota if override else self.default_quota_bytes
         self._remembered()[user_id] = limit
         return limit
 
     def _remembered(self) -> dict[uuid.UUID, int | None]:
-        """``{user id: limit}`` read in the session's current transaction (a new transaction starts empty)."""
-        transaction = self.session.sync_session.get_transaction()
-        if transaction is None:
-            return {}
-        entry = self.session.info.get(_LIMITS_KEY)
-        if entry is None or entry[0] is not transaction:
-            entry = self.session.info[_LIMITS_KEY] = (transaction, {})
-        return entry[1]  # type: ignore[no-any-return]
+        """``{user id: limit}`` read in this session (one request, or one in-process call): an upload's limit is read
+        once, before its body, and holds to its end (an admin's change applies from the next upload)."""
+        return self.session.info.setdefault(_LIMITS_KEY, {})  # type: ignore[no-any-return]
 
     async def room(self, user_id: uuid.UUID) -> int | None:
         """Bytes ``user_id`` may still store (0 when at or over the quota), ``None`` when unlimited (no usage is

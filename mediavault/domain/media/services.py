@@ -19,6 +19,7 @@ from mediavault.config import MediaVaultConfig
 from mediavault.db.audit import AuditTrail
 from mediavault.db.blobs import BlobGone, BlobRepository
 from mediavault.db.custom_metadata import index_entries
+from mediavault.db.engine import release_before_waiting
 from mediavault.db.models import Media, MediaProcessing, MediaTag, MediaVariant, utcnow
 from mediavault.db.processing import ProcessingRepository
 from mediavault.db.query import MediaQuery
@@ -313,6 +314,7 @@ class MediaService:
         """
         quotas = Quotas(self.session, default_quota_bytes=self.config.default_quota_bytes)
         room = await quotas.ensure_room(owner_id, declared_size or 0, at_least=True)
+        await release_before_waiting(self.session)  # the reads are done: no connection held while the body streams
         key = f"media/{owner_id}/{uuid.uuid4().hex}"
         limited = _within_limit(file, self.config.max_upload_size)
         if room is not None:
@@ -397,6 +399,7 @@ class MediaService:
         owner_id = (await self.get(principal, media_id)).owner_id
         quotas = Quotas(self.session, default_quota_bytes=self.config.default_quota_bytes)
         room = await quotas.ensure_room(owner_id, declared_size or 0, at_least=True)
+        await release_before_waiting(self.session)  # the reads are done: no connection held while the body streams
         key = f"media/{owner_id}/{uuid.uuid4().hex}"
         limited = _within_limit(file, self.config.max_upload_size)
         if room is not None:

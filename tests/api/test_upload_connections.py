@@ -1,0 +1,54 @@
+"""A request body that streams slowly holds no database connection: on PostgreSQL (a server backend per pooled
+connection), the upload's reads end before its body is read, so a slow client cannot starve the pool."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from mediavault import MediaVault
+from tests.backends import BACKENDS
+from tests.conftest import PREFIX, Account, make_config
+
+BOUNDARY = "slowboundary7"
+
+
+def test_a_streaming_upload_leaves_the_pool_to_other_requests(tmp_path: Path) -> None:
+    """A pool of one connection: while an upload's body is still arriving, another request of the same user is
+    answered (it would wait for the pool until the upload ended if the upload held its connection)."""
+    config = make_config(
+        tmp_path, database_url=BACKENDS.postgres_url(tmp_path), database_pool_size=1, database_max_overflow=0
+    )
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
+        owner = Account(client, "slow@example.com")
+
+        async def upload_beside_a_read() -> tuple[httpx.Response, httpx.Response]:
+            started, answered = asyncio.Event(), asyncio.Event()
+
+            async def body() -> AsyncIterator[bytes]:
+                head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="slow.bin"\r\n\r\n'
+                yield head.encode() + b"first half "
+                started.set()
+                await answered.wait()
+                yield b"second half" + f"\r\n--{BOUNDARY}--\r\n".encode()
+
+            headers = {**owner.headers, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+            transport = httpx.ASGITransport(app=client.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+                upload = asyncio.ensure_future(http.post(f"{PREFIX}/media/upload", content=body(), headers=headers))
+                await started.wait()
+                try:  # a deadlock guard, not a timing: without the release this waits for the pool's 30 s
+                    me = await asyncio.wait_for(http.get(f"{PREFIX}/users/me", headers=owner.headers), 20)
+                finally:
+                    answered.set()
+                return me, await upload
+
+        me, uploaded = client.blocking_portal.call(upload_beside_a_read)
+        assert me.status_code == 200, me.text
+        assert uploaded.status_code == 201, uploaded.text
+        assert uploaded.json()["data"]["size"] == len(b"first half second half")
