@@ -118,25 +118,12 @@ class EventPublisher:
         session.add(OutboxEvent(**_outbox_row(item)))
         return item
 
-    async def write(
-        self, session: AsyncSession, event: str, data: dict[str, Any], *, user_id: uuid.UUID | None
-    ) -> Event:
-        """:meth:`publish`, the outbox row inserted at once (one Core statement on the session's transaction,
-        :class:`~mediavault.db.statements.WriteStatement`) instead of by the session's next flush: for a unit of work
-        that writes without the ORM. The caller commits.
-
-        Raises:
-            ValueError: unknown event name.
-        """
-        item = self._pending(session, event, data, user_id)
-        await _INSERT_OUTBOX.execute(session, [_outbox_row(item)])
-        return item
-
     def outbox_write(
         self, session: AsyncSession, event: str, data: dict[str, Any], *, user_id: uuid.UUID | None
     ) -> tuple[WriteStatement, list[dict[str, Any]]]:
-        """:meth:`write` without running the insert: the ``(statement, rows)`` the caller runs with its own writes in
-        one call (:func:`~mediavault.db.statements.execute_writes`) before it commits.
+        """:meth:`publish` for a unit of work that writes without the ORM: the outbox row as the ``(statement, rows)``
+        the caller runs with its own writes in one call (:func:`~mediavault.db.statements.execute_writes`, a
+        :class:`~mediavault.db.statements.WriteStatement`) before it commits.
 
         Raises:
             ValueError: unknown event name.
