@@ -312,6 +312,19 @@ class MediaService:
             Exception: whatever reading ``file`` raises (e.g. :class:`~mediavault.errors.PayloadTooLarge`), after the
                 bytes written so far were discarded.
         """
+        key, written = await self._store_incoming(owner_id, file, declared_size)
+        return await self.record(owner_id, key, written, file.filename, file.fields, before_commit=before_commit)
+
+    async def _store_incoming(
+        self, owner_id: uuid.UUID, file: IncomingFile, declared_size: int | None
+    ) -> tuple[str, WrittenStream]:
+        """Stream ``file`` to a new key of ``owner_id``'s under ``max_upload_size`` and the owner's quota (refused
+        before the first byte when ``declared_size`` is over the room left, cut off past it); returns the key and
+        what was written. The quota read ends the session's reads (:func:`release_before_waiting`).
+
+        Raises:
+            PayloadTooLarge, QuotaExceeded: as :meth:`upload` (the bytes written so far discarded).
+        """
         quotas = Quotas(self.session, default_quota_bytes=self.config.default_quota_bytes)
         room = await quotas.ensure_room(owner_id, declared_size or 0, at_least=True)
         await release_before_waiting(self.session)  # the reads are done: no connection held while the body streams
@@ -319,8 +332,7 @@ class MediaService:
         limited = _within_limit(file, self.config.max_upload_size)
         if room is not None:
             limited = quotas.capped(limited, room)
-        written = await write_stream(await self.storage.open_writer(key), limited)
-        return await self.record(owner_id, key, written, file.filename, file.fields, before_commit=before_commit)
+        return key, await write_stream(await self.storage.open_writer(key), limited)
 
     async def record(
         self,
@@ -397,14 +409,7 @@ class MediaService:
             PayloadTooLarge, QuotaExceeded, ValidationError: as :meth:`upload`; nothing changes then.
         """
         owner_id = (await self.get(principal, media_id)).owner_id
-        quotas = Quotas(self.session, default_quota_bytes=self.config.default_quota_bytes)
-        room = await quotas.ensure_room(owner_id, declared_size or 0, at_least=True)
-        await release_before_waiting(self.session)  # the reads are done: no connection held while the body streams
-        key = f"media/{owner_id}/{uuid.uuid4().hex}"
-        limited = _within_limit(file, self.config.max_upload_size)
-        if room is not None:
-            limited = quotas.capped(limited, room)
-        written = await write_stream(await self.storage.open_writer(key), limited)
+        key, written = await self._store_incoming(owner_id, file, declared_size)
         return await self.record_replacement(principal, media_id, key, written, file.filename, file.fields)
 
     async def record_replacement(
