@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import anyio
 from litestar.types import Receive
 
-from mediavault.errors import ClientDisconnected
+from mediavault.errors import ClientDisconnected, VaultError
 
-__all__ = ("RequestBody",)
+__all__ = ("RequestBody", "request_body")
 
 
 class RequestBody:
@@ -57,3 +58,16 @@ class RequestBody:
                         return
             except ClientDisconnected:
                 return
+
+
+@asynccontextmanager
+async def request_body(receive: Receive) -> AsyncIterator[RequestBody]:
+    """The request's body (:class:`RequestBody`) for the block to read; when the block refuses it (any
+    :class:`~mediavault.errors.VaultError`), the rest is drained (:meth:`RequestBody.drain`) before the error goes on,
+    so a client still sending reads the answer instead of a connection reset."""
+    body = RequestBody(receive)
+    try:
+        yield body
+    except VaultError:
+        await body.drain()
+        raise

@@ -13,8 +13,7 @@ from litestar.openapi.spec import Encoding, OpenAPIMediaType, Operation, Schema
 from litestar.openapi.spec import RequestBody as OpenAPIRequestBody
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 
-from mediavault.errors import VaultError
-from mediavault.http.body import RequestBody
+from mediavault.http.body import request_body
 from mediavault.http.multipart import UploadStream, open_upload
 
 __all__ = ("UploadOperation", "receive_upload")
@@ -36,11 +35,10 @@ async def receive_upload(request: Request[Any, Any, Any], max_size: int) -> Asyn
         ValidationError, UnsupportedMediaType: as :func:`~mediavault.http.multipart.open_upload` (a field too
             long, too many parts, a malformed body, ...).
         VaultError: whatever the block raises. On any :class:`~mediavault.errors.VaultError` the rest of the body
-            is read and discarded first (:meth:`RequestBody.drain`: up to 1 GiB / 30 s), so that a client still
-            sending reads the error instead of a connection reset.
+            is read and discarded first (:func:`~mediavault.http.body.request_body`: up to 1 GiB / 30 s), so that a
+            client still sending reads the error instead of a connection reset.
     """
-    body = RequestBody(request.receive)
-    try:
+    async with request_body(request.receive) as body:
         file = await open_upload(
             content_type=request.headers.get("content-type"),
             content_length=request.headers.get("content-length"),
@@ -49,9 +47,6 @@ async def receive_upload(request: Request[Any, Any, Any], max_size: int) -> Asyn
         )
         async with aclosing(file):
             yield file
-    except VaultError:
-        await body.drain()
-        raise
 
 
 @dataclass

@@ -31,8 +31,8 @@ from mediavault.domain.tus.schemas import (
     parse_length,
 )
 from mediavault.domain.tus.services import CHECKSUM_ALGORITHMS, REPLACES_KEY, Checksum, TusService
-from mediavault.errors import PreconditionFailed, UnsupportedMediaType, ValidationError, VaultError
-from mediavault.http.body import RequestBody
+from mediavault.errors import PreconditionFailed, UnsupportedMediaType, ValidationError
+from mediavault.http.body import request_body
 
 __all__ = ("MEDIA_ID_HEADER", "TusController", "TusServiceDep", "add_tus_resumable")
 
@@ -106,12 +106,8 @@ def _upload_headers(upload: Upload) -> dict[str, str]:
 async def _stream(request: Request[Any, Any, Any], work: Any) -> Any:
     """Run ``work`` (which reads the body); a refused body is drained first so a client still sending sees the
     answer (as ``POST /media/upload`` does)."""
-    body = RequestBody(request.receive)
-    try:
+    async with request_body(request.receive) as body:
         return await work(aiter(body))
-    except VaultError:
-        await body.drain()
-        raise
 
 
 def _capabilities(config: MediaVaultConfig) -> _NoBody:
