@@ -84,13 +84,12 @@ async def get_owned(
     row_id = parse_id(raw_id)
     if lock:
         await lock_row(session, model, row_id)
-    row = await session.scalar(
-        select(model).where(model.id == row_id, model.owner_id == owner, *_visible(model, owner))
-    )
+    statement = select(model).where(model.id == row_id, model.owner_id == owner, *_visible(model, owner))
+    if lock:  # read as committed now, even where the session holds it as read before the lock
+        statement = statement.execution_options(populate_existing=True)
+    row = await session.scalar(statement)
     if row is None:
         raise NotFound(f"{what} not found")
-    if lock:
-        await session.refresh(row)  # the session may hold it as read before the lock
     return row
 
 

@@ -81,8 +81,9 @@ class UserService:
             Conflict: the new email is taken.
         """
         await lock_row(self.session, User, principal.user_id)  # concurrent changes apply one after the other
-        user = await self.me(principal)
-        await self.session.refresh(user)  # as committed now (the session may hold it as read before the lock)
+        user = await self.session.get(User, principal.user_id, populate_existing=True)  # as committed now
+        if user is None:
+            raise Unauthorized("User no longer exists")
         email = data.email.strip().lower() if data.email is not msgspec.UNSET else user.email
         changes_login = data.password is not msgspec.UNSET or email != user.email
         if data.current_password is msgspec.UNSET:
