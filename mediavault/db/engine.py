@@ -202,7 +202,10 @@ def create_engine(
         kwargs.setdefault("max_overflow", default_overflow if max_overflow is None else max_overflow)
     if not sqlite:
         kwargs.setdefault("pool_pre_ping", True)
-        return create_async_engine(url, **kwargs)
+        engine = create_async_engine(url, **kwargs)
+        if engine.dialect.driver == "asyncpg":
+            engine.sync_engine.dialect.do_ping = _asyncpg_is_open  # type: ignore[method-assign]
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, **kwargs)
@@ -230,6 +233,17 @@ def create_engine(
         dbapi_connection.create_function(UNICODE_LOWER, 1, _unicode_lower, deterministic=True)
 
     return engine
+
+
+def _asyncpg_is_open(dbapi_connection: Any) -> bool:
+    """The pool's check of a PostgreSQL connection before each use (pre-ping), without a round trip: whether asyncpg
+    still holds its socket open. A backend terminated while its connection sat in the pool (a restart, a failover,
+    ``pg_terminate_backend``, an idle timeout) closes the socket, which the event loop has seen by the next checkout;
+    ``False`` then makes the pool replace every connection older than this one. SQLAlchemy's own ping for asyncpg
+    sends ``BEGIN``, ``;`` and ``ROLLBACK``: three round trips a request, a fifth of a ``GET /users/me``'s
+    instructions. A backend that dies between the check and the statement is a read sent again or a 503
+    (:class:`~mediavault.http.session.RequestSessionMiddleware`)."""
+    return not dbapi_connection.driver_connection.is_closed()  # type: ignore[no-any-return]
 
 
 _closing: set[asyncio.Future[Any]] = set()

@@ -306,6 +306,8 @@ class UploadStream:
             :func:`mediavault.domain.media.sniff.safe_filename`).
         client_content_type: The part's ``Content-Type`` header as sent, or ``None``. Untrusted.
         fields: The text parts by name, UTF-8 decoded (each name at most once); complete once the iteration ended.
+        arrived: Whether the closing boundary was read already (the whole body is parsed, the file's bytes wait in
+            memory): true of a small body that came in one piece.
 
     Raises (while iterating):
         PayloadTooLarge: the body grows past ``max_size + FRAMING_ALLOWANCE`` or the file past ``max_size``.
@@ -325,6 +327,10 @@ class UploadStream:
         self.client_content_type = receiver.client_content_type
         self.fields = receiver.fields
         self._iterator: AsyncIterator[bytes] | None = None
+
+    @property
+    def arrived(self) -> bool:
+        return self._receiver.ended
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         if self._iterator is None:

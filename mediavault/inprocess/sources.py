@@ -64,6 +64,11 @@ class IncomingSource:
         """The text fields."""
         return self._fields
 
+    @property
+    def arrived(self) -> bool:
+        """Whether the source is the bytes themselves (nothing to wait for while reading it)."""
+        return isinstance(self._source, bytes | bytearray | memoryview)
+
     def __aiter__(self) -> AsyncIterator[bytes]:
         if self._iterator is None:
             self._iterator = self._chunks()

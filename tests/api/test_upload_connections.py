@@ -1,5 +1,6 @@
 """A request body that streams slowly holds no database connection: on PostgreSQL (a server backend per pooled
-connection), the upload's reads end before its body is read, so a slow client cannot starve the pool."""
+connection), the upload's reads end before its body is read, so a slow client cannot starve the pool. A body that
+arrived in one piece keeps its connection (ending the reads would cost a COMMIT and a second checkout)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
+from sqlalchemy import event
 from litestar import Litestar
 from litestar.testing import TestClient
 
@@ -52,3 +54,19 @@ def test_a_streaming_upload_leaves_the_pool_to_other_requests(tmp_path: Path) ->
         assert me.status_code == 200, me.text
         assert uploaded.status_code == 201, uploaded.text
         assert uploaded.json()["data"]["size"] == len(b"first half second half")
+
+
+def test_an_upload_that_arrived_whole_checks_out_one_connection(tmp_path: Path) -> None:
+    """A small upload (its body in one ASGI message) takes one connection from the pool for the whole request: its
+    reads are not ended before the bytes are stored (no COMMIT, no second checkout)."""
+    config = make_config(tmp_path, database_url=BACKENDS.postgres_url(tmp_path), webhook_worker=False)
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
+        owner = Account(client, "whole@example.com")
+        checkouts: list[None] = []
+        pool = client.app.plugins.get(MediaVault).runtime.engine.sync_engine.pool
+        event.listen(pool, "checkout", lambda *_: checkouts.append(None))
+        uploaded = client.post(
+            f"{PREFIX}/media/upload", files={"file": ("whole.bin", b"all of it")}, headers=owner.headers
+        )
+        assert uploaded.status_code == 201, uploaded.text
+        assert len(checkouts) == 1

@@ -245,6 +245,22 @@ def test_open_upload_returns_when_the_file_part_begins() -> None:
     asyncio.run(main())
 
 
+@pytest.mark.parametrize(("chunk_size", "arrived"), [(10**6, True), (7, False)])
+def test_arrived_says_whether_the_closing_boundary_was_read(chunk_size: int, arrived: bool) -> None:
+    """A body that came in one piece is parsed whole by open_upload; one still arriving is not."""
+    data = encode([("title", "t")], ("f.bin", b"abc"))
+
+    async def main() -> None:
+        stream = await open_upload(
+            content_type=CT, content_length=None, body=Body(data, chunk_size).__aiter__(), max_size=100
+        )
+        assert stream.arrived is arrived
+        assert [chunk async for chunk in stream] == [b"abc"]
+        assert stream.arrived
+
+    asyncio.run(main())
+
+
 def test_no_writer_when_body_fails_before_file_part() -> None:
     opener = Opener()
     with pytest.raises(ValidationError):

@@ -73,12 +73,17 @@ class IncomingFile(Protocol):
     Attributes:
         filename: the client's name for it, as sent (unsanitised).
         fields: the other form fields (``title``, ``description``, ``tags``); complete once the bytes were read.
+        arrived: whether its bytes are all in memory already (a small request body that came in one piece), so
+            reading them waits on no client and the service keeps its database connection meanwhile.
     """
 
     filename: str
 
     @property
     def fields(self) -> Mapping[str, str]: ...
+
+    @property
+    def arrived(self) -> bool: ...
 
     def __aiter__(self) -> AsyncIterator[bytes]: ...
 
@@ -320,14 +325,16 @@ class MediaService:
     ) -> tuple[str, WrittenStream]:
         """Stream ``file`` to a new key of ``owner_id``'s under ``max_upload_size`` and the owner's quota (refused
         before the first byte when ``declared_size`` is over the room left, cut off past it); returns the key and
-        what was written. The quota read ends the session's reads (:func:`release_before_waiting`).
+        what was written. Unless the file has ``arrived``, the quota read ends the session's reads
+        (:func:`release_before_waiting`): no pooled connection is held while a client sends its bytes.
 
         Raises:
             PayloadTooLarge, QuotaExceeded: as :meth:`upload` (the bytes written so far discarded).
         """
         quotas = Quotas(self.session, default_quota_bytes=self.config.default_quota_bytes)
         room = await quotas.ensure_room(owner_id, declared_size or 0, at_least=True)
-        await release_before_waiting(self.session)  # the reads are done: no connection held while the body streams
+        if not file.arrived:
+            await release_before_waiting(self.session)
         key = f"media/{owner_id}/{uuid.uuid4().hex}"
         limited = _within_limit(file, self.config.max_upload_size)
         if room is not None:

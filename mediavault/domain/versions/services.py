@@ -40,6 +40,7 @@ class _StoredBytes:
     key: str
     filename: str
     fields: Mapping[str, str] = field(default_factory=dict)
+    arrived: bool = False  # read from storage as it is written again
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self.storage.read(self.key)
