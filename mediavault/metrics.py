@@ -26,7 +26,7 @@ import hmac
 import time
 from typing import TYPE_CHECKING, Any, cast
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
@@ -36,6 +36,7 @@ from sqlalchemy import func, select
 from mediavault.db.models import MediaProcessing, WebhookDelivery
 from mediavault.domain.deps import ConfigDep, EngineDep
 from mediavault.errors import Unauthorized
+from mediavault.http.routes import get
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send

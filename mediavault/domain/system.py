@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 
@@ -13,6 +13,7 @@ from mediavault.domain.deps import ConfigDep, EngineDep
 from mediavault.domain.health import HealthProbe
 from mediavault.http.envelope import Envelope, envelope
 from mediavault.http.openapi import cached_vault_openapi
+from mediavault.http.routes import get
 
 __all__ = ("Health", "HealthProbeDep", "SystemController")
 

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, route
+from litestar import Controller
 from litestar.params import FromPath
 
 from mediavault.errors import NotFound
 from mediavault.http.ratelimit import peer_is_trusted
+from mediavault.http.routes import route
 
 __all__ = ("SECURITY_HEADERS", "UnknownRouteController", "served_over_https", "security_headers_for")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from litestar import Controller, Request, Response, get, patch
+from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
@@ -15,6 +15,7 @@ from mediavault.domain.admin.services import AdminService
 from mediavault.domain.deps import CurrentPrincipal
 from mediavault.http.auth import require_admin
 from mediavault.http.envelope import Envelope, PageParam, PerPageParam, envelope, paginated
+from mediavault.http.routes import get, patch
 
 __all__ = ("AdminController", "AdminServiceDep")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -14,6 +14,7 @@ from mediavault.domain.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiK
 from mediavault.domain.api_keys.services import ApiKeyService
 from mediavault.domain.deps import CurrentPrincipal
 from mediavault.http.envelope import Envelope, PageParam, PerPageParam, envelope, paginated
+from mediavault.http.routes import delete, get, post
 
 __all__ = ("ApiKeyController", "ApiKeyServiceDep")
 

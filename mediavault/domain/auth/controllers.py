@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, post
+from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -15,6 +15,7 @@ from mediavault.domain.auth.services import AuthService
 from mediavault.domain.deps import ClientAddressDep, CurrentPrincipal
 from mediavault.domain.users.schemas import UserOut
 from mediavault.http.envelope import Envelope, envelope
+from mediavault.http.routes import post
 
 __all__ = ("AuthController", "AuthServiceDep")
 

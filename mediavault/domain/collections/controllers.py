@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -18,6 +18,7 @@ from mediavault.domain.media.query import MediaQueryDep
 from mediavault.domain.media.schemas import MediaOut
 from mediavault.domain.ownership import parse_id
 from mediavault.http.envelope import Envelope, PageParam, PerPageParam, envelope, paginated
+from mediavault.http.routes import delete, get, patch, post
 
 __all__ = ("CollectionController", "CollectionServiceDep")
 

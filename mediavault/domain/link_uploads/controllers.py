@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from litestar import Controller, Request, Response, post
+from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
@@ -19,6 +19,7 @@ from mediavault.domain.media.schemas import MediaOut
 from mediavault.domain.shares.schemas import SharedMediaOut
 from mediavault.http.envelope import Envelope, envelope
 from mediavault.http.multipart import least_file_size
+from mediavault.http.routes import post
 from mediavault.http.uploads import UploadOperation, receive_upload
 
 __all__ = ("GuestUploadController", "LinkUploadServiceDep", "SignedUploadController")

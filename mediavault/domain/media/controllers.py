@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from litestar import Controller, Request, Response, delete, get, patch, post, put, route
+from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
@@ -18,6 +18,7 @@ from mediavault.domain.media.services import MediaService
 from mediavault.http.content import content_response
 from mediavault.http.envelope import Envelope, envelope, paginated
 from mediavault.http.multipart import least_file_size
+from mediavault.http.routes import delete, get, patch, post, put, route
 from mediavault.http.uploads import UploadOperation, receive_upload
 
 __all__ = ("DEDUPLICATED_HEADER", "MediaController", "MediaServiceDep")

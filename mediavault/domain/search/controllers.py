@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
@@ -16,6 +16,7 @@ from mediavault.domain.media.schemas import MediaOut
 from mediavault.domain.media.services import MediaService
 from mediavault.errors import ValidationError
 from mediavault.http.envelope import Envelope, paginated
+from mediavault.http.routes import get
 
 __all__ = ("SearchController",)
 

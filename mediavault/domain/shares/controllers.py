@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, delete, get, post, route
+from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -22,6 +22,7 @@ from mediavault.domain.shares.schemas import (
 from mediavault.domain.shares.services import SharedCollection, SharedMedia, ShareService
 from mediavault.http.content import content_response
 from mediavault.http.envelope import Envelope, PageParam, PerPageParam, envelope, paginated
+from mediavault.http.routes import delete, get, post, route
 
 __all__ = ("PublicShareController", "ShareController", "ShareServiceDep")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_204_NO_CONTENT
@@ -15,6 +15,7 @@ from mediavault.domain.media.schemas import MediaOut
 from mediavault.domain.trash.schemas import TrashedMediaOut
 from mediavault.domain.trash.services import TrashService
 from mediavault.http.envelope import Envelope, PageParam, PerPageParam, envelope, paginated
+from mediavault.http.routes import delete, get, post
 
 __all__ = ("TrashController", "TrashServiceDep")
 

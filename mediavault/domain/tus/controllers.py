@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from litestar import Controller, Request, Response, delete, head, patch, post, route
+from litestar import Controller, Request, Response
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
@@ -33,6 +33,7 @@ from mediavault.domain.tus.schemas import (
 from mediavault.domain.tus.services import CHECKSUM_ALGORITHMS, REPLACES_KEY, Checksum, TusService
 from mediavault.errors import PreconditionFailed, UnsupportedMediaType, ValidationError
 from mediavault.http.body import request_body
+from mediavault.http.routes import delete, head, patch, post, route
 
 __all__ = ("MEDIA_ID_HEADER", "TusController", "TusServiceDep", "add_tus_resumable")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, patch
+from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
@@ -13,6 +13,7 @@ from mediavault.domain.deps import CurrentPrincipal
 from mediavault.domain.users.schemas import UsageOut, UserOut, UserUpdate
 from mediavault.domain.users.services import UserService
 from mediavault.http.envelope import Envelope, envelope
+from mediavault.http.routes import get, patch
 
 __all__ = ("UserController", "UserServiceDep")
 

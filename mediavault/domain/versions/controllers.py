@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post, route
+from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
@@ -15,6 +15,7 @@ from mediavault.domain.versions.schemas import MediaVersionOut
 from mediavault.domain.versions.services import VersionService
 from mediavault.http.content import content_response
 from mediavault.http.envelope import Envelope, envelope
+from mediavault.http.routes import get, post, route
 
 __all__ = ("VersionController", "VersionServiceDep")
 
