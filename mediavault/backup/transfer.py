@@ -24,23 +24,36 @@ async def for_each(items: Iterable[T], action: Callable[[T], Awaitable[None]], *
     """Await ``action(item)`` for every item, at most ``limit`` at once (object stores answer one request at a time
     slowly, and many at once well).
 
+    After an action fails no other one starts, and those under way are let finish rather than cancelled: a write
+    running in a worker thread would go on after its task was cancelled, and store its object after the caller's
+    clean-up had looked (an import refused for one damaged file left another file's object stored).
+
     Raises:
-        Exception: the first error of an action, after the others were cancelled.
+        Exception: the first error of an action, once the others under way have ended.
     """
     pending = iter(items)
+    errors: list[Exception] = []
 
     async def worker() -> None:
         for item in pending:  # shared: each item is taken by exactly one worker
-            await action(item)
+            if errors:
+                return
+            try:
+                await action(item)
+            except Exception as exc:
+                errors.append(exc)
+                return
 
     workers = [asyncio.ensure_future(worker()) for _ in range(max(1, limit))]
     try:
         await asyncio.gather(*workers)
-    except BaseException:
+    except BaseException:  # cancelled by the caller
         for task in workers:
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
         raise
+    if errors:
+        raise errors[0]
 
 
 async def save_object(storage: StorageBackend, key: str, path: Path) -> tuple[int, str]:
