@@ -25,7 +25,7 @@ from typing import Any, Generic, TypeVar, cast
 
 import msgspec
 from advanced_alchemy.types import GUID, DateTimeUTC
-from sqlalchemy import JSON, ColumnElement, Select, String
+from sqlalchemy import JSON, ColumnElement, Insert, Select, String, bindparam, insert, literal_column, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_scoped_session
@@ -327,7 +327,9 @@ class WriteStatement:
     SQLite: ``executemany`` on aiosqlite, one hop to its thread (SQLAlchemy's ORM flush of the same rows costs
     four per statement and its unit of work several times the statement), after the engine's write lock
     (:class:`~mediavault.db.engine.SQLiteWriteLock`, as every write of the vault); the session's ``commit()``
-    commits it and gives the lock back. Other drivers: the same statement through ``session.execute``. The driver's
+    commits it and gives the lock back. PostgreSQL: the ``INSERT`` statements of one :func:`execute_writes` call are
+    sent as one statement (:func:`_merged_inserts`), on the DB-API cursor. Other drivers: the same statement through
+    ``session.execute``. The driver's
     errors are raised as SQLAlchemy's (``IntegrityError`` ...), as from ``session.execute``. No Python-side column
     defaults are applied: give every column the statement names. Several statements of one unit of work go to the
     driver's thread in one call with :func:`execute_writes`.
@@ -337,7 +339,7 @@ class WriteStatement:
             (e.g. ``insert(table).values({c.name: bindparam(c.name) for c in table.columns})``).
     """
 
-    def __init__(self, statement: UpdateBase) -> None:
+    def __init__(self, statement: UpdateBase | Select[Any]) -> None:
         self.statement = statement
         self._compiled: dict[str, tuple[str, list[tuple[str, Callable[[Any], Any] | None]]]] = {}
 
@@ -390,6 +392,9 @@ async def execute_writes(session: AsyncSession | async_scoped_session[AsyncSessi
     session = cast(AsyncSession, session)  # as in ReadStatement.all
     connection = await _connection(session)
     dialect = connection.dialect
+    if dialect.name == "postgresql":
+        await _execute_on_postgresql(connection, writes)
+        return
     if dialect.name != "sqlite":
         for statement, rows in writes:
             await session.execute(statement.statement, list(rows))
@@ -418,3 +423,80 @@ async def execute_writes(session: AsyncSession | async_scoped_session[AsyncSessi
     except BaseException:
         await connection.invalidate()  # cancelled mid-call: the connection's state is unknown (as ReadStatement)
         raise
+
+
+_MERGED: dict[tuple[tuple[int, int], ...], tuple[WriteStatement, dict[str, tuple[int, int, str]]]] = {}
+""":func:`_merged_inserts` by the shape of the writes (each statement's id and number of rows)."""
+_MERGED_MAX_ROWS = 100
+"""Writes of more rows than this go as one ``executemany`` per statement (one round trip each) instead."""
+
+
+def _merged_inserts(writes: Writes) -> tuple[WriteStatement, dict[str, tuple[int, int, str]]]:
+    """The ``INSERT`` statements of ``writes`` as one PostgreSQL statement: a data-modifying ``WITH`` query per
+    statement (a multi-row ``VALUES`` of its rows), under ``SELECT 1``; and, per bind parameter, the write, row and
+    column it takes its value from. PostgreSQL runs every sub-statement (PostgreSQL manual, "Data-Modifying
+    Statements in WITH") and checks foreign keys at the end of the statement, so a row may refer to one inserted
+    by another of them. One round trip instead of one each (0.13 M instructions each on asyncpg)."""
+    shape = tuple((id(statement), len(rows)) for statement, rows in writes)
+    merged = _MERGED.get(shape)
+    if merged is None:
+        sources: dict[str, tuple[int, int, str]] = {}
+        ctes = []
+        for i, (statement, rows) in enumerate(writes):
+            table = cast(Insert, statement.statement).table
+            values = []
+            for k in range(len(rows)):
+                row = {}
+                for column in table.columns:
+                    name = f"w{i}_{k}_{column.key}"
+                    sources[name] = (i, k, column.key)
+                    row[column.key] = bindparam(name, type_=column.type)
+                values.append(row)
+            ctes.append(insert(table).values(values).cte(f"mediavault_write_{i}"))
+        merged = _MERGED[shape] = (WriteStatement(select(literal_column("1")).add_cte(*ctes)), sources)
+    return merged
+
+
+async def _execute_on_postgresql(connection: AsyncConnection, writes: Writes) -> None:
+    """:func:`execute_writes` on PostgreSQL: the ``INSERT`` statements as one (:func:`_merged_inserts`) when they hold
+    at most :data:`_MERGED_MAX_ROWS` rows, else each with ``executemany``; on the connection's DB-API cursor (in its
+    transaction, which the driver adapter begins), without the ORM's execution layers."""
+    dialect = connection.dialect
+    mergeable = all(isinstance(statement.statement, Insert) for statement, _ in writes)
+    if mergeable and sum(len(rows) for _, rows in writes) <= _MERGED_MAX_ROWS and len(writes) > 1:
+        statement, sources = _merged_inserts(writes)
+        sql, binds = statement._compiled_for(dialect)
+        batch = [(sql, [[_bound(writes, sources[name], fn) for name, fn in binds]])]
+    else:
+        batch = []
+        for write, rows in writes:
+            sql, binds = write._compiled_for(dialect)
+            batch.append((sql, [[row[name] if fn is None else fn(row[name]) for name, fn in binds] for row in rows]))
+
+    def run(sync_connection: Any) -> None:
+        cursor = sync_connection.connection.cursor()
+        try:
+            for sql, values in batch:
+                try:
+                    if len(values) == 1:
+                        cursor.execute(sql, values[0])
+                    else:
+                        cursor.executemany(sql, values)
+                except dialect.dbapi.Error as exc:  # type: ignore[union-attr]
+                    raise DBAPIError.instance(sql, values, exc, dialect.dbapi.Error) from exc  # type: ignore[union-attr]
+        finally:
+            cursor.close()
+
+    try:
+        await connection.run_sync(run)
+    except DBAPIError:
+        raise
+    except BaseException:
+        await connection.invalidate()  # cancelled mid-call: the connection's state is unknown (as ReadStatement)
+        raise
+
+
+def _bound(writes: Writes, source: tuple[int, int, str], fn: Callable[[Any], Any] | None) -> Any:
+    i, k, key = source
+    value = writes[i][1][k][key]
+    return value if fn is None else fn(value)

@@ -307,7 +307,7 @@ async def write_stream(
 
     Hashing (in a worker thread for chunks over 64 KiB: hashlib releases the GIL) and writing run in a task of their
     own, up to three chunks behind, so the producer (e.g. the multipart parser reading the request body) keeps going
-    meanwhile. On any
+    meanwhile; a stream of one chunk (a small upload) is hashed and written in place, without that task. On any
     failure (the stream's, e.g. a limit or a client that went away, the writer's, or cancellation) the writer is
     aborted and the error re-raised: nothing is left in storage. ``chunks`` is closed (``aclose``) in every case.
 
@@ -317,39 +317,57 @@ async def write_stream(
     sha256 = hashlib.sha256()
     head = bytearray()
     size = 0
-    queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=_PIPELINE_DEPTH)
     failure: list[Exception] = []
+    pipeline: asyncio.Task[None] | None = None
 
-    async def hash_and_write() -> None:  # after a failure keep draining, so the producer never blocks
+    async def hash_and_write(chunk: bytes) -> None:
+        if len(chunk) <= _INLINE_HASH_SIZE:
+            sha256.update(chunk)
+        else:
+            await anyio.to_thread.run_sync(sha256.update, chunk)
+        await writer.write(chunk)
+
+    async def drain(queue: asyncio.Queue[bytes | None]) -> None:  # after a failure keep draining: no producer blocks
         while (chunk := await queue.get()) is not None:
             if not failure:
                 try:
-                    if len(chunk) <= _INLINE_HASH_SIZE:
-                        sha256.update(chunk)
-                    else:
-                        await anyio.to_thread.run_sync(sha256.update, chunk)
-                    await writer.write(chunk)
+                    await hash_and_write(chunk)
                 except Exception as exc:
                     failure.append(exc)
 
-    pipeline = asyncio.get_running_loop().create_task(hash_and_write())
     iterator = aiter(chunks)
     try:
-        async for chunk in iterator:
+        first = await anext(iterator, None)
+        second = None if first is None else await anext(iterator, None)
+        if second is None:  # no chunk, or one
+            if first is not None:
+                size, head = len(first), bytearray(first[:head_size])
+                await hash_and_write(first)
+        else:
+            queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=_PIPELINE_DEPTH)
+            pipeline = asyncio.get_running_loop().create_task(drain(queue))
+
+            async def put(chunk: bytes) -> None:
+                nonlocal size
+                if failure:
+                    raise failure[0]
+                size += len(chunk)
+                if len(head) < head_size:
+                    head.extend(chunk[: head_size - len(head)])
+                await queue.put(chunk)
+
+            await put(first)  # type: ignore[arg-type]  # (not None here)
+            await put(second)
+            async for chunk in iterator:
+                await put(chunk)
+            await queue.put(None)
+            await pipeline
             if failure:
                 raise failure[0]
-            size += len(chunk)
-            if len(head) < head_size:
-                head += chunk[: head_size - len(head)]
-            await queue.put(chunk)
-        await queue.put(None)
-        await pipeline
-        if failure:
-            raise failure[0]
         await writer.close()
     except BaseException:
         with anyio.CancelScope(shield=True):
-            if not pipeline.done():
+            if pipeline is not None and not pipeline.done():
                 pipeline.cancel()
                 await asyncio.gather(pipeline, return_exceptions=True)
             try:
