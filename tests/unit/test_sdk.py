@@ -5,7 +5,9 @@ classes of the same codes."""
 
 from __future__ import annotations
 
+import importlib
 import json
+import re
 import subprocess
 import sys
 
@@ -138,3 +140,11 @@ def _shape(info: msgspec.inspect.Type) -> str:
     ):
         return "any"  # the server's dict[str, object] is the SDK's dict[str, Any]
     return type(info).__name__
+
+
+def test_the_realtime_client_without_its_extra_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without ``websockets`` (``mediavault-sdk[realtime]`` not installed) the import says what to install."""
+    monkeypatch.setitem(sys.modules, "websockets.asyncio.client", None)
+    monkeypatch.delitem(sys.modules, "mediavault_sdk.realtime", raising=False)
+    with pytest.raises(ModuleNotFoundError, match=re.escape('pip install "mediavault-sdk[realtime]"')):
+        importlib.import_module("mediavault_sdk.realtime")

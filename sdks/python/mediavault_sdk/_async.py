@@ -78,6 +78,7 @@ class AsyncClient(Endpoints):
 
         Raises:
             Unauthorized: the client holds no credential yet (log in first).
+            ModuleNotFoundError: ``websockets`` is not installed (the message names the extra to install).
         """
         from mediavault_sdk.realtime import Realtime
 

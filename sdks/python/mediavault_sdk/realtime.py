@@ -19,8 +19,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 import msgspec
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+
+try:
+    from websockets.asyncio.client import ClientConnection, connect
+    from websockets.exceptions import ConnectionClosed
+except ModuleNotFoundError as missing:  # the extra was not installed
+    raise ModuleNotFoundError(
+        'the realtime client needs the websockets library: pip install "mediavault-sdk[realtime]"', name=missing.name
+    ) from missing
 
 from mediavault_sdk.errors import Unauthorized, VaultError, error_for
 
