@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-from sqlalchemy import event
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy import event
 
 from mediavault import MediaVault
 from tests.backends import BACKENDS
