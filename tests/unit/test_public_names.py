@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -26,3 +27,17 @@ def test_an_attribute_error_while_importing_is_not_hidden_as_cannot_import(
     monkeypatch.delitem(sys.modules, "mv_broken_home", raising=False)
     with pytest.raises(ImportError, match=r"importing mv_broken_home for mediavault\.Broken failed: .*no_such_thing"):
         from mediavault import Broken  # type: ignore[attr-defined]  # noqa: F401
+
+
+def test_importing_the_plugin_warns_of_nothing() -> None:
+    # A host whose tests turn warnings into errors (``filterwarnings = ["error"]``) imports the vault too: Litestar
+    # 2's route handler classes warn when subclassed (mediavault.http.routes subclasses them).
+    probe = "from mediavault import MediaVault; import mediavault.http.routes"
+    run = subprocess.run(
+        [sys.executable, "-W", "error::DeprecationWarning", "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
