@@ -483,7 +483,13 @@ async def _execute_on_postgresql(connection: AsyncConnection, writes: Writes) ->
                     else:
                         cursor.executemany(sql, values)
                 except dialect.dbapi.Error as exc:  # type: ignore[union-attr]
-                    raise DBAPIError.instance(sql, values, exc, dialect.dbapi.Error) from exc  # type: ignore[union-attr]
+                    # past SQLAlchemy, which would have discarded a connection that died (a terminated backend) and
+                    # said so (connection_invalidated: the vault's 503, not a 500): do both here
+                    lost = dialect.is_disconnect(exc, sync_connection.connection.dbapi_connection, cursor)
+                    if lost:
+                        sync_connection.invalidate(exc)
+                    error = dialect.dbapi.Error  # type: ignore[union-attr]
+                    raise DBAPIError.instance(sql, values, exc, error, connection_invalidated=lost) from exc
         finally:
             cursor.close()
 

@@ -6,10 +6,11 @@ About PostgreSQL: explicit PostgreSQL config on both legs."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -93,3 +94,32 @@ def test_write_whose_connection_dies_answers_503_and_changes_nothing(
     assert listed.status_code == 200 and listed.json()["data"] == []
     again = client.post(f"{PREFIX}/collections", headers=alice.headers, json={"name": "kept"})
     assert again.status_code == 201, again.text
+
+
+def test_upload_whose_connection_dies_after_its_body_streamed_answers_503(
+    client: TestClient[Litestar], vault: MediaVault
+) -> None:
+    """A body that streams ends the upload's reads (its connection goes back to the pool); the connection the upload
+    then takes to write its rows is killed: 503, nothing stored, and the next upload works."""
+    alice = Account(client, "alice@example.com")
+    killer = BackendKiller(vault)
+    boundary = "reconnectboundary"
+
+    async def upload() -> httpx.Response:
+        async def body() -> AsyncIterator[bytes]:
+            head = f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="lost.bin"\r\n\r\n'
+            yield head.encode() + b"first half "
+            killer.left = 1  # the upload's reads ended: its next connection is killed
+            yield b"second half" + f"\r\n--{boundary}--\r\n".encode()
+
+        headers = {**alice.headers, "Content-Type": f"multipart/form-data; boundary={boundary}"}
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=client.app), base_url="http://testserver") as h:
+            return await h.post(f"{PREFIX}/media/upload", content=body(), headers=headers)
+
+    response = client.blocking_portal.call(upload)
+    assert killer.left == 0
+    assert response.status_code == 503, response.text
+    assert response.json()["error"]["code"] == "service_unavailable"
+    listed = client.get(f"{PREFIX}/media", headers=alice.headers)
+    assert listed.status_code == 200 and listed.json()["data"] == []
+    assert alice.upload(b"kept", "kept.txt")["size"] == 4
