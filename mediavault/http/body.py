@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
+from litestar import Request
 from litestar.types import Receive
 
 from mediavault.errors import ClientDisconnected, VaultError
+from mediavault.http.session import release_request_session
 
 __all__ = ("RequestBody", "request_body")
 
@@ -61,13 +64,17 @@ class RequestBody:
 
 
 @asynccontextmanager
-async def request_body(receive: Receive) -> AsyncIterator[RequestBody]:
+async def request_body(request: Request[Any, Any, Any]) -> AsyncIterator[RequestBody]:
     """The request's body (:class:`RequestBody`) for the block to read; when the block refuses it (any
     :class:`~mediavault.errors.VaultError`), the rest is drained (:meth:`RequestBody.drain`) before the error goes on,
-    so a client still sending reads the answer instead of a connection reset."""
-    body = RequestBody(receive)
+    so a client still sending reads the answer instead of a connection reset. The request's database work is over
+    by then: its session gives its connection back first (:func:`~mediavault.http.session.release_request_session`),
+    or a client sending slowly would hold it for the drain's 30 s (e.g. a body whose closing boundary came at once,
+    so the upload kept its connection, and which then goes on)."""
+    body = RequestBody(request.receive)
     try:
         yield body
     except VaultError:
+        await release_request_session(request.scope)
         await body.drain()
         raise

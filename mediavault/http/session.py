@@ -25,7 +25,13 @@ from mediavault.logs import REQUEST_ID, REQUEST_SCOPE
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ("REQUEST_SESSION_SCOPE_KEY", "RequestSession", "RequestSessionMiddleware", "request_session")
+__all__ = (
+    "REQUEST_SESSION_SCOPE_KEY",
+    "RequestSession",
+    "RequestSessionMiddleware",
+    "release_request_session",
+    "request_session",
+)
 
 logger = logging.getLogger("mediavault")
 
@@ -59,6 +65,12 @@ class RequestSession:
             self._session = self._factory()
         return self._session
 
+    async def release(self) -> None:
+        """End the opened session's transaction (rolled back) and give its connection back to the pool; the session
+        stays usable (a later statement checks a connection out again)."""
+        if self._session is not None:
+            await self._session.close()
+
     async def close(self) -> None:
         """Close the session if it was opened (its owner calls this once)."""
         self.closed = True
@@ -70,6 +82,15 @@ class RequestSession:
 def request_session(scope: Scope) -> AsyncSession:
     """The session of the request ``scope`` belongs to, opened on first use (see :class:`RequestSession`)."""
     return scope[REQUEST_SESSION_SCOPE_KEY].get()  # type: ignore[literal-required,no-any-return]
+
+
+async def release_request_session(scope: Scope) -> None:
+    """Before the request waits on its client with nothing left to do in the database (a refused body read to its
+    end, :func:`~mediavault.http.body.request_body`): its session's transaction is rolled back and the connection
+    goes back to the pool (see :meth:`RequestSession.release`), so a slow client holds none."""
+    slot: RequestSession | None = scope.get(REQUEST_SESSION_SCOPE_KEY)  # type: ignore[assignment]
+    if slot is not None:
+        await slot.release()
 
 
 class RequestSessionMiddleware(ASGIMiddleware):

@@ -38,7 +38,7 @@ async def receive_upload(request: Request[Any, Any, Any], max_size: int) -> Asyn
             is read and discarded first (:func:`~mediavault.http.body.request_body`: up to 1 GiB / 30 s), so that a
             client still sending reads the error instead of a connection reset.
     """
-    async with request_body(request.receive) as body:
+    async with request_body(request) as body:
         file = await open_upload(
             content_type=request.headers.get("content-type"),
             content_length=request.headers.get("content-length"),

@@ -70,3 +70,40 @@ def test_an_upload_that_arrived_whole_checks_out_one_connection(tmp_path: Path) 
         )
         assert uploaded.status_code == 201, uploaded.text
         assert len(checkouts) == 1
+
+
+def test_a_refused_upload_whose_body_goes_on_after_its_closing_boundary_leaves_the_pool(tmp_path: Path) -> None:
+    """The closing boundary came in the first piece (the upload keeps its connection: nothing to wait for), but the
+    body goes on (an epilogue, sent slowly); the upload is refused (an empty file) and the rest of the body is read
+    before the answer: meanwhile another request is answered from a pool of one connection."""
+    config = make_config(
+        tmp_path, database_url=BACKENDS.postgres_url(tmp_path), database_pool_size=1, database_max_overflow=0
+    )
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
+        owner = Account(client, "epilogue@example.com")
+
+        async def upload_beside_a_read() -> tuple[httpx.Response, httpx.Response]:
+            started, answered = asyncio.Event(), asyncio.Event()
+
+            async def body() -> AsyncIterator[bytes]:
+                head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="empty.bin"\r\n\r\n'
+                yield head.encode() + f"\r\n--{BOUNDARY}--\r\n".encode()
+                started.set()
+                await answered.wait()
+                yield b"an epilogue, ignored"
+
+            headers = {**owner.headers, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+            transport = httpx.ASGITransport(app=client.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+                upload = asyncio.ensure_future(http.post(f"{PREFIX}/media/upload", content=body(), headers=headers))
+                await started.wait()
+                try:  # a deadlock guard, not a timing: while the upload holds the connection this waits for it
+                    me = await asyncio.wait_for(http.get(f"{PREFIX}/users/me", headers=owner.headers), 20)
+                finally:
+                    answered.set()
+                return me, await upload
+
+        me, uploaded = client.blocking_portal.call(upload_beside_a_read)
+        assert me.status_code == 200, me.text
+        assert uploaded.status_code == 400, uploaded.text
+        assert uploaded.json()["error"]["code"] == "validation_error"

@@ -107,7 +107,7 @@ def _upload_headers(upload: Upload) -> dict[str, str]:
 async def _stream(request: Request[Any, Any, Any], work: Any) -> Any:
     """Run ``work`` (which reads the body); a refused body is drained first so a client still sending sees the
     answer (as ``POST /media/upload`` does)."""
-    async with request_body(request.receive) as body:
+    async with request_body(request) as body:
         return await work(aiter(body))
 
 
