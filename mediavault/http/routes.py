@@ -7,28 +7,28 @@ values already at hand (the principal the authentication middleware found, a ser
 the settings) and never wait on anything, so that task group was pure cost: 0.35 M instructions of a 2.0 M
 ``GET /users/me`` (``benchmarks/instructions.py``; Litestar issue #4563). These handlers keep Litestar's order (a
 dependency after the ones it depends on) with one dependency per batch, which Litestar awaits in place.
+
+The decorators are functions building an :class:`InPlaceRouteHandler` (Litestar deprecates subclassing its
+``get``/``post``/... classes, and makes them functions in 3.0).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-import litestar
+from litestar.enums import HttpMethod
+from litestar.handlers import HTTPRouteHandler
 
 if TYPE_CHECKING:
     from litestar._kwargs import KwargsModel
     from litestar.types.internal_types import PathParameterDefinition
 
-__all__ = ("delete", "get", "head", "patch", "post", "put", "route")
+__all__ = ("InPlaceRouteHandler", "delete", "get", "head", "patch", "post", "put", "route")
 
 
-class _InPlaceDependencies(litestar.handlers.HTTPRouteHandler):
-    """A route handler whose dependencies are resolved in sequence, each awaited in the request's own task."""
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        # Litestar 2's get, post, ... warn when subclassed (DeprecationWarning: they become functions in Litestar 3),
-        # which a host whose tests turn warnings into errors would get on importing the vault: skip their hook.
-        super(litestar.handlers.HTTPRouteHandler, cls).__init_subclass__(**kwargs)
+class InPlaceRouteHandler(HTTPRouteHandler):
+    """Litestar's ``HTTPRouteHandler`` (``route``), its dependencies resolved in sequence in the request's own task."""
 
     def create_kwargs_model(self, path_parameters: dict[str, PathParameterDefinition]) -> KwargsModel:
         model = super().create_kwargs_model(path_parameters)
@@ -36,29 +36,22 @@ class _InPlaceDependencies(litestar.handlers.HTTPRouteHandler):
         return model
 
 
-class get(_InPlaceDependencies, litestar.get):
-    """Litestar's ``get``, dependencies resolved in place."""
+route = InPlaceRouteHandler
+"""``@route(path, http_method=[...], ...)``: a handler of several methods."""
+
+Decorator = Callable[..., InPlaceRouteHandler]
+"""``@get(path, **options)``: Litestar's options of a route handler (``status_code``, ``opt``, ...)."""
 
 
-class post(_InPlaceDependencies, litestar.post):
-    """Litestar's ``post``, dependencies resolved in place."""
+def _for(method: HttpMethod) -> Decorator:
+    def decorator(path: str | Sequence[str] | None = None, **options: Any) -> InPlaceRouteHandler:
+        return InPlaceRouteHandler(path, http_method=method, **options)
+
+    decorator.__name__ = decorator.__qualname__ = method.value.lower()
+    decorator.__doc__ = f"Litestar's ``{method.value.lower()}``, dependencies resolved in place."
+    return decorator
 
 
-class put(_InPlaceDependencies, litestar.put):
-    """Litestar's ``put``, dependencies resolved in place."""
-
-
-class patch(_InPlaceDependencies, litestar.patch):
-    """Litestar's ``patch``, dependencies resolved in place."""
-
-
-class delete(_InPlaceDependencies, litestar.delete):
-    """Litestar's ``delete``, dependencies resolved in place."""
-
-
-class head(_InPlaceDependencies, litestar.head):
-    """Litestar's ``head``, dependencies resolved in place."""
-
-
-route = _InPlaceDependencies
-"""Litestar's ``route`` (several methods), dependencies resolved in place."""
+get, post, put, patch, delete, head = map(
+    _for, (HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE, HttpMethod.HEAD)
+)
