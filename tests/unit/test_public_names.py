@@ -31,7 +31,7 @@ def test_an_attribute_error_while_importing_is_not_hidden_as_cannot_import(
 
 def test_importing_the_plugin_warns_of_nothing() -> None:
     # A host whose tests turn warnings into errors (``filterwarnings = ["error"]``) imports the vault too: Litestar
-    # 2's route handler classes warn when subclassed (mediavault.http.routes subclasses them).
+    # 2's route handler classes warn when subclassed (mediavault.http.routes builds on HTTPRouteHandler instead).
     probe = "from mediavault import MediaVault; import mediavault.http.routes"
     run = subprocess.run(
         [sys.executable, "-W", "error::DeprecationWarning", "-c", probe],
