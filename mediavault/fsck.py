@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mediavault.db.availability import log_retry
 from mediavault.db.models import (
     Blob,
     Media,
@@ -219,6 +220,6 @@ async def fsck_periodically(
         except NotImplementedError:
             logger.warning("periodic fsck: the storage cannot list its objects; stopped")
             return
-        except Exception:
-            logger.exception("periodic fsck failed; trying again in %g s", interval)
+        except Exception as exc:
+            log_retry(logger, exc, "periodic fsck failed; trying again in %g s", interval)
         await asyncio.sleep(interval)

@@ -18,9 +18,9 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.exceptions.responses import create_exception_response
 from litestar.types import ExceptionHandlersMap
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import IntegrityError as ConstraintViolation
 
+from mediavault.db.availability import database_unavailable
 from mediavault.errors import InsufficientStorage, ServiceUnavailable, VaultError
 from mediavault.http.envelope import ErrorBody, ErrorDetailOut, ErrorEnvelope, ErrorMeta, request_id, under_prefix
 from mediavault.meta import utc_timestamp
@@ -167,42 +167,6 @@ def _handle_recursion_error(request: Request[Any, Any, Any], exc: RecursionError
     if "deserializing" in str(exc):
         return error_response(request, 400, "validation_error", "Invalid JSON: nested too deeply")
     return _handle_unexpected(request, exc)
-
-
-def database_unavailable(exc: BaseException) -> str | None:
-    """Why ``exc`` (raised as it is, wrapped by SQLAlchemy or advanced-alchemy, or straight from the driver as
-    :mod:`mediavault.db.statements` runs its reads) is the database being briefly unavailable rather than a bug:
-    ``"busy"`` for SQLite's ``SQLITE_BUSY`` ("database is locked": another process held the one write lock past the
-    busy timeout), ``"lost"`` for a connection that died (a terminated backend, a failover, a restart); else
-    ``None``."""
-    for error in (exc, exc.__cause__):
-        if isinstance(error, DBAPIError):
-            if error.connection_invalidated:
-                return "lost"
-            error = error.orig
-        if getattr(error, "sqlite_errorname", "") == "SQLITE_BUSY":
-            return "busy"
-        if _asyncpg_connection_lost(error):
-            return "lost"
-    return None
-
-
-def _asyncpg_connection_lost(error: BaseException | None) -> bool:
-    """Whether ``error`` is asyncpg's own word for a dead connection (a read run on the driver connection)."""
-    if error is None or not type(error).__module__.startswith("asyncpg"):
-        return False
-    from asyncpg import exceptions
-
-    # InternalClientError ("another operation is in progress"): a connection whose backend was terminated while idle
-    # can still be handed out before asyncpg notices the closed socket; it is unusable all the same
-    lost = (
-        exceptions.PostgresConnectionError,
-        exceptions.AdminShutdownError,
-        exceptions.CrashShutdownError,
-        exceptions.InternalClientError,
-    )
-    closed = isinstance(error, exceptions.InterfaceError) and "connection is closed" in str(error)
-    return closed or isinstance(error, lost)
 
 
 def _handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorEnvelope]:

@@ -18,8 +18,9 @@ from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mediavault.db.availability import database_unavailable
 from mediavault.http.envelope import request_id
-from mediavault.http.errors import DATABASE_LOST_SCOPE_KEY, database_unavailable
+from mediavault.http.errors import DATABASE_LOST_SCOPE_KEY
 from mediavault.logs import REQUEST_ID, REQUEST_SCOPE
 
 if TYPE_CHECKING:

@@ -38,6 +38,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault.config import MediaVaultConfig
+from mediavault.db.availability import log_retry
 from mediavault.db.blobs import BlobRepository
 from mediavault.db.models import Media, MediaVariant, utcnow
 from mediavault.db.processing import ClaimedItem, ProcessingRepository
@@ -175,8 +176,8 @@ class ProcessingWorker:
                 await self._claim_and_spawn()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.exception("processing worker: loop iteration failed; retrying")
+            except Exception as exc:
+                log_retry(logger, exc, "processing worker: loop iteration failed; retrying")
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.config.processing_poll_interval):
                     await self._wake.wait()

@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault.config import MediaVaultConfig
 from mediavault.db.audit import AuditRepository
+from mediavault.db.availability import log_retry
 from mediavault.db.models import Webhook, WebhookDelivery, utcnow
 from mediavault.db.webhooks import ClaimedDelivery, DeliveryRepository, WebhookRepository
 from mediavault.events import EVENT_NAMES, Event
@@ -290,8 +291,8 @@ class WebhookWorker:
                 timeout = await self._sleep_time()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.exception("webhook worker: loop iteration failed; retrying")
+            except Exception as exc:
+                log_retry(logger, exc, "webhook worker: loop iteration failed; retrying")
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):
                     await self._wake.wait()

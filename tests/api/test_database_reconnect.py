@@ -6,6 +6,8 @@ About PostgreSQL: explicit PostgreSQL config on both legs."""
 from __future__ import annotations
 
 import contextlib
+import logging
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -123,3 +125,34 @@ def test_upload_whose_connection_dies_after_its_body_streamed_answers_503(
     listed = client.get(f"{PREFIX}/media", headers=alice.headers)
     assert listed.status_code == 200 and listed.json()["data"] == []
     assert alice.upload(b"kept", "kept.txt")["size"] == 4
+
+
+@pytest.mark.parametrize("worker", ["webhook", "processing"])
+def test_a_worker_whose_connection_dies_logs_one_warning_and_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, worker: str
+) -> None:
+    """Background work (a worker's loop, the expiry sweep it runs) on a killed connection: one warning line (not an
+    ERROR with a traceback: a restart or failover is not a bug), and the next try works."""
+    workers = {"webhook_worker": worker == "webhook", "processing_worker": worker == "processing"}
+    intervals = {"webhook_poll_interval": 0.05, "processing_poll_interval": 0.05}
+    config = make_config(tmp_path, database_url=BACKENDS.postgres_url(tmp_path), **workers, **intervals)
+    vault = MediaVault(config)
+    logger = logging.getLogger("mediavault")
+    logger.addHandler(caplog.handler)  # the app's logging config stops propagation to the root logger
+    try:
+        with TestClient(Litestar(plugins=[vault])) as client:
+            killer = BackendKiller(vault)
+            killer.left = 1
+            deadline = time.monotonic() + 20  # a deadlock guard, not a timing: the worker looks every 0.05 s
+            while not [r for r in caplog.records if r.levelno >= logging.WARNING] and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert killer.left == 0
+            alice = Account(client, "alice@example.com")
+            assert alice.upload(b"after", "after.txt")["size"] == 5
+    finally:
+        logger.removeHandler(caplog.handler)
+    logged = [r for r in caplog.records if r.levelno >= logging.WARNING and r.name.startswith("mediavault")]
+    assert logged, "the killed connection was not noticed"
+    assert all(r.levelno == logging.WARNING and "briefly unavailable: lost" in r.getMessage() for r in logged), [
+        (r.levelname, r.getMessage()) for r in logged
+    ]

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault.auth.providers import Principal
 from mediavault.db.audit import AuditTrail
+from mediavault.db.availability import log_retry
 from mediavault.db.models import Media, utcnow
 from mediavault.db.trash import TrashRepository
 from mediavault.domain.media.services import MediaService
@@ -157,6 +158,6 @@ async def purge_periodically(
         try:
             if purged := await purge_expired(session_factory, media_service, retention_days):
                 logger.info("purged %d media from the trash past their retention", purged)
-        except Exception:
-            logger.exception("purging the trash failed; trying again in %g s", interval)
+        except Exception as exc:
+            log_retry(logger, exc, "purging the trash failed; trying again in %g s", interval)
         await asyncio.sleep(interval)

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediavault.auth.providers import Principal
 from mediavault.config import MediaVaultConfig
+from mediavault.db.availability import log_retry
 from mediavault.db.models import Media, Upload, utcnow
 from mediavault.db.uploads import UploadRepository
 from mediavault.domain.media.services import MediaService, check_upload_fields
@@ -440,6 +441,6 @@ async def expire_uploads_periodically(
         try:
             if removed := await expire_uploads(storage, session_factory):
                 logger.info("removed %d expired resumable uploads and their bytes", removed)
-        except Exception:
-            logger.exception("the expiry sweep of resumable uploads failed; trying again in %g s", interval)
+        except Exception as exc:
+            log_retry(logger, exc, "the expiry sweep of resumable uploads failed; trying again in %g s", interval)
         await asyncio.sleep(interval)
