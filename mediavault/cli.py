@@ -65,14 +65,15 @@ def serve(
 
     import uvicorn
 
+    from mediavault.commands.settings import load_settings
     from mediavault.protocol import DeadlineH11Protocol
-    from mediavault.server import load_config, multiprocess_problems
+    from mediavault.server import multiprocess_problems
     from mediavault.supervisor import run_workers
 
     if (ssl_certfile is None) != (ssl_keyfile is None):
         raise click.UsageError("--ssl-certfile and --ssl-keyfile go together")
     os.environ["MEDIAVAULT_DATA_DIR"] = str(data_dir.resolve())
-    config = load_config()  # creates the data dir's secret key once, before any worker reads it
+    config = load_settings()  # creates the data dir's secret key once, before any worker reads it
     if workers > 1 and (problems := multiprocess_problems(config)):
         raise click.UsageError(f"--workers {workers} needs state shared by every process: " + "; ".join(problems))
     if config.auto_migrate:
@@ -116,10 +117,10 @@ def serve(
 @click.option("--data-dir", default="./mediavault-data", show_default=True, type=click.Path(path_type=Path))
 def migrate_command(data_dir: Path) -> None:
     """Apply the vault's database migrations (settings from MEDIAVAULT_* variables)."""
+    from mediavault.commands.settings import load_settings
     from mediavault.db.engine import run_migrations
-    from mediavault.server import load_config
 
-    run_migrations(load_config(data_dir).database_url)
+    run_migrations(load_settings(data_dir).database_url)
     click.echo("migrations applied")
 
 
@@ -134,9 +135,9 @@ def worker_command(data_dir: Path) -> None:
     MEDIAVAULT_WEBHOOK_WORKER=false and MEDIAVAULT_PROCESSING_WORKER=false, and one or more of these beside
     them (they share the work safely).
     """
-    from mediavault.server import load_config
+    from mediavault.commands.settings import load_settings
 
-    config = load_config(data_dir)
+    config = load_settings(data_dir)
     if config.auto_migrate:
         from mediavault.db.engine import run_migrations
 
@@ -153,7 +154,7 @@ def reprocess_command(media_ids: tuple[str, ...], failed: bool, data_dir: Path) 
     from MEDIAVAULT_* variables). A running processing worker takes them within its poll interval."""
     import uuid
 
-    from mediavault.server import load_config
+    from mediavault.commands.settings import load_settings
 
     if not media_ids and not failed:
         raise click.UsageError("give media ids or --failed")
@@ -161,7 +162,7 @@ def reprocess_command(media_ids: tuple[str, ...], failed: bool, data_dir: Path) 
         ids = [uuid.UUID(media_id) for media_id in media_ids]
     except ValueError as exc:
         raise click.BadParameter(f"not a media id: {exc}", param_hint="MEDIA_IDS") from exc
-    queued = asyncio.run(_requeue(load_config(data_dir), ids or None, failed))
+    queued = asyncio.run(_requeue(load_settings(data_dir), ids or None, failed))
     click.echo(f"{queued} item{'' if queued == 1 else 's'} queued for processing")
 
 
@@ -171,9 +172,9 @@ def reprocess_command(media_ids: tuple[str, ...], failed: bool, data_dir: Path) 
 def fsck_command(repair: bool, data_dir: Path) -> None:
     """Check database rows against stored bytes (settings from MEDIAVAULT_* variables); safe while the server
     runs. Exit status 0 when consistent (or repaired), 1 when problems were found without --repair."""
-    from mediavault.server import load_config
+    from mediavault.commands.settings import load_settings
 
-    config = load_config(data_dir)
+    config = load_settings(data_dir)
     report = asyncio.run(_fsck(config, repair))
     for line in report.summary():
         click.echo(line)

@@ -62,7 +62,8 @@ class MediaVaultConfig:
     path_prefix: str = DEFAULT_PATH_PREFIX
     """Where the vault's routes are mounted, e.g. ``/api/v1`` (no trailing slash)."""
     database_url: str = "sqlite+aiosqlite:///mediavault.db"
-    """SQLAlchemy async URL: ``sqlite+aiosqlite:///path.db`` or ``postgresql+asyncpg://...``."""
+    """SQLAlchemy async URL: ``sqlite+aiosqlite:///path.db`` or ``postgresql+asyncpg://...`` (needs
+    ``mediavault[postgres]``; a URL whose driver is not installed is refused, naming what to install)."""
     database_pool_size: int | None = None
     """Database connections each process keeps open in its pool. Unset: 20 for SQLite (an idle aiosqlite
     connection is only a parked thread, opening one costs a thread and four PRAGMAs), 5 for PostgreSQL
@@ -308,6 +309,7 @@ class MediaVaultConfig:
         _check(len(self.secret_key) >= 32, "secret_key", "must be at least 32 characters")
         _check(self.jwt_algorithm in {"HS256", "HS384", "HS512"}, "jwt_algorithm", "must be HS256, HS384 or HS512")
         _check("://" in self.database_url, "database_url", "must be a SQLAlchemy URL")
+        _check(not (missing := _missing_driver(self.database_url)), "database_url", missing)
         _check(bool(self.storage_url), "storage_url", "must not be empty")
         _check(isinstance(self.storage_options, Mapping), "storage_options", "must be a mapping")
         self.storage_options = dict(self.storage_options)
@@ -407,6 +409,26 @@ class MediaVaultConfig:
             except ValueError as exc:
                 raise ValueError(f"MEDIAVAULT_{f.name.upper()}: {exc}") from exc
         return cls(**values)
+
+
+_DRIVER_EXTRAS = {"asyncpg": "postgres"}
+"""The package extra that installs a database driver (``pip install 'mediavault[postgres]'``)."""
+
+
+def _missing_driver(database_url: str) -> str:
+    """What to install for ``database_url``'s driver when it is not installed, else ``""`` (an unknown dialect or a
+    malformed URL is left to the engine, which names it)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        make_url(database_url).get_dialect().import_dbapi()  # type: ignore[attr-defined]
+    except ModuleNotFoundError as exc:
+        extra = _DRIVER_EXTRAS.get(exc.name or "")
+        install = f"pip install 'mediavault[{extra}]'" if extra else f"pip install {exc.name}"
+        return f"its driver {exc.name} is not installed: {install}"
+    except Exception:  # noqa: S110 - not this check's business
+        pass
+    return ""
 
 
 def _check(ok: bool, name: str, message: str) -> None:

@@ -86,7 +86,7 @@ def storage_migrate_command(url: str, to_options: str, concurrency: int, data_di
     again to resume: objects already copied and verified are skipped. The configured storage is never changed.
     Exit status 1 when an object could not be copied."""
     from mediavault.backup import copy_storage
-    from mediavault.server import load_config
+    from mediavault.commands.settings import load_settings
 
     try:
         options = json.loads(to_options)
@@ -94,7 +94,7 @@ def storage_migrate_command(url: str, to_options: str, concurrency: int, data_di
         raise click.BadParameter(f"not JSON: {exc}", param_hint="--to-options") from None
     if not isinstance(options, dict):
         raise click.BadParameter("must be a JSON object", param_hint="--to-options")
-    config = load_config(data_dir)
+    config = load_settings(data_dir)
     if url.rstrip("/") == config.storage_url.rstrip("/"):
         raise click.BadParameter("is the configured storage itself", param_hint="--to")
 
@@ -125,8 +125,8 @@ def _run(data_dir: Path, work: Callable[[VaultRuntime], Awaitable[T]]) -> T:
     error message (exit status 1). When it fails, the data directory, secret key and SQLite database it created are
     removed again (``export`` with nothing configured leaves no empty vault behind)."""
     from mediavault.backup import BackupError, Leftovers, sqlite_paths
+    from mediavault.commands.settings import load_settings
     from mediavault.runtime import VaultRuntime
-    from mediavault.server import load_config
 
     async def run(runtime: VaultRuntime) -> T:
         try:
@@ -134,11 +134,11 @@ def _run(data_dir: Path, work: Callable[[VaultRuntime], Awaitable[T]]) -> T:
         finally:
             await runtime.dispose()
 
-    root = data_dir.expanduser().resolve()  # as load_config resolves it
+    root = data_dir.expanduser().resolve()  # as load_settings resolves it
     try:
         with Leftovers() as leftovers:
             leftovers.watch(root, root / "secret_key")
-            config = load_config(data_dir)
+            config = load_settings(data_dir)
             leftovers.watch(*sqlite_paths(config.database_url))
             return asyncio.run(run(VaultRuntime(config)))
     except BackupError as exc:

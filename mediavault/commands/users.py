@@ -37,9 +37,9 @@ def create_user_command(
     email: str, admin: bool, display_name: str | None, password_stdin: bool, data_dir: Path
 ) -> None:
     """Create an account (password asked for twice, or read from standard input)."""
+    from mediavault.commands.settings import load_settings
     from mediavault.domain.auth.schemas import RegisterIn
     from mediavault.errors import Conflict
-    from mediavault.server import load_config
 
     password = read_password(password_stdin, confirm=True)
     try:
@@ -49,7 +49,7 @@ def create_user_command(
     from sqlalchemy.engine import make_url
 
     role = "admin" if admin else "user"
-    config = load_config(data_dir)
+    config = load_settings(data_dir)
     try:
         user_id, stored_email = asyncio.run(_create(config, data, role))
     except Conflict as exc:
