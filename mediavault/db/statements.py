@@ -26,7 +26,7 @@ from typing import Any, Generic, TypeVar, cast
 import msgspec
 from advanced_alchemy.types import GUID, DateTimeUTC
 from sqlalchemy import JSON, ColumnElement, Insert, Select, String, bindparam, insert, literal_column, select
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_scoped_session
 from sqlalchemy.ext.compiler import compiles
@@ -186,6 +186,21 @@ async def _connection(session: AsyncSession) -> AsyncConnection:
     return connection
 
 
+def _lost(sync_connection: Connection, exc: BaseException) -> bool:
+    """Whether ``exc``, raised by the driver past SQLAlchemy, means the connection died (a terminated backend, a
+    failover); if so, as SQLAlchemy does on a disconnect it sees itself, every connection its pool opened before this
+    one is replaced at its next checkout: their backends are likely gone too, though the pool's check
+    (``mediavault.db.engine._asyncpg_is_open``) cannot tell before their socket's end arrives, and a read sent again
+    (:class:`~mediavault.http.session.RequestSessionMiddleware`) would fail once more on one of them."""
+    if sync_connection.invalidated or not isinstance(exc, Exception):
+        return False
+    fairy = sync_connection.connection
+    if not sync_connection.dialect.is_disconnect(exc, fairy.dbapi_connection, None):  # type: ignore[arg-type]
+        return False
+    sync_connection.engine.pool._invalidate(fairy, exc, _checkin=False)  # SQLAlchemy's own way (Connection's)
+    return True
+
+
 def _bind_processors(compiled: Any, dialect: Dialect) -> list[tuple[str, Callable[[Any], Any] | None]]:
     names: Sequence[str] = compiled.positiontup or ()
     processors = []
@@ -298,9 +313,10 @@ class ReadStatement(Generic[T]):
                 rows = await driver.fetch(compiled.sql, *values)  # type: ignore[union-attr]
             else:  # any other driver: through SQLAlchemy, the same statement
                 rows = (await session.execute(self.statement, params)).all()
-        except BaseException:
+        except BaseException as exc:
             # The driver's error went past SQLAlchemy, which would have discarded a connection that died (a terminated
             # backend) or was left mid-operation (a cancelled fetch): discard it here, or the pool hands it out again.
+            _lost(connection.sync_connection, exc)  # type: ignore[arg-type]
             await connection.invalidate()
             raise
         make, decoders = self.row_type, compiled.decoders
@@ -485,7 +501,7 @@ async def _execute_on_postgresql(connection: AsyncConnection, writes: Writes) ->
                 except dialect.dbapi.Error as exc:  # type: ignore[union-attr]
                     # past SQLAlchemy, which would have discarded a connection that died (a terminated backend) and
                     # said so (connection_invalidated: the vault's 503, not a 500): do both here
-                    lost = dialect.is_disconnect(exc, sync_connection.connection.dbapi_connection, cursor)
+                    lost = _lost(sync_connection, exc)
                     if lost:
                         sync_connection.invalidate(exc)
                     error = dialect.dbapi.Error  # type: ignore[union-attr]

@@ -5,6 +5,7 @@ About PostgreSQL: explicit PostgreSQL config on both legs."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -156,3 +157,48 @@ def test_a_worker_whose_connection_dies_logs_one_warning_and_goes_on(
     assert all(r.levelno == logging.WARNING and "briefly unavailable: lost" in r.getMessage() for r in logged), [
         (r.levelname, r.getMessage()) for r in logged
     ]
+
+
+class Failover:
+    """From :meth:`start` on, every connection opened before it has lost its backend, whether the pool's check saw
+    its socket close yet or not: each such connection handed out is terminated right after the check (as when the
+    end of its socket is still on its way)."""
+
+    def __init__(self, vault: MediaVault) -> None:
+        self.at: float | None = None
+        self.killed = 0
+        event.listen(vault.runtime.engine.sync_engine, "checkout", self._checkout)
+
+    def start(self) -> None:
+        self.at = time.time()
+
+    def _checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if self.at is not None and record.starttime < self.at:
+            self.killed += 1
+            with contextlib.suppress(Exception):
+                dbapi_connection.cursor().execute("SELECT pg_terminate_backend(pg_backend_pid())")
+
+
+def test_read_sent_again_after_a_failover_gets_a_new_connection(
+    client: TestClient[Litestar], vault: MediaVault
+) -> None:
+    """Several pooled connections, all of them lost at once: the read that found its connection dead is sent again on
+    a connection opened after the loss, not on another of the dead ones the pool still holds."""
+    alice = Account(client, "alice@example.com")
+    media = alice.upload(b"read me", "a.txt")
+
+    async def use_several_connections() -> None:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=client.app), base_url="http://testserver") as h:
+            answers = await asyncio.gather(
+                *(h.get(f"{PREFIX}/media/{media['id']}", headers=alice.headers) for _ in range(6))
+            )
+        assert all(answer.status_code == 200 for answer in answers)
+
+    client.blocking_portal.call(use_several_connections)
+    assert vault.runtime.engine.sync_engine.pool.checkedin() >= 2  # type: ignore[attr-defined]
+    failover = Failover(vault)
+    failover.start()
+    read = client.get(f"{PREFIX}/media/{media['id']}/content", headers=alice.headers)
+    assert read.status_code == 200, read.text
+    assert failover.killed == 1  # the first attempt's; the second ran on a new connection
+    assert read.content == b"read me"
