@@ -17,9 +17,10 @@ from litestar.middleware import ASGIMiddleware
 from mediavault.auth.chain import ProviderChain
 from mediavault.auth.providers import PRINCIPAL_SCOPE_KEY, Principal
 from mediavault.auth.scopes import check_scope
+from mediavault.db.availability import database_unavailable
 from mediavault.errors import Forbidden, Unauthorized
 from mediavault.http.ratelimit import EXEMPT_OPT_KEY
-from mediavault.http.session import request_session
+from mediavault.http.session import release_request_session, request_session
 
 if TYPE_CHECKING:
     from litestar.handlers import BaseRouteHandler
@@ -60,12 +61,26 @@ class AuthenticationMiddleware(ASGIMiddleware):
         rejection: Unauthorized | None = None
         if not opt.get("public") or (self.rate_limited and not opt.get(EXEMPT_OPT_KEY)):
             try:
-                principal = await self.chain.authenticate(ASGIConnection(scope, receive, send), request_session(scope))
+                principal = await self._lookup(ASGIConnection(scope, receive, send))
             except Unauthorized as exc:
                 rejection = exc
         scope[PRINCIPAL_SCOPE_KEY] = principal  # type: ignore[literal-required]
         scope[_REJECTION_SCOPE_KEY] = rejection  # type: ignore[literal-required]
         await next_app(scope, receive, send)
+
+    async def _lookup(self, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+        """The principal of ``connection`` (:meth:`ProviderChain.authenticate <mediavault.auth.chain.ProviderChain.
+        authenticate>`). A lookup whose database connection died under it (a failover: the pool's check saw the
+        socket open) runs once more on a new one, whatever the request's method: it is a read, and nothing of the
+        request has run yet."""
+        scope = connection.scope
+        try:
+            return await self.chain.authenticate(connection, request_session(scope))
+        except Exception as exc:
+            if database_unavailable(exc) != "lost":
+                raise
+        await release_request_session(scope)
+        return await self.chain.authenticate(connection, request_session(scope))
 
 
 async def require_principal(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:

@@ -85,11 +85,19 @@ def test_read_whose_connection_dies_is_answered_on_a_new_one(client: TestClient[
 def test_write_whose_connection_dies_answers_503_and_changes_nothing(
     client: TestClient[Litestar], vault: MediaVault
 ) -> None:
+    """The connection dies at the write itself (after the principal lookup): 503, nothing written."""
     alice = Account(client, "alice@example.com")
-    killer = BackendKiller(vault)
-    killer.left = 1
+    killed: list[str] = []
+
+    def kill_at_the_insert(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("INSERT INTO mediavault_collection") and not killed:
+            killed.append(statement)
+            with contextlib.suppress(Exception):
+                conn.connection.dbapi_connection.cursor().execute("SELECT pg_terminate_backend(pg_backend_pid())")
+
+    event.listen(vault.runtime.engine.sync_engine, "before_cursor_execute", kill_at_the_insert)
     response = client.post(f"{PREFIX}/collections", headers=alice.headers, json={"name": "lost"})
-    assert killer.left == 0
+    assert killed
     assert response.status_code == 503, response.text
     assert response.json()["error"]["code"] == "service_unavailable"
     assert int(response.headers["retry-after"]) >= 1
@@ -202,3 +210,18 @@ def test_read_sent_again_after_a_failover_gets_a_new_connection(
     assert read.status_code == 200, read.text
     assert failover.killed == 1  # the first attempt's; the second ran on a new connection
     assert read.content == b"read me"
+
+
+def test_a_write_right_after_a_failover_is_answered(client: TestClient[Litestar], vault: MediaVault) -> None:
+    """The connection of a write's principal lookup lost its backend in a failover the pool's check did not see yet:
+    the lookup (a read, before anything of the request ran) is sent again on a new connection, and the write is
+    done, not answered 503."""
+    alice = Account(client, "alice@example.com")
+    assert client.get(f"{PREFIX}/users/me", headers=alice.headers).status_code == 200  # a pooled connection
+    failover = Failover(vault)
+    failover.start()
+    created = client.post(f"{PREFIX}/collections", headers=alice.headers, json={"name": "after the failover"})
+    assert created.status_code == 201, created.text
+    assert failover.killed == 1  # the lookup's first connection; the rest ran on a new one
+    listed = client.get(f"{PREFIX}/collections", headers=alice.headers).json()["data"]
+    assert [c["name"] for c in listed] == ["after the failover"]
