@@ -5,6 +5,7 @@ arrived in one piece keeps its connection (ending the reads would cost a COMMIT 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from litestar.testing import TestClient
 from sqlalchemy import event
 
 from mediavault import MediaVault
-from tests.backends import BACKENDS
+from mediavault.db.models import User
+from tests.backends import BACKENDS, query, stored_objects
 from tests.conftest import PREFIX, Account, make_config
 
 BOUNDARY = "slowboundary7"
@@ -107,3 +109,56 @@ def test_a_refused_upload_whose_body_goes_on_after_its_closing_boundary_leaves_t
         assert me.status_code == 200, me.text
         assert uploaded.status_code == 400, uploaded.text
         assert uploaded.json()["error"]["code"] == "validation_error"
+
+
+def test_an_upload_whose_owner_is_deleted_while_it_streams_is_refused_and_leaves_nothing(tmp_path: Path) -> None:
+    """The owner's account is deleted while the body arrives: the rows of the new item fail their foreign key, and
+    the answer is the 401 a deleted user's requests get (not a 500); no bytes are left."""
+    config = make_config(tmp_path)
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
+        owner = Account(client, "leaving@example.com")
+        me = client.get(f"{PREFIX}/users/me", headers=owner.headers).json()["data"]
+
+        async def upload_while_deleted() -> httpx.Response:
+            async def body() -> AsyncIterator[bytes]:
+                head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="gone.bin"\r\n\r\n'
+                yield head.encode() + b"first half "
+                await asyncio.to_thread(query, config, User.__table__.delete().where(User.id == uuid.UUID(me["id"])))
+                yield b"second half" + f"\r\n--{BOUNDARY}--\r\n".encode()
+
+            headers = {**owner.headers, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+            transport = httpx.ASGITransport(app=client.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+                return await http.post(f"{PREFIX}/media/upload", content=body(), headers=headers)
+
+        uploaded = client.blocking_portal.call(upload_while_deleted)
+        assert uploaded.status_code == 401, uploaded.text
+        assert uploaded.json()["error"]["message"] == "User no longer exists"
+    assert stored_objects(config) == {}
+
+
+def test_a_signed_upload_whose_signer_is_deleted_while_it_streams_is_404(tmp_path: Path) -> None:
+    """The same through a signed upload URL: the URL went with its signer's account, so its anonymous caller gets
+    the URL's 404 (not the owner's 401, not a 500); no bytes are left."""
+    config = make_config(tmp_path)
+    with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
+        signer = Account(client, "signer@example.com")
+        me = client.get(f"{PREFIX}/users/me", headers=signer.headers).json()["data"]
+        signed = client.post(f"{PREFIX}/uploads/signed", headers=signer.headers, json={}).json()["data"]
+
+        async def upload_while_deleted() -> httpx.Response:
+            async def body() -> AsyncIterator[bytes]:
+                head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="gone.bin"\r\n\r\n'
+                yield head.encode() + b"first half "
+                await asyncio.to_thread(query, config, User.__table__.delete().where(User.id == uuid.UUID(me["id"])))
+                yield b"second half" + f"\r\n--{BOUNDARY}--\r\n".encode()
+
+            headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+            transport = httpx.ASGITransport(app=client.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+                return await http.post(signed["url"], content=body(), headers=headers)
+
+        uploaded = client.blocking_portal.call(upload_while_deleted)
+        assert uploaded.status_code == 404, uploaded.text
+        assert uploaded.json()["error"]["code"] == "not_found"
+    assert stored_objects(config) == {}

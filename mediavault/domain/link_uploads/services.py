@@ -24,8 +24,8 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import AbstractAsyncContextManager, contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,7 +37,7 @@ from mediavault.domain.link_uploads.schemas import SignedUploadCreate
 from mediavault.domain.media.services import IncomingFile, MediaService
 from mediavault.domain.ownership import get_owned, still_owned
 from mediavault.domain.shares.services import ShareService, token_hash
-from mediavault.errors import Forbidden, NotFound, QuotaExceeded, ValidationError
+from mediavault.errors import Forbidden, NotFound, QuotaExceeded, Unauthorized, ValidationError
 
 __all__ = ("FileOpener", "LinkUploadService")
 
@@ -48,6 +48,16 @@ FileOpener = Callable[[int], AbstractAsyncContextManager[IncomingFile]]
 _SIGNED_GONE = "Upload URL not found (unknown, expired or already used)"
 _SHARE_GONE = "Share link not found"
 _OWNER_QUOTA = "This upload does not fit in the owner's storage quota"
+
+
+@asynccontextmanager
+async def _gone_with_its_owner(message: str) -> AsyncIterator[None]:
+    """A link whose owner's account was deleted while a file came through it went with the account: the upload's
+    ``Unauthorized`` (the owner is gone) is the link's 404 to its anonymous caller."""
+    try:
+        yield
+    except Unauthorized:
+        raise NotFound(message) from None
 
 
 @contextmanager
@@ -144,7 +154,7 @@ class LinkUploadService:
                 raise NotFound(_SIGNED_GONE)
 
         with _owner_usage_hidden():
-            async with open_file(grant.max_size) as file:
+            async with open_file(grant.max_size) as file, _gone_with_its_owner(_SIGNED_GONE):
                 upload = await self.media.upload(grant.owner_id, file, before_commit=spend, declared_size=declared_size)
         return upload.media
 
@@ -174,7 +184,7 @@ class LinkUploadService:
                 raise NotFound(_SHARE_GONE)
 
         with _owner_usage_hidden():
-            async with open_file(self.max_upload_size) as file:
+            async with open_file(self.max_upload_size) as file, _gone_with_its_owner(_SHARE_GONE):
                 upload = await self.media.upload(share.owner_id, file, before_commit=add, declared_size=declared_size)
         return upload.media
 

@@ -20,7 +20,7 @@ from mediavault.db.audit import AuditTrail
 from mediavault.db.blobs import BlobGone, BlobRepository
 from mediavault.db.custom_metadata import index_entries
 from mediavault.db.engine import release_before_waiting
-from mediavault.db.models import Media, MediaProcessing, MediaTag, MediaVariant, utcnow
+from mediavault.db.models import Media, MediaProcessing, MediaTag, MediaVariant, User, utcnow
 from mediavault.db.processing import ProcessingRepository
 from mediavault.db.query import MediaQuery
 from mediavault.db.repositories import MediaRepository, MediaRow
@@ -31,7 +31,7 @@ from mediavault.domain.media.schemas import MediaUpdate
 from mediavault.domain.media.sniff import image_dimensions, media_kind, safe_filename, sniff_content_type
 from mediavault.domain.ownership import get_owned, parse_id
 from mediavault.domain.quotas import Quotas
-from mediavault.errors import NUL_MESSAGE, Conflict, NotFound, PayloadTooLarge, ValidationError
+from mediavault.errors import NUL_MESSAGE, Conflict, NotFound, PayloadTooLarge, Unauthorized, ValidationError
 from mediavault.events import EventPublisher
 from mediavault.storage.base import StorageBackend, StoredFile, WrittenStream, write_stream
 
@@ -312,6 +312,7 @@ class MediaService:
         Raises:
             PayloadTooLarge: ``file`` holds more than ``max_upload_size`` bytes (reading stops there).
             QuotaExceeded: the file would take the owner past their quota; nothing was kept.
+            Unauthorized: the owner's account was deleted while the bytes arrived; nothing was kept.
             ValidationError: ``file`` is empty; more than 50 tags or one over 100 characters, a title or description
                 over 10,000.
             Exception: whatever reading ``file`` raises (e.g. :class:`~mediavault.errors.PayloadTooLarge`), after the
@@ -365,6 +366,7 @@ class MediaService:
             ValidationError: as :func:`check_upload_fields`.
             QuotaExceeded: with this item the owner stores more than their quota (:meth:`Quotas.check
                 <mediavault.domain.quotas.Quotas.check>`).
+            Unauthorized: the owner's account was deleted meanwhile (the item's rows fail their foreign key).
         """
 
         async def build(incoming: Incoming) -> Media:
@@ -387,7 +389,13 @@ class MediaService:
             event = self.events.outbox_write(
                 self.session, "media.uploaded", self.event_data(media), user_id=media.owner_id
             )
-            await self.media.insert_new(media, processed_at=None if owed else now, also=[event])
+            try:
+                await self.media.insert_new(media, processed_at=None if owed else now, also=[event])
+            except IntegrityError:
+                await self.session.rollback()
+                if await self.session.scalar(select(User.id).where(User.id == owner_id)) is None:
+                    raise Unauthorized("User no longer exists") from None  # deleted while the bytes arrived
+                raise
             if fields.metadata:
                 await index_entries(self.session, media.id, fields.metadata, fresh=True)
             return media
