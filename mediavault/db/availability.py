@@ -10,19 +10,23 @@ from sqlalchemy.exc import DBAPIError
 
 __all__ = ("database_unavailable", "log_retry")
 
+_RETRYABLE = ("40P01", "40001")
+"""PostgreSQL's deadlock_detected and serialization_failure: the transaction was aborted to let another through, and
+the same request a moment later succeeds."""
+
 
 def database_unavailable(exc: BaseException) -> str | None:
     """Why ``exc`` (raised as it is, wrapped by SQLAlchemy or advanced-alchemy, or straight from the driver as
     :mod:`mediavault.db.statements` runs its reads) is the database being briefly unavailable rather than a bug:
     ``"busy"`` for SQLite's ``SQLITE_BUSY`` ("database is locked": another process held the one write lock past the
-    busy timeout), ``"lost"`` for a connection that died (a terminated backend, a failover, a restart); else
-    ``None``."""
+    busy timeout) and PostgreSQL's deadlock and serialization failures, ``"lost"`` for a connection that died (a
+    terminated backend, a failover, a restart); else ``None``."""
     for error in (exc, exc.__cause__):
         if isinstance(error, DBAPIError):
             if error.connection_invalidated:
                 return "lost"
             error = error.orig
-        if getattr(error, "sqlite_errorname", "") == "SQLITE_BUSY":
+        if getattr(error, "sqlite_errorname", "") == "SQLITE_BUSY" or getattr(error, "sqlstate", None) in _RETRYABLE:
             return "busy"
         if _asyncpg_connection_lost(error):
             return "lost"

@@ -34,6 +34,7 @@ from functools import partial
 from typing import IO, Any
 
 import anyio.to_thread
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -359,8 +360,14 @@ class ProcessingWorker:
             async with self.session_factory() as session:
                 repo = ProcessingRepository(session)
                 try:
-                    # the claim first: a media deleted meanwhile ends here, before its variant rows are written
-                    if not await repo.finish(item, status="done", processed_at=utcnow(), **values):
+                    # The media row first (PostgreSQL: FOR KEY SHARE, what the variant rows' foreign key takes anyway),
+                    # then the claim: a change of the item (a replacement: its row, then this processing row) and
+                    # this worker lock the two rows in the same order, so neither waits on the other in a deadlock.
+                    # A media deleted meanwhile ends here, before its variant rows are written.
+                    present = await session.scalar(
+                        select(Media.id).where(Media.id == media.id).with_for_update(key_share=True)
+                    )
+                    if present is None or not await repo.finish(item, status="done", processed_at=utcnow(), **values):
                         await session.rollback()
                         await self._discard(rows)  # the lease was lost or the item deleted
                         return
