@@ -5,14 +5,14 @@ arrived in one piece keeps its connection (ending the reads would cost a COMMIT 
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlalchemy import event
+from sqlalchemy import delete, event
 
 from mediavault import MediaVault
 from mediavault.db.models import User
@@ -20,6 +20,55 @@ from tests.backends import BACKENDS, query, stored_objects
 from tests.conftest import PREFIX, Account, make_config
 
 BOUNDARY = "slowboundary7"
+FILE_PART = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="slow.bin"\r\n\r\n'.encode()
+CLOSING = f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
+async def post_in_two_pieces(
+    client: TestClient[Litestar], url: str, headers: dict[str, str], pieces: tuple[bytes, bytes], between: Any
+) -> httpx.Response:
+    """POST a multipart body to ``url`` through the app in two pieces, awaiting ``between()`` after the first."""
+
+    async def body() -> AsyncIterator[bytes]:
+        yield pieces[0]
+        await between()
+        yield pieces[1]
+
+    headers = {**headers, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=client.app), base_url="http://testserver") as http:
+        return await http.post(url, content=body(), headers=headers)
+
+
+def upload_beside_a_read(
+    client: TestClient[Litestar], owner: Account, pieces: tuple[bytes, bytes]
+) -> tuple[httpx.Response, httpx.Response]:
+    """Between the two pieces of an upload's body, ``GET /users/me`` of the same user; both answers."""
+
+    async def run() -> tuple[httpx.Response, httpx.Response]:
+        started, answered = asyncio.Event(), asyncio.Event()
+
+        async def between() -> None:
+            started.set()
+            await answered.wait()
+
+        upload = asyncio.ensure_future(
+            post_in_two_pieces(client, f"{PREFIX}/media/upload", owner.headers, pieces, between)
+        )
+        await started.wait()
+        transport = httpx.ASGITransport(app=client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            try:  # a deadlock guard, not a timing: while the upload holds the connection this waits for the pool's 30 s
+                me = await asyncio.wait_for(http.get(f"{PREFIX}/users/me", headers=owner.headers), 20)
+            finally:
+                answered.set()
+        return me, await upload
+
+    return client.blocking_portal.call(run)
+
+
+def delete_user(config: Any, email: str) -> Any:
+    """``between``: delete the account of ``email`` (its rows cascade), as an administrator or a host would."""
+    return lambda: asyncio.to_thread(query, config, delete(User).where(User.email == email))
 
 
 def test_a_streaming_upload_leaves_the_pool_to_other_requests(tmp_path: Path) -> None:
@@ -31,28 +80,7 @@ def test_a_streaming_upload_leaves_the_pool_to_other_requests(tmp_path: Path) ->
     with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
         owner = Account(client, "slow@example.com")
 
-        async def upload_beside_a_read() -> tuple[httpx.Response, httpx.Response]:
-            started, answered = asyncio.Event(), asyncio.Event()
-
-            async def body() -> AsyncIterator[bytes]:
-                head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="slow.bin"\r\n\r\n'
-                yield head.encode() + b"first half "
-                started.set()
-                await answered.wait()
-                yield b"second half" + f"\r\n--{BOUNDARY}--\r\n".encode()
-
-            headers = {**owner.headers, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
-            transport = httpx.ASGITransport(app=client.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-                upload = asyncio.ensure_future(http.post(f"{PREFIX}/media/upload", content=body(), headers=headers))
-                await started.wait()
-                try:  # a deadlock guard, not a timing: without the release this waits for the pool's 30 s
-                    me = await asyncio.wait_for(http.get(f"{PREFIX}/users/me", headers=owner.headers), 20)
-                finally:
-                    answered.set()
-                return me, await upload
-
-        me, uploaded = client.blocking_portal.call(upload_beside_a_read)
+        me, uploaded = upload_beside_a_read(client, owner, (FILE_PART + b"first half ", b"second half" + CLOSING))
         assert me.status_code == 200, me.text
         assert uploaded.status_code == 201, uploaded.text
         assert uploaded.json()["data"]["size"] == len(b"first half second half")
@@ -84,28 +112,7 @@ def test_a_refused_upload_whose_body_goes_on_after_its_closing_boundary_leaves_t
     with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
         owner = Account(client, "epilogue@example.com")
 
-        async def upload_beside_a_read() -> tuple[httpx.Response, httpx.Response]:
-            started, answered = asyncio.Event(), asyncio.Event()
-
-            async def body() -> AsyncIterator[bytes]:
-                head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="empty.bin"\r\n\r\n'
-                yield head.encode() + f"\r\n--{BOUNDARY}--\r\n".encode()
-                started.set()
-                await answered.wait()
-                yield b"an epilogue, ignored"
-
-            headers = {**owner.headers, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
-            transport = httpx.ASGITransport(app=client.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-                upload = asyncio.ensure_future(http.post(f"{PREFIX}/media/upload", content=body(), headers=headers))
-                await started.wait()
-                try:  # a deadlock guard, not a timing: while the upload holds the connection this waits for it
-                    me = await asyncio.wait_for(http.get(f"{PREFIX}/users/me", headers=owner.headers), 20)
-                finally:
-                    answered.set()
-                return me, await upload
-
-        me, uploaded = client.blocking_portal.call(upload_beside_a_read)
+        me, uploaded = upload_beside_a_read(client, owner, (FILE_PART + CLOSING, b"an epilogue, ignored"))
         assert me.status_code == 200, me.text
         assert uploaded.status_code == 400, uploaded.text
         assert uploaded.json()["error"]["code"] == "validation_error"
@@ -117,21 +124,10 @@ def test_an_upload_whose_owner_is_deleted_while_it_streams_is_refused_and_leaves
     config = make_config(tmp_path)
     with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
         owner = Account(client, "leaving@example.com")
-        me = client.get(f"{PREFIX}/users/me", headers=owner.headers).json()["data"]
-
-        async def upload_while_deleted() -> httpx.Response:
-            async def body() -> AsyncIterator[bytes]:
-                head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="gone.bin"\r\n\r\n'
-                yield head.encode() + b"first half "
-                await asyncio.to_thread(query, config, User.__table__.delete().where(User.id == uuid.UUID(me["id"])))
-                yield b"second half" + f"\r\n--{BOUNDARY}--\r\n".encode()
-
-            headers = {**owner.headers, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
-            transport = httpx.ASGITransport(app=client.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-                return await http.post(f"{PREFIX}/media/upload", content=body(), headers=headers)
-
-        uploaded = client.blocking_portal.call(upload_while_deleted)
+        pieces = (FILE_PART + b"first half ", b"second half" + CLOSING)
+        between = delete_user(config, owner.email)
+        url = f"{PREFIX}/media/upload"
+        uploaded = client.blocking_portal.call(post_in_two_pieces, client, url, owner.headers, pieces, between)
         assert uploaded.status_code == 401, uploaded.text
         assert uploaded.json()["error"]["message"] == "User no longer exists"
     assert stored_objects(config) == {}
@@ -143,22 +139,11 @@ def test_a_signed_upload_whose_signer_is_deleted_while_it_streams_is_404(tmp_pat
     config = make_config(tmp_path)
     with TestClient(Litestar(plugins=[MediaVault(config)])) as client:
         signer = Account(client, "signer@example.com")
-        me = client.get(f"{PREFIX}/users/me", headers=signer.headers).json()["data"]
         signed = client.post(f"{PREFIX}/uploads/signed", headers=signer.headers, json={}).json()["data"]
 
-        async def upload_while_deleted() -> httpx.Response:
-            async def body() -> AsyncIterator[bytes]:
-                head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="gone.bin"\r\n\r\n'
-                yield head.encode() + b"first half "
-                await asyncio.to_thread(query, config, User.__table__.delete().where(User.id == uuid.UUID(me["id"])))
-                yield b"second half" + f"\r\n--{BOUNDARY}--\r\n".encode()
-
-            headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
-            transport = httpx.ASGITransport(app=client.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-                return await http.post(signed["url"], content=body(), headers=headers)
-
-        uploaded = client.blocking_portal.call(upload_while_deleted)
+        pieces = (FILE_PART + b"first half ", b"second half" + CLOSING)
+        between = delete_user(config, signer.email)
+        uploaded = client.blocking_portal.call(post_in_two_pieces, client, signed["url"], {}, pieces, between)
         assert uploaded.status_code == 404, uploaded.text
         assert uploaded.json()["error"]["code"] == "not_found"
     assert stored_objects(config) == {}
