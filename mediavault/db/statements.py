@@ -396,7 +396,9 @@ async def execute_writes(session: AsyncSession | async_scoped_session[AsyncSessi
     (statements without rows are skipped).
 
     SQLite: after the engine's write lock, all of them in one call to aiosqlite's thread (each call is a round trip
-    through a queue and the event loop, ~100,000 instructions); other drivers: one ``session.execute`` each.
+    through a queue and the event loop, ~100,000 instructions); PostgreSQL: ``INSERT`` statements as one statement
+    (:func:`_merged_inserts`: its sub-statements run in no set order, the foreign keys are checked at its end), on
+    the DB-API cursor; other drivers: one ``session.execute`` each.
 
     Raises:
         KeyError, sqlalchemy.exc.DBAPIError, ServiceUnavailable: as :meth:`WriteStatement.execute` (the statements
@@ -441,8 +443,9 @@ async def execute_writes(session: AsyncSession | async_scoped_session[AsyncSessi
         raise
 
 
-_MERGED: dict[tuple[tuple[int, int], ...], tuple[WriteStatement, dict[str, tuple[int, int, str]]]] = {}
-""":func:`_merged_inserts` by the shape of the writes (each statement's id and number of rows)."""
+_MERGED: dict[tuple[tuple[WriteStatement, int], ...], tuple[WriteStatement, dict[str, tuple[int, int, str]]]] = {}
+""":func:`_merged_inserts` by the shape of the writes (each statement and its number of rows; the key holds the
+statements, so an id is never reused for another)."""
 _MERGED_MAX_ROWS = 100
 """Writes of more rows than this go as one ``executemany`` per statement (one round trip each) instead."""
 
@@ -453,7 +456,7 @@ def _merged_inserts(writes: Writes) -> tuple[WriteStatement, dict[str, tuple[int
     column it takes its value from. PostgreSQL runs every sub-statement (PostgreSQL manual, "Data-Modifying
     Statements in WITH") and checks foreign keys at the end of the statement, so a row may refer to one inserted
     by another of them. One round trip instead of one each (0.13 M instructions each on asyncpg)."""
-    shape = tuple((id(statement), len(rows)) for statement, rows in writes)
+    shape = tuple((statement, len(rows)) for statement, rows in writes)
     merged = _MERGED.get(shape)
     if merged is None:
         sources: dict[str, tuple[int, int, str]] = {}
